@@ -1,0 +1,61 @@
+# The front door. `make demo` and `make test` work on a fresh clone: they create the
+# environment first (uv, pinned requirements) and start the services they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BOOT := .local/bootstrap
+UV := $(BOOT)/bin/uv
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed
+CIVIC := $(VENV)/bin/civic
+
+.PHONY: help setup demo test test-fast up down status lint bench lock clean
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(BOOT)
+	$(BOOT)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(UV)
+	@test -x $(VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip install --quiet --python $(VENV)/bin/python -r requirements.txt -r requirements-dev.txt
+	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv with the pinned Airflow runtime and test tools (seconds when done before)
+
+demo: setup ## services up, sample data in, every DAG run through Airflow, summary printed
+	$(CIVIC) demo
+
+test: setup ## the whole test suite (starts its own PostgreSQL and S3 server)
+	$(VENV)/bin/pytest
+
+test-fast: setup ## the suite without tests marked slow
+	$(VENV)/bin/pytest -m "not slow"
+
+up: setup ## long-running services: PostgreSQL, S3, Airflow UI on http://127.0.0.1:8080
+	$(CIVIC) services up --airflow
+
+down: setup ## stop every process this checkout started
+	$(CIVIC) services down
+
+status: setup ## each service, its address and health
+	$(CIVIC) services status
+
+lint: setup ## ruff
+	$(VENV)/bin/ruff check .
+
+bench: setup ## throughput and memory figures (never pass/fail)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done
+
+lock: | $(UV) ## re-resolve requirements*.txt from requirements*.in (exact pins)
+	$(UV) pip compile --quiet --python-version 3.11 --no-header requirements.in -o requirements.txt
+	$(UV) pip compile --quiet --python-version 3.11 --no-header requirements-dev.in -o requirements-dev.txt
+
+clean: down ## stop services and delete local state (.local/, exports/)
+	rm -rf .local exports

@@ -1,0 +1,37 @@
+"""`civic demo`: the whole platform on sample data, through Airflow itself."""
+
+from __future__ import annotations
+
+import typer
+
+from include.cli.output import console
+from include.cli.sample import objects_table, today, write_sources
+from include.cli.services import status_table
+from include.dag_helpers import source_names
+from include.demo_runs import run_all_dags
+from include.services.stack import LocalPlatform
+from include.settings import load_settings
+
+
+def demo(
+    rows: int = typer.Option(3000, "--rows", "-n", min=10, help="Sample submissions per source."),
+    seed: int = typer.Option(42, "--seed", help="Seed of the sample data."),
+) -> None:
+    """Start the services, write sample data for every source, run every DAG, print a summary."""
+    settings = load_settings()
+    stack = LocalPlatform(settings)
+    with console.status("starting services") as spinner:
+        stack.up(lambda msg: spinner.update(msg))
+    console.print(status_table(stack.status()))
+    day = today()
+    reports = write_sources(settings, source_names(), rows, seed, day)
+    console.print(objects_table(settings.raw_bucket, reports))
+    runs = run_all_dags(stack.process_env(), day, console)
+    failed = [run for run in runs if run.state != "success"]
+    objects = sum(len(r.objects) for r in reports.values())
+    console.print(f"\nraw zone: s3://{settings.raw_bucket} ({objects} objects)")
+    console.print(f"connections and settings: {settings.env_file}")
+    console.print(f"Airflow task logs: {settings.airflow_home / 'logs'}")
+    console.print("Airflow UI on the same data: [bold]make up[/] then http://127.0.0.1:8080")
+    if failed:
+        raise typer.Exit(code=1)

@@ -1,0 +1,37 @@
+"""Shared console, error rendering and progress bars for the `civic` commands."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from include.connections import ConnectionConfigError
+from include.services.processes import ServiceError
+from include.settings import SettingsError
+from include.source_config import ConfigError
+
+console = Console()
+errors = Console(stderr=True)
+
+# Failures a user can act on from the message alone: printed as one line, exit 1.
+KNOWN_ERRORS: tuple[type[Exception], ...] = (
+    ConfigError,
+    ConnectionConfigError,
+    ServiceError,
+    SettingsError,
+)
+
+
+def fail(message: str) -> None:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=False,
+    )

@@ -1,0 +1,72 @@
+"""`civic services up | down | status`: the embedded PostgreSQL, S3 server and Airflow."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from include.cli.output import console
+from include.services.stack import LocalPlatform, ServiceStatus
+from include.settings import load_settings
+
+services_app = typer.Typer(help="Start, stop and inspect the local services.", no_args_is_help=True)
+
+
+def platform() -> LocalPlatform:
+    return LocalPlatform(load_settings())
+
+
+def status_table(rows: list[ServiceStatus]) -> Table:
+    table = Table(title="Services", title_justify="left")
+    for column in ("service", "address", "state", "detail"):
+        table.add_column(column)
+    colours = {"running": "green", "healthy": "green", "external": "cyan"}
+    for row in rows:
+        colour = colours.get(row.state, "red")
+        table.add_row(row.name, row.address, f"[{colour}]{row.state}[/]", row.detail)
+    return table
+
+
+@services_app.command()
+def up(
+    airflow: bool = typer.Option(
+        False,
+        "--airflow",
+        help="Also start Airflow's api-server, scheduler, dag-processor, triggerer.",
+    ),
+) -> None:
+    """Start PostgreSQL and the S3 server (unless pointed elsewhere), create buckets and
+    databases, migrate Airflow's metadata, and write .local/env."""
+    stack = platform()
+    with console.status("starting services") as spinner:
+        buckets = stack.up(lambda msg: spinner.update(msg))
+        if airflow:
+            spinner.update("Airflow services (about 30 s)")
+            stack.start_airflow()
+    console.print(status_table(stack.status()))
+    for bucket in buckets:
+        console.print(
+            f"bucket [bold]{bucket.name}[/] ({bucket.zone} zone): default encryption "
+            f"{bucket.encryption or '[red]none[/]'}"
+            + (" [dim](created)[/]" if bucket.created else "")
+        )
+    console.print(f"connections and settings: [bold]{stack.settings.env_file}[/]")
+    if airflow:
+        password = stack.state.secret("airflow_admin_password")
+        console.print(
+            f"Airflow UI: [bold]http://127.0.0.1:{stack.airflow().api_port}[/]  "
+            f"login [bold]admin[/] / [bold]{password}[/]  (stored in .local/state.json)"
+        )
+
+
+@services_app.command()
+def down() -> None:
+    """Stop every process this checkout started (data in .local/ is kept)."""
+    stopped = platform().down()
+    console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+
+
+@services_app.command()
+def status() -> None:
+    """Each service, its address and its health."""
+    console.print(status_table(platform().status()))

@@ -1,0 +1,141 @@
+"""The project's Airflow: its environment, its metadata migration, its long-running services.
+
+Airflow reads all of its configuration from `AIRFLOW__*` variables written to
+`.local/env`, so the same settings serve `make up`, `make demo` and any shell
+that sources that file; no airflow.cfg is edited by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from include.services.processes import ServiceError, read_pid, spawn, stop_pid_file, wait_until
+from include.settings import PROJECT_DIR
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+ADMIN_USER = "admin"
+
+
+def airflow_environment(
+    home: Path, metadata_url: str, api_port: int, secrets: Mapping[str, str]
+) -> dict[str, str]:
+    """Every AIRFLOW__* setting the project needs, as environment variables."""
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_DIR / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_DIR / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__FERNET_KEY": secrets["fernet_key"],
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API__SECRET_KEY": secrets["api_secret_key"],
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets["jwt_secret"],
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+    }
+
+
+def write_admin_password(home: Path, password: str) -> None:
+    """Pin the UI admin's password (the simple auth manager would otherwise invent one)."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "passwords.json"
+    path.write_text(json.dumps({ADMIN_USER: password}))
+    path.chmod(0o600)
+
+
+def airflow_bin() -> Path:
+    return Path(sys.executable).with_name("airflow")
+
+
+def migrate(env: Mapping[str, str]) -> None:
+    """`airflow db migrate`, skipped when this Airflow version already migrated this database."""
+    home = Path(env["AIRFLOW_HOME"])
+    # The version from the package metadata: importing airflow here would configure it
+    # for whatever AIRFLOW_HOME this process happens to have.
+    version = importlib.metadata.version("apache-airflow")
+    marker = home / f".migrated-{version}-{_digest(env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN'])}"
+    if marker.exists():
+        return
+    result = subprocess.run(
+        [str(airflow_bin()), "db", "migrate"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+        raise ServiceError(f"airflow db migrate failed:\n{tail}")
+    marker.touch()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class AirflowServices:
+    """The four long-running Airflow 3 components, each a detached process with a pid file."""
+
+    run_dir: Path
+    api_port: int
+
+    def pid_file(self, component: str) -> Path:
+        return self.run_dir / f"airflow-{component}.pid"
+
+    def log_file(self, component: str) -> Path:
+        return self.run_dir / f"airflow-{component}.log"
+
+    def running(self) -> dict[str, int | None]:
+        return {c: read_pid(self.pid_file(c)) for c in COMPONENTS}
+
+    def health(self) -> dict[str, str]:
+        """Airflow's own view, from /api/v2/monitor/health; empty if the API is down."""
+        url = f"http://127.0.0.1:{self.api_port}/api/v2/monitor/health"
+        try:
+            with urllib.request.urlopen(url, timeout=3) as resp:
+                body = json.load(resp)
+        except (OSError, ValueError):
+            return {}
+        return {
+            name: str(part.get("status")) for name, part in body.items() if isinstance(part, dict)
+        }
+
+    def start(self, env: Mapping[str, str]) -> None:
+        full_env = {**os.environ, **env}
+        for component in COMPONENTS:
+            if read_pid(self.pid_file(component)) is None:
+                spawn(
+                    [str(airflow_bin()), component],
+                    pid_file=self.pid_file(component),
+                    log_file=self.log_file(component),
+                    env=full_env,
+                    cwd=PROJECT_DIR,
+                )
+        wait_until(
+            lambda: self.health().get("metadatabase") == "healthy",
+            120,
+            "Airflow API server",
+            self.log_file("api-server"),
+        )
+
+    def stop(self) -> list[str]:
+        return [c for c in COMPONENTS if stop_pid_file(self.pid_file(c))]

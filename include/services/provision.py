@@ -1,0 +1,52 @@
+"""Databases and least-privilege roles on the platform's PostgreSQL server.
+
+Each consumer gets its own login role owning only its own database: Airflow's
+metadata (`airflow`) and the warehouse (`civic`, owned by `civic_pipeline`).
+No role but the owner may even connect to a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+
+@dataclass(frozen=True)
+class DatabaseGrant:
+    database: str
+    owner: str
+    password: str
+
+
+def ensure_database(admin_dsn: str, grant: DatabaseGrant) -> bool:
+    """Create (or re-key) the owner role and its database; True if the database is new."""
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        role = sql.Identifier(grant.owner)
+        exists = conn.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s", (grant.owner,)
+        ).fetchone()
+        verb = sql.SQL("ALTER") if exists else sql.SQL("CREATE")
+        conn.execute(
+            sql.SQL("{} ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+                verb, role, sql.Literal(grant.password)
+            )
+        )
+        created = not conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (grant.database,)
+        ).fetchone()
+        if created:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
+                    sql.Identifier(grant.database), role
+                )
+            )
+        conn.execute(
+            sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(grant.database))
+        )
+    with psycopg.connect(make_conninfo(admin_dsn, dbname=grant.database), autocommit=True) as conn:
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(grant.owner)))
+    return created

@@ -1,0 +1,292 @@
+"""Source configuration as data: one YAML file per submission source.
+
+Every privacy decision the pipeline takes (which column is dropped, which is
+generalized and how far, which k and l must hold, how small a published cell may
+be, how long raw data is kept) is read from these files, so that a reviewer can
+check the protection of a source by reading one file instead of the code.
+
+A bad file fails early with a message naming the file, the field and the reason.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SOURCES_DIR = Path(__file__).resolve().parent.parent / "sources"
+
+
+class ConfigError(ValueError):
+    """A source configuration file is missing, unreadable or invalid."""
+
+
+class Role(StrEnum):
+    """What a field is, from a disclosure-control point of view."""
+
+    DIRECT_IDENTIFIER = "direct_identifier"  # never leaves the raw zone (dropped or pseudonymized)
+    QUASI_IDENTIFIER = "quasi_identifier"  # generalized until k-anonymous
+    SENSITIVE = "sensitive"  # kept, but must be l-diverse within each class
+    FREE_TEXT = "free_text"  # PII-scrubbed before anything else reads it
+    OTHER = "other"  # technical or harmless (ids, timestamps of processing)
+
+
+class FieldType(StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    CATEGORY = "category"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NumericBands(_Strict):
+    """Numbers (ages) → bands of growing width → '*'."""
+
+    kind: Literal["numeric_bands"]
+    widths: list[Annotated[int, Field(gt=0)]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _widths_nest(self) -> NumericBands:
+        for finer, coarser in zip(self.widths, self.widths[1:], strict=False):
+            if coarser <= finer or coarser % finer:
+                raise ValueError(
+                    f"band widths must grow and each must divide the next, got {self.widths}"
+                )
+        return self
+
+
+class PostcodeFr(_Strict):
+    """French postcode → département → région → '*'."""
+
+    kind: Literal["postcode_fr"]
+
+
+class DateLevels(_Strict):
+    """Date or timestamp → month → quarter → year → '*' (any prefix of that chain)."""
+
+    kind: Literal["date"]
+    levels: list[Literal["month", "quarter", "year"]] = Field(
+        default_factory=lambda: ["month", "quarter", "year"], min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _levels_ordered(self) -> DateLevels:
+        order = ["month", "quarter", "year"]
+        if [lv for lv in order if lv in self.levels] != self.levels:
+            raise ValueError(f"date levels must follow month → quarter → year, got {self.levels}")
+        return self
+
+
+class Grouping(_Strict):
+    """Categories → named groups (one mapping per level) → '*'."""
+
+    kind: Literal["grouping"]
+    levels: list[dict[str, str]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _levels_nest(self) -> Grouping:
+        for depth, (finer, coarser) in enumerate(zip(self.levels, self.levels[1:], strict=False)):
+            missing = sorted(set(finer.values()) - set(coarser))
+            if missing:
+                raise ValueError(
+                    f"level {depth + 1} does not map the groups {missing} of level {depth}"
+                )
+        return self
+
+
+class Suppress(_Strict):
+    """Value → '*' in one step (gender, small categorical fields)."""
+
+    kind: Literal["suppress"]
+
+
+Hierarchy = Annotated[
+    NumericBands | PostcodeFr | DateLevels | Grouping | Suppress, Field(discriminator="kind")
+]
+
+
+class FieldSpec(_Strict):
+    """One column of a submission, with its type and its disclosure-control role."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: FieldType
+    role: Role
+    required: bool = True
+    description: str = ""
+    allowed: list[str] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = Field(default=None, gt=0)
+    hierarchy: Hierarchy | None = None
+    pseudonymize: bool = False
+
+    @model_validator(mode="after")
+    def _coherent(self) -> FieldSpec:
+        if self.type is FieldType.CATEGORY and not self.allowed:
+            raise ValueError("a category field needs its 'allowed' values")
+        if self.allowed and self.type is not FieldType.CATEGORY:
+            raise ValueError("'allowed' only applies to category fields")
+        if self.role is Role.QUASI_IDENTIFIER and self.hierarchy is None:
+            raise ValueError("a quasi-identifier needs a generalization 'hierarchy'")
+        if self.hierarchy is not None and self.role is not Role.QUASI_IDENTIFIER:
+            raise ValueError("only quasi-identifiers are generalized; remove 'hierarchy'")
+        if self.pseudonymize and self.role is not Role.DIRECT_IDENTIFIER:
+            raise ValueError("only direct identifiers are pseudonymized")
+        if self.role is Role.FREE_TEXT and self.type is not FieldType.STRING:
+            raise ValueError("a free-text field must be of type string")
+        if isinstance(self.hierarchy, NumericBands) and self.type not in (
+            FieldType.INTEGER,
+            FieldType.NUMBER,
+        ):
+            raise ValueError("numeric_bands needs an integer or number field")
+        if isinstance(self.hierarchy, DateLevels) and self.type not in (
+            FieldType.DATE,
+            FieldType.DATETIME,
+        ):
+            raise ValueError("a date hierarchy needs a date or datetime field")
+        if isinstance(self.hierarchy, Grouping):
+            if not self.allowed:
+                raise ValueError("a grouping hierarchy needs a category field")
+            unmapped = sorted(set(self.allowed) - set(self.hierarchy.levels[0]))
+            if unmapped:
+                raise ValueError(f"grouping does not map the allowed values {unmapped}")
+        return self
+
+
+class Aggregate(_Strict):
+    """A published statistic: counts of records by some dimensions."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    dimensions: list[str] = Field(min_length=1, max_length=2)
+
+
+class SourceConfig(_Strict):
+    """Everything the platform must know about one submission source."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    description: str
+    id_field: str
+    fields: list[FieldSpec] = Field(min_length=1)
+    k: int = Field(default=5, ge=2)
+    l_diversity: int = Field(default=2, ge=1, alias="l")
+    l_kind: Literal["distinct", "entropy"] = "distinct"
+    max_suppression: float = Field(default=0.05, ge=0, le=0.5)
+    min_cell_count: int = Field(default=11, ge=1)
+    retention_days: int = Field(gt=0)
+    publish_record_level: bool = False
+    aggregates: list[Aggregate] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> SourceConfig:
+        names = [f.name for f in self.fields]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"fields declared twice: {duplicates}")
+        if self.id_field not in names:
+            raise ValueError(f"id_field '{self.id_field}' is not one of the fields")
+        for agg in self.aggregates:
+            unknown = [d for d in agg.dimensions if d not in names]
+            if unknown:
+                raise ValueError(f"aggregate '{agg.name}' uses unknown fields {unknown}")
+        if self.l_diversity > 1 and not self.sensitive_fields:
+            raise ValueError("l > 1 needs at least one field with role 'sensitive'")
+        return self
+
+    def by_role(self, role: Role) -> list[FieldSpec]:
+        return [f for f in self.fields if f.role is role]
+
+    @property
+    def quasi_identifiers(self) -> list[FieldSpec]:
+        return self.by_role(Role.QUASI_IDENTIFIER)
+
+    @property
+    def sensitive_fields(self) -> list[FieldSpec]:
+        return self.by_role(Role.SENSITIVE)
+
+    @property
+    def free_text_fields(self) -> list[FieldSpec]:
+        return self.by_role(Role.FREE_TEXT)
+
+    @property
+    def direct_identifiers(self) -> list[FieldSpec]:
+        return self.by_role(Role.DIRECT_IDENTIFIER)
+
+    def field(self, name: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"source '{self.name}' has no field '{name}'")
+
+
+def _format_location(loc: tuple[Any, ...], data: Any) -> str:
+    """Turn pydantic's ('fields', 3, 'hierarchy') into "fields[3] (postcode).hierarchy"."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node):
+                node = node[item]
+                if isinstance(node, dict) and "name" in node:
+                    label += f" ({node['name']})"
+            parts.append(label)
+        else:
+            if isinstance(node, dict):
+                node = node.get(item)
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def parse_source_config(data: Any, origin: str) -> SourceConfig:
+    """Validate already-parsed YAML; errors name the origin, the field and the reason."""
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{origin}: expected a mapping at the top level, got {type(data).__name__}"
+        )
+    try:
+        return SourceConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = _format_location(tuple(err["loc"]), data)
+            # Union errors carry the discriminator tag in their location; it adds noise.
+            reason = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{origin}: {where}: {reason}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_source_config(path: Path) -> SourceConfig:
+    """Read and validate one source file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    config = parse_source_config(data, str(path))
+    if config.name != path.stem:
+        raise ConfigError(f"{path}: name: '{config.name}' must match the file name '{path.stem}'")
+    return config
+
+
+def load_all_sources(directory: Path = SOURCES_DIR) -> dict[str, SourceConfig]:
+    """Every `*.yaml` in the sources folder, by name; an empty folder is an error."""
+    paths = sorted(directory.glob("*.yaml"))
+    if not paths:
+        raise ConfigError(f"{directory}: no source configuration (*.yaml) found")
+    return {cfg.name: cfg for cfg in map(load_source_config, paths)}

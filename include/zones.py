@@ -1,0 +1,119 @@
+"""The S3 zones (raw, work, public) and the encryption rules that guard them.
+
+The raw and work zones hold personal data: they get default server-side
+encryption and a public-access block. Because some S3 servers ignore bucket
+policy conditions (moto does), "encrypted only" is also enforced in code: the
+ingest reads an object only after `require_encrypted` has seen its SSE header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from include.settings import Settings
+
+
+class UnencryptedObjectError(RuntimeError):
+    """A raw-zone object is stored without server-side encryption: never read it."""
+
+
+@dataclass(frozen=True)
+class BucketState:
+    name: str
+    zone: str
+    created: bool
+    encryption: str | None
+
+
+def sse_arguments(settings: Settings) -> dict[str, str]:
+    """The put_object keyword arguments that encrypt an object as the settings ask."""
+    args = {"ServerSideEncryption": settings.sse}
+    if settings.sse == "aws:kms" and settings.kms_key_id:
+        args["SSEKMSKeyId"] = settings.kms_key_id
+    return args
+
+
+def ensure_buckets(client: Any, settings: Settings) -> list[BucketState]:
+    """Create the zone buckets if missing; encryption by default on every one of them."""
+    states = []
+    for zone, name in (
+        ("raw", settings.raw_bucket),
+        ("work", settings.work_bucket),
+        ("public", settings.public_bucket),
+    ):
+        created = False
+        try:
+            client.head_bucket(Bucket=name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+            client.create_bucket(
+                Bucket=name,
+                CreateBucketConfiguration={"LocationConstraint": client.meta.region_name},
+            )
+            created = True
+        rule: dict[str, Any] = {"SSEAlgorithm": settings.sse}
+        if settings.sse == "aws:kms" and settings.kms_key_id:
+            rule["KMSMasterKeyID"] = settings.kms_key_id
+        client.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": rule, "BucketKeyEnabled": True}]
+            },
+        )
+        if zone != "public":
+            client.put_public_access_block(
+                Bucket=name,
+                PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True,
+                },
+            )
+        states.append(BucketState(name, zone, created, bucket_encryption(client, name)))
+    return states
+
+
+def bucket_encryption(client: Any, bucket: str) -> str | None:
+    try:
+        config = client.get_bucket_encryption(Bucket=bucket)
+    except ClientError:
+        return None
+    rules = config["ServerSideEncryptionConfiguration"]["Rules"]
+    return rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] if rules else None
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    last_modified: Any
+
+
+def list_objects(client: Any, bucket: str, prefix: str = "") -> Iterator[StoredObject]:
+    """Every object under a prefix, page by page (never the whole listing in memory)."""
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            yield StoredObject(item["Key"], item["Size"], item["LastModified"])
+
+
+def object_encryption(client: Any, bucket: str, key: str) -> str | None:
+    """The object's server-side encryption algorithm as the server reports it, or None."""
+    return client.head_object(Bucket=bucket, Key=key).get("ServerSideEncryption")
+
+
+def require_encrypted(client: Any, bucket: str, key: str) -> str:
+    """Return the object's SSE algorithm, or raise if it is stored in clear."""
+    algorithm = object_encryption(client, bucket, key)
+    if not algorithm:
+        raise UnencryptedObjectError(
+            f"s3://{bucket}/{key} is stored without server-side encryption; "
+            "it is quarantined and will not be read"
+        )
+    return algorithm
