@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 WAREHOUSE_CONN_ID = "civic_warehouse"
 S3_CONN_ID = "civic_s3"
+PSEUDONYM_KEY_CONN_ID = "civic_pseudonym_key"  # password = HMAC key, extra.key_id = its id
 
 
 class ConnectionConfigError(RuntimeError):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from include.connections import (
+    PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
     WAREHOUSE_CONN_ID,
     Connection,
@@ -198,6 +199,12 @@ class LocalPlatform:
                 login=self.state.secret("s3_access_key", lambda: "civic" + secrets.token_hex(8)),
                 password=self.state.secret("s3_secret_key"),
                 extra={"endpoint_url": s3.endpoint_url, "region_name": "eu-west-3"},
+            ).to_json()
+        if env_var(PSEUDONYM_KEY_CONN_ID) not in self.environ:
+            env[env_var(PSEUDONYM_KEY_CONN_ID)] = Connection(
+                "generic",
+                password=self.state.secret("pseudonym_key", lambda: secrets.token_urlsafe(48)),
+                extra={"key_id": "k1"},
             ).to_json()
         env.update(
             airflow_runtime.airflow_environment(

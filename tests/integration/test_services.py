@@ -8,7 +8,13 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from include.connections import S3_CONN_ID, WAREHOUSE_CONN_ID, env_var, parse_connection
+from include.connections import (
+    PSEUDONYM_KEY_CONN_ID,
+    S3_CONN_ID,
+    WAREHOUSE_CONN_ID,
+    env_var,
+    parse_connection,
+)
 from include.services.stack import METADATA_VAR, LocalPlatform, read_env_file, user_overrides
 from include.settings import Settings
 from include.zones import bucket_encryption
@@ -19,6 +25,7 @@ def test_env_file_is_private_and_complete(platform: LocalPlatform, settings: Set
     env = read_env_file(settings.env_file)
     assert env["AIRFLOW_HOME"] == str(settings.airflow_home)
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+    assert len(parse_connection(env[env_var(PSEUDONYM_KEY_CONN_ID)], "k").password or "") >= 32
     assert env[METADATA_VAR].startswith("postgresql+psycopg://airflow:")
     assert (
         parse_connection(env[env_var(WAREHOUSE_CONN_ID)], WAREHOUSE_CONN_ID).login
