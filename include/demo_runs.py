@@ -43,7 +43,9 @@ def dag_ids(env: Mapping[str, str]) -> list[str]:
     )
     if result.returncode != 0:
         raise RuntimeError(f"airflow dags list failed: {result.stderr.strip().splitlines()[-1:]}")
-    return sorted(row["dag_id"] for row in json.loads(result.stdout))
+    # Airflow prints warnings (graphviz...) on stdout before the JSON document.
+    listing = next((line for line in result.stdout.splitlines() if line.startswith("[")), "[]")
+    return sorted(row["dag_id"] for row in json.loads(listing))
 
 
 def run_dag(dag_id: str, env: Mapping[str, str], day: date, log_dir: Path) -> DagRunResult:

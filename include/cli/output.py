@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -10,8 +12,9 @@ from include.services.processes import ServiceError
 from include.settings import SettingsError
 from include.source_config import ConfigError
 
-console = Console()
-errors = Console(stderr=True)
+# Piped output (CI logs, `| less`) is not cut at 80 columns: keys and paths stay whole.
+console = Console(width=None if sys.stdout.isatty() else 160)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 # Failures a user can act on from the message alone: printed as one line, exit 1.
 KNOWN_ERRORS: tuple[type[Exception], ...] = (

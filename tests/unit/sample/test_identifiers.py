@@ -1,0 +1,134 @@
+"""Identifiers must pass the same validators a recognizer or a bank would apply."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum import iban
+from stdnum.fr import nir, siren, siret
+
+from include.sample import identifiers
+
+SEEDS = st.integers(min_value=0, max_value=2**32)
+FAST = settings(derandomize=True, deadline=None, max_examples=300)
+
+SIV = re.compile(r"^([A-Z]{2})([- ]?)(\d{3})\2([A-Z]{2})$")
+FNI = re.compile(r"^([1-9]\d{0,3}) ([A-Z]{1,3}) (\d{2}|2A|2B|97\d)$")
+
+
+@FAST
+@given(SEEDS)
+def test_nir_is_valid_in_both_notations(seed: int) -> None:
+    rng = random.Random(seed)
+    compact = identifiers.nir(rng, spaced=False)
+    spaced = identifiers.nir(rng, spaced=True)
+    assert nir.is_valid(compact), compact
+    assert nir.is_valid(spaced), spaced
+    assert re.fullmatch(r"[0-9AB]{15}", compact)
+    assert re.fullmatch(r"\d \d{2} \d{2} [0-9AB]{2} [0-9]{3} \d{3} \d{2}", spaced)
+
+
+def test_nir_covers_corsica_overseas_and_abroad_with_official_keys() -> None:
+    rng = random.Random(1)
+    numbers = [identifiers.nir(rng, spaced=False) for _ in range(3000)]
+    departments = {n[5:7] for n in numbers}
+    assert {"2A", "2B", "97", "99"} <= departments
+    for number in numbers:
+        assert identifiers.nir_key(number[:13]) == nir.calc_check_digits(number)
+    # The official rule: 2A counts as 19, 2B as 18, when computing the key.
+    assert identifiers.nir_key("185032A123456") == f"{97 - 1850319123456 % 97:02d}"
+    assert identifiers.nir_key("185032B123456") == f"{97 - 1850318123456 % 97:02d}"
+
+
+def test_nir_key_rejects_a_wrong_length() -> None:
+    with pytest.raises(ValueError, match="13 characters"):
+        identifiers.nir_key("123")
+
+
+@FAST
+@given(SEEDS)
+def test_iban_is_valid_grouped_or_not(seed: int) -> None:
+    rng = random.Random(seed)
+    compact = identifiers.iban_fr(rng, grouped=False)
+    grouped = identifiers.iban_fr(rng, grouped=True)
+    assert iban.is_valid(compact)
+    assert iban.is_valid(grouped)
+    assert re.fullmatch(r"FR\d{25}", compact)
+    assert re.fullmatch(r"FR\d{2}( \d{4}){5} \d{3}", grouped)
+
+
+@FAST
+@given(SEEDS)
+def test_siren_and_siret_are_luhn_valid(seed: int) -> None:
+    rng = random.Random(seed)
+    for spaced in (True, False, None):
+        assert siren.is_valid(identifiers.siren(rng, spaced=spaced))
+        number = identifiers.siret(rng, spaced=spaced)
+        assert siret.is_valid(number), number
+        assert siren.is_valid(siret.to_siren(siret.compact(number)))
+
+
+@FAST
+@given(SEEDS)
+def test_phone_numbers_are_valid_in_every_notation(seed: int) -> None:
+    rng = random.Random(seed)
+    for notation in identifiers.PHONE_NOTATIONS:
+        number = identifiers.phone_fr(rng, notation)
+        parsed = phonenumbers.parse(number, "FR")
+        assert phonenumbers.is_valid_number(parsed), (notation, number)
+        assert parsed.country_code == 33
+
+
+def test_phone_notations_look_as_documented() -> None:
+    rng = random.Random(3)
+    shapes = {
+        "spaced": r"0\d( \d{2}){4}",
+        "dotted": r"0\d(\.\d{2}){4}",
+        "dashed": r"0\d(-\d{2}){4}",
+        "compact": r"0\d{9}",
+        "intl_spaced": r"\+33 \d( \d{2}){4}",
+        "intl_trunk": r"\+33 \(0\)\d( \d{2}){4}",
+        "intl_compact": r"\+33\d{9}",
+        "intl_00": r"0033 \d( \d{2}){4}",
+    }
+    assert set(shapes) == set(identifiers.PHONE_NOTATIONS)
+    for notation, shape in shapes.items():
+        assert re.fullmatch(shape, identifiers.phone_fr(rng, notation)), notation
+    drawn = [identifiers.phone_fr(rng) for _ in range(2000)]
+    assert any(n.startswith(("06", "07")) for n in drawn)  # mobiles
+    assert any(n.startswith(("01", "02", "03", "04", "05")) for n in drawn)  # landlines
+    with pytest.raises(ValueError, match="unknown phone notation"):
+        identifiers.phone_fr(rng, "morse")
+
+
+@FAST
+@given(SEEDS)
+def test_licence_plates_follow_the_letter_rules(seed: int) -> None:
+    rng = random.Random(seed)
+    siv = SIV.fullmatch(identifiers.licence_plate(rng, fni=False))
+    assert siv, "SIV plate shape"
+    left, _, digits, right = siv.groups()
+    assert not set(left + right) & set("IOU")
+    assert left not in ("SS", "WW")
+    assert right != "SS"
+    assert digits != "000"
+    fni = FNI.fullmatch(identifiers.licence_plate(rng, fni=True))
+    assert fni, "FNI plate shape"
+    number, letters, department = fni.groups()
+    assert not set(letters) & set("IOU")
+    assert letters != "WW"
+    assert department != "20"
+    assert department not in ("00", "96", "97", "98", "99")
+    assert len(letters) < 3 or int(number) <= 999
+
+
+def test_random_plate_kind_mixes_both_systems() -> None:
+    rng = random.Random(5)
+    plates = [identifiers.licence_plate(rng) for _ in range(600)]
+    assert sum(bool(FNI.fullmatch(p)) for p in plates) > 50
+    assert sum(bool(SIV.fullmatch(p)) for p in plates) > 400
