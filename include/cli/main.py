@@ -11,6 +11,7 @@ import sys
 import typer
 
 from include.cli import output
+from include.cli.audit import audit_app
 from include.cli.demo import demo
 from include.cli.sample import sample
 from include.cli.services import services_app
@@ -22,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(services_app, name="services")
+app.add_typer(audit_app, name="audit")
 app.command()(sample)
 app.command()(demo)
 

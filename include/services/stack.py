@@ -19,6 +19,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from include.audit import (
+    AUDIT_KEY_CONN_ID,
+    audit_key_connection,
+    generate_secret,
+    provision_audit,
+)
 from include.connections import (
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
@@ -105,7 +111,13 @@ def write_env_file(path: Path, values: Mapping[str, str]) -> None:
 
 def user_overrides(environ: Mapping[str, str], env_file: Mapping[str, str]) -> dict[str, str]:
     """Variables the user set: present in the environment, and not as `.local/env` wrote them."""
-    keys = (env_var(WAREHOUSE_CONN_ID), env_var(S3_CONN_ID), METADATA_VAR)
+    keys = (
+        env_var(WAREHOUSE_CONN_ID),
+        env_var(S3_CONN_ID),
+        METADATA_VAR,
+        env_var(AUDIT_KEY_CONN_ID),
+        env_var(PSEUDONYM_KEY_CONN_ID),
+    )
     return {k: environ[k] for k in keys if environ.get(k) and environ[k] != env_file.get(k)}
 
 
@@ -177,6 +189,8 @@ class LocalPlatform:
                 if var in self.overrides:
                     continue
                 ensure_database(admin, grant)
+                if grant.database == "civic":
+                    provision_audit(admin, grant.database)
                 if var == METADATA_VAR:
                     env[var] = "postgresql+psycopg://" + server.dsn(
                         grant.database, grant.owner, grant.password
@@ -200,7 +214,11 @@ class LocalPlatform:
                 password=self.state.secret("s3_secret_key"),
                 extra={"endpoint_url": s3.endpoint_url, "region_name": "eu-west-3"},
             ).to_json()
-        if env_var(PSEUDONYM_KEY_CONN_ID) not in self.environ:
+        if env_var(AUDIT_KEY_CONN_ID) not in self.overrides:
+            env[env_var(AUDIT_KEY_CONN_ID)] = audit_key_connection(
+                self.state.secret("audit_key", generate_secret)
+            ).to_json()
+        if env_var(PSEUDONYM_KEY_CONN_ID) not in self.overrides:
             env[env_var(PSEUDONYM_KEY_CONN_ID)] = Connection(
                 "generic",
                 password=self.state.secret("pseudonym_key", lambda: secrets.token_urlsafe(48)),

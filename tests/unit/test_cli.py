@@ -18,6 +18,10 @@ COMMANDS = [
     ["services", "status"],
     ["sample"],
     ["demo"],
+    ["audit"],
+    ["audit", "verify"],
+    ["audit", "show"],
+    ["audit", "public-key"],
 ]
 
 

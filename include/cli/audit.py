@@ -1,0 +1,168 @@
+"""`civic audit verify | show | public-key`: check and read the tamper-evident ledger.
+
+Exit codes of `verify`, for scripts and monitoring: 0 intact, 1 broken (the first
+broken entry is named), 2 could not check (no connection, no key, no ledger).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC
+
+import psycopg
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from include.audit import (
+    AUDIT_KEY_CONN_ID,
+    Anchor,
+    AuditError,
+    AuditKey,
+    Ed25519Key,
+    Entry,
+    last_entries,
+    load_key,
+    verify,
+)
+from include.audit.keys import verify_only_connection
+from include.cli.output import console, fail
+from include.connections import WAREHOUSE_CONN_ID, ConnectionConfigError, env_var, get_connection
+from include.services.stack import LocalPlatform
+from include.settings import load_settings
+
+audit_app = typer.Typer(
+    help="Verify and inspect the tamper-evident audit ledger.", no_args_is_help=True
+)
+
+EXIT_BROKEN = 1
+EXIT_UNCHECKED = 2
+
+
+def _environment() -> dict[str, str]:
+    """The platform's connections (.local/env and the user's overrides); an audit key set in
+    the environment wins, so an auditor can bring their own verify-only key."""
+    environ = LocalPlatform(load_settings()).process_env()
+    key_var = env_var(AUDIT_KEY_CONN_ID)
+    if os.environ.get(key_var):
+        environ[key_var] = os.environ[key_var]
+    return environ
+
+
+def _warehouse_and_key() -> tuple[str, AuditKey]:
+    environ = _environment()
+    return get_connection(WAREHOUSE_CONN_ID, environ).postgres_dsn(), load_key(environ)
+
+
+@contextmanager
+def _unchecked_on_error() -> Iterator[None]:
+    """Failures to reach or read the ledger: one red line, exit 2, never a traceback."""
+    try:
+        yield
+    except (AuditError, ConnectionConfigError, psycopg.Error) as exc:
+        fail(" ".join(str(exc).split()))
+        raise typer.Exit(EXIT_UNCHECKED) from None
+
+
+def _parse_anchor(text: str | None) -> Anchor | None:
+    if text is None:
+        return None
+    try:
+        return Anchor.parse(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@audit_app.command("verify")
+def verify_command(
+    anchor: str | None = typer.Option(
+        None,
+        "--anchor",
+        metavar="SEQ:HASH",
+        help="An entry recorded outside the database (e.g. the head printed by an earlier "
+        "verify, or a release manifest): it must still be there, unchanged. Catches entries "
+        "cut from the end, which the chain alone cannot.",
+    ),
+) -> None:
+    """Recompute the hash chain and every signature. Exit 0 if intact (prints the head),
+    1 naming the first broken entry, 2 if the ledger could not be checked."""
+    expected = _parse_anchor(anchor)
+    with _unchecked_on_error():
+        dsn, key = _warehouse_and_key()
+        result = verify(dsn, key, anchor=expected)
+    if result.problem is None:
+        head = f"head {result.head}" if result.head else "empty ledger"
+        console.print(f"[green]ledger intact[/]: {result.count:,} entries; {head}")
+        return
+    console.print(
+        f"[bold red]ledger BROKEN at entry {result.problem.seq}[/] "
+        f"({escape(str(result.problem.kind))}): {escape(result.problem.detail)}",
+        soft_wrap=True,
+    )
+    before = (
+        "1 entry before it verifies"
+        if result.count == 1
+        else f"{result.count:,} entries before it verify"
+    )
+    console.print(f"{before} (last good: {result.head or 'none'})")
+    raise typer.Exit(EXIT_BROKEN)
+
+
+def entries_table(entries: list[Entry]) -> Table:
+    table = Table(title="Audit ledger", title_justify="left")
+    for column, justify in (
+        ("seq", "right"),
+        ("recorded at (UTC)", "left"),
+        ("dag", "left"),
+        ("run", "left"),
+        ("step", "left"),
+        ("key", "left"),
+        ("hash", "left"),
+        ("payload", "left"),
+    ):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for entry in entries:
+        table.add_row(
+            str(entry.seq),
+            entry.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            escape(entry.dag_id or "-"),
+            escape(entry.run_id),
+            escape(entry.step),
+            escape(entry.key_id),
+            entry.entry_hash[:16],
+            escape(entry.payload_json[:120] + ("…" if len(entry.payload_json) > 120 else "")),
+        )
+    return table
+
+
+@audit_app.command()
+def show(
+    last: int = typer.Option(10, "--last", "-n", min=1, help="How many of the newest entries."),
+    run: str | None = typer.Option(None, "--run", help="Only the entries of this run id."),
+) -> None:
+    """List the newest entries, oldest first (read only; run `verify` to trust them)."""
+    with _unchecked_on_error():
+        dsn = get_connection(WAREHOUSE_CONN_ID, _environment()).postgres_dsn()
+        entries = last_entries(dsn, last, run)
+    if not entries:
+        console.print("no entries" + (f" for run {escape(run)}" if run else ""))
+        return
+    console.print(entries_table(entries))
+
+
+@audit_app.command("public-key")
+def public_key() -> None:
+    """Print a verify-only `civic_audit_key` connection for auditors (Ed25519 keys only):
+    with it they can check the ledger but never write an entry that verifies."""
+    with _unchecked_on_error():
+        key = load_key(_environment())
+    if not isinstance(key, Ed25519Key):
+        fail(
+            f"audit key '{key.key_id}' is {key.algorithm}: it has no public part, so every "
+            "verifier needs the secret itself; use an ed25519 key to hand out verify-only keys"
+        )
+        raise typer.Exit(EXIT_UNCHECKED)
+    typer.echo(f"# {env_var(AUDIT_KEY_CONN_ID)} for verifiers (key {key.key_id}):")
+    typer.echo(verify_only_connection(key).to_json())
