@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 SOURCES_DIR = Path(__file__).resolve().parent.parent / "sources"
 
@@ -162,12 +169,57 @@ class FieldSpec(_Strict):
         return self
 
 
+class Dimension(_Strict):
+    """One axis of an aggregate: a field, optionally coarsened to a level of its hierarchy.
+
+    Written `field` or `field:level` in YAML; levels are `month|quarter|year` for dates,
+    `departement|region` for postcodes, a band width (`10`) for numeric bands and the
+    1-based level number for groupings.
+    """
+
+    field: str
+    level: str | None = None
+
+    @property
+    def column(self) -> str:
+        """The column name the aggregate publishes: `postcode_departement`, `age_20`."""
+        return f"{self.field}_{self.level}" if self.level else self.field
+
+
+def _parse_dimension(value: Any) -> Any:
+    if isinstance(value, str):
+        field_name, _, level = value.partition(":")
+        return {"field": field_name, "level": level or None}
+    return value
+
+
 class Aggregate(_Strict):
-    """A published statistic: counts of records by some dimensions."""
+    """A published statistic: counts of records by one or two dimensions."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
-    dimensions: list[str] = Field(min_length=1, max_length=2)
+    dimensions: list[Annotated[Dimension, BeforeValidator(_parse_dimension)]] = Field(
+        min_length=1, max_length=2
+    )
+
+
+def hierarchy_level(spec: FieldSpec, level: str) -> int:
+    """The hierarchy level index (1 = first coarsening) a dimension's level names."""
+    hierarchy = spec.hierarchy
+    names: list[str]
+    if isinstance(hierarchy, DateLevels):
+        names = list(hierarchy.levels)
+    elif isinstance(hierarchy, PostcodeFr):
+        names = ["departement", "region"]
+    elif isinstance(hierarchy, NumericBands):
+        names = [str(width) for width in hierarchy.widths]
+    elif isinstance(hierarchy, Grouping):
+        names = [str(i + 1) for i in range(len(hierarchy.levels))]
+    else:
+        raise ValueError(f"field '{spec.name}' has no hierarchy level to aggregate on")
+    if level not in names:
+        raise ValueError(f"field '{spec.name}' has no level '{level}' (levels: {names})")
+    return names.index(level) + 1
 
 
 class SourceConfig(_Strict):
@@ -197,10 +249,22 @@ class SourceConfig(_Strict):
             raise ValueError(f"fields declared twice: {duplicates}")
         if self.id_field not in names:
             raise ValueError(f"id_field '{self.id_field}' is not one of the fields")
+        by_name = {f.name: f for f in self.fields}
         for agg in self.aggregates:
-            unknown = [d for d in agg.dimensions if d not in names]
+            unknown = [d.field for d in agg.dimensions if d.field not in names]
             if unknown:
                 raise ValueError(f"aggregate '{agg.name}' uses unknown fields {unknown}")
+            for dim in agg.dimensions:
+                spec = by_name[dim.field]
+                if spec.role in (Role.DIRECT_IDENTIFIER, Role.FREE_TEXT):
+                    raise ValueError(
+                        f"aggregate '{agg.name}' cannot count by {spec.role.value} '{spec.name}'"
+                    )
+                if dim.level is not None:
+                    try:
+                        hierarchy_level(spec, dim.level)
+                    except ValueError as exc:
+                        raise ValueError(f"aggregate '{agg.name}': {exc}") from None
         if self.l_diversity > 1 and not self.sensitive_fields:
             raise ValueError("l > 1 needs at least one field with role 'sensitive'")
         return self

@@ -89,7 +89,7 @@ def test_l_needs_a_sensitive_field(consultation: dict[str, Any]) -> None:
 
 
 def test_aggregate_on_unknown_field(consultation: dict[str, Any]) -> None:
-    consultation["aggregates"][0]["dimensions"] = ["age", "salaire"]
+    consultation["aggregates"][0]["dimensions"] = ["age:20", "salaire"]
     assert "uses unknown fields ['salaire']" in _error(consultation)
 
 
@@ -119,3 +119,16 @@ def test_file_errors(tmp_path: Path, sources_dir: Path) -> None:
 def test_grouping_levels_must_nest() -> None:
     with pytest.raises(ValueError, match=r"does not map the groups \['b'\]"):
         Grouping(kind="grouping", levels=[{"x": "a", "y": "b"}, {"a": "top"}])
+
+
+def test_aggregate_dimension_levels(consultation: dict[str, Any], sources_dir: Path) -> None:
+    sources = load_all_sources(sources_dir)
+    dims = sources["signalements"].aggregates[1].dimensions
+    assert [(d.field, d.level, d.column) for d in dims] == [
+        ("category", None, "category"),
+        ("postcode", "departement", "postcode_departement"),
+    ]
+    consultation["aggregates"][0]["dimensions"] = ["age:15", "q_transports"]
+    assert "field 'age' has no level '15' (levels: ['5', '10', '20'])" in _error(consultation)
+    consultation["aggregates"][0]["dimensions"] = ["opinion"]
+    assert "cannot count by free_text 'opinion'" in _error(consultation)
