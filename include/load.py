@@ -1,0 +1,187 @@
+"""Load a run's protected tables into PostgreSQL: `curated` and `aggregates` schemas.
+
+One transaction per run: the run's record-level rows replace that run's earlier
+rows (a rerun leaves no duplicates), and each aggregate table is replaced as a
+whole (an aggregate is a snapshot of all records to date). Bulk COPY, never
+row-by-row INSERT. Table definitions derive from the source configuration, so
+a new field becomes a new column (`ADD COLUMN IF NOT EXISTS`) without a
+hand-written migration; the schemas themselves are in `include/sql/warehouse.sql`.
+
+Direct identifiers never reach this module: `curated_columns` has no place for
+them, and `load_run` refuses a frame that still carries one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from include.aggregates import ProtectedAggregate
+from include.source_config import FieldType, Role, SourceConfig
+
+WAREHOUSE_SQL = Path(__file__).resolve().parent / "sql" / "warehouse.sql"
+_PG_TYPES = {
+    FieldType.STRING: "text",
+    FieldType.CATEGORY: "text",
+    FieldType.INTEGER: "bigint",
+    FieldType.NUMBER: "double precision",
+    FieldType.BOOLEAN: "boolean",
+    FieldType.DATE: "date",
+    FieldType.DATETIME: "timestamptz",
+}
+RUN_COLUMN = "run_id"
+
+
+class LoadError(RuntimeError):
+    """A table does not fit the warehouse: refused before anything is written."""
+
+
+def pseudonym_column(field_name: str) -> str:
+    return f"{field_name}_pseudonym"
+
+
+def curated_columns(config: SourceConfig) -> list[tuple[str, str]]:
+    """(column, PostgreSQL type) of the record-level table, in a fixed order.
+
+    Quasi-identifiers are generalization labels ("20-29", "Île-de-France"), hence text.
+    """
+    columns = []
+    for spec in config.fields:
+        if spec.role is Role.DIRECT_IDENTIFIER:
+            if spec.pseudonymize:
+                columns.append((pseudonym_column(spec.name), "text"))
+            continue
+        pg_type = "text" if spec.role is Role.QUASI_IDENTIFIER else _PG_TYPES[spec.type]
+        columns.append((spec.name, pg_type))
+    return [*columns, (RUN_COLUMN, "text")]
+
+
+def aggregate_table(config: SourceConfig, aggregate_name: str) -> str:
+    return f"{config.name}__{aggregate_name}"
+
+
+def aggregate_columns(aggregate: ProtectedAggregate) -> list[tuple[str, str]]:
+    dims = [(column, "text") for column in aggregate.columns]
+    return [
+        *dims,
+        ("count", "bigint"),
+        ("suppressed", "boolean"),
+        ("suppression_reason", "text"),
+        (RUN_COLUMN, "text"),
+    ]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    run_id: str
+    curated_rows: int
+    aggregate_rows: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "curated_rows": self.curated_rows,
+            "aggregate_rows": self.aggregate_rows,
+        }
+
+
+def ensure_warehouse(conn: psycopg.Connection) -> None:
+    conn.execute(WAREHOUSE_SQL.read_text())
+
+
+def _ensure_table(
+    conn: psycopg.Connection, schema: str, table: str, columns: Sequence[tuple[str, str]]
+) -> None:
+    ident = sql.Identifier(schema, table)
+    definition = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(pg_type)) for name, pg_type in columns
+    )
+    conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(ident, definition))
+    for name, pg_type in columns:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                ident, sql.Identifier(name), sql.SQL(pg_type)
+            )
+        )
+    conn.execute(
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+            sql.Identifier(f"{table}_run_idx"), ident, sql.Identifier(RUN_COLUMN)
+        )
+    )
+
+
+def _rows(frame: pd.DataFrame, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """Rows as Python values, with pandas' missing markers (NaN, NaT, NA) as None."""
+    clean = frame[list(names)].astype(object).where(frame[list(names)].notna(), None)
+    yield from clean.itertuples(index=False, name=None)
+
+
+def _copy(
+    conn: psycopg.Connection, schema: str, table: str, frame: pd.DataFrame, names: Sequence[str]
+) -> int:
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    with conn.cursor().copy(statement) as copy:
+        for row in _rows(frame, names):
+            copy.write_row(row)
+    return len(frame)
+
+
+def _check_curated(config: SourceConfig, frame: pd.DataFrame, expected: Sequence[str]) -> None:
+    leaked = sorted({f.name for f in config.direct_identifiers} & set(frame.columns))
+    if leaked:
+        raise LoadError(f"{config.name}: refusing to load direct identifier column(s) {leaked}")
+    missing = sorted(set(expected) - set(frame.columns))
+    extra = sorted(set(frame.columns) - set(expected))
+    if missing or extra:
+        raise LoadError(
+            f"{config.name}: curated columns differ from the config: "
+            f"missing {missing}, extra {extra}"
+        )
+
+
+def load_run(
+    dsn: str,
+    config: SourceConfig,
+    run_id: str,
+    curated: pd.DataFrame | None,
+    aggregates: Sequence[ProtectedAggregate],
+) -> LoadResult:
+    """Replace this run's record-level rows and every aggregate of the source, atomically."""
+    columns = curated_columns(config)
+    names = [name for name, _ in columns]
+    records = None if curated is None else curated.assign(**{RUN_COLUMN: run_id})
+    if records is not None:
+        _check_curated(config, records, names)
+    with psycopg.connect(dsn) as conn, conn.transaction():
+        ensure_warehouse(conn)
+        curated_rows = 0
+        if records is not None:
+            _ensure_table(conn, "curated", config.name, columns)
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE {} = %s").format(
+                    sql.Identifier("curated", config.name), sql.Identifier(RUN_COLUMN)
+                ),
+                (run_id,),
+            )
+            curated_rows = _copy(conn, "curated", config.name, records, names)
+        aggregate_rows = {}
+        for aggregate in aggregates:
+            table = aggregate_table(config, aggregate.name)
+            agg_columns = aggregate_columns(aggregate)
+            _ensure_table(conn, "aggregates", table, agg_columns)
+            conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier("aggregates", table)))
+            frame = aggregate.cells.assign(**{RUN_COLUMN: run_id})
+            for column in aggregate.columns:
+                frame[column] = frame[column].astype(str)
+            aggregate_rows[aggregate.name] = _copy(
+                conn, "aggregates", table, frame, [n for n, _ in agg_columns]
+            )
+    return LoadResult(run_id, curated_rows, aggregate_rows)
