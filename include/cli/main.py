@@ -13,7 +13,9 @@ import typer
 from include.cli import output
 from include.cli.audit import audit_app
 from include.cli.demo import demo
+from include.cli.evaluate import eval_app
 from include.cli.sample import sample
+from include.cli.scrub import scrub
 from include.cli.services import services_app
 
 app = typer.Typer(
@@ -26,6 +28,8 @@ app.add_typer(services_app, name="services")
 app.add_typer(audit_app, name="audit")
 app.command()(sample)
 app.command()(demo)
+app.command()(scrub)
+app.add_typer(eval_app, name="eval")
 
 
 def main() -> None:

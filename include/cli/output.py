@@ -7,6 +7,7 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from include.anonymization.pii import ModelNotInstalledError
 from include.audit import AuditError
 from include.connections import ConnectionConfigError
 from include.services.processes import ServiceError
@@ -20,6 +21,7 @@ errors = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 # Failures a user can act on from the message alone: printed as one line, exit 1.
 KNOWN_ERRORS: tuple[type[Exception], ...] = (
     AuditError,
+    ModelNotInstalledError,
     ConfigError,
     ConnectionConfigError,
     ServiceError,

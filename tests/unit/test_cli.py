@@ -22,6 +22,9 @@ COMMANDS = [
     ["audit", "verify"],
     ["audit", "show"],
     ["audit", "public-key"],
+    ["scrub"],
+    ["eval"],
+    ["eval", "scrub"],
 ]
 
 
@@ -67,3 +70,17 @@ def test_unknown_source_is_refused(tmp_path: Path) -> None:
     result = civic("sample", "--source", "inconnue", env={"CIVIC_LOCAL_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "unknown source(s) ['inconnue']" in result.stderr
+
+
+def test_starting_civic_loads_no_nlp_model() -> None:
+    """`civic --help` and every quick command must not pay spaCy/Presidio's seconds."""
+    code = (
+        "import sys, include.cli.main; "
+        "heavy = [m for m in ('spacy', 'presidio_analyzer', 'great_expectations') "
+        "if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,35 @@
+"""One Presidio analyzer per process: loading the model takes seconds, a text milliseconds.
+
+The analyzer holds the trimmed French pipeline (see `nlp.py`) and only this
+package's recognizers: none of Presidio's defaults that are irrelevant here
+(US social security numbers, crypto wallets, ...) nor its slow phone recognizer.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+
+from include.anonymization.pii.nlp import DEFAULT_MODEL, InstalledSpacyNlpEngine, load_ner_pipeline
+from include.anonymization.pii.recognizers import SUPPORTED_LANGUAGES, build_recognizers
+
+
+@functools.cache
+def build_analyzer(model: str = DEFAULT_MODEL) -> AnalyzerEngine:
+    """The process-wide analyzer for `model` (built on first call, then reused)."""
+    languages = list(SUPPORTED_LANGUAGES)
+    engine = InstalledSpacyNlpEngine(load_ner_pipeline(model), languages)
+    registry = RecognizerRegistry(supported_languages=languages)
+    for language in languages:
+        for recognizer in build_recognizers(language):
+            registry.add_recognizer(recognizer)
+    analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=languages)
+    # Presidio compiles each pattern on first use (the address one takes ~0.2 s): do it now,
+    # so that worker processes forked from this one inherit compiled patterns.
+    for language in languages:
+        analyzer.analyze(_WARM_UP_TEXT, language)
+    return analyzer
+
+
+_WARM_UP_TEXT = "Madame Inès Roux, 12 rue de la Paix 75002 Paris, née le 3 mars 1985."

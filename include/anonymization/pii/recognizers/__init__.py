@@ -1,0 +1,65 @@
+"""Every recognizer the scrubber runs, per language, as plain Presidio recognizers.
+
+They are ordinary `EntityRecognizer`s, so they also work inside any Presidio
+`AnalyzerEngine` (the benchmark and the tests use that). Only the context words
+differ between languages: the patterns accept both languages' cues.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import EntityRecognizer
+
+from include.anonymization.pii.entities import (
+    EMAIL_ADDRESS,
+    FR_LICENSE_PLATE,
+    FR_NIR,
+    FR_SIREN,
+    FR_SIRET,
+    IBAN_CODE,
+    PHONE_NUMBER,
+)
+from include.anonymization.pii.recognizers.address import address_recognizer
+from include.anonymization.pii.recognizers.birthdate import birthdate_recognizer
+from include.anonymization.pii.recognizers.context_words import (
+    CONTEXT_WORDS,
+    SUPPORTED_LANGUAGES,
+)
+from include.anonymization.pii.recognizers.identifiers import (
+    email_recognizer,
+    iban_recognizer,
+    nir_recognizer,
+    siren_recognizer,
+    siret_recognizer,
+)
+from include.anonymization.pii.recognizers.person import (
+    lowercase_name_recognizer,
+    person_cue_recognizer,
+    person_ner_recognizer,
+)
+from include.anonymization.pii.recognizers.phone import phone_recognizer
+from include.anonymization.pii.recognizers.plate import plate_recognizer
+
+__all__ = ["SUPPORTED_LANGUAGES", "build_recognizers"]
+
+
+def build_recognizers(language: str) -> list[EntityRecognizer]:
+    """The recognizers for one language, context words in that language."""
+    if language not in CONTEXT_WORDS:
+        raise ValueError(
+            f"no recognizers for language {language!r}; supported: {list(SUPPORTED_LANGUAGES)}"
+        )
+    words = CONTEXT_WORDS[language]
+    return [
+        nir_recognizer(language, words[FR_NIR]),
+        siret_recognizer(language, words[FR_SIRET]),
+        siren_recognizer(language, words[FR_SIREN]),
+        iban_recognizer(language, words[IBAN_CODE]),
+        email_recognizer(language, words[EMAIL_ADDRESS]),
+        phone_recognizer(language, words[PHONE_NUMBER]),
+        plate_recognizer(language, words[FR_LICENSE_PLATE]),
+        address_recognizer(language),
+        birthdate_recognizer(language),
+        person_cue_recognizer(language),
+        lowercase_name_recognizer(language),
+        person_ner_recognizer(language),
+    ]

@@ -1,0 +1,60 @@
+"""French postal addresses: number, street type, street name, optionally postcode and city.
+
+spaCy tags "rue de la République" as a place at best and never the number in
+front of it, and Presidio has no address recognizer for French. A street
+address with its number identifies a household, so the whole of it, postcode and
+city included when they follow, is one detection. Street names typed in lower
+case ("12 rue marcel pagnol") end at the first common word.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import Pattern, PatternRecognizer
+
+from include.anonymization.pii.entities import FR_ADDRESS
+from include.anonymization.pii.recognizers.words import COMMON_WORDS, alternation
+
+STREET_TYPES = (
+    "rue", "avenue", "av", "ave", "boulevard", "bd", "bld", "place", "pl", "allée", "allee",
+    "impasse", "imp", "chemin", "ch", "route", "rte", "quai", "cours", "square", "passage",
+    "résidence", "residence", "lotissement", "hameau", "faubourg", "voie", "sentier", "cité",
+    "parvis", "esplanade", "promenade", "rond-point", "villa", "montée", "traverse", "ruelle",
+    "clos", "domaine", "chaussée", "mail",
+)  # fmt: skip
+_UPPER = "A-ZÀ-ÖØ-ÞŒ"
+_LOWER = "a-zß-öø-ÿœ"
+_PARTICLE = r"(?:de|du|des|la|le|les|et|sur|sous|en|aux|au|à)"
+_ELIDED = r"(?:[ld][’'])"
+_LEAD = rf"(?:{_PARTICLE}\s+|{_ELIDED})*"
+# A capitalised word (Victor, Saint-Michel, République) or a number (rue du 8 Mai 1945).
+_NAME_WORD = rf"(?:(?-i:[{_UPPER}][{_LOWER}{_UPPER}'’\-]*)|\d{{1,4}}(?:er|e)?)"
+# A lower-case word that is not a common one ("pagnol", not "est" or "depuis").
+_LOWER_WORD = (
+    rf"(?-i:(?!(?:{alternation(COMMON_WORDS)})(?![{_LOWER}'’\-]))"
+    rf"[{_LOWER}]{{2,}}(?:[\-'’][{_LOWER}]+)*)"
+)
+# Words of either kind may mix: "rue du 8 Mai 1945", "rue du 8 mai 1945", "rue de la paix".
+_TOKEN = rf"(?:{_NAME_WORD}|{_LOWER_WORD})"
+_STREET_NAME = rf"{_LEAD}{_TOKEN}(?:[ \-]{_LEAD}{_TOKEN}){{0,5}}"
+_CITY_WORD = rf"(?-i:[{_UPPER}][{_LOWER}{_UPPER}'’]*)"
+_CITY = (
+    rf"(?:{_CITY_WORD}(?:[ \-](?:(?-i:{_PARTICLE}|lès)[ \-])?{_ELIDED}?{_CITY_WORD}){{0,3}}"
+    rf"|{_LOWER_WORD}(?:[ \-]{_LOWER_WORD}){{0,2}})"
+)
+_POSTCODE_CITY = (
+    rf"(?:(?:,?\s+|\s+[\-–]\s+)(?:\d{{5}}|\d{{2}}\s\d{{3}})\s+{_CITY}"
+    rf"(?:\s+cedex(?:\s+\d{{1,2}})?)?)"
+)
+_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater|[btq]))?"
+_STREET_TYPE = "(?:" + "|".join(STREET_TYPES) + r")\.?"
+
+ADDRESS_REGEX = rf"(?<!\w){_NUMBER},?\s+{_STREET_TYPE}\s+{_STREET_NAME}{_POSTCODE_CITY}?(?!\w)"
+
+
+def address_recognizer(language: str) -> PatternRecognizer:
+    return PatternRecognizer(
+        supported_entity=FR_ADDRESS,
+        name=f"{FR_ADDRESS}_{language}",
+        supported_language=language,
+        patterns=[Pattern(name="fr_street_address", regex=ADDRESS_REGEX, score=0.7)],
+    )

@@ -1,0 +1,50 @@
+"""Dates of birth, recognised by the words that announce them ("né le 3 janvier 1985").
+
+A date on its own is rarely personal ("le 3 janvier, la rue était inondée"); a
+date of birth is a quasi-identifier. So only a date that follows a birth cue is
+detected, and the cue itself stays in the text: "née le <DATE_OF_BIRTH>".
+Presidio's date recognizer knows neither French month names nor these cues.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import Pattern, PatternRecognizer
+
+from include.anonymization.pii.entities import DATE_OF_BIRTH
+
+_FR_MONTHS = (
+    r"(?:janvier|janv\.?|f[ée]vrier|f[ée]vr?\.?|mars|avril|avr\.?|mai|juin|juillet|juil\.?"
+    r"|ao[uû]t|septembre|sept?\.?|octobre|oct\.?|novembre|nov\.?|d[ée]cembre|d[ée]c\.?)"
+)
+_EN_MONTHS = (
+    r"(?:january|jan\.?|february|feb\.?|march|mar\.?|april|apr\.?|may|june|jun\.?|july|jul\.?"
+    r"|august|aug\.?|september|sept?\.?|october|oct\.?|november|nov\.?|december|dec\.?)"
+)
+_NUMERIC_DATE = r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})"
+_FR_DATE = rf"(?:{_NUMERIC_DATE}|(?:\d{{1,2}}|1er)\s+{_FR_MONTHS}\s+\d{{4}})"
+_EN_DATE = (
+    rf"(?:{_NUMERIC_DATE}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_EN_MONTHS},?\s+\d{{4}}"
+    rf"|{_EN_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+)
+_FR_CUE = (
+    r"(?:\bn[ée]e?s?(?:\(e\))?\s+le"  # né le, née le, né(e) le
+    r"|\bdate\s+de\s+(?:naissance){e<=1}\s*:?"  # one typo allowed: "naissannce"
+    r"|\b(?:naissance){e<=1}\s*:"
+    r"|\bDDN\s*:?)"
+)
+_EN_CUE = (
+    r"(?:\b(?:born){e<=1}\s+(?:on\s+)?|\bdate\s+of\s+birth\s*:?|\bbirth\s*date\s*:?|\bDOB\s*:?)"
+)
+
+# Both languages' cues apply to every text: a French date of birth quoted in an
+# English message (or a misdetected language) must not slip through.
+DATE_OF_BIRTH_REGEX = rf"(?<=(?:{_FR_CUE}|{_EN_CUE})\s*)(?:{_FR_DATE}|{_EN_DATE})(?!\w)"
+
+
+def birthdate_recognizer(language: str) -> PatternRecognizer:
+    return PatternRecognizer(
+        supported_entity=DATE_OF_BIRTH,
+        name=f"{DATE_OF_BIRTH}_{language}",
+        supported_language=language,
+        patterns=[Pattern(name="cued_birth_date", regex=DATE_OF_BIRTH_REGEX, score=0.9)],
+    )

@@ -1,0 +1,38 @@
+"""French licence plates: the SIV format (AB-123-CD, since 2009) and the old FNI one (123 ABC 75).
+
+Plates identify a vehicle's keeper, so a report that names one ("la voiture
+immatriculée AB-123-CD est garée...") is personal data. Letters are matched
+case-sensitively: an upper-case block is what makes "1234 AB 75" a plate and
+"12 km 75" not one.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import Pattern, PatternRecognizer
+
+from include.anonymization.pii.entities import FR_LICENSE_PLATE
+
+_SIV_LETTER = "[A-HJ-NP-TV-Z]"  # I, O and U are never issued
+SIV_REGEX = rf"(?<!\w)(?-i:{_SIV_LETTER}{{2}}[\- ]?(?!000)\d{{3}}[\- ]?{_SIV_LETTER}{{2}})(?!\w)"
+# The lower-case spelling is only trusted with its dashes ("ab-123-cd").
+SIV_DASHED_REGEX = r"(?<!\w)[a-hj-np-tv-z]{2}-(?!000)\d{3}-[a-hj-np-tv-z]{2}(?!\w)"
+# 1-4 digits, 1-3 letters, then the département: 01-95, 2A/2B or an overseas 971-976.
+# "10 H 30" is a time of day, not a plate.
+FNI_REGEX = (
+    r"(?<!\w)(?!\d{1,2}[\- ]?H[\- ]?\d\d(?!\w))(?-i:\d{1,4}[\- ]?[A-Z]{1,3}[\- ]?"
+    r"(?:0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6]))(?!\w)"
+)
+
+
+def plate_recognizer(language: str, context: list[str]) -> PatternRecognizer:
+    return PatternRecognizer(
+        supported_entity=FR_LICENSE_PLATE,
+        name=f"{FR_LICENSE_PLATE}_{language}",
+        supported_language=language,
+        patterns=[
+            Pattern(name="siv", regex=SIV_REGEX, score=0.7),
+            Pattern(name="siv_dashed", regex=SIV_DASHED_REGEX, score=0.6),
+            Pattern(name="fni", regex=FNI_REGEX, score=0.5),
+        ],
+        context=context,
+    )

@@ -1,0 +1,56 @@
+"""Word lists shared by the recognizers that must tell a name from an ordinary word.
+
+In a text typed in lower case, a name ("rue marcel pagnol", "je suis aimée
+barbier") can only be told apart from the surrounding words by not being one of
+the language's common words; spaCy's stop-word lists are that, plus the words
+that typically follow "je suis" / "ici" in a letter to the city.
+"""
+
+from __future__ import annotations
+
+import regex
+from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH_STOP_WORDS
+
+# Words that open a line or sit beside a name without being one.
+_NOT_NAME_WORDS = (
+    "monsieur", "madame", "mademoiselle", "mme", "mlle", "m", "mr", "mrs", "ms", "miss", "dr",
+    "docteur", "me", "dear", "sir", "madam", "bonjour", "bonsoir", "bjr", "hello", "hi",
+    "cordialement", "merci", "bravo", "bonne", "bien", "slt", "salut", "thanks", "thank",
+    "regards", "kind", "best", "sincerely", "urgent", "signé", "signe", "signed", "someone",
+    "please", "ras-le-bol",
+)  # fmt: skip
+NOT_NAMES = frozenset(_NOT_NAME_WORDS)
+# Lower-case particles inside names: "da silva", "rue de la paix", "van der berg".
+NAME_PARTICLES = frozenset(
+    {"da", "de", "du", "des", "le", "la", "les", "van", "von", "di", "dos", "ben"}
+)
+# Words that follow "je suis" or open a letter's sentence and are not names.
+_LETTER_WORDS = (
+    "ici", "voici", "voilà", "voila",
+    "joignable", "disponible", "riverain", "riveraine", "habitant", "habitante", "locataire",
+    "propriétaire", "proprietaire", "gérant", "gérante", "gerant", "gerante", "responsable",
+    "âgé", "âgée", "agé", "agee", "invalide", "retraité", "retraitée", "retraite", "parent",
+    "maman", "papa", "commerçant", "commerçante", "commercant", "né", "née", "nee", "désolé",
+    "désolée", "desole", "desolee", "inquiet", "inquiète", "content", "contente", "vraiment",
+    "très", "tres", "writing", "living", "sorry", "resident", "disabled", "retired",
+)  # fmt: skip
+COMMON_WORDS = (FRENCH_STOP_WORDS | ENGLISH_STOP_WORDS | NOT_NAMES | frozenset(_LETTER_WORDS)) - (
+    NAME_PARTICLES
+)
+
+
+def alternation(words: frozenset[str]) -> str:
+    """A regex alternation of `words`, longest first so that no word shadows a longer one."""
+    return "|".join(regex.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+# Letters-only words of four letters or more, not glued to digits or dashes: identifiers
+# such as "FR76..." or "AB-123-CD" keep their capitals in a text typed in lower case.
+_PLAIN_WORD = regex.compile(r"(?<![\w\-])[^\W\d_]{4,}(?![\w\-])")
+
+
+def typed_in_lower_case(text: str) -> bool:
+    """Whether the writer typed everything in lower case (identifiers aside)."""
+    words = _PLAIN_WORD.findall(text)
+    return bool(words) and all(word.islower() for word in words)

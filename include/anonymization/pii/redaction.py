@@ -1,0 +1,66 @@
+"""From Presidio's raw, possibly overlapping results to non-overlapping spans, and to redacted text.
+
+Recognizers overlap: a name inside an address ("12 rue Jean Jaurès"), the same
+name from spaCy and from a "Madame" cue, a SIREN inside a SIRET. Dropping the
+loser of an overlap could leave part of a value in clear text, so overlapping
+detections are MERGED into one span covering all of them; the span takes the
+type and score of the best member (longest, then highest score, then the most
+specific type). The outcome depends only on the set of detections, never on
+the order recognizers ran in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from presidio_analyzer import RecognizerResult
+
+from include.anonymization.pii.entities import ENTITY_TYPES, Entity, placeholder
+
+_PRIORITY = {entity_type: rank for rank, entity_type in enumerate(ENTITY_TYPES)}
+
+
+def _rank(result: RecognizerResult) -> tuple[int, float, int, int]:
+    return (
+        -(result.end - result.start),
+        -result.score,
+        _PRIORITY.get(result.entity_type, len(_PRIORITY)),
+        result.start,
+    )
+
+
+def resolve_overlaps(results: Iterable[RecognizerResult]) -> list[Entity]:
+    """Merge overlapping detections; return non-overlapping entities sorted by start."""
+    ordered = sorted(results, key=lambda r: (r.start, r.end))
+    merged: list[Entity] = []
+    cluster: list[RecognizerResult] = []
+    cluster_end = -1
+    for result in [*ordered, None]:
+        if result is not None and result.start < cluster_end:
+            cluster.append(result)
+            cluster_end = max(cluster_end, result.end)
+            continue
+        if cluster:
+            best = min(cluster, key=_rank)
+            merged.append(
+                Entity(
+                    start=cluster[0].start,
+                    end=cluster_end,
+                    type=best.entity_type,
+                    score=round(float(best.score), 4),
+                )
+            )
+        if result is not None:
+            cluster, cluster_end = [result], result.end
+    return merged
+
+
+def redact(text: str, entities: Sequence[Entity]) -> str:
+    """Replace each (non-overlapping) entity by its placeholder; every other character is kept.
+
+    Replacing from the right keeps the offsets of the entities not yet replaced valid.
+    """
+    redacted = text
+    for entity in sorted(entities, key=lambda e: e.start, reverse=True):
+        redacted = redacted[: entity.start] + placeholder(entity.type) + redacted[entity.end :]
+    return redacted

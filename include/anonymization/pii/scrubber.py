@@ -1,0 +1,226 @@
+"""Scrub free text: detect personal data, merge overlapping detections, put placeholders.
+
+Two paths give the same result, text for text:
+- `scrub_text` (the reference): Presidio's `AnalyzerEngine.analyze` runs the
+  trimmed spaCy pipeline on one text, then every recognizer.
+- `scrub_texts` (the fast one): spaCy's `nlp.pipe` tokenizes and tags a whole
+  batch at once, then the same recognizers run once per text on the
+  precomputed `NlpArtifacts`. With `processes > 1` and enough texts, chunks of
+  the batch are spread over worker processes (forked from this one, so they
+  share the already-loaded model), each running that same batched path.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.pool import Pool
+from types import TracebackType
+
+from presidio_analyzer import AnalyzerEngine, RecognizerResult
+
+from include.anonymization.pii.analyzer import build_analyzer
+from include.anonymization.pii.entities import (
+    DEFAULT_THRESHOLD,
+    ENTITY_TYPES,
+    SUPPORTED_LANGUAGES,
+    Entity,
+)
+from include.anonymization.pii.language import detect_language
+from include.anonymization.pii.nlp import DEFAULT_MODEL, InstalledSpacyNlpEngine
+from include.anonymization.pii.redaction import redact, resolve_overlaps
+
+# Below this score a detection is dropped. Every recognizer here scores 0.5 or more
+# on its own (checksum-verified identifiers 1.0); context words add 0.35.
+DEFAULT_BATCH_SIZE = 64
+# Under this many texts per worker, starting to use the pool costs more than it saves.
+MIN_TEXTS_PER_PROCESS = 2 * DEFAULT_BATCH_SIZE
+
+
+@dataclass(frozen=True)
+class ScrubResult:
+    """A scrubbed text (None stays None) and what was found in the ORIGINAL text."""
+
+    text: str | None
+    entities: tuple[Entity, ...]
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ScrubSettings:
+    """What decides a scrubber's output: equal settings, equal results."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    entities: tuple[str, ...] = ENTITY_TYPES
+    model: str = DEFAULT_MODEL
+
+
+def _needs_scrubbing(text: str | None) -> bool:
+    return bool(text and not text.isspace())
+
+
+class Scrubber:
+    """Detects and redacts personal data in French (and English) free text.
+
+    Build one per process and reuse it: the analyzer behind it is cached, the
+    worker pool (if any) lives until `close()` or the end of a `with` block.
+    Workers are forked: start the pool (enter the `with` block) before starting
+    threads of your own.
+    """
+
+    def __init__(
+        self,
+        settings: ScrubSettings | None = None,
+        *,
+        processes: int = 1,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        if processes < 1 or batch_size < 1:
+            raise ValueError(
+                f"processes and batch_size must be at least 1, got {processes} and {batch_size}"
+            )
+        self.settings = settings or ScrubSettings()
+        unknown = sorted(set(self.settings.entities) - set(ENTITY_TYPES))
+        if unknown:
+            raise ValueError(f"unknown entity types {unknown}; known: {list(ENTITY_TYPES)}")
+        self.processes = processes
+        self.batch_size = batch_size
+        self._analyzer: AnalyzerEngine = build_analyzer(self.settings.model)
+        self._pool: Pool | None = None
+
+    @property
+    def _engine(self) -> InstalledSpacyNlpEngine:
+        return self._analyzer.nlp_engine  # type: ignore[return-value]
+
+    # -- one text: the reference path -------------------------------------------------------
+
+    def scrub_text(self, text: str | None, language: str | None = None) -> ScrubResult:
+        """Scrub one text, running spaCy on it alone (the unbatched reference path)."""
+        if not _needs_scrubbing(text):
+            return ScrubResult(text, ())
+        assert text is not None
+        language = self._language(text, language)
+        results = self._analyzer.analyze(
+            text,
+            language,
+            entities=list(self.settings.entities),
+            score_threshold=self.settings.threshold,
+        )
+        return self._result(text, language, results)
+
+    # -- many texts: the fast path ----------------------------------------------------------
+
+    def scrub_texts(
+        self, texts: Sequence[str | None], langs: Sequence[str | None] | None = None
+    ) -> list[ScrubResult]:
+        """Scrub a batch; result i belongs to texts[i]. None and blank texts pass through.
+
+        `langs[i]` ('fr' or 'en') skips language detection for text i; None detects it.
+        """
+        if langs is not None and len(langs) != len(texts):
+            raise ValueError(f"got {len(texts)} texts but {len(langs)} languages")
+        languages = [
+            self._language(text, langs[i] if langs else None) if _needs_scrubbing(text) else None
+            for i, text in enumerate(texts)
+        ]
+        if self.processes > 1 and len(texts) >= self.processes * MIN_TEXTS_PER_PROCESS:
+            chunks = [
+                (texts[i : i + self.batch_size], languages[i : i + self.batch_size])
+                for i in range(0, len(texts), self.batch_size)
+            ]
+            return [
+                result
+                for chunk in self._worker_pool().imap(_scrub_chunk_in_worker, chunks)
+                for result in chunk
+            ]
+        return self._scrub_batch(texts, languages)
+
+    def _scrub_batch(
+        self, texts: Sequence[str | None], languages: Sequence[str | None]
+    ) -> list[ScrubResult]:
+        """Batched path in this process: one nlp.pipe over the texts that need it."""
+        todo = [i for i, text in enumerate(texts) if _needs_scrubbing(text)]
+        results = [ScrubResult(text, ()) for text in texts]
+        docs = self._engine.docs((texts[i] for i in todo), batch_size=self.batch_size)
+        for i, doc in zip(todo, docs, strict=True):
+            text, language = texts[i], languages[i]
+            assert text is not None
+            assert language is not None
+            found = self._analyzer.analyze(
+                text,
+                language,
+                entities=list(self.settings.entities),
+                score_threshold=self.settings.threshold,
+                nlp_artifacts=self._engine.artifacts(doc, language),
+            )
+            results[i] = self._result(text, language, found)
+        return results
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _language(text: str | None, language: str | None) -> str:
+        if language is None:
+            return detect_language(text or "")
+        if language not in SUPPORTED_LANGUAGES:
+            raise ValueError(
+                f"unsupported language {language!r}; use one of {list(SUPPORTED_LANGUAGES)} "
+                "or leave it out to detect it"
+            )
+        return language
+
+    @staticmethod
+    def _result(text: str, language: str, found: list[RecognizerResult]) -> ScrubResult:
+        entities = resolve_overlaps(found)
+        return ScrubResult(redact(text, entities), tuple(entities), language)
+
+    def _worker_pool(self) -> Pool:
+        if self._pool is None:
+            # Forked workers inherit the loaded model (seconds saved per worker); where fork
+            # does not exist, each worker builds its own scrubber in the initializer.
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self._pool = context.Pool(
+                self.processes,
+                initializer=_start_worker,
+                initargs=(self.settings, self.batch_size),
+            )
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self) -> Scrubber:
+        """Start the worker processes now, so that no batch pays for their start-up."""
+        if self.processes > 1:
+            self._worker_pool()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+_worker_scrubber: Scrubber | None = None
+
+
+def _start_worker(settings: ScrubSettings, batch_size: int) -> None:
+    global _worker_scrubber
+    _worker_scrubber = Scrubber(settings, processes=1, batch_size=batch_size)
+
+
+def _scrub_chunk_in_worker(
+    chunk: tuple[Sequence[str | None], Sequence[str | None]],
+) -> list[ScrubResult]:
+    assert _worker_scrubber is not None, "worker used before its initializer ran"
+    texts, languages = chunk
+    return _worker_scrubber._scrub_batch(texts, languages)

@@ -1,0 +1,270 @@
+"""Each French recognizer: what it must catch, in every notation, and what it must leave alone."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from include.sample import identifiers
+
+Found = Callable[[str], list[tuple[str, str]]]
+
+
+def _break_last_digit(value: str) -> str:
+    """The same identifier with its last (check) digit changed: no longer valid."""
+    last = value[-1]
+    return value[:-1] + str((int(last) + 1) % 10)
+
+
+def _kinds(entities: list[tuple[str, str]]) -> set[str]:
+    return {kind for kind, _ in entities}
+
+
+# -- checksum-bearing identifiers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "nir",
+    [
+        "2 95 10 99 126 111 93",
+        "295109912611193",
+        "2 53 07 2B 073 004 70",  # Corsica: 2B counts as 18 in the key
+        "253072A07300443",  # Corsica: 2A counts as 19
+        "2.95.10.99.126.111.93",
+    ],
+)
+def test_nir_is_found_spaced_or_not_corsica_included(found: Found, nir: str) -> None:
+    assert found(f"Mon numéro de sécurité sociale est le {nir}, merci.") == [("FR_NIR", nir)]
+
+
+@settings(derandomize=True, deadline=None, max_examples=25)
+@given(seed=st.integers(0, 10**6))
+def test_generated_nirs_are_found_and_a_wrong_key_is_not(found: Found, seed: int) -> None:
+    nir = identifiers.nir(random.Random(seed))
+    assert found(f"Numéro de sécu : {nir}.") == [("FR_NIR", nir)]
+    assert "FR_NIR" not in _kinds(found(f"Numéro de sécu : {_break_last_digit(nir)}."))
+
+
+@pytest.mark.parametrize("siren", ["732829320", "732 829 320"])
+def test_siren_is_found(found: Found, siren: str) -> None:
+    assert found(f"L'entreprise (SIREN {siren}) n'a jamais répondu.") == [("FR_SIREN", siren)]
+
+
+@pytest.mark.parametrize("siret", ["73282932000074", "732 829 320 00074"])
+def test_siret_is_found_whole_not_as_a_siren(found: Found, siret: str) -> None:
+    assert found(f"Le restaurant, SIRET {siret}, laisse ses poubelles.") == [("FR_SIRET", siret)]
+
+
+@settings(derandomize=True, deadline=None, max_examples=25)
+@given(seed=st.integers(0, 10**6))
+def test_generated_company_numbers_are_found_and_bad_ones_are_not(found: Found, seed: int) -> None:
+    rng = random.Random(seed)
+    siren, siret = identifiers.siren(rng), identifiers.siret(rng)
+    assert found(f"Société {siren} et établissement {siret}.") == [
+        ("FR_SIREN", siren),
+        ("FR_SIRET", siret),
+    ]
+    broken = found(f"Commande {_break_last_digit(siren)} et {_break_last_digit(siret)}.")
+    assert {"FR_SIREN", "FR_SIRET"}.isdisjoint(_kinds(broken))
+
+
+@pytest.mark.parametrize(
+    "iban", ["FR76 3000 6000 0112 3456 7890 189", "FR7630006000011234567890189"]
+)
+def test_iban_is_found_grouped_or_not(found: Found, iban: str) -> None:
+    assert found(f"Pour le remboursement, mon compte est le {iban}.") == [("IBAN_CODE", iban)]
+
+
+def test_iban_with_a_wrong_check_is_not_found(found: Found) -> None:
+    assert "IBAN_CODE" not in _kinds(found("Compte FR76 3000 6000 0112 3456 7890 188."))
+
+
+def test_email_is_found(found: Found) -> None:
+    text = "Écrivez-moi à claire.petit-78@orange.fr pour le suivi."
+    assert found(text) == [("EMAIL_ADDRESS", "claire.petit-78@orange.fr")]
+
+
+# -- phones ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("notation", identifiers.PHONE_NOTATIONS)
+def test_every_phone_notation_is_found(found: Found, notation: str) -> None:
+    rng = random.Random(notation)
+    for _ in range(10):
+        phone = identifiers.phone_fr(rng, notation)
+        assert found(f"Vous pouvez me joindre au {phone} le soir.") == [("PHONE_NUMBER", phone)]
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["06 12 34 56 78", "06.12.34.56.78", "06-12-34-56-78", "0612345678", "+33 6 12 34 56 78",
+     "+33 (0)6 12 34 56 78", "+33(0)612345678", "+33612345678", "0033 6 12 34 56 78"],
+)  # fmt: skip
+def test_phone_is_found_without_any_context_word(found: Found, phone: str) -> None:
+    assert found(f"Rappel {phone} demain.") == [("PHONE_NUMBER", phone)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le bus passe à 10 H 30 et à 12 H 15.",
+        "Il y a 1 234 567 89 habitants.",  # digits in groups, but not a phone's shape
+        "Dossier 0012345678901 en cours.",  # too long
+        "Le 0 6 12 34 56 n'existe pas.",
+    ],
+)
+def test_number_like_text_is_not_a_phone(found: Found, text: str) -> None:
+    assert "PHONE_NUMBER" not in _kinds(found(text))
+
+
+# -- licence plates ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "plate",
+    [
+        "AB-123-CD",
+        "AB 123 CD",
+        "AB123CD",
+        "ab-123-cd",
+        "1234 AB 75",
+        "56 XYZ 2A",
+        "12 AB 974",
+        "7591 H 16",
+    ],
+)
+def test_plates_new_and_old_formats_are_found(found: Found, plate: str) -> None:
+    assert found(f"La voiture {plate} bloque la sortie.") == [("FR_LICENSE_PLATE", plate)]
+
+
+@settings(derandomize=True, deadline=None, max_examples=40)
+@given(seed=st.integers(0, 10**6))
+def test_generated_plates_are_found(found: Found, seed: int) -> None:
+    plate = identifiers.licence_plate(random.Random(seed))
+    assert found(f"Un véhicule immatriculé {plate} est garé.") == [("FR_LICENSE_PLATE", plate)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Il a roulé 12 km 75 fois.",
+        "Ligne AB 12 supprimée.",
+        "Plaque AB-000-CD.",
+        "Rendez-vous à 10 H 30.",
+    ],
+)
+def test_plate_lookalikes_are_not_found(found: Found, text: str) -> None:
+    assert "FR_LICENSE_PLATE" not in _kinds(found(text))
+
+
+# -- addresses ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "12 rue de la République",
+        "12 rue de la République, 69002 Lyon",
+        "3 bis avenue du Général de Gaulle 75016 Paris",
+        "45, boulevard Saint-Michel",
+        "7 place de l'Église, 13100 Aix-en-Provence",
+        "8 av. Jean Jaurès",
+        "150 rue du 8 Mai 1945, 94000 Créteil",
+        "2 impasse des lilas",
+        "18 chemin des Vignes 42000 Saint-Étienne",
+        "11 ave Simone Veil, 59700 MARCQ-EN-BARŒUL",
+        "30 avenue du 8 mai 1945",
+    ],
+)
+def test_addresses_with_and_without_postcode_are_found(found: Found, address: str) -> None:
+    assert found(f"J'habite au {address}. Le trottoir est défoncé.") == [("FR_ADDRESS", address)]
+
+
+def test_a_street_without_number_is_not_an_address(found: Found) -> None:
+    assert "FR_ADDRESS" not in _kinds(found("La rue de la République est bloquée depuis lundi."))
+
+
+# -- dates of birth ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("Je suis né le 3 janvier 1985 à Lyon.", "3 janvier 1985"),
+        ("Ma mère, née le 1er mars 1950, ne peut plus sortir.", "1er mars 1950"),
+        ("Né(e) le 03/01/1985.", "03/01/1985"),
+        ("Date de naissance : 1985-01-03.", "1985-01-03"),
+        ("I was born on 3 January 1985 in Leeds.", "3 January 1985"),
+        ("Date of birth: March 3, 1985.", "March 3, 1985"),
+    ],
+)
+def test_dates_of_birth_are_found_without_their_cue(found: Found, text: str, date: str) -> None:
+    assert ("DATE_OF_BIRTH", date) in found(text)
+
+
+def test_a_date_without_a_birth_cue_is_kept(found: Found) -> None:
+    assert "DATE_OF_BIRTH" not in _kinds(found("Le 3 janvier 2024, la rue était inondée."))
+
+
+# -- names -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Bonjour, je m'appelle Inès Roux et je vous écris.", "Inès Roux"),
+        ("Madame Lefèvre a signalé le problème.", "Lefèvre"),
+        ("J'ai vu M. Diallo hier.", "Diallo"),
+        ("Signé : Jean-Pierre N'Diaye", "Jean-Pierre N'Diaye"),
+        ("Hello, my name is Oliver Smith.", "Oliver Smith"),
+    ],
+)
+def test_names_after_a_cue_are_found(found: Found, text: str, name: str) -> None:
+    values = [value for kind, value in found(text) if kind == "PERSON"]
+    assert any(name in value for value in values), values
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Le trou est toujours là. Merci d'avance.\nVictoire", "Victoire"),
+        ("Merci de votre retour. Kind regards, Zoe Pearce", "Zoe Pearce"),
+        ("Ici DUPONT Marie, riveraine du marché.", "DUPONT Marie"),
+        ("Cordialement,\nJ. Moreau\n06 12 34 56 78", "J. Moreau"),
+        ("It comes from the flat of Billy Lloyd, at the corner.", "Billy Lloyd"),
+    ],
+)
+def test_signatures_capitals_and_initials_are_names(found: Found, text: str, name: str) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("je m'appelle inès roux et j'habite ici", ["inès roux"]),
+        (
+            "madame poulain, 215 avenue henri barbusse.\nsigné: anne poulain",
+            ["poulain", "anne poulain"],
+        ),
+        ("merci d'avance.\nluc r.", ["luc r."]),
+        ("mon rib FR7630006000011234567890189 svp. slt yanis gimenez", ["yanis gimenez"]),
+    ],
+)
+def test_names_in_a_text_typed_in_lower_case(found: Found, text: str, names: list[str]) -> None:
+    assert [value for kind, value in found(text) if kind == "PERSON"] == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bonjour Madame, Monsieur, le trou de la rue Jean Jaurès s'agrandit.",
+        "je suis joignable au soir, merci de faire qqch rapidement",
+        "Merci d'intervenir rapidement.\nCordialement",
+    ],
+)
+def test_streets_civilities_and_common_words_are_not_names(found: Found, text: str) -> None:
+    assert "PERSON" not in _kinds(found(text))

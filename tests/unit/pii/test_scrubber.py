@@ -1,0 +1,108 @@
+"""The Scrubber's API: pass-through values, languages, settings; one result whatever the path."""
+
+from __future__ import annotations
+
+import pytest
+
+from include.anonymization.pii import ModelNotInstalledError, Scrubber, ScrubSettings
+from include.anonymization.pii.language import detect_language
+from include.anonymization.pii.nlp import components_for_ner, load_ner_pipeline
+from include.sample.texts import labelled_corpus
+
+CORPUS_SEED = 4242
+
+
+@pytest.fixture(scope="module")
+def corpus_texts() -> list[str]:
+    # More than 2 processes x 128 texts, so that the parallel path really forks.
+    return [sample.text for sample in labelled_corpus(300, CORPUS_SEED)]
+
+
+def test_none_empty_and_blank_texts_pass_through(scrubber: Scrubber) -> None:
+    results = scrubber.scrub_texts([None, "", "  \n", "Tél : 06 12 34 56 78"])
+    assert [r.text for r in results] == [None, "", "  \n", "Tél : <PHONE_NUMBER>"]
+    assert [len(r.entities) for r in results] == [0, 0, 0, 1]
+
+
+def test_batched_path_equals_the_unbatched_path(
+    scrubber: Scrubber, corpus_texts: list[str]
+) -> None:
+    batched = scrubber.scrub_texts(corpus_texts)
+    assert batched == [scrubber.scrub_text(text) for text in corpus_texts]
+    assert sum(len(r.entities) for r in batched) > 200  # the corpus really carries PII
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_results(
+    scrubber: Scrubber, corpus_texts: list[str]
+) -> None:
+    with Scrubber(processes=2, batch_size=32) as parallel:
+        assert parallel.scrub_texts(corpus_texts) == scrubber.scrub_texts(corpus_texts)
+
+
+def test_offsets_point_into_the_original_text(scrubber: Scrubber) -> None:
+    text = "Né le 3 janvier 1985, M. Diallo (SIREN 732 829 320) a garé AB-123-CD."
+    result = scrubber.scrub_text(text)
+    assert {(e.type, text[e.start : e.end]) for e in result.entities} >= {
+        ("DATE_OF_BIRTH", "3 janvier 1985"),
+        ("FR_SIREN", "732 829 320"),
+        ("FR_LICENSE_PLATE", "AB-123-CD"),
+    }
+
+
+def test_languages_are_detected_or_taken_from_the_caller(scrubber: Scrubber) -> None:
+    texts = ["Hello, please call me back on 06 12 34 56 78.", "Rappelez-moi au 06 12 34 56 78."]
+    assert [r.language for r in scrubber.scrub_texts(texts)] == ["en", "fr"]
+    assert [r.language for r in scrubber.scrub_texts(texts, ["fr", None])] == ["fr", "fr"]
+    with pytest.raises(ValueError, match="unsupported language 'de'"):
+        scrubber.scrub_texts(texts, ["de", None])
+    with pytest.raises(ValueError, match="2 texts but 1 languages"):
+        scrubber.scrub_texts(texts, ["fr"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Le lampadaire de la rue est cassé depuis une semaine, merci.", "fr"),
+        ("The streetlight has been off for a week, thank you.", "en"),
+        ("AB-123-CD", "fr"),  # nothing to go by: the platform's language
+    ],
+)
+def test_detect_language(text: str, expected: str) -> None:
+    assert detect_language(text) == expected
+
+
+def test_the_threshold_drops_weak_detections() -> None:
+    text = "La 1234 AB 75 est là."  # an old-format plate, no context word: score 0.5
+    assert [e.type for e in Scrubber().scrub_text(text).entities] == ["FR_LICENSE_PLATE"]
+    assert Scrubber(ScrubSettings(threshold=0.6)).scrub_text(text).entities == ()
+
+
+def test_only_the_requested_entity_types_are_redacted() -> None:
+    only_emails = Scrubber(ScrubSettings(entities=("EMAIL_ADDRESS",)))
+    result = only_emails.scrub_text("Inès Roux, ines.roux@orange.fr, 06 12 34 56 78")
+    assert result.text == "Inès Roux, <EMAIL_ADDRESS>, 06 12 34 56 78"
+
+
+def test_unknown_entity_types_and_bad_sizes_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown entity types \\['PASSPORT'\\]"):
+        Scrubber(ScrubSettings(entities=("PASSPORT",)))
+    with pytest.raises(ValueError, match="at least 1"):
+        Scrubber(processes=0)
+
+
+def test_a_missing_model_fails_with_what_to_do() -> None:
+    with pytest.raises(ModelNotInstalledError, match=r"not installed.*never downloads"):
+        load_ner_pipeline("fr_core_news_sm")  # not pinned, not installed
+
+
+def test_only_the_components_ner_needs_are_loaded() -> None:
+    assert load_ner_pipeline().pipe_names == ["ner"]  # fr_core_news_md's ner has its own tok2vec
+    listening = {
+        "components": {
+            "tok2vec": {"factory": "tok2vec"},
+            "parser": {"factory": "parser"},
+            "ner": {"model": {"tok2vec": {"@architectures": "spacy.Tok2VecListener.v1"}}},
+        }
+    }
+    assert components_for_ner(listening) == ["ner", "tok2vec"]
