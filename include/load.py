@@ -23,6 +23,7 @@ import psycopg
 from psycopg import sql
 
 from include.aggregates import ProtectedAggregate
+from include.anonymization.pseudonyms import pseudonym_column
 from include.source_config import FieldType, Role, SourceConfig
 
 WAREHOUSE_SQL = Path(__file__).resolve().parent / "sql" / "warehouse.sql"
@@ -40,10 +41,6 @@ RUN_COLUMN = "run_id"
 
 class LoadError(RuntimeError):
     """A table does not fit the warehouse: refused before anything is written."""
-
-
-def pseudonym_column(field_name: str) -> str:
-    return f"{field_name}_pseudonym"
 
 
 def curated_columns(config: SourceConfig) -> list[tuple[str, str]]:

@@ -31,6 +31,14 @@ from dataclasses import dataclass, field
 from include.connections import Connection
 
 _MIN_KEY_BYTES = 32
+PSEUDONYM_SUFFIX = "_pseudonym"
+
+
+def pseudonym_column(field_name: str) -> str:
+    """The curated column that stands in for a pseudonymized direct identifier."""
+    return f"{field_name}{PSEUDONYM_SUFFIX}"
+
+
 _KEY_ID = re.compile(r"^[a-z0-9]{1,8}$")
 
 

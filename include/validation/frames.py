@@ -1,0 +1,80 @@
+"""The frame GX validates: the caller's table as plain Python values, plus derived columns.
+
+Three preparations, each for a reason:
+
+- the index is reset, so the row numbers GX reports are positions in the caller's
+  frame (whatever its index was) and never carry an index value;
+- every column is cast to ``object``: types are then checked value by value (see
+  `suites`), and row conditions and regexes see Python values whatever the pandas
+  dtypes (pandas 3 `str`, nullable `Int64`, `boolean`, arrow strings);
+- the statistics a suite's `meta.derived_columns` asks for are added as columns: for
+  each row, the size of its equivalence class over the quasi-identifiers, and for
+  l-diversity the number of distinct values of a sensitive field in the class
+  (``distinct``) or e^H, the entropy-effective number of values (``entropy``). That
+  turns "every class has ≥ k records" into a plain column check that points at rows.
+
+Missing values are values of their own, as in the anonymization step: a row whose
+quasi-identifier is missing is in a class like any other, and "no answer" to a sensitive
+question is one more distinct value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from include.validation.suites import DERIVED_PREFIX
+
+
+def _class_codes(frame: pd.DataFrame, over: list[str]) -> np.ndarray:
+    """An equivalence-class number per row (all rows share one class when `over` is empty).
+
+    Quasi-identifiers missing from the frame are left out (the column-set check reports
+    them); grouping by fewer columns only makes classes larger, never hides a failure of
+    that check.
+    """
+    present = [column for column in over if column in frame.columns]
+    if not present:
+        return np.zeros(len(frame), dtype=np.int64)
+    return frame.groupby(present, dropna=False, sort=False).ngroup().to_numpy()
+
+
+def _class_statistic(frame: pd.DataFrame, spec: Mapping[str, Any]) -> np.ndarray:
+    codes = _class_codes(frame, list(spec["over"]))
+    sizes = np.bincount(codes)
+    if spec["statistic"] == "class_size":
+        return sizes[codes]
+    column = spec["of"]
+    if column not in frame.columns:  # reported by the column-set check; fails l here too
+        return np.zeros(len(frame), dtype=np.int64)
+    # "No answer" is one more value, as the anonymization step counts it (encode_sensitive).
+    values, _ = pd.factorize(frame[column], use_na_sentinel=False)
+    per_value = pd.DataFrame({"class": codes, "value": values}).groupby(["class", "value"]).size()
+    classes = per_value.index.get_level_values("class").to_numpy()
+    if spec["statistic"] == "distinct":
+        distinct = np.bincount(classes, minlength=len(sizes))
+        return distinct[codes]
+    # Entropy of the class's values: H = -Σ p ln p, reported as e^H.
+    totals = np.bincount(classes, weights=per_value.to_numpy(), minlength=len(sizes))
+    shares = per_value.to_numpy() / totals[classes]
+    entropy = np.bincount(classes, weights=-shares * np.log(shares), minlength=len(sizes))
+    return np.exp(entropy)[codes]
+
+
+def validation_frame(df: pd.DataFrame, derived: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """The caller's frame, reset and cast to objects, with the derived statistic columns."""
+    reserved = [column for column in df.columns if str(column).startswith(DERIVED_PREFIX)]
+    if reserved:
+        raise ValueError(
+            f"columns {reserved} use the prefix '{DERIVED_PREFIX}', which the validation gate "
+            "reserves for the statistics it computes; rename them"
+        )
+    table = df.reset_index(drop=True)
+    statistics = {name: _class_statistic(table, spec) for name, spec in derived.items()}
+    frame = table.astype(object)
+    for name, values in statistics.items():
+        frame[name] = values
+    return frame

@@ -1,0 +1,100 @@
+"""Shapes of personal data that must never survive into a published text column.
+
+These patterns are the validation gate's second opinion on the scrubber, so they are
+kept deliberately separate from the scrubber's recognizers
+(`include.anonymization.pii.recognizers`):
+
+- they are plain regular expressions with no checksum: a NIR with a mistyped key or
+  an IBAN off by one digit is still somebody's identifier, so the gate blocks the
+  *shape*, where the scrubber (which must not redact every long number) only removes
+  values whose check digits verify;
+- a bug or a blind spot shared by both would let a value through silently; two
+  independent implementations have to fail together for that to happen.
+
+A pattern that matches blocks publication (fail closed). A false positive costs an
+operator a look at the listed rows; a false negative publishes personal data. The
+patterns still avoid the obvious harmless look-alikes (dates, postcodes, amounts with
+their currency, the redaction placeholders such as ``<PHONE_NUMBER>``), tested in
+tests/unit/validation/test_pii_patterns.py.
+
+`mask_pii` applies the same patterns to any text the gate is about to show (a sample
+of unexpected values in an error message), so that even a value from a column that is
+not supposed to hold free text cannot leak an identifier through a log.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Digit-group separators people type: space (also the non-breaking spaces of French
+# typography, which `\s` covers), dot, dash.
+_SEP = r"[\s.\-]?"
+
+
+@dataclass(frozen=True)
+class PiiPattern:
+    """One kind of residual personal data: a short name, what it is, and its regex."""
+
+    name: str
+    label: str
+    regex: str
+
+
+PII_PATTERNS: tuple[PiiPattern, ...] = (
+    PiiPattern(
+        "email",
+        "an e-mail address",
+        r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+    ),
+    PiiPattern(
+        "phone_fr",
+        "a French phone number",
+        # 0X XX XX XX XX, +33, 0033, +33 (0); spaced, dotted, dashed or compact.
+        rf"(?<![\w+])(?:(?:\+|00)\s?33{_SEP}(?:\(0\){_SEP})?|0)[1-9](?:{_SEP}\d{{2}}){{4}}(?!\w)",
+    ),
+    PiiPattern(
+        "iban",
+        "an IBAN",
+        # Not right after "<alnum>." ("k1.RN35QGFZ…" is a pseudonym, not an IBAN).
+        r"(?<![A-Za-z0-9])(?<![A-Za-z0-9]\.)[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}"
+        r"(?:\s?[A-Z0-9]{1,4})?(?![A-Za-z0-9])",
+    ),
+    PiiPattern(
+        "nir",
+        "a French social security number (NIR)",
+        # 13 characters (2A/2B for Corsica) and the 2-digit key, spaced or not.
+        rf"(?<!\w)[1-478]{_SEP}\d{{2}}{_SEP}\d{{2}}{_SEP}(?:\d{{2}}|2[ABab])"
+        rf"{_SEP}\d{{3}}{_SEP}\d{{3}}(?:{_SEP}\d{{2}})?(?!\w)",
+    ),
+    PiiPattern(
+        "long_digit_run",
+        "a long number (9+ digits: SIREN/SIRET, account or customer number)",
+        # Unbroken runs of 9+ digits, or SIREN/SIRET grouped 3-3-3(-5) by spaces or dots;
+        # a grouped amount followed by its currency or unit ("150 000 000 €") is not one.
+        # Decimals ("3,141592653") and dash-joined codes (a UUID's last group) are not.
+        r"(?<![\w\-])(?<!\d[.,])(?:\d{9,}|\d{3}[ .]\d{3}[ .]\d{3}(?:[ .]?\d{5})?"
+        r"(?!\s?(?:€|EUR|euros?|habitants|km|m²|m2|%)))(?![\w\-])(?![.,]\d)",
+    ),
+    PiiPattern(
+        "payment_card",
+        "a payment card number",
+        r"(?<![\w.])\d{4}(?:[\s.\-]\d{4}){3}(?![\w])",
+    ),
+    PiiPattern(
+        "licence_plate",
+        "a French licence plate",
+        # Upper case with any separator; lower case only with its dashes ("ab-123-cd").
+        # I, O and U are never issued.
+        r"(?<![\w\-])(?:[A-HJ-NP-TV-Z]{2}[\s\-]?\d{3}[\s\-]?[A-HJ-NP-TV-Z]{2}"
+        r"|[a-hj-np-tv-z]{2}-\d{3}-[a-hj-np-tv-z]{2})(?![\w\-])",
+    ),
+)
+
+_COMBINED = re.compile("|".join(f"(?:{p.regex})" for p in PII_PATTERNS))
+WITHHELD = "<withheld>"
+
+
+def mask_pii(text: str) -> str:
+    """`text` with every match of any pattern replaced by ``<withheld>``."""
+    return _COMBINED.sub(WITHHELD, text)

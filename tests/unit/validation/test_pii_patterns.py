@@ -1,0 +1,113 @@
+"""The gate's residual-PII patterns: every notation of every identifier, and no look-alike."""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+
+import pytest
+
+from include.anonymization.pseudonyms import Pseudonymizer
+from include.sample import identifiers
+from include.validation.pii_patterns import PII_PATTERNS, WITHHELD, mask_pii
+
+PATTERNS = {pattern.name: re.compile(pattern.regex) for pattern in PII_PATTERNS}
+DRAWS = 60
+
+
+def matches(text: str) -> set[str]:
+    return {name for name, regex in PATTERNS.items() if regex.search(text)}
+
+
+def in_sentence(value: str) -> str:
+    return f"Bonjour, voici le numéro {value}, merci de me rappeler."
+
+
+def drawn(make: object, *args: object) -> list[str]:
+    rng = random.Random(f"{getattr(make, '__name__', make)}{args}")
+    return [make(rng, *args) for _ in range(DRAWS)]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("notation", identifiers.PHONE_NOTATIONS)
+def test_every_phone_notation_is_caught(notation: str) -> None:
+    for phone in drawn(identifiers.phone_fr, notation):
+        assert "phone_fr" in matches(in_sentence(phone)), phone
+
+
+@pytest.mark.parametrize(
+    ("make", "pattern"),
+    [
+        (identifiers.nir, "nir"),
+        (identifiers.iban_fr, "iban"),
+        (identifiers.siren, "long_digit_run"),
+        (identifiers.siret, "long_digit_run"),
+    ],
+)
+@pytest.mark.parametrize("spaced", [True, False])
+def test_identifiers_are_caught_spaced_or_not(make: object, pattern: str, spaced: bool) -> None:
+    for value in drawn(make, spaced):
+        assert pattern in matches(in_sentence(value)), value
+
+
+def test_siv_licence_plates_are_caught() -> None:
+    for plate in drawn(identifiers.licence_plate, False):
+        assert "licence_plate" in matches(f"La voiture {plate} est garée sur le trottoir."), plate
+    assert "licence_plate" in matches("immatriculée ab-123-cd hier")
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("écrire à jeanne.martin@exemple-mail.fr svp", "email"),
+        ("contact: J.Dupont+mairie@sub.domaine.paris", "email"),
+        ("né le 2A: 2 85 05 2A 123 456 78", "nir"),
+        ("NIR 185037511204523", "nir"),
+        ("carte 4970 1012 3456 7890 expirée", "payment_card"),
+        ("client n°123456789012", "long_digit_run"),
+        ("appelez le +33 (0)6 12 34 56 78 ou le 01.23.45.67.89", "phone_fr"),
+        ("numéro 06\u202f12\u202f34\u202f56\u202f78", "phone_fr"),  # narrow no-break spaces
+    ],
+)
+def test_written_forms_are_caught(text: str, pattern: str) -> None:
+    assert pattern in matches(text)
+
+
+HARMLESS = [
+    "Contactez <PERSON> au <PHONE_NUMBER> ou à <EMAIL_ADDRESS> (<FR_NIR>, <IBAN_CODE>).",
+    "Le 14/03/2026 à 10h30, rendez-vous au 12 rue de la Paix, 75002 Paris.",
+    "Budget de 150 000 000 € pour 2026-2027, soit 1 500 € par habitant.",
+    "La ligne 38 et le bus 91 passent toutes les 12 minutes ; arrêté n° 2026-123.",
+    "2026-03-14 10:22:00+00:00",
+    "20-39",
+    "2026-T1",
+    "Île-de-France",
+    "Provence-Alpes-Côte d'Azur",
+    "75011",
+    "3939",
+    "*",
+    "Trop de voitures sur le trottoir depuis 3 ans, 4 mois et 12 jours.",
+    "La population est passée de 2 100 000 habitants à 2 150 000 habitants.",
+]
+
+
+@pytest.mark.parametrize("text", HARMLESS)
+def test_harmless_text_is_not_flagged(text: str) -> None:
+    assert matches(text) == set()
+
+
+def test_identifiers_and_pseudonyms_of_the_platform_are_not_flagged() -> None:
+    rng = random.Random(7)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(2000)]
+    ids += [f"r-{i:05d}" for i in range(0, 100000, 997)]
+    pseudonymizer = Pseudonymizer.from_secret("k" * 40)
+    ids += [pseudonymizer.pseudonym(f"p{i}@exemple.fr", "src", "email") or "" for i in range(500)]
+    flagged = [value for value in ids if matches(value)]
+    assert flagged == []
+
+
+def test_mask_pii_hides_every_match_and_keeps_the_rest() -> None:
+    text = "Écrire à jeanne.martin@exemple-mail.fr ou au 06 12 34 56 78, voiture AB-123-CD."
+    masked = mask_pii(text)
+    assert masked == f"Écrire à {WITHHELD} ou au {WITHHELD}, voiture {WITHHELD}."
+    assert matches(masked) == set()
