@@ -1,0 +1,199 @@
+"""What the ingest keeps in PostgreSQL (schema `pipeline`, DDL in include/sql/ingest.sql).
+
+WHY: "not yet processed" must survive restarts and must not depend on a clock, and
+"already ingested" must span runs, so both live in the warehouse:
+- `claim_objects` lists the raw zone and takes, for a new run, every object version
+  no run has taken yet; for a run that already claimed, it returns the same versions
+  again (a rerun reads exactly what the first attempt read, never newer objects).
+  Claims commit on their own, so a failed run keeps its objects until it is rerun.
+- the ingest itself runs in one transaction holding a per-source advisory lock:
+  two runs of one source queue, the duplicate check is race-free, and a failed
+  attempt leaves no ids, counts or statuses behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from include.ingest.dedup import FirstSeen
+from include.ingest.errors import IngestError
+from include.ingest.ingestor import ObjectOutcome
+from include.ingest.result import IngestResult
+
+DDL_PATH = Path(__file__).resolve().parent.parent / "sql" / "ingest.sql"
+
+
+def _lock_id(name: str) -> int:
+    """A bigint for pg_advisory_xact_lock, stable across processes (unlike hash())."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+_DDL_LOCK = _lock_id("civic-ingest/v1/ddl")
+
+
+def ensure_schema(conn: psycopg.Connection[Any]) -> None:
+    """Create the ingest tables if missing (idempotent, safe to run concurrently)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
+        conn.execute(DDL_PATH.read_text(encoding="utf-8"))
+
+
+def lock_source(conn: psycopg.Connection[Any], source: str) -> None:
+    """Serialize the runs of one source until the current transaction ends."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_id(f"civic-ingest/v1/{source}"),))
+
+
+@dataclass(frozen=True)
+class ClaimedObject:
+    """One version of a raw object, as listed when a run claimed it."""
+
+    key: str
+    etag: str
+    last_modified: datetime
+    size: int
+
+
+def _list_raw(client: Any, bucket: str, prefix: str) -> Iterator[ClaimedObject]:
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", ()):
+            if not item["Key"].endswith("/"):  # "folder" markers hold no data
+                yield ClaimedObject(item["Key"], item["ETag"], item["LastModified"], item["Size"])
+
+
+_SELECT_CLAIMED = (
+    "SELECT key, etag, last_modified, size FROM pipeline.raw_objects "
+    "WHERE source = %s AND run_id = %s ORDER BY key, last_modified"
+)
+
+
+def claim_objects(
+    conn: psycopg.Connection[Any], client: Any, bucket: str, source: str, run_id: str
+) -> list[ClaimedObject]:
+    """The object versions of `run_id` under `<source>/` in `bucket`, sorted by key."""
+    with conn.transaction():
+        lock_source(conn, source)
+        row = conn.execute(
+            "SELECT bucket FROM pipeline.ingest_runs WHERE source = %s AND run_id = %s",
+            (source, run_id),
+        ).fetchone()
+        if row is not None:
+            if row[0] != bucket:
+                raise IngestError(
+                    f"run {run_id} of {source} claimed its objects in bucket {row[0]}, "
+                    f"not {bucket}: rerun it with the raw bucket it was first run with"
+                )
+        else:
+            conn.execute(
+                "INSERT INTO pipeline.ingest_runs (source, run_id, bucket) VALUES (%s, %s, %s)",
+                (source, run_id, bucket),
+            )
+            listed = list(_list_raw(client, bucket, f"{source}/"))
+            conn.execute(
+                "INSERT INTO pipeline.raw_objects "
+                "(source, bucket, key, etag, last_modified, size, run_id) "
+                "SELECT %s, %s, k, e, m, s, %s "
+                "FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::bigint[]) "
+                "AS t(k, e, m, s) ON CONFLICT DO NOTHING",
+                (
+                    source,
+                    bucket,
+                    run_id,
+                    [o.key for o in listed],
+                    [o.etag for o in listed],
+                    [o.last_modified for o in listed],
+                    [o.size for o in listed],
+                ),
+            )
+        rows = conn.execute(_SELECT_CLAIMED, (source, run_id)).fetchall()
+    return [ClaimedObject(*row) for row in rows]
+
+
+class PostgresSeenIds:
+    """`SeenIds` over pipeline.ingested_ids, inside the caller's transaction."""
+
+    def __init__(self, conn: psycopg.Connection[Any], source: str, run_id: str) -> None:
+        self.conn = conn
+        self.source = source
+        self.run_id = run_id
+
+    def forget_run(self) -> None:
+        """Drop the ids this run kept in an earlier attempt, so a rerun starts clean."""
+        self.conn.execute(
+            "DELETE FROM pipeline.ingested_ids WHERE source = %s AND run_id = %s",
+            (self.source, self.run_id),
+        )
+
+    def register(self, ids: Sequence[str], fingerprints: Sequence[bytes]) -> dict[str, FirstSeen]:
+        rows = self.conn.execute(
+            "SELECT record_id, row_hash, run_id FROM pipeline.ingested_ids "
+            "WHERE source = %s AND record_id = ANY(%s)",
+            (self.source, list(ids)),
+        ).fetchall()
+        earlier = {record_id: FirstSeen(bytes(digest), run) for record_id, digest, run in rows}
+        new = [(i, f) for i, f in zip(ids, fingerprints, strict=True) if i not in earlier]
+        if new:
+            self.conn.execute(
+                "INSERT INTO pipeline.ingested_ids (source, record_id, row_hash, run_id) "
+                "SELECT %s, r, h, %s FROM unnest(%s::text[], %s::bytea[]) AS t(r, h)",
+                (self.source, self.run_id, [i for i, _ in new], [f for _, f in new]),
+            )
+        return earlier
+
+
+def record_ingest(
+    conn: psycopg.Connection[Any],
+    bucket: str,
+    result: IngestResult,
+    outcomes: Sequence[tuple[ClaimedObject, ObjectOutcome]],
+) -> None:
+    """Statuses of the objects, quarantine counts and run totals, in the open transaction."""
+    source, run_id = result.source, result.run_id
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE pipeline.raw_objects "
+            "SET status = %s, reason = %s, detail = %s, sse = %s, rows_read = %s "
+            "WHERE source = %s AND bucket = %s AND key = %s AND etag = %s AND last_modified = %s",
+            [
+                (o.status, o.reason, o.detail, o.sse, o.rows_read, source, bucket, c.key,
+                 c.etag, c.last_modified)
+                for c, o in outcomes
+            ],
+        )  # fmt: skip
+        cur.execute(
+            "DELETE FROM pipeline.quarantine WHERE run_id = %s AND source = %s", (run_id, source)
+        )
+        cur.executemany(
+            "INSERT INTO pipeline.quarantine (run_id, source, reason, rows, objects) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [(run_id, source, reason, rows, 0) for reason, rows in result.quarantined.items()]
+            + [
+                (run_id, source, reason, 0, objects)
+                for reason, objects in result.objects_quarantined.items()
+            ],
+        )
+        cur.execute(
+            "UPDATE pipeline.ingest_runs SET status = 'ingested', ingested_at = now(), "
+            "objects_claimed = %s, objects_read = %s, objects_quarantined = %s, rows_read = %s, "
+            "rows_valid = %s, rows_quarantined = %s, rows_duplicate = %s, chunk_keys = %s "
+            "WHERE source = %s AND run_id = %s",
+            (
+                result.objects_claimed,
+                result.objects_read,
+                len(result.quarantined_objects),
+                result.rows_read,
+                result.rows_valid,
+                result.rows_quarantined,
+                result.rows_duplicate,
+                list(result.chunk_keys),
+                source,
+                run_id,
+            ),
+        )

@@ -1,0 +1,193 @@
+"""Build a release in a local staging folder: data files, data package, README, manifest.
+
+The order matters: the data files are written first (their hashes go into the
+data package and the manifest), then `datapackage.json` and `README.md`, and the
+manifest last, since it lists the others. Every gate runs before the first byte
+is written: a failed expectation, k or l not met on the published rows, a small
+count left visible, a suppression audit that did not pass. A blocked release
+therefore leaves nothing behind that could be published by mistake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from include.audit.checksums import checksum_file
+from include.publish.datapackage import DATAPACKAGE_NAME, build_datapackage
+from include.publish.errors import PublicationBlockedError
+from include.publish.jsonfile import JSON, json_bytes
+from include.publish.manifest import MANIFEST_NAME, CheckResult, ManifestEntry, build_manifest
+from include.publish.readme import README_NAME, render_readme
+from include.publish.release_files import ReleaseFiles, media_type
+from include.publish.run import RunInfo
+from include.publish.tables import (
+    AggregateInput,
+    PublishedTable,
+    WrittenTable,
+    aggregate_table,
+    records_table,
+)
+from include.publish.tabular_files import write_csv, write_parquet
+from include.source_config import SourceConfig
+
+
+def _require_checks_passed(source: str, checks: Sequence[CheckResult]) -> None:
+    failed = [check for check in checks if not check.passed]
+    if failed:
+        listed = "; ".join(f"{c.name}: {c.detail or 'failed'}" for c in failed)
+        raise PublicationBlockedError(
+            f"source '{source}': {len(failed)} check(s) failed, so nothing is published and "
+            f"the previous release stays current: {listed}"
+        )
+
+
+def _tables(
+    config: SourceConfig,
+    records: pd.DataFrame | None,
+    anonymization: Mapping[str, Any] | None,
+    aggregates: Sequence[AggregateInput],
+) -> list[PublishedTable]:
+    """Every table of the release, in a fixed order: records, then aggregates as configured."""
+    configured = [aggregate.name for aggregate in config.aggregates]
+    if config.name in configured:
+        raise ValueError(f"source '{config.name}': an aggregate may not share the source's name")
+    tables = []
+    if config.publish_record_level:
+        if records is None or anonymization is None:
+            raise ValueError(
+                f"source '{config.name}' publishes record-level data: pass the records and "
+                "their anonymization summary"
+            )
+        tables.append(records_table(config, records, anonymization))
+    elif records is not None:
+        raise ValueError(
+            f"source '{config.name}' does not publish record-level data "
+            "(publish_record_level is false); pass only its aggregates"
+        )
+    given = [aggregate.name for aggregate in aggregates]
+    if sorted(given) != sorted(configured):
+        raise ValueError(
+            f"source '{config.name}' configures the aggregates {configured}; got {given}. A "
+            "release carries every configured aggregate exactly once"
+        )
+    by_name = {aggregate.name: aggregate for aggregate in aggregates}
+    tables += [aggregate_table(config, by_name[name]) for name in configured]
+    if not tables:
+        raise ValueError(f"source '{config.name}' has nothing to publish")
+    return tables
+
+
+def _entry(path: Path) -> ManifestEntry:
+    """Size and SHA-256 of a written file, streamed (data files can be large)."""
+    checksum = checksum_file(path)
+    return ManifestEntry(path.name, checksum.size, checksum.sha256)
+
+
+def _write(path: Path, payload: bytes) -> ManifestEntry:
+    path.write_bytes(payload)
+    return ManifestEntry(path.name, len(payload), hashlib.sha256(payload).hexdigest())
+
+
+def _write_table(table: PublishedTable, directory: Path) -> WrittenTable:
+    csv_path = directory / f"{table.name}.csv"
+    stats = write_csv(table.data, csv_path)
+    parquet_path = directory / f"{table.name}.parquet"
+    write_parquet(table.data, parquet_path)
+    return WrittenTable(table, _entry(csv_path), _entry(parquet_path), stats.neutralised_cells)
+
+
+def _data_file(entry: ManifestEntry, written: WrittenTable, fmt: str) -> dict[str, JSON]:
+    item: dict[str, JSON] = {
+        "path": entry.path,
+        "table": written.table.name,
+        "format": fmt,
+        "media_type": media_type(entry.path),
+        "rows": written.table.data.num_rows,
+        "bytes": entry.bytes,
+        "sha256": entry.sha256,
+        "schema": {column.name: column.type for column in written.table.columns},
+    }
+    if fmt == "csv":
+        item["neutralised_cells"] = written.neutralised_cells
+    return item
+
+
+def _document(entry: ManifestEntry) -> dict[str, JSON]:
+    return {
+        "path": entry.path,
+        "media_type": media_type(entry.path),
+        "bytes": entry.bytes,
+        "sha256": entry.sha256,
+    }
+
+
+def build_release(
+    config: SourceConfig,
+    run: RunInfo,
+    staging_dir: Path,
+    *,
+    records: pd.DataFrame | None = None,
+    anonymization: Mapping[str, Any] | None = None,
+    aggregates: Sequence[AggregateInput] = (),
+    checks: Sequence[CheckResult] = (),
+) -> ReleaseFiles:
+    """Write the release of one source into `staging_dir/<source>/<release id>/`.
+
+    `records` (only when the source publishes record-level data) are the scrubbed,
+    pseudonymized, generalized rows with their `anonymization` summary (see
+    `summaries`); `aggregates` are every configured aggregate, protected; `checks` are
+    the gates the pipeline ran (expectation suites...): one that failed blocks the
+    release. Raises `PublicationBlockedError` when a gate fails, ValueError when the
+    inputs do not match the source config. Same inputs → byte-identical files.
+    """
+    _require_checks_passed(config.name, checks)
+    tables = _tables(config, records, anonymization, aggregates)
+    directory = staging_dir / config.name / run.release_id
+    if directory.exists():
+        shutil.rmtree(directory)  # a staging leftover of an interrupted build
+    directory.mkdir(parents=True)
+    written = [_write_table(table, directory) for table in tables]
+    datapackage = _write(
+        directory / DATAPACKAGE_NAME, json_bytes(build_datapackage(config, run, written))
+    )
+    readme = _write(directory / README_NAME, render_readme(config, run, written).encode("utf-8"))
+    files = [
+        *(
+            _data_file(entry, table, fmt)
+            for table in written
+            for entry, fmt in ((table.csv, "csv"), (table.parquet, "parquet"))
+        ),
+        _document(datapackage),
+        _document(readme),
+    ]
+    manifest_tables = [
+        {
+            "name": table.table.name,
+            "kind": table.table.kind,
+            "title": table.table.title,
+            "rows": table.table.data.num_rows,
+            "files": [table.csv.path, table.parquet.path],
+            **table.table.privacy,
+        }
+        for table in written
+    ]
+    manifest = build_manifest(config, run, tables=manifest_tables, files=files, checks=checks)
+    manifest_entry = _write(directory / MANIFEST_NAME, json_bytes(manifest))
+    return ReleaseFiles(
+        source=config.name,
+        release_id=run.release_id,
+        directory=directory,
+        files=(
+            *(entry for table in written for entry in (table.csv, table.parquet)),
+            datapackage,
+            readme,
+        ),
+        manifest_sha256=manifest_entry.sha256,
+        manifest_bytes=manifest_entry.bytes,
+    )

@@ -1,0 +1,104 @@
+"""The release manifest: what a release contains and how it was protected.
+
+`manifest.json` is the release's table of contents and its commit marker: it is
+written last, and a release counts as published (in S3 and in the local mirror)
+only once it is present. For every file it gives the byte size and SHA-256
+(what `verify_release` checks) and, for data files, the rows and the schema
+(column → Table Schema type). For every table it gives the privacy facts: for
+record-level tables the quasi-identifiers, sensitive fields, withheld fields,
+k and l required and achieved (measured on the published rows) and the
+suppressed record count; for aggregates the suppressed cells by reason. It also
+names the run (id, pipeline version, date) and the checks that gated it.
+
+The manifest holds no timestamp of its own: it is a function of the inputs, so
+a rerun rebuilds the same bytes and its SHA-256 identifies the release content.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from include.publish.jsonfile import JSON
+from include.publish.run import RunInfo, check_release_id
+from include.source_config import SourceConfig
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1
+SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]+)+$")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One gate the pipeline ran before publishing (an expectation suite, an audit...)."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """What one file of a release must be."""
+
+    path: str
+    bytes: int
+    sha256: str
+
+
+def build_manifest(
+    config: SourceConfig,
+    run: RunInfo,
+    *,
+    tables: Sequence[Mapping[str, JSON]],
+    files: Sequence[Mapping[str, JSON]],
+    checks: Sequence[CheckResult],
+) -> dict[str, JSON]:
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "source": config.name,
+        "title": config.title,
+        "release_id": run.release_id,
+        "run": {
+            "run_id": run.run_id,
+            "pipeline_version": run.pipeline_version,
+            "run_date": f"{run.run_date_utc:%Y-%m-%dT%H:%M:%SZ}",
+        },
+        "licence": "etalab-2.0",
+        "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in checks],
+        "tables": [dict(table) for table in tables],
+        "files": [dict(entry) for entry in files],
+    }
+
+
+def parse_manifest(raw: bytes, where: str) -> dict[str, Any]:
+    """Read a manifest and check the parts verification relies on; ValueError otherwise."""
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{where}: not a JSON manifest ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("manifest_version") != MANIFEST_VERSION:
+        raise ValueError(f"{where}: not a release manifest of version {MANIFEST_VERSION}")
+    for key in ("source", "release_id", "files"):
+        if key not in manifest:
+            raise ValueError(f"{where}: the manifest has no '{key}'")
+    check_release_id(str(manifest["release_id"]))
+    manifest_entries(manifest, where)
+    return manifest
+
+
+def manifest_entries(manifest: Mapping[str, Any], where: str) -> list[ManifestEntry]:
+    """The manifest's files; names are checked so they cannot point outside the release."""
+    entries = []
+    for item in manifest["files"]:
+        try:
+            entry = ManifestEntry(str(item["path"]), int(item["bytes"]), str(item["sha256"]))
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{where}: malformed file entry {item!r}") from None
+        if not SAFE_FILE_NAME.match(entry.path) or entry.path == MANIFEST_NAME:
+            raise ValueError(f"{where}: file name {entry.path!r} is not allowed in a release")
+        entries.append(entry)
+    return entries

@@ -1,0 +1,147 @@
+"""Last checks on the exact rows about to be published; any failure blocks the release.
+
+The anonymization and suppression steps upstream already enforce k, l and the
+minimum cell size. They are checked again here, on the very rows written to the
+public files, because "fail closed" must hold even if a later step (a join, a
+filter, a quarantine) changed the data after those steps ran. The figures
+measured here are the ones the manifest and README state as achieved, so a
+published claim is always true of the published file.
+
+k is the smallest number of records sharing one combination of
+quasi-identifier values. l is, for distinct l-diversity, the smallest number of
+distinct values of a sensitive field within one combination; for entropy
+l-diversity, exp of the smallest entropy, compared with the same safety margin
+as the anonymization step (`criteria.ENTROPY_MARGIN`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from include.anonymization.cell_suppression import Reason
+from include.anonymization.criteria import ENTROPY_MARGIN
+from include.publish.errors import PublicationBlockedError
+
+SUPPRESSION_COLUMNS = ("count", "suppressed", "suppression_reason")
+REASONS = tuple(reason.value for reason in Reason)
+
+
+@dataclass(frozen=True)
+class MeasuredPrivacy:
+    """k and l as measured on the published records (None: nothing to measure)."""
+
+    k: int | None
+    l_diversity: int | float | None  # int for distinct l, float (6 decimals) for entropy l
+    smallest_entropy: float | None  # entropy l-diversity only
+
+
+def measure_privacy(
+    records: pd.DataFrame,
+    quasi_identifiers: Sequence[str],
+    sensitive: Sequence[str],
+    l_kind: str,
+) -> MeasuredPrivacy:
+    """Smallest class size and l (as `l_kind` defines it) over the classes of `records`."""
+    if records.empty or not quasi_identifiers:
+        size = None if records.empty else len(records)
+        return MeasuredPrivacy(k=size, l_diversity=None, smallest_entropy=None)
+    keys = list(quasi_identifiers)
+    k = int(records.groupby(keys, dropna=False, sort=False).size().min())
+    if not sensitive:
+        return MeasuredPrivacy(k=k, l_diversity=None, smallest_entropy=None)
+    if l_kind == "distinct":
+        smallest = min(
+            int(records.groupby(keys, dropna=False, sort=False)[name].nunique(dropna=False).min())
+            for name in sensitive
+        )
+        return MeasuredPrivacy(k=k, l_diversity=smallest, smallest_entropy=None)
+    entropy = min(_smallest_entropy(records, keys, name) for name in sensitive)
+    return MeasuredPrivacy(k=k, l_diversity=round(math.exp(entropy), 6), smallest_entropy=entropy)
+
+
+def _smallest_entropy(records: pd.DataFrame, keys: list[str], sensitive: str) -> float:
+    """Smallest entropy (natural log) of one sensitive field's values over the classes."""
+    pairs = records.groupby([*keys, sensitive], dropna=False, sort=False).size()
+    counts = pairs.to_numpy(dtype=np.float64)
+    classes = pairs.index.droplevel(sensitive)
+    frame = pd.DataFrame({"n": counts, "nlogn": counts * np.log(counts)}, index=classes)
+    per_class = frame.groupby(level=list(range(len(keys))), dropna=False, sort=False).sum()
+    sizes = per_class["n"].to_numpy()
+    return float((np.log(sizes) - per_class["nlogn"].to_numpy() / sizes).min())
+
+
+def require_privacy(
+    table: str, measured: MeasuredPrivacy, k: int, l_required: int, l_kind: str
+) -> None:
+    """Raise `PublicationBlockedError` unless the measured k and l meet the source's."""
+    if measured.k is not None and measured.k < k:
+        raise PublicationBlockedError(
+            f"table '{table}': the records to publish give k={measured.k}, below the "
+            f"required k={k}; some combination of quasi-identifiers is shared by fewer than "
+            f"{k} records. Re-run the anonymization on these exact rows"
+        )
+    if l_required <= 1 or measured.l_diversity is None:
+        return
+    if measured.smallest_entropy is None:
+        failed = measured.l_diversity < l_required
+    else:
+        failed = measured.smallest_entropy < math.log(l_required) + ENTROPY_MARGIN
+    if failed:
+        raise PublicationBlockedError(
+            f"table '{table}': the records to publish give {l_kind} "
+            f"l={measured.l_diversity:g}, below the required l={l_required}; a class's "
+            "sensitive values are too uniform. Re-run the anonymization on these exact rows"
+        )
+
+
+def check_suppressed_cells(table: str, frame: pd.DataFrame, min_count: int) -> dict[str, int]:
+    """Check an aggregate's suppression columns; return the hidden cells by reason.
+
+    Blocks when a hidden cell still shows its count, when a shown cell has a reason,
+    or when a shown count is below the minimum cell size (and above zero).
+    """
+    missing = [c for c in SUPPRESSION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise PublicationBlockedError(
+            f"aggregate '{table}' lacks the columns {missing}; protect it with "
+            "protect_count_frame before publishing"
+        )
+    flags = frame["suppressed"]
+    if flags.isna().any() or not all(isinstance(v, bool | np.bool_) for v in flags.unique()):
+        raise PublicationBlockedError(
+            f"aggregate '{table}': column 'suppressed' must be true/false on every row"
+        )
+    hidden = flags.astype(bool)
+    counts = frame["count"]
+    reasons = frame["suppression_reason"]
+    problems = []
+    shown_on_hidden = int((hidden & counts.notna()).sum())
+    if shown_on_hidden:
+        problems.append(f"{shown_on_hidden} suppressed cell(s) still show a count")
+    missing_on_shown = int((~hidden & counts.isna()).sum())
+    if missing_on_shown:
+        problems.append(f"{missing_on_shown} published cell(s) have no count")
+    if int((hidden != reasons.notna()).sum()):
+        problems.append("'suppression_reason' must be set exactly on suppressed cells")
+    unknown = sorted(set(reasons.dropna().astype(str)) - set(REASONS))
+    if unknown:
+        problems.append(f"unknown suppression reasons {unknown} (known: {list(REASONS)})")
+    shown = pd.to_numeric(counts[~hidden], errors="coerce")
+    small = int(((shown > 0) & (shown < min_count)).sum())
+    if small:
+        problems.append(f"{small} published count(s) between 1 and {min_count - 1}")
+    negative = int((shown < 0).sum())
+    if negative:
+        problems.append(f"{negative} negative count(s)")
+    if problems:
+        raise PublicationBlockedError(
+            f"aggregate '{table}' is not safe to publish: {'; '.join(problems)}. Re-run the "
+            "cell suppression on this exact table"
+        )
+    by_reason = reasons[hidden].astype(str).value_counts()
+    return {reason: int(by_reason.get(reason, 0)) for reason in REASONS if reason in by_reason}

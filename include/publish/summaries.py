@@ -1,0 +1,98 @@
+"""The summaries that travel with a release, checked and reduced to plain JSON.
+
+The publisher does not recompute the anonymization; it states what the
+anonymization step reports, next to what it measures itself (`privacy_gates`).
+The record-level summary is a dict with at least:
+
+- `levels`: quasi-identifier name → the generalization level chosen for it
+  (`"exact"`, `"bands of 10"`, `"département"`, `"quarter"`, `"*"`...);
+- `suppressed_records`: records dropped because they could not be protected;
+
+and usually `records`, `k`, `classes`, `class_sizes`, `information_loss`,
+`max_risk`, `average_risk` (copied to the manifest as given).
+`summarize_anonymization` builds it from an `AnonymizationResult`.
+
+An aggregate's summary is `SuppressionSummary.as_dict()`; its `audit_passed`
+must be true (the linear-programming audit found no hidden cell recoverable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from include.anonymization.kanonymity import AnonymizationResult
+from include.publish.errors import PublicationBlockedError
+from include.publish.jsonfile import JSON, plain_json_object
+from include.source_config import SourceConfig
+
+
+def summarize_anonymization(result: AnonymizationResult) -> dict[str, Any]:
+    """The record-level summary, in the form `build_release` expects, from the search result."""
+    return {
+        "records": result.n_records,
+        "suppressed_records": result.n_suppressed,
+        "levels": {name: result.level_names[name] for name in result.quasi_identifiers},
+        "k": result.min_class_size if result.class_sizes else None,
+        "classes": result.n_classes,
+        "class_sizes": {str(size): n for size, n in sorted(result.class_sizes.items())},
+        "information_loss": result.information_loss,
+        "generalization_loss": result.generalization_loss,
+        "max_risk": result.max_risk,
+        "average_risk": result.average_risk,
+    }
+
+
+@dataclass(frozen=True)
+class AnonymizationSummary:
+    """The checked record-level summary: the fields the release reads, and all of it as JSON."""
+
+    levels: dict[str, str]
+    suppressed_records: int
+    data: dict[str, JSON]
+
+
+def check_anonymization_summary(
+    config: SourceConfig, summary: Mapping[str, Any]
+) -> AnonymizationSummary:
+    """The checked summary, or ValueError naming what is missing or wrong."""
+    data = plain_json_object(summary, "anonymization")
+    missing = [key for key in ("levels", "suppressed_records") if key not in data]
+    if missing:
+        raise ValueError(
+            f"source '{config.name}': the anonymization summary lacks {missing}; build it "
+            "with summarize_anonymization(result)"
+        )
+    levels = data["levels"]
+    expected = sorted(spec.name for spec in config.quasi_identifiers)
+    if not isinstance(levels, dict) or sorted(levels) != expected:
+        raise ValueError(
+            f"source '{config.name}': the summary's 'levels' must name exactly the "
+            f"quasi-identifiers {expected}, got {levels!r}"
+        )
+    names = {name: level for name, level in levels.items() if isinstance(level, str)}
+    if len(names) != len(levels):
+        raise ValueError(f"source '{config.name}': generalization levels must be names")
+    suppressed = data["suppressed_records"]
+    if not isinstance(suppressed, int) or isinstance(suppressed, bool) or suppressed < 0:
+        raise ValueError(
+            f"source '{config.name}': 'suppressed_records' must be a count, got {suppressed!r}"
+        )
+    return AnonymizationSummary(levels=names, suppressed_records=suppressed, data=data)
+
+
+def check_suppression_summary(table: str, summary: Mapping[str, Any]) -> dict[str, JSON]:
+    """The aggregate's summary as plain JSON; blocks publication unless its audit passed."""
+    data = plain_json_object(summary, f"aggregate {table} summary")
+    if "audit_passed" not in data:
+        raise ValueError(
+            f"aggregate '{table}': its summary lacks 'audit_passed'; pass "
+            "ProtectedFrame.summary().as_dict()"
+        )
+    if data["audit_passed"] is not True:
+        raise PublicationBlockedError(
+            f"aggregate '{table}': the suppression audit did not pass (some hidden cell can "
+            "be recovered from the published ones); it must not be published"
+        )
+    return data

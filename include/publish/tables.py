@@ -1,0 +1,215 @@
+"""Turn the pipeline's frames into the tables of a release, refusing anything unsafe.
+
+Record-level table: the source's fields minus its direct identifiers, in config
+order. Direct identifiers are withheld even when pseudonymized: a stable public
+pseudonym would let anyone link one person's records across releases, which
+k-anonymity of each release alone does not protect against. A column the
+config does not declare is refused (it could hold anything). Quasi-identifiers
+published at a generalized level are text labels ("20-29", "2026-T1", "*");
+at the exact level they keep their configured type.
+
+Aggregate tables: the configured dimensions, then `count`, `suppressed`,
+`suppression_reason`, checked by `privacy_gates.check_suppressed_cells`.
+
+Rows are sorted by every column, left to right: the output then does not
+depend on the order in which upstream tasks delivered the rows (a rerun is
+byte-identical), and the row order cannot leak the order of submission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+
+from include.publish.columns import (
+    Column,
+    schema_type_of_field,
+    schema_type_of_series,
+    to_arrow,
+)
+from include.publish.jsonfile import JSON
+from include.publish.manifest import ManifestEntry
+from include.publish.privacy_gates import (
+    REASONS,
+    SUPPRESSION_COLUMNS,
+    check_suppressed_cells,
+    measure_privacy,
+    require_privacy,
+)
+from include.publish.summaries import check_anonymization_summary, check_suppression_summary
+from include.publish.wording import (
+    SUPPRESSED_DESCRIPTION,
+    TOTAL_NOTE,
+    count_description,
+    dimension_description,
+    generalized_description,
+    reason_description,
+)
+from include.source_config import FieldSpec, FieldType, Role, SourceConfig
+
+
+@dataclass(frozen=True)
+class AggregateInput:
+    """One protected aggregate as the pipeline hands it over.
+
+    `data`: long format, one column per configured dimension, named as the config's
+    `Dimension.column` says (`age_20`, `postcode_departement`, `gender`), + `count`
+    (nullable Int64, missing where suppressed) + `suppressed` (bool) +
+    `suppression_reason`; rows for margins may hold a missing dimension (= total);
+    `summary`: `ProtectedFrame.summary().as_dict()`.
+    """
+
+    name: str
+    data: pd.DataFrame
+    summary: Mapping[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class PublishedTable:
+    """A table ready to be written: typed data, column descriptions, privacy facts."""
+
+    name: str
+    kind: Literal["records", "aggregate"]
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+    data: pa.Table
+    privacy: dict[str, JSON]
+
+
+def _sorted(table: pa.Table) -> pa.Table:
+    return table.sort_by([(name, "ascending", "at_end") for name in table.column_names])
+
+
+def _configured_column(spec: FieldSpec, level: str | None) -> Column:
+    """A published source field; `level` is its generalization level for a quasi-identifier."""
+    enum = tuple(spec.allowed) if spec.type is FieldType.CATEGORY and spec.allowed else None
+    if not spec.description.strip():
+        raise ValueError(
+            f"field '{spec.name}' has no description; add a French 'description' to it in its "
+            "source file (it is published with the data)"
+        )
+    if level is None:
+        return Column(spec.name, schema_type_of_field(spec), spec.description, enum)
+    description = generalized_description(spec.description, level)
+    if level == "exact":
+        return Column(spec.name, schema_type_of_field(spec), description, enum)
+    return Column(spec.name, "string", description)
+
+
+def records_table(
+    config: SourceConfig, records: pd.DataFrame, anonymization: Mapping[str, Any]
+) -> PublishedTable:
+    """The record-level table, after checking its columns, k and l."""
+    summary = check_anonymization_summary(config, anonymization)
+    declared = {spec.name for spec in config.fields}
+    unknown = sorted(set(map(str, records.columns)) - declared)
+    if unknown:
+        raise ValueError(
+            f"source '{config.name}': the records hold columns {unknown} that the source "
+            "config does not declare; drop them before publishing"
+        )
+    published = [spec for spec in config.fields if spec.role is not Role.DIRECT_IDENTIFIER]
+    absent = [spec.name for spec in published if spec.name not in records.columns]
+    if absent:
+        raise ValueError(f"source '{config.name}': the records lack the columns {absent}")
+    columns = tuple(_configured_column(spec, summary.levels.get(spec.name)) for spec in published)
+    data = _sorted(to_arrow(records, columns, config.name))
+    qis = [spec.name for spec in config.quasi_identifiers]
+    sensitive = [spec.name for spec in config.sensitive_fields]
+    # Measured on the converted rows, exactly as they are written to the files.
+    measured = measure_privacy(
+        data.select(qis + sensitive).to_pandas(), qis, sensitive, config.l_kind
+    )
+    require_privacy(config.name, measured, config.k, config.l_diversity, config.l_kind)
+    return PublishedTable(
+        name=config.name,
+        kind="records",
+        title=config.title,
+        description=config.description,
+        columns=columns,
+        data=data,
+        privacy={
+            "quasi_identifiers": list(qis),
+            "generalization": dict(summary.levels),
+            "sensitive_fields": list(sensitive),
+            "scrubbed_free_text_fields": [spec.name for spec in config.free_text_fields],
+            "withheld_fields": [spec.name for spec in config.direct_identifiers],
+            "k_required": config.k,
+            "k_achieved": measured.k,
+            "l_kind": config.l_kind,
+            "l_required": config.l_diversity,
+            "l_achieved": measured.l_diversity,
+            "suppressed_records": summary.suppressed_records,
+            "anonymization": summary.data,
+        },
+    )
+
+
+def aggregate_table(config: SourceConfig, aggregate: AggregateInput) -> PublishedTable:
+    """One aggregate table, after checking that every small count is hidden."""
+    spec = next((a for a in config.aggregates if a.name == aggregate.name), None)
+    if spec is None:
+        raise ValueError(
+            f"source '{config.name}' configures no aggregate '{aggregate.name}' (configured: "
+            f"{[a.name for a in config.aggregates]})"
+        )
+    frame = aggregate.data
+    dimension_columns = [dimension.column for dimension in spec.dimensions]
+    expected = [*dimension_columns, *SUPPRESSION_COLUMNS]
+    if sorted(map(str, frame.columns)) != sorted(expected):
+        raise ValueError(
+            f"aggregate '{spec.name}' must have exactly the columns {expected}, got "
+            f"{list(frame.columns)}"
+        )
+    summary = check_suppression_summary(spec.name, aggregate.summary)
+    by_reason = check_suppressed_cells(spec.name, frame, config.min_cell_count)
+    dimensions = tuple(
+        Column(
+            dimension.column,
+            schema_type_of_series(frame[dimension.column]),
+            dimension_description(config.field(dimension.field), dimension.level)
+            + (TOTAL_NOTE if frame[dimension.column].isna().any() else ""),
+        )
+        for dimension in spec.dimensions
+    )
+    columns = (
+        *dimensions,
+        Column("count", "integer", count_description(config.min_cell_count)),
+        Column("suppressed", "boolean", SUPPRESSED_DESCRIPTION),
+        Column("suppression_reason", "string", reason_description(), REASONS),
+    )
+    return PublishedTable(
+        name=spec.name,
+        kind="aggregate",
+        title=spec.title,
+        description=(
+            f"{spec.title}. Effectifs par {', '.join(dimension_columns)} ; les effectifs "
+            f"inférieurs à {config.min_cell_count} sont masqués (cellule vide), ainsi que les "
+            "cellules qui permettraient de les recalculer."
+        ),
+        columns=columns,
+        data=_sorted(to_arrow(frame, columns, spec.name)),
+        privacy={
+            "dimensions": dimension_columns,
+            "min_cell_count": config.min_cell_count,
+            "cells": len(frame),
+            "cells_suppressed": sum(by_reason.values()),
+            "suppressed_by_reason": dict(by_reason),
+            "suppression": summary,
+        },
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class WrittenTable:
+    """A table once written: its CSV and Parquet files as the manifest lists them."""
+
+    table: PublishedTable
+    csv: ManifestEntry
+    parquet: ManifestEntry
+    neutralised_cells: int

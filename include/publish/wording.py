@@ -1,0 +1,96 @@
+"""The French wording of published metadata that does not come from a source config.
+
+Source configs describe their own fields in French; the columns the pipeline
+adds (counts, suppression flags), the generalization levels and the licence
+are described here once, so the data package, the Parquet metadata and the
+README all say the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from include.anonymization.cell_suppression import Reason
+from include.source_config import FieldSpec, Grouping, NumericBands
+
+LICENCE = {
+    "name": "etalab-2.0",
+    "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    "title": "Licence Ouverte / Open Licence version 2.0",
+}
+
+REASON_LABELS = {
+    Reason.PRIMARY.value: "effectif inférieur au seuil minimal",
+    Reason.DOMINANCE.value: "une seule contribution domine la cellule",
+    Reason.COMPLEMENTARY.value: (
+        "masquée pour empêcher de recalculer par différence une autre cellule masquée"
+    ),
+}
+
+TOTAL_NOTE = " Une cellule vide dans cette colonne désigne le total de toutes ses valeurs."
+
+
+def count_description(min_count: int) -> str:
+    return (
+        "Effectif : nombre d'enregistrements correspondant à la combinaison des autres "
+        f"colonnes. Vide lorsque la cellule est masquée (secret statistique : effectifs "
+        f"inférieurs à {min_count} et cellules masquées par complémentarité)."
+    )
+
+
+SUPPRESSED_DESCRIPTION = (
+    "Vrai (true) lorsque l'effectif de la cellule est masqué pour protéger les personnes "
+    "concernées ; faux (false) sinon."
+)
+
+
+def reason_description() -> str:
+    reasons = " ; ".join(f"« {code} » : {label}" for code, label in REASON_LABELS.items())
+    return f"Motif du masquage de l'effectif ({reasons}). Vide si l'effectif est publié."
+
+
+_LEVELS = {
+    "exact": "valeur exacte",
+    "*": "entièrement masquée (« * »)",
+    "département": "département",
+    "departement": "département",
+    "région": "région",
+    "region": "région",
+    "month": "mois (AAAA-MM)",
+    "quarter": "trimestre (AAAA-T1 à AAAA-T4)",
+    "year": "année (AAAA)",
+}
+
+
+def describe_level(level: str) -> str:
+    """French name of a generalization level ("bands of 10" → "tranches de 10")."""
+    if level in _LEVELS:
+        return _LEVELS[level]
+    if match := re.fullmatch(r"bands of (\d+)", level):
+        return f"tranches de {match.group(1)}"
+    if match := re.fullmatch(r"groups (\d+)", level):
+        return f"regroupement de niveau {match.group(1)}"
+    return level
+
+
+def generalized_description(description: str, level: str) -> str:
+    """A quasi-identifier's description, completed with the level it is published at."""
+    if level == "exact":
+        return f"{description} (valeur exacte)."
+    if level == "*":
+        return f"{description} — masquée dans cette version : toutes les valeurs valent « * »."
+    return f"{description} — valeur généralisée : {describe_level(level)}."
+
+
+def dimension_description(spec: FieldSpec, level: str | None) -> str:
+    """An aggregate dimension's description; `level` as the source config writes it
+    (`"20"` for bands of 20, `"departement"`, `"month"`, `"1"` for the first grouping)."""
+    if level is None:
+        return spec.description
+    if isinstance(spec.hierarchy, NumericBands):
+        coarseness = f"tranches de {level}"
+    elif isinstance(spec.hierarchy, Grouping):
+        coarseness = f"regroupement de niveau {level}"
+    else:
+        coarseness = describe_level(level)
+    return f"{spec.description} — regroupé par {coarseness}."

@@ -1,0 +1,110 @@
+"""RunIngestor: objects in order, rows accounted for, outputs small and deterministic."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+
+import pyarrow.parquet as pq
+
+from include.ingest.ingestor import INGESTED, QUARANTINED, RunIngestor
+from include.ingest.result import IngestResult
+from include.source_config import SourceConfig, load_all_sources
+from tests.unit.ingest.memory import MemorySeenIds, MemorySink, ingest_objects
+
+CONFIG: SourceConfig = load_all_sources()["signalements"]
+HEADER = "submission_id,submitted_at,category,description,commune,postcode,channel,"
+HEADER += "reporter_name,reporter_email,reporter_phone\r\n"
+
+
+def _jsonl(*ids: str, description: str = "Nid-de-poule rue des Lilas") -> bytes:
+    rows = [
+        {
+            "submission_id": record_id,
+            "submitted_at": "2026-03-20T18:05:00+01:00",
+            "category": "voirie",
+            "description": description,
+            "postcode": "69003",
+            "channel": "web",
+        }
+        for record_id in ids
+    ]
+    return "".join(json.dumps(row) + "\n" for row in rows).encode()
+
+
+def _ingestor(sink: MemorySink, chunk_rows: int = 50_000) -> RunIngestor:
+    return RunIngestor(CONFIG, "run-7", sink, MemorySeenIds("run-7"), chunk_rows)
+
+
+def test_ids_repeated_across_objects_are_duplicates_and_no_chunk_is_empty() -> None:
+    sink = MemorySink()
+    objects = {
+        "signalements/2026-03-21/a.jsonl": _jsonl("id-1", "id-2"),
+        "signalements/2026-03-22/b.jsonl": _jsonl("id-2", description="Autre texte"),
+        "signalements/2026-03-22/c.jsonl": _jsonl("id-1"),
+    }
+    result = ingest_objects(_ingestor(sink, chunk_rows=2), objects)
+    assert (result.rows_read, result.rows_valid) == (4, 2)
+    assert result.duplicates == {"duplicate_id": 1, "duplicate_row": 1}
+    assert result.chunk_keys == ("runs/signalements/run-7/ingested/part-00001.parquet",)
+    log = [json.loads(line) for line in sink[result.quarantine_keys[0]].splitlines()]
+    assert [(e["object"], e["line"], e["reason"], e["id"]) for e in log] == [
+        ("signalements/2026-03-22/b.jsonl", 1, "duplicate_id", "id-2"),
+        ("signalements/2026-03-22/c.jsonl", 1, "duplicate_row", "id-1"),
+    ]
+    table = pq.read_table(io.BytesIO(sink[result.chunk_keys[0]]))
+    assert table.column("submission_id").to_pylist() == ["id-1", "id-2"]
+    assert table.column("commune").null_count == 2
+
+
+def test_an_object_broken_part_way_keeps_its_first_rows_and_is_quarantined() -> None:
+    sink = MemorySink()
+    ingestor = _ingestor(sink)
+    body = gzip.compress(_jsonl(*(f"id-{i}" for i in range(5_000))), mtime=0)
+    objects = {"signalements/2026-03-21/damaged.jsonl.gz": body[: len(body) // 2]}
+    result = ingest_objects(ingestor, objects)
+    assert result.objects_quarantined == {"unreadable_object": 1}
+    assert result.quarantined_objects == (("signalements/2026-03-21/damaged.jsonl.gz",
+                                           "unreadable_object"),)  # fmt: skip
+    assert 0 < result.rows_read == result.rows_valid < 5_000
+    assert result.objects_read == 0
+
+
+def test_refused_objects_are_counted_as_objects_never_as_rows() -> None:
+    sink = MemorySink()
+    ingestor = _ingestor(sink)
+    refused = ingestor.refuse_object("signalements/x.jsonl", "unencrypted_object", "clear")
+    taken = ingestor.ingest_object("signalements/y.csv", iter([]))
+    result = ingestor.finish()
+    assert (refused.status, refused.rows_read, taken.status, taken.rows_read) == (
+        QUARANTINED, None, INGESTED, 0,
+    )  # fmt: skip
+    assert (result.objects_claimed, result.objects_read, result.rows_read) == (2, 1, 0)
+    assert result.objects_quarantined == {"unencrypted_object": 1}
+    assert (result.chunk_keys, result.quarantine_keys, dict(sink)) == ((), (), {})
+
+
+def test_csv_and_json_copies_of_one_row_are_the_same_row() -> None:
+    sink = MemorySink()
+    csv_row = "id-1,2026-03-20T18:05:00+01:00,voirie,Nid-de-poule rue des Lilas,,69003,web,,,\r\n"
+    objects = {
+        "signalements/2026-03-21/a.jsonl": _jsonl("id-1"),
+        "signalements/2026-03-21/b.csv": (HEADER + csv_row).encode(),
+    }
+    result = ingest_objects(_ingestor(sink), objects)
+    assert result.duplicates == {"duplicate_row": 1}
+
+
+def test_the_result_travels_as_plain_json_and_comes_back_equal() -> None:
+    sink = MemorySink()
+    objects = {
+        "signalements/2026-03-21/a.jsonl": _jsonl("id-1", "id-1") + b"oops\n",
+    }
+    ingestor = _ingestor(sink)
+    ingestor.refuse_object("signalements/2026-03-21/b.csv", "unencrypted_object", "clear")
+    result = ingest_objects(ingestor, objects)
+    text = json.dumps(result.to_xcom())
+    assert IngestResult.from_xcom(json.loads(text)) == result
+    assert result.quarantined == {"invalid_json": 1}
+    assert "Nid-de-poule" not in text  # keys and counts, never data

@@ -1,0 +1,130 @@
+"""Seeded inputs for release tests, made the way the pipeline makes them.
+
+Records go through the real anonymization (`anonymize`) and aggregates through
+the real cell suppression (`protect_count_frame`), so the tests exercise the
+frames and summaries the pipeline will actually hand to the publisher. Free
+text carries formula-looking answers on purpose.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from include.anonymization.cell_suppression import DisclosureRule, protect_count_frame
+from include.anonymization.kanonymity import anonymize
+from include.geo_fr import departement_code
+from include.publish import AggregateInput, RunInfo, summarize_anonymization
+from include.source_config import Dimension, SourceConfig, load_all_sources
+
+RUN_A = RunInfo(
+    "scheduled__2026-11-24T03:00:00+00:00", "0.1.0", datetime(2026, 11, 24, 3, tzinfo=UTC)
+)
+RUN_B = RunInfo(
+    "scheduled__2026-11-25T03:00:00+00:00", "0.1.0", datetime(2026, 11, 25, 3, tzinfo=UTC)
+)
+
+HOSTILE_TEXTS = [
+    "=cmd|' /C calc'!A0",
+    "+33 6 12 34 56 78 (numéro retiré)",
+    "@SUM(A1:A9)",
+    "-2 bus par heure, c'est trop peu",
+    "\tindentation",
+    "Plus de bus le soir, et des pistes cyclables « sécurisées ».",
+    'Le "tram" est trop cher\nvraiment',
+    "",
+    None,
+]
+POSTCODES = ["75011", "75015", "69003", "69007", "13001", "33000", "59000", "92100"]
+
+
+def source(name: str) -> SourceConfig:
+    return load_all_sources()[name]
+
+
+def _moments(rng: np.random.Generator, n: int) -> pd.Series:
+    hours = pd.to_timedelta(rng.integers(0, 180 * 24, n), unit="h")
+    return pd.Series(pd.Timestamp("2026-01-05", tz="UTC") + hours)
+
+
+def raw_consultation(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "response_id": [f"R{seed:02d}{i:05d}" for i in range(n)],
+            "submitted_at": _moments(rng, n),
+            "age": rng.integers(18, 90, n),
+            "gender": rng.choice(["F", "M", "X"], n, p=[0.48, 0.48, 0.04]),
+            "postcode": rng.choice(POSTCODES, n),
+            "occupation": rng.choice(
+                ["cadre", "employe", "ouvrier", "retraite", "sans_emploi", "artisan_commercant"],
+                n,
+            ),
+            "q_transports": rng.integers(1, 6, n),
+            "q_velo": rng.integers(1, 6, n),
+            "q_pietons": rng.integers(1, 6, n),
+            "opinion": rng.choice(np.array(HOSTILE_TEXTS, dtype=object), n),
+            "respondent_email": [f"k1:{i:08x}" for i in rng.integers(0, 2**31, n)],
+        }
+    )
+
+
+def raw_signalements(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    config = source("signalements")
+    return pd.DataFrame(
+        {
+            "submission_id": [f"S{seed:02d}{i:05d}" for i in range(n)],
+            "submitted_at": _moments(rng, n),
+            "category": rng.choice(config.field("category").allowed or [], n),
+            "description": rng.choice(np.array(HOSTILE_TEXTS, dtype=object), n),
+            "commune": rng.choice(["Paris", "Lyon", "Marseille", None], n),
+            "postcode": rng.choice(POSTCODES, n),
+            "channel": rng.choice(config.field("channel").allowed or [], n),
+            "reporter_name": "[NOM]",
+            "reporter_email": "k1:0000",
+            "reporter_phone": None,
+        }
+    )
+
+
+def _dimension(raw: pd.DataFrame, dimension: Dimension) -> pd.Series:
+    """An aggregate dimension at the level its config names (the levels these sources use)."""
+    values = raw[dimension.field]
+    if dimension.level is None:
+        return values
+    if dimension.field == "age":
+        width = int(dimension.level)
+        low = values // width * width
+        return low.astype(str) + "-" + (low + width - 1).astype(str)
+    if dimension.level == "month":
+        return values.dt.strftime("%Y-%m")
+    if dimension.level == "departement":
+        return values.map(departement_code)
+    raise NotImplementedError(f"no test generalization for {dimension}")
+
+
+def protected_aggregates(config: SourceConfig, raw: pd.DataFrame) -> list[AggregateInput]:
+    tables = []
+    for spec in config.aggregates:
+        frame = pd.DataFrame({d.column: _dimension(raw, d) for d in spec.dimensions})
+        dims = list(frame.columns)
+        counts = frame.groupby(dims).size().rename("count").reset_index()
+        protected = protect_count_frame(counts, dims, rule=DisclosureRule.from_source(config))
+        tables.append(AggregateInput(spec.name, protected.cells, protected.summary().as_dict()))
+    return tables
+
+
+def release_inputs(name: str = "consultation", n: int = 600, seed: int = 3) -> dict[str, Any]:
+    """Keyword arguments of `build_release` for one source, as the pipeline would pass them."""
+    config = source(name)
+    raw = (raw_consultation if name == "consultation" else raw_signalements)(n, seed)
+    records, result = anonymize(config, raw)
+    return {
+        "records": records,
+        "anonymization": summarize_anonymization(result),
+        "aggregates": protected_aggregates(config, raw),
+    }
