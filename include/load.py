@@ -13,7 +13,7 @@ them, and `load_run` refuses a frame that still carries one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,8 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from include.aggregates import ProtectedAggregate
 from include.anonymization.pseudonyms import pseudonym_column
-from include.source_config import FieldType, Role, SourceConfig
+from include.source_config import Aggregate, FieldType, Role, SourceConfig
 
 WAREHOUSE_SQL = Path(__file__).resolve().parent / "sql" / "warehouse.sql"
 _PG_TYPES = {
@@ -63,8 +62,8 @@ def aggregate_table(config: SourceConfig, aggregate_name: str) -> str:
     return f"{config.name}__{aggregate_name}"
 
 
-def aggregate_columns(aggregate: ProtectedAggregate) -> list[tuple[str, str]]:
-    dims = [(column, "text") for column in aggregate.columns]
+def aggregate_columns(aggregate: Aggregate) -> list[tuple[str, str]]:
+    dims = [(dim.column, "text") for dim in aggregate.dimensions]
     return [
         *dims,
         ("count", "bigint"),
@@ -149,9 +148,17 @@ def load_run(
     config: SourceConfig,
     run_id: str,
     curated: pd.DataFrame | None,
-    aggregates: Sequence[ProtectedAggregate],
+    aggregates: Mapping[str, pd.DataFrame],
 ) -> LoadResult:
-    """Replace this run's record-level rows and every aggregate of the source, atomically."""
+    """Replace this run's record-level rows and every aggregate of the source, atomically.
+
+    `aggregates` maps each configured aggregate's name to its protected cells
+    (`ProtectedAggregate.cells`); an aggregate the config does not declare is refused.
+    """
+    declared = {aggregate.name: aggregate for aggregate in config.aggregates}
+    unknown = sorted(set(aggregates) - set(declared))
+    if unknown:
+        raise LoadError(f"{config.name}: aggregates {unknown} are not in the source config")
     columns = curated_columns(config)
     names = [name for name, _ in columns]
     records = None if curated is None else curated.assign(**{RUN_COLUMN: run_id})
@@ -170,15 +177,14 @@ def load_run(
             )
             curated_rows = _copy(conn, "curated", config.name, records, names)
         aggregate_rows = {}
-        for aggregate in aggregates:
-            table = aggregate_table(config, aggregate.name)
-            agg_columns = aggregate_columns(aggregate)
+        for name, cells in aggregates.items():
+            table = aggregate_table(config, name)
+            agg_columns = aggregate_columns(declared[name])
             _ensure_table(conn, "aggregates", table, agg_columns)
             conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier("aggregates", table)))
-            frame = aggregate.cells.assign(**{RUN_COLUMN: run_id})
-            for column in aggregate.columns:
-                frame[column] = frame[column].astype(str)
-            aggregate_rows[aggregate.name] = _copy(
-                conn, "aggregates", table, frame, [n for n, _ in agg_columns]
-            )
+            frame = cells.assign(**{RUN_COLUMN: run_id})
+            for dim in declared[name].dimensions:
+                frame[dim.column] = frame[dim.column].astype(str)
+            agg_names = [n for n, _ in agg_columns]
+            aggregate_rows[name] = _copy(conn, "aggregates", table, frame, agg_names)
     return LoadResult(run_id, curated_rows, aggregate_rows)

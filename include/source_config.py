@@ -135,6 +135,9 @@ class FieldSpec(_Strict):
     max_length: int | None = Field(default=None, gt=0)
     hierarchy: Hierarchy | None = None
     pseudonymize: bool = False
+    # How a pseudonymized value is normalized first, so that one person's spellings of an
+    # e-mail or a phone number yield one pseudonym (include/anonymization/pseudonyms.py).
+    normalize: Literal["email", "phone", "text"] = "text"
 
     @model_validator(mode="after")
     def _coherent(self) -> FieldSpec:
@@ -148,6 +151,8 @@ class FieldSpec(_Strict):
             raise ValueError("only quasi-identifiers are generalized; remove 'hierarchy'")
         if self.pseudonymize and self.role is not Role.DIRECT_IDENTIFIER:
             raise ValueError("only direct identifiers are pseudonymized")
+        if self.normalize != "text" and not self.pseudonymize:
+            raise ValueError("'normalize' only applies to pseudonymized fields")
         if self.role is Role.FREE_TEXT and self.type is not FieldType.STRING:
             raise ValueError("a free-text field must be of type string")
         if isinstance(self.hierarchy, NumericBands) and self.type not in (

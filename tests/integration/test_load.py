@@ -47,7 +47,7 @@ def test_load_then_rerun_replaces_the_run(warehouse_dsn: str) -> None:
             "submitted_at": [datetime(2026, 3, 1, tzinfo=UTC)] * 42,
         }
     )
-    aggregates = protect_all(records, config)
+    aggregates = {agg.name: agg.cells for agg in protect_all(records, config)}
     first = load_run(warehouse_dsn, config, "run-a", _curated(5), aggregates)
     again = load_run(warehouse_dsn, config, "run-a", _curated(5), aggregates)
     other = load_run(warehouse_dsn, config, "run-b", _curated(3), aggregates)
@@ -69,10 +69,16 @@ def test_load_then_rerun_replaces_the_run(warehouse_dsn: str) -> None:
         assert rows == [("Lyon", 42, False, "run-b")], "aggregates are a snapshot of the last load"
 
 
+def test_refuses_undeclared_aggregate(warehouse_dsn: str) -> None:
+    config = load_all_sources()["signalements"]
+    with pytest.raises(LoadError, match=r"aggregates \['par_age'\] are not in the source config"):
+        load_run(warehouse_dsn, config, "run-x", None, {"par_age": pd.DataFrame()})
+
+
 def test_refuses_direct_identifiers(warehouse_dsn: str) -> None:
     config = load_all_sources()["signalements"]
     leaking = _curated(2).assign(reporter_phone=["06 12 34 56 78", None])
     with pytest.raises(
         LoadError, match=r"refusing to load direct identifier column\(s\) \['reporter_phone'\]"
     ):
-        load_run(warehouse_dsn, config, "run-x", leaking, [])
+        load_run(warehouse_dsn, config, "run-x", leaking, {})
