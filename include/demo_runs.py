@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from include.services.airflow_runtime import airflow_bin
+from include.services.processes import ServiceError
 
 _FINISHED = re.compile(r"DagRun Finished: dag_id=(?P<dag>[\w.-]+),.*?state=(?P<state>\w+)")
 
@@ -33,19 +34,36 @@ class DagRunResult:
     log: Path
 
 
-def dag_ids(env: Mapping[str, str]) -> list[str]:
+def _airflow_json(env: Mapping[str, str], *args: str) -> list[dict]:
     result = subprocess.run(
-        [str(airflow_bin()), "dags", "list", "--output", "json"],
+        [str(airflow_bin()), *args],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"airflow dags list failed: {result.stderr.strip().splitlines()[-1:]}")
+        tail = (result.stderr or result.stdout).strip().splitlines()[-1:]
+        raise ServiceError(f"airflow {' '.join(args)} failed: {tail}")
     # Airflow prints warnings (graphviz...) on stdout before the JSON document.
     listing = next((line for line in result.stdout.splitlines() if line.startswith("[")), "[]")
-    return sorted(row["dag_id"] for row in json.loads(listing))
+    return json.loads(listing)
+
+
+def dag_ids(env: Mapping[str, str]) -> list[str]:
+    """Every DAG of the project, parsed now (Airflow 3 lists DAGs from its database)."""
+    _airflow_json(env, "dags", "reserialize")
+    errors = _airflow_json(env, "dags", "list-import-errors", "--output", "json")
+    if errors:
+        where = "; ".join(
+            f"{e.get('filename')}: {str(e.get('error')).strip()[-300:]}" for e in errors
+        )
+        raise ServiceError(f"DAG files failed to import: {where}")
+    ids = [row["dag_id"] for row in _airflow_json(env, "dags", "list", "--output", "json")]
+    if not ids:
+        raise ServiceError("Airflow found no DAG in dags/")
+    # The pipelines first: maintenance DAGs (retention...) then see their results.
+    return sorted(ids, key=lambda dag_id: (not dag_id.startswith("civic_pipeline_"), dag_id))
 
 
 def run_dag(dag_id: str, env: Mapping[str, str], day: date, log_dir: Path) -> DagRunResult:

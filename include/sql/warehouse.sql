@@ -16,3 +16,13 @@ COMMENT ON SCHEMA curated IS
     'Données individuelles expurgées, pseudonymisées et k-anonymes (une table par source)';
 COMMENT ON SCHEMA aggregates IS
     'Statistiques agrégées avec secret statistique (cellules < seuil masquées, jamais 0)';
+
+-- Runs whose tables reached the warehouse: the aggregates of a later run count the scrubbed
+-- submissions of these runs (and its own). Maintained by include/pipeline/stages.py.
+CREATE SCHEMA IF NOT EXISTS pipeline;
+CREATE TABLE IF NOT EXISTS pipeline.loaded_runs (
+    source    text        NOT NULL,
+    run_id    text        NOT NULL,
+    loaded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source, run_id)
+);

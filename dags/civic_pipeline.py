@@ -1,0 +1,137 @@
+"""
+### Civic pipeline — *Chaîne de publication d'une source*
+
+One DAG per source configured in `sources/<source>.yaml` (`civic_pipeline_<source>`):
+from the encrypted raw zone to a verified public release, every step on the
+audit ledger.
+
+1. **ingest** — new raw objects only (a processed-objects table, never the clock);
+   unencrypted objects refused unread; bad rows quarantined with a reason;
+   duplicates dropped; typed Parquet chunks in the private work zone.
+2. **scrub** — one mapped task per chunk: free text redacted (Presidio, French
+   first), direct identifiers dropped, keyed pseudonyms where configured.
+3. **anonymize** — the run's records made k-anonymous and l-diverse (optimal
+   generalization under a suppression cap); every aggregate recomputed over all
+   submissions to date with small-cell and complementary suppression.
+4. **validate** — Great Expectations suites from `expectations/`; any failure
+   stops the run here (fail closed) and is recorded in the ledger.
+5. **load** — `curated` and `aggregates` schemas, one transaction.
+6. **publish** — CSV + Parquet + datapackage + README + manifest, uploaded,
+   verified, then `latest` switched; mirrored to `exports/<source>/`.
+7. **verify_ledger** and **accounting** — the ledger's chain and signatures
+   recomputed; rows read = published + suppressed + quarantined + duplicates.
+
+Params: `dry_run` (stop after validation: nothing loaded or published).
+Connections: `civic_warehouse`, `civic_s3`, `civic_audit_key`, `civic_pseudonym_key`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from include.dag_helpers import release_asset_uri, source_names
+
+
+def _context(source: str) -> Any:
+    from civic_hooks import pipeline_context
+
+    return pipeline_context(source, get_current_context())
+
+
+def _skip_if_dry_run() -> None:
+    if get_current_context()["params"].get("dry_run"):
+        raise AirflowSkipException("dry run: validated, nothing loaded or published")
+
+
+def build_pipeline(source: str) -> None:
+    @dag(
+        dag_id=f"civic_pipeline_{source}",
+        schedule="@daily",
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        doc_md=__doc__,
+        tags=["civic", "pipeline", source],
+        default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "owner": "civic-platform"},
+        params={
+            "dry_run": Param(
+                False, type="boolean", description="Validate only: no load, no release."
+            )
+        },
+    )
+    def pipeline() -> None:
+        @task
+        def ingest() -> dict:
+            from include.pipeline import stages
+
+            return stages.ingest(_context(source))
+
+        @task
+        def chunks(ingested: dict) -> list[str]:
+            return list(ingested["chunk_keys"])
+
+        @task(map_index_template="{{ chunk_name }}")
+        def scrub(chunk_key: str) -> dict:
+            from include.anonymization.pii import Scrubber
+            from include.pipeline import stages
+
+            get_current_context()["chunk_name"] = chunk_key.rsplit("/", 1)[-1]  # type: ignore[typeddict-unknown-key]
+            with Scrubber(processes=2) as scrubber:
+                return stages.scrub_chunk(_context(source), chunk_key, scrubber)
+
+        @task(trigger_rule="none_failed")
+        def anonymize(scrubbed: list[dict] | None) -> dict:
+            from include.pipeline import stages
+
+            keys = sorted(item["output"] for item in scrubbed or [])
+            return stages.anonymize_run(_context(source), keys)
+
+        @task
+        def validate(anonymized: dict) -> dict:
+            from include.pipeline import stages
+
+            return stages.validate(_context(source), anonymized)
+
+        @task
+        def load(anonymized: dict, validated: dict) -> dict:
+            from include.pipeline import stages
+
+            _skip_if_dry_run()
+            return stages.load(_context(source), anonymized)
+
+        @task(outlets=[Asset(release_asset_uri(source))])
+        def publish(anonymized: dict, validated: dict, loaded: dict) -> dict:
+            from include.pipeline import stages
+
+            _skip_if_dry_run()
+            return stages.publish(_context(source), anonymized, validated)
+
+        @task
+        def verify_ledger(published: dict) -> dict:
+            from include.pipeline import stages
+
+            return stages.verify_ledger(_context(source))
+
+        @task
+        def accounting(anonymized: dict, loaded: dict) -> dict:
+            from include.pipeline import stages
+
+            return stages.account(_context(source), anonymized)
+
+        ingested = ingest()
+        anonymized = anonymize(scrub.expand(chunk_key=chunks(ingested)))
+        validated = validate(anonymized)
+        loaded = load(anonymized, validated)
+        published = publish(anonymized, validated, loaded)
+        verify_ledger(published)
+        accounting(anonymized, loaded)
+
+    pipeline()
+
+
+for _source in source_names():
+    build_pipeline(_source)

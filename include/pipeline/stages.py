@@ -1,0 +1,316 @@
+"""The pipeline's stages for one source and one run, each a rerunnable step.
+
+Every stage reads its inputs from the private work zone (keys handed over by the
+previous stage), writes its outputs under the run's own prefix (so a rerun
+overwrites exactly what it wrote before) and appends one entry to the audit
+ledger. What a stage returns is small and JSON-serializable: keys, counts and
+summaries, never rows; it is what Airflow carries in XCom.
+
+Record-level data is anonymized per run (each run's new submissions form one
+k-anonymous, l-diverse batch that is never republished under another
+generalization); aggregates are recomputed from all scrubbed submissions to date
+and protected by cell suppression.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+from psycopg import sql
+
+from include.aggregates import protect_all
+from include.anonymization.kanonymity import InfeasibleGeneralizationError, anonymize
+from include.anonymization.pii import Scrubber
+from include.anonymization.pseudonyms import pseudonym_column
+from include.audit import append, verify
+from include.ingest import AccountingError, check_accounting, ingest_run
+from include.ingest.chunks import parquet_bytes
+from include.ingest.store import S3Sink
+from include.load import RUN_COLUMN, curated_columns, ensure_warehouse, load_run
+from include.pipeline.context import PipelineContext, pipeline_version
+from include.publish import (
+    AggregateInput,
+    CheckResult,
+    RunInfo,
+    build_release,
+    mirror_release,
+    publish_release,
+    summarize_anonymization,
+)
+from include.validation import require_valid, validate_release
+from include.zones import list_objects, sse_arguments
+
+log = logging.getLogger(__name__)
+PARQUET = "application/vnd.apache.parquet"
+
+
+class StageRefusedError(RuntimeError):
+    """A stage refused to go on (fail closed); the reason is also in the audit ledger."""
+
+
+# -- work zone ------------------------------------------------------------------------------
+
+
+def read_frame(ctx: PipelineContext, key: str) -> pd.DataFrame:
+    body = ctx.s3.get_object(Bucket=ctx.settings.work_bucket, Key=key)["Body"].read()
+    return pq.read_table(io.BytesIO(body)).to_pandas()
+
+
+def write_frame(ctx: PipelineContext, key: str, frame: pd.DataFrame) -> str:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    S3Sink(ctx.s3, ctx.settings).put(key, parquet_bytes(table), PARQUET)
+    return key
+
+
+def read_frames(ctx: PipelineContext, keys: Sequence[str]) -> pd.DataFrame:
+    """The chunks as one frame; no chunk gives an empty frame with the scrubbed columns."""
+    frames = [read_frame(ctx, key) for key in keys]
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    return pd.DataFrame({name: [] for name, _ in curated_columns(ctx.config)[:-1]})
+
+
+def _values(column: pd.Series) -> list[Any]:
+    """A column as Python values with None for missing (pandas gives NaN for absent text)."""
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
+def record(ctx: PipelineContext, step: str, payload: Mapping[str, Any]) -> None:
+    append(ctx.dsn, ctx.run_id, step, payload, ctx.audit_key, dag_id=ctx.dag_id)
+
+
+# -- 1. ingest ------------------------------------------------------------------------------
+
+
+def ingest(ctx: PipelineContext) -> dict[str, Any]:
+    result = ingest_run(ctx.s3, ctx.dsn, ctx.settings, ctx.config, ctx.run_id)
+    payload = result.to_xcom()
+    record(ctx, "ingest", payload)
+    return payload
+
+
+# -- 2. scrub (one chunk; fanned out by the DAG) ---------------------------------------------
+
+
+def scrub_chunk(ctx: PipelineContext, chunk_key: str, scrubber: Scrubber) -> dict[str, Any]:
+    """Redact free text, drop direct identifiers (pseudonyms where configured)."""
+    frame = read_frame(ctx, chunk_key)
+    entities: dict[str, int] = {}
+    texts = redacted = 0
+    for spec in ctx.config.free_text_fields:
+        results = scrubber.scrub_texts(_values(frame[spec.name]))
+        frame[spec.name] = [result.text for result in results]
+        for result in results:
+            if result.text:
+                texts += 1
+                redacted += bool(result.entities)
+            for entity in result.entities:
+                entities[entity.type] = entities.get(entity.type, 0) + 1
+    for spec in ctx.config.direct_identifiers:
+        if spec.pseudonymize:
+            frame[pseudonym_column(spec.name)] = [
+                ctx.pseudonymizer.pseudonym(value, ctx.config.name, spec.normalize)
+                for value in _values(frame[spec.name])
+            ]
+        frame = frame.drop(columns=spec.name)
+    key = chunk_key.replace("/ingested/", "/scrubbed/")
+    write_frame(ctx, key, frame)
+    summary = {
+        "input": chunk_key,
+        "output": key,
+        "rows": len(frame),
+        "texts": texts,
+        "texts_redacted": redacted,
+        "entities": dict(sorted(entities.items())),
+        "pseudonym_key_id": ctx.pseudonymizer.key_id,
+    }
+    record(ctx, "scrub", summary)
+    return summary
+
+
+# -- 3. anonymize ---------------------------------------------------------------------------
+
+
+def _loaded_runs(ctx: PipelineContext) -> list[str]:
+    with psycopg.connect(ctx.dsn) as conn:
+        ensure_warehouse(conn)
+        rows = conn.execute(
+            "SELECT run_id FROM pipeline.loaded_runs WHERE source = %s AND run_id <> %s "
+            "ORDER BY run_id",
+            (ctx.config.name, ctx.run_id),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _scrubbed_keys(ctx: PipelineContext, run_id: str) -> list[str]:
+    prefix = f"runs/{ctx.config.name}/{run_id}/scrubbed/"
+    return sorted(obj.key for obj in list_objects(ctx.s3, ctx.settings.work_bucket, prefix))
+
+
+def anonymize_run(ctx: PipelineContext, scrubbed_keys: Sequence[str]) -> dict[str, Any]:
+    """k-anonymize this run's records; protect every aggregate over all records to date."""
+    batch = read_frames(ctx, scrubbed_keys)
+    summary: dict[str, Any] = {"records_in": len(batch)}
+    if len(batch):
+        try:
+            curated, result = anonymize(ctx.config, batch)
+        except InfeasibleGeneralizationError as exc:
+            record(ctx, "anonymize", {"failed": str(exc), "records_in": len(batch)})
+            raise StageRefusedError(f"{ctx.config.name}: no release this run: {exc}") from exc
+        summary["curated_key"] = write_frame(
+            ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated
+        )
+        summary["anonymization"] = summarize_anonymization(result)
+        summary["records_published"] = len(curated)
+        summary["records_suppressed"] = int(result.n_suppressed)
+    else:
+        # Nothing new: an empty batch still goes through validation and load (no rows),
+        # and publication is skipped, so `latest` stays on the last real release.
+        summary["curated_key"] = write_frame(
+            ctx, f"{ctx.run_prefix}curated/part-00000.parquet", batch
+        )
+        summary.update(records_published=0, records_suppressed=0, anonymization=None)
+    history = [key for run in _loaded_runs(ctx) for key in _scrubbed_keys(ctx, run)]
+    everything = (
+        pd.concat([read_frames(ctx, history), batch], ignore_index=True) if history else batch
+    )
+    aggregates = {}
+    for protected in protect_all(everything, ctx.config):
+        key = write_frame(
+            ctx, f"{ctx.run_prefix}aggregates/{protected.name}.parquet", protected.cells
+        )
+        aggregates[protected.name] = {"key": key, "summary": protected.summary}
+    summary["aggregates"] = aggregates
+    summary["records_to_date"] = len(everything)
+    record(ctx, "anonymize", summary)
+    return summary
+
+
+# -- 4. validate (fail closed) ----------------------------------------------------------------
+
+
+def _outputs(
+    ctx: PipelineContext, anonymized: Mapping[str, Any]
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    curated = read_frame(ctx, anonymized["curated_key"])
+    aggregates = {
+        name: read_frame(ctx, item["key"]) for name, item in anonymized["aggregates"].items()
+    }
+    return curated, aggregates
+
+
+def validate(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
+    curated, aggregates = _outputs(ctx, anonymized)
+    report = validate_release(ctx.config, curated, aggregates)
+    record(ctx, "validate", report.as_dict())
+    require_valid(report)
+    return {"success": True, "checks": len(report.reports)}
+
+
+# -- 5. load --------------------------------------------------------------------------------
+
+
+def load(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
+    curated, aggregates = _outputs(ctx, anonymized)
+    result = load_run(ctx.dsn, ctx.config, ctx.run_id, curated, aggregates)
+    with psycopg.connect(ctx.dsn) as conn:
+        conn.execute(
+            "INSERT INTO pipeline.loaded_runs (source, run_id) VALUES (%s, %s) "
+            "ON CONFLICT (source, run_id) DO UPDATE SET loaded_at = now()",
+            (ctx.config.name, ctx.run_id),
+        )
+    record(ctx, "load", result.as_dict())
+    return result.as_dict()
+
+
+# -- 6. publish -----------------------------------------------------------------------------
+
+
+def _published_records(ctx: PipelineContext) -> pd.DataFrame:
+    """Every curated row to date, without the columns a release never carries."""
+    withheld = {pseudonym_column(spec.name) for spec in ctx.config.direct_identifiers}
+    with psycopg.connect(ctx.dsn) as conn:
+        cursor = conn.execute(
+            sql.SQL("SELECT * FROM {}").format(sql.Identifier("curated", ctx.config.name))
+        )
+        columns = [column.name for column in cursor.description or ()]
+        frame = pd.DataFrame(cursor.fetchall(), columns=columns)
+    return frame.drop(columns=[c for c in columns if c in withheld or c == RUN_COLUMN])
+
+
+def publish(
+    ctx: PipelineContext, anonymized: Mapping[str, Any], validated: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A new release of everything to date; skipped when the run brought no new records."""
+    if not anonymized["records_in"]:
+        summary = {"skipped": "no new submissions in this run; latest release unchanged"}
+        record(ctx, "publish", summary)
+        return summary
+    _, aggregates = _outputs(ctx, anonymized)
+    config = ctx.config
+    records = _published_records(ctx) if config.publish_record_level else None
+    run = RunInfo(ctx.run_id, pipeline_version(), ctx.run_date)
+    with tempfile.TemporaryDirectory(prefix="civic-release-") as staging:
+        files = build_release(
+            config,
+            run,
+            Path(staging),
+            records=records,
+            anonymization=anonymized.get("anonymization") if records is not None else None,
+            aggregates=[
+                AggregateInput(name, aggregates[name], anonymized["aggregates"][name]["summary"])
+                for name in aggregates
+            ],
+            checks=[CheckResult("great_expectations", bool(validated.get("success")))],
+        )
+        published = publish_release(
+            ctx.s3, ctx.settings.public_bucket, files, sse_arguments(ctx.settings)
+        )
+        mirrored = mirror_release(files, ctx.settings.exports_dir)
+    summary = {
+        "release_id": files.release_id,
+        "manifest_sha256": files.manifest_sha256,
+        "bucket": published.bucket,
+        "prefix": published.prefix,
+        "uploaded": len(published.uploaded),
+        "previous_latest": published.previous_latest,
+        "mirror": str(mirrored.directory),
+        "records": 0 if records is None else len(records),
+    }
+    record(ctx, "publish", summary)
+    return summary
+
+
+# -- 7. ledger and accounting -----------------------------------------------------------------
+
+
+def verify_ledger(ctx: PipelineContext) -> dict[str, Any]:
+    result = verify(ctx.dsn, ctx.audit_key)
+    result.raise_if_broken()
+    return {"entries": result.count, "head": str(result.head)}
+
+
+def account(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
+    """rows ingested = published + suppressed + quarantined + duplicates, or the run fails."""
+    published, suppressed = (
+        int(anonymized["records_published"]),
+        int(anonymized["records_suppressed"]),
+    )
+    try:
+        accounting = check_accounting(ctx.dsn, ctx.config.name, ctx.run_id, published, suppressed)
+    except AccountingError as exc:
+        record(ctx, "accounting", {"balanced": False, "error": str(exc)})
+        raise
+    payload = {**asdict(accounting), "balanced": accounting.balanced}
+    record(ctx, "accounting", payload)
+    return payload
