@@ -39,6 +39,11 @@ class Settings(BaseModel):
     def airflow_home(self) -> Path:
         return self.local_dir / "airflow"
 
+    def as_environment(self) -> dict[str, str]:
+        """The `CIVIC_*` variables that `load_settings` turns back into these settings."""
+        values = {name: getattr(self, key) for key, name in _ENV_NAMES.items()}
+        return {name: str(value) for name, value in values.items() if value is not None}
+
 
 _ENV_NAMES = {
     "raw_bucket": "CIVIC_RAW_BUCKET",

@@ -236,6 +236,9 @@ class LocalPlatform:
                 },
             )
         )
+        # The platform's own settings travel with the connections, so that DAG tasks (which
+        # read them with load_settings()) use the same buckets and folders as this checkout.
+        env.update(self.settings.as_environment())
         airflow_runtime.write_admin_password(
             self.settings.airflow_home, self.state.secret("airflow_admin_password")
         )
