@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import typer
 
 from include.cli.output import console
@@ -9,6 +11,7 @@ from include.cli.sample import objects_table, today, write_sources
 from include.cli.services import status_table
 from include.dag_helpers import source_names
 from include.demo_runs import run_all_dags
+from include.demo_summary import print_summary
 from include.services.stack import LocalPlatform
 from include.settings import load_settings
 
@@ -26,12 +29,15 @@ def demo(
     day = today()
     reports = write_sources(settings, source_names(), rows, seed, day)
     console.print(objects_table(settings.raw_bucket, reports))
+    started = time.monotonic()
     runs = run_all_dags(stack.process_env(), day, console)
     failed = [run for run in runs if run.state != "success"]
+    healthy = print_summary(settings, stack.process_env(), source_names(), console)
+    console.print(f"DAG runs took {time.monotonic() - started:.0f} s")
     objects = sum(len(r.objects) for r in reports.values())
     console.print(f"\nraw zone: s3://{settings.raw_bucket} ({objects} objects)")
     console.print(f"connections and settings: {settings.env_file}")
     console.print(f"Airflow task logs: {settings.airflow_home / 'logs'}")
     console.print("Airflow UI on the same data: [bold]make up[/] then http://127.0.0.1:8080")
-    if failed:
+    if failed or not healthy:
         raise typer.Exit(code=1)
