@@ -11,7 +11,7 @@ UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 CIVIC := $(VENV)/bin/civic
 
-.PHONY: help setup demo test test-fast up down status lint bench lock clean
+.PHONY: help setup demo test test-fast up down status lint bench expectations lock clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ lint: setup ## ruff
 
 bench: setup ## throughput and memory figures (never pass/fail)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done
+
+expectations: setup ## regenerate expectations/ from sources/*.yaml
+	$(VENV)/bin/python -m include.validation write
 
 lock: | $(UV) ## re-resolve requirements*.txt from requirements*.in (exact pins)
 	$(UV) pip compile --quiet --python-version 3.11 --no-header requirements.in -o requirements.txt
