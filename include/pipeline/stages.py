@@ -181,9 +181,10 @@ def anonymize_run(ctx: PipelineContext, scrubbed_keys: Sequence[str]) -> dict[st
         )
         summary.update(records_published=0, records_suppressed=0, anonymization=None)
     history = [key for run in _loaded_runs(ctx) for key in _scrubbed_keys(ctx, run)]
-    everything = (
-        pd.concat([read_frames(ctx, history), batch], ignore_index=True) if history else batch
-    )
+    # Only non-empty frames are concatenated: an empty batch has no dtypes to offer, and
+    # pandas would turn the earlier runs' integer columns into floats.
+    parts = [frame for frame in (read_frames(ctx, history), batch) if len(frame)]
+    everything = pd.concat(parts, ignore_index=True) if parts else batch
     aggregates = {}
     for protected in protect_all(everything, ctx.config):
         key = write_frame(
