@@ -56,12 +56,14 @@ def test_load_then_rerun_replaces_the_run(warehouse_dsn: str) -> None:
     with psycopg.connect(warehouse_dsn) as conn:
         counts = dict(
             conn.execute(
-                "SELECT run_id, count(*) FROM curated.signalements GROUP BY run_id"
+                "SELECT run_id, count(*) FROM curated.signalements "
+                "WHERE run_id IN ('run-a', 'run-b') GROUP BY run_id"
             ).fetchall()
         )
         assert counts == {"run-a": 5, "run-b": 3}
         assert conn.execute(
-            "SELECT count(*) FROM curated.signalements WHERE commune IS NULL"
+            "SELECT count(*) FROM curated.signalements "
+            "WHERE commune IS NULL AND run_id IN ('run-a', 'run-b')"
         ).fetchone() == (2,)
         rows = conn.execute(
             "SELECT commune, count, suppressed, run_id FROM aggregates.signalements__par_commune"

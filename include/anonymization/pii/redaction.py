@@ -11,11 +11,16 @@ the order recognizers ran in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from presidio_analyzer import RecognizerResult
 
-from include.anonymization.pii.entities import ENTITY_TYPES, Entity, placeholder
+from include.anonymization.pii.entities import ENTITY_TYPES, PERSON, Entity, placeholder
+from include.anonymization.pii.recognizers.words import COMMON_WORDS
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_MIN_NAME_WORD = 3
 
 _PRIORITY = {entity_type: rank for rank, entity_type in enumerate(ENTITY_TYPES)}
 
@@ -27,6 +32,32 @@ def _rank(result: RecognizerResult) -> tuple[int, float, int, int]:
         _PRIORITY.get(result.entity_type, len(_PRIORITY)),
         result.start,
     )
+
+
+def propagate_names(text: str, found: Sequence[RecognizerResult]) -> list[RecognizerResult]:
+    """Every other occurrence, in the same text, of a word of a detected name.
+
+    Why: the NER finds a name in one context and misses it in another ("Marcelle
+    Camus, 67 boulevard…" missed, "Signé : Marcelle Camus" found, or "COSTA
+    Danielle" after "Danielle Costa"); redacting one occurrence and publishing the
+    other protects nobody. Common words (stop words, civilities, cue words) are not
+    propagated, so "Madame" or "Le" never spread.
+    """
+    people = [r for r in found if r.entity_type == PERSON]
+    words = {
+        word.casefold()
+        for r in people
+        for word in _WORD.findall(text[r.start : r.end])
+        if len(word) >= _MIN_NAME_WORD and word.casefold() not in COMMON_WORDS
+    }
+    if not words:
+        return []
+    score = max(r.score for r in people)
+    return [
+        RecognizerResult(PERSON, match.start(), match.end(), score)
+        for match in _WORD.finditer(text)
+        if match.group().casefold() in words
+    ]
 
 
 def resolve_overlaps(results: Iterable[RecognizerResult]) -> list[Entity]:

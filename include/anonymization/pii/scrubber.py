@@ -29,7 +29,7 @@ from include.anonymization.pii.entities import (
 )
 from include.anonymization.pii.language import detect_language
 from include.anonymization.pii.nlp import DEFAULT_MODEL, InstalledSpacyNlpEngine
-from include.anonymization.pii.redaction import redact, resolve_overlaps
+from include.anonymization.pii.redaction import propagate_names, redact, resolve_overlaps
 
 # Below this score a detection is dropped. Every recognizer here scores 0.5 or more
 # on its own (checksum-verified identifiers 1.0); context words add 0.35.
@@ -172,7 +172,7 @@ class Scrubber:
 
     @staticmethod
     def _result(text: str, language: str, found: list[RecognizerResult]) -> ScrubResult:
-        entities = resolve_overlaps(found)
+        entities = resolve_overlaps([*found, *propagate_names(text, found)])
         return ScrubResult(redact(text, entities), tuple(entities), language)
 
     def _worker_pool(self) -> Pool:

@@ -1,0 +1,277 @@
+"""Helpers for the pipeline DAG tests: run a DAG through Airflow, then read what it left.
+
+WHY a module of its own: the end-to-end tests assert on many places at once (the
+public bucket, the local mirror, the warehouse's pipeline tables, the audit ledger)
+and must read each of them the same way. Airflow is imported inside functions only,
+after the session fixture `platform` has put the test services in the environment.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import psycopg
+import pyarrow.parquet as pq
+
+from include.pipeline.context import safe_run_id
+from include.publish.s3_release import pointer_key, release_prefix
+from include.sample import generator
+from include.sample.texts import LabelledText
+from include.source_config import SourceConfig
+from include.zones import list_objects
+
+DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
+# Shorter planted values (a first name such as "Léa", a house number) also occur in
+# harmless text, so finding one would prove nothing.
+MIN_PLANTED_LENGTH = 6
+_GAP = "\x00"  # joins the pieces of a text around a removed span: it matches no value
+# A backstop that owes nothing to the sample's labels (nor to the validation gate's
+# patterns): shapes of identifiers that no public file may hold, whoever planted them.
+# Separators are spaces, dots and dashes only, never a newline: a Parquet file's values
+# are searched one per line, and a column of small counts must not read as a number.
+BACKSTOP_PATTERNS = {
+    "e-mail": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"),
+    "French phone": re.compile(r"(?<![\w+])(?:\+33|0033|0)[ .-]?[1-9](?:[ .-]?\d{2}){4}(?!\w)"),
+    "French IBAN": re.compile(r"(?<!\w)FR\d{2}(?: ?[A-Z0-9]{4}){5} ?[A-Z0-9]{3}(?!\w)"),
+}
+
+
+def pipeline_dag(source: str, *, retries: int | None = None) -> Any:
+    """The source's pipeline DAG as Airflow's DagBag parses it from `dags/`.
+
+    `retries` overrides every task's retries: a run that is meant to fail must not
+    sit out the DAG's two-minute retry delays inside `dag.test()`.
+    """
+    from airflow.models import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS_DIR))
+    assert not bag.import_errors, bag.import_errors
+    dag = bag.get_dag(f"civic_pipeline_{source}")
+    assert dag is not None, f"no DAG civic_pipeline_{source} in {DAGS_DIR}"
+    if retries is not None:
+        for task in dag.tasks:
+            task.retries = retries
+    return dag
+
+
+def run_pipeline(source: str, logical_date: datetime, *, retries: int | None = None) -> Any:
+    """One DagRun of the source's pipeline by Airflow's own runner; returns the DagRun.
+
+    `run_after` is pinned to the logical date, so the run id (`manual__<run_after>`) is a
+    function of the date: calling this again with the same date clears that very run and
+    runs it again under the same id, as an operator's "clear" does.
+    """
+    dag = pipeline_dag(source, retries=retries)
+    return dag.test(logical_date=logical_date, run_after=logical_date)
+
+
+def task_states(run: Any) -> dict[str, list[str | None]]:
+    """Task id → the states of its instances (a mapped task has one per chunk)."""
+    from airflow.models.dagrun import DagRun
+
+    states: dict[str, list[str | None]] = {}
+    for ti in DagRun.fetch_task_instances(dag_id=run.dag_id, run_id=run.run_id):
+        states.setdefault(ti.task_id, []).append(None if ti.state is None else str(ti.state))
+    return states
+
+
+def stage_run_id(run: Any) -> str:
+    """The run id as the stages write it into keys, tables and the ledger."""
+    return safe_run_id(run.run_id)
+
+
+# -- planted personal data --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlantedRow:
+    """One generated submission: its id, its direct identifiers, its labelled free text."""
+
+    record_id: str
+    identifiers: tuple[str, ...]
+    texts: tuple[LabelledText, ...]
+
+    def values(self, *, names: bool) -> set[str]:
+        """The planted values long enough to search for: names only, or everything else.
+
+        Names are the PERSON spans and the identifiers without a digit or an "@" (the
+        reporter's name, as opposed to an e-mail or a phone number).
+        """
+        spans = {
+            span.value
+            for text in self.texts
+            for span in text.spans
+            if (span.entity_type == "PERSON") == names
+        }
+        typed = {value for value in self.identifiers if _is_name(value) == names}
+        return {value for value in spans | typed if len(value) >= MIN_PLANTED_LENGTH}
+
+    def harmless_text(self) -> str:
+        """The row's free text without its labelled spans: what may be published as is."""
+        pieces = []
+        for text in self.texts:
+            start = 0
+            for span in sorted(text.spans, key=lambda item: item.start):
+                pieces.append(text.text[start : span.start])
+                start = span.end
+            pieces.append(text.text[start:])
+        return _GAP.join(pieces)
+
+
+def _is_name(value: str) -> bool:
+    return "@" not in value and not any(char.isdigit() for char in value)
+
+
+@contextmanager
+def _recording_texts() -> Iterator[list[LabelledText]]:
+    """Capture every labelled text the row generator writes (rows keep the text only).
+
+    The wrappers call the real functions with the same arguments, so the random draws,
+    and therefore the rows, are exactly those `write_sample` wrote.
+    """
+    captured: list[LabelledText] = []
+
+    def recorder(real: Any) -> Any:
+        def record(*args: Any, **kwargs: Any) -> LabelledText:
+            text = real(*args, **kwargs)
+            captured.append(text)
+            return text
+
+        return record
+
+    with (
+        mock.patch.object(generator, "signalement_text", recorder(generator.signalement_text)),
+        mock.patch.object(generator, "opinion_text", recorder(generator.opinion_text)),
+    ):
+        yield captured
+
+
+def planted_rows(config: SourceConfig, rows: int, seed: int, day: date) -> list[PlantedRow]:
+    """What `write_sample(config, rows, seed, day)` planted, row by row."""
+    identifiers = [spec.name for spec in config.direct_identifiers]
+    planted = []
+    with _recording_texts() as texts:
+        seen = 0
+        for row in generator.iter_rows(config, rows, seed, day):
+            # The row's texts were written while the generator built it, before the yield.
+            own = tuple(texts[seen:])
+            seen = len(texts)
+            written = [row[spec.name] for spec in config.free_text_fields if row[spec.name]]
+            assert [text.text for text in own] == written, "texts and rows out of step"
+            planted.append(
+                PlantedRow(
+                    record_id=str(row[config.id_field]),
+                    identifiers=tuple(str(row[name]) for name in identifiers if row[name]),
+                    texts=own,
+                )
+            )
+    return planted
+
+
+def record_leaks(published: str, planted: PlantedRow, *, names: bool) -> list[str]:
+    """The row's planted values (names, or everything else) found in its published text.
+
+    A value that the row's own text also holds outside its labelled spans ("rue Gérard"
+    beside the author "Gérard") may be published as it stands, so it is not a leak.
+    """
+    harmless = planted.harmless_text()
+    return sorted(
+        value
+        for value in planted.values(names=names)
+        if value in published and value not in harmless
+    )
+
+
+# -- the public release -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicFile:
+    key: str
+    body: bytes
+
+    def text(self) -> str:
+        """The file as searchable text; a Parquet file's cell values, one per line."""
+        if self.key.endswith(".parquet"):
+            table = pq.read_table(io.BytesIO(self.body))
+            return "\n".join(str(value) for column in table.columns for value in column.to_pylist())
+        return self.body.decode("utf-8")
+
+
+def latest_pointer(client: Any, bucket: str, source: str) -> dict[str, Any] | None:
+    """`<source>/latest.json` of the public bucket, or None before the first release."""
+    try:
+        body = client.get_object(Bucket=bucket, Key=pointer_key(source))["Body"].read()
+    except client.exceptions.NoSuchKey:
+        return None
+    return dict(json.loads(body))
+
+
+def public_files(client: Any, bucket: str, source: str, release_id: str) -> list[PublicFile]:
+    """Every file of the release as stored in the public bucket, and the `latest` pointer."""
+    keys = [obj.key for obj in list_objects(client, bucket, release_prefix(source, release_id))]
+    keys.append(pointer_key(source))
+    return [
+        PublicFile(key, client.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys
+    ]
+
+
+def object_versions(client: Any, bucket: str, prefix: str) -> dict[str, tuple[str, Any]]:
+    """Key → (ETag, LastModified) of everything under `prefix`: a rewrite changes the second."""
+    return {
+        obj.key: (client.head_object(Bucket=bucket, Key=obj.key)["ETag"], obj.last_modified)
+        for obj in list_objects(client, bucket, prefix)
+    }
+
+
+def files_containing(files: Iterable[PublicFile], values: set[str]) -> dict[str, list[str]]:
+    """File key → the values found in it verbatim; empty when none is anywhere."""
+    found = {}
+    for public in files:
+        text = public.text()
+        hits = sorted(value for value in values if value in text)
+        if hits:
+            found[public.key] = hits
+    return found
+
+
+def pattern_hits(files: Iterable[PublicFile]) -> dict[str, list[str]]:
+    """File key → the names of the backstop patterns found in it."""
+    hits = {}
+    for public in files:
+        text = public.text()
+        found = [name for name, pattern in BACKSTOP_PATTERNS.items() if pattern.search(text)]
+        if found:
+            hits[public.key] = found
+    return hits
+
+
+# -- the warehouse and the ledger -------------------------------------------------------------
+
+
+def fetch_all(dsn: str, query: str, *params: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def fetch_one(dsn: str, query: str, *params: Any) -> tuple[Any, ...]:
+    rows = fetch_all(dsn, query, *params)
+    assert len(rows) == 1, f"expected one row from {query!r} {params}, got {rows}"
+    return rows[0]
+
+
+def ledger_entries(dsn: str, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:
+    """(seq, step, payload) of a run's ledger entries, oldest first."""
+    rows = fetch_all(
+        dsn, "SELECT seq, step, payload FROM audit.ledger WHERE run_id = %s ORDER BY seq", run_id
+    )
+    return [(seq, step, payload) for seq, step, payload in rows]
