@@ -21,13 +21,15 @@ audit ledger.
 7. **verify_ledger** and **accounting** — the ledger's chain and signatures
    recomputed; rows read = published + suppressed + quarantined + duplicates.
 
-Params: `dry_run` (stop after validation: nothing loaded or published).
+Params: `dry_run` (stop after validation: nothing loaded or published);
+`from_date` / `to_date` (take only raw objects delivered in those date
+partitions, bounds included: a backfill of a period).
 Connections: `civic_warehouse`, `civic_s3`, `civic_audit_key`, `civic_pseudonym_key`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
@@ -60,15 +62,32 @@ def build_pipeline(source: str) -> None:
         params={
             "dry_run": Param(
                 False, type="boolean", description="Validate only: no load, no release."
-            )
+            ),
+            "from_date": Param(
+                None, type=["null", "string"], format="date", description="First delivery date."
+            ),
+            "to_date": Param(
+                None, type=["null", "string"], format="date", description="Last delivery date."
+            ),
         },
     )
     def pipeline() -> None:
         @task
         def ingest() -> dict:
+            from include.ingest import DateRange
             from include.pipeline import stages
 
-            return stages.ingest(_context(source))
+            params = get_current_context()["params"]
+            first, last = params.get("from_date"), params.get("to_date")
+            date_range = (
+                DateRange(
+                    date.fromisoformat(first) if first else None,
+                    date.fromisoformat(last) if last else None,
+                )
+                if first or last
+                else None
+            )
+            return stages.ingest(_context(source), date_range)
 
         @task
         def chunks(ingested: dict) -> list[str]:

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from include.source_config import SourceConfig
-from include.zones import list_objects, object_encryption
+from include.zones import list_objects, object_encryption, partition_date
 
 _DELETE_BATCH = 1000  # the S3 API's limit for one DeleteObjects call
 
@@ -34,17 +34,6 @@ class RetentionReport:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def partition_date(key: str, source: str) -> date | None:
-    """The delivery date in `<source>/<YYYY-MM-DD>/...`, or None if the key has none."""
-    parts = key.split("/")
-    if len(parts) < 3 or parts[0] != source:
-        return None
-    try:
-        return date.fromisoformat(parts[1])
-    except ValueError:
-        return None
 
 
 def enforce_retention(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -117,3 +118,14 @@ def require_encrypted(client: Any, bucket: str, key: str) -> str:
             "it is quarantined and will not be read"
         )
     return algorithm
+
+
+def partition_date(key: str, source: str) -> date | None:
+    """The delivery date in `<source>/<YYYY-MM-DD>/...`, or None if the key has none."""
+    parts = key.split("/")
+    if len(parts) < 3 or parts[0] != source:
+        return None
+    try:
+        return date.fromisoformat(parts[1])
+    except ValueError:
+        return None

@@ -11,10 +11,12 @@ from include.ingest.accounting import Accounting, check_accounting
 from include.ingest.errors import AccountingError, IngestError
 from include.ingest.result import IngestResult
 from include.ingest.run import ingest_run
+from include.ingest.state import DateRange
 
 __all__ = [
     "Accounting",
     "AccountingError",
+    "DateRange",
     "IngestError",
     "IngestResult",
     "check_accounting",

@@ -33,6 +33,7 @@ from include.ingest.readers import detect_format, iter_records, open_stream
 from include.ingest.result import IngestResult
 from include.ingest.state import (
     ClaimedObject,
+    DateRange,
     PostgresSeenIds,
     claim_objects,
     ensure_schema,
@@ -99,6 +100,7 @@ def ingest_run(
     config: SourceConfig,
     run_id: str,
     chunk_rows: int = CHUNK_ROWS,
+    date_range: DateRange | None = None,
 ) -> IngestResult:
     """Ingest the raw objects of `config`'s source not taken by any run yet (or, for a
     rerun, exactly those `run_id` took) from `settings.raw_bucket` into the work bucket.
@@ -111,7 +113,7 @@ def ingest_run(
     sink = S3Sink(client, settings)
     with psycopg.connect(dsn, autocommit=True) as conn:
         ensure_schema(conn)
-        claimed = claim_objects(conn, client, bucket, source, run_id)
+        claimed = claim_objects(conn, client, bucket, source, run_id, date_range)
         with conn.transaction():
             lock_source(conn, source)
             seen = PostgresSeenIds(conn, source, run_id)

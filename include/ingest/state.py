@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from include.ingest.dedup import FirstSeen
 from include.ingest.errors import IngestError
 from include.ingest.ingestor import ObjectOutcome
 from include.ingest.result import IngestResult
+from include.zones import partition_date
 
 DDL_PATH = Path(__file__).resolve().parent.parent / "sql" / "ingest.sql"
 
@@ -74,10 +75,41 @@ _SELECT_CLAIMED = (
 )
 
 
+@dataclass(frozen=True)
+class DateRange:
+    """Delivery partitions (`<source>/<YYYY-MM-DD>/`) a run may take, bounds included.
+
+    An operator's backfill of a period; a bound left as None is open. With a range,
+    objects outside any date partition are left for an unrestricted run.
+    """
+
+    first: date | None = None
+    last: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.first and self.last and self.first > self.last:
+            raise IngestError(f"date range {self.first} .. {self.last} is empty: swap the bounds")
+
+    def admits(self, key: str, source: str) -> bool:
+        day = partition_date(key, source)
+        if day is None:
+            return self.first is None and self.last is None
+        return (self.first is None or day >= self.first) and (self.last is None or day <= self.last)
+
+
 def claim_objects(
-    conn: psycopg.Connection[Any], client: Any, bucket: str, source: str, run_id: str
+    conn: psycopg.Connection[Any],
+    client: Any,
+    bucket: str,
+    source: str,
+    run_id: str,
+    date_range: DateRange | None = None,
 ) -> list[ClaimedObject]:
-    """The object versions of `run_id` under `<source>/` in `bucket`, sorted by key."""
+    """The object versions of `run_id` under `<source>/` in `bucket`, sorted by key.
+
+    A new run claims every version no run took yet (within `date_range` if given); a
+    rerun gets exactly what it claimed the first time, whatever the range says now.
+    """
     with conn.transaction():
         lock_source(conn, source)
         row = conn.execute(
@@ -95,7 +127,11 @@ def claim_objects(
                 "INSERT INTO pipeline.ingest_runs (source, run_id, bucket) VALUES (%s, %s, %s)",
                 (source, run_id, bucket),
             )
-            listed = list(_list_raw(client, bucket, f"{source}/"))
+            listed = [
+                obj
+                for obj in _list_raw(client, bucket, f"{source}/")
+                if date_range is None or date_range.admits(obj.key, source)
+            ]
             conn.execute(
                 "INSERT INTO pipeline.raw_objects "
                 "(source, bucket, key, etag, last_modified, size, run_id) "

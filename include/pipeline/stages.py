@@ -33,7 +33,7 @@ from include.anonymization.kanonymity import InfeasibleGeneralizationError, anon
 from include.anonymization.pii import Scrubber
 from include.anonymization.pseudonyms import pseudonym_column
 from include.audit import append, verify
-from include.ingest import AccountingError, check_accounting, ingest_run
+from include.ingest import AccountingError, DateRange, check_accounting, ingest_run
 from include.ingest.chunks import parquet_bytes
 from include.ingest.store import S3Sink
 from include.load import RUN_COLUMN, curated_columns, ensure_warehouse, load_run
@@ -92,9 +92,14 @@ def record(ctx: PipelineContext, step: str, payload: Mapping[str, Any]) -> None:
 # -- 1. ingest ------------------------------------------------------------------------------
 
 
-def ingest(ctx: PipelineContext) -> dict[str, Any]:
-    result = ingest_run(ctx.s3, ctx.dsn, ctx.settings, ctx.config, ctx.run_id)
+def ingest(ctx: PipelineContext, date_range: DateRange | None = None) -> dict[str, Any]:
+    """New raw objects (within `date_range`'s delivery partitions, if given) → work zone."""
+    result = ingest_run(
+        ctx.s3, ctx.dsn, ctx.settings, ctx.config, ctx.run_id, date_range=date_range
+    )
     payload = result.to_xcom()
+    if date_range is not None:
+        payload["date_range"] = [str(date_range.first), str(date_range.last)]
     record(ctx, "ingest", payload)
     return payload
 

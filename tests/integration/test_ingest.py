@@ -20,6 +20,7 @@ import pytest
 
 from include.ingest import (
     AccountingError,
+    DateRange,
     IngestError,
     IngestResult,
     check_accounting,
@@ -317,3 +318,34 @@ def test_the_schema_check_does_not_wait_for_another_sources_ingest(warehouse_dsn
         other.execute("SET lock_timeout = '2s'")
         ensure_schema(other)  # raises LockNotAvailable if it needed a table lock
         busy.rollback()
+
+
+def test_a_date_range_takes_only_its_delivery_partitions(
+    s3_client: Any, raw_bucket: str, settings: Settings, warehouse_dsn: str
+) -> None:
+    settings = _raw_settings(settings, raw_bucket)
+    for offset, day in enumerate((date(2026, 3, 24), DAY, date(2026, 3, 28))):
+        write_sample(s3_client, raw_bucket, CONFIG, rows=40, seed=41_100 + offset, day=day)
+    backfill = ingest_run(
+        s3_client, warehouse_dsn, settings, CONFIG, _run_id(),
+        date_range=DateRange(date(2026, 3, 25), date(2026, 3, 27)),
+    )  # fmt: skip
+    claimed = _fetch(
+        warehouse_dsn,
+        "SELECT key FROM pipeline.raw_objects WHERE source = %s AND run_id = %s",
+        CONFIG.name, backfill.run_id,
+    )  # fmt: skip
+    assert claimed
+    assert {key.split("/")[1] for (key,) in claimed} == {DAY.isoformat()}
+    rest = ingest_run(s3_client, warehouse_dsn, settings, CONFIG, _run_id())
+    assert rest.objects_claimed == 2 * backfill.objects_claimed, "the other days stay for later"
+
+
+def test_date_range_bounds() -> None:
+    window = DateRange(date(2026, 3, 25), None)
+    assert window.admits("consultation/2026-03-25/a.csv", "consultation")
+    assert not window.admits("consultation/2026-03-24/a.csv", "consultation")
+    assert not window.admits("consultation/export.csv", "consultation")
+    assert DateRange().admits("consultation/export.csv", "consultation")
+    with pytest.raises(IngestError, match="is empty"):
+        DateRange(date(2026, 3, 2), date(2026, 3, 1))

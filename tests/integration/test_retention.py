@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from include.retention import enforce_retention, partition_date
+from include.retention import enforce_retention
 from include.source_config import load_all_sources
-from include.zones import list_objects
+from include.zones import list_objects, partition_date
 
 
 def test_partition_date() -> None:
