@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import psycopg
@@ -30,7 +30,6 @@ from psycopg import sql
 
 from include.aggregates import protect_all
 from include.anonymization.kanonymity import InfeasibleGeneralizationError, anonymize
-from include.anonymization.pii import Scrubber
 from include.anonymization.pseudonyms import pseudonym_column
 from include.audit import append, verify
 from include.ingest import AccountingError, DateRange, check_accounting, ingest_run
@@ -49,6 +48,9 @@ from include.publish import (
 )
 from include.validation import require_valid, validate_release
 from include.zones import list_objects, sse_arguments
+
+if TYPE_CHECKING:  # the scrubber loads spaCy and Presidio: only the scrub task pays for it
+    from include.anonymization.pii import Scrubber
 
 log = logging.getLogger(__name__)
 PARQUET = "application/vnd.apache.parquet"
