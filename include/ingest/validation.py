@@ -64,6 +64,19 @@ def _bounds(spec: FieldSpec) -> tuple[float, float]:
     return low, math.inf if spec.maximum is None else spec.maximum
 
 
+def _bounded(convert: Coercer, spec: FieldSpec) -> Coercer:
+    """`convert`, then the field's minimum/maximum check."""
+    low, high = _bounds(spec)
+
+    def coerce(value: Any) -> Any:
+        number = convert(value)
+        if number < low or number > high:
+            raise _FieldError(reasons.OUT_OF_RANGE)
+        return number
+
+    return coerce
+
+
 def _to_integer(value: Any) -> int:
     kind = type(value)
     if kind is int:
@@ -150,25 +163,10 @@ def _to_text(value: Any) -> str:
 def _coercer(spec: FieldSpec) -> Coercer:
     """One function per field, built once, so the per-row loop does no dispatch on specs."""
     kind = spec.type
-    low, high = _bounds(spec)
     if kind is FieldType.INTEGER:
-
-        def integer(value: Any) -> int:
-            number = _to_integer(value)
-            if number < low or number > high:
-                raise _FieldError(reasons.OUT_OF_RANGE)
-            return number
-
-        return integer
+        return _bounded(_to_integer, spec)
     if kind is FieldType.NUMBER:
-
-        def number(value: Any) -> float:
-            result = _to_number(value)
-            if result < low or result > high:
-                raise _FieldError(reasons.OUT_OF_RANGE)
-            return result
-
-        return number
+        return _bounded(_to_number, spec)
     if kind is FieldType.BOOLEAN:
         return _to_boolean
     if kind is FieldType.DATE:
