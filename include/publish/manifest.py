@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from include.audit.checksums import Checksum
 from include.publish.jsonfile import JSON
 from include.publish.run import RunInfo, check_release_id
 from include.source_config import SourceConfig
@@ -47,6 +48,16 @@ class ManifestEntry:
     path: str
     bytes: int
     sha256: str
+
+    def mismatch(self, found: Checksum, verb: str = "has") -> str | None:
+        """Why a file (`has`) or an object (`holds`) with checksum `found` is not this
+        entry's file, or None if it is."""
+        if (found.size, found.sha256) == (self.bytes, self.sha256):
+            return None
+        return (
+            f"{self.path} {verb} {found.size} bytes, sha256 {found.sha256[:12]}…, expected "
+            f"{self.bytes} bytes, sha256 {self.sha256[:12]}…"
+        )
 
 
 def build_manifest(

@@ -76,12 +76,9 @@ def load_release(directory: Path) -> ReleaseFiles:
         if not path.is_file():
             problems.append(f"{entry.path} is missing")
             continue
-        found = checksum_file(path)
-        if (found.size, found.sha256) != (entry.bytes, entry.sha256):
-            problems.append(
-                f"{entry.path} has {found.size} bytes, sha256 {found.sha256[:12]}…, expected "
-                f"{entry.bytes} bytes, sha256 {entry.sha256[:12]}…"
-            )
+        problem = entry.mismatch(checksum_file(path))
+        if problem:
+            problems.append(problem)
     expected = {entry.path for entry in entries} | {MANIFEST_NAME}
     problems += [
         f"{path.name} is not in the manifest"

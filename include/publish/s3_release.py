@@ -139,12 +139,9 @@ def _check_objects(
                 raise
             problems.append(f"{entry.path} is missing")
             continue
-        found = checksum_stream(body)
-        if (found.size, found.sha256) != (entry.bytes, entry.sha256):
-            problems.append(
-                f"{entry.path} holds {found.size} bytes with sha256 {found.sha256[:12]}…, "
-                f"expected {entry.bytes} bytes with sha256 {entry.sha256[:12]}…"
-            )
+        problem = entry.mismatch(checksum_stream(body), verb="holds")
+        if problem:
+            problems.append(problem)
     return problems
 
 
