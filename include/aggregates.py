@@ -44,18 +44,16 @@ class ProtectedAggregate:
 
 def dimension_values(records: pd.DataFrame, config: SourceConfig, dim: Dimension) -> pd.Series:
     """The dimension's value per record, coarsened to its level; missing values labelled."""
-    spec = config.field(dim.field)
     column = records[dim.field]
+    present = column.notna().to_numpy()
+    values = pd.Series(MISSING_LABEL, index=records.index, dtype=object, name=dim.column)
     if dim.level is None:
-        values = column.astype(object)
-    else:
-        present = column.notna().to_numpy()
-        values = pd.Series(MISSING_LABEL, index=records.index, dtype=object)
-        if present.any():
-            encoded = build_generalizer(spec).encode(column[present].reset_index(drop=True))
-            values[present] = encoded.generalized(hierarchy_level(spec, dim.level))
-        return values.rename(dim.column)
-    return values.where(column.notna(), MISSING_LABEL).rename(dim.column)
+        values[present] = column[present].astype(object)
+    elif present.any():
+        spec = config.field(dim.field)
+        encoded = build_generalizer(spec).encode(column[present].reset_index(drop=True))
+        values[present] = encoded.generalized(hierarchy_level(spec, dim.level))
+    return values
 
 
 def _declared_levels(config: SourceConfig, dim: Dimension) -> list[Hashable] | None:
