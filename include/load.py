@@ -187,4 +187,11 @@ def load_run(
                 frame[dim.column] = frame[dim.column].astype(str)
             agg_names = [n for n, _ in agg_columns]
             aggregate_rows[name] = _copy(conn, "aggregates", table, frame, agg_names)
+        # In the same transaction: later runs count this run's submissions in their
+        # aggregates exactly when its tables are in the warehouse.
+        conn.execute(
+            "INSERT INTO pipeline.loaded_runs (source, run_id) VALUES (%s, %s) "
+            "ON CONFLICT (source, run_id) DO UPDATE SET loaded_at = now()",
+            (config.name, run_id),
+        )
     return LoadResult(run_id, curated_rows, aggregate_rows)

@@ -148,20 +148,22 @@ def scrub_chunk(ctx: PipelineContext, chunk_key: str, scrubber: Scrubber) -> dic
 # -- 3. anonymize ---------------------------------------------------------------------------
 
 
-def _loaded_runs(ctx: PipelineContext) -> list[str]:
+def _earlier_scrubbed_keys(ctx: PipelineContext) -> list[str]:
+    """The scrubbed chunks of every other run already in the warehouse (one listing)."""
     with psycopg.connect(ctx.dsn) as conn:
         ensure_warehouse(conn)
         rows = conn.execute(
-            "SELECT run_id FROM pipeline.loaded_runs WHERE source = %s AND run_id <> %s "
-            "ORDER BY run_id",
+            "SELECT run_id FROM pipeline.loaded_runs WHERE source = %s AND run_id <> %s",
             (ctx.config.name, ctx.run_id),
         ).fetchall()
-    return [row[0] for row in rows]
-
-
-def _scrubbed_keys(ctx: PipelineContext, run_id: str) -> list[str]:
-    prefix = f"runs/{ctx.config.name}/{run_id}/scrubbed/"
-    return sorted(obj.key for obj in list_objects(ctx.s3, ctx.settings.work_bucket, prefix))
+    loaded = {row[0] for row in rows}
+    prefix = f"runs/{ctx.config.name}/"
+    keys = []
+    for obj in list_objects(ctx.s3, ctx.settings.work_bucket, prefix):
+        run_id, _, rest = obj.key.removeprefix(prefix).partition("/")
+        if run_id in loaded and rest.startswith("scrubbed/"):
+            keys.append(obj.key)
+    return sorted(keys)
 
 
 def anonymize_run(ctx: PipelineContext, scrubbed_keys: Sequence[str]) -> dict[str, Any]:
@@ -187,7 +189,7 @@ def anonymize_run(ctx: PipelineContext, scrubbed_keys: Sequence[str]) -> dict[st
             ctx, f"{ctx.run_prefix}curated/part-00000.parquet", batch
         )
         summary.update(records_published=0, records_suppressed=0, anonymization=None)
-    history = [key for run in _loaded_runs(ctx) for key in _scrubbed_keys(ctx, run)]
+    history = _earlier_scrubbed_keys(ctx)
     # Only non-empty frames are concatenated: an empty batch has no dtypes to offer, and
     # pandas would turn the earlier runs' integer columns into floats.
     parts = [frame for frame in (read_frames(ctx, history), batch) if len(frame)]
@@ -207,19 +209,13 @@ def anonymize_run(ctx: PipelineContext, scrubbed_keys: Sequence[str]) -> dict[st
 # -- 4. validate (fail closed) ----------------------------------------------------------------
 
 
-def _outputs(
-    ctx: PipelineContext, anonymized: Mapping[str, Any]
-) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    curated = read_frame(ctx, anonymized["curated_key"])
-    aggregates = {
-        name: read_frame(ctx, item["key"]) for name, item in anonymized["aggregates"].items()
-    }
-    return curated, aggregates
+def _aggregates(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    return {name: read_frame(ctx, item["key"]) for name, item in anonymized["aggregates"].items()}
 
 
 def validate(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
-    curated, aggregates = _outputs(ctx, anonymized)
-    report = validate_release(ctx.config, curated, aggregates)
+    curated = read_frame(ctx, anonymized["curated_key"])
+    report = validate_release(ctx.config, curated, _aggregates(ctx, anonymized))
     record(ctx, "validate", report.as_dict())
     require_valid(report)
     return {"success": True, "checks": len(report.reports)}
@@ -229,14 +225,8 @@ def validate(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, A
 
 
 def load(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
-    curated, aggregates = _outputs(ctx, anonymized)
-    result = load_run(ctx.dsn, ctx.config, ctx.run_id, curated, aggregates)
-    with psycopg.connect(ctx.dsn) as conn:
-        conn.execute(
-            "INSERT INTO pipeline.loaded_runs (source, run_id) VALUES (%s, %s) "
-            "ON CONFLICT (source, run_id) DO UPDATE SET loaded_at = now()",
-            (ctx.config.name, ctx.run_id),
-        )
+    curated = read_frame(ctx, anonymized["curated_key"])
+    result = load_run(ctx.dsn, ctx.config, ctx.run_id, curated, _aggregates(ctx, anonymized))
     record(ctx, "load", result.as_dict())
     return result.as_dict()
 
@@ -264,7 +254,7 @@ def publish(
         summary = {"skipped": "no new submissions in this run; latest release unchanged"}
         record(ctx, "publish", summary)
         return summary
-    _, aggregates = _outputs(ctx, anonymized)
+    aggregates = _aggregates(ctx, anonymized)
     config = ctx.config
     records = _published_records(ctx) if config.publish_record_level else None
     run = RunInfo(ctx.run_id, pipeline_version(), ctx.run_date)
