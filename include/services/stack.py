@@ -174,36 +174,28 @@ class LocalPlatform:
             progress(f"PostgreSQL on 127.0.0.1:{server.port}")
             server.start()
             admin = server.dsn()
-            for var, grant in (
-                (
-                    METADATA_VAR,
-                    DatabaseGrant("airflow", "airflow", self.state.secret("airflow_db_password")),
-                ),
-                (
-                    env_var(WAREHOUSE_CONN_ID),
-                    DatabaseGrant(
-                        "civic", "civic_pipeline", self.state.secret("pipeline_db_password")
-                    ),
-                ),
-            ):
-                if var in self.overrides:
-                    continue
-                ensure_database(admin, grant)
-                if grant.database == "civic":
-                    provision_audit(admin, grant.database)
-                if var == METADATA_VAR:
-                    env[var] = "postgresql+psycopg://" + server.dsn(
-                        grant.database, grant.owner, grant.password
-                    ).removeprefix("postgresql://")
-                else:
-                    env[var] = Connection(
-                        "postgres",
-                        "127.0.0.1",
-                        server.port,
-                        grant.owner,
-                        grant.password,
-                        grant.database,
-                    ).to_json()
+            if METADATA_VAR not in self.overrides:
+                airflow_db = DatabaseGrant(
+                    "airflow", "airflow", self.state.secret("airflow_db_password")
+                )
+                ensure_database(admin, airflow_db)
+                env[METADATA_VAR] = "postgresql+psycopg://" + server.dsn(
+                    airflow_db.database, airflow_db.owner, airflow_db.password
+                ).removeprefix("postgresql://")
+            if env_var(WAREHOUSE_CONN_ID) not in self.overrides:
+                warehouse = DatabaseGrant(
+                    "civic", "civic_pipeline", self.state.secret("pipeline_db_password")
+                )
+                ensure_database(admin, warehouse)
+                provision_audit(admin, warehouse.database)
+                env[env_var(WAREHOUSE_CONN_ID)] = Connection(
+                    "postgres",
+                    "127.0.0.1",
+                    server.port,
+                    warehouse.owner,
+                    warehouse.password,
+                    warehouse.database,
+                ).to_json()
         if self.embedded_s3_needed:
             s3 = self.s3_server()
             progress(f"S3 server on {s3.endpoint_url}")
