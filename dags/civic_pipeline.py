@@ -106,8 +106,7 @@ def build_pipeline(source: str) -> None:
         def anonymize(scrubbed: list[dict] | None) -> dict:
             from include.pipeline import stages
 
-            keys = sorted(item["output"] for item in scrubbed or [])
-            return stages.anonymize_run(_context(source), keys)
+            return stages.anonymize_run(_context(source), list(scrubbed or []))
 
         @task
         def validate(anonymized: dict) -> dict:

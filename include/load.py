@@ -13,7 +13,7 @@ them, and `load_run` refuses a frame that still carries one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,26 @@ def _ensure_table(
     )
 
 
+def _ensure_source_tables(conn: psycopg.Connection, config: SourceConfig) -> None:
+    _ensure_table(conn, "curated", config.name, curated_columns(config))
+    for aggregate in config.aggregates:
+        table = aggregate_table(config, aggregate.name)
+        _ensure_table(conn, "aggregates", table, aggregate_columns(aggregate))
+
+
+def ensure_tables(dsn: str, configs: Iterable[SourceConfig]) -> None:
+    """Every source's tables, empty, before any run has loaded anything.
+
+    Superset's datasets point at these tables and the analysts' read-only role is
+    granted on them: both need them to exist from the first `services up`, not from
+    the first release. Idempotent (a new field becomes a new column).
+    """
+    with psycopg.connect(dsn) as conn, conn.transaction():
+        ensure_warehouse(conn)
+        for config in configs:
+            _ensure_source_tables(conn, config)
+
+
 def _rows(frame: pd.DataFrame, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
     """Rows as Python values, with pandas' missing markers (NaN, NaT, NA) as None."""
     clean = frame[list(names)].astype(object).where(frame[list(names)].notna(), None)
@@ -166,9 +186,9 @@ def load_run(
         _check_curated(config, records, names)
     with psycopg.connect(dsn) as conn, conn.transaction():
         ensure_warehouse(conn)
+        _ensure_source_tables(conn, config)
         curated_rows = 0
         if records is not None:
-            _ensure_table(conn, "curated", config.name, columns)
             conn.execute(
                 sql.SQL("DELETE FROM {} WHERE {} = %s").format(
                     sql.Identifier("curated", config.name), sql.Identifier(RUN_COLUMN)
@@ -180,7 +200,6 @@ def load_run(
         for name, cells in aggregates.items():
             table = aggregate_table(config, name)
             agg_columns = aggregate_columns(declared[name])
-            _ensure_table(conn, "aggregates", table, agg_columns)
             conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier("aggregates", table)))
             frame = cells.assign(**{RUN_COLUMN: run_id})
             for dim in declared[name].dimensions:

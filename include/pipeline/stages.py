@@ -32,6 +32,7 @@ from include.aggregates import protect_all
 from include.anonymization.kanonymity import InfeasibleGeneralizationError, anonymize
 from include.anonymization.pseudonyms import pseudonym_column
 from include.audit import append, verify
+from include.indicators import TextCounts, record_run_indicators
 from include.ingest import AccountingError, DateRange, check_accounting, ingest_run
 from include.ingest.chunks import parquet_bytes
 from include.ingest.store import S3Sink
@@ -166,10 +167,18 @@ def _earlier_scrubbed_keys(ctx: PipelineContext) -> list[str]:
     return sorted(keys)
 
 
-def anonymize_run(ctx: PipelineContext, scrubbed_keys: Sequence[str]) -> dict[str, Any]:
-    """k-anonymize this run's records; protect every aggregate over all records to date."""
-    batch = read_frames(ctx, scrubbed_keys)
-    summary: dict[str, Any] = {"records_in": len(batch)}
+def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """k-anonymize this run's records; protect every aggregate over all records to date.
+
+    `scrubbed` is what the scrub tasks returned (one summary per chunk); their text
+    counts travel on to the accounting stage, which publishes them as indicators.
+    """
+    batch = read_frames(ctx, sorted(item["output"] for item in scrubbed))
+    summary: dict[str, Any] = {
+        "records_in": len(batch),
+        "texts": sum(int(item["texts"]) for item in scrubbed),
+        "texts_redacted": sum(int(item["texts_redacted"]) for item in scrubbed),
+    }
     if len(batch):
         try:
             curated, result = anonymize(ctx.config, batch)
@@ -299,7 +308,10 @@ def verify_ledger(ctx: PipelineContext) -> dict[str, Any]:
 
 
 def account(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
-    """rows ingested = published + suppressed + quarantined + duplicates, or the run fails."""
+    """rows ingested = published + suppressed + quarantined + duplicates, or the run fails.
+
+    A balanced run's figures then go to the analysts' indicator tables.
+    """
     published, suppressed = (
         int(anonymized["records_published"]),
         int(anonymized["records_suppressed"]),
@@ -311,4 +323,10 @@ def account(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, An
         raise
     payload = {**asdict(accounting), "balanced": accounting.balanced}
     record(ctx, "accounting", payload)
+    record_run_indicators(
+        ctx.dsn,
+        accounting,
+        ctx.run_date.date(),
+        TextCounts(int(anonymized["texts"]), int(anonymized["texts_redacted"])),
+    )
     return payload

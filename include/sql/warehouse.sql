@@ -26,3 +26,37 @@ CREATE TABLE IF NOT EXISTS pipeline.loaded_runs (
     loaded_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (source, run_id)
 );
+
+-- Run-level figures for the analysts' quality dashboards: what each run received, refused
+-- and published, and how many free texts had personal data redacted. Counts of rows per
+-- run and per technical reason only: nothing here describes a person. Written by the
+-- accounting stage once the run balances; a rerun replaces its run's rows.
+CREATE TABLE IF NOT EXISTS aggregates.indicateurs_execution (
+    source           text   NOT NULL,
+    run_id           text   NOT NULL,
+    run_date         date   NOT NULL,
+    rows_read        bigint NOT NULL,
+    rows_quarantined bigint NOT NULL,
+    rows_duplicate   bigint NOT NULL,
+    rows_published   bigint NOT NULL,
+    rows_suppressed  bigint NOT NULL,
+    texts            bigint NOT NULL,
+    texts_redacted   bigint NOT NULL,
+    PRIMARY KEY (source, run_id),
+    CHECK (texts_redacted <= texts)
+);
+COMMENT ON TABLE aggregates.indicateurs_execution IS
+    'Indicateurs par exécution : lignes reçues, mises en quarantaine, doublons, publiées, '
+    'supprimées (k-anonymat), textes libres et textes où des données personnelles ont été masquées';
+
+CREATE TABLE IF NOT EXISTS aggregates.quarantaine_par_motif (
+    source   text    NOT NULL,
+    run_id   text    NOT NULL,
+    run_date date    NOT NULL,
+    reason   text    NOT NULL,
+    rows     bigint  NOT NULL,
+    objects  integer NOT NULL,
+    PRIMARY KEY (source, run_id, reason)
+);
+COMMENT ON TABLE aggregates.quarantaine_par_motif IS
+    'Lignes (et fichiers entiers) mis en quarantaine par motif technique, par exécution';
