@@ -370,23 +370,7 @@ def test_no_planted_identifier_is_in_any_public_file(
     assert helpers.pattern_hits(files) == {}
 
 
-# Bug found by this test, left visible: see the reason.
-NAMES_LEFT_BY_THE_SCRUBBER = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "include/anonymization/pii (Scrubber): a few names survive into the published free "
-        "text (3 of 3,000 texts at seeds 52001/52002), and the validation gate only checks "
-        "pattern-shaped identifiers, so nothing blocks them: names after a mistyped cue "
-        "('Mon voisiin Parent', 'maadame da silva') and a lower-case signature ('enzo l.'). "
-        "A name found once is now redacted wherever it recurs in the same text."
-    ),
-)
-
-
-@pytest.mark.parametrize(
-    "source", [pytest.param(source, marks=NAMES_LEFT_BY_THE_SCRUBBER) for source in SOURCES]
-)
+@pytest.mark.parametrize("source", SOURCES)
 def test_no_planted_name_is_in_the_published_records(
     first_release: Callable[[str], FirstRelease], source: str, s3_client: Any, settings: Settings
 ) -> None:

@@ -268,3 +268,84 @@ def test_names_in_a_text_typed_in_lower_case(found: Found, text: str, names: lis
 )
 def test_streets_civilities_and_common_words_are_not_names(found: Found, text: str) -> None:
     assert "PERSON" not in _kinds(found(text))
+
+
+# -- names as citizens really type them ---------------------------------------------------------
+
+
+def _names(found: Found, text: str) -> list[str]:
+    return [value for kind, value in found(text) if kind == "PERSON"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Mon voisiin Parent m'a dit que ça venait de la canalisation.", "Parent"),
+        ("Ma vosine, Inès Roux, a failli tomber.", "Inès Roux"),
+        ("Madmae Lefèvre a signalé le problème.", "Lefèvre"),
+        ("Le chien de Monsiuer Perrin aboie toute la nuit.", "Perrin"),
+        ("Bonjour, je m'applele Zoé et je vis ici depuis dix ans.", "Zoé"),
+        ("Mademoiselel Sanchez a vu le camion.", "Sanchez"),
+        ("Le cabinet du Doctuer Morel est inaccessible.", "Morel"),
+        ("My neighbuor Oliver Smith parks on the pavement.", "Oliver Smith"),
+    ],
+)
+def test_names_after_a_mistyped_cue_are_found(found: Found, text: str, name: str) -> None:
+    assert name in _names(found, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("bonjour,\n\nmaadame da silva, 67 chemin masson. le tram est pratique.", "da silva"),
+        ("madame de la fontaine a signalé le trou de la chaussée", "de la fontaine"),
+        ("mon voisin le goff a encore mis sa musique à fond", "le goff"),
+        ("monsiuer ben salah, au rez-de-chaussée, a un chien qui aboie", "ben salah"),
+    ],
+)
+def test_lower_case_surnames_with_particles_after_a_cue(found: Found, text: str, name: str) -> None:
+    assert name in _names(found, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (
+            "je vous joins mon rib. mon numméro : 0033 7 51 60 50 59 enzo l.",
+            "enzo l.",
+        ),
+        ("le trou est toujours là. tél 06 12 34 56 78 yanis da silva", "yanis da silva"),
+        ("bonjour à vous,\n\npierre diaz, 17 avenue louise michel. des tags.", "pierre diaz"),
+        ("Sécurité sociale : 1 26 03 65 050 428 85 Victoire", "Victoire"),
+    ],
+)
+def test_signatures_told_by_their_first_name(found: Found, text: str, name: str) -> None:
+    assert name in _names(found, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le bruit dans mon voisinage est insupportable depuis des semaines.",
+        "le bruit dans mon voisinage est insupportable depuis des semaines, merci d'agir",
+        "mon voisin a vu le trou hier soir et il est tombé dedans, merci d'agir vite",
+        "Mon voisin, parent d'élève, a vu le trou hier soir.",
+        "Bonjour Madame, Monsieur, Le conteneur à verre est plein.",
+        "Madame, Monsieur, Trou dans la route derrière la salle des fêtes.",
+        "bonjour monsieur le maire, le trou de la rue est toujours là depuis des semaines",
+        "madame la directrice, les enfants traversent sans passage piéton",
+        "j'ai acheté une madeleine à la boulangerie et le trottoir était défoncé",
+        "il y a une grosse pierre tombale renversée au cimetière",
+        "pierre, papier, ciseaux : les enfants jouent sur la chaussée défoncée",
+        "c'est drôle mais le trou est toujours là depuis des semaines",
+        "the road sign is missing near the school",
+    ],
+)
+def test_words_close_to_cues_or_first_names_are_not_names(found: Found, text: str) -> None:
+    assert _names(found, text) == []
+
+
+@pytest.mark.parametrize("greeting", ["Boonjour", "Mdaame", "Bonjouur", "Cordailement"])
+def test_a_mistyped_greeting_is_not_a_name(found: Found, greeting: str) -> None:
+    text = f"{greeting}, le lampadaire de la place ne fonctionne plus depuis des mois."
+    assert greeting not in " ".join(_names(found, text))

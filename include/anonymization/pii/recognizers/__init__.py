@@ -38,6 +38,7 @@ from include.anonymization.pii.recognizers.person import (
 )
 from include.anonymization.pii.recognizers.phone import phone_recognizer
 from include.anonymization.pii.recognizers.plate import plate_recognizer
+from include.anonymization.pii.recognizers.signature import trailing_signature_recognizer
 
 __all__ = ["SUPPORTED_LANGUAGES", "build_recognizers"]
 
@@ -61,5 +62,6 @@ def build_recognizers(language: str) -> list[EntityRecognizer]:
         birthdate_recognizer(language),
         person_cue_recognizer(language),
         lowercase_name_recognizer(language),
+        trailing_signature_recognizer(language),
         person_ner_recognizer(language),
     ]

@@ -27,6 +27,8 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from include.anonymization.pii.entities import PERSON
 from include.anonymization.pii.recognizers.address import STREET_TYPES
+from include.anonymization.pii.recognizers.first_names import is_first_name
+from include.anonymization.pii.recognizers.typos import is_typo_of_any, one_typo_pattern
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
     NAME_PARTICLES,
@@ -38,15 +40,26 @@ from include.anonymization.pii.recognizers.words import (
 _UPPER = "A-ZÀ-ÖØ-ÞŒ"
 _LOWER = "a-zß-öø-ÿœ"
 
-# What announces a name: introductions, civilities, signatures (case-insensitive).
+# What announces a name: introductions, civilities, signatures (case-insensitive). The
+# long cue words are recognised with one slip ("je m'applele", "Maadame", "Monsieru");
+# the short ones ("Mme", "M.", "Dr") have ordinary words one slip away, so they must be
+# typed right. "my name is" tolerates a slip in "name": "my" and "is" bound it.
+_CIVILITIES = one_typo_pattern("mademoiselle", "monsieur", "madame", "docteur")
 _CUE_WORDS = (
-    r"je\s+m['’](?:appelle){e<=1}|je\s+me\s+nomme|je\s+suis|mon\s+nom\s+est|moi[\s,]+c['’]est"
-    r"|ici|madame|monsieur|mademoiselle|mme|mlle|mr?\.|mr|me\.|docteur|dr\.?"
-    r"|sign[ée](?:\s+par)?|my\s+(?:name){e<=1}\s+is|i\s+am|mrs\.?|ms\.?|miss|signed(?:\s+by)?"
-)  # {e<=1}: one typo allowed in the longer cue words ("je m'appele", "my nmae is")
+    rf"je\s+m['’]{one_typo_pattern('appelle')}|je\s+me\s+nomme|je\s+suis|mon\s+nom\s+est"
+    rf"|moi[\s,]+c['’]est|ici|{_CIVILITIES}|mme|mlle|mr?\.|mr|me\.|dr\.?|sign[ée](?:\s+par)?"
+    r"|my\s+(?:name){e<=1}\s+is|i\s+am|mrs\.?|ms\.?|miss|signed(?:\s+by)?"
+)
 # A comma may separate only these from the name ("Ma voisine, Inès Roux, ...").
-_NEIGHBOUR = r"mon\s+voisin|ma\s+voisine|my\s+neighbou?r"
-_CUE = rf"(?:\b(?:{_CUE_WORDS})[ \t]*:?|\b(?:{_NEIGHBOUR})[ \t]*,?|[—–])[ \t]*"
+_NEIGHBOUR = (
+    rf"(?:mon|ma|notre)\s+{one_typo_pattern('voisine', 'voisin')}"
+    rf"|my\s+{one_typo_pattern('neighbour', 'neighbor')}"
+)
+# A cue word ends its word: "mon voisinage", "drôle" or "missing" announce nobody.
+_WORD_END = r"(?!(?<=\w)\w)"
+_CUE = (
+    rf"(?:\b(?:{_CUE_WORDS}){_WORD_END}[ \t]*:?|\b(?:{_NEIGHBOUR}){_WORD_END}[ \t]*,?|[—–])[ \t]*"
+)
 # Closings after which the signature follows. A bare "merci" is not one: "merci de
 # faire vite" goes on with ordinary words.
 _CLOSINGS = (
@@ -68,7 +81,9 @@ _CAPITALISED_WORD = rf"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
 _ACRONYMS = "URGENT|SIRET|SIREN|IBAN|RIB|NIR|GRDF|ZFE|SNCF|RATP|HLM|SVP|EDF|CAF|TGV|RER|SAMU|PMR"
 _NOT_NAME_START = alternation(NOT_NAMES)
 
-PERSON_CUE_REGEX = rf"(?<={_CUE})(?!(?:{_NOT_NAME_START})\b){_NAME}(?!\w)"
+# The capital is tested first: it rules out most positions before the long cue alternation
+# (every typo of every cue word) is tried backwards.
+PERSON_CUE_REGEX = rf"(?=(?-i:[{_UPPER}]))(?<={_CUE})(?!(?:{_NOT_NAME_START})\b){_NAME}(?!\w)"
 # A line that is only a name, after a sentence, a closing or at the start of a line:
 # the signature ("Merci d'avance. Victoire", "Cordialement Pierre-Yves", "QUINN Joel").
 PERSON_SIGNATURE_REGEX = (
@@ -139,6 +154,24 @@ def _lower_name_end(text: str, start: int) -> int:
     return end
 
 
+def _stands_as_a_name(text: str, start: int, end: int) -> bool:
+    """Whether the uncommon words text[start:end], opening a sentence or a line, are a name.
+
+    They are when they end their line (a signature), or when they are a known first
+    name and a surname before a comma ("pierre diaz, 17 avenue louise michel"; not
+    "pierre, papier, ciseaux").
+    """
+    if _END_OF_LINE.match(text, end):
+        return True
+    first = _LOWER_WORD.match(text, start)
+    return (
+        text.startswith(",", end)
+        and first is not None
+        and first.end(1) < end
+        and is_first_name(first.group(1))
+    )
+
+
 class LowercaseNameRecognizer(LocalRecognizer):
     """Names in texts typed in lower case: after a cue or a closing, or alone on their line."""
 
@@ -162,12 +195,13 @@ class LowercaseNameRecognizer(LocalRecognizer):
             end = _lower_name_end(text, cue.end())
             if end > cue.end():
                 spans.append((cue.end(), end, 0.7))
-        # A signature: after a closing, or a whole sentence of uncommon words, ending its line.
+        # A signature: after a closing, or a whole sentence of uncommon words, ending its line;
+        # or a first name and a surname opening a sentence.
         starts = [m.end() for m in _LOWER_CLOSING.finditer(text)]
         starts += [m.end() for m in _SEGMENT_START.finditer(text)]
         for start in starts:
             end = _lower_name_end(text, start)
-            if end > start and _END_OF_LINE.match(text, end):
+            if end > start and _stands_as_a_name(text, start, end):
                 spans.append((start, end, 0.6))
         return [
             RecognizerResult(
@@ -191,8 +225,11 @@ _AFTER_STREET_TYPE = re.compile(rf"{_STREET_PREFIX}\Z", re.IGNORECASE)
 
 def _is_name_word(word: str, lower_case_text: bool) -> bool:
     """Whether a word of a PER span can be part of a name."""
-    if word.lower().strip(".") in COMMON_WORDS or any(char.isdigit() for char in word):
+    bare = word.lower().strip(".")
+    if bare in COMMON_WORDS or any(char.isdigit() for char in word):
         return False  # "Monsieur", "Ici", "Cordialement", "FR76..." glued to a name by the model
+    if is_typo_of_any(bare, NOT_NAMES):
+        return False  # "Boonjour", "Mdaame": a greeting or civility mistyped is still not a name
     # In a text with capitals, "Malcolm Moore and I live at" ends at "and".
     return lower_case_text or not word.islower() or word in NAME_PARTICLES
 

@@ -35,9 +35,22 @@ _LETTER_WORDS = (
     "désolée", "desole", "desolee", "inquiet", "inquiète", "content", "contente", "vraiment",
     "très", "tres", "writing", "living", "sorry", "resident", "disabled", "retired",
 )  # fmt: skip
-COMMON_WORDS = (FRENCH_STOP_WORDS | ENGLISH_STOP_WORDS | NOT_NAMES | frozenset(_LETTER_WORDS)) - (
-    NAME_PARTICLES
-)
+# Titles a civility announces instead of a name: "monsieur le maire", "madame la directrice".
+_TITLES = (
+    "maire", "adjoint", "adjointe", "président", "présidente", "president", "presidente",
+    "directeur", "directrice", "préfet", "prefet", "préfète", "conseiller", "conseillère",
+    "conseillere", "député", "députée", "depute", "deputee", "sénateur", "senateur",
+    "sénatrice", "senatrice", "ministre", "commissaire", "inspecteur", "inspectrice",
+    "gardien", "gardienne", "professeur", "maître", "maitre", "curé", "juge", "mayor",
+    "councillor",
+)  # fmt: skip
+COMMON_WORDS = (
+    FRENCH_STOP_WORDS
+    | ENGLISH_STOP_WORDS
+    | NOT_NAMES
+    | frozenset(_LETTER_WORDS)
+    | frozenset(_TITLES)
+) - NAME_PARTICLES
 
 
 def alternation(words: frozenset[str]) -> str:
