@@ -310,6 +310,25 @@ def test_every_row_read_is_published_suppressed_quarantined_or_a_duplicate(
     assert sum(rows for _, rows in objects) == SAMPLE_ROWS <= read
     assert published > 0
     assert suppressed <= release.config.max_suppression * (published + suppressed)
+    # The same balanced figures reach the analysts' indicator table, with the scrub
+    # stage's text counts summed over the run's chunks.
+    scrubbed = release.payloads("scrub")
+    assert helpers.fetch_one(
+        warehouse_dsn,
+        "SELECT rows_read, rows_published, rows_suppressed, rows_quarantined, rows_duplicate, "
+        "texts, texts_redacted FROM aggregates.indicateurs_execution "
+        "WHERE source = %s AND run_id = %s",
+        source,
+        release.run_id,
+    ) == (
+        read,
+        published,
+        suppressed,
+        quarantined,
+        duplicates,
+        sum(p["texts"] for p in scrubbed),
+        sum(p["texts_redacted"] for p in scrubbed),
+    )
 
 
 @pytest.mark.parametrize("source", SOURCES)
