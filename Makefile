@@ -9,6 +9,9 @@ BOOT := .local/bootstrap
 UV := $(BOOT)/bin/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
+# Superset gets a virtualenv of its own: its pins clash with Airflow's.
+SUPERSET_VENV := .venv-superset
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 CIVIC := $(VENV)/bin/civic
 
 .PHONY: help setup demo test test-fast up down status lint bench expectations lock clean
@@ -27,7 +30,12 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(UV)
 	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e .
 	@touch $(STAMP)
 
-setup: $(STAMP) ## create .venv with the pinned Airflow runtime and test tools (seconds when done before)
+$(SUPERSET_STAMP): superset/requirements.txt | $(UV)
+	@test -x $(SUPERSET_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(SUPERSET_VENV)
+	$(UV) pip install --quiet --python $(SUPERSET_VENV)/bin/python -r superset/requirements.txt
+	@touch $(SUPERSET_STAMP)
+
+setup: $(STAMP) $(SUPERSET_STAMP) ## create .venv (Airflow runtime, test tools) and .venv-superset (seconds when done before)
 
 demo: setup ## services up, sample data in, every DAG run through Airflow, summary printed
 	$(CIVIC) demo
@@ -35,11 +43,11 @@ demo: setup ## services up, sample data in, every DAG run through Airflow, summa
 test: setup ## the whole test suite (starts its own PostgreSQL and S3 server)
 	$(VENV)/bin/pytest
 
-test-fast: setup ## the suite without tests marked slow
-	$(VENV)/bin/pytest -m "not slow"
+test-fast: setup ## the suite without tests marked slow or needing Superset
+	$(VENV)/bin/pytest -m "not slow and not superset"
 
-up: setup ## long-running services: PostgreSQL, S3, Airflow UI on http://127.0.0.1:8080
-	$(CIVIC) services up --airflow
+up: setup ## long-running services: PostgreSQL, S3, Airflow UI on :8080, Superset on :8088
+	$(CIVIC) services up --airflow --superset
 
 down: setup ## stop every process this checkout started
 	$(CIVIC) services down
@@ -56,9 +64,10 @@ bench: setup ## throughput and memory figures (never pass/fail)
 expectations: setup ## regenerate expectations/ from sources/*.yaml
 	$(VENV)/bin/python -m include.validation write
 
-lock: | $(UV) ## re-resolve requirements*.txt from requirements*.in (exact pins)
+lock: | $(UV) ## re-resolve requirements*.txt (and superset/'s) from their .in files (exact pins)
 	$(UV) pip compile --quiet --python-version 3.11 --no-header requirements.in -o requirements.txt
 	$(UV) pip compile --quiet --python-version 3.11 --no-header requirements-dev.in -o requirements-dev.txt
+	$(UV) pip compile --quiet --python-version 3.11 --no-header superset/requirements.in -o superset/requirements.txt
 
 clean: down ## stop services and delete local state (.local/, exports/)
 	rm -rf .local exports

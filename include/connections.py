@@ -19,6 +19,11 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 WAREHOUSE_CONN_ID = "civic_warehouse"
 S3_CONN_ID = "civic_s3"
 PSEUDONYM_KEY_CONN_ID = "civic_pseudonym_key"  # password = HMAC key, extra.key_id = its id
+# The analysts' read-only login on the warehouse (include/sql/analyst_role.sql): what
+# Superset's database asset connects as.
+WAREHOUSE_READONLY_CONN_ID = "civic_warehouse_readonly"
+# Superset's REST API (conn_type http, schema = URL scheme), for the refresh DAG's hook.
+SUPERSET_CONN_ID = "civic_superset"
 
 
 class ConnectionConfigError(RuntimeError):

@@ -1,4 +1,4 @@
-"""`civic services up | down | status`: the embedded PostgreSQL, S3 server and Airflow."""
+"""`civic services up | down | status`: the embedded PostgreSQL, S3 server, Airflow, Superset."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import typer
 from rich.table import Table
 
 from include.cli.output import console
-from include.services.stack import LocalPlatform, ServiceStatus
+from include.connections import SUPERSET_CONN_ID, env_var, parse_connection
+from include.services.stack import LocalPlatform, ServiceStatus, read_env_file
 from include.settings import load_settings
 
 services_app = typer.Typer(help="Start, stop and inspect the local services.", no_args_is_help=True)
@@ -34,6 +35,11 @@ def up(
         "--airflow",
         help="Also start Airflow's api-server, scheduler, dag-processor, triggerer.",
     ),
+    superset: bool = typer.Option(
+        False,
+        "--superset",
+        help="Also start Superset (set up on first start) and import its dashboards.",
+    ),
 ) -> None:
     """Start PostgreSQL and the S3 server (unless pointed elsewhere), create buckets and
     databases, migrate Airflow's metadata, and write .local/env."""
@@ -43,6 +49,11 @@ def up(
         if airflow:
             spinner.update("Airflow services (about 30 s)")
             stack.start_airflow()
+        if superset:
+            spinner.update("Superset (about 10 s; about 30 s more on the first start)")
+            stack.start_superset()
+            spinner.update("Superset dashboards, charts and datasets")
+            synced = stack.sync_superset_assets()
     console.print(status_table(stack.status()))
     for bucket in buckets:
         console.print(
@@ -56,6 +67,19 @@ def up(
         console.print(
             f"Airflow UI: [bold]http://127.0.0.1:{stack.airflow().api_port}[/]  "
             f"login [bold]admin[/] / [bold]{password}[/]  (stored in .local/state.json)"
+        )
+    if superset:
+        console.print(
+            f"Superset assets imported: {synced.dashboards} dashboards, {synced.charts} charts, "
+            f"{synced.datasets} datasets (columns refreshed)"
+        )
+        admin = parse_connection(
+            read_env_file(stack.settings.env_file)[env_var(SUPERSET_CONN_ID)], SUPERSET_CONN_ID
+        )
+        console.print(
+            f"Superset: [bold]{stack.superset().url}[/]  "
+            f"login [bold]{admin.login}[/] / [bold]{admin.password}[/]  "
+            f"(in {stack.settings.env_file})"
         )
 
 

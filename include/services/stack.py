@@ -2,10 +2,11 @@
 
 `up` starts what the user has not pointed elsewhere, provisions databases and
 buckets, and writes `.local/env` (the Airflow connections and settings every
-other command and process reads). A user-provided connection (an
-`AIRFLOW_CONN_*` or `AIRFLOW__DATABASE__SQL_ALCHEMY_CONN` variable in the
-environment that `.local/env` did not put there) replaces the embedded service
-for that part, and nothing embedded is started for it.
+other command and process reads, Superset's included). A user-provided
+connection (an `AIRFLOW_CONN_*`, `AIRFLOW__DATABASE__SQL_ALCHEMY_CONN` or
+`CIVIC_SUPERSET_METADATA_URI` variable in the environment that `.local/env` did
+not put there) replaces the embedded service for that part, and nothing
+embedded is started for it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from include.audit import (
     AUDIT_KEY_CONN_ID,
@@ -28,22 +30,33 @@ from include.audit import (
 from include.connections import (
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
+    SUPERSET_CONN_ID,
     WAREHOUSE_CONN_ID,
+    WAREHOUSE_READONLY_CONN_ID,
     Connection,
     env_var,
     parse_connection,
     s3_client,
 )
-from include.services import airflow_runtime
+from include.services import airflow_runtime, superset_runtime
 from include.services.postgres import PostgresServer
-from include.services.processes import free_port
-from include.services.provision import DatabaseGrant, ensure_database
+from include.services.processes import ServiceError, free_port
+from include.services.provision import (
+    ANALYST_ROLE,
+    DatabaseGrant,
+    ensure_analyst_role,
+    ensure_database,
+)
 from include.services.s3server import S3Server
 from include.settings import Settings
 from include.zones import BucketState, ensure_buckets
 
+if TYPE_CHECKING:
+    from include.superset.sync import SyncResult
+
 METADATA_VAR = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
-DEFAULT_PORTS = {"postgres": 55432, "s3": 59000, "airflow": 8080}
+SUPERSET_METADATA_VAR = superset_runtime.METADATA_VAR
+DEFAULT_PORTS = {"postgres": 55432, "s3": 59000, "airflow": 8080, "superset": 8088}
 
 
 @dataclass
@@ -113,8 +126,10 @@ def user_overrides(environ: Mapping[str, str], env_file: Mapping[str, str]) -> d
     """Variables the user set: present in the environment, and not as `.local/env` wrote them."""
     keys = (
         env_var(WAREHOUSE_CONN_ID),
+        env_var(WAREHOUSE_READONLY_CONN_ID),
         env_var(S3_CONN_ID),
         METADATA_VAR,
+        SUPERSET_METADATA_VAR,
         env_var(AUDIT_KEY_CONN_ID),
         env_var(PSEUDONYM_KEY_CONN_ID),
     )
@@ -144,7 +159,9 @@ class LocalPlatform:
 
     @property
     def embedded_postgres_needed(self) -> bool:
-        return not (env_var(WAREHOUSE_CONN_ID) in self.overrides and METADATA_VAR in self.overrides)
+        """Unless the warehouse and both metadata databases are the user's."""
+        own = (env_var(WAREHOUSE_CONN_ID), METADATA_VAR, SUPERSET_METADATA_VAR)
+        return not all(var in self.overrides for var in own)
 
     @property
     def embedded_s3_needed(self) -> bool:
@@ -162,6 +179,9 @@ class LocalPlatform:
 
     def airflow(self) -> airflow_runtime.AirflowServices:
         return airflow_runtime.AirflowServices(self.run_dir, self.state.port("airflow"))
+
+    def superset(self) -> superset_runtime.SupersetServer:
+        return superset_runtime.SupersetServer(self.run_dir, self.state.port("superset"))
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -182,20 +202,17 @@ class LocalPlatform:
                 env[METADATA_VAR] = "postgresql+psycopg://" + server.dsn(
                     airflow_db.database, airflow_db.owner, airflow_db.password
                 ).removeprefix("postgresql://")
-            if env_var(WAREHOUSE_CONN_ID) not in self.overrides:
-                warehouse = DatabaseGrant(
-                    "civic", "civic_pipeline", self.state.secret("pipeline_db_password")
+            if SUPERSET_METADATA_VAR not in self.overrides:
+                superset_db = DatabaseGrant(
+                    "superset", "superset", self.state.secret("superset_db_password")
                 )
-                ensure_database(admin, warehouse)
-                provision_audit(admin, warehouse.database)
-                env[env_var(WAREHOUSE_CONN_ID)] = Connection(
-                    "postgres",
-                    "127.0.0.1",
-                    server.port,
-                    warehouse.owner,
-                    warehouse.password,
-                    warehouse.database,
-                ).to_json()
+                ensure_database(admin, superset_db)
+                env[SUPERSET_METADATA_VAR] = "postgresql+psycopg2://" + server.dsn(
+                    superset_db.database, superset_db.owner, superset_db.password
+                ).removeprefix("postgresql://")
+            if env_var(WAREHOUSE_CONN_ID) not in self.overrides:
+                progress("warehouse: schemas, tables, audit ledger, analysts' read-only role")
+                env.update(self._provision_warehouse(server))
         if self.embedded_s3_needed:
             s3 = self.s3_server()
             progress(f"S3 server on {s3.endpoint_url}")
@@ -231,6 +248,7 @@ class LocalPlatform:
         # The platform's own settings travel with the connections, so that DAG tasks (which
         # read them with load_settings()) use the same buckets and folders as this checkout.
         env.update(self.settings.as_environment())
+        env.update(self._superset_environment(env))
         airflow_runtime.write_admin_password(
             self.settings.airflow_home, self.state.secret("airflow_admin_password")
         )
@@ -243,6 +261,59 @@ class LocalPlatform:
         airflow_runtime.migrate(self.process_env())
         return buckets
 
+    def _provision_warehouse(self, server: PostgresServer) -> dict[str, str]:
+        """The embedded warehouse: its owner and database, the audit ledger, every source's
+        (empty) tables, and the analysts' read-only role; returns their connections."""
+        from include.load import ensure_tables  # pandas: only `up` pays for the import
+        from include.source_config import load_all_sources
+
+        admin = server.dsn()
+        warehouse = DatabaseGrant(
+            "civic", "civic_pipeline", self.state.secret("pipeline_db_password")
+        )
+        ensure_database(admin, warehouse)
+        provision_audit(admin, warehouse.database)
+        pipeline = Connection(
+            "postgres",
+            "127.0.0.1",
+            server.port,
+            warehouse.owner,
+            warehouse.password,
+            warehouse.database,
+        )
+        ensure_tables(pipeline.postgres_dsn(), load_all_sources().values())
+        env = {env_var(WAREHOUSE_CONN_ID): pipeline.to_json()}
+        if env_var(WAREHOUSE_READONLY_CONN_ID) not in self.overrides:
+            analyst_password = self.state.secret("analyst_db_password")
+            ensure_analyst_role(admin, warehouse.database, analyst_password)
+            env[env_var(WAREHOUSE_READONLY_CONN_ID)] = Connection(
+                "postgres",
+                "127.0.0.1",
+                server.port,
+                ANALYST_ROLE,
+                analyst_password,
+                warehouse.database,
+            ).to_json()
+        return env
+
+    def _superset_environment(self, written: Mapping[str, str]) -> dict[str, str]:
+        """Superset's settings (superset/superset_config.py reads them) and the connection
+        the refresh DAG's hook uses to reach it."""
+        env = superset_runtime.superset_environment(
+            self.settings.local_dir / "superset",
+            self.overrides.get(SUPERSET_METADATA_VAR, written.get(SUPERSET_METADATA_VAR, "")),
+            self.state.secret("superset_secret_key", lambda: secrets.token_urlsafe(42)),
+        )
+        env[env_var(SUPERSET_CONN_ID)] = Connection(
+            "http",
+            "127.0.0.1",
+            self.state.port("superset"),
+            superset_runtime.ADMIN_USER,
+            self.state.secret("superset_admin_password"),
+            "http",
+        ).to_json()
+        return env
+
     def connection_value(self, conn_id: str, written: Mapping[str, str]) -> str:
         var = env_var(conn_id)
         return self.overrides.get(var) or written[var]
@@ -254,9 +325,47 @@ class LocalPlatform:
     def start_airflow(self) -> None:
         self.airflow().start(self.process_env())
 
+    def readonly_warehouse(self) -> Connection:
+        """The analysts' read-only warehouse connection (Superset's data source)."""
+        env = self.process_env()
+        if not env.get(env_var(WAREHOUSE_READONLY_CONN_ID)):
+            raise ServiceError(
+                f"Superset needs the read-only warehouse connection "
+                f"{env_var(WAREHOUSE_READONLY_CONN_ID)}: `civic services up` writes it for the "
+                f"embedded warehouse; with a warehouse of your own ({env_var(WAREHOUSE_CONN_ID)} "
+                "set), have a DBA run include/sql/analyst_role.sql there and set that variable "
+                f"to a postgres connection with login {ANALYST_ROLE}"
+            )
+        return parse_connection(
+            env[env_var(WAREHOUSE_READONLY_CONN_ID)], WAREHOUSE_READONLY_CONN_ID
+        )
+
+    def start_superset(self) -> bool:
+        """Set Superset up if needed (metadata tables, roles, admin account), then start its
+        web server and wait until it is healthy; True if the set-up ran."""
+        self.readonly_warehouse()
+        env = self.process_env()
+        server = self.superset()
+        ran = superset_runtime.set_up(
+            env, self.state.secret("superset_admin_password"), server.setup_log_file
+        )
+        server.start(env)
+        return ran
+
+    def sync_superset_assets(self) -> SyncResult:
+        """Import the dashboards, charts and datasets of superset/assets into the running
+        Superset and refresh every dataset's columns (include/superset/sync.py)."""
+        from include.superset.client import SupersetClient
+        from include.superset.sync import sync_assets
+
+        password = self.state.secret("superset_admin_password")
+        with SupersetClient(self.superset().url, superset_runtime.ADMIN_USER, password) as client:
+            return sync_assets(client, self.readonly_warehouse())
+
     def down(self) -> list[str]:
         """Stop every process this checkout started; return their names."""
-        stopped = [f"airflow {c}" for c in self.airflow().stop()]
+        stopped = ["superset"] if self.superset().stop() else []
+        stopped += [f"airflow {c}" for c in self.airflow().stop()]
         if self.s3_server().stop():
             stopped.append("s3")
         if self.postgres().stop():
@@ -302,4 +411,13 @@ class LocalPlatform:
             rows.append(
                 ServiceStatus(f"airflow {component}", address, state, f"pid {pid}" if pid else "")
             )
+        rows.append(self._superset_status())
         return rows
+
+    def _superset_status(self) -> ServiceStatus:
+        server = self.superset()
+        pid = server.running()
+        if pid is None:
+            return ServiceStatus("superset", server.url, "stopped")
+        state = "healthy" if server.healthy() else "unhealthy"
+        return ServiceStatus("superset", server.url, state, f"pid {pid}")

@@ -1,0 +1,497 @@
+"""The analysts' charts, derived from each source's aggregates, plus the quality charts.
+
+Rules, so that a new aggregate in `sources/<source>.yaml` gets its charts without code:
+
+* every aggregate gets a *cells table* showing each published cell, with suppressed
+  cells written « secret statistique » (never 0, never blank): a cross-tab
+  (`pivot_table_v2`) for two dimensions, a sorted table (`table`) for one;
+* an aggregate with a date dimension also gets stacked bars over time
+  (`echarts_timeseries_bar`, the date labels as a category axis in label order);
+* an aggregate with a `postcode:departement` dimension also gets a map of France
+  (`country_map`, on the dataset's ISO-code calculated column).
+
+Each source also gets the quality charts from the run-level tables, filtered to the
+source. A chart carries its `params` (what the browser renders from) and the
+`query_context` the frontend would build from them: Superset only stores a query
+context when a chart is saved from its UI, and `GET /api/v1/chart/<id>/data/` (used
+to check every chart) needs one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from include.load import aggregate_table
+from include.source_config import Aggregate, DateLevels, Dimension, SourceConfig
+from include.superset.datasets import (
+    AGGREGATES_SCHEMA,
+    CELL_LABEL,
+    DISPLAYED_COUNT,
+    ISO_SUFFIX,
+    PUBLISHED_COUNT,
+    PUBLISHED_NUMBER,
+    QUARANTINE_RATE,
+    QUARANTINE_REASONS,
+    QUARANTINED_ROWS,
+    REDACTED_SHARE,
+    RUN_INDICATORS,
+    departement_dimension,
+)
+from include.superset.labels import SUPPRESSED_LABEL, dimension_label
+
+ROW_LIMIT = 10_000
+SOURCE_COLUMN = "source"
+_RUN_FIGURES = [
+    "run_date",
+    "rows_read",
+    "rows_quarantined",
+    "rows_duplicate",
+    "rows_published",
+    "rows_suppressed",
+    "texts",
+    "texts_redacted",
+]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: what Superset stores (params, query) and where the dashboard puts it."""
+
+    key: str  # stable, unique: the chart's UUID derives from it
+    title: str
+    description: str
+    viz_type: str
+    dataset: str  # Dataset.key
+    params: dict[str, Any]
+    queries: list[dict[str, Any]]
+    width: int = 6  # of the dashboard grid's 12 columns
+
+    def query_context(self) -> dict[str, Any]:
+        """The query context Superset's frontend would save (datasource set on import)."""
+        return {
+            "force": False,
+            "queries": self.queries,
+            "form_data": self.params,
+            "result_format": "json",
+            "result_type": "full",
+        }
+
+
+@dataclass(frozen=True)
+class _Query:
+    """A query object as Superset's frontend builds it; None leaves a key out, as it does."""
+
+    columns: list[Any] = field(default_factory=list)
+    metrics: list[str] | None = None  # left out: raw rows, no GROUP BY
+    orderby: list[list[Any]] | None = None
+    filters: list[dict[str, Any]] = field(default_factory=list)
+    row_limit: int | None = ROW_LIMIT
+    series_columns: list[str] | None = None  # the ECharts axis charts' series
+    post_processing: list[dict[str, Any]] | None = None
+    time_grain: str | None = None
+
+    def build(self) -> dict[str, Any]:
+        extras: dict[str, Any] = {"having": "", "where": ""}
+        if self.time_grain:
+            extras = {"time_grain_sqla": self.time_grain, **extras}
+        optional = {
+            "metrics": self.metrics,
+            "orderby": self.orderby,
+            "row_limit": self.row_limit,
+            "series_columns": self.series_columns,
+        }
+        query: dict[str, Any] = {
+            "filters": self.filters,
+            "extras": extras,
+            "applied_time_extras": {},
+            "columns": self.columns,
+            **{key: value for key, value in optional.items() if value is not None},
+            "annotation_layers": [],
+            "series_limit": 0,
+            "group_others_when_limit_reached": False,
+            "order_desc": True,
+            "url_params": {},
+            "custom_params": {},
+            "custom_form_data": {},
+        }
+        if self.post_processing is not None:
+            query["time_offsets"] = []
+            query["post_processing"] = self.post_processing
+        return query
+
+
+def _source_filter(config: SourceConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(adhoc filter for params, filter for the query): the run-level tables hold all sources."""
+    adhoc = {
+        "clause": "WHERE",
+        "expressionType": "SIMPLE",
+        "subject": SOURCE_COLUMN,
+        "operator": "==",
+        "comparator": config.name,
+        "filterOptionName": f"filter_source_{config.name}",
+        "isExtra": False,
+        "isNew": False,
+        "sqlExpression": None,
+    }
+    return [adhoc], [{"col": SOURCE_COLUMN, "op": "==", "val": config.name}]
+
+
+def _base_axis(column: str) -> dict[str, Any]:
+    return {
+        "columnType": "BASE_AXIS",
+        "sqlExpression": column,
+        "label": column,
+        "expressionType": "SQL",
+        "isColumnReference": True,
+    }
+
+
+def _bars(
+    *,
+    key: str,
+    title: str,
+    description: str,
+    dataset: str,
+    x_axis: str,
+    metric: str,
+    groupby: list[str],
+    extra_params: dict[str, Any],
+    filters: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], []),
+) -> Chart:
+    """Bars over a category axis (`x_axis`), one stacked series per `groupby` value."""
+    adhoc, query_filters = filters
+    params = {
+        "viz_type": "echarts_timeseries_bar",
+        "x_axis": x_axis,
+        "x_axis_sort_asc": True,
+        "metrics": [metric],
+        "groupby": groupby,
+        "adhoc_filters": adhoc,
+        "row_limit": ROW_LIMIT,
+        "order_desc": True,
+        "stack": "Stack" if groupby else None,
+        "orientation": "vertical",
+        "show_legend": bool(groupby),
+        "legendOrientation": "top",
+        "legendType": "scroll",
+        "rich_tooltip": True,
+        "color_scheme": "supersetColors",
+        "y_axis_format": "SMART_NUMBER",
+        "truncateXAxis": True,
+        "show_empty_columns": True,
+        **extra_params,
+    }
+    pivot = {
+        "operation": "pivot",
+        "options": {
+            "index": [x_axis],
+            "columns": groupby,
+            "aggregates": {metric: {"operator": "mean"}},
+            "drop_missing_columns": False,
+        },
+    }
+    post = [pivot, {"operation": "flatten"}]
+    if groupby:
+        rename = {"columns": {metric: None}, "level": 0, "inplace": True}
+        post.insert(1, {"operation": "rename", "options": rename})
+    query = _Query(
+        columns=[_base_axis(x_axis), *groupby],
+        metrics=[metric],
+        orderby=[[metric, False]],
+        filters=query_filters,
+        series_columns=groupby,
+        post_processing=post,
+    )
+    return Chart(
+        key, title, description, "echarts_timeseries_bar", dataset, params, [query.build()]
+    )
+
+
+def _dataset_key(config: SourceConfig, aggregate: Aggregate) -> str:
+    return f"{AGGREGATES_SCHEMA}.{aggregate_table(config, aggregate.name)}"
+
+
+def _suppression_note(config: SourceConfig) -> str:
+    return (
+        f"Les cellules de moins de {config.min_cell_count} (et celles masquées pour qu'on ne"
+        f" puisse pas les déduire) sont affichées « {SUPPRESSED_LABEL} »."
+    )
+
+
+def cells_chart(config: SourceConfig, aggregate: Aggregate) -> Chart:
+    """Every cell of the aggregate, suppressed ones written « secret statistique »."""
+    dataset = _dataset_key(config, aggregate)
+    key = f"{config.name}/{aggregate.name}/cellules"
+    columns = [dimension.column for dimension in aggregate.dimensions]
+    if len(columns) == 1:
+        # Published cells first, largest first (a suppressed cell's count is NULL).
+        order = [["suppressed", True], [PUBLISHED_NUMBER, False]]
+        params = {
+            "viz_type": "table",
+            "query_mode": "raw",
+            "all_columns": [*columns, DISPLAYED_COUNT],
+            "order_by_cols": [f'["{column}", {str(asc).lower()}]' for column, asc in order],
+            "adhoc_filters": [],
+            "row_limit": ROW_LIMIT,
+            "server_pagination": False,
+            "include_search": True,
+            "page_length": 20,
+            "table_timestamp_format": "smart_date",
+        }
+        query = _Query(columns=params["all_columns"], orderby=order, post_processing=[])
+        return Chart(
+            key,
+            f"{aggregate.title} (tableau)",
+            "Une ligne par valeur, les plus grands effectifs publiés d'abord. "
+            + _suppression_note(config),
+            "table",
+            dataset,
+            params,
+            [query.build()],
+        )
+    rows, cols = _pivot_axes(config, aggregate)
+    params = {
+        "viz_type": "pivot_table_v2",
+        "groupbyRows": [rows],
+        "groupbyColumns": [cols],
+        "metrics": [CELL_LABEL],
+        "aggregateFunction": "List Unique Values",
+        "metricsLayout": "COLUMNS",
+        "rowOrder": "key_a_to_z",
+        "colOrder": "key_a_to_z",
+        "rowTotals": False,
+        "colTotals": False,
+        "combineMetric": False,
+        "transposePivot": False,
+        "valueFormat": "SMART_NUMBER",
+        "adhoc_filters": [],
+        "row_limit": ROW_LIMIT,
+        "order_desc": True,
+    }
+    query = _Query(columns=[cols, rows], metrics=[CELL_LABEL], orderby=[[CELL_LABEL, False]])
+    row_title = dimension_label(config, _dimension(aggregate, rows))[0]
+    col_title = dimension_label(config, _dimension(aggregate, cols))[0]
+    return Chart(
+        key,
+        f"{aggregate.title} (tableau croisé)",
+        f"En lignes : {row_title} ; en colonnes : {col_title}. " + _suppression_note(config),
+        "pivot_table_v2",
+        dataset,
+        params,
+        [query.build()],
+    )
+
+
+def _dimension(aggregate: Aggregate, column: str) -> Dimension:
+    return next(dimension for dimension in aggregate.dimensions if dimension.column == column)
+
+
+def _date_dimension(config: SourceConfig, aggregate: Aggregate) -> str | None:
+    for dimension in aggregate.dimensions:
+        if isinstance(config.field(dimension.field).hierarchy, DateLevels) and dimension.level:
+            return dimension.column
+    return None
+
+
+def _pivot_axes(config: SourceConfig, aggregate: Aggregate) -> tuple[str, str]:
+    """(rows, columns) of a cross-tab: dates and places read best down the rows."""
+    columns = [dimension.column for dimension in aggregate.dimensions]
+    long_axis = _date_dimension(config, aggregate) or departement_dimension(config, aggregate)
+    rows = long_axis or columns[0]
+    return rows, next(column for column in columns if column != rows)
+
+
+def timeline_chart(config: SourceConfig, aggregate: Aggregate) -> Chart | None:
+    """Stacked bars over time, one colour per value of the other dimension."""
+    date_column = _date_dimension(config, aggregate)
+    if date_column is None:
+        return None
+    others = [d.column for d in aggregate.dimensions if d.column != date_column]
+    date_title = dimension_label(config, _dimension(aggregate, date_column))[0]
+    return _bars(
+        key=f"{config.name}/{aggregate.name}/evolution",
+        title=aggregate.title,
+        description=(
+            f"Effectifs publiés par {date_title.lower()}. Les cellules au secret statistique"
+            " ne sont pas dessinées (le tableau de la même statistique les signale)."
+        ),
+        dataset=_dataset_key(config, aggregate),
+        x_axis=date_column,
+        metric=PUBLISHED_COUNT,
+        groupby=others,
+        extra_params={"x_axis_title": date_title, "x_axis_title_margin": 30},
+    )
+
+
+def map_chart(config: SourceConfig, aggregate: Aggregate) -> Chart | None:
+    """A map of France by département (the sum of the published cells of each)."""
+    departement = departement_dimension(config, aggregate)
+    if departement is None:
+        return None
+    entity = departement + ISO_SUFFIX
+    params = {
+        "viz_type": "country_map",
+        "select_country": "france",
+        "entity": entity,
+        "metric": PUBLISHED_COUNT,
+        "number_format": ",d",
+        "linear_color_scheme": "superset_seq_1",
+        "adhoc_filters": [],
+        "row_limit": ROW_LIMIT,
+    }
+    query = _Query(columns=[entity], metrics=[PUBLISHED_COUNT], orderby=[[PUBLISHED_COUNT, False]])
+    return Chart(
+        f"{config.name}/{aggregate.name}/carte",
+        f"{aggregate.title} (carte)",
+        "Somme des effectifs publiés de chaque département ; les cellules au secret"
+        " statistique n'y sont pas comptées (le tableau de la même statistique les signale).",
+        "country_map",
+        _dataset_key(config, aggregate),
+        params,
+        [query.build()],
+    )
+
+
+def aggregate_charts(config: SourceConfig, aggregate: Aggregate) -> list[Chart]:
+    """The aggregate's visual (if its dimensions call for one), then its cells table."""
+    visuals = [timeline_chart(config, aggregate), map_chart(config, aggregate)]
+    return [chart for chart in visuals if chart is not None] + [cells_chart(config, aggregate)]
+
+
+def _big_number(config: SourceConfig, name: str, title: str, metric: str, text: str) -> Chart:
+    adhoc, filters = _source_filter(config)
+    params = {
+        "viz_type": "big_number_total",
+        "metric": metric,
+        "adhoc_filters": adhoc,
+        "header_font_size": 0.4,
+        "subheader_font_size": 0.15,
+        "y_axis_format": ".1%",
+        "time_format": "smart_date",
+    }
+    query = _Query(metrics=[metric], filters=filters, row_limit=None)
+    return Chart(
+        f"{config.name}/qualite/{name}",
+        f"{title} ({config.name})",
+        text,
+        "big_number_total",
+        f"{AGGREGATES_SCHEMA}.{RUN_INDICATORS}",
+        params,
+        [query.build()],
+        width=3,
+    )
+
+
+def quality_charts(config: SourceConfig) -> list[Chart]:
+    """Quarantine rate, share of redacted texts, their trend, reasons, and the runs' figures."""
+    adhoc, filters = _source_filter(config)
+    indicators = f"{AGGREGATES_SCHEMA}.{RUN_INDICATORS}"
+    trend_params = {
+        "viz_type": "echarts_timeseries_line",
+        "x_axis": "run_date",
+        "time_grain_sqla": "P1D",
+        "metrics": [QUARANTINE_RATE, REDACTED_SHARE],
+        "groupby": [],
+        "adhoc_filters": adhoc,
+        "row_limit": ROW_LIMIT,
+        "order_desc": True,
+        "show_legend": True,
+        "legendOrientation": "top",
+        "legendType": "scroll",
+        "markerEnabled": True,
+        "rich_tooltip": True,
+        "y_axis_format": ".1%",
+        "x_axis_time_format": "smart_date",
+        "color_scheme": "supersetColors",
+    }
+    trend_query = _Query(
+        columns=[{**_base_axis("run_date"), "timeGrain": "P1D"}],
+        metrics=[QUARANTINE_RATE, REDACTED_SHARE],
+        orderby=[[QUARANTINE_RATE, False]],
+        filters=filters,
+        series_columns=[],
+        time_grain="P1D",
+        post_processing=[
+            {
+                "operation": "pivot",
+                "options": {
+                    "index": ["run_date"],
+                    "columns": [],
+                    "aggregates": {
+                        QUARANTINE_RATE: {"operator": "mean"},
+                        REDACTED_SHARE: {"operator": "mean"},
+                    },
+                    "drop_missing_columns": False,
+                },
+            },
+            {"operation": "flatten"},
+        ],
+    )
+    runs_params = {
+        "viz_type": "table",
+        "query_mode": "raw",
+        "all_columns": _RUN_FIGURES,
+        "order_by_cols": ['["run_date", false]'],
+        "adhoc_filters": adhoc,
+        "row_limit": 1000,
+        "server_pagination": False,
+        "page_length": 10,
+        "table_timestamp_format": "%Y-%m-%d",
+    }
+    runs_query = _Query(
+        columns=_RUN_FIGURES,
+        orderby=[["run_date", False]],
+        filters=filters,
+        row_limit=1000,
+        post_processing=[],
+    )
+    return [
+        _big_number(
+            config,
+            "taux_quarantaine",
+            "Taux de quarantaine",
+            QUARANTINE_RATE,
+            "Part des lignes reçues mises en quarantaine (format, type ou valeur refusés),"
+            " toutes exécutions confondues.",
+        ),
+        _big_number(
+            config,
+            "textes_expurges",
+            "Part des textes expurgés",
+            REDACTED_SHARE,
+            "Part des textes libres où au moins une donnée personnelle (nom, courriel,"
+            " téléphone, adresse...) a été masquée avant publication.",
+        ),
+        Chart(
+            f"{config.name}/qualite/evolution",
+            f"Qualité par exécution ({config.name})",
+            "Taux de quarantaine et part des textes expurgés, exécution par exécution.",
+            "echarts_timeseries_line",
+            indicators,
+            trend_params,
+            [trend_query.build()],
+        ),
+        _bars(
+            key=f"{config.name}/qualite/motifs",
+            title=f"Lignes en quarantaine par motif ({config.name})",
+            description="Lignes refusées à l'entrée, par motif technique (type:champ),"
+            " toutes exécutions confondues.",
+            dataset=f"{AGGREGATES_SCHEMA}.{QUARANTINE_REASONS}",
+            x_axis="reason",
+            metric=QUARANTINED_ROWS,
+            groupby=[],
+            extra_params={"orientation": "horizontal"},
+            filters=(adhoc, filters),
+        ),
+        Chart(
+            f"{config.name}/qualite/executions",
+            f"Chiffres par exécution ({config.name})",
+            "Lignes reçues, mises en quarantaine, doublons, publiées, supprimées par le"
+            " k-anonymat ; textes libres examinés et expurgés.",
+            "table",
+            indicators,
+            runs_params,
+            [runs_query.build()],
+        ),
+    ]

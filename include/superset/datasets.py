@@ -1,0 +1,305 @@
+"""The analysts' datasets: one physical Superset dataset per warehouse table they may read.
+
+Tables and columns come from the same definitions the loader uses
+(`include.load.curated_columns` / `aggregate_columns`) and, for the two run-level
+quality tables, from `include/sql/warehouse.sql` (mirrored in `RUN_TABLES`; a unit
+test compares both), so a dataset cannot drift from its table unnoticed.
+What a chart needs beyond the stored columns is a *calculated column* or a *saved
+metric* on the physical dataset (an SQL expression Superset keeps across column
+refreshes), never a virtual dataset: a refresh then only has the table to follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from include.anonymization.pseudonyms import pseudonym_column
+from include.load import RUN_COLUMN, aggregate_columns, aggregate_table, curated_columns
+from include.source_config import Aggregate, PostcodeFr, SourceConfig
+from include.superset.labels import (
+    SUPPRESSED_LABEL,
+    cell_labels,
+    curated_label,
+    dimension_label,
+    pseudonym_label,
+)
+
+CURATED_SCHEMA = "curated"
+AGGREGATES_SCHEMA = "aggregates"
+RUN_INDICATORS = "indicateurs_execution"
+QUARANTINE_REASONS = "quarantaine_par_motif"
+
+# Calculated columns and saved metrics that charts refer to by name.
+DISPLAYED_COUNT = "effectif_affiche"
+PUBLISHED_NUMBER = "effectif_publie"
+ISO_SUFFIX = "_iso"
+PUBLISHED_COUNT = "effectif"
+CELL_LABEL = "effectif_ou_secret"
+# Superset adds a metric `count` (COUNT(*)) to every dataset it refreshes; declaring it
+# keeps import and refresh in agreement and gives it a French name saying what it counts.
+ROW_COUNT = "count"
+QUARANTINE_RATE = "taux_quarantaine"
+REDACTED_SHARE = "part_textes_expurges"
+QUARANTINED_ROWS = "lignes_en_quarantaine"
+
+# A cell's count as text, or the secret label: what the cell tables show.
+_DISPLAYED_EXPRESSION = (
+    f'CASE WHEN "suppressed" THEN \'{SUPPRESSED_LABEL}\' ELSE CAST("count" AS TEXT) END'
+)
+# Superset names PostgreSQL types the way the dialect compiles them, upper case.
+_SUPERSET_TYPES = {"timestamptz": "TIMESTAMP WITH TIME ZONE"}
+# Overseas départements: INSEE code → the ISO 3166-2 code of Superset's France map.
+_OVERSEAS_ISO = {"971": "FR-GP", "972": "FR-MQ", "973": "FR-GF", "974": "FR-RE", "976": "FR-YT"}
+
+
+def superset_type(pg_type: str) -> str:
+    return _SUPERSET_TYPES.get(pg_type, pg_type.upper())
+
+
+@dataclass(frozen=True)
+class Column:
+    """A dataset column; with an `expression` it is a calculated column (SQL on the table)."""
+
+    name: str
+    type: str  # as Superset names it: TEXT, BIGINT...
+    verbose_name: str
+    description: str
+    expression: str | None = None
+    is_dttm: bool = False
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    expression: str
+    verbose_name: str
+    description: str
+    d3format: str | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A physical dataset: one warehouse table, its columns, calculated columns and metrics."""
+
+    schema: str
+    table: str
+    description: str
+    columns: tuple[Column, ...]
+    metrics: tuple[Metric, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
+# The run-level quality tables (DDL in include/sql/warehouse.sql): name, PostgreSQL type,
+# French title, description.
+RUN_TABLES: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {
+    RUN_INDICATORS: (
+        "Indicateurs de qualité par exécution du pipeline et par source : lignes reçues, mises"
+        " en quarantaine, doublons, publiées, supprimées par le k-anonymat, textes libres et"
+        " textes où des données personnelles ont été masquées.",
+        [
+            ("source", "text", "Source", "Nom de la source (fichier sources/<source>.yaml)"),
+            ("run_id", "text", "Exécution", "Identifiant de l'exécution du pipeline"),
+            ("run_date", "date", "Date de l'exécution", "Date logique de l'exécution"),
+            ("rows_read", "bigint", "Lignes reçues", "Lignes lues dans la zone brute"),
+            ("rows_quarantined", "bigint", "Lignes en quarantaine",
+             "Lignes refusées (format, type, valeur non autorisée) et conservées à part"),
+            ("rows_duplicate", "bigint", "Doublons", "Lignes déjà reçues, écartées"),
+            ("rows_published", "bigint", "Lignes publiées",
+             "Enregistrements publiés dans les données individuelles"),
+            ("rows_suppressed", "bigint", "Lignes supprimées",
+             "Enregistrements retirés pour garantir le k-anonymat"),
+            ("texts", "bigint", "Textes libres", "Textes libres non vides examinés"),
+            ("texts_redacted", "bigint", "Textes expurgés",
+             "Textes libres où au moins une donnée personnelle a été masquée"),
+        ],
+    ),
+    QUARANTINE_REASONS: (
+        "Lignes (et fichiers entiers) mises en quarantaine par motif technique, par exécution"
+        " du pipeline et par source.",
+        [
+            ("source", "text", "Source", "Nom de la source (fichier sources/<source>.yaml)"),
+            ("run_id", "text", "Exécution", "Identifiant de l'exécution du pipeline"),
+            ("run_date", "date", "Date de l'exécution", "Date logique de l'exécution"),
+            ("reason", "text", "Motif", "Motif technique du refus (type:champ)"),
+            ("rows", "bigint", "Lignes", "Lignes mises en quarantaine pour ce motif"),
+            ("objects", "integer", "Fichiers", "Fichiers entiers mis en quarantaine"),
+        ],
+    ),
+}  # fmt: skip
+
+
+def _sum(column: str) -> str:
+    return f'SUM("{column}")'
+
+
+def _cells_metric() -> Metric:
+    return Metric(
+        ROW_COUNT,
+        "COUNT(*)",
+        "Nombre de cellules",
+        "Lignes de la table, c'est-à-dire des cellules : l'effectif est la métrique « effectif »",
+        ",d",
+    )
+
+
+def _ratio(numerator: str, denominator: str) -> str:
+    return f"CAST({_sum(numerator)} AS DOUBLE PRECISION) / NULLIF({_sum(denominator)}, 0)"
+
+
+def curated_dataset(config: SourceConfig) -> Dataset:
+    """The record-level table: scrubbed, pseudonymized, k-anonymous rows."""
+    labels = {RUN_COLUMN: cell_labels(config)[RUN_COLUMN]}
+    for spec in config.fields:
+        if spec.pseudonymize:
+            labels[pseudonym_column(spec.name)] = pseudonym_label(spec)
+        else:
+            labels[spec.name] = curated_label(config, spec)
+    columns = tuple(
+        Column(name, superset_type(pg_type), *labels[name])
+        for name, pg_type in curated_columns(config)
+    )
+    return Dataset(
+        schema=CURATED_SCHEMA,
+        table=config.name,
+        description=(
+            f"{config.title} : données individuelles publiées (k = {config.k}). "
+            + config.description
+        ),
+        columns=columns,
+        metrics=(
+            Metric(ROW_COUNT, "COUNT(*)", "Enregistrements", "Nombre d'enregistrements", ",d"),
+        ),
+    )
+
+
+def _iso_expression(column: str) -> str:
+    overseas = " ".join(f"WHEN '{code}' THEN '{iso}'" for code, iso in _OVERSEAS_ISO.items())
+    return f'CASE "{column}" {overseas} ELSE \'FR-\' || "{column}" END'
+
+
+def departement_dimension(config: SourceConfig, aggregate: Aggregate) -> str | None:
+    """The aggregate's column of départements, if it has one (the map's regions)."""
+    for dimension in aggregate.dimensions:
+        spec = config.field(dimension.field)
+        if isinstance(spec.hierarchy, PostcodeFr) and dimension.level == "departement":
+            return dimension.column
+    return None
+
+
+def aggregate_dataset(config: SourceConfig, aggregate: Aggregate) -> Dataset:
+    """A published statistic: one row per cell, suppressed cells with an empty count."""
+    labels = cell_labels(config)
+    for dimension in aggregate.dimensions:
+        labels[dimension.column] = dimension_label(config, dimension)
+    columns = [
+        Column(name, superset_type(pg_type), *labels[name])
+        for name, pg_type in aggregate_columns(aggregate)
+    ]
+    columns += [
+        Column(
+            DISPLAYED_COUNT,
+            "TEXT",
+            "Effectif affiché",
+            f"L'effectif, ou « {SUPPRESSED_LABEL} » quand la cellule est masquée (jamais 0)",
+            expression=_DISPLAYED_EXPRESSION,
+        ),
+        # The stored column is named `count`, like the COUNT(*) metric Superset adds: a chart
+        # that sorts by `count` would sort by that metric (and GROUP BY). Sort by this one.
+        Column(
+            PUBLISHED_NUMBER,
+            "BIGINT",
+            "Effectif publié",
+            "L'effectif de la cellule, vide quand elle est au secret statistique",
+            expression='"count"',
+        ),
+    ]
+    departement = departement_dimension(config, aggregate)
+    if departement is not None:
+        columns.append(
+            Column(
+                departement + ISO_SUFFIX,
+                "TEXT",
+                "Code ISO du département",
+                "Code ISO 3166-2 du département (FR-75, FR-2A, FR-RE...), pour la carte",
+                expression=_iso_expression(departement),
+            )
+        )
+    return Dataset(
+        schema=AGGREGATES_SCHEMA,
+        table=aggregate_table(config, aggregate.name),
+        description=(
+            f"{aggregate.title} ({config.title}). Cellules de moins de"
+            f" {config.min_cell_count} et cellules de masquage complémentaire : effectif vide,"
+            f" affiché « {SUPPRESSED_LABEL} »."
+        ),
+        columns=tuple(columns),
+        metrics=(
+            Metric(
+                PUBLISHED_COUNT,
+                _sum("count"),
+                "Somme des effectifs publiés",
+                "Somme des effectifs publiés ; les cellules au secret statistique n'y sont pas",
+                ",d",
+            ),
+            _cells_metric(),
+            Metric(
+                CELL_LABEL,
+                f"MAX({_DISPLAYED_EXPRESSION})",
+                "Effectif ou secret",
+                f"L'effectif d'une cellule, ou « {SUPPRESSED_LABEL} » (tableaux croisés)",
+            ),
+        ),
+    )
+
+
+def run_dataset(table: str) -> Dataset:
+    """One of the run-level quality tables, shared by every source (charts filter on `source`)."""
+    description, definitions = RUN_TABLES[table]
+    columns = tuple(
+        Column(name, superset_type(pg_type), title, text, is_dttm=pg_type == "date")
+        for name, pg_type, title, text in definitions
+    )
+    metrics: tuple[Metric, ...]
+    if table == RUN_INDICATORS:
+        metrics = (
+            Metric(ROW_COUNT, "COUNT(*)", "Exécutions", "Nombre d'exécutions", ",d"),
+            Metric(
+                QUARANTINE_RATE,
+                _ratio("rows_quarantined", "rows_read"),
+                "Taux de quarantaine",
+                "Lignes mises en quarantaine / lignes reçues",
+                ".1%",
+            ),
+            Metric(
+                REDACTED_SHARE,
+                _ratio("texts_redacted", "texts"),
+                "Part des textes expurgés",
+                "Textes libres où une donnée personnelle a été masquée / textes libres examinés",
+                ".1%",
+            ),
+        )
+    else:
+        metrics = (
+            Metric(ROW_COUNT, "COUNT(*)", "Motifs", "Nombre de lignes (exécution × motif)", ",d"),
+            Metric(
+                QUARANTINED_ROWS, _sum("rows"), "Lignes en quarantaine", "Somme des lignes", ",d"
+            ),
+        )
+    return Dataset(AGGREGATES_SCHEMA, table, description, columns, metrics)
+
+
+def source_datasets(config: SourceConfig) -> list[Dataset]:
+    """The record-level table and every aggregate of one source."""
+    return [curated_dataset(config)] + [
+        aggregate_dataset(config, aggregate) for aggregate in config.aggregates
+    ]
+
+
+def all_datasets(configs: Iterable[SourceConfig]) -> list[Dataset]:
+    """Every dataset of the bundle: each source's tables, then the run-level quality tables."""
+    datasets = [dataset for config in configs for dataset in source_datasets(config)]
+    return [*datasets, run_dataset(RUN_INDICATORS), run_dataset(QUARANTINE_REASONS)]

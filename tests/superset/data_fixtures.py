@@ -1,0 +1,61 @@
+"""Warehouse data for the Superset asset tests: each source released once by its own DAG.
+
+WHY real pipeline runs rather than rows inserted by hand: the charts must read what
+the pipeline really writes (suppressed cells, generalized labels, run indicators,
+quarantine reasons), and a hand-made table would only test itself. Imported by
+tests/superset/conftest.py, so the fixture is one per session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import pytest
+
+from include.sample.writer import write_sample
+from include.services.stack import LocalPlatform
+from include.settings import Settings
+from include.source_config import load_all_sources
+from tests.dags import pipeline_helpers as helpers
+
+# A date partition, logical date and seed of their own (tests/dags use March 2026).
+RELEASES = {"signalements": (date(2026, 5, 4), 61_001), "consultation": (date(2026, 5, 5), 61_002)}
+SAMPLE_ROWS = 1_000
+
+
+@dataclass(frozen=True)
+class ReleasedSource:
+    source: str
+    run_id: str  # as the stages write it into the warehouse
+    states: dict[str, list[str | None]]
+
+
+@pytest.fixture(scope="session")
+def released_sources(
+    platform: LocalPlatform, s3_client: Any, settings: Settings
+) -> dict[str, ReleasedSource]:
+    """Both sources' pipelines run once through Airflow on a sample of their own.
+
+    Each run is limited to its own delivery date (`from_date` = `to_date`), so raw objects
+    other tests left unprocessed in the session's bucket cannot change its outcome.
+    """
+    configs = load_all_sources()
+    released = {}
+    for source, (day, seed) in RELEASES.items():
+        write_sample(
+            s3_client, settings.raw_bucket, configs[source], SAMPLE_ROWS, seed, day, settings.sse
+        )
+        when = datetime.combine(day, time(), tzinfo=UTC)
+        dag = helpers.pipeline_dag(source, retries=0)
+        run = dag.test(
+            logical_date=when,
+            run_after=when,
+            run_conf={"from_date": day.isoformat(), "to_date": day.isoformat()},
+        )
+        states = helpers.task_states(run)
+        failed = {task: s for task, s in states.items() if s != ["success"] * len(s)}
+        assert not failed, f"{source}: the pipeline run did not succeed: {failed}"
+        released[source] = ReleasedSource(source, helpers.stage_run_id(run), states)
+    return released
