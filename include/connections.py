@@ -93,7 +93,9 @@ def parse_connection(value: str, conn_id: str) -> Connection:
         )
     parts = urlsplit(text)
     if not parts.scheme:
-        raise ConnectionConfigError(f"connection '{conn_id}': expected JSON or a URI like scheme://...")
+        raise ConnectionConfigError(
+            f"connection '{conn_id}': expected JSON or a URI like scheme://..."
+        )
     extra: dict[str, Any] = dict(parse_qsl(parts.query))
     if "__extra__" in extra:
         extra = json.loads(extra["__extra__"])

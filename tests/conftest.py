@@ -34,9 +34,8 @@ def platform() -> Iterator[LocalPlatform]:
     local_dir = Path(tempfile.mkdtemp(prefix="civic-test-"))
     local_dir.chmod(0o755)
     # Free ports chosen up front: the defaults belong to a demo that may be running.
-    LocalState(ports={name: free_port() for name in ("postgres", "s3", "airflow")}).save(
-        local_dir / "state.json"
-    )
+    services = ("postgres", "s3", "airflow", "superset")
+    LocalState(ports={name: free_port() for name in services}).save(local_dir / "state.json")
     settings = Settings(local_dir=local_dir, exports_dir=local_dir / "exports")
     stack = LocalPlatform(settings, environ={})
     saved = dict(os.environ)

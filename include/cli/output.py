@@ -13,6 +13,9 @@ from include.connections import ConnectionConfigError
 from include.services.processes import ServiceError
 from include.settings import SettingsError
 from include.source_config import ConfigError
+from include.superset.bundle import BundleError
+from include.superset.client import SupersetError
+from include.superset.sync import SyncError
 
 # Piped output (CI logs, `| less`) is not cut at 80 columns: keys and paths stay whole.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -26,6 +29,9 @@ KNOWN_ERRORS: tuple[type[Exception], ...] = (
     ConnectionConfigError,
     ServiceError,
     SettingsError,
+    BundleError,
+    SupersetError,
+    SyncError,
 )
 
 

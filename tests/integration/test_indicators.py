@@ -67,8 +67,7 @@ def test_run_indicators_are_replaced_on_rerun(warehouse_dsn: str) -> None:
             (run_id,),
         ).fetchall()
         reasons = conn.execute(
-            "SELECT reason, rows, run_date FROM aggregates.quarantaine_par_motif "
-            "WHERE run_id = %s",
+            "SELECT reason, rows, run_date FROM aggregates.quarantaine_par_motif WHERE run_id = %s",
             (run_id,),
         ).fetchall()
     assert row == [(date(2026, 11, 2), 100, 10, 80, 90, 41)]

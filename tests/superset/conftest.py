@@ -9,14 +9,12 @@ server is stopped when the session ends.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
 from include.connections import SUPERSET_CONN_ID, Connection, get_connection
-from include.services.processes import free_port
 from include.services.stack import LocalPlatform
 
 
@@ -32,11 +30,8 @@ class RunningSuperset:
 
 @pytest.fixture(scope="session")
 def superset_server(platform: LocalPlatform) -> Iterator[RunningSuperset]:
-    # A free port rather than the default 8088, which belongs to a demo that may be running;
-    # `up` writes it into the Superset connection of .local/env.
-    platform.state.ports["superset"] = free_port()
-    platform.up()
-    os.environ.update(platform.process_env())
+    # The session's `platform` already chose a free port for Superset (not the default 8088,
+    # which belongs to a demo that may be running) and wrote it into .local/env.
     server = platform.superset()
     try:
         platform.start_superset()
