@@ -195,21 +195,11 @@ class LocalPlatform:
             server.start()
             admin = server.dsn()
             if METADATA_VAR not in self.overrides:
-                airflow_db = DatabaseGrant(
-                    "airflow", "airflow", self.state.secret("airflow_db_password")
-                )
-                ensure_database(admin, airflow_db)
-                env[METADATA_VAR] = "postgresql+psycopg://" + server.dsn(
-                    airflow_db.database, airflow_db.owner, airflow_db.password
-                ).removeprefix("postgresql://")
+                env[METADATA_VAR] = self._metadata_database(server, admin, "airflow", "psycopg")
             if SUPERSET_METADATA_VAR not in self.overrides:
-                superset_db = DatabaseGrant(
-                    "superset", "superset", self.state.secret("superset_db_password")
+                env[SUPERSET_METADATA_VAR] = self._metadata_database(
+                    server, admin, "superset", "psycopg2"
                 )
-                ensure_database(admin, superset_db)
-                env[SUPERSET_METADATA_VAR] = "postgresql+psycopg2://" + server.dsn(
-                    superset_db.database, superset_db.owner, superset_db.password
-                ).removeprefix("postgresql://")
             if env_var(WAREHOUSE_CONN_ID) not in self.overrides:
                 progress("warehouse: schemas, tables, audit ledger, analysts' read-only role")
                 env.update(self._provision_warehouse(server))
@@ -313,6 +303,19 @@ class LocalPlatform:
             "http",
         ).to_json()
         return env
+
+    def _metadata_database(
+        self, server: PostgresServer, admin_dsn: str, name: str, driver: str
+    ) -> str:
+        """An application's metadata database, owned by a login role of the same name.
+
+        Returns its SQLAlchemy URI for `driver` (Airflow uses psycopg 3, Superset's own
+        environment psycopg2).
+        """
+        grant = DatabaseGrant(name, name, self.state.secret(f"{name}_db_password"))
+        ensure_database(admin_dsn, grant)
+        dsn = server.dsn(grant.database, grant.owner, grant.password)
+        return f"postgresql+{driver}://" + dsn.removeprefix("postgresql://")
 
     def connection_value(self, conn_id: str, written: Mapping[str, str]) -> str:
         var = env_var(conn_id)

@@ -8,11 +8,15 @@ tests/superset/conftest.py, so the fixture is one per session.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from include.sample.writer import write_sample
 from include.services.stack import LocalPlatform
@@ -59,3 +63,26 @@ def released_sources(
         assert not failed, f"{source}: the pipeline run did not succeed: {failed}"
         released[source] = ReleasedSource(source, helpers.stage_run_id(run), states)
     return released
+
+
+@contextmanager
+def column_added(
+    warehouse_dsn: str, table: str, column: str, afterwards: Callable[[], object]
+) -> Iterator[str]:
+    """A text column added to `aggregates.<table>` by the pipeline's role, as a new source
+    field would add one; dropped afterwards, then `afterwards()` (a sync) puts Superset back."""
+    ident = sql.Identifier("aggregates", table)
+    with psycopg.connect(warehouse_dsn) as conn:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ADD COLUMN {} text").format(ident, sql.Identifier(column))
+        )
+    try:
+        yield column
+    finally:
+        with psycopg.connect(warehouse_dsn) as conn:
+            conn.execute(
+                sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(
+                    ident, sql.Identifier(column)
+                )
+            )
+        afterwards()

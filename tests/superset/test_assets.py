@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -22,7 +23,7 @@ from include.superset.datasets import CELL_LABEL
 from include.superset.labels import SUPPRESSED_LABEL
 from include.superset.sync import SyncResult, check_charts, sync_assets
 from tests.superset.conftest import RunningSuperset
-from tests.superset.data_fixtures import ReleasedSource
+from tests.superset.data_fixtures import ReleasedSource, column_added
 
 pytestmark = [pytest.mark.superset, pytest.mark.integration, pytest.mark.slow]
 
@@ -169,24 +170,10 @@ def test_suppressed_cells_read_secret_statistique_never_zero(
 def added_column(
     warehouse_dsn: str, client: SupersetClient, superset_server: RunningSuperset
 ) -> Iterator[tuple[str, str]]:
-    """A column added to an aggregate table by the pipeline's role; afterwards dropped, and
-    Superset synced again so that the next test sees the table as it was."""
-    table, column = "consultation__velo_par_age", "colonne_de_test"
-    ident = sql.Identifier("aggregates", table)
-    with psycopg.connect(warehouse_dsn) as conn:
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ADD COLUMN {} text").format(ident, sql.Identifier(column))
-        )
-    try:
+    table = "consultation__velo_par_age"
+    resync = partial(sync_assets, client, superset_server.warehouse_readonly)
+    with column_added(warehouse_dsn, table, "colonne_de_test", resync) as column:
         yield table, column
-    finally:
-        with psycopg.connect(warehouse_dsn) as conn:
-            conn.execute(
-                sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(
-                    ident, sql.Identifier(column)
-                )
-            )
-        sync_assets(client, superset_server.warehouse_readonly)
 
 
 def _columns_of(client: SupersetClient, table: str) -> set[str]:

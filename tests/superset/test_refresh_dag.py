@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import yaml
-from psycopg import sql
 
 from include.superset.assets import ASSETS_DIR
 from include.superset.client import SupersetClient
 from include.superset.sync import sync_assets
 from tests.dags import pipeline_helpers as helpers
 from tests.superset.conftest import RunningSuperset
-from tests.superset.data_fixtures import ReleasedSource
+from tests.superset.data_fixtures import ReleasedSource, column_added
 
 pytestmark = [pytest.mark.superset, pytest.mark.airflow, pytest.mark.integration, pytest.mark.slow]
 
@@ -38,22 +37,9 @@ def client(superset_server: RunningSuperset) -> Iterator[SupersetClient]:
 def new_column(
     warehouse_dsn: str, client: SupersetClient, superset_server: RunningSuperset
 ) -> Iterator[str]:
-    """A column added to an aggregate table; afterwards dropped, and Superset synced again."""
-    ident = sql.Identifier("aggregates", TABLE)
-    with psycopg.connect(warehouse_dsn) as conn:
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ADD COLUMN {} text").format(ident, sql.Identifier(COLUMN))
-        )
-    try:
-        yield COLUMN
-    finally:
-        with psycopg.connect(warehouse_dsn) as conn:
-            conn.execute(
-                sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(
-                    ident, sql.Identifier(COLUMN)
-                )
-            )
-        sync_assets(client, superset_server.warehouse_readonly)
+    resync = partial(sync_assets, client, superset_server.warehouse_readonly)
+    with column_added(warehouse_dsn, TABLE, COLUMN, resync) as column:
+        yield column
 
 
 def _refresh_dag() -> Any:

@@ -9,7 +9,7 @@ import pytest
 
 from include import load
 from include.source_config import SourceConfig, load_all_sources
-from include.validation.__main__ import main
+from include.validation.__main__ import GENERATOR
 from include.validation.suite_files import (
     EXPECTATIONS_DIR,
     SuiteFileError,
@@ -73,7 +73,7 @@ def test_write_then_check_round_trip(tmp_path: Path, sources: dict[str, SourceCo
     assert set(written) == set(render_all(sources.values()))
     assert set(written.values()) == {"written"}
     assert write_files(sources.values(), tmp_path) == {}
-    assert main(["check", "--out", str(tmp_path)]) == 0
+    assert GENERATOR.main(["check", "--out", str(tmp_path)]) == 0
 
     leftover = tmp_path / "consultation" / "aggregate.retired.json"
     leftover.write_text("{}")
@@ -83,8 +83,8 @@ def test_write_then_check_round_trip(tmp_path: Path, sources: dict[str, SourceCo
         "consultation/aggregate.retired.json",
         "signalements/curated.json",
     ]
-    assert main(["check", "--out", str(tmp_path)]) == 1
-    assert main(["write", "--out", str(tmp_path)]) == 0
+    assert GENERATOR.main(["check", "--out", str(tmp_path)]) == 1
+    assert GENERATOR.main(["write", "--out", str(tmp_path)]) == 0
     assert not leftover.exists()
     assert stale_files(sources.values(), tmp_path) == []
 
