@@ -16,10 +16,13 @@ audit ledger.
 4. **validate** — Great Expectations suites from `expectations/`; any failure
    stops the run here (fail closed) and is recorded in the ledger.
 5. **load** — `curated` and `aggregates` schemas, one transaction.
-6. **publish** — CSV + Parquet + datapackage + README + manifest, uploaded,
-   verified, then `latest` switched; mirrored to `exports/<source>/`.
-7. **verify_ledger** and **accounting** — the ledger's chain and signatures
-   recomputed; rows read = published + suppressed + quarantined + duplicates.
+6. **accounting** — rows read = published + suppressed + quarantined +
+   duplicates, or the run stops before publication; the run's figures go to the
+   analysts' indicator tables.
+7. **publish** — CSV + Parquet + datapackage + README + manifest, uploaded,
+   verified, then `latest` switched; mirrored to `exports/<source>/`; updates
+   the Asset `civic://releases/<source>` (the Superset refresh runs on it).
+8. **verify_ledger** — the ledger's chain and signatures recomputed.
 
 Params: `dry_run` (stop after validation: nothing loaded or published);
 `from_date` / `to_date` (take only raw objects delivered in those date
@@ -122,7 +125,7 @@ def build_pipeline(source: str) -> None:
             return stages.load(_context(source), anonymized)
 
         @task(outlets=[Asset(release_asset_uri(source))])
-        def publish(anonymized: dict, validated: dict, loaded: dict) -> dict:
+        def publish(anonymized: dict, validated: dict, accounted: dict) -> dict:
             from include.pipeline import stages
 
             _skip_if_dry_run()
@@ -144,9 +147,11 @@ def build_pipeline(source: str) -> None:
         anonymized = anonymize(scrub.expand(chunk_key=chunks(ingested)))
         validated = validate(anonymized)
         loaded = load(anonymized, validated)
-        published = publish(anonymized, validated, loaded)
+        # A run is released only once every row it read is accounted for; the release
+        # Asset then tells the Superset refresh that the run's figures are all in.
+        accounted = accounting(anonymized, loaded)
+        published = publish(anonymized, validated, accounted)
         verify_ledger(published)
-        accounting(anonymized, loaded)
 
     pipeline()
 

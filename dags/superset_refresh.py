@@ -42,6 +42,9 @@ RELEASES = reduce(operator.or_, [Asset(release_asset_uri(source)) for source in 
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
+    # Unlike the pipelines (an operator unpauses a source when it is ready), refreshing
+    # dashboards is always wanted: a release must reach them without anyone clicking.
+    is_paused_upon_creation=False,
     doc_md=__doc__,
     tags=["civic", "superset"],
     default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "owner": "civic-platform"},
