@@ -14,7 +14,7 @@ SUPERSET_VENV := .venv-superset
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 CIVIC := $(VENV)/bin/civic
 
-.PHONY: help setup demo test test-fast up down status lint bench expectations lock clean
+.PHONY: help setup browser demo test test-fast up down status lint bench expectations lock clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,10 +37,18 @@ $(SUPERSET_STAMP): superset/requirements.txt | $(UV)
 
 setup: $(STAMP) $(SUPERSET_STAMP) ## create .venv (Airflow runtime, test tools) and .venv-superset (seconds when done before)
 
+# The dashboards' browser test drives Debian's chromium (never a downloaded browser).
+browser: ## Debian's chromium for the dashboards' browser test (apt-get, as root or with sudo)
+	@if command -v chromium >/dev/null; then echo "chromium: $$(command -v chromium)"; exit 0; fi; \
+	sudo=$$([ "$$(id -u)" -eq 0 ] || echo "sudo "); \
+	install="$${sudo}apt-get install -y --no-install-recommends chromium"; \
+	echo "chromium is missing (the dashboards' browser test needs it): $$install"; \
+	$$install || { echo "retrying after: $${sudo}apt-get update"; $${sudo}apt-get update && $$install; }
+
 demo: setup ## services up, sample data in, every DAG run through Airflow, summary printed
 	$(CIVIC) demo
 
-test: setup ## the whole test suite (starts its own PostgreSQL and S3 server)
+test: setup browser ## the whole test suite (starts its own PostgreSQL and S3 server)
 	$(VENV)/bin/pytest
 
 test-fast: setup ## the suite without tests marked slow or needing Superset
