@@ -7,6 +7,9 @@ run's data interval, never from the wall clock, so a rerun deletes the same
 objects. Objects whose key carries no date are reported, never deleted
 blindly; objects stored without encryption are reported for the ingest to
 quarantine.
+
+The work zone's copies of the same personal data (quarantined raw lines, pre-scrub
+chunks) follow the same retention in `include.work_zone_retention`.
 """
 
 from __future__ import annotations
@@ -54,11 +57,16 @@ def enforce_retention(
             report.kept += 1
             if not object_encryption(client, bucket, obj.key):
                 report.unencrypted.append(obj.key)
-    report.deleted = _delete(client, bucket, expired)
+    report.deleted = delete_keys(client, bucket, expired)
     return report
 
 
-def _delete(client: Any, bucket: str, keys: list[str]) -> int:
+def delete_keys(client: Any, bucket: str, keys: list[str]) -> int:
+    """Delete `keys` from `bucket` in batches the S3 API accepts; return how many.
+
+    Fails on the first batch the server refuses in part, naming the first key it
+    kept: retention must not report as deleted what is still there.
+    """
     for start in range(0, len(keys), _DELETE_BATCH):
         batch = keys[start : start + _DELETE_BATCH]
         response = client.delete_objects(
