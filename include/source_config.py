@@ -10,6 +10,7 @@ A bad file fails early with a message naming the file, the field and the reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -93,11 +94,40 @@ class DateLevels(_Strict):
         return self
 
 
+# A value's French name as analysts and the public read it: one line, no padding.
+DisplayLabel = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
+
+
+def _check_labels(codes: Iterable[str], labels: Mapping[str, str], what: str) -> None:
+    """Every labelled code exists, and no two codes read the same once labelled.
+
+    Two codes shown under one label would be merged by every chart that groups by the
+    label, silently adding up counts that the published data keeps apart.
+    """
+    codes = list(dict.fromkeys(codes))
+    unknown = sorted(set(labels) - set(codes))
+    if unknown:
+        raise ValueError(f"labels name {unknown}, which are not {what} {codes}")
+    shown: dict[str, str] = {}
+    for code in codes:
+        text = labels.get(code, code)
+        if text in shown:
+            raise ValueError(
+                f"'{shown[text]}' and '{code}' would both read '{text}': give them distinct labels"
+            )
+        shown[text] = code
+
+
 class Grouping(_Strict):
-    """Categories → named groups (one mapping per level) → '*'."""
+    """Categories → named groups (one mapping per level) → '*'.
+
+    `labels`, optional, gives the groups their French names, one mapping per level
+    (a level without one, or a group left out, shows its code).
+    """
 
     kind: Literal["grouping"]
     levels: list[dict[str, str]] = Field(min_length=1)
+    labels: list[dict[str, DisplayLabel]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _levels_nest(self) -> Grouping:
@@ -107,6 +137,13 @@ class Grouping(_Strict):
                 raise ValueError(
                     f"level {depth + 1} does not map the groups {missing} of level {depth}"
                 )
+        if len(self.labels) > len(self.levels):
+            raise ValueError(
+                f"labels are given for {len(self.labels)} levels, the grouping has"
+                f" {len(self.levels)}"
+            )
+        for depth, (level, labels) in enumerate(zip(self.levels, self.labels, strict=False)):
+            _check_labels(level.values(), labels, f"groups of level {depth + 1}")
         return self
 
 
@@ -133,6 +170,9 @@ class FieldSpec(_Strict):
     minimum: float | None = None
     maximum: float | None = None
     max_length: int | None = Field(default=None, gt=0)
+    # French names of a category's coded values (code → label), for dashboards and release
+    # docs; the data keeps the codes, which stay stable when a wording changes.
+    labels: dict[str, DisplayLabel] = Field(default_factory=dict)
     hierarchy: Hierarchy | None = None
     pseudonymize: bool = False
     # How a pseudonymized value is normalized first, so that one person's spellings of an
@@ -145,6 +185,10 @@ class FieldSpec(_Strict):
             raise ValueError("a category field needs its 'allowed' values")
         if self.allowed and self.type is not FieldType.CATEGORY:
             raise ValueError("'allowed' only applies to category fields")
+        if self.labels:
+            if self.type is not FieldType.CATEGORY:
+                raise ValueError("'labels' only applies to category fields")
+            _check_labels(self.allowed or [], self.labels, "allowed values")
         if self.role is Role.QUASI_IDENTIFIER and self.hierarchy is None:
             raise ValueError("a quasi-identifier needs a generalization 'hierarchy'")
         if self.hierarchy is not None and self.role is not Role.QUASI_IDENTIFIER:
@@ -172,6 +216,17 @@ class FieldSpec(_Strict):
             if unmapped:
                 raise ValueError(f"grouping does not map the allowed values {unmapped}")
         return self
+
+    def labels_at(self, level: int) -> dict[str, str]:
+        """French labels of the values at a hierarchy level (0 = as collected): code → label.
+
+        Only category fields and their groups have labels; any other level has none.
+        """
+        if level == 0:
+            return dict(self.labels)
+        if isinstance(self.hierarchy, Grouping) and level <= len(self.hierarchy.labels):
+            return dict(self.hierarchy.labels[level - 1])
+        return {}
 
 
 class Dimension(_Strict):
@@ -298,6 +353,13 @@ class SourceConfig(_Strict):
             if spec.name == name:
                 return spec
         raise KeyError(f"source '{self.name}' has no field '{name}'")
+
+    def dimension_labels(self, dimension: Dimension) -> dict[str, str]:
+        """French labels of the values an aggregate's dimension column holds: code → label."""
+        spec = self.field(dimension.field)
+        if dimension.level is None:
+            return spec.labels_at(0)
+        return spec.labels_at(hierarchy_level(spec, dimension.level))
 
 
 def _format_location(loc: tuple[Any, ...], data: Any) -> str:

@@ -38,6 +38,43 @@ DUPLICATE_ROW = "duplicate_row"  # same id, same content as a row ingested befor
 DUPLICATE_ID = "duplicate_id"  # same id, different content: the first one wins
 
 
+# Codes written `<code>:<field>`: the others concern a whole record or a whole object.
+FIELD_REASONS = (
+    MISSING_REQUIRED,
+    WRONG_TYPE,
+    BAD_DATE,
+    BAD_FORMAT,
+    OUT_OF_RANGE,
+    NOT_ALLOWED,
+    TOO_LONG,
+)
+
+# What each code means, in French, for analysts (Superset's quarantine chart): the codes
+# stay stable in the data, their wording lives here only. A field-level code reads after
+# the field's own French name (« Âge du répondant : type incorrect »).
+REASON_LABELS = {
+    INVALID_UTF8: "encodage invalide",
+    INVALID_JSON: "ligne JSON illisible",
+    NOT_AN_OBJECT: "ligne JSON qui n'est pas un objet",
+    INVALID_CSV: "enregistrement CSV illisible",
+    WRONG_COLUMN_COUNT: "nombre de colonnes incorrect",
+    MISSING_REQUIRED: "champ obligatoire manquant",
+    WRONG_TYPE: "type incorrect",
+    BAD_DATE: "date illisible",
+    BAD_FORMAT: "format incorrect",
+    OUT_OF_RANGE: "valeur hors des bornes",
+    NOT_ALLOWED: "valeur non autorisée",
+    TOO_LONG: "texte trop long",
+    UNENCRYPTED_OBJECT: "fichier non chiffré",
+    UNSUPPORTED_FORMAT: "format de fichier non pris en charge",
+    BAD_CSV_HEADER: "en-tête CSV illisible",
+    UNREADABLE_OBJECT: "fichier illisible (compression endommagée)",
+    OBJECT_CHANGED: "fichier modifié pendant le traitement",
+    DUPLICATE_ROW: "doublon exact d'une ligne déjà reçue",
+    DUPLICATE_ID: "identifiant déjà reçu avec un autre contenu",
+}
+
+
 def field_reason(code: str, field: str) -> str:
     """`wrong_type` + `age` → `wrong_type:age`."""
     return f"{code}:{field}"

@@ -48,6 +48,8 @@ from include.publish.wording import (
     dimension_description,
     generalized_description,
     reason_description,
+    record_labels,
+    with_labels,
 )
 from include.source_config import FieldSpec, FieldType, Role, SourceConfig
 
@@ -93,9 +95,12 @@ def _configured_column(spec: FieldSpec, level: str | None) -> Column:
             f"field '{spec.name}' has no description; add a French 'description' to it in its "
             "source file (it is published with the data)"
         )
+    labels = record_labels(spec, level)
     if level is None:
-        return Column(spec.name, schema_type_of_field(spec), spec.description, enum)
-    description = generalized_description(spec.description, level)
+        return Column(
+            spec.name, schema_type_of_field(spec), with_labels(spec.description, labels), enum
+        )
+    description = with_labels(generalized_description(spec.description, level), labels)
     if level == "exact":
         return Column(spec.name, schema_type_of_field(spec), description, enum)
     return Column(spec.name, "string", description)
@@ -172,7 +177,10 @@ def aggregate_table(config: SourceConfig, aggregate: AggregateInput) -> Publishe
         Column(
             dimension.column,
             schema_type_of_series(frame[dimension.column]),
-            dimension_description(config.field(dimension.field), dimension.level)
+            with_labels(
+                dimension_description(config.field(dimension.field), dimension.level),
+                config.dimension_labels(dimension),
+            )
             + (TOTAL_NOTE if frame[dimension.column].isna().any() else ""),
         )
         for dimension in spec.dimensions

@@ -9,6 +9,7 @@ README all say the same thing.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from include.anonymization.cell_suppression import Reason
 from include.source_config import FieldSpec, Grouping, NumericBands
@@ -62,15 +63,37 @@ _LEVELS = {
 }
 
 
+_GROUPS_LEVEL = re.compile(r"groups (\d+)")
+
+
 def describe_level(level: str) -> str:
     """French name of a generalization level ("bands of 10" → "tranches de 10")."""
     if level in _LEVELS:
         return _LEVELS[level]
     if match := re.fullmatch(r"bands of (\d+)", level):
         return f"tranches de {match.group(1)}"
-    if match := re.fullmatch(r"groups (\d+)", level):
+    if match := _GROUPS_LEVEL.fullmatch(level):
         return f"regroupement de niveau {match.group(1)}"
     return level
+
+
+def with_labels(description: str, labels: Mapping[str, str]) -> str:
+    """A coded column's description, completed with what its codes mean: the data keeps
+    the stable codes, the reader finds their French labels in the data package."""
+    if not labels:
+        return description
+    pairs = " ; ".join(f"« {code} » : {label}" for code, label in labels.items())
+    return f"{description.rstrip().rstrip('.')}. Codes : {pairs}."
+
+
+def record_labels(spec: FieldSpec, level: str | None) -> dict[str, str]:
+    """Labels of the codes a record-level column holds, at the level it is published at
+    (`None` or `"exact"`: as collected; `"groups N"`: the groups of level N)."""
+    if level is None or level == "exact":
+        return spec.labels_at(0)
+    if match := _GROUPS_LEVEL.fullmatch(level):
+        return spec.labels_at(int(match.group(1)))
+    return {}
 
 
 def generalized_description(description: str, level: str) -> str:

@@ -8,7 +8,13 @@ Rules, so that a new aggregate in `sources/<source>.yaml` gets its charts withou
 * an aggregate with a date dimension also gets stacked bars over time
   (`echarts_timeseries_bar`, the date labels as a category axis in label order);
 * an aggregate with a `postcode:departement` dimension also gets a map of France
-  (`country_map`, on the dataset's ISO-code calculated column).
+  (`country_map`, on the dataset's ISO-code calculated column);
+* coded dimensions (categories) are shown by their French labels (the dataset's
+  `<column>_libelle` calculated column), in axes, legends and table headers;
+* counts read as French integers: `,d` (« 1 234 » with Superset's French d3 locale) and
+  no axis tick between two integers;
+* a cross-tab whose columns are many (or not known in advance) spans the dashboard's
+  whole width, and every table is as tall as the rows it is expected to show.
 
 Each source also gets the quality charts from the run-level tables, filtered to the
 source. A chart carries its `params` (what the browser renders from) and the
@@ -19,11 +25,21 @@ to check every chart) needs one.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from include.load import aggregate_table
-from include.source_config import Aggregate, DateLevels, Dimension, SourceConfig
+from include.source_config import (
+    Aggregate,
+    DateLevels,
+    Dimension,
+    FieldType,
+    Grouping,
+    NumericBands,
+    SourceConfig,
+)
 from include.superset.datasets import (
     AGGREGATES_SCHEMA,
     CELL_LABEL,
@@ -34,14 +50,39 @@ from include.superset.datasets import (
     QUARANTINE_RATE,
     QUARANTINE_REASONS,
     QUARANTINED_ROWS,
+    REASON_LABEL,
     REDACTED_SHARE,
     RUN_INDICATORS,
     departement_dimension,
+    display_column,
 )
 from include.superset.labels import SUPPRESSED_LABEL, dimension_label
 
 ROW_LIMIT = 10_000
 SOURCE_COLUMN = "source"
+GRID_WIDTH = 12  # columns of a dashboard row
+HALF_WIDTH = GRID_WIDTH // 2
+CHART_HEIGHT = 50  # grid units of 8 px
+GRID_UNIT_PX = 8
+# Counts: integers with French digit grouping (Superset's d3 locale, superset_config.py).
+COUNT_FORMAT = ",d"
+# Dates as a French reader writes them, in the French month names of the d3 locale.
+DATE_FORMAT = "%-d %b %Y"
+TABLE_DATE_FORMAT = "%d/%m/%Y"
+# Long axis labels in a font every browser has (see `_bar_options`).
+LABEL_FONT = "Helvetica, Arial, sans-serif"
+# A cross-tab with more columns than this (or an unknown number) gets the whole width.
+HALF_WIDTH_PIVOT_COLUMNS = 6
+# Rows a table of unknown length shows before it scrolls (a year of months).
+DEFAULT_VISIBLE_ROWS = 12
+# What a table needs besides its rows (chart title, headers; search and pages for a
+# table), and one row, in pixels, measured on Superset 6.1's screenshots: a half-width
+# cross-tab writes « secret statistique » on two lines.
+PIVOT_CHROME_PX = 200
+TABLE_CHROME_PX = 200
+ROW_PX = 30
+WRAPPED_ROW_PX = 44
+TABLE_PAGE_ROWS = 10
 _RUN_FIGURES = [
     "run_date",
     "rows_read",
@@ -65,7 +106,8 @@ class Chart:
     dataset: str  # Dataset.key
     params: dict[str, Any]
     queries: list[dict[str, Any]]
-    width: int = 6  # of the dashboard grid's 12 columns
+    width: int = HALF_WIDTH  # of the dashboard grid's 12 columns
+    height: int = CHART_HEIGHT  # grid units of 8 px
 
     def query_context(self) -> dict[str, Any]:
         """The query context Superset's frontend would save (datasource set on import)."""
@@ -147,6 +189,23 @@ def _base_axis(column: str) -> dict[str, Any]:
     }
 
 
+def _bar_options(horizontal: bool) -> str:
+    """ECharts options for count bars (Superset's `echart_options`, an object literal).
+
+    The count axis keeps to whole numbers: without `minInterval` a small count gets
+    ticks at 0.5, 1.5... Horizontal bars carry long labels (quarantine reasons) on their
+    category axis, drawn in a locally installed font: ECharts sizes the axis from its
+    first measure of each label, taken before the dashboard's web font (Inter) has
+    loaded and cached ever after, so the longest label was cut at the chart's edge.
+    """
+    if not horizontal:
+        return json.dumps({"yAxis": {"minInterval": 1}})
+    # Superset swaps the axes of horizontal bars after building them.
+    return json.dumps(
+        {"xAxis": {"minInterval": 1}, "yAxis": {"axisLabel": {"fontFamily": LABEL_FONT}}}
+    )
+
+
 def _bars(
     *,
     key: str,
@@ -158,9 +217,11 @@ def _bars(
     groupby: list[str],
     extra_params: dict[str, Any],
     filters: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], []),
+    width: int = HALF_WIDTH,
 ) -> Chart:
-    """Bars over a category axis (`x_axis`), one stacked series per `groupby` value."""
+    """Bars of a count over a category axis (`x_axis`), one stacked series per `groupby` value."""
     adhoc, query_filters = filters
+    horizontal = extra_params.get("orientation") == "horizontal"
     params = {
         "viz_type": "echarts_timeseries_bar",
         "x_axis": x_axis,
@@ -177,7 +238,8 @@ def _bars(
         "legendType": "scroll",
         "rich_tooltip": True,
         "color_scheme": "supersetColors",
-        "y_axis_format": "SMART_NUMBER",
+        "y_axis_format": COUNT_FORMAT,
+        "echart_options": _bar_options(horizontal),
         "truncateXAxis": True,
         "show_empty_columns": True,
         **extra_params,
@@ -204,7 +266,14 @@ def _bars(
         post_processing=post,
     )
     return Chart(
-        key, title, description, "echarts_timeseries_bar", dataset, params, [query.build()]
+        key,
+        title,
+        description,
+        "echarts_timeseries_bar",
+        dataset,
+        params,
+        [query.build()],
+        width=width,
     )
 
 
@@ -219,27 +288,62 @@ def _suppression_note(config: SourceConfig) -> str:
     )
 
 
+def _expected_values(config: SourceConfig, dimension: Dimension) -> int | None:
+    """How many values a dimension column may hold, when the config says so (categories,
+    groups, small integer ranges, bands of a bounded number), counting the « (non
+    renseigné) » of an optional field; None for dates, places and free values."""
+    spec = config.field(dimension.field)
+    hierarchy = spec.hierarchy
+    count: int | None = None
+    if dimension.level is None:
+        if spec.allowed:
+            count = len(spec.allowed)
+        elif (
+            spec.type is FieldType.INTEGER and spec.minimum is not None and spec.maximum is not None
+        ):
+            count = int(spec.maximum) - int(spec.minimum) + 1
+    elif isinstance(hierarchy, Grouping):
+        count = len(set(hierarchy.levels[int(dimension.level) - 1].values()))
+    elif (
+        isinstance(hierarchy, NumericBands)
+        and spec.minimum is not None
+        and spec.maximum is not None
+    ):
+        band = int(dimension.level)
+        count = int(spec.maximum) // band - int(spec.minimum) // band + 1
+    if count is None:
+        return None
+    return count if spec.required else count + 1
+
+
+def _table_height(rows: int | None, chrome_px: int, row_px: int = ROW_PX) -> int:
+    """Grid units that show `rows` rows (at most a screenful) without scrolling."""
+    visible = min(rows or DEFAULT_VISIBLE_ROWS, DEFAULT_VISIBLE_ROWS)
+    return max(CHART_HEIGHT, math.ceil((chrome_px + visible * row_px) / GRID_UNIT_PX))
+
+
 def cells_chart(config: SourceConfig, aggregate: Aggregate) -> Chart:
     """Every cell of the aggregate, suppressed ones written « secret statistique »."""
     dataset = _dataset_key(config, aggregate)
     key = f"{config.name}/{aggregate.name}/cellules"
-    columns = [dimension.column for dimension in aggregate.dimensions]
-    if len(columns) == 1:
+    if len(aggregate.dimensions) == 1:
+        (dimension,) = aggregate.dimensions
         # Published cells first, largest first (a suppressed cell's count is NULL).
         order = [["suppressed", True], [PUBLISHED_NUMBER, False]]
         params = {
             "viz_type": "table",
             "query_mode": "raw",
-            "all_columns": [*columns, DISPLAYED_COUNT],
+            "all_columns": [display_column(config, dimension), DISPLAYED_COUNT],
             "order_by_cols": [f'["{column}", {str(asc).lower()}]' for column, asc in order],
             "adhoc_filters": [],
             "row_limit": ROW_LIMIT,
             "server_pagination": False,
             "include_search": True,
-            "page_length": 20,
-            "table_timestamp_format": "smart_date",
+            "page_length": TABLE_PAGE_ROWS,
+            "table_timestamp_format": TABLE_DATE_FORMAT,
         }
         query = _Query(columns=params["all_columns"], orderby=order, post_processing=[])
+        rows = _expected_values(config, dimension)
         return Chart(
             key,
             f"{aggregate.title} (tableau)",
@@ -249,12 +353,14 @@ def cells_chart(config: SourceConfig, aggregate: Aggregate) -> Chart:
             dataset,
             params,
             [query.build()],
+            height=_table_height(min(rows or TABLE_PAGE_ROWS, TABLE_PAGE_ROWS), TABLE_CHROME_PX),
         )
     rows, cols = _pivot_axes(config, aggregate)
+    row_column, col_column = display_column(config, rows), display_column(config, cols)
     params = {
         "viz_type": "pivot_table_v2",
-        "groupbyRows": [rows],
-        "groupbyColumns": [cols],
+        "groupbyRows": [row_column],
+        "groupbyColumns": [col_column],
         "metrics": [CELL_LABEL],
         "aggregateFunction": "List Unique Values",
         "metricsLayout": "COLUMNS",
@@ -264,14 +370,18 @@ def cells_chart(config: SourceConfig, aggregate: Aggregate) -> Chart:
         "colTotals": False,
         "combineMetric": False,
         "transposePivot": False,
-        "valueFormat": "SMART_NUMBER",
+        "valueFormat": COUNT_FORMAT,
         "adhoc_filters": [],
         "row_limit": ROW_LIMIT,
         "order_desc": True,
     }
-    query = _Query(columns=[cols, rows], metrics=[CELL_LABEL], orderby=[[CELL_LABEL, False]])
-    row_title = dimension_label(config, _dimension(aggregate, rows))[0]
-    col_title = dimension_label(config, _dimension(aggregate, cols))[0]
+    query = _Query(
+        columns=[col_column, row_column], metrics=[CELL_LABEL], orderby=[[CELL_LABEL, False]]
+    )
+    row_title = dimension_label(config, rows)[0]
+    col_title = dimension_label(config, cols)[0]
+    columns = _expected_values(config, cols)
+    wide = columns is None or columns > HALF_WIDTH_PIVOT_COLUMNS
     return Chart(
         key,
         f"{aggregate.title} (tableau croisé)",
@@ -280,35 +390,37 @@ def cells_chart(config: SourceConfig, aggregate: Aggregate) -> Chart:
         dataset,
         params,
         [query.build()],
+        width=GRID_WIDTH if wide else HALF_WIDTH,
+        height=_table_height(
+            _expected_values(config, rows), PIVOT_CHROME_PX, ROW_PX if wide else WRAPPED_ROW_PX
+        ),
     )
 
 
-def _dimension(aggregate: Aggregate, column: str) -> Dimension:
-    return next(dimension for dimension in aggregate.dimensions if dimension.column == column)
-
-
-def _date_dimension(config: SourceConfig, aggregate: Aggregate) -> str | None:
+def _date_dimension(config: SourceConfig, aggregate: Aggregate) -> Dimension | None:
     for dimension in aggregate.dimensions:
         if isinstance(config.field(dimension.field).hierarchy, DateLevels) and dimension.level:
-            return dimension.column
+            return dimension
     return None
 
 
-def _pivot_axes(config: SourceConfig, aggregate: Aggregate) -> tuple[str, str]:
+def _pivot_axes(config: SourceConfig, aggregate: Aggregate) -> tuple[Dimension, Dimension]:
     """(rows, columns) of a cross-tab: dates and places read best down the rows."""
-    columns = [dimension.column for dimension in aggregate.dimensions]
-    long_axis = _date_dimension(config, aggregate) or departement_dimension(config, aggregate)
-    rows = long_axis or columns[0]
-    return rows, next(column for column in columns if column != rows)
+    departement = departement_dimension(config, aggregate)
+    long_axis = _date_dimension(config, aggregate) or next(
+        (d for d in aggregate.dimensions if d.column == departement), None
+    )
+    rows = long_axis or aggregate.dimensions[0]
+    return rows, next(dimension for dimension in aggregate.dimensions if dimension != rows)
 
 
 def timeline_chart(config: SourceConfig, aggregate: Aggregate) -> Chart | None:
     """Stacked bars over time, one colour per value of the other dimension."""
-    date_column = _date_dimension(config, aggregate)
-    if date_column is None:
+    date = _date_dimension(config, aggregate)
+    if date is None:
         return None
-    others = [d.column for d in aggregate.dimensions if d.column != date_column]
-    date_title = dimension_label(config, _dimension(aggregate, date_column))[0]
+    others = [display_column(config, d) for d in aggregate.dimensions if d != date]
+    date_title = dimension_label(config, date)[0]
     return _bars(
         key=f"{config.name}/{aggregate.name}/evolution",
         title=aggregate.title,
@@ -317,7 +429,7 @@ def timeline_chart(config: SourceConfig, aggregate: Aggregate) -> Chart | None:
             " ne sont pas dessinées (le tableau de la même statistique les signale)."
         ),
         dataset=_dataset_key(config, aggregate),
-        x_axis=date_column,
+        x_axis=date.column,
         metric=PUBLISHED_COUNT,
         groupby=others,
         extra_params={"x_axis_title": date_title, "x_axis_title_margin": 30},
@@ -402,7 +514,8 @@ def quality_charts(config: SourceConfig) -> list[Chart]:
         "markerEnabled": True,
         "rich_tooltip": True,
         "y_axis_format": ".1%",
-        "x_axis_time_format": "smart_date",
+        "x_axis_time_format": DATE_FORMAT,
+        "tooltipTimeFormat": DATE_FORMAT,
         "color_scheme": "supersetColors",
     }
     trend_query = _Query(
@@ -436,8 +549,9 @@ def quality_charts(config: SourceConfig) -> list[Chart]:
         "adhoc_filters": adhoc,
         "row_limit": 1000,
         "server_pagination": False,
-        "page_length": 10,
-        "table_timestamp_format": "%Y-%m-%d",
+        "page_length": TABLE_PAGE_ROWS,
+        "table_timestamp_format": TABLE_DATE_FORMAT,
+        "column_config": {figure: {"d3NumberFormat": COUNT_FORMAT} for figure in _RUN_FIGURES[1:]},
     }
     runs_query = _Query(
         columns=_RUN_FIGURES,
@@ -475,14 +589,15 @@ def quality_charts(config: SourceConfig) -> list[Chart]:
         _bars(
             key=f"{config.name}/qualite/motifs",
             title=f"Lignes en quarantaine par motif ({config.name})",
-            description="Lignes refusées à l'entrée, par motif technique (type:champ),"
-            " toutes exécutions confondues.",
+            description="Lignes refusées à l'entrée, par motif (le champ concerné et ce qui"
+            " n'allait pas), toutes exécutions confondues.",
             dataset=f"{AGGREGATES_SCHEMA}.{QUARANTINE_REASONS}",
-            x_axis="reason",
+            x_axis=REASON_LABEL,
             metric=QUARANTINED_ROWS,
             groupby=[],
             extra_params={"orientation": "horizontal"},
             filters=(adhoc, filters),
+            width=GRID_WIDTH,
         ),
         Chart(
             f"{config.name}/qualite/executions",
@@ -493,5 +608,6 @@ def quality_charts(config: SourceConfig) -> list[Chart]:
             indicators,
             runs_params,
             [runs_query.build()],
+            width=GRID_WIDTH,
         ),
     ]

@@ -3,7 +3,9 @@
 The layout is Superset's `position` tree (ROOT → GRID → rows → charts and markdown
 blocks, 12 columns wide). Components are packed into rows in order, a new row
 whenever the next one no longer fits, so the layout follows the source's
-aggregates without hand placement.
+aggregates without hand placement. A row that is not full shares its spare columns
+among its components (a half-width chart left alone spans the row instead of
+leaving half of it empty), and the charts of a row take the height of the tallest.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from include.source_config import SourceConfig
-from include.superset.charts import Chart, aggregate_charts, quality_charts
+from include.superset.charts import GRID_WIDTH, Chart, aggregate_charts, quality_charts
 from include.superset.labels import SUPPRESSED_LABEL
 
-GRID_WIDTH = 12
-CHART_HEIGHT = 50  # grid units of 8 px
 MARKDOWN_HEIGHT = 22
 
 
@@ -93,6 +93,15 @@ def _rows(components: tuple[Chart | Markdown, ...]) -> list[list[Chart | Markdow
     return rows
 
 
+def _widths(row: list[Chart | Markdown]) -> list[int]:
+    """The row's widths, its spare columns shared out (the remainder to the last)."""
+    spare = GRID_WIDTH - sum(item.width for item in row)
+    share, remainder = divmod(spare, len(row))
+    widths = [item.width + share for item in row]
+    widths[-1] += remainder
+    return widths
+
+
 def position(dashboard: Dashboard, chart_uuids: dict[str, str]) -> dict[str, Any]:
     """Superset's `position` tree; charts are referenced by UUID (ids are fixed on import)."""
     tree: dict[str, Any] = {
@@ -104,6 +113,7 @@ def position(dashboard: Dashboard, chart_uuids: dict[str, str]) -> dict[str, Any
     chart_number = markdown_number = 0
     for row_number, row in enumerate(_rows(dashboard.components), start=1):
         row_id = f"ROW-{row_number}"
+        chart_height = max((item.height for item in row if isinstance(item, Chart)), default=0)
         tree["GRID_ID"]["children"].append(row_id)
         tree[row_id] = {
             "type": "ROW",
@@ -113,7 +123,7 @@ def position(dashboard: Dashboard, chart_uuids: dict[str, str]) -> dict[str, Any
             "meta": {"background": "BACKGROUND_TRANSPARENT"},
         }
         parents = ["ROOT_ID", "GRID_ID", row_id]
-        for item in row:
+        for item, width in zip(row, _widths(row), strict=True):
             if isinstance(item, Chart):
                 chart_number += 1
                 item_id = f"CHART-{chart_number}"
@@ -122,14 +132,14 @@ def position(dashboard: Dashboard, chart_uuids: dict[str, str]) -> dict[str, Any
                     "chartId": chart_number,
                     "uuid": chart_uuids[item.key],
                     "sliceName": item.title,
-                    "width": item.width,
-                    "height": CHART_HEIGHT,
+                    "width": width,
+                    "height": chart_height,
                 }
                 tree[item_id] = {"type": "CHART", "id": item_id, "children": [], "meta": meta}
             else:
                 markdown_number += 1
                 item_id = f"MARKDOWN-{markdown_number}"
-                meta = {"code": item.text, "width": item.width, "height": item.height}
+                meta = {"code": item.text, "width": width, "height": item.height}
                 tree[item_id] = {"type": "MARKDOWN", "id": item_id, "children": [], "meta": meta}
             tree[item_id]["parents"] = parents
             tree[row_id]["children"].append(item_id)

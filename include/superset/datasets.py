@@ -7,23 +7,34 @@ test compares both), so a dataset cannot drift from its table unnoticed.
 What a chart needs beyond the stored columns is a *calculated column* or a *saved
 metric* on the physical dataset (an SQL expression Superset keeps across column
 refreshes), never a virtual dataset: a refresh then only has the table to follow.
+Coded values (categories, quarantine reasons) get a calculated column of French labels
+(`<column>_libelle`, `motif`, see `include.superset.sql_labels`), and charts group by it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from include.anonymization.pseudonyms import pseudonym_column
 from include.load import RUN_COLUMN, aggregate_columns, aggregate_table, curated_columns
-from include.source_config import Aggregate, PostcodeFr, SourceConfig
+from include.source_config import (
+    Aggregate,
+    Dimension,
+    FieldSpec,
+    Grouping,
+    PostcodeFr,
+    SourceConfig,
+)
 from include.superset.labels import (
     SUPPRESSED_LABEL,
     cell_labels,
+    coded_label,
     curated_label,
     dimension_label,
     pseudonym_label,
 )
+from include.superset.sql_labels import label_case, reason_case
 
 CURATED_SCHEMA = "curated"
 AGGREGATES_SCHEMA = "aggregates"
@@ -42,10 +53,16 @@ ROW_COUNT = "count"
 QUARANTINE_RATE = "taux_quarantaine"
 REDACTED_SHARE = "part_textes_expurges"
 QUARANTINED_ROWS = "lignes_en_quarantaine"
+# The French labels of a coded column, beside it: `category` → `category_libelle`.
+LABEL_SUFFIX = "_libelle"
+# The quarantine reason in French, beside the `reason` code.
+REASON_LABEL = "motif"
 
-# A cell's count as text, or the secret label: what the cell tables show.
+# A cell's count as text, or the secret label: what the cell tables show. Digits are
+# grouped by threes with a no-break space, as the charts' French number format does.
 _DISPLAYED_EXPRESSION = (
-    f'CASE WHEN "suppressed" THEN \'{SUPPRESSED_LABEL}\' ELSE CAST("count" AS TEXT) END'
+    f"CASE WHEN \"suppressed\" THEN '{SUPPRESSED_LABEL}'"
+    " ELSE replace(to_char(\"count\", 'FM999,999,999,999,990'), ',', chr(160)) END"
 )
 # Superset names PostgreSQL types the way the dialect compiles them, upper case.
 _SUPERSET_TYPES = {"timestamptz": "TIMESTAMP WITH TIME ZONE"}
@@ -88,6 +105,16 @@ class Dataset:
     columns: tuple[Column, ...]
     metrics: tuple[Metric, ...]
 
+    def __post_init__(self) -> None:
+        names = [column.name for column in self.columns]
+        clashes = sorted({name for name in names if names.count(name) > 1})
+        if clashes:
+            raise ValueError(
+                f"dataset {self.key}: columns {clashes} are declared twice; a calculated column"
+                f" (suffix '{LABEL_SUFFIX}', '{REASON_LABEL}') clashes with a stored one:"
+                " rename the field in its source file"
+            )
+
     @property
     def key(self) -> str:
         return f"{self.schema}.{self.table}"
@@ -124,7 +151,8 @@ RUN_TABLES: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {
             ("source", "text", "Source", "Nom de la source (fichier sources/<source>.yaml)"),
             ("run_id", "text", "Exécution", "Identifiant de l'exécution du pipeline"),
             ("run_date", "date", "Date de l'exécution", "Date logique de l'exécution"),
-            ("reason", "text", "Motif", "Motif technique du refus (type:champ)"),
+            ("reason", "text", "Motif (code)",
+             "Code technique du refus (code:champ) ; en clair : colonne « Motif »"),
             ("rows", "bigint", "Lignes", "Lignes mises en quarantaine pour ce motif"),
             ("objects", "integer", "Fichiers", "Fichiers entiers mis en quarantaine"),
         ],
@@ -150,18 +178,68 @@ def _ratio(numerator: str, denominator: str) -> str:
     return f"CAST({_sum(numerator)} AS DOUBLE PRECISION) / NULLIF({_sum(denominator)}, 0)"
 
 
+def label_column(column: str) -> str:
+    """The calculated column that shows `column`'s codes as French labels."""
+    return column + LABEL_SUFFIX
+
+
+def display_column(config: SourceConfig, dimension: Dimension) -> str:
+    """What charts group an aggregate by: the French labels when the codes have any."""
+    if config.dimension_labels(dimension):
+        return label_column(dimension.column)
+    return dimension.column
+
+
+def _with_labels(
+    columns: list[Column], titles: dict[str, tuple[str, str]], labels: dict[str, dict[str, str]]
+) -> list[Column]:
+    """`columns`, then a calculated column of French labels for each coded one in `labels`;
+    the labels take the column's title, the codes are retitled « (code) »."""
+    labelled = []
+    for name, mapping in labels.items():
+        title, description = titles[name]
+        labelled.append(
+            Column(
+                label_column(name), "TEXT", title, description, expression=label_case(name, mapping)
+            )
+        )
+    coded = []
+    for column in columns:
+        if column.name in labels:
+            verbose_name, description = coded_label(*titles[column.name])
+            column = replace(column, verbose_name=verbose_name, description=description)
+        coded.append(column)
+    return coded + labelled
+
+
+def _record_labels(spec: FieldSpec) -> dict[str, str]:
+    """Labels of every value a record-level column may hold: the field's codes, then the
+    groups its k-anonymization may have generalized them to (a group that is also a code
+    keeps the code's label)."""
+    levels = len(spec.hierarchy.levels) if isinstance(spec.hierarchy, Grouping) else 0
+    merged: dict[str, str] = {}
+    for level in range(levels + 1):
+        for code, label in spec.labels_at(level).items():
+            merged.setdefault(code, label)
+    return merged
+
+
 def curated_dataset(config: SourceConfig) -> Dataset:
     """The record-level table: scrubbed, pseudonymized, k-anonymous rows."""
-    labels = {RUN_COLUMN: cell_labels(config)[RUN_COLUMN]}
+    titles = {RUN_COLUMN: cell_labels(config)[RUN_COLUMN]}
+    value_labels: dict[str, dict[str, str]] = {}
     for spec in config.fields:
         if spec.pseudonymize:
-            labels[pseudonym_column(spec.name)] = pseudonym_label(spec)
+            titles[pseudonym_column(spec.name)] = pseudonym_label(spec)
         else:
-            labels[spec.name] = curated_label(config, spec)
-    columns = tuple(
-        Column(name, superset_type(pg_type), *labels[name])
+            titles[spec.name] = curated_label(config, spec)
+            if labels := _record_labels(spec):
+                value_labels[spec.name] = labels
+    stored = [
+        Column(name, superset_type(pg_type), *titles[name])
         for name, pg_type in curated_columns(config)
-    )
+    ]
+    columns = tuple(_with_labels(stored, titles, value_labels))
     return Dataset(
         schema=CURATED_SCHEMA,
         table=config.name,
@@ -192,13 +270,17 @@ def departement_dimension(config: SourceConfig, aggregate: Aggregate) -> str | N
 
 def aggregate_dataset(config: SourceConfig, aggregate: Aggregate) -> Dataset:
     """A published statistic: one row per cell, suppressed cells with an empty count."""
-    labels = cell_labels(config)
+    titles = cell_labels(config)
+    value_labels: dict[str, dict[str, str]] = {}
     for dimension in aggregate.dimensions:
-        labels[dimension.column] = dimension_label(config, dimension)
-    columns = [
-        Column(name, superset_type(pg_type), *labels[name])
+        titles[dimension.column] = dimension_label(config, dimension)
+        if labels := config.dimension_labels(dimension):
+            value_labels[dimension.column] = labels
+    stored = [
+        Column(name, superset_type(pg_type), *titles[name])
         for name, pg_type in aggregate_columns(aggregate)
     ]
+    columns = _with_labels(stored, titles, value_labels)
     columns += [
         Column(
             DISPLAYED_COUNT,
@@ -256,13 +338,25 @@ def aggregate_dataset(config: SourceConfig, aggregate: Aggregate) -> Dataset:
     )
 
 
-def run_dataset(table: str) -> Dataset:
-    """One of the run-level quality tables, shared by every source (charts filter on `source`)."""
+def run_dataset(table: str, configs: Iterable[SourceConfig]) -> Dataset:
+    """One of the run-level quality tables, shared by every source (charts filter on `source`);
+    the quarantine reasons read in French with the field names of every source in `configs`."""
     description, definitions = RUN_TABLES[table]
     columns = tuple(
         Column(name, superset_type(pg_type), title, text, is_dttm=pg_type == "date")
         for name, pg_type, title, text in definitions
     )
+    if table == QUARANTINE_REASONS:
+        columns += (
+            Column(
+                REASON_LABEL,
+                "TEXT",
+                "Motif",
+                "Motif du refus en clair : le champ concerné et ce qui n'allait pas, ou ce qui"
+                " empêchait de lire la ligne ou le fichier entier",
+                expression=reason_case("reason", "source", configs),
+            ),
+        )
     metrics: tuple[Metric, ...]
     if table == RUN_INDICATORS:
         metrics = (
@@ -301,5 +395,10 @@ def source_datasets(config: SourceConfig) -> list[Dataset]:
 
 def all_datasets(configs: Iterable[SourceConfig]) -> list[Dataset]:
     """Every dataset of the bundle: each source's tables, then the run-level quality tables."""
+    configs = list(configs)
     datasets = [dataset for config in configs for dataset in source_datasets(config)]
-    return [*datasets, run_dataset(RUN_INDICATORS), run_dataset(QUARANTINE_REASONS)]
+    return [
+        *datasets,
+        run_dataset(RUN_INDICATORS, configs),
+        run_dataset(QUARANTINE_REASONS, configs),
+    ]

@@ -56,6 +56,19 @@ def dimension_label(config: SourceConfig, dimension: Dimension) -> tuple[str, st
     return f"{title} ({wording})", f"{spec.description or title}, par {wording}"
 
 
+def coded_label(title: str, description: str) -> tuple[str, str]:
+    """(verbose name, description) of a column of codes shown beside its French labels.
+
+    The labelled column takes the plain title, so that charts and pivot headers read it;
+    the codes keep theirs with « (code) », for filters written against the open data.
+    """
+    return (
+        f"{title} (code)",
+        f"{description} ; code tel que publié dans les données ouvertes"
+        f" (libellé en clair : colonne « {title} »)",
+    )
+
+
 def curated_label(config: SourceConfig, spec: FieldSpec) -> tuple[str, str]:
     """(verbose name, description) of a record-level column, with what protects it."""
     title = short_label(spec.description) or spec.name

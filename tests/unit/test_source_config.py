@@ -11,6 +11,7 @@ import yaml
 
 from include.source_config import (
     ConfigError,
+    Dimension,
     Grouping,
     NumericBands,
     Role,
@@ -132,3 +133,80 @@ def test_aggregate_dimension_levels(consultation: dict[str, Any], sources_dir: P
     assert "field 'age' has no level '15' (levels: ['5', '10', '20'])" in _error(consultation)
     consultation["aggregates"][0]["dimensions"] = ["opinion"]
     assert "cannot count by free_text 'opinion'" in _error(consultation)
+
+
+def test_labels_name_only_allowed_values(consultation: dict[str, Any]) -> None:
+    consultation["fields"][3]["labels"] = {"F": "Femme", "Z": "Zèbre"}
+    assert (
+        "fields[3] (gender): labels name ['Z'], which are not allowed values ['F', 'M', 'X']"
+        in _error(consultation)
+    )
+
+
+def test_labels_only_apply_to_category_fields(consultation: dict[str, Any]) -> None:
+    consultation["fields"][2]["labels"] = {"15": "quinze ans"}
+    assert "fields[2] (age): 'labels' only applies to category fields" in _error(consultation)
+
+
+@pytest.mark.parametrize(
+    ("labels", "clash"),
+    [
+        ({"F": "Femme", "M": "Femme"}, "'F' and 'M' would both read 'Femme'"),
+        # A label may not read like another, unlabelled code either.
+        ({"F": "M"}, "'F' and 'M' would both read 'M'"),
+    ],
+)
+def test_two_values_cannot_read_the_same(
+    consultation: dict[str, Any], labels: dict[str, str], clash: str
+) -> None:
+    consultation["fields"][3]["labels"] = labels
+    assert f"fields[3] (gender): {clash}: give them distinct labels" in _error(consultation)
+
+
+@pytest.mark.parametrize("label", ["", " Femme", "Femme\nou autre"])
+def test_a_label_is_one_trimmed_line(consultation: dict[str, Any], label: str) -> None:
+    consultation["fields"][3]["labels"] = {"F": label}
+    assert "fields[3] (gender).labels.F" in _error(consultation)
+
+
+def test_labels_are_optional_and_a_code_without_one_reads_as_itself(
+    consultation: dict[str, Any],
+) -> None:
+    consultation["fields"][3]["labels"] = {"X": "Autre / non précisé"}
+    gender = parse_source_config(consultation, "test").field("gender")
+    assert gender.labels_at(0) == {"X": "Autre / non précisé"}
+    del consultation["fields"][3]["labels"]
+    assert parse_source_config(consultation, "test").field("gender").labels_at(0) == {}
+
+
+def test_group_labels_name_groups_of_their_level(consultation: dict[str, Any]) -> None:
+    hierarchy = consultation["fields"][5]["hierarchy"]
+    hierarchy["labels"] = [{"salaries": "Salariés", "cadres": "Cadres"}]
+    assert (
+        "fields[5] (occupation).hierarchy.grouping: labels name ['cadres'], which are not groups"
+        " of level 1 ['independants', 'salaries', 'inactifs']" in _error(consultation)
+    )
+    hierarchy["labels"] = [{}, {"salaries": "Salariés"}]
+    assert "labels are given for 2 levels, the grouping has 1" in _error(consultation)
+
+
+def test_labels_per_level_and_per_aggregate_dimension(sources_dir: Path) -> None:
+    consultation = load_all_sources(sources_dir)["consultation"]
+    occupation = consultation.field("occupation")
+    assert occupation.labels_at(0)["employe"] == "Employés"
+    assert occupation.labels_at(1) == {
+        "independants": "Indépendants",
+        "salaries": "Salariés",
+        "inactifs": "Retraités ou sans emploi",
+    }
+    assert occupation.labels_at(2) == {}  # the top level, '*', has no labels
+    assert consultation.field("age").labels_at(0) == {}
+    dimensions = {d.column: d for a in consultation.aggregates for d in a.dimensions}
+    assert consultation.dimension_labels(dimensions["gender"]) == {
+        "F": "Femme",
+        "M": "Homme",
+        "X": "Autre / non précisé",
+    }
+    assert consultation.dimension_labels(dimensions["age_20"]) == {}
+    grouped = Dimension(field="occupation", level="1")
+    assert consultation.dimension_labels(grouped) == occupation.labels_at(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from include.ingest import reasons
 from include.load import WAREHOUSE_SQL, aggregate_columns, aggregate_table, curated_columns
 from include.source_config import SourceConfig, load_all_sources, parse_source_config
 from include.superset.assets import (
@@ -21,13 +23,24 @@ from include.superset.assets import (
     stale_assets,
     write_assets,
 )
+from include.superset.charts import (
+    CHART_HEIGHT,
+    DEFAULT_VISIBLE_ROWS,
+    GRID_UNIT_PX,
+    ROW_PX,
+    WRAPPED_ROW_PX,
+)
 from include.superset.datasets import (
     CELL_LABEL,
     DISPLAYED_COUNT,
+    LABEL_SUFFIX,
+    QUARANTINE_REASONS,
+    REASON_LABEL,
     RUN_TABLES,
     superset_type,
 )
 from include.superset.labels import SUPPRESSED_LABEL
+from include.superset.sql_labels import label_case, sql_identifier
 
 GRID_WIDTH = 12
 
@@ -350,3 +363,261 @@ def test_a_new_aggregate_gets_its_dataset_chart_and_place(configs: dict[str, Sou
     assert chart["dataset_uuid"] == dataset["uuid"]
     dashboard = yaml.safe_load(files["dashboards/consultation.yaml"])
     assert chart["uuid"] in {i["meta"]["uuid"] for i in _position_charts(dashboard)}
+
+
+# -- French labels for coded values --------------------------------------------------------
+
+
+def _split_part(text: str | None, separator: str, index: int) -> str | None:
+    """PostgreSQL's split_part: the index-th piece (from 1), '' past the last one."""
+    if text is None:
+        return None
+    pieces = text.split(separator)
+    return pieces[index - 1] if index <= len(pieces) else ""
+
+
+def _evaluate(expression: str, rows: list[dict[str, str]]) -> list[str]:
+    """Run a calculated column's SQL over `rows`, in SQLite with PostgreSQL's split_part:
+    the expressions use nothing else beyond standard CASE, || and string literals."""
+    connection = sqlite3.connect(":memory:")
+    connection.create_function("split_part", 3, _split_part, deterministic=True)
+    names = list(rows[0])
+    connection.execute(f"CREATE TABLE t ({', '.join(map(sql_identifier, names))})")
+    placeholders = ", ".join("?" for _ in names)
+    insert = f"INSERT INTO t VALUES ({placeholders})"  # noqa: S608 (placeholders only)
+    connection.executemany(insert, [tuple(row[name] for name in names) for row in rows])
+    # The generator's own SQL is what is under test: running it is the point.
+    select = f"SELECT {expression} FROM t ORDER BY rowid"  # noqa: S608
+    return [value for (value,) in connection.execute(select)]
+
+
+def _columns_by_name(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {column["column_name"]: column for column in doc["columns"]}
+
+
+def _labelled_dimensions(configs: dict[str, SourceConfig]) -> list[tuple[str, str, dict[str, str]]]:
+    """(aggregate table, dimension column, labels) of every coded aggregate dimension."""
+    return [
+        (aggregate_table(config, aggregate.name), dimension.column, labels)
+        for config in configs.values()
+        for aggregate in config.aggregates
+        for dimension in aggregate.dimensions
+        if (labels := config.dimension_labels(dimension))
+    ]
+
+
+def test_shipped_category_dimensions_are_labelled(configs: dict[str, SourceConfig]) -> None:
+    """Every category an aggregate counts by has its French labels (none left as codes)."""
+    labelled = {(table, column) for table, column, _ in _labelled_dimensions(configs)}
+    categories = {
+        (aggregate_table(config, aggregate.name), dimension.column)
+        for config in configs.values()
+        for aggregate in config.aggregates
+        for dimension in aggregate.dimensions
+        if config.field(dimension.field).allowed
+    }
+    assert categories
+    assert categories <= labelled
+
+
+def test_label_columns_show_each_code_as_its_french_label(
+    configs: dict[str, SourceConfig], datasets: dict[str, dict[str, Any]]
+) -> None:
+    by_table = {doc["table_name"]: doc for doc in datasets.values()}
+    for table, column, labels in _labelled_dimensions(configs):
+        columns = _columns_by_name(by_table[table])
+        label = columns[column + LABEL_SUFFIX]
+        assert label["verbose_name"] == columns[column]["verbose_name"].removesuffix(" (code)")
+        codes = [*labels, "(non renseigné)", "code_sans_libelle"]
+        shown = _evaluate(label["expression"], [{column: code} for code in codes])
+        assert shown == [*labels.values(), "(non renseigné)", "code_sans_libelle"], table
+
+
+def test_record_level_labels_cover_the_groups_k_anonymity_may_publish(
+    configs: dict[str, SourceConfig], datasets: dict[str, dict[str, Any]]
+) -> None:
+    curated = next(
+        doc
+        for doc in datasets.values()
+        if (doc["schema"], doc["table_name"]) == ("curated", "consultation")
+    )
+    occupation = _columns_by_name(curated)["occupation" + LABEL_SUFFIX]
+    shown = _evaluate(
+        occupation["expression"], [{"occupation": v} for v in ("employe", "salaries", "*")]
+    )
+    assert shown == ["Employés", "Salariés", "*"]
+
+
+def test_label_sql_escapes_quotes() -> None:
+    labels = {"a": "Artisans, commerçants, chefs d'entreprise", "b'": 'Dit "b" ; DROP TABLE t'}
+    expression = label_case('col"x', labels)
+    assert "'Artisans, commerçants, chefs d''entreprise'" in expression
+    assert "WHEN 'b''' THEN" in expression
+    shown = _evaluate(expression, [{'col"x': code} for code in ("a", "b'", "c")])
+    assert shown == [*labels.values(), "c"]
+
+
+def test_charts_show_labels_never_codes(
+    configs: dict[str, SourceConfig],
+    charts: dict[str, dict[str, Any]],
+    datasets: dict[str, dict[str, Any]],
+) -> None:
+    """Axes, legends, pivot headers and table columns of a coded dimension are its labels."""
+    coded = {(table, column) for table, column, _ in _labelled_dimensions(configs)}
+    checked = 0
+    for chart in charts.values():
+        table = datasets[chart["dataset_uuid"]]["table_name"]
+        names = _referenced_names(chart)
+        for column in [c for t, c in coded if t == table]:
+            if chart["viz_type"] == "country_map":
+                continue  # the map reads départements only
+            assert column not in names, f"{chart['slice_name']} shows the codes of {column}"
+            assert column + LABEL_SUFFIX in names, chart["slice_name"]
+            checked += 1
+    assert checked >= len(coded)
+
+
+def test_a_field_without_labels_is_charted_by_its_codes(configs: dict[str, SourceConfig]) -> None:
+    data = configs["signalements"].model_dump(by_alias=True, mode="json")
+    category = next(spec for spec in data["fields"] if spec["name"] == "category")
+    category["labels"] = {}
+    files = render_assets([parse_source_config(data, "test"), configs["consultation"]])
+    dataset = yaml.safe_load(
+        files[
+            "datasets/entrepot_civique_lecture_seule/"
+            "aggregates__signalements__par_categorie_et_mois.yaml"
+        ]
+    )
+    assert "category" + LABEL_SUFFIX not in _columns_by_name(dataset)
+    assert _columns_by_name(dataset)["category"]["verbose_name"] == "Catégorie du problème signalé"
+    chart = yaml.safe_load(files["charts/signalements__par_categorie_et_mois__cellules.yaml"])
+    assert chart["params"]["groupbyColumns"] == ["category"]
+
+
+def test_a_grouped_dimension_reads_its_group_labels(configs: dict[str, SourceConfig]) -> None:
+    """`occupation:1` counts groups: their labels are the grouping's, or the codes if none."""
+    data = configs["consultation"].model_dump(by_alias=True, mode="json")
+    data["aggregates"].append(
+        {"name": "transports_par_groupe", "title": "Transports par groupe",
+         "dimensions": [{"field": "occupation", "level": "1"}, {"field": "q_transports"}]}
+    )  # fmt: skip
+    path = (
+        "datasets/entrepot_civique_lecture_seule/"
+        "aggregates__consultation__transports_par_groupe.yaml"
+    )
+    files = render_assets([parse_source_config(data, "test")])
+    label = _columns_by_name(yaml.safe_load(files[path]))["occupation_1" + LABEL_SUFFIX]
+    shown = _evaluate(label["expression"], [{"occupation_1": g} for g in ("salaries", "inactifs")])
+    assert shown == ["Salariés", "Retraités ou sans emploi"]
+    occupation = next(spec for spec in data["fields"] if spec["name"] == "occupation")
+    occupation["hierarchy"]["labels"] = []
+    files = render_assets([parse_source_config(data, "test")])
+    assert "occupation_1" + LABEL_SUFFIX not in _columns_by_name(yaml.safe_load(files[path]))
+
+
+def _reason_rows(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"source": source, "reason": reason} for source, reason in pairs]
+
+
+def test_quarantine_reasons_read_in_french_with_each_sources_field_names(
+    datasets: dict[str, dict[str, Any]], charts: dict[str, dict[str, Any]]
+) -> None:
+    (doc,) = [d for d in datasets.values() if d["table_name"] == QUARANTINE_REASONS]
+    expression = _columns_by_name(doc)[REASON_LABEL]["expression"]
+    rows = _reason_rows(
+        ("signalements", "missing_required:submitted_at"),
+        ("consultation", "missing_required:submitted_at"),
+        ("consultation", "wrong_type:q_transports"),
+        ("signalements", "not_allowed:category"),
+        ("consultation", "invalid_utf8"),
+        ("signalements", "unencrypted_object"),
+        ("consultation", "too_long:champ_ajoute"),  # a field the config no longer has
+        ("signalements", "nouveau_motif"),  # a code added to the ingest later
+    )
+    assert _evaluate(expression, rows) == [
+        "Date et heure du dépôt : champ obligatoire manquant",
+        "Date de la réponse : champ obligatoire manquant",
+        "Satisfaction vis-à-vis des transports en commun : type incorrect",
+        "Catégorie du problème signalé : valeur non autorisée",
+        "Encodage invalide",
+        "Fichier non chiffré",
+        "champ_ajoute : texte trop long",
+        "nouveau_motif",
+    ]
+    motifs = [c for c in charts.values() if c["dataset_uuid"] == doc["uuid"]]
+    assert motifs
+    assert all(c["params"]["x_axis"] == REASON_LABEL for c in motifs)
+
+
+def test_every_reason_code_has_a_french_label() -> None:
+    codes = {
+        value for name, value in vars(reasons).items() if name.isupper() and isinstance(value, str)
+    }
+    assert codes == set(reasons.REASON_LABELS)
+    assert set(reasons.FIELD_REASONS) <= codes
+    assert all(label and label == label.strip() for label in reasons.REASON_LABELS.values())
+
+
+# -- Numbers and dates in French -------------------------------------------------------------
+
+
+def test_count_axes_show_whole_numbers_in_french(charts: dict[str, dict[str, Any]]) -> None:
+    bars = [c for c in charts.values() if c["viz_type"] == "echarts_timeseries_bar"]
+    assert bars
+    for chart in bars:
+        params = chart["params"]
+        assert params["y_axis_format"] == ",d", chart["slice_name"]
+        value_axis = "xAxis" if params["orientation"] == "horizontal" else "yAxis"
+        # Superset parses `echart_options` as an object literal; JSON is one.
+        assert json.loads(params["echart_options"])[value_axis]["minInterval"] == 1
+
+
+def test_dates_read_as_french_dates(charts: dict[str, dict[str, Any]]) -> None:
+    for chart in charts.values():
+        params = chart["params"]
+        if chart["viz_type"] == "echarts_timeseries_line":
+            assert params["x_axis_time_format"] == "%-d %b %Y", chart["slice_name"]
+        if "table_timestamp_format" in params:
+            assert params["table_timestamp_format"] == "%d/%m/%Y", chart["slice_name"]
+
+
+# -- Layout ----------------------------------------------------------------------------------
+
+
+def test_rows_are_full_and_their_charts_equally_tall(dashboards: dict[str, dict[str, Any]]) -> None:
+    for name, dashboard in dashboards.items():
+        tree = dashboard["position"]
+        for row_id in tree["GRID_ID"]["children"]:
+            children = [tree[child] for child in tree[row_id]["children"]]
+            assert sum(child["meta"]["width"] for child in children) == GRID_WIDTH, (name, row_id)
+            heights = {child["meta"]["height"] for child in children if _is(child, "CHART")}
+            assert len(heights) <= 1, (name, row_id)
+
+
+def test_wide_cross_tabs_span_the_row_and_show_their_rows(
+    charts: dict[str, dict[str, Any]], dashboards: dict[str, dict[str, Any]]
+) -> None:
+    placed = {
+        item["meta"]["uuid"]: item["meta"]
+        for dashboard in dashboards.values()
+        for item in _position_charts(dashboard)
+    }
+    pivots = {
+        c["slice_name"]: placed[c["uuid"]]
+        for c in charts.values()
+        if c["viz_type"] == "pivot_table_v2"
+    }
+    # Eight categories in columns: the whole width, a year of months or départements tall.
+    for name in (
+        "Signalements par catégorie et par mois (tableau croisé)",
+        "Signalements par catégorie et par département (tableau croisé)",
+    ):
+        assert pivots[name]["width"] == GRID_WIDTH
+        assert pivots[name]["height"] * GRID_UNIT_PX >= DEFAULT_VISIBLE_ROWS * ROW_PX
+    # Five answers in columns: half the width, every one of the eight occupations shown.
+    occupation = pivots[
+        "Satisfaction vis-à-vis des transports par situation professionnelle (tableau croisé)"
+    ]
+    assert occupation["width"] == GRID_WIDTH // 2
+    assert occupation["height"] * GRID_UNIT_PX >= 8 * WRAPPED_ROW_PX
+    assert all(meta["height"] > CHART_HEIGHT for meta in pivots.values())

@@ -34,7 +34,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from include.aggregates import MISSING_LABEL
 from include.publish import ReleaseFiles
+from tests.unit.publish.inputs import source
 
 Build = Callable[..., ReleaseFiles]
 NAME = re.compile(r"^[-a-z0-9._/]+$")
@@ -240,3 +242,35 @@ def test_frictionless_catches_a_misdeclared_csv_resource(
     damage(next(r for r in csv_only["resources"] if r["name"] != files.source))
     report = _frictionless_report(csv_only, files.directory)
     assert error in {row[0] for row in report.flatten(["type"])}
+
+
+CODE_LABEL = re.compile(r"« ([^»]+) » : ([^;]+?)(?: ;|\.$)")
+
+
+def test_coded_columns_keep_their_codes_and_say_what_they_mean(release: tuple) -> None:
+    """The data keeps the stable codes; each coded field's description gives their French
+    labels (from the source config), so a reader needs no codebook."""
+    files, package = release
+    config = source(files.source)
+    fields = {spec.name: spec for spec in config.fields}
+    fields |= {
+        dimension.column: config.field(dimension.field)
+        for aggregate in config.aggregates
+        for dimension in aggregate.dimensions
+    }
+    described = set()
+    for resource in package["resources"]:
+        if resource["format"] != "csv":
+            continue
+        with files.path(resource["path"]).open(encoding="utf-8", newline="") as stream:
+            rows = list(csv.DictReader(stream))
+        for field in resource["schema"]["fields"]:
+            listed = dict(CODE_LABEL.findall(field["description"]))
+            if field["name"] not in fields or not listed:
+                continue
+            spec = fields[field["name"]]
+            assert listed in [spec.labels_at(level) for level in range(3)], field["name"]
+            values = {row[field["name"]] for row in rows} - {"", "*", MISSING_LABEL}
+            assert values <= set(listed), f"{field['name']} publishes {values - set(listed)}"
+            described.add(spec.name)
+    assert described == {spec.name for spec in config.fields if spec.labels}
