@@ -17,6 +17,7 @@ import yaml
 from psycopg import sql
 
 from include.services.superset_runtime import SUPERSET_VENV
+from include.source_config import load_all_sources
 from include.superset.assets import ASSETS_DIR
 from include.superset.client import SupersetClient
 from include.superset.datasets import CELL_LABEL
@@ -164,6 +165,31 @@ def test_suppressed_cells_read_secret_statistique_never_zero(
         assert None not in cells, doc["slice_name"]
         checked += suppressed
     assert checked > 0, "the samples should leave some cells under the threshold"
+
+
+def _relabelled_codes() -> dict[str, str]:
+    """Every coded value whose French label reads differently, with its label."""
+    codes = {}
+    for config in load_all_sources().values():
+        for aggregate in config.aggregates:
+            for dimension in aggregate.dimensions:
+                labels = config.dimension_labels(dimension)
+                codes.update({code: label for code, label in labels.items() if code != label})
+    return codes
+
+
+def test_charts_show_french_labels_never_the_codes(
+    released_sources: dict[str, ReleasedSource], synced: Synced, client: SupersetClient
+) -> None:
+    """What an analyst reads in legends, axes and headers: « Propreté », not `proprete`."""
+    codes = _relabelled_codes()
+    assert codes, "the source configs label their coded values"
+    shown: set[str] = set()
+    for doc in _committed("charts"):
+        for row in client.chart_data(_chart_id(client, doc["slice_name"])):
+            shown.update(value for value in row.values() if isinstance(value, str))
+    assert not shown & set(codes), sorted(shown & set(codes))
+    assert shown & set(codes.values()), "no chart shows any label"
 
 
 @pytest.fixture
