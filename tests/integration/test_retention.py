@@ -75,6 +75,8 @@ def _ingested_run(
     client: Any, dsn: str, settings: Settings, source: str, seed: int, claimed: date
 ) -> WorkRun:
     config = SOURCES[source]
+    # Seeds of their own (71_xxx): a seed another test ingested gives the same submission
+    # ids, which the session's shared warehouse then drops as duplicates.
     write_sample(client, settings.raw_bucket, config, rows=200, seed=seed, day=claimed)
     run_id = f"manual__{claimed.isoformat()}T06:00:00+00:00_{uuid.uuid4().hex[:8]}"
     result = ingest_run(client, dsn, settings, config, run_id)
@@ -113,11 +115,11 @@ def test_work_zone_personal_data_of_expired_runs_is_deleted_scrubbed_chunks_kept
     s3_client: Any, warehouse_dsn: str, work_settings: Settings
 ) -> None:
     bucket, dsn = work_settings.work_bucket, warehouse_dsn
-    old = _ingested_run(s3_client, dsn, work_settings, "signalements", 52_001, date(2026, 6, 1))
+    old = _ingested_run(s3_client, dsn, work_settings, "signalements", 71_001, date(2026, 6, 1))
     # Claimed on the cutoff day itself: not older than the retention, kept (as raw objects).
-    recent = _ingested_run(s3_client, dsn, work_settings, "signalements", 52_002, date(2026, 8, 27))
+    recent = _ingested_run(s3_client, dsn, work_settings, "signalements", 71_002, date(2026, 8, 27))
     # Another source, claimed long before its own cutoff too: this pass is not about it.
-    other = _ingested_run(s3_client, dsn, work_settings, "consultation", 52_003, date(2026, 1, 5))
+    other = _ingested_run(s3_client, dsn, work_settings, "consultation", 71_003, date(2026, 1, 5))
     # Quarantined lines of a run the warehouse has no record of: cannot be dated.
     unrecorded = "signalements/lost-run"
     s3_client.put_object(Bucket=bucket, Key=f"quarantine/{unrecorded}/rows-00000.jsonl", Body=b"{}")
@@ -157,7 +159,7 @@ def test_the_reference_date_alone_moves_the_cutoff(
 ) -> None:
     """The reference date alone moves the cutoff: the same runs expire a day later."""
     bucket, dsn = work_settings.work_bucket, warehouse_dsn
-    run = _ingested_run(s3_client, dsn, work_settings, "consultation", 52_101, date(2026, 5, 29))
+    run = _ingested_run(s3_client, dsn, work_settings, "consultation", 71_101, date(2026, 5, 29))
     config = SOURCES["consultation"]  # 180 days
 
     on_cutoff = enforce_work_zone_retention(s3_client, bucket, dsn, config, AS_OF)
