@@ -6,8 +6,8 @@ import typer
 from rich.table import Table
 
 from include.cli.output import console
-from include.connections import SUPERSET_CONN_ID, env_var, parse_connection
-from include.services.stack import LocalPlatform, ServiceStatus, read_env_file
+from include.services.stack import LocalPlatform, ServiceStatus
+from include.services.superset_runtime import ADMIN_USER
 from include.settings import load_settings
 
 services_app = typer.Typer(help="Start, stop and inspect the local services.", no_args_is_help=True)
@@ -73,13 +73,10 @@ def up(
             f"Superset assets imported: {synced.dashboards} dashboards, {synced.charts} charts, "
             f"{synced.datasets} datasets (columns refreshed)"
         )
-        admin = parse_connection(
-            read_env_file(stack.settings.env_file)[env_var(SUPERSET_CONN_ID)], SUPERSET_CONN_ID
-        )
+        password = stack.state.secret("superset_admin_password")
         console.print(
             f"Superset: [bold]{stack.superset().url}[/]  "
-            f"login [bold]{admin.login}[/] / [bold]{admin.password}[/]  "
-            f"(in {stack.settings.env_file})"
+            f"login [bold]{ADMIN_USER}[/] / [bold]{password}[/]  (stored in .local/state.json)"
         )
 
 

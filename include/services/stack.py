@@ -17,7 +17,7 @@ import os
 import secrets
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -276,14 +276,8 @@ class LocalPlatform:
         if env_var(WAREHOUSE_READONLY_CONN_ID) not in self.overrides:
             analyst_password = self.state.secret("analyst_db_password")
             ensure_analyst_role(admin, warehouse.database, analyst_password)
-            env[env_var(WAREHOUSE_READONLY_CONN_ID)] = Connection(
-                "postgres",
-                "127.0.0.1",
-                server.port,
-                ANALYST_ROLE,
-                analyst_password,
-                warehouse.database,
-            ).to_json()
+            analyst = replace(pipeline, login=ANALYST_ROLE, password=analyst_password)
+            env[env_var(WAREHOUSE_READONLY_CONN_ID)] = analyst.to_json()
         return env
 
     def _superset_environment(self, written: Mapping[str, str]) -> dict[str, str]:
