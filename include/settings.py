@@ -1,7 +1,23 @@
-"""Platform settings that are not connections: bucket names, encryption, local paths.
+"""Platform settings that are not connections: bucket names, encryption, local paths,
+how much one raw object may hold.
 
 Read once from the environment (`CIVIC_*` variables) into a validated, frozen
 model and passed down; nothing deeper in the code reads the environment.
+
+Read limits (`CIVIC_MAX_OBJECT_BYTES`, `CIVIC_MAX_LINE_BYTES`): raw objects come
+from outside, and a 1 MB gzip can expand to gigabytes. The ingest streams, so its
+memory does not grow with an object; the limits bound what one object may cost in
+time and in work-zone writes, and what one line may cost in memory (a line is held
+whole while it is parsed). An object over its limit is quarantined whole (none of its
+rows published); a line over its limit costs only its own row.
+- 512 MiB decompressed per object: a day's delivery of a large city (a million
+  submissions of ~300 bytes) is ~300 MB, so real objects pass with room to spare,
+  while a bomb is stopped after a second or two of decompression. Bigger deliveries
+  can be split into several objects, or the limit raised.
+- 1 MiB per line (a CSV record spanning lines counts as one): the longest free text a
+  source accepts is 10,000 characters (≤ 40 kB in UTF-8) and the longest pastes
+  seen in exports reach 200 kB; a line over 1 MiB is not a submission. Only that line
+  is quarantined (with an excerpt); it costs a few MiB while it is parsed.
 """
 
 from __future__ import annotations
@@ -14,6 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -30,6 +47,8 @@ class Settings(BaseModel):
     kms_key_id: str | None = None
     local_dir: Path = PROJECT_DIR / ".local"
     exports_dir: Path = PROJECT_DIR / "exports"
+    max_object_bytes: int = Field(512 * MIB, ge=1)
+    max_line_bytes: int = Field(MIB, ge=1)
 
     @property
     def env_file(self) -> Path:
@@ -53,6 +72,8 @@ _ENV_NAMES = {
     "kms_key_id": "CIVIC_S3_KMS_KEY_ID",
     "local_dir": "CIVIC_LOCAL_DIR",
     "exports_dir": "CIVIC_EXPORTS_DIR",
+    "max_object_bytes": "CIVIC_MAX_OBJECT_BYTES",
+    "max_line_bytes": "CIVIC_MAX_LINE_BYTES",
 }
 
 

@@ -7,6 +7,16 @@ same code runs against the real services through `ObjectSink` and `SeenIds`.
 Each record read ends in exactly one place: a chunk (valid, first occurrence), the
 quarantine log (with its reason and raw text) or the duplicates log. `finish()`
 checks that rows read = valid + quarantined + duplicates before returning.
+
+An object found unusable as a whole (`check_object`: too large, not a whole gzip
+stream) is quarantined as a whole: its records are still read, up to where it
+fails, only to be counted, every one as `row_of_quarantined_object`, none kept and
+none logged one by one. WHY: a half-read file must never publish half its rows,
+yet its rows must show in the accounting (rows read = valid + quarantined +
+duplicates holds for it too, and pipeline.raw_objects.rows_read says how many it
+had up to the failure); copying them into the work zone would only duplicate the
+raw object, which stays in the raw zone as their record, and would let a file of
+tiny lines multiply into a much larger quarantine.
 """
 
 from __future__ import annotations
@@ -17,9 +27,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from include.ingest import reasons
 from include.ingest.chunks import CHUNK_ROWS, CONTENT_TYPE, ChunkBuffer, arrow_schema, parquet_bytes
 from include.ingest.dedup import SeenIds, find_duplicates, fingerprint
-from include.ingest.errors import AccountingError, ObjectRejectedError, RowRejectedError
+from include.ingest.errors import (
+    AccountingError,
+    IngestError,
+    ObjectRejectedError,
+    RowRejectedError,
+)
 from include.ingest.keys import ingested_prefix, part_key, quarantine_prefix
 from include.ingest.parts import JsonLinesParts
 from include.ingest.readers import RawRecord
@@ -34,7 +50,10 @@ QUARANTINED = "quarantined"
 
 @dataclass(frozen=True)
 class ObjectOutcome:
-    """What became of one raw object; `rows_read` is None when it was not read at all."""
+    """What became of one raw object; `rows_read` is None when it was not read at all.
+
+    A quarantined object that was read has its `rows_read` counted as quarantined.
+    """
 
     status: str  # INGESTED or QUARANTINED
     rows_read: int | None
@@ -48,6 +67,15 @@ def _raw_fields(raw: str | bytes) -> dict[str, str]:
     if isinstance(raw, bytes):
         return {"raw_base64": base64.b64encode(raw).decode("ascii")}
     return {"raw": raw}
+
+
+def _record_fields(record: RawRecord) -> dict[str, Any]:
+    """What the quarantine keeps of a record: its raw text, or the first bytes of a record
+    over the line limit with its whole size (`record_bytes`)."""
+    fields: dict[str, Any] = _raw_fields(record.raw)
+    if record.size is not None:
+        fields["record_bytes"] = record.size
+    return fields
 
 
 def _sorted_counts(counts: Counter[str]) -> dict[str, int]:
@@ -87,18 +115,54 @@ class RunIngestor:
         self.quarantined: Counter[str] = Counter()
         self.duplicates: Counter[str] = Counter()
 
-    def ingest_object(self, key: str, records: Iterable[RawRecord]) -> ObjectOutcome:
-        """Take every record of one object. If the object turns out unusable (bad CSV
-        header, corrupt gzip), the rows read before stay, and the object is quarantined."""
+    def ingest_object(
+        self,
+        key: str,
+        records: Iterable[RawRecord],
+        rejected: ObjectRejectedError | None = None,
+    ) -> ObjectOutcome:
+        """Take every record of one object that `check_object` found usable, or, when
+        it `rejected` the object, count its records as quarantined with the object.
+
+        An object whose header turns out unusable (bad CSV header) is quarantined before
+        any row is taken. One found unusable after rows were taken was not checked, or
+        changed while it was read: the run stops (IngestError), since rows already in
+        chunks cannot be withdrawn and a rerun reads it afresh.
+        """
+        if rejected is not None:
+            return self._quarantine_object(key, records, rejected)
         before = self.rows_read
         try:
             for record in records:
                 self._take(key, record)
         except ObjectRejectedError as exc:
+            if self.rows_read > before:
+                raise IngestError(
+                    f"{key} turned out unusable after {self.rows_read - before} of its rows "
+                    f"were taken ({exc}), although it passed its check: it changed while it "
+                    "was read, or this is a bug in include/ingest. Nothing of this run is "
+                    "recorded; rerun the ingest."
+                ) from exc
             self.quarantined_objects.append((key, exc.reason))
-            return ObjectOutcome(QUARANTINED, self.rows_read - before, exc.reason, exc.detail)
+            return ObjectOutcome(QUARANTINED, 0, exc.reason, exc.detail)
         self.objects_read += 1
         return ObjectOutcome(INGESTED, self.rows_read - before)
+
+    def _quarantine_object(
+        self, key: str, records: Iterable[RawRecord], rejected: ObjectRejectedError
+    ) -> ObjectOutcome:
+        """Count the records of a rejected object, up to where it fails, keeping none."""
+        before = self.rows_read
+        try:
+            for _ in records:
+                self.rows_read += 1
+        except ObjectRejectedError:
+            pass  # where the check found it unusable: the detail is the check's
+        rows = self.rows_read - before
+        if rows:
+            self.quarantined[reasons.ROW_OF_QUARANTINED_OBJECT] += rows
+        self.quarantined_objects.append((key, rejected.reason))
+        return ObjectOutcome(QUARANTINED, rows, rejected.reason, rejected.detail)
 
     def refuse_object(
         self, key: str, reason: str, detail: str, sse: str | None = None
@@ -125,7 +189,7 @@ class RunIngestor:
     def _reject(self, key: str, record: RawRecord, reason: str) -> None:
         self.quarantined[reason] += 1
         entry: dict[str, Any] = {"object": key, "line": record.line, "reason": reason}
-        self.rejected.add(entry | _raw_fields(record.raw))
+        self.rejected.add(entry | _record_fields(record))
 
     def _flush(self) -> None:
         buffer = self.buffer

@@ -16,6 +16,7 @@ INVALID_JSON = "invalid_json"  # a JSON Lines line that does not parse
 NOT_AN_OBJECT = "not_an_object"  # a JSON Lines line that parses to a list, a number...
 INVALID_CSV = "invalid_csv"  # the csv module rejects the record (e.g. a field over the limit)
 WRONG_COLUMN_COUNT = "wrong_column_count"  # a CSV record with more or fewer fields than the header
+LINE_TOO_LONG = "line_too_long"  # a line (CSV record) over CIVIC_MAX_LINE_BYTES: an excerpt is kept
 
 # Field level, written `<code>:<field>`.
 MISSING_REQUIRED = "missing_required"
@@ -26,12 +27,20 @@ OUT_OF_RANGE = "out_of_range"
 NOT_ALLOWED = "not_allowed"
 TOO_LONG = "too_long"
 
-# Object level: the whole object is quarantined (rows unknown, so objects are counted).
+# Object level: the whole object is quarantined, counted as an object. Its rows read
+# before it was found unusable are counted under ROW_OF_QUARANTINED_OBJECT (none are
+# kept: a half-read file never publishes half its rows).
 UNENCRYPTED_OBJECT = "unencrypted_object"  # stored without SSE: never read
 UNSUPPORTED_FORMAT = "unsupported_format"  # not .jsonl/.ndjson/.csv (optionally .gz)
-BAD_CSV_HEADER = "bad_csv_header"  # undecodable or repeated column names
-UNREADABLE_OBJECT = "unreadable_object"  # corrupt gzip: rows before the damage are kept
+BAD_CSV_HEADER = "bad_csv_header"  # unreadable, too long, undecodable or repeated column names
+UNREADABLE_OBJECT = "unreadable_object"  # a .gz that is not a whole gzip stream (empty, damaged)
+OBJECT_TOO_LARGE = "object_too_large"  # over CIVIC_MAX_OBJECT_BYTES once decompressed
 OBJECT_CHANGED = "object_changed"  # deleted or rewritten since the run claimed it
+
+# A row read from an object then quarantined as a whole. Its own code, not the object's:
+# pipeline.quarantine keeps one row per (run, reason) whose object-level codes count
+# objects; pipeline.raw_objects has each object's reason and rows read.
+ROW_OF_QUARANTINED_OBJECT = "row_of_quarantined_object"
 
 # Duplicates are not quarantined (the first occurrence is kept) but are counted by kind.
 DUPLICATE_ROW = "duplicate_row"  # same id, same content as a row ingested before
@@ -58,6 +67,7 @@ REASON_LABELS = {
     NOT_AN_OBJECT: "ligne JSON qui n'est pas un objet",
     INVALID_CSV: "enregistrement CSV illisible",
     WRONG_COLUMN_COUNT: "nombre de colonnes incorrect",
+    LINE_TOO_LONG: "ligne trop longue",
     MISSING_REQUIRED: "champ obligatoire manquant",
     WRONG_TYPE: "type incorrect",
     BAD_DATE: "date illisible",
@@ -69,7 +79,9 @@ REASON_LABELS = {
     UNSUPPORTED_FORMAT: "format de fichier non pris en charge",
     BAD_CSV_HEADER: "en-tête CSV illisible",
     UNREADABLE_OBJECT: "fichier illisible (compression endommagée)",
+    OBJECT_TOO_LARGE: "fichier trop volumineux une fois décompressé",
     OBJECT_CHANGED: "fichier modifié pendant le traitement",
+    ROW_OF_QUARANTINED_OBJECT: "ligne d'un fichier mis en quarantaine",
     DUPLICATE_ROW: "doublon exact d'une ligne déjà reçue",
     DUPLICATE_ID: "identifiant déjà reçu avec un autre contenu",
 }

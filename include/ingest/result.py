@@ -17,8 +17,11 @@ class IngestResult:
 
     Identity, checked before the result is returned and again by PostgreSQL when it
     is recorded: rows_read = rows_valid + rows_quarantined + rows_duplicate.
-    Quarantined objects (unencrypted, unsupported...) were not read: their rows are
-    unknown, so they are counted as objects, never as rows.
+    Quarantined objects are counted as objects, by reason. Those refused unread
+    (unencrypted, unsupported, changed) add no rows: theirs are unknown. Those read
+    and then found unusable as a whole (too large, damaged gzip) add the rows read
+    up to the failure to rows_read and to `quarantined` under
+    `row_of_quarantined_object`, none to rows_valid.
     """
 
     source: str

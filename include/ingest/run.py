@@ -8,7 +8,11 @@ WHY this order, per object (sorted by key):
 3. GET with If-Match on the claimed ETag, so the run reads the very version it
    claimed (a rewritten or deleted object is `object_changed`), and the GET's own
    SSE header is checked again before the body is read;
-4. the body is streamed through the reader, the validator and the chunk writer.
+4. `check_object`: an uncompressed object over the size limit, or a gzip that does
+   not decompress whole within it (read through once, keeping nothing), is
+   quarantined as a whole (`object_too_large`, `unreadable_object`), its rows up to
+   the failure counted, none kept;
+5. the body is streamed through the reader, the validator and the chunk writer.
 
 Rerunning a run id gives the same result: the same objects (its claims), the same
 chunk and quarantine keys with the same bytes (leftovers of a longer earlier
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -29,7 +35,14 @@ from include.ingest import reasons
 from include.ingest.chunks import CHUNK_ROWS
 from include.ingest.ingestor import ObjectOutcome, RunIngestor
 from include.ingest.keys import check_run_id, ingested_prefix, quarantine_prefix
-from include.ingest.readers import detect_format, iter_records, open_stream
+from include.ingest.readers import (
+    Readable,
+    ReadLimits,
+    check_object,
+    detect_format,
+    iter_records,
+    open_stream,
+)
 from include.ingest.result import IngestResult
 from include.ingest.state import (
     ClaimedObject,
@@ -54,8 +67,37 @@ def _gone(exc: ClientError) -> bool:
     return str(exc.response.get("Error", {}).get("Code")) in _GONE
 
 
+class _Refused(Exception):  # noqa: N818 (an outcome, not an error)
+    """The claimed version cannot be read: gone, rewritten, or stored in clear."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@contextmanager
+def _claimed_body(client: Any, bucket: str, claimed: ClaimedObject) -> Iterator[Readable]:
+    """The body of exactly the claimed version, encrypted at rest, closed on exit."""
+    try:
+        response = client.get_object(Bucket=bucket, Key=claimed.key, IfMatch=claimed.etag)
+    except ClientError as exc:
+        if not _gone(exc):
+            raise
+        detail = f"rewritten or deleted since it was claimed (ETag {claimed.etag})"
+        raise _Refused(reasons.OBJECT_CHANGED, detail) from None
+    body = response["Body"]
+    try:
+        if not response.get("ServerSideEncryption"):  # replaced between HEAD and GET
+            detail = f"s3://{bucket}/{claimed.key} is stored without server-side encryption"
+            raise _Refused(reasons.UNENCRYPTED_OBJECT, detail)
+        yield body
+    finally:
+        body.close()
+
+
 def _ingest_object(
-    client: Any, bucket: str, claimed: ClaimedObject, ingestor: RunIngestor
+    client: Any, bucket: str, claimed: ClaimedObject, ingestor: RunIngestor, limits: ReadLimits
 ) -> ObjectOutcome:
     key = claimed.key
     try:
@@ -72,24 +114,21 @@ def _ingest_object(
         detail = "the name does not end in .jsonl, .ndjson or .csv (optionally .gz)"
         return ingestor.refuse_object(key, reasons.UNSUPPORTED_FORMAT, detail, sse)
     try:
-        response = client.get_object(Bucket=bucket, Key=key, IfMatch=claimed.etag)
-    except ClientError as exc:
-        if not _gone(exc):
-            raise
-        detail = f"rewritten or deleted since it was claimed (ETag {claimed.etag})"
-        return ingestor.refuse_object(key, reasons.OBJECT_CHANGED, detail, sse)
-    body = response["Body"]
-    try:
-        if not response.get("ServerSideEncryption"):  # replaced between HEAD and GET
-            detail = f"s3://{bucket}/{key} is stored without server-side encryption"
-            return ingestor.refuse_object(key, reasons.UNENCRYPTED_OBJECT, detail)
-        with open_stream(body, found.gzip) as stream:
-            outcome = ingestor.ingest_object(key, iter_records(stream, found.format))
-    finally:
-        body.close()
+        rejected = check_object(
+            found, claimed.size, limits, lambda: _claimed_body(client, bucket, claimed)
+        )
+        with (
+            _claimed_body(client, bucket, claimed) as body,
+            open_stream(body, found.gzip, limits) as stream,
+        ):
+            records = iter_records(stream, found.format, limits.line_bytes)
+            outcome = ingestor.ingest_object(key, records, rejected)
+    except _Refused as refused:
+        sse_seen = None if refused.reason == reasons.UNENCRYPTED_OBJECT else sse
+        return ingestor.refuse_object(key, refused.reason, refused.detail, sse_seen)
     if outcome.reason is not None:
-        log.warning("s3://%s/%s quarantined after %s rows: %s", bucket, key, outcome.rows_read,
-                    outcome.detail)  # fmt: skip
+        log.warning("s3://%s/%s (%s bytes stored) quarantined after %s rows: %s", bucket, key,
+                    f"{claimed.size:,}", outcome.rows_read, outcome.detail)  # fmt: skip
     return dataclasses.replace(outcome, sse=sse)
 
 
@@ -111,6 +150,7 @@ def ingest_run(
     check_run_id(run_id)
     source, bucket = config.name, settings.raw_bucket
     sink = S3Sink(client, settings)
+    limits = ReadLimits.from_settings(settings)
     with psycopg.connect(dsn, autocommit=True) as conn:
         ensure_schema(conn)
         claimed = claim_objects(conn, client, bucket, source, run_id, date_range)
@@ -119,7 +159,9 @@ def ingest_run(
             seen = PostgresSeenIds(conn, source, run_id)
             seen.forget_run()
             ingestor = RunIngestor(config, run_id, sink, seen, chunk_rows)
-            outcomes = [(obj, _ingest_object(client, bucket, obj, ingestor)) for obj in claimed]
+            outcomes = [
+                (obj, _ingest_object(client, bucket, obj, ingestor, limits)) for obj in claimed
+            ]
             result = ingestor.finish()
             record_ingest(conn, bucket, result, outcomes)
     stale = sink.delete_others(

@@ -7,6 +7,13 @@ Following OWASP's "CSV Injection" advice, a text cell starting with one of those
 characters, or with a tab or a carriage return, is prefixed with an apostrophe,
 which spreadsheets read as "this is text" and do not display.
 
+Two disguises of the same cell are caught too: whitespace or line breaks before the
+sign (an import that trims cells, such as LibreOffice's "trim spaces" option, turns
+`  =1+1` or `\n=1+1` back into a formula), and the full-width signs `＝ ＋ － ＠`,
+which East Asian input methods type and some spreadsheets normalise to their ASCII
+forms. "Whitespace" is whatever Python's `str.isspace` calls so, Unicode spaces
+included (no-break space, U+3000 ideographic space...).
+
 Only *text* columns are touched. A negative number in an integer or number
 column is a number, not text: it is written as `-3` and stays a number for
 every reader (spreadsheets do not run it as a formula). Parquet files are not
@@ -19,10 +26,16 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Signs that start a formula, in their ASCII and full-width forms.
+FORMULA_SIGNS = "=+-@＝＋－＠"
+# Characters that start a formula-like cell on their own (OWASP).
+CONTROL_STARTS = "\t\r"
 NEUTRALISING_PREFIX = "'"
 
-_TRIGGER_PATTERN = "^[" + "".join("\\" + char for char in "=+-@") + "\t\r]"
+# RE2 (what pyarrow runs): exactly the characters for which Python's str.isspace is true.
+_WHITESPACE = r"\t\n\x{0B}\f\r\x{1C}-\x{1F}\x{85}\p{Z}"
+_SIGNS = FORMULA_SIGNS.replace("-", "\\-")
+_TRIGGER_PATTERN = f"^(?:[{CONTROL_STARTS}]|[{_WHITESPACE}]*[{_SIGNS}])"
 
 
 def neutralise_formulas(text: pa.ChunkedArray | pa.Array) -> tuple[pa.ChunkedArray, int]:

@@ -7,13 +7,21 @@ objects, ids or counts.
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
+import re
+import subprocess
+import sys
 import time
 import uuid
+import zlib
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import psutil
 import psycopg
 import pyarrow.parquet as pq
 import pytest
@@ -28,10 +36,11 @@ from include.ingest import (
 )
 from include.ingest.chunks import arrow_schema
 from include.ingest.keys import ingested_prefix, quarantine_prefix
+from include.ingest.readers import EXCERPT_BYTES
 from include.ingest.state import claim_objects, ensure_schema
 from include.sample import malformed
 from include.sample.writer import write_sample
-from include.settings import Settings
+from include.settings import MIB, PROJECT_DIR, Settings
 from include.source_config import SourceConfig, load_all_sources
 
 pytestmark = pytest.mark.integration
@@ -158,12 +167,7 @@ def test_an_unencrypted_object_is_quarantined_unread_until_it_is_encrypted(
         s3_client, raw_bucket, CONFIG, rows=200, seed=41_002, day=DAY, rows_per_object=100
     )
     clear_key = f"{CONFIG.name}/{DAY}/depot-manuel.jsonl"
-    row = {
-        "response_id": str(uuid.uuid4()),
-        "submitted_at": "2026-03-25T10:00:00+01:00",
-        "age": 40, "gender": "X", "postcode": "33000", "occupation": "cadre",
-        "q_transports": 2, "q_velo": 4, "q_pietons": 3,
-    }  # fmt: skip
+    row = _consultation_row()
     s3_client.delete_bucket_encryption(Bucket=raw_bucket)
     s3_client.put_object(Bucket=raw_bucket, Key=clear_key, Body=json.dumps(row).encode())
     assert "ServerSideEncryption" not in s3_client.head_object(Bucket=raw_bucket, Key=clear_key)
@@ -349,3 +353,156 @@ def test_date_range_bounds() -> None:
     assert DateRange().admits("consultation/export.csv", "consultation")
     with pytest.raises(IngestError, match="is empty"):
         DateRange(date(2026, 3, 2), date(2026, 3, 1))
+
+
+# -- Bounded input: a decompression bomb, a huge line, broken gzips --------------------------
+
+# The ingest of one run, in a process of its own so that its peak memory can be measured:
+# argv = settings (JSON), source, run id, file for the result and the process's VmHWM
+# (the high-water mark of its resident memory since it started this program; the rusage
+# of a child is no measure: Linux carries the forking parent's peak into it).
+_INGEST_PROCESS = """
+import json, re, sys
+from pathlib import Path
+from include.connections import S3_CONN_ID, WAREHOUSE_CONN_ID, get_connection, s3_client
+from include.ingest import ingest_run
+from include.settings import Settings
+from include.source_config import load_all_sources
+
+settings = Settings.model_validate_json(sys.argv[1])
+client = s3_client(get_connection(S3_CONN_ID))
+dsn = get_connection(WAREHOUSE_CONN_ID).postgres_dsn()
+result = ingest_run(client, dsn, settings, load_all_sources()[sys.argv[2]], sys.argv[3])
+status = Path("/proc/self/status").read_text()
+peak = int(re.search(r"^VmHWM:\\s+(\\d+) kB$", status, re.MULTILINE)[1]) * 1024
+Path(sys.argv[4]).write_text(json.dumps({"result": result.to_xcom(), "peak": peak}))
+"""
+GB = 1_000_000_000
+
+
+def _ingest_in_a_process(
+    settings: Settings, run_id: str, workdir: Path
+) -> tuple[IngestResult, int]:
+    """The ingest's result and the peak resident memory (bytes) of the process that ran it."""
+    out = workdir / "result.json"
+    argv = [sys.executable, "-c", _INGEST_PROCESS, settings.model_dump_json(), CONFIG.name,
+            run_id, str(out)]  # fmt: skip
+    done = subprocess.run(argv, cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    reported = json.loads(out.read_text())
+    return IngestResult.from_xcom(reported["result"]), reported["peak"]
+
+
+def _peak_of_process_serving(endpoint_url: str) -> int:
+    """High-water mark of resident memory (bytes) of the process listening on the S3 port."""
+    port = urlsplit(endpoint_url).port
+    [pid] = {
+        c.pid
+        for c in psutil.net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.pid
+    }
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"^VmHWM:\s+(\d+) kB$", status, re.MULTILINE)[1]) * 1024
+
+
+def _consultation_row() -> dict[str, Any]:
+    """A valid submission of the consultation source, with an id of its own."""
+    return {
+        "response_id": str(uuid.uuid4()),
+        "submitted_at": "2026-03-25T10:00:00+01:00",
+        "age": 40, "gender": "X", "postcode": "33000", "occupation": "cadre",
+        "q_transports": 2, "q_velo": 4, "q_pietons": 3,
+    }  # fmt: skip
+
+
+def _consultation_rows(count: int) -> bytes:
+    return b"".join(json.dumps(_consultation_row()).encode() + b"\n" for _ in range(count))
+
+
+def test_a_gzip_bomb_a_huge_line_and_broken_gzips_are_quarantined_in_bounded_memory(
+    s3_client: Any,
+    raw_bucket: str,
+    settings: Settings,
+    warehouse_dsn: str,
+    tmp_path: Path,
+) -> None:
+    """The issue's bomb (a 1 MB gzip expanding to 1 GiB without a line break) and a gzip
+    holding a 100 MiB line: the ingest process and the S3 server stay under 1 GB, the
+    bomb is stopped at the object limit, the line is one quarantined row of which only an
+    excerpt is written; empty and truncated gzips are quarantined with their rows counted."""
+    prefix = f"{CONFIG.name}/{DAY}"
+    # One gzip member per MiB (valid gzip, read as one stream): built in milliseconds,
+    # where deflating 1 GiB in one member takes seconds.
+    a_mib_of_a = gzip.compress(b"a" * MIB, compresslevel=9, mtime=0)
+    bomb = gzip.compress(b'{"response_id": "', mtime=0) + a_mib_of_a * 1024
+    good = _consultation_rows(50)
+    huge_line = gzip.compress(b'{"opinion": "' + b"a" * (100 * MIB) + b'"}\n' + good, mtime=0)
+    body = gzip.compress(_consultation_rows(500), mtime=0)
+    truncated = body[: len(body) // 2]
+    readable = zlib.decompressobj(wbits=31).decompress(truncated).count(b"\n")
+    objects = {
+        f"{prefix}/bomb.jsonl.gz": bomb,
+        f"{prefix}/empty.jsonl.gz": b"",
+        f"{prefix}/huge-line.jsonl.gz": huge_line,
+        f"{prefix}/truncated.jsonl.gz": truncated,
+    }
+    for key, data in objects.items():
+        s3_client.put_object(Bucket=raw_bucket, Key=key, Body=data, ServerSideEncryption="AES256")
+    assert len(bomb) < 1.1 * MIB
+    run_id = _run_id()
+
+    result, peak = _ingest_in_a_process(_raw_settings(settings, raw_bucket), run_id, tmp_path)
+
+    s3_peak = _peak_of_process_serving(s3_client.meta.endpoint_url)
+    assert peak < GB, f"the ingest process peaked at {peak:,} bytes"
+    assert s3_peak < GB, f"the S3 server peaked at {s3_peak:,} bytes"
+    assert result.quarantined_objects == (
+        (f"{prefix}/bomb.jsonl.gz", "object_too_large"),
+        (f"{prefix}/empty.jsonl.gz", "unreadable_object"),
+        (f"{prefix}/truncated.jsonl.gz", "unreadable_object"),
+    )
+    assert result.quarantined == {"line_too_long": 1, "row_of_quarantined_object": readable}
+    assert (result.objects_read, result.rows_read, result.rows_valid) == (1, 51 + readable, 50)
+    assert result.balanced
+
+    state = _db_state(warehouse_dsn, run_id)
+    assert state["quarantine"] == [
+        ("line_too_long", 1, 0),
+        ("object_too_large", 0, 1),
+        ("row_of_quarantined_object", readable, 0),
+        ("unreadable_object", 0, 2),
+    ]
+    assert [(o[1], o[4], o[5], o[6], o[8]) for o in state["objects"]] == [
+        (f"{prefix}/bomb.jsonl.gz", len(bomb), "quarantined", "object_too_large", 0),
+        (f"{prefix}/empty.jsonl.gz", 0, "quarantined", "unreadable_object", 0),
+        (f"{prefix}/huge-line.jsonl.gz", len(huge_line), "ingested", None, 51),
+        (f"{prefix}/truncated.jsonl.gz", len(truncated), "quarantined", "unreadable_object",
+         readable),
+    ]  # fmt: skip
+    details = dict(
+        _fetch(
+            warehouse_dsn,
+            "SELECT key, detail FROM pipeline.raw_objects WHERE source = %s AND run_id = %s",
+            CONFIG.name, run_id,
+        )
+    )  # fmt: skip
+    assert details[f"{prefix}/bomb.jsonl.gz"].startswith(
+        f"a gzip of {len(bomb):,} bytes: more than 536,870,912 bytes once decompressed"
+    )
+    assert "the object is empty" in details[f"{prefix}/empty.jsonl.gz"]
+    assert "end-of-stream marker" in details[f"{prefix}/truncated.jsonl.gz"]
+    assert len(state["ids"]) == 50
+    assert state["run"][0][5:9] == (51 + readable, 50, 1 + readable, 0)
+
+    # What the work zone holds of all this: the one excerpt of the huge line.
+    work = settings.work_bucket
+    sizes = {
+        key: s3_client.head_object(Bucket=work, Key=key)["ContentLength"]
+        for key in result.quarantine_keys
+    }
+    assert sum(sizes.values()) < 2 * EXCERPT_BYTES
+    [entry] = _log_entries(s3_client, work, result.quarantine_keys)
+    assert (entry["object"], entry["line"], entry["reason"], entry["record_bytes"]) == (
+        f"{prefix}/huge-line.jsonl.gz", 1, "line_too_long", 100 * MIB + 16,
+    )  # fmt: skip
+    assert entry["raw"] == '{"opinion": "' + "a" * (EXCERPT_BYTES - 13)

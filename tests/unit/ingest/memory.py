@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from datetime import date
 from typing import IO, Any
 
 from include.ingest.dedup import FirstSeen
 from include.ingest.ingestor import RunIngestor
-from include.ingest.readers import detect_format, iter_records, open_stream
+from include.ingest.readers import (
+    RawRecord,
+    ReadLimits,
+    check_object,
+    detect_format,
+    iter_records,
+    open_stream,
+)
 from include.ingest.result import IngestResult
 from include.sample.writer import write_sample
+from include.settings import Settings
 from include.source_config import SourceConfig
 
 DAY = date(2026, 3, 26)
+LIMITS = ReadLimits.from_settings(Settings())  # the defaults
 
 
 class MemorySink(dict[str, bytes]):
@@ -61,16 +71,26 @@ def sample_objects(
     return client.objects
 
 
-def stream(key: str, body: bytes) -> IO[bytes]:
+def stream(key: str, body: bytes, limits: ReadLimits = LIMITS) -> IO[bytes]:
     found = detect_format(key)
     assert found is not None, key
-    return open_stream(io.BytesIO(body), found.gzip)
+    return open_stream(io.BytesIO(body), found.gzip, limits)
 
 
-def ingest_objects(ingestor: RunIngestor, objects: dict[str, bytes]) -> IngestResult:
-    """Objects in key order through one ingestor, as `ingest_run` does after its checks."""
+def records(key: str, body: bytes, limits: ReadLimits = LIMITS) -> Iterator[RawRecord]:
+    found = detect_format(key)
+    assert found is not None, key
+    return iter_records(stream(key, body, limits), found.format, limits.line_bytes)
+
+
+def ingest_objects(
+    ingestor: RunIngestor, objects: dict[str, bytes], limits: ReadLimits = LIMITS
+) -> IngestResult:
+    """Objects in key order through one ingestor, as `ingest_run` does after the S3 checks."""
     for key in sorted(objects):
         found = detect_format(key)
         assert found is not None, key
-        ingestor.ingest_object(key, iter_records(stream(key, objects[key]), found.format))
+        body = objects[key]
+        rejected = check_object(found, len(body), limits, lambda b=body: nullcontext(io.BytesIO(b)))
+        ingestor.ingest_object(key, records(key, body, limits), rejected)
     return ingestor.finish()

@@ -5,13 +5,17 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 
 import pyarrow.parquet as pq
+import pytest
 
+from include.ingest.errors import IngestError
 from include.ingest.ingestor import INGESTED, QUARANTINED, RunIngestor
+from include.ingest.readers import EXCERPT_BYTES, ReadLimits
 from include.ingest.result import IngestResult
 from include.source_config import SourceConfig, load_all_sources
-from tests.unit.ingest.memory import MemorySeenIds, MemorySink, ingest_objects
+from tests.unit.ingest.memory import MemorySeenIds, MemorySink, ingest_objects, records
 
 CONFIG: SourceConfig = load_all_sources()["signalements"]
 HEADER = "submission_id,submitted_at,category,description,commune,postcode,channel,"
@@ -58,17 +62,67 @@ def test_ids_repeated_across_objects_are_duplicates_and_no_chunk_is_empty() -> N
     assert table.column("commune").null_count == 2
 
 
-def test_an_object_broken_part_way_keeps_its_first_rows_and_is_quarantined() -> None:
+def test_an_object_broken_part_way_is_quarantined_whole_with_every_row_read_counted() -> None:
+    """None of its rows is kept (a half-read file never publishes half its rows), each one
+    read is counted, and the objects around it are untouched, in the same chunk."""
     sink = MemorySink()
-    ingestor = _ingestor(sink)
+    ingestor = _ingestor(sink, chunk_rows=3)
     body = gzip.compress(_jsonl(*(f"id-{i}" for i in range(5_000))), mtime=0)
-    objects = {"signalements/2026-03-21/damaged.jsonl.gz": body[: len(body) // 2]}
+    damaged = body[: len(body) // 2]
+    readable = zlib.decompressobj(wbits=31).decompress(damaged).count(b"\n")
+    assert 0 < readable < 5_000
+    objects = {
+        "signalements/2026-03-21/a.jsonl": _jsonl("a-1", "a-2"),
+        "signalements/2026-03-21/damaged.jsonl.gz": damaged,
+        "signalements/2026-03-21/z.jsonl": _jsonl("z-1"),
+    }
     result = ingest_objects(ingestor, objects)
     assert result.objects_quarantined == {"unreadable_object": 1}
     assert result.quarantined_objects == (("signalements/2026-03-21/damaged.jsonl.gz",
                                            "unreadable_object"),)  # fmt: skip
-    assert 0 < result.rows_read == result.rows_valid < 5_000
-    assert result.objects_read == 0
+    assert result.quarantined == {"row_of_quarantined_object": readable}
+    assert (result.rows_read, result.rows_valid, result.objects_read) == (3 + readable, 3, 2)
+    assert result.balanced
+    assert result.quarantine_keys == ()  # the raw object is their record: no copy
+    table = pq.read_table(io.BytesIO(sink[result.chunk_keys[0]]))
+    assert table.column("submission_id").to_pylist() == ["a-1", "a-2", "z-1"]
+
+
+def test_an_object_too_large_counts_the_rows_within_the_limit() -> None:
+    line = _jsonl("id-0")
+    limits = ReadLimits(object_bytes=10 * len(line) + 5, line_bytes=1024)
+    objects = {"signalements/2026-03-21/big.jsonl": line * 25}
+    ingestor = _ingestor(MemorySink())
+    result = ingest_objects(ingestor, objects, limits)
+    assert result.objects_quarantined == {"object_too_large": 1}
+    assert result.quarantined == {"row_of_quarantined_object": 10}  # the 11th is cut
+    assert (result.rows_read, result.rows_valid) == (10, 0)
+
+
+def test_an_object_found_unusable_after_rows_were_taken_stops_the_run() -> None:
+    """Without its check, a damaged gzip shows only after rows went to the chunk buffer:
+    those cannot be withdrawn, so the run fails rather than publish them."""
+    body = gzip.compress(_jsonl(*(f"id-{i}" for i in range(5_000))), mtime=0)
+    key = "signalements/2026-03-21/damaged.jsonl.gz"
+    ingestor = _ingestor(MemorySink())
+    with pytest.raises(IngestError, match=f"{key} turned out unusable after .* rerun the ingest"):
+        ingestor.ingest_object(key, records(key, body[: len(body) // 2]))
+
+
+def test_a_line_over_the_limit_is_quarantined_with_an_excerpt_and_its_size() -> None:
+    sink = MemorySink()
+    long_text = "Nid-de-poule " * 200_000  # 2.6 MB: over the default 1 MiB per line
+    objects = {
+        "signalements/2026-03-21/a.jsonl": _jsonl("id-1") + _jsonl("id-2", description=long_text)
+        + _jsonl("id-3"),
+    }  # fmt: skip
+    result = ingest_objects(_ingestor(sink), objects)
+    assert (result.rows_read, result.rows_valid) == (3, 2)
+    assert result.quarantined == {"line_too_long": 1}
+    [entry] = [json.loads(line) for line in sink[result.quarantine_keys[0]].splitlines()]
+    assert entry["line"] == 2
+    assert entry["record_bytes"] == len(_jsonl("id-2", description=long_text))
+    assert entry["raw"] == _jsonl("id-2", description=long_text)[:EXCERPT_BYTES].decode()
 
 
 def test_refused_objects_are_counted_as_objects_never_as_rows() -> None:

@@ -24,7 +24,7 @@ import pytest
 from include.ingest.chunks import arrow_schema
 from include.ingest.errors import RowRejectedError
 from include.ingest.ingestor import RunIngestor
-from include.ingest.readers import Format, detect_format, iter_records
+from include.ingest.readers import Format, detect_format
 from include.ingest.validation import RowValidator
 from include.sample import malformed
 from include.sample.generator import iter_rows
@@ -35,8 +35,8 @@ from tests.unit.ingest.memory import (
     MemorySeenIds,
     MemorySink,
     ingest_objects,
+    records,
     sample_objects,
-    stream,
 )
 
 ROWS = 5_000  # one full deck of malformed kinds
@@ -107,9 +107,7 @@ def _outcomes(sample: Sample) -> list[str | list[Any]]:
     validator = RowValidator(sample.config)
     outcomes: list[str | list[Any]] = []
     for key in sorted(sample.objects):
-        found = detect_format(key)
-        assert found is not None
-        for record in iter_records(stream(key, sample.objects[key]), found.format):
+        for record in records(key, sample.objects[key]):
             if record.reason is not None:
                 outcomes.append(record.reason)
                 continue

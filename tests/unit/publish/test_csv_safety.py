@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from include.publish.columns import Column, to_arrow
-from include.publish.csv_safety import FORMULA_TRIGGERS, neutralise_formulas
+from include.publish.csv_safety import CONTROL_STARTS, FORMULA_SIGNS, neutralise_formulas
 from include.publish.tabular_files import write_csv, write_parquet
 
 
@@ -27,10 +28,23 @@ from include.publish.tabular_files import write_csv, write_parquet
         ("-2+3", "'-2+3"),
         ("\t=1+1", "'\t=1+1"),
         ("\r=1+1", "'\r=1+1"),
+        ("\t", "'\t"),
         ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        (" =1+1", "' =1+1"),
+        ("\n=1+1", "'\n=1+1"),
+        (" \r\n @SUM(A1:A9)", "' \r\n @SUM(A1:A9)"),
+        ("\u00a0-2+3", "'\u00a0-2+3"),  # no-break space
+        ("\u3000+1", "'\u3000+1"),  # ideographic space
+        ("＝1+1", "'＝1+1"),
+        ("＋33 6 12 34 56 78", "'＋33 6 12 34 56 78"),
+        ("－2+3", "'－2+3"),
+        ("＠SUM(A1:A9)", "'＠SUM(A1:A9)"),
+        ("  ＝1+1", "'  ＝1+1"),
         ("a = b + c", "a = b + c"),
         ("Plus de bus le soir.", "Plus de bus le soir."),
-        (" =1+1", " =1+1"),
+        ("  Plus de bus = moins de voitures", "  Plus de bus = moins de voitures"),
+        ("\n", "\n"),
+        (" ", " "),
         ("", ""),
     ],
 )
@@ -38,6 +52,23 @@ def test_trigger_characters_are_prefixed_and_others_left_alone(cell: str, expect
     result, count = neutralise_formulas(pa.array([cell]))
     assert result.to_pylist() == [expected]
     assert count == (expected != cell)
+
+
+def _evaluated(cell: str) -> bool:
+    """What a spreadsheet (or a trimming import) may run as a formula: the reference."""
+    stripped = cell.lstrip()  # str.isspace's whitespace, Unicode spaces included
+    return cell.startswith(tuple(CONTROL_STARTS)) or stripped[:1] in tuple(FORMULA_SIGNS)
+
+
+def test_every_kind_of_whitespace_before_a_sign_is_caught() -> None:
+    """All of Unicode before `=1`: prefixed exactly when it is whitespace or a sign."""
+    starts = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    cells = [start + "=1" for start in starts]
+    result, count = neutralise_formulas(pa.array(cells, type=pa.string()))
+    changed = [after != before for before, after in zip(cells, result.to_pylist(), strict=True)]
+    expected = [start.isspace() or start in FORMULA_SIGNS for start in starts]
+    assert changed == expected
+    assert count == sum(expected) > 25
 
 
 def test_missing_cells_stay_missing() -> None:
@@ -51,14 +82,18 @@ def test_only_text_columns_are_accepted() -> None:
         neutralise_formulas(pa.array([-1, 2]))
 
 
-@hypothesis_settings(derandomize=True, deadline=None, max_examples=200)
-@given(st.lists(st.text(max_size=12), min_size=1, max_size=20))
+_TRICKY = st.sampled_from(list(" \t\r\n\u00a0\u2028\u3000=+-@＝＋－＠'a"))
+
+
+@hypothesis_settings(derandomize=True, deadline=None, max_examples=300)
+@given(st.lists(st.text(_TRICKY | st.characters(exclude_categories=("Cs",)), max_size=12),
+                min_size=1, max_size=20))  # fmt: skip
 def test_no_neutralised_cell_starts_with_a_trigger(cells: list[str]) -> None:
     result, count = neutralise_formulas(pa.array(cells, type=pa.string()))
     changed = 0
     for before, after in zip(cells, result.to_pylist(), strict=True):
-        assert not after.startswith(FORMULA_TRIGGERS)
-        if before.startswith(FORMULA_TRIGGERS):
+        assert not _evaluated(after)
+        if _evaluated(before):
             assert after == "'" + before
             changed += 1
         else:
