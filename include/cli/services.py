@@ -40,12 +40,21 @@ def up(
         "--superset",
         help="Also start Superset (set up on first start) and import its dashboards.",
     ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Start with empty zones when the embedded S3 server lost zones that held data "
+        "(its snapshot deleted or unreadable; an unreadable one is moved aside). Recorded "
+        "in .local/state.json.",
+    ),
 ) -> None:
     """Start PostgreSQL and the S3 server (unless pointed elsewhere), create buckets and
-    databases, migrate Airflow's metadata, and write .local/env."""
+    databases, migrate Airflow's metadata, and write .local/env.
+
+    Refuses when zone buckets that held data are gone from the embedded S3 server."""
     stack = platform()
     with console.status("starting services") as spinner:
-        buckets = stack.up(lambda msg: spinner.update(msg))
+        buckets = stack.up(lambda msg: spinner.update(msg), force=force)
         if airflow:
             spinner.update("Airflow services (about 30 s)")
             stack.start_airflow()
@@ -55,6 +64,12 @@ def up(
             spinner.update("Superset dashboards, charts and datasets")
             synced = stack.sync_superset_assets()
     console.print(status_table(stack.status()))
+    if stack.zone_reset:
+        console.print(
+            f"[bold yellow]started with empty zones[/]: {', '.join(stack.zone_reset['lost'])} "
+            f"lost ({stack.zone_reset['reason']}); recorded in {stack.state_path}",
+            soft_wrap=True,
+        )
     for bucket in buckets:
         console.print(
             f"bucket [bold]{bucket.name}[/] ({bucket.zone} zone): default encryption "
@@ -82,7 +97,8 @@ def up(
 
 @services_app.command()
 def down() -> None:
-    """Stop every process this checkout started (data in .local/ is kept)."""
+    """Stop every process this checkout started (data in .local/ is kept, the S3 zones
+    saved to .local/s3/state first)."""
     stopped = platform().down()
     console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 

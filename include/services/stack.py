@@ -12,6 +12,7 @@ embedded is started for it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -19,7 +20,7 @@ import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from include.audit import (
     AUDIT_KEY_CONN_ID,
@@ -47,7 +48,9 @@ from include.services.provision import (
     ensure_analyst_role,
     ensure_database,
 )
-from include.services.s3server import S3Server
+from include.services.s3server import RestoreReport, S3Server
+from include.services.sealed_file import SealedFileError, generate_key
+from include.services.zone_record import ZoneRecord, ZonesLostError, check_zones
 from include.settings import Settings
 from include.zones import BucketState, ensure_buckets
 
@@ -61,23 +64,30 @@ DEFAULT_PORTS = {"postgres": 55432, "s3": 59000, "airflow": 8080, "superset": 80
 
 @dataclass
 class LocalState:
-    """Ports and generated secrets, kept in `.local/state.json` (mode 0600) across restarts."""
+    """Ports, generated secrets and the embedded S3 zones' record (include/services/zone_record.py),
+    kept in `.local/state.json` (mode 0600) across restarts."""
 
     ports: dict[str, int] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    s3_zones: ZoneRecord = field(default_factory=ZoneRecord)
 
     @classmethod
     def load(cls, path: Path) -> LocalState:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text())
-        return cls(ports=data.get("ports", {}), secrets=data.get("secrets", {}))
+        return cls(
+            ports=data.get("ports", {}),
+            secrets=data.get("secrets", {}),
+            s3_zones=ZoneRecord.from_state(data.get("s3_zones", {})),
+        )
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.touch(mode=0o600)
-        tmp.write_text(json.dumps({"ports": self.ports, "secrets": self.secrets}, indent=2))
+        data = {"ports": self.ports, "secrets": self.secrets, "s3_zones": self.s3_zones.to_state()}
+        tmp.write_text(json.dumps(data, indent=2))
         tmp.replace(path)
 
     def port(self, name: str) -> int:
@@ -153,6 +163,8 @@ class LocalPlatform:
         self.state_path = settings.local_dir / "state.json"
         self.run_dir = settings.local_dir / "run"
         self.state = LocalState.load(self.state_path)
+        # Set by `up(force=True)` when it started over empty zones: what was lost, and why.
+        self.zone_reset: dict[str, Any] | None = None
         self.overrides = user_overrides(self.environ, read_env_file(settings.env_file))
 
     # -- the parts ---------------------------------------------------------------------------
@@ -175,7 +187,12 @@ class LocalPlatform:
         )
 
     def s3_server(self) -> S3Server:
-        return S3Server(port=self.state.port("s3"), run_dir=self.run_dir)
+        return S3Server(
+            port=self.state.port("s3"),
+            run_dir=self.run_dir,
+            data_dir=self.settings.local_dir / "s3",
+            snapshot_key=self.state.secret("s3_snapshot_key", generate_key),
+        )
 
     def airflow(self) -> airflow_runtime.AirflowServices:
         return airflow_runtime.AirflowServices(self.run_dir, self.state.port("airflow"))
@@ -185,8 +202,14 @@ class LocalPlatform:
 
     # -- commands ----------------------------------------------------------------------------
 
-    def up(self, progress: Callable[[str], None] = lambda _msg: None) -> list[BucketState]:
-        """Start and provision everything but Airflow's long-running services; write .local/env."""
+    def up(
+        self, progress: Callable[[str], None] = lambda _msg: None, *, force: bool = False
+    ) -> list[BucketState]:
+        """Start and provision everything but Airflow's long-running services; write .local/env.
+
+        Refuses (ZonesLostError) when the embedded S3 server lacks zone buckets that held
+        data; `force` starts with empty zones instead and records it (`self.zone_reset`).
+        """
         self.settings.local_dir.mkdir(parents=True, exist_ok=True)
         env: dict[str, str] = {}
         if self.embedded_postgres_needed:
@@ -205,14 +228,18 @@ class LocalPlatform:
                 env.update(self._provision_warehouse(server))
         if self.embedded_s3_needed:
             s3 = self.s3_server()
-            progress(f"S3 server on {s3.endpoint_url}")
-            s3.start()
-            env[env_var(S3_CONN_ID)] = Connection(
+            progress(f"S3 server on {s3.endpoint_url}, zones kept in {s3.snapshot_path}")
+            # Saved before the server starts: it seals its snapshot with a key from this state.
+            self.state.save(self.state_path)
+            report = s3.start(set_aside_unreadable=force)
+            connection = Connection(
                 "aws",
                 login=self.state.secret("s3_access_key", lambda: "civic" + secrets.token_hex(8)),
                 password=self.state.secret("s3_secret_key"),
                 extra={"endpoint_url": s3.endpoint_url, "region_name": "eu-west-3"},
-            ).to_json()
+            )
+            self._check_zones(s3, report, s3_client(connection), force)
+            env[env_var(S3_CONN_ID)] = connection.to_json()
         if env_var(AUDIT_KEY_CONN_ID) not in self.overrides:
             env[env_var(AUDIT_KEY_CONN_ID)] = audit_key_connection(
                 self.state.secret("audit_key", generate_secret)
@@ -247,9 +274,38 @@ class LocalPlatform:
         progress("buckets (raw, work, public) with default encryption")
         client = s3_client(parse_connection(self.connection_value(S3_CONN_ID, env), S3_CONN_ID))
         buckets = ensure_buckets(client, self.settings)
+        if self.embedded_s3_needed:
+            self.state.s3_zones.zones_ensured([bucket.name for bucket in buckets])
+            self._record_last_save(self.s3_server())
         progress("Airflow metadata database")
         airflow_runtime.migrate(self.process_env())
         return buckets
+
+    def _check_zones(
+        self, s3: S3Server, report: RestoreReport | None, client: Any, force: bool
+    ) -> None:
+        """Refuse to go on over an embedded S3 server that lost zones which held data."""
+        existing = {bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])}
+        try:
+            self.zone_reset = check_zones(
+                self.state.s3_zones,
+                existing,
+                s3,
+                report,
+                force=force,
+                state_file=str(self.state_path),
+            )
+        except ZonesLostError:
+            if report is not None:
+                s3.stop()  # started empty by this call: nothing to save, nothing to keep running
+            raise
+        self.state.save(self.state_path)
+
+    def _record_last_save(self, s3: S3Server) -> None:
+        """Note in the state what the snapshot held at its last save (for a refusal's message)."""
+        with contextlib.suppress(SealedFileError):
+            self.state.s3_zones.saved(s3.snapshot_info())
+        self.state.save(self.state_path)
 
     def _provision_warehouse(self, server: PostgresServer) -> dict[str, str]:
         """The embedded warehouse: its owner and database, the audit ledger, every source's
@@ -363,8 +419,10 @@ class LocalPlatform:
         """Stop every process this checkout started; return their names."""
         stopped = ["superset"] if self.superset().stop() else []
         stopped += [f"airflow {c}" for c in self.airflow().stop()]
-        if self.s3_server().stop():
+        s3 = self.s3_server()
+        if s3.stop():
             stopped.append("s3")
+            self._record_last_save(s3)
         if self.postgres().stop():
             stopped.append("postgres")
         return stopped
@@ -391,7 +449,7 @@ class LocalPlatform:
                     "s3",
                     s3.endpoint_url,
                     "running" if s3.is_running() else "stopped",
-                    "moto, in memory",
+                    s3.persistence(),
                 )
             )
         else:
