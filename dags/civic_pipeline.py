@@ -15,16 +15,22 @@ audit ledger.
    submissions to date with small-cell and complementary suppression.
 4. **validate** — Great Expectations suites from `expectations/`; any failure
    stops the run here (fail closed) and is recorded in the ledger.
-5. **load** — `curated` and `aggregates` schemas, one transaction.
+5. **load** — the private record store, `curated` and `aggregates`, one
+   transaction; the run is marked loaded (a run that never loads gives its raw
+   objects to the next run).
 6. **accounting** — rows read = published + suppressed + quarantined +
    duplicates, or the run stops before publication; the run's figures go to the
    analysts' indicator tables.
-7. **publish** — CSV + Parquet + datapackage + README + manifest, uploaded,
-   verified, then `latest` switched; mirrored to `exports/<source>/`; updates
-   the Asset `civic://releases/<source>` (the Superset refresh runs on it).
-8. **verify_ledger** — the ledger's chain and signatures recomputed.
+7. **verify_ledger** — the ledger's chain and signatures recomputed, and its
+   head checked against the one the previous release recorded: before publishing.
+8. **publish** — the platform's accounting checked and every aggregate
+   recomputed from the record store (fail closed); CSV + Parquet + datapackage +
+   README + manifest (with the verified ledger head), uploaded, verified, then
+   `latest` switched; mirrored to `exports/<source>/`; updates the Asset
+   `civic://releases/<source>` (the Superset refresh runs on it).
 
-Params: `dry_run` (stop after validation: nothing loaded or published);
+Params: `dry_run` (stop after validation: nothing loaded or published, and the
+next run takes the raw objects over);
 `from_date` / `to_date` (take only raw objects delivered in those date
 partitions, bounds included: a backfill of a period).
 Connections: `civic_warehouse`, `civic_s3`, `civic_audit_key`, `civic_pseudonym_key`.
@@ -124,18 +130,18 @@ def build_pipeline(source: str) -> None:
             _skip_if_dry_run()
             return stages.load(_context(source), anonymized)
 
-        @task(outlets=[Asset(release_asset_uri(source))])
-        def publish(anonymized: dict, validated: dict, accounted: dict) -> dict:
-            from include.pipeline import stages
-
-            _skip_if_dry_run()
-            return stages.publish(_context(source), anonymized, validated)
-
         @task
-        def verify_ledger(published: dict) -> dict:
+        def verify_ledger(accounted: dict) -> dict:
             from include.pipeline import stages
 
             return stages.verify_ledger(_context(source))
+
+        @task(outlets=[Asset(release_asset_uri(source))])
+        def publish(anonymized: dict, validated: dict, verified: dict) -> dict:
+            from include.pipeline import stages
+
+            _skip_if_dry_run()
+            return stages.publish(_context(source), anonymized, validated, verified)
 
         @task
         def accounting(anonymized: dict, loaded: dict) -> dict:
@@ -150,8 +156,8 @@ def build_pipeline(source: str) -> None:
         # A run is released only once every row it read is accounted for; the release
         # Asset then tells the Superset refresh that the run's figures are all in.
         accounted = accounting(anonymized, loaded)
-        published = publish(anonymized, validated, accounted)
-        verify_ledger(published)
+        # The ledger is checked before anything is published, never after.
+        publish(anonymized, validated, verify_ledger(accounted))
 
     pipeline()
 

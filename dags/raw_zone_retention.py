@@ -11,11 +11,11 @@ Keeps personal data no longer than each source's `retention_days`
 - **enforce_work_zone** — deletes the work zone's copies of the same personal
   data for runs claimed before the retention's cutoff (the run's date is
   `pipeline.ingest_runs.claimed_at`): quarantined raw lines
-  (`quarantine/<source>/<run>/`) and pre-scrub chunks
-  (`runs/<source>/<run>/ingested/`). Scrubbed chunks are kept: later runs re-read
-  them to recompute the aggregates over all submissions to date, and they hold
-  no direct identifier. Work-zone runs without an ingest record are listed in
-  the result, never deleted. The result counts objects and bytes deleted.
+  (`quarantine/<source>/<run>/`), pre-scrub chunks (`runs/<source>/<run>/ingested/`)
+  and scrubbed chunks (`runs/<source>/<run>/scrubbed/`). No later run needs them:
+  aggregates are computed from the private record store in PostgreSQL. Work-zone
+  runs without an ingest record are listed in the result, never deleted. The
+  result counts objects and bytes deleted.
 
 The reference date is the end of the run's data interval, so a rerun of the
 same run deletes exactly the same objects, and nothing more.

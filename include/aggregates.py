@@ -5,6 +5,13 @@ Aggregates are counted from the scrubbed records before any generalization
 protected by primary and complementary cell suppression, which the LP audit in
 `include.anonymization.cell_suppression` proves. A suppressed cell is published
 as missing, never as 0.
+
+WHY counting goes through "groups" (an aggregate's fields and a weight `n`): the
+records to date live in PostgreSQL's private record store (`include.record_store`),
+which returns them already grouped by SQL, and a run's own batch is grouped the same
+way in memory; groups add up, so the statistics of all records to date never need
+every record in memory. Timestamps under a dimension with a level are grouped by
+their UTC day (the date hierarchy's finest level is the month, in UTC).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from include.source_config import (
 )
 
 MISSING_LABEL = "(non renseigné)"
+WEIGHT = "n"  # the number of records a group stands for
 _MAX_ENUMERATED_RANGE = 20  # integer fields with a range this small list their zero cells too
 
 
@@ -73,27 +81,69 @@ def _declared_levels(config: SourceConfig, dim: Dimension) -> list[Hashable] | N
     return None
 
 
-def count_cells(records: pd.DataFrame, config: SourceConfig, aggregate: Aggregate) -> pd.DataFrame:
-    """Long-format counts: one row per observed combination of the dimensions."""
-    keys = [dimension_values(records, config, dim) for dim in aggregate.dimensions]
-    if records.empty:
+def group_fields(config: SourceConfig, aggregate: Aggregate) -> list[tuple[str, bool]]:
+    """(field, by UTC day?) for each field the aggregate's dimensions read, in order."""
+    fields: dict[str, bool] = {}
+    for dim in aggregate.dimensions:
+        by_day = dim.level is not None and config.field(dim.field).type is FieldType.DATETIME
+        fields[dim.field] = fields.get(dim.field, True) and by_day
+    return list(fields.items())
+
+
+def group_records(
+    records: pd.DataFrame, config: SourceConfig, aggregate: Aggregate
+) -> pd.DataFrame:
+    """The records as groups: the aggregate's fields and how many records share them."""
+    fields = group_fields(config, aggregate)
+    columns = {}
+    for name, by_day in fields:
+        column = records[name]
+        if by_day and len(column):
+            column = pd.to_datetime(column, utc=True).dt.date.astype(object)
+        columns[name] = column.astype(object).where(column.notna(), None)
+    frame = pd.DataFrame(columns, index=records.index)
+    if frame.empty:
+        return pd.DataFrame({**{name: [] for name, _ in fields}, WEIGHT: pd.Series(dtype=np.int64)})
+    grouped = frame.groupby(list(frame.columns), sort=False, dropna=False).size()
+    return grouped.reset_index(name=WEIGHT)
+
+
+def add_groups(*parts: pd.DataFrame) -> pd.DataFrame:
+    """Groups of several record sets as one (same fields; the weights of a group add up)."""
+    present = [part for part in parts if len(part)]
+    if not present:
+        return parts[0]
+    frame = pd.concat(present, ignore_index=True)
+    keys = [column for column in frame.columns if column != WEIGHT]
+    summed = frame.groupby(keys, sort=False, dropna=False)[WEIGHT].sum()
+    return summed.reset_index().astype({WEIGHT: np.int64})
+
+
+def count_cells(groups: pd.DataFrame, config: SourceConfig, aggregate: Aggregate) -> pd.DataFrame:
+    """Long-format counts: one row per observed combination of the dimensions.
+
+    `groups` is what `group_records` (or the record store) returns for the aggregate.
+    """
+    keys = [dimension_values(groups, config, dim) for dim in aggregate.dimensions]
+    if groups.empty:
         return pd.DataFrame(
             {
                 **{key.name: pd.Series(dtype=object) for key in keys},
                 "count": pd.Series(dtype=np.int64),
             }
         )
-    frame = pd.concat(keys, axis=1)
-    return (
-        frame.groupby(list(frame.columns), sort=True, dropna=False).size().reset_index(name="count")
-    )
+    frame = pd.concat([*keys, groups[WEIGHT].rename("count")], axis=1)
+    columns = [key.name for key in keys]
+    summed = frame.groupby(columns, sort=True, dropna=False)["count"].sum()
+    return summed.reset_index().astype({"count": np.int64})
 
 
-def protect_aggregate(
-    records: pd.DataFrame, config: SourceConfig, aggregate: Aggregate
+def protect_groups(
+    groups: pd.DataFrame, config: SourceConfig, aggregate: Aggregate
 ) -> ProtectedAggregate:
+    """Count the groups at the aggregate's levels and suppress what must be."""
     columns = tuple(dim.column for dim in aggregate.dimensions)
-    counts = count_cells(records, config, aggregate)
+    counts = count_cells(groups, config, aggregate)
     categories: dict[str, Sequence[Hashable]] = {}
     for dim in aggregate.dimensions:
         declared = _declared_levels(config, dim)
@@ -114,6 +164,12 @@ def protect_aggregate(
         margins=protected.margins,
         summary=protected.summary().as_dict(),
     )
+
+
+def protect_aggregate(
+    records: pd.DataFrame, config: SourceConfig, aggregate: Aggregate
+) -> ProtectedAggregate:
+    return protect_groups(group_records(records, config, aggregate), config, aggregate)
 
 
 def protect_all(records: pd.DataFrame, config: SourceConfig) -> list[ProtectedAggregate]:

@@ -18,7 +18,11 @@ from rich.table import Table
 
 from include.audit import load_key, verify
 from include.connections import WAREHOUSE_CONN_ID, get_connection
+from include.platform_accounting import platform_accounting
 from include.settings import Settings
+from include.source_config import SourceConfig, load_all_sources
+
+IN_FLIGHT_SHOWN = 5  # objects named per source; the rest are counted
 
 
 def _last_run(conn: psycopg.Connection, source: str) -> dict[str, Any] | None:
@@ -62,6 +66,28 @@ def _privacy(records: Mapping[str, Any]) -> str:
     return text
 
 
+def print_platform_accounting(
+    dsn: str, configs: Mapping[str, SourceConfig], console: Console
+) -> bool:
+    """Every row each source ever received, and where it is now; False if one does not add up.
+
+    Objects in flight (claimed by a run that has not loaded and been accounted for) are
+    named: the next run of the source takes them over."""
+    ok = True
+    for config in configs.values():
+        accounting = platform_accounting(dsn, config)
+        colour = "green" if accounting.balanced else "red"
+        console.print(f"[{colour}]{accounting.summary()}[/]", soft_wrap=True)
+        ok &= accounting.balanced
+        for item in accounting.in_flight[:IN_FLIGHT_SHOWN]:
+            rows = "not read yet" if item.rows is None else f"{item.rows:,} rows"
+            console.print(f"  in flight: {item.key} ({rows}; run {item.run_id}, {item.run_status})")
+        hidden = len(accounting.in_flight) - IN_FLIGHT_SHOWN
+        if hidden > 0:
+            console.print(f"  in flight: {hidden} more objects")
+    return ok
+
+
 def print_summary(
     settings: Settings, environ: Mapping[str, str], sources: list[str], console: Console
 ) -> bool:
@@ -102,6 +128,9 @@ def print_summary(
     console.print(table)
     for note in notes:
         console.print(note)
+    console.print("Every row received to date (all runs):")
+    configs = load_all_sources()
+    ok &= print_platform_accounting(dsn, {name: configs[name] for name in sources}, console)
     for source in sources:
         manifest = _release(settings.exports_dir, source)
         if manifest is None:

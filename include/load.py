@@ -1,11 +1,18 @@
-"""Load a run's protected tables into PostgreSQL: `curated` and `aggregates` schemas.
+"""Load a run into PostgreSQL: the private record store, `curated` and `aggregates`.
 
-One transaction per run: the run's record-level rows replace that run's earlier
-rows (a rerun leaves no duplicates), and each aggregate table is replaced as a
-whole (an aggregate is a snapshot of all records to date). Bulk COPY, never
-row-by-row INSERT. Table definitions derive from the source configuration, so
-a new field becomes a new column (`ADD COLUMN IF NOT EXISTS`) without a
-hand-written migration; the schemas themselves are in `include/sql/warehouse.sql`.
+One transaction per run: the run's records (private store) and record-level rows
+(`curated`) replace that run's earlier rows (a rerun leaves no duplicates), each
+aggregate table is replaced as a whole (an aggregate is a snapshot of all records to
+date), and the run is marked loaded. Bulk COPY, never row-by-row INSERT. Table
+definitions derive from the source configuration (`include.pg_tables`); the schemas
+themselves are in `include/sql/warehouse.sql`.
+
+WHY the run is fenced here: a run that never loaded loses its raw objects to the next
+run of the source (`include.ingest.state`). The load takes the source's lock and marks
+the run loaded only if it still owns its objects, so a run taken over while it was
+still going can never load the same submissions a second time. It also checks that
+the store holds exactly the records the run's aggregates were computed over: if
+another run loaded in between, those aggregates are stale and nothing is written.
 
 Direct identifiers never reach this module: `curated_columns` has no place for
 them, and `load_run` refuses a frame that still carries one.
@@ -13,7 +20,7 @@ them, and `load_run` refuses a frame that still carries one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,19 +30,12 @@ import psycopg
 from psycopg import sql
 
 from include.anonymization.pseudonyms import pseudonym_column
-from include.source_config import Aggregate, FieldType, Role, SourceConfig
+from include.ingest.state import ensure_schema, lock_source
+from include.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
+from include.record_store import RecordStoreError, ensure_store, record_count, write_run
+from include.source_config import Aggregate, Role, SourceConfig
 
 WAREHOUSE_SQL = Path(__file__).resolve().parent / "sql" / "warehouse.sql"
-_PG_TYPES = {
-    FieldType.STRING: "text",
-    FieldType.CATEGORY: "text",
-    FieldType.INTEGER: "bigint",
-    FieldType.NUMBER: "double precision",
-    FieldType.BOOLEAN: "boolean",
-    FieldType.DATE: "date",
-    FieldType.DATETIME: "timestamptz",
-}
-RUN_COLUMN = "run_id"
 
 
 class LoadError(RuntimeError):
@@ -53,7 +53,7 @@ def curated_columns(config: SourceConfig) -> list[tuple[str, str]]:
             if spec.pseudonymize:
                 columns.append((pseudonym_column(spec.name), "text"))
             continue
-        pg_type = "text" if spec.role is Role.QUASI_IDENTIFIER else _PG_TYPES[spec.type]
+        pg_type = "text" if spec.role is Role.QUASI_IDENTIFIER else PG_TYPES[spec.type]
         columns.append((spec.name, pg_type))
     return [*columns, (RUN_COLUMN, "text")]
 
@@ -76,47 +76,31 @@ def aggregate_columns(aggregate: Aggregate) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class LoadResult:
     run_id: str
+    stored_records: int
     curated_rows: int
     aggregate_rows: dict[str, int]
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
+            "stored_records": self.stored_records,
             "curated_rows": self.curated_rows,
             "aggregate_rows": self.aggregate_rows,
         }
 
 
 def ensure_warehouse(conn: psycopg.Connection) -> None:
+    """The warehouse's schemas and the pipeline's run tables (a run is marked loaded there)."""
+    ensure_schema(conn)
     conn.execute(WAREHOUSE_SQL.read_text())
 
 
-def _ensure_table(
-    conn: psycopg.Connection, schema: str, table: str, columns: Sequence[tuple[str, str]]
-) -> None:
-    ident = sql.Identifier(schema, table)
-    definition = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(pg_type)) for name, pg_type in columns
-    )
-    conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(ident, definition))
-    for name, pg_type in columns:
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
-                ident, sql.Identifier(name), sql.SQL(pg_type)
-            )
-        )
-    conn.execute(
-        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-            sql.Identifier(f"{table}_run_idx"), ident, sql.Identifier(RUN_COLUMN)
-        )
-    )
-
-
 def _ensure_source_tables(conn: psycopg.Connection, config: SourceConfig) -> None:
-    _ensure_table(conn, "curated", config.name, curated_columns(config))
+    ensure_table(conn, "curated", config.name, curated_columns(config))
+    ensure_store(conn, config)
     for aggregate in config.aggregates:
         table = aggregate_table(config, aggregate.name)
-        _ensure_table(conn, "aggregates", table, aggregate_columns(aggregate))
+        ensure_table(conn, "aggregates", table, aggregate_columns(aggregate))
 
 
 def ensure_tables(dsn: str, configs: Iterable[SourceConfig]) -> None:
@@ -132,24 +116,6 @@ def ensure_tables(dsn: str, configs: Iterable[SourceConfig]) -> None:
             _ensure_source_tables(conn, config)
 
 
-def _rows(frame: pd.DataFrame, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-    """Rows as Python values, with pandas' missing markers (NaN, NaT, NA) as None."""
-    clean = frame[list(names)].astype(object).where(frame[list(names)].notna(), None)
-    yield from clean.itertuples(index=False, name=None)
-
-
-def _copy(
-    conn: psycopg.Connection, schema: str, table: str, frame: pd.DataFrame, names: Sequence[str]
-) -> int:
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, names))
-    )
-    with conn.cursor().copy(statement) as copy:
-        for row in _rows(frame, names):
-            copy.write_row(row)
-    return len(frame)
-
-
 def _check_curated(config: SourceConfig, frame: pd.DataFrame, expected: Sequence[str]) -> None:
     leaked = sorted({f.name for f in config.direct_identifiers} & set(frame.columns))
     if leaked:
@@ -163,17 +129,48 @@ def _check_curated(config: SourceConfig, frame: pd.DataFrame, expected: Sequence
         )
 
 
+def _fence(conn: psycopg.Connection[Any], config: SourceConfig, run_id: str) -> None:
+    """Mark the run loaded if it still owns its raw objects; refuse otherwise."""
+    lock_source(conn, config.name)
+    row = conn.execute(
+        "UPDATE pipeline.ingest_runs SET status = 'loaded', loaded_at = now() "
+        "WHERE source = %s AND run_id = %s AND status IN ('ingested', 'loaded') RETURNING run_id",
+        (config.name, run_id),
+    ).fetchone()
+    if row is not None:
+        return
+    found = conn.execute(
+        "SELECT status, superseded_by FROM pipeline.ingest_runs WHERE source = %s AND run_id = %s",
+        (config.name, run_id),
+    ).fetchone()
+    if found is None or found[0] == "claimed":
+        raise LoadError(
+            f"{config.name} run {run_id}: no completed ingest; the ingest task must succeed first"
+        )
+    raise LoadError(
+        f"{config.name} run {run_id} was superseded by run {found[1]}, which took over its raw "
+        "objects: nothing of this run is loaded (its submissions are that run's now)"
+    )
+
+
 def load_run(
     dsn: str,
     config: SourceConfig,
     run_id: str,
     curated: pd.DataFrame | None,
     aggregates: Mapping[str, pd.DataFrame],
+    *,
+    records: pd.DataFrame,
+    records_to_date: int,
 ) -> LoadResult:
-    """Replace this run's record-level rows and every aggregate of the source, atomically.
+    """Store the run's records, replace its record-level rows and every aggregate of the
+    source, and mark the run loaded, atomically.
 
-    `aggregates` maps each configured aggregate's name to its protected cells
-    (`ProtectedAggregate.cells`); an aggregate the config does not declare is refused.
+    `records` are the run's scrubbed records at full precision (for the private store);
+    `records_to_date` is how many records the aggregates were computed over, which the
+    store must hold once the run's records are in. `aggregates` maps each configured
+    aggregate's name to its protected cells (`ProtectedAggregate.cells`); an aggregate the
+    config does not declare is refused.
     """
     declared = {aggregate.name: aggregate for aggregate in config.aggregates}
     unknown = sorted(set(aggregates) - set(declared))
@@ -181,21 +178,28 @@ def load_run(
         raise LoadError(f"{config.name}: aggregates {unknown} are not in the source config")
     columns = curated_columns(config)
     names = [name for name, _ in columns]
-    records = None if curated is None else curated.assign(**{RUN_COLUMN: run_id})
-    if records is not None:
-        _check_curated(config, records, names)
+    published = None if curated is None else curated.assign(**{RUN_COLUMN: run_id})
+    if published is not None:
+        _check_curated(config, published, names)
     with psycopg.connect(dsn) as conn, conn.transaction():
         ensure_warehouse(conn)
         _ensure_source_tables(conn, config)
-        curated_rows = 0
-        if records is not None:
-            conn.execute(
-                sql.SQL("DELETE FROM {} WHERE {} = %s").format(
-                    sql.Identifier("curated", config.name), sql.Identifier(RUN_COLUMN)
-                ),
-                (run_id,),
+        _fence(conn, config, run_id)
+        try:
+            stored = write_run(conn, config, run_id, records)
+        except RecordStoreError as exc:
+            raise LoadError(str(exc)) from None
+        in_store = record_count(conn, config)
+        if in_store != records_to_date:
+            raise LoadError(
+                f"{config.name} run {run_id}: the record store would hold {in_store} records but "
+                f"this run's aggregates were computed over {records_to_date} (another run loaded "
+                "in between?): nothing loaded; re-run this run from its anonymize task"
             )
-            curated_rows = _copy(conn, "curated", config.name, records, names)
+        curated_rows = 0
+        if published is not None:
+            delete_run(conn, "curated", config.name, run_id)
+            curated_rows = copy_frame(conn, "curated", config.name, published, names)
         aggregate_rows = {}
         for name, cells in aggregates.items():
             table = aggregate_table(config, name)
@@ -205,12 +209,5 @@ def load_run(
             for dim in declared[name].dimensions:
                 frame[dim.column] = frame[dim.column].astype(str)
             agg_names = [n for n, _ in agg_columns]
-            aggregate_rows[name] = _copy(conn, "aggregates", table, frame, agg_names)
-        # In the same transaction: later runs count this run's submissions in their
-        # aggregates exactly when its tables are in the warehouse.
-        conn.execute(
-            "INSERT INTO pipeline.loaded_runs (source, run_id) VALUES (%s, %s) "
-            "ON CONFLICT (source, run_id) DO UPDATE SET loaded_at = now()",
-            (config.name, run_id),
-        )
-    return LoadResult(run_id, curated_rows, aggregate_rows)
+            aggregate_rows[name] = copy_frame(conn, "aggregates", table, frame, agg_names)
+    return LoadResult(run_id, stored, curated_rows, aggregate_rows)

@@ -1,11 +1,13 @@
-"""Work-zone retention: the ingest's copies of personal data follow the raw zone's retention.
+"""Work-zone retention: a run's copies of submissions follow the raw zone's retention.
 
 The ingest copies personal data out of the raw zone into the private work zone,
 per run: the quarantined raw lines (`quarantine/<source>/<run>/`, rejected rows
 and duplicates as received) and the validated chunks before scrubbing
 (`runs/<source>/<run>/ingested/`, direct identifiers and unredacted free text
-included). Deleting the raw object would not delete these copies, so they are
-deleted here once the run is older than the source's `retention_days`.
+included); the scrub stage then writes the scrubbed chunks
+(`runs/<source>/<run>/scrubbed/`: pseudonyms and scrubbed free text, whatever the
+scrubber missed included). Deleting the raw object would not delete these copies,
+so they are deleted here once the run is older than the source's `retention_days`.
 
 WHY a run is dated by `pipeline.ingest_runs.claimed_at`: that row is written once,
 when the run first takes its raw objects, which is the moment the personal data
@@ -19,10 +21,9 @@ too. A work-zone run with no row in `pipeline.ingest_runs` cannot be dated: it i
 reported, never deleted blindly.
 
 Kept on purpose:
-- `runs/<source>/<run>/scrubbed/`: every later run re-reads the scrubbed chunks of
-  all loaded runs to recompute the aggregates over all submissions to date
-  (`include.pipeline.stages._earlier_scrubbed_keys`). They hold no direct
-  identifier (dropped or replaced by a keyed pseudonym) and only scrubbed text;
+- nothing later runs need: the aggregates over all submissions to date are computed
+  from the private record store in PostgreSQL (`include.record_store`), never from
+  the work zone, so an old run's chunks are transient;
 - the run's later outputs (`curated/`, `aggregates/`): anonymized, as in the warehouse;
 - the `pipeline` tables (quarantine counts, ingested ids): no personal data.
 """
@@ -36,7 +37,7 @@ from typing import Any
 
 import psycopg
 
-from include.ingest.keys import ingested_prefix, quarantine_prefix
+from include.ingest.keys import ingested_prefix, quarantine_prefix, scrubbed_prefix
 from include.retention import delete_keys
 from include.source_config import SourceConfig
 from include.zones import StoredObject, list_objects
@@ -45,6 +46,7 @@ from include.zones import StoredObject, list_objects
 PERSONAL_DATA_PREFIXES: dict[str, Callable[[str, str], str]] = {
     "quarantine": quarantine_prefix,
     "ingested": ingested_prefix,
+    "scrubbed": scrubbed_prefix,
 }
 # A character no run id may hold (include.ingest.keys.check_run_id): splitting a prefix
 # built for it gives the part of the key before the run id, from the ingest's own functions.
@@ -55,7 +57,7 @@ _NO_RUN = "\x00"
 class WorkZoneRetentionReport:
     """What one pass deleted and kept, for one source.
 
-    `deleted` counts objects per kind (`quarantine`, `ingested`); `kept` counts the
+    `deleted` counts objects per kind (`quarantine`, `ingested`, `scrubbed`); `kept` counts the
     objects of those kinds whose run is still within retention.
     """
 
@@ -98,7 +100,7 @@ def _personal_data_objects(
         listed = prefix_of(source, _NO_RUN).partition(_NO_RUN)[0]
         for obj in list_objects(client, bucket, listed):
             run_id = obj.key.removeprefix(listed).partition("/")[0]
-            if obj.key.startswith(prefix_of(source, run_id)):  # not scrubbed/, curated/...
+            if obj.key.startswith(prefix_of(source, run_id)):  # not curated/, aggregates/
                 yield kind, run_id, obj
 
 

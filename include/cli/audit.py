@@ -29,7 +29,14 @@ from include.audit import (
 )
 from include.audit.keys import verify_only_connection
 from include.cli.output import console, fail
-from include.connections import WAREHOUSE_CONN_ID, ConnectionConfigError, env_var, get_connection
+from include.connections import (
+    S3_CONN_ID,
+    WAREHOUSE_CONN_ID,
+    ConnectionConfigError,
+    env_var,
+    get_connection,
+    s3_client,
+)
 from include.services.stack import LocalPlatform
 from include.settings import load_settings
 
@@ -66,6 +73,36 @@ def _unchecked_on_error() -> Iterator[None]:
         raise typer.Exit(EXIT_UNCHECKED) from None
 
 
+def _release_anchor(dsn: str, environ: dict[str, str]) -> tuple[Anchor, str] | None:
+    """The newest ledger head a release recorded, over every source, and where it was read.
+
+    Read from the public bucket when it answers, else from the local mirror."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from include.dag_helpers import source_names
+    from include.publish.ledger_checkpoint import LedgerCheckpointError, previous_checkpoint
+
+    settings = load_settings()
+    try:
+        client = s3_client(get_connection(S3_CONN_ID, environ))
+        client.head_bucket(Bucket=settings.public_bucket)
+    except (BotoCoreError, ClientError, ConnectionConfigError) as exc:
+        console.print(f"[yellow]public bucket unreachable ({exc}); using the local mirror[/]")
+        client = None
+    best: tuple[Anchor, str] | None = None
+    for source in source_names():
+        try:
+            found = previous_checkpoint(
+                client, settings.public_bucket, settings.exports_dir, dsn, source
+            )
+        except (LedgerCheckpointError, ValueError) as exc:
+            fail(" ".join(str(exc).split()))
+            raise typer.Exit(EXIT_UNCHECKED) from None
+        if found.anchor is not None and (best is None or found.anchor.seq > best[0].seq):
+            best = (found.anchor, found.where)
+    return best
+
+
 def _parse_anchor(text: str | None) -> Anchor | None:
     if text is None:
         return None
@@ -82,15 +119,29 @@ def verify_command(
         "--anchor",
         metavar="SEQ:HASH",
         help="An entry recorded outside the database (e.g. the head printed by an earlier "
-        "verify, or a release manifest): it must still be there, unchanged. Catches entries "
-        "cut from the end, which the chain alone cannot.",
+        "verify): it must still be there, unchanged. Catches entries cut from the end, which "
+        "the chain alone cannot. Default: the newest head a release manifest recorded.",
+    ),
+    releases: bool = typer.Option(
+        True,
+        "--releases/--no-releases",
+        help="Without --anchor, check the newest ledger head the releases' manifests recorded "
+        "(public bucket, else the local mirror). --no-releases: the chain alone, e.g. for a "
+        "ledger copied elsewhere.",
     ),
 ) -> None:
-    """Recompute the hash chain and every signature. Exit 0 if intact (prints the head),
+    """Recompute the hash chain and every signature, and check the head the newest release
+    recorded is still there (or the --anchor given). Exit 0 if intact (prints the head),
     1 naming the first broken entry, 2 if the ledger could not be checked."""
     expected = _parse_anchor(anchor)
     with _unchecked_on_error():
-        dsn, key = _warehouse_and_key()
+        environ = _environment()
+        dsn, key = get_connection(WAREHOUSE_CONN_ID, environ).postgres_dsn(), load_key(environ)
+        if expected is None and releases:
+            released = _release_anchor(dsn, environ)
+            if released is not None:
+                expected = released[0]
+                console.print(f"checked against head {released[0]}, recorded in {released[1]}")
         result = verify(dsn, key, anchor=expected)
     if result.problem is None:
         head = f"head {result.head}" if result.head else "empty ledger"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import psycopg
 import typer
 from rich.table import Table
 
 from include.cli.output import console
+from include.connections import WAREHOUSE_CONN_ID, ConnectionConfigError, get_connection
 from include.services.stack import LocalPlatform, ServiceStatus
 from include.services.superset_runtime import ADMIN_USER
 from include.settings import load_settings
+from include.source_config import load_all_sources
 
 services_app = typer.Typer(help="Start, stop and inspect the local services.", no_args_is_help=True)
 
@@ -105,5 +108,19 @@ def down() -> None:
 
 @services_app.command()
 def status() -> None:
-    """Each service, its address and its health."""
-    console.print(status_table(platform().status()))
+    """Each service, its address and its health; then, once the warehouse answers, every
+    row each source received and where it is now (published, suppressed, quarantined,
+    duplicate, or in flight, named by raw object)."""
+    stack = platform()
+    rows = stack.status()
+    console.print(status_table(rows))
+    if not any(row.name == "postgres" and row.state in ("running", "external") for row in rows):
+        return
+    from include.demo_summary import print_platform_accounting  # pandas: only here
+
+    try:
+        dsn = get_connection(WAREHOUSE_CONN_ID, stack.process_env()).postgres_dsn()
+        console.print("[bold]Rows received to date[/]")
+        print_platform_accounting(dsn, load_all_sources(), console)
+    except (ConnectionConfigError, psycopg.Error) as exc:
+        console.print(f"[yellow]accounting unavailable: {' '.join(str(exc).split())}[/]")

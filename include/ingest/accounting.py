@@ -50,7 +50,7 @@ def check_accounting(
     with psycopg.connect(dsn, autocommit=True) as conn, conn.transaction():
         row = conn.execute(
             "SELECT rows_read, rows_quarantined, rows_duplicate FROM pipeline.ingest_runs "
-            "WHERE source = %s AND run_id = %s AND status = 'ingested'",
+            "WHERE source = %s AND run_id = %s AND status IN ('ingested', 'loaded')",
             (source, run_id),
         ).fetchone()
         if row is None:

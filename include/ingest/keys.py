@@ -30,6 +30,11 @@ def ingested_prefix(source: str, run_id: str) -> str:
     return f"runs/{source}/{run_id}/ingested/"
 
 
+def scrubbed_prefix(source: str, run_id: str) -> str:
+    """The scrub stage's output chunks: `runs/<source>/<run_id>/scrubbed/part-NNNNN.parquet`."""
+    return f"runs/{source}/{run_id}/scrubbed/"
+
+
 def quarantine_prefix(source: str, run_id: str) -> str:
     """Rejected rows and duplicates (personal data: private, encrypted, retention-bound)."""
     return f"quarantine/{source}/{run_id}/"

@@ -5,7 +5,12 @@ WHY: "not yet processed" must survive restarts and must not depend on a clock, a
 - `claim_objects` lists the raw zone and takes, for a new run, every object version
   no run has taken yet; for a run that already claimed, it returns the same versions
   again (a rerun reads exactly what the first attempt read, never newer objects).
-  Claims commit on their own, so a failed run keeps its objects until it is rerun.
+- An object is done only once its run has loaded (`include.load` marks the run loaded
+  in the load transaction). A new run first takes over every object of the source's
+  runs that never loaded (killed, failed at the gate, dry runs, crashed loads): they
+  become its own claims, read again, and the old run is marked `superseded`, its ids
+  and quarantine counts dropped, so its rows are neither lost nor taken for
+  duplicates. The load fences the other way: a superseded run can no longer load.
 - the ingest itself runs in one transaction holding a per-source advisory lock:
   two runs of one source queue, the duplicate check is race-free, and a failed
   attempt leaves no ids, counts or statuses behind.
@@ -14,6 +19,7 @@ WHY: "not yet processed" must survive restarts and must not depend on a clock, a
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,6 +34,7 @@ from include.ingest.ingestor import ObjectOutcome
 from include.ingest.result import IngestResult
 from include.zones import partition_date
 
+log = logging.getLogger(__name__)
 DDL_PATH = Path(__file__).resolve().parent.parent / "sql" / "ingest.sql"
 
 
@@ -113,10 +120,16 @@ def claim_objects(
     with conn.transaction():
         lock_source(conn, source)
         row = conn.execute(
-            "SELECT bucket FROM pipeline.ingest_runs WHERE source = %s AND run_id = %s",
+            "SELECT bucket, status, superseded_by FROM pipeline.ingest_runs "
+            "WHERE source = %s AND run_id = %s",
             (source, run_id),
         ).fetchone()
         if row is not None:
+            if row[1] == "superseded":
+                raise IngestError(
+                    f"run {run_id} of {source} was superseded by run {row[2]}, which took over "
+                    "its raw objects: there is nothing left to rerun; trigger a new run instead"
+                )
             if row[0] != bucket:
                 raise IngestError(
                     f"run {run_id} of {source} claimed its objects in bucket {row[0]}, "
@@ -127,6 +140,7 @@ def claim_objects(
                 "INSERT INTO pipeline.ingest_runs (source, run_id, bucket) VALUES (%s, %s, %s)",
                 (source, run_id, bucket),
             )
+            take_over_unloaded(conn, source, run_id, bucket)
             listed = [
                 obj
                 for obj in _list_raw(client, bucket, f"{source}/")
@@ -150,6 +164,51 @@ def claim_objects(
             )
         rows = conn.execute(_SELECT_CLAIMED, (source, run_id)).fetchall()
     return [ClaimedObject(*row) for row in rows]
+
+
+def take_over_unloaded(
+    conn: psycopg.Connection[Any], source: str, run_id: str, bucket: str
+) -> list[str]:
+    """Make `run_id` (new, in the caller's transaction, under the source's lock) the owner of
+    every object claimed in `bucket` by a run of `source` that never loaded; return those runs.
+
+    All of a superseded run's objects move, whatever the new run's date range: they were
+    claimed before, and no later run would list them again. An object that has since
+    disappeared from the raw zone is then quarantined by the new run's ingest
+    (`object_changed`), never silently forgotten. Runs that claimed in another raw bucket
+    (the platform was pointed elsewhere since) are left as they are: their objects stay
+    in flight, named by the platform's accounting, until a run reads that bucket again.
+    """
+    stale = [
+        row[0]
+        for row in conn.execute(
+            "SELECT run_id FROM pipeline.ingest_runs WHERE source = %s AND run_id <> %s "
+            "AND bucket = %s AND status IN ('claimed', 'ingested') ORDER BY claimed_at, run_id",
+            (source, run_id, bucket),
+        ).fetchall()
+    ]
+    if not stale:
+        return []
+    conn.execute(
+        "UPDATE pipeline.raw_objects SET run_id = %s, status = 'claimed', reason = NULL, "
+        "detail = NULL, sse = NULL, rows_read = NULL WHERE source = %s AND run_id = ANY(%s)",
+        (run_id, source, stale),
+    )
+    for table in ("pipeline.ingested_ids", "pipeline.quarantine"):
+        conn.execute(
+            f"DELETE FROM {table} WHERE source = %s AND run_id = ANY(%s)",  # noqa: S608
+            (source, stale),
+        )
+    conn.execute(
+        "UPDATE pipeline.ingest_runs SET status = 'superseded', superseded_by = %s "
+        "WHERE source = %s AND run_id = ANY(%s)",
+        (run_id, source, stale),
+    )
+    log.warning(
+        "run %s of %s takes over the raw objects of runs that never loaded: %s",
+        run_id, source, ", ".join(stale),
+    )  # fmt: skip
+    return stale
 
 
 class PostgresSeenIds:
@@ -216,7 +275,10 @@ def record_ingest(
             ],
         )
         cur.execute(
-            "UPDATE pipeline.ingest_runs SET status = 'ingested', ingested_at = now(), "
+            # A rerun of a loaded run stays loaded: its records are in the warehouse until its
+            # own load replaces them, so its objects must not be taken over meanwhile.
+            "UPDATE pipeline.ingest_runs SET ingested_at = now(), "
+            "status = CASE status WHEN 'loaded' THEN 'loaded' ELSE 'ingested' END, "
             "objects_claimed = %s, objects_read = %s, objects_quarantined = %s, rows_read = %s, "
             "rows_valid = %s, rows_quarantined = %s, rows_duplicate = %s, chunk_keys = %s "
             "WHERE source = %s AND run_id = %s",

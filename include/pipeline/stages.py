@@ -8,8 +8,16 @@ summaries, never rows; it is what Airflow carries in XCom.
 
 Record-level data is anonymized per run (each run's new submissions form one
 k-anonymous, l-diverse batch that is never republished under another
-generalization); aggregates are recomputed from all scrubbed submissions to date
+generalization); aggregates are recomputed over all scrubbed submissions to date
+(the private record store in PostgreSQL, grouped in SQL, plus the run's own batch)
 and protected by cell suppression.
+
+WHY the work zone is never trusted for history: it holds a run's transient chunks
+only. A chunk that is missing stops the stage with its key named (rerun the run:
+its raw objects are read again); the published figures come from PostgreSQL, and
+before anything is published they are recomputed from scratch from the record
+store, the platform's accounting is checked, and the audit ledger is verified
+against the head the previous release recorded (fail closed, reason in the ledger).
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from __future__ import annotations
 import io
 import logging
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,18 +35,29 @@ import pandas as pd
 import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
+from botocore.exceptions import BotoCoreError, ClientError
 from psycopg import sql
 
-from include.aggregates import protect_all
+from include.aggregates import ProtectedAggregate, add_groups, group_records, protect_groups
 from include.anonymization.kanonymity import InfeasibleGeneralizationError, anonymize
 from include.anonymization.pseudonyms import pseudonym_column
 from include.audit import append, verify
+from include.audit.chain import Anchor
 from include.indicators import TextCounts, record_run_indicators
 from include.ingest import AccountingError, DateRange, check_accounting, ingest_run
 from include.ingest.chunks import parquet_bytes
 from include.ingest.store import S3Sink
-from include.load import RUN_COLUMN, curated_columns, ensure_warehouse, load_run
+from include.load import (
+    RUN_COLUMN,
+    LoadError,
+    aggregate_columns,
+    aggregate_table,
+    curated_columns,
+    ensure_warehouse,
+    load_run,
+)
 from include.pipeline.context import PipelineContext, pipeline_version
+from include.platform_accounting import platform_accounting
 from include.publish import (
     AggregateInput,
     CheckResult,
@@ -47,8 +67,12 @@ from include.publish import (
     publish_release,
     summarize_anonymization,
 )
+from include.publish.ledger_checkpoint import LedgerCheckpointError, previous_checkpoint
+from include.publish.manifest import ledger_anchor
+from include.publish.s3_release import committed_manifest
+from include.record_store import ensure_store, record_count, run_counts, store_groups
 from include.validation import require_valid, validate_release
-from include.zones import list_objects, sse_arguments
+from include.zones import sse_arguments
 
 if TYPE_CHECKING:  # the scrubber loads spaCy and Presidio: only the scrub task pays for it
     from include.anonymization.pii import Scrubber
@@ -65,7 +89,19 @@ class StageRefusedError(RuntimeError):
 
 
 def read_frame(ctx: PipelineContext, key: str) -> pd.DataFrame:
-    body = ctx.s3.get_object(Bucket=ctx.settings.work_bucket, Key=key)["Body"].read()
+    """A chunk of the run's work zone; a missing one stops the stage, named."""
+    try:
+        body = ctx.s3.get_object(Bucket=ctx.settings.work_bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code")) not in ("NoSuchKey", "404"):
+            raise
+        reason = (
+            f"work-zone object s3://{ctx.settings.work_bucket}/{key} is missing (the S3 server "
+            "lost it, or retention deleted it): nothing of this run is loaded or published; "
+            "clear the whole run to read its raw objects again, or trigger a new run"
+        )
+        record(ctx, "work_zone", {"refused": reason})
+        raise StageRefusedError(reason) from None
     return pq.read_table(io.BytesIO(body)).to_pandas()
 
 
@@ -149,22 +185,28 @@ def scrub_chunk(ctx: PipelineContext, chunk_key: str, scrubber: Scrubber) -> dic
 # -- 3. anonymize ---------------------------------------------------------------------------
 
 
-def _earlier_scrubbed_keys(ctx: PipelineContext) -> list[str]:
-    """The scrubbed chunks of every other run already in the warehouse (one listing)."""
+def _protect_to_date(
+    ctx: PipelineContext, batch: pd.DataFrame
+) -> tuple[list[ProtectedAggregate], int]:
+    """Every aggregate over the stored records of the other runs plus `batch` (the run's
+    own records, which its load will store), and how many records that is."""
     with psycopg.connect(ctx.dsn) as conn:
         ensure_warehouse(conn)
-        rows = conn.execute(
-            "SELECT run_id FROM pipeline.loaded_runs WHERE source = %s AND run_id <> %s",
-            (ctx.config.name, ctx.run_id),
-        ).fetchall()
-    loaded = {row[0] for row in rows}
-    prefix = f"runs/{ctx.config.name}/"
-    keys = []
-    for obj in list_objects(ctx.s3, ctx.settings.work_bucket, prefix):
-        run_id, _, rest = obj.key.removeprefix(prefix).partition("/")
-        if run_id in loaded and rest.startswith("scrubbed/"):
-            keys.append(obj.key)
-    return sorted(keys)
+        ensure_store(conn, ctx.config)
+        history = {
+            aggregate.name: store_groups(conn, ctx.config, aggregate, exclude_run=ctx.run_id)
+            for aggregate in ctx.config.aggregates
+        }
+        stored = record_count(conn, ctx.config) - run_counts(conn, ctx.config).get(ctx.run_id, 0)
+    protected = [
+        protect_groups(
+            add_groups(history[aggregate.name], group_records(batch, ctx.config, aggregate)),
+            ctx.config,
+            aggregate,
+        )
+        for aggregate in ctx.config.aggregates
+    ]
+    return protected, stored + len(batch)
 
 
 def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -173,9 +215,11 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
     `scrubbed` is what the scrub tasks returned (one summary per chunk); their text
     counts travel on to the accounting stage, which publishes them as indicators.
     """
-    batch = read_frames(ctx, sorted(item["output"] for item in scrubbed))
+    scrubbed_keys = sorted(item["output"] for item in scrubbed)
+    batch = read_frames(ctx, scrubbed_keys)
     summary: dict[str, Any] = {
         "records_in": len(batch),
+        "scrubbed_keys": scrubbed_keys,
         "texts": sum(int(item["texts"]) for item in scrubbed),
         "texts_redacted": sum(int(item["texts_redacted"]) for item in scrubbed),
     }
@@ -198,19 +242,13 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
             ctx, f"{ctx.run_prefix}curated/part-00000.parquet", batch
         )
         summary.update(records_published=0, records_suppressed=0, anonymization=None)
-    history = _earlier_scrubbed_keys(ctx)
-    # Only non-empty frames are concatenated: an empty batch has no dtypes to offer, and
-    # pandas would turn the earlier runs' integer columns into floats.
-    parts = [frame for frame in (read_frames(ctx, history), batch) if len(frame)]
-    everything = pd.concat(parts, ignore_index=True) if parts else batch
+    protected, to_date = _protect_to_date(ctx, batch)
     aggregates = {}
-    for protected in protect_all(everything, ctx.config):
-        key = write_frame(
-            ctx, f"{ctx.run_prefix}aggregates/{protected.name}.parquet", protected.cells
-        )
-        aggregates[protected.name] = {"key": key, "summary": protected.summary}
+    for item in protected:
+        key = write_frame(ctx, f"{ctx.run_prefix}aggregates/{item.name}.parquet", item.cells)
+        aggregates[item.name] = {"key": key, "summary": item.summary}
     summary["aggregates"] = aggregates
-    summary["records_to_date"] = len(everything)
+    summary["records_to_date"] = to_date
     record(ctx, "anonymize", summary)
     return summary
 
@@ -235,7 +273,19 @@ def validate(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, A
 
 def load(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
     curated = read_frame(ctx, anonymized["curated_key"])
-    result = load_run(ctx.dsn, ctx.config, ctx.run_id, curated, _aggregates(ctx, anonymized))
+    try:
+        result = load_run(
+            ctx.dsn,
+            ctx.config,
+            ctx.run_id,
+            curated,
+            _aggregates(ctx, anonymized),
+            records=read_frames(ctx, anonymized["scrubbed_keys"]),
+            records_to_date=int(anonymized["records_to_date"]),
+        )
+    except LoadError as exc:
+        record(ctx, "load", {"refused": str(exc)})
+        raise StageRefusedError(str(exc)) from None
     record(ctx, "load", result.as_dict())
     return result.as_dict()
 
@@ -255,30 +305,123 @@ def _published_records(ctx: PipelineContext) -> pd.DataFrame:
     return frame.drop(columns=[c for c in columns if c in withheld or c == RUN_COLUMN])
 
 
+def _refuse(ctx: PipelineContext, step: str, reason: str) -> StageRefusedError:
+    """Record why a stage stops (fail closed) and give the error to raise."""
+    record(ctx, step, {"refused": reason})
+    return StageRefusedError(reason)
+
+
+@contextmanager
+def _s3_failures(ctx: PipelineContext, step: str, what: str) -> Iterator[None]:
+    """An S3 server that stops answering (or loses an object) mid-stage: one line, in the
+    log and the ledger, instead of a client library's traceback."""
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise _refuse(
+            ctx,
+            step,
+            f"{ctx.config.name}: {what} failed ({exc}); `latest` moves only once a release is "
+            "complete and verified: rerun the task once the S3 server answers",
+        ) from None
+
+
+def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[str | int | bool | None, ...]]:
+    """Cells (dimensions..., count, suppressed, reason) in one form, whoever computed them:
+    dimensions as the warehouse stores them (text), counts as Python ints, sorted."""
+    cells = [
+        (
+            *(str(value) for value in row[:-3]),
+            None if pd.isna(row[-3]) else int(row[-3]),
+            bool(row[-2]),
+            None if pd.isna(row[-1]) else str(row[-1]),
+        )
+        for row in rows
+    ]
+    return sorted(cells, key=str)
+
+
+def _aggregates_from_scratch(ctx: PipelineContext) -> list[ProtectedAggregate]:
+    """Every aggregate recomputed from the whole record store, checked equal to the tables
+    loaded (and validated); refuses to go on otherwise."""
+    config = ctx.config
+    recomputed, loaded = [], {}
+    with psycopg.connect(ctx.dsn) as conn:
+        for aggregate in config.aggregates:
+            groups = store_groups(conn, config, aggregate)
+            recomputed.append(protect_groups(groups, config, aggregate))
+            names = [name for name, _ in aggregate_columns(aggregate)][:-1]  # not the run
+            loaded[aggregate.name] = conn.execute(
+                sql.SQL("SELECT {} FROM {}").format(
+                    sql.SQL(", ").join(map(sql.Identifier, names)),
+                    sql.Identifier("aggregates", aggregate_table(config, aggregate.name)),
+                )
+            ).fetchall()
+    for protected in recomputed:
+        columns = list(protected.columns)
+        names = [*columns, "count", "suppressed", "suppression_reason"]
+        expected = _cell_rows(protected.cells[names].itertuples(index=False, name=None))
+        stored = _cell_rows(loaded[protected.name])
+        if expected != stored:
+            differ = [pair for pair in zip(stored, expected, strict=False) if pair[0] != pair[1]]
+            first = differ[0] if differ else (len(stored), len(expected))
+            raise _refuse(
+                ctx,
+                "publish",
+                f"{config.name}: aggregate {protected.name} in the warehouse differs from a "
+                f"from-scratch computation over the record store ({len(stored)} cells stored, "
+                f"{len(expected)} recomputed; first difference: {first[0]} vs {first[1]}): "
+                "not published; rerun the run from its anonymize task",
+            )
+    return recomputed
+
+
+def _release_ledger_head(ctx: PipelineContext, run: RunInfo, verified: Mapping[str, Any]) -> Any:
+    """The head this release records: the one its manifest already carries if a first
+    attempt committed it (a rerun rebuilds the same bytes), else the head just verified."""
+    committed = committed_manifest(
+        ctx.s3, ctx.settings.public_bucket, ctx.config.name, run.release_id
+    )
+    if committed is not None:
+        return ledger_anchor(committed, f"release {run.release_id}")
+    return Anchor.parse(str(verified["head"])) if verified.get("head") else None
+
+
 def publish(
-    ctx: PipelineContext, anonymized: Mapping[str, Any], validated: Mapping[str, Any]
+    ctx: PipelineContext,
+    anonymized: Mapping[str, Any],
+    validated: Mapping[str, Any],
+    verified: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """A new release of everything to date; skipped when the run brought no new records."""
+    """A new release of everything to date; skipped when the run brought no new records.
+
+    `verified` is what `verify_ledger` returned: the ledger's head, checked just before.
+    Nothing is read from the work zone: records and aggregates come from PostgreSQL.
+    """
     if not anonymized["records_in"]:
         summary = {"skipped": "no new submissions in this run; latest release unchanged"}
         record(ctx, "publish", summary)
         return summary
-    aggregates = _aggregates(ctx, anonymized)
     config = ctx.config
+    accounting = platform_accounting(ctx.dsn, config)
+    if not accounting.balanced:
+        raise _refuse(ctx, "publish", f"not published: {accounting.summary()}")
+    aggregates = _aggregates_from_scratch(ctx)
     records = _published_records(ctx) if config.publish_record_level else None
     run = RunInfo(ctx.run_id, pipeline_version(), ctx.run_date)
-    with tempfile.TemporaryDirectory(prefix="civic-release-") as staging:
+    with (
+        tempfile.TemporaryDirectory(prefix="civic-release-") as staging,
+        _s3_failures(ctx, "publish", f"publishing release {run.release_id}"),
+    ):
         files = build_release(
             config,
             run,
             Path(staging),
             records=records,
             anonymization=anonymized.get("anonymization") if records is not None else None,
-            aggregates=[
-                AggregateInput(name, aggregates[name], anonymized["aggregates"][name]["summary"])
-                for name in aggregates
-            ],
+            aggregates=[AggregateInput(a.name, a.cells, a.summary) for a in aggregates],
             checks=[CheckResult("great_expectations", bool(validated.get("success")))],
+            ledger=_release_ledger_head(ctx, run, verified),
         )
         published = publish_release(
             ctx.s3, ctx.settings.public_bucket, files, sse_arguments(ctx.settings)
@@ -293,6 +436,7 @@ def publish(
         "previous_latest": published.previous_latest,
         "mirror": str(mirrored.directory),
         "records": 0 if records is None else len(records),
+        "rows_received_to_date": accounting.rows_received,
     }
     record(ctx, "publish", summary)
     return summary
@@ -302,9 +446,35 @@ def publish(
 
 
 def verify_ledger(ctx: PipelineContext) -> dict[str, Any]:
-    result = verify(ctx.dsn, ctx.audit_key)
-    result.raise_if_broken()
-    return {"entries": result.count, "head": str(result.head)}
+    """The whole ledger, against the head the previous release recorded: before publishing.
+
+    A broken chain, a bad signature or entries cut from the end stop the run here."""
+    try:
+        with _s3_failures(ctx, "verify_ledger", "reading the previous release's manifest"):
+            checkpoint = previous_checkpoint(
+                ctx.s3,
+                ctx.settings.public_bucket,
+                ctx.settings.exports_dir,
+                ctx.dsn,
+                ctx.config.name,
+            )
+    except (LedgerCheckpointError, ValueError) as exc:
+        raise _refuse(ctx, "verify_ledger", str(exc)) from None
+    result = verify(ctx.dsn, ctx.audit_key, anchor=checkpoint.anchor)
+    if not result.intact:
+        reason = (
+            f"audit ledger broken at {result.problem} (checked against {checkpoint.where}): "
+            "not published; treat this as an incident"
+        )
+        raise _refuse(ctx, "verify_ledger", reason)
+    payload = {
+        "entries": result.count,
+        "head": str(result.head) if result.head else None,
+        "anchor": str(checkpoint.anchor) if checkpoint.anchor else None,
+        "anchor_from": checkpoint.where,
+    }
+    record(ctx, "verify_ledger", payload)
+    return payload
 
 
 def account(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:

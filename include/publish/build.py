@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from include.audit.chain import Anchor
 from include.audit.checksums import checksum_file
 from include.publish.datapackage import DATAPACKAGE_NAME, build_datapackage
 from include.publish.errors import PublicationBlockedError
@@ -136,6 +137,7 @@ def build_release(
     anonymization: Mapping[str, Any] | None = None,
     aggregates: Sequence[AggregateInput] = (),
     checks: Sequence[CheckResult] = (),
+    ledger: Anchor | None = None,
 ) -> ReleaseFiles:
     """Write the release of one source into `staging_dir/<source>/<release id>/`.
 
@@ -143,8 +145,9 @@ def build_release(
     pseudonymized, generalized rows with their `anonymization` summary (see
     `summaries`); `aggregates` are every configured aggregate, protected; `checks` are
     the gates the pipeline ran (expectation suites...): one that failed blocks the
-    release. Raises `PublicationBlockedError` when a gate fails, ValueError when the
-    inputs do not match the source config. Same inputs → byte-identical files.
+    release; `ledger` is the audit ledger's head as verified before publishing. Raises
+    `PublicationBlockedError` when a gate fails, ValueError when the inputs do not match
+    the source config. Same inputs → byte-identical files.
     """
     _require_checks_passed(config.name, checks)
     tables = _tables(config, records, anonymization, aggregates)
@@ -177,7 +180,9 @@ def build_release(
         }
         for table in written
     ]
-    manifest = build_manifest(config, run, tables=manifest_tables, files=files, checks=checks)
+    manifest = build_manifest(
+        config, run, tables=manifest_tables, files=files, checks=checks, ledger=ledger
+    )
     manifest_entry = _write(directory / MANIFEST_NAME, json_bytes(manifest))
     return ReleaseFiles(
         source=config.name,

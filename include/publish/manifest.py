@@ -8,7 +8,11 @@ only once it is present. For every file it gives the byte size and SHA-256
 record-level tables the quasi-identifiers, sensitive fields, withheld fields,
 k and l required and achieved (measured on the published rows) and the
 suppressed record count; for aggregates the suppressed cells by reason. It also
-names the run (id, pipeline version, date) and the checks that gated it.
+names the run (id, pipeline version, date) and the checks that gated it, and the
+audit ledger's head as verified before publishing (`ledger.head`, `SEQ:HASH`): the
+next release checks that this entry is still there, unchanged, so entries cut from
+the ledger's end cannot go unnoticed, and anyone can check it with
+`civic audit verify --anchor`.
 
 The manifest holds no timestamp of its own: it is a function of the inputs, so
 a rerun rebuilds the same bytes and its SHA-256 identifies the release content.
@@ -22,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from include.audit.chain import Anchor
 from include.audit.checksums import Checksum
 from include.publish.jsonfile import JSON
 from include.publish.run import RunInfo, check_release_id
@@ -67,6 +72,7 @@ def build_manifest(
     tables: Sequence[Mapping[str, JSON]],
     files: Sequence[Mapping[str, JSON]],
     checks: Sequence[CheckResult],
+    ledger: Anchor | None = None,
 ) -> dict[str, JSON]:
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -80,6 +86,7 @@ def build_manifest(
         },
         "licence": "etalab-2.0",
         "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in checks],
+        "ledger": None if ledger is None else {"head": str(ledger)},
         "tables": [dict(table) for table in tables],
         "files": [dict(entry) for entry in files],
     }
@@ -113,3 +120,14 @@ def manifest_entries(manifest: Mapping[str, Any], where: str) -> list[ManifestEn
             raise ValueError(f"{where}: file name {entry.path!r} is not allowed in a release")
         entries.append(entry)
     return entries
+
+
+def ledger_anchor(manifest: Mapping[str, Any], where: str) -> Anchor | None:
+    """The ledger head a manifest recorded, or None (a first release, or an older manifest)."""
+    ledger = manifest.get("ledger")
+    if ledger is None:
+        return None
+    try:
+        return Anchor.parse(str(ledger["head"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: its ledger head is not SEQ:HASH ({exc})") from None

@@ -196,6 +196,15 @@ def verify_release(
     )
 
 
+def committed_manifest(
+    client: Any, bucket: str, source: str, release_id: str
+) -> dict[str, Any] | None:
+    """The release's manifest as committed in the bucket, or None if it has none."""
+    key = release_prefix(source, release_id) + MANIFEST_NAME
+    found = _get(client, bucket, key)
+    return None if found is None else parse_manifest(found[0], f"s3://{bucket}/{key}")
+
+
 def _parse_pointer(raw: bytes, where: str) -> ReleasePointer:
     try:
         data = json.loads(raw.decode("utf-8"))

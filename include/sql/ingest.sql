@@ -17,8 +17,12 @@
 
 CREATE SCHEMA IF NOT EXISTS pipeline;
 
--- One row per (source, run): created when the run claims its objects, completed when
--- its ingest commits. The CHECK is the accounting identity of the ingest stage.
+-- One row per (source, run): created when the run claims its objects. Its status is the
+-- run's life: claimed → ingested (its ingest committed) → loaded (its records reached the
+-- private record store, `curated` and `aggregates`, in the load transaction). A run that
+-- never loaded does not keep its objects: the next new run of the source takes them over
+-- and the old run becomes `superseded` (its ids and quarantine counts are dropped, its
+-- objects read again). The CHECK is the accounting identity of the ingest stage.
 CREATE TABLE IF NOT EXISTS pipeline.ingest_runs (
     source              text        NOT NULL,
     run_id              text        NOT NULL,
@@ -34,15 +38,48 @@ CREATE TABLE IF NOT EXISTS pipeline.ingest_runs (
     rows_quarantined    bigint,
     rows_duplicate      bigint,
     chunk_keys          text[],
+    loaded_at           timestamptz,
+    superseded_by       text,
     CONSTRAINT ingest_runs_pkey PRIMARY KEY (source, run_id),
-    CONSTRAINT ingest_runs_status CHECK (status IN ('claimed', 'ingested')),
+    CONSTRAINT ingest_runs_status
+        CHECK (status IN ('claimed', 'ingested', 'loaded', 'superseded')),
     CONSTRAINT ingest_runs_accounting
         CHECK (rows_read = rows_valid + rows_quarantined + rows_duplicate),
     CONSTRAINT ingest_runs_complete CHECK (
-        status = 'claimed' OR (rows_read IS NOT NULL AND rows_valid IS NOT NULL
+        status IN ('claimed', 'superseded') OR (rows_read IS NOT NULL AND rows_valid IS NOT NULL
             AND rows_quarantined IS NOT NULL AND rows_duplicate IS NOT NULL)
     )
 );
+
+-- Warehouses created before runs could be loaded or superseded (session 2): the two new
+-- columns, the wider status CHECKs, and `pipeline.loaded_runs` folded into the status.
+-- Each step runs only when needed, so a current schema takes no table lock here.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attname = 'superseded_by'
+                   AND attrelid = 'pipeline.ingest_runs'::regclass AND NOT attisdropped) THEN
+        ALTER TABLE pipeline.ingest_runs ADD COLUMN IF NOT EXISTS loaded_at timestamptz;
+        ALTER TABLE pipeline.ingest_runs ADD COLUMN IF NOT EXISTS superseded_by text;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'ingest_runs_status'
+                   AND conrelid = 'pipeline.ingest_runs'::regclass
+                   AND pg_get_constraintdef(oid) LIKE '%superseded%') THEN
+        ALTER TABLE pipeline.ingest_runs DROP CONSTRAINT ingest_runs_status;
+        ALTER TABLE pipeline.ingest_runs ADD CONSTRAINT ingest_runs_status
+            CHECK (status IN ('claimed', 'ingested', 'loaded', 'superseded'));
+        ALTER TABLE pipeline.ingest_runs DROP CONSTRAINT ingest_runs_complete;
+        ALTER TABLE pipeline.ingest_runs ADD CONSTRAINT ingest_runs_complete CHECK (
+            status IN ('claimed', 'superseded') OR (rows_read IS NOT NULL
+                AND rows_valid IS NOT NULL AND rows_quarantined IS NOT NULL
+                AND rows_duplicate IS NOT NULL));
+    END IF;
+    IF to_regclass('pipeline.loaded_runs') IS NOT NULL THEN
+        UPDATE pipeline.ingest_runs i SET status = 'loaded', loaded_at = l.loaded_at
+            FROM pipeline.loaded_runs l WHERE l.source = i.source AND l.run_id = i.run_id;
+        DROP TABLE pipeline.loaded_runs;
+    END IF;
+END
+$$;
 
 -- The processed-objects table. "Not yet processed" = this exact version is not here.
 -- status: claimed (taken by a run not yet committed), ingested (read), quarantined
@@ -80,7 +117,8 @@ END
 $$;
 
 -- Every record id ever kept, per source, with the run that kept it: the memory of the
--- duplicate check across runs. A rerun first deletes its own run's ids.
+-- duplicate check across runs. A rerun first deletes its own run's ids; a superseded
+-- run's ids are deleted with it (a row that was never loaded is not a duplicate).
 CREATE TABLE IF NOT EXISTS pipeline.ingested_ids (
     source    text  NOT NULL,
     record_id text  NOT NULL,

@@ -3,8 +3,9 @@
 -- curated     record-level rows: scrubbed, pseudonymized, k-anonymous (one table per source,
 --             columns derived from sources/<source>.yaml by include/load.py)
 -- aggregates  counts with small-cell and complementary suppression (one table per aggregate)
+-- private     the record store the aggregates are computed from (never granted to analysts)
 --
--- Neither holds a direct identifier. Read access for analysts and Superset is granted to a
+-- None holds a direct identifier. Read access for analysts and Superset is granted to a
 -- read-only role by the provisioning step, never to PUBLIC.
 
 CREATE SCHEMA IF NOT EXISTS curated;
@@ -17,15 +18,15 @@ COMMENT ON SCHEMA curated IS
 COMMENT ON SCHEMA aggregates IS
     'Statistiques agrégées avec secret statistique (cellules < seuil masquées, jamais 0)';
 
--- Runs whose tables reached the warehouse: the aggregates of a later run count the scrubbed
--- submissions of these runs (and its own). Maintained by include/pipeline/stages.py.
-CREATE SCHEMA IF NOT EXISTS pipeline;
-CREATE TABLE IF NOT EXISTS pipeline.loaded_runs (
-    source    text        NOT NULL,
-    run_id    text        NOT NULL,
-    loaded_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (source, run_id)
-);
+-- The private record store: scrubbed, pseudonymized records at full precision, one table
+-- per source (columns derived from sources/<source>.yaml by include/record_store.py), what
+-- every aggregate is computed from. Written in each run's load transaction. No analyst
+-- role, no Superset and no export reads it: only the pipeline's role, its owner.
+CREATE SCHEMA IF NOT EXISTS private;
+REVOKE ALL ON SCHEMA private FROM PUBLIC;
+COMMENT ON SCHEMA private IS
+    'Enregistrements expurgés et pseudonymisés à pleine précision : source des agrégats, '
+    'jamais lus par les analystes ni publiés';
 
 -- Run-level figures for the analysts' quality dashboards: what each run received, refused
 -- and published, and how many free texts had personal data redacted. Counts of rows per

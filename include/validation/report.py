@@ -159,7 +159,10 @@ class ValidationFailed(RuntimeError):  # noqa: N818 (the name the pipeline issue
             lines.extend(f"  - {failure.describe()}" for failure in report.failures)
         lines.append(
             "What to do: fix the step that produced these rows (PII scrubbing, anonymization, "
-            "aggregation) or quarantine them, then re-run; the previous release stays published."
+            "aggregation), or remove or replace the raw objects that carry them, then run the "
+            "source again: the next run takes over this run's raw objects and reads them again "
+            "(nothing is lost, nothing counts as a duplicate); the previous release stays "
+            "published."
         )
         super().__init__("\n".join(lines))
 

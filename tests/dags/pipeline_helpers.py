@@ -19,13 +19,18 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import pandas as pd
 import psycopg
 import pyarrow.parquet as pq
+from psycopg import sql
 
+from include.aggregates import protect_all
 from include.pipeline.context import safe_run_id
+from include.platform_accounting import platform_accounting
 from include.publish.s3_release import pointer_key, release_prefix
 from include.sample import generator
 from include.sample.texts import LabelledText
+from include.settings import Settings
 from include.source_config import SourceConfig
 from include.zones import list_objects
 
@@ -275,3 +280,76 @@ def ledger_entries(dsn: str, run_id: str) -> list[tuple[int, str, dict[str, Any]
         dsn, "SELECT seq, step, payload FROM audit.ledger WHERE run_id = %s ORDER BY seq", run_id
     )
     return [(seq, step, payload) for seq, step, payload in rows]
+
+
+# -- what an auditor checks after a fault --------------------------------------------------------
+
+
+def _stored_records(dsn: str, config: SourceConfig) -> pd.DataFrame:
+    with psycopg.connect(dsn) as conn:
+        table = sql.Identifier("private", config.name)
+        cursor = conn.execute(sql.SQL("SELECT * FROM {}").format(table))
+        names = [column.name for column in cursor.description or ()]
+        return pd.DataFrame(cursor.fetchall(), columns=names)
+
+
+def assert_each_row_stored_once(dsn: str, config: SourceConfig, rows: list[dict[str, Any]]) -> None:
+    """Every submission is in the store once, by a loaded run, with the values it was sent
+    with in every field an aggregate counts; and published at most once."""
+    ids = [str(row[config.id_field]) for row in rows]
+    counted = sorted({dim.field for agg in config.aggregates for dim in agg.dimensions})
+    key, store = sql.Identifier(config.id_field), sql.Identifier("private", config.name)
+    query = sql.SQL(
+        "SELECT i.status, s.{key}, {fields} FROM {store} s JOIN pipeline.ingest_runs i "
+        "ON i.source = %s AND i.run_id = s.run_id WHERE s.{key} = ANY(%s)"
+    ).format(key=key, store=store, fields=sql.SQL(", ").join(sql.Identifier(f) for f in counted))
+    published_query = sql.SQL(
+        "SELECT {key}, count(*) FROM {curated} WHERE {key} = ANY(%s) GROUP BY 1"
+    ).format(key=key, curated=sql.Identifier("curated", config.name))
+    with psycopg.connect(dsn) as conn:
+        stored = conn.execute(query, (config.name, ids)).fetchall()
+        published = conn.execute(published_query, (ids,)).fetchall()
+    assert len(stored) == len(ids), f"{len(ids) - len(stored)} submissions lost"
+    assert {row[0] for row in stored} == {"loaded"}
+    by_id = {row[1]: row[2:] for row in stored}
+    for row in rows:
+        sent = [
+            datetime.fromisoformat(str(row[f])) if isinstance(by_id_value, datetime) else row[f]
+            for f, by_id_value in zip(counted, by_id[str(row[config.id_field])], strict=True)
+        ]
+        assert list(by_id[str(row[config.id_field])]) == sent, row[config.id_field]
+    assert all(count == 1 for _, count in published), "a submission published twice"
+    assert len(published) >= len(ids) * (1 - config.max_suppression) - 1
+
+
+def _cells(frame: pd.DataFrame, dims: list[str]) -> list[tuple[Any, ...]]:
+    clean = frame.astype(object).where(frame.notna(), None)
+    return sorted(
+        (
+            *(str(row[d]) for d in dims),
+            None if row["count"] is None else int(row["count"]),
+            bool(row["suppressed"]),
+        )
+        for row in clean.to_dict("records")
+    )
+
+
+def assert_latest_release_is_right(
+    s3_client: Any, settings: Settings, dsn: str, config: SourceConfig
+) -> dict[str, Any]:
+    """`latest`'s aggregates equal a from-scratch computation over every stored record,
+    and every row the platform ever received is accounted for, none in flight."""
+    pointer = latest_pointer(s3_client, settings.public_bucket, config.name)
+    assert pointer is not None
+    prefix = release_prefix(config.name, pointer["release_id"])
+    scratch = {agg.name: agg for agg in protect_all(_stored_records(dsn, config), config)}
+    for aggregate in config.aggregates:
+        key = f"{prefix}{aggregate.name}.parquet"
+        body = s3_client.get_object(Bucket=settings.public_bucket, Key=key)["Body"].read()
+        published = pq.read_table(io.BytesIO(body)).to_pandas()
+        dims = [dim.column for dim in aggregate.dimensions]
+        assert _cells(published, dims) == _cells(scratch[aggregate.name].cells, dims), key
+    accounting = platform_accounting(dsn, config)
+    assert accounting.balanced, accounting.summary()
+    assert accounting.in_flight == (), accounting.summary()
+    return pointer

@@ -40,7 +40,7 @@ from include.audit import (
     verify,
 )
 from include.connections import get_connection
-from include.load import RUN_COLUMN, ensure_warehouse
+from include.load import RUN_COLUMN
 from include.publish import load_release, mirrored_latest, verify_release
 from include.publish.manifest import MANIFEST_NAME
 from include.publish.s3_release import release_prefix
@@ -67,7 +67,9 @@ PIPELINE_TASKS = {
     "ingest", "chunks", "scrub", "anonymize", "validate", "load", "publish", "verify_ledger",
     "accounting",
 }  # fmt: skip
-LEDGER_STEPS = {"ingest", "scrub", "anonymize", "validate", "load", "publish", "accounting"}
+LEDGER_STEPS = {
+    "ingest", "scrub", "anonymize", "validate", "load", "accounting", "verify_ledger", "publish",
+}  # fmt: skip
 SUCCESS = "success"
 
 
@@ -146,42 +148,6 @@ def first_release(
         return made[source]
 
     return get
-
-
-def _loaded_runs(conn: psycopg.Connection[Any], source: str) -> set[str]:
-    rows = conn.execute(
-        "SELECT run_id FROM pipeline.loaded_runs WHERE source = %s", (source,)
-    ).fetchall()
-    return {run_id for (run_id,) in rows}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _warehouse_left_as_found(platform: LocalPlatform, warehouse_dsn: str) -> Iterator[None]:
-    """After the module, the record-level tables hold no row of the runs it loaded.
-
-    WHY: other tests of the session read `curated.<source>` as a whole (test_load counts
-    its rows per run): the releases made here must not show up in their numbers. The
-    public bucket, the ledger and the pipeline's own bookkeeping keep what happened.
-    """
-    with psycopg.connect(warehouse_dsn) as conn:
-        ensure_warehouse(conn)
-        before = {source: _loaded_runs(conn, source) for source in SOURCES}
-    yield
-    with psycopg.connect(warehouse_dsn) as conn:
-        for source in SOURCES:
-            added = sorted(_loaded_runs(conn, source) - before[source])
-            table = sql.Identifier("curated", source)
-            if conn.execute("SELECT to_regclass(%s)", (f"curated.{source}",)).fetchone() != (None,):
-                conn.execute(
-                    sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
-                        table, sql.Identifier(RUN_COLUMN)
-                    ),
-                    (added,),
-                )
-            conn.execute(
-                "DELETE FROM pipeline.loaded_runs WHERE source = %s AND run_id = ANY(%s)",
-                (source, added),
-            )
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +245,7 @@ def test_every_row_read_is_published_suppressed_quarantined_or_a_duplicate(
     assert (read, quarantined, duplicates) == helpers.fetch_one(
         warehouse_dsn,
         "SELECT rows_read, rows_quarantined, rows_duplicate FROM pipeline.ingest_runs "
-        "WHERE source = %s AND run_id = %s AND status = 'ingested'",
+        "WHERE source = %s AND run_id = %s AND status = 'loaded'",
         source,
         release.run_id,
     )
@@ -529,13 +495,8 @@ def test_a_failing_expectation_blocks_publication(
         dict(row, description=f"{row['description']} Mon numéro de sécu : {invalid}")
         for row in iter_rows(config, 300, seed, day)
     ]
-    _put_jsonl(
-        s3_client,
-        settings.raw_bucket,
-        f"{source}/{day:%Y-%m-%d}/nir-{seed}.jsonl",
-        rows,
-        **sse_arguments(settings),
-    )
+    bad_key = f"{source}/{day:%Y-%m-%d}/nir-{seed}.jsonl"
+    _put_jsonl(s3_client, settings.raw_bucket, bad_key, rows, **sse_arguments(settings))
     pointer = helpers.latest_pointer(s3_client, settings.public_bucket, source)
     mirror = mirrored_latest(settings.exports_dir, source)
     assert pointer is not None
@@ -564,12 +525,44 @@ def test_a_failing_expectation_blocks_publication(
     assert (
         helpers.fetch_all(
             warehouse_dsn,
-            "SELECT run_id FROM pipeline.loaded_runs WHERE source = %s AND run_id = %s",
+            "SELECT run_id FROM pipeline.ingest_runs "
+            "WHERE source = %s AND run_id = %s AND status = 'loaded'",
             source,
             run_id,
         )
         == []
     )
+
+    # The operator follows the message: the object carrying the bad numbers is removed and
+    # its rows are sent again without them. The next run takes over the failed run's
+    # objects (the removed one is quarantined as gone), and the rows sent again are
+    # published once: the failed run saw their ids, but they are no duplicates.
+    s3_client.delete_object(Bucket=settings.raw_bucket, Key=bad_key)
+    fixed = list(iter_rows(config, 300, seed, day))
+    _put_jsonl(
+        s3_client,
+        settings.raw_bucket,
+        f"{source}/{day:%Y-%m-%d}/nir-{seed}-fixed.jsonl",
+        fixed,
+        **sse_arguments(settings),
+    )
+    later = date(2026, 3, 10)
+    again = helpers.run_pipeline(source, _midnight(later), retries=0)
+    assert again.state == SUCCESS, helpers.task_states(again)
+    assert helpers.fetch_one(
+        warehouse_dsn,
+        "SELECT status, superseded_by FROM pipeline.ingest_runs WHERE source = %s AND run_id = %s",
+        source,
+        run_id,
+    ) == ("superseded", helpers.stage_run_id(again))
+    (ingested,) = [
+        p for _, step, p in helpers.ledger_entries(warehouse_dsn, helpers.stage_run_id(again))
+        if step == "ingest"
+    ]  # fmt: skip
+    assert [bad_key, "object_changed"] in ingested["quarantined_objects"]
+    assert sum(ingested["duplicates"].values()) == 0
+    helpers.assert_each_row_stored_once(warehouse_dsn, config, fixed)
+    helpers.assert_latest_release_is_right(s3_client, settings, warehouse_dsn, config)
 
 
 # -- 4. an unencrypted raw object ---------------------------------------------------------------

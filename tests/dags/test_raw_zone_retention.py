@@ -85,9 +85,9 @@ def test_retention_dag_deletes_only_expired_personal_data(
     work_left |= {obj.key for obj in list_objects(s3_client, work, "runs/signalements/")}
     assert quarantined not in work_left
     assert ingested not in work_left
-    assert scrubbed in work_left, "scrubbed chunks feed the aggregates of later runs"
+    assert scrubbed not in work_left, "aggregates come from the record store, not these"
     purged = _run_results(run, "enforce_work_zone")["signalements"]
     assert purged["runs_purged"] == [run_id]
-    assert purged["deleted"] == {"quarantine": 1, "ingested": 1}
-    assert purged["bytes_deleted"] == 4
+    assert purged["deleted"] == {"quarantine": 1, "ingested": 1, "scrubbed": 1}
+    assert purged["bytes_deleted"] == 6
     assert _run_results(run, "enforce")["signalements"]["deleted"] >= 1

@@ -402,13 +402,13 @@ def test_cli_verify_reports_head_then_names_the_broken_entry(
     platform: LocalPlatform, ledger: LedgerDatabase
 ) -> None:
     entries = fill(ledger, 3)
-    intact = run_cli(platform, ledger, "verify")
+    intact = run_cli(platform, ledger, "verify", "--no-releases")
     assert intact.exit_code == 0, intact.output
     assert "ledger intact: 3 entries" in intact.output
     assert f"head 3:{entries[-1].entry_hash}" in intact.output
 
     tamper(ledger, "UPDATE audit.ledger SET payload = '{\"rows\":0}' WHERE seq = %s", 2)
-    broken = run_cli(platform, ledger, "verify")
+    broken = run_cli(platform, ledger, "verify", "--no-releases")
     assert broken.exit_code == 1, broken.output
     assert "ledger BROKEN at entry 2 (hash mismatch)" in broken.output
     assert f"last good: 1:{entries[0].entry_hash}" in broken.output
@@ -423,7 +423,7 @@ def test_cli_verify_anchor_and_unchecked_exit_codes(
     assert "entry 3 (truncated)" in anchored.output
     assert run_cli(platform, ledger, "verify", "--anchor", "nonsense").exit_code == 2
     bad_key = Connection("generic", password="short", extra={"algorithm": "hmac-sha256"})
-    unchecked = run_cli(platform, ledger, "verify", key=bad_key)
+    unchecked = run_cli(platform, ledger, "verify", "--no-releases", key=bad_key)
     assert unchecked.exit_code == 2
     assert "at least 32 bytes" in unchecked.output
     assert "Traceback" not in unchecked.output
@@ -443,6 +443,10 @@ def test_cli_show_and_public_key(platform: LocalPlatform, ledger: LedgerDatabase
     verify_only = printed.output.splitlines()[-1]
     assert SECRET not in printed.output
     auditor = run_cli(
-        platform, ledger, "verify", key=parse_connection(verify_only, AUDIT_KEY_CONN_ID)
+        platform,
+        ledger,
+        "verify",
+        "--no-releases",
+        key=parse_connection(verify_only, AUDIT_KEY_CONN_ID),
     )
     assert auditor.exit_code == 0, auditor.output

@@ -58,6 +58,15 @@ def _raw_settings(settings: Settings, raw_bucket: str) -> Settings:
     return settings.model_copy(update={"raw_bucket": raw_bucket})
 
 
+def _mark_loaded(dsn: str, run_id: str) -> None:
+    """What the load transaction does once the run's rows are stored: its objects are done."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "UPDATE pipeline.ingest_runs SET status = 'loaded' WHERE source = %s AND run_id = %s",
+            (CONFIG.name, run_id),
+        )
+
+
 def _fetch(dsn: str, query: str, *params: Any) -> list[tuple[Any, ...]]:
     with psycopg.connect(dsn) as conn:
         return conn.execute(query, params).fetchall()
@@ -177,6 +186,7 @@ def test_an_unencrypted_object_is_quarantined_unread_until_it_is_encrypted(
 
     first = _run_id()
     result = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, first)
+    _mark_loaded(warehouse_dsn, first)
 
     assert result.rows_read == 200  # the clear object's row was never read
     assert result.quarantined_objects == (
@@ -196,6 +206,7 @@ def test_an_unencrypted_object_is_quarantined_unread_until_it_is_encrypted(
     # Not retried while it stays as it is...
     unchanged = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, _run_id())
     assert unchanged.objects_claimed == 0
+    _mark_loaded(warehouse_dsn, unchanged.run_id)
     # ...and taken by the next run once an operator has re-encrypted it in place. S3 keeps
     # LastModified to the second (and the ETag of an AES256/moto copy is the same MD5):
     # in real life a DAG run separates the upload from the fix; here, one second does.
@@ -240,6 +251,7 @@ def test_a_rerun_changes_nothing_and_the_next_run_takes_only_new_objects(
     assert rerun == result_a
     assert _work_objects(s3_client, settings, run_a) == outputs_a  # same keys, same bytes
     assert _db_state(warehouse_dsn, run_a) == state_a
+    _mark_loaded(warehouse_dsn, run_a)
 
     run_b = _run_id()
     result_b = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, run_b, 600)
@@ -255,6 +267,47 @@ def test_a_rerun_changes_nothing_and_the_next_run_takes_only_new_objects(
     assert len(ids_b) == result_b.rows_valid > 0
     assert not ids_a & ids_b
     assert IngestResult.from_xcom(json.loads(json.dumps(result_b.to_xcom()))) == result_b
+
+
+def test_a_run_that_never_loaded_gives_its_objects_to_the_next_run(
+    s3_client: Any, raw_bucket: str, settings: Settings, warehouse_dsn: str
+) -> None:
+    """Killed, blocked by the gate, a crashed load: the next run reads the same rows again,
+    none of them taken for a duplicate of the run that never loaded."""
+    run_settings = _raw_settings(settings, raw_bucket)
+    write_sample(s3_client, raw_bucket, CONFIG, rows=300, seed=41_007, day=DAY, rows_per_object=100)
+    dead = _run_id()
+    first = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, dead)
+    assert first.rows_valid > 0
+
+    later = _run_id()
+    taken = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, later)
+
+    assert taken.objects_claimed == first.objects_claimed
+    same = ("rows_read", "rows_valid", "rows_quarantined", "rows_duplicate", "quarantined")
+    assert [getattr(taken, name) for name in same] == [getattr(first, name) for name in same]
+    assert _fetch(
+        warehouse_dsn,
+        "SELECT status, superseded_by FROM pipeline.ingest_runs WHERE source = %s AND run_id = %s",
+        CONFIG.name, dead,
+    ) == [("superseded", later)]  # fmt: skip
+    assert _db_state(warehouse_dsn, dead)["ids"] == []
+    assert _db_state(warehouse_dsn, dead)["quarantine"] == []
+    assert len(_db_state(warehouse_dsn, later)["ids"]) == first.rows_valid
+    with pytest.raises(IngestError, match=f"superseded by run {re.escape(later)}"):
+        ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, dead)
+
+    # Once its run has loaded, an object is done: the next run has nothing to take.
+    _mark_loaded(warehouse_dsn, later)
+    after = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, _run_id())
+    assert (after.objects_claimed, after.rows_read) == (0, 0)
+    again = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, later)
+    assert again == taken, "a rerun of a loaded run reads its own objects again"
+    assert _fetch(
+        warehouse_dsn,
+        "SELECT status FROM pipeline.ingest_runs WHERE source = %s AND run_id = %s",
+        CONFIG.name, later,
+    ) == [("loaded",)], "and stays loaded until its own load replaces its rows"  # fmt: skip
 
 
 def test_an_object_rewritten_after_its_claim_is_not_read(
@@ -341,6 +394,7 @@ def test_a_date_range_takes_only_its_delivery_partitions(
     )  # fmt: skip
     assert claimed
     assert {key.split("/")[1] for (key,) in claimed} == {DAY.isoformat()}
+    _mark_loaded(warehouse_dsn, backfill.run_id)
     rest = ingest_run(s3_client, warehouse_dsn, settings, CONFIG, _run_id())
     assert rest.objects_claimed == 2 * backfill.objects_claimed, "the other days stay for later"
 

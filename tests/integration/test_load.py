@@ -10,7 +10,9 @@ import pytest
 
 from include.aggregates import protect_all
 from include.load import LoadError, curated_columns, load_run
-from include.source_config import load_all_sources
+from include.record_store import record_count
+from include.source_config import SourceConfig, load_all_sources
+from tests.warehouse_runs import made_up_runs
 
 
 def _curated(n: int) -> pd.DataFrame:
@@ -26,6 +28,21 @@ def _curated(n: int) -> pd.DataFrame:
             "reporter_email_pseudonym": [f"k1.{i:026d}" for i in range(n)],
         }
     )
+
+
+def _records(ids: range) -> pd.DataFrame:
+    """Scrubbed records at full precision, as the private record store keeps them."""
+    n = len(ids)
+    return _curated(n).assign(
+        submission_id=[f"rec-{i}" for i in ids],
+        submitted_at=[datetime(2026, 3, 1, tzinfo=UTC)] * n,
+        postcode=["69001"] * n,
+    )
+
+
+def _stored(dsn: str, config: SourceConfig) -> int:
+    with psycopg.connect(dsn) as conn:
+        return record_count(conn, config)
 
 
 def test_curated_columns_never_hold_direct_identifiers() -> None:
@@ -48,33 +65,104 @@ def test_load_then_rerun_replaces_the_run(warehouse_dsn: str) -> None:
         }
     )
     aggregates = {agg.name: agg.cells for agg in protect_all(records, config)}
-    first = load_run(warehouse_dsn, config, "run-a", _curated(5), aggregates)
-    again = load_run(warehouse_dsn, config, "run-a", _curated(5), aggregates)
-    other = load_run(warehouse_dsn, config, "run-b", _curated(3), aggregates)
-    assert first == again
-    assert other.curated_rows == 3
-    with psycopg.connect(warehouse_dsn) as conn:
-        counts = dict(
-            conn.execute(
-                "SELECT run_id, count(*) FROM curated.signalements "
-                "WHERE run_id IN ('run-a', 'run-b') GROUP BY run_id"
+    with made_up_runs(warehouse_dsn, config, "run-a", "run-b"):
+        before = _stored(warehouse_dsn, config)
+        first = load_run(
+            warehouse_dsn, config, "run-a", _curated(5), aggregates,
+            records=_records(range(5)), records_to_date=before + 5,
+        )  # fmt: skip
+        again = load_run(
+            warehouse_dsn, config, "run-a", _curated(5), aggregates,
+            records=_records(range(5)), records_to_date=before + 5,
+        )  # fmt: skip
+        other = load_run(
+            warehouse_dsn, config, "run-b", _curated(3), aggregates,
+            records=_records(range(5, 8)), records_to_date=before + 8,
+        )  # fmt: skip
+        assert first == again
+        assert (other.curated_rows, other.stored_records) == (3, 3)
+        with psycopg.connect(warehouse_dsn) as conn:
+            counts = dict(
+                conn.execute(
+                    "SELECT run_id, count(*) FROM curated.signalements "
+                    "WHERE run_id IN ('run-a', 'run-b') GROUP BY run_id"
+                ).fetchall()
+            )
+            assert counts == {"run-a": 5, "run-b": 3}
+            assert conn.execute(
+                "SELECT count(*) FROM curated.signalements "
+                "WHERE commune IS NULL AND run_id IN ('run-a', 'run-b')"
+            ).fetchone() == (2,)
+            rows = conn.execute(
+                "SELECT commune, count, suppressed, run_id "
+                "FROM aggregates.signalements__par_commune"
             ).fetchall()
-        )
-        assert counts == {"run-a": 5, "run-b": 3}
-        assert conn.execute(
-            "SELECT count(*) FROM curated.signalements "
-            "WHERE commune IS NULL AND run_id IN ('run-a', 'run-b')"
-        ).fetchone() == (2,)
-        rows = conn.execute(
-            "SELECT commune, count, suppressed, run_id FROM aggregates.signalements__par_commune"
-        ).fetchall()
-        assert rows == [("Lyon", 42, False, "run-b")], "aggregates are a snapshot of the last load"
+            assert rows == [("Lyon", 42, False, "run-b")], "aggregates: a snapshot of the last load"
+            statuses = conn.execute(
+                "SELECT run_id, status FROM pipeline.ingest_runs "
+                "WHERE source = 'signalements' AND run_id IN ('run-a', 'run-b') ORDER BY run_id"
+            ).fetchall()
+            assert statuses == [("run-a", "loaded"), ("run-b", "loaded")]
+    assert _stored(warehouse_dsn, config) == before
+
+
+def test_a_record_is_stored_once(warehouse_dsn: str) -> None:
+    """The record id is the store's key: a second run cannot store (publish) it again."""
+    config = load_all_sources()["signalements"]
+    with made_up_runs(warehouse_dsn, config, "run-once-a", "run-once-b"):
+        before = _stored(warehouse_dsn, config)
+        load_run(
+            warehouse_dsn, config, "run-once-a", _curated(2), {},
+            records=_records(range(100, 102)), records_to_date=before + 2,
+        )  # fmt: skip
+        with pytest.raises(LoadError, match=r"already stored by another run .*rec-101"):
+            load_run(
+                warehouse_dsn, config, "run-once-b", _curated(1), {},
+                records=_records(range(101, 102)), records_to_date=before + 3,
+            )  # fmt: skip
+        assert _stored(warehouse_dsn, config) == before + 2, "the refused load left nothing"
+
+
+def test_stale_aggregates_are_not_loaded(warehouse_dsn: str) -> None:
+    """Aggregates computed over fewer records than the store holds are refused, whole."""
+    config = load_all_sources()["signalements"]
+    with made_up_runs(warehouse_dsn, config, "run-stale"):
+        before = _stored(warehouse_dsn, config)
+        with pytest.raises(LoadError, match=r"computed over .*another run loaded in between"):
+            load_run(
+                warehouse_dsn, config, "run-stale", _curated(2), {},
+                records=_records(range(200, 202)), records_to_date=before + 1,
+            )  # fmt: skip
+        assert _stored(warehouse_dsn, config) == before
+
+
+def test_a_run_without_ingest_or_superseded_cannot_load(warehouse_dsn: str) -> None:
+    config = load_all_sources()["signalements"]
+    with pytest.raises(LoadError, match="no completed ingest"):
+        load_run(
+            warehouse_dsn, config, "run-never-ingested", _curated(1), {},
+            records=_records(range(300, 301)), records_to_date=0,
+        )  # fmt: skip
+    with made_up_runs(warehouse_dsn, config, "run-old"):
+        with psycopg.connect(warehouse_dsn) as conn:
+            conn.execute(
+                "UPDATE pipeline.ingest_runs SET status = 'superseded', superseded_by = 'run-new' "
+                "WHERE source = 'signalements' AND run_id = 'run-old'"
+            )
+        with pytest.raises(LoadError, match="superseded by run run-new"):
+            load_run(
+                warehouse_dsn, config, "run-old", _curated(1), {},
+                records=_records(range(300, 301)), records_to_date=0,
+            )  # fmt: skip
 
 
 def test_refuses_undeclared_aggregate(warehouse_dsn: str) -> None:
     config = load_all_sources()["signalements"]
     with pytest.raises(LoadError, match=r"aggregates \['par_age'\] are not in the source config"):
-        load_run(warehouse_dsn, config, "run-x", None, {"par_age": pd.DataFrame()})
+        load_run(
+            warehouse_dsn, config, "run-x", None, {"par_age": pd.DataFrame()},
+            records=_records(range(1)), records_to_date=0,
+        )  # fmt: skip
 
 
 def test_refuses_direct_identifiers(warehouse_dsn: str) -> None:
@@ -83,4 +171,7 @@ def test_refuses_direct_identifiers(warehouse_dsn: str) -> None:
     with pytest.raises(
         LoadError, match=r"refusing to load direct identifier column\(s\) \['reporter_phone'\]"
     ):
-        load_run(warehouse_dsn, config, "run-x", leaking, {})
+        load_run(
+            warehouse_dsn, config, "run-x", leaking, {},
+            records=_records(range(1)), records_to_date=0,
+        )  # fmt: skip

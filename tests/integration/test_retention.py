@@ -111,7 +111,7 @@ def work_settings(settings: Settings, raw_bucket: str) -> Settings:
     return settings.model_copy(update={"raw_bucket": raw_bucket, "work_bucket": raw_bucket})
 
 
-def test_work_zone_personal_data_of_expired_runs_is_deleted_scrubbed_chunks_kept(
+def test_work_zone_copies_of_expired_runs_are_deleted(
     s3_client: Any, warehouse_dsn: str, work_settings: Settings
 ) -> None:
     bucket, dsn = work_settings.work_bucket, warehouse_dsn
@@ -128,19 +128,22 @@ def test_work_zone_personal_data_of_expired_runs_is_deleted_scrubbed_chunks_kept
 
     report = enforce_work_zone_retention(s3_client, bucket, dsn, SOURCES["signalements"], AS_OF)
 
-    gone = old.quarantine | old.ingested
+    gone = old.quarantine | old.ingested | old.scrubbed
     assert set(before) - {obj.key for obj in list_objects(s3_client, bucket)} == gone
     assert report.as_dict() == {
         "source": "signalements",
         "as_of": "2026-11-25",
         "cutoff": "2026-08-27",
         "runs_purged": [old.run_id],
-        "deleted": {"quarantine": len(old.quarantine), "ingested": len(old.ingested)},
+        "deleted": {
+            "quarantine": len(old.quarantine),
+            "ingested": len(old.ingested),
+            "scrubbed": len(old.scrubbed),
+        },
         "bytes_deleted": sum(before[key] for key in gone),
-        "kept": len(recent.quarantine | recent.ingested),
+        "kept": len(recent.quarantine | recent.ingested | recent.scrubbed),
         "unrecorded_runs": ["lost-run"],
     }
-    assert old.scrubbed <= set(before), "scrubbed chunks feed later runs' aggregates: kept"
     assert other.quarantine | other.ingested <= set(before)
     assert _quarantine_counts(dsn, old.run_id) == counts_before != [], "the counts stay"
     raw = [key for key in before if key.startswith(("signalements/20", "consultation/20"))]
@@ -150,7 +153,7 @@ def test_work_zone_personal_data_of_expired_runs_is_deleted_scrubbed_chunks_kept
     again = enforce_work_zone_retention(s3_client, bucket, dsn, SOURCES["signalements"], AS_OF)
     assert again.runs_purged == []
     assert again.bytes_deleted == 0
-    assert again.deleted == {"quarantine": 0, "ingested": 0}, "a rerun deletes nothing more"
+    assert again.deleted == {"quarantine": 0, "ingested": 0, "scrubbed": 0}, "nothing more"
     assert again.kept == report.kept
 
 
@@ -169,4 +172,4 @@ def test_the_reference_date_alone_moves_the_cutoff(
     assert a_day_later.runs_purged == [run.run_id]
     left = {obj.key for obj in list_objects(s3_client, bucket, "quarantine/")}
     left |= {obj.key for obj in list_objects(s3_client, bucket, "runs/")}
-    assert left == run.scrubbed
+    assert left == set(), "every copy of the expired run is gone"

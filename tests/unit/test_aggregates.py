@@ -7,7 +7,13 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from include.aggregates import MISSING_LABEL, count_cells, protect_aggregate, protect_all
+from include.aggregates import (
+    MISSING_LABEL,
+    count_cells,
+    group_records,
+    protect_aggregate,
+    protect_all,
+)
 from include.sample.generator import iter_rows
 from include.source_config import SourceConfig, load_all_sources
 
@@ -23,16 +29,21 @@ def _records(config: SourceConfig, n: int, seed: int = 3) -> pd.DataFrame:
     return frame
 
 
+def _cells(records: pd.DataFrame, config: SourceConfig, index: int) -> pd.DataFrame:
+    aggregate = config.aggregates[index]
+    return count_cells(group_records(records, config, aggregate), config, aggregate)
+
+
 def test_dimensions_counted_at_their_level(sources: dict[str, SourceConfig]) -> None:
     config = sources["signalements"]
     records = _records(config, 500)
-    cells = count_cells(records, config, config.aggregates[1])  # category × postcode:departement
+    cells = _cells(records, config, 1)  # category × postcode:departement
     assert list(cells.columns) == ["category", "postcode_departement", "count"]
     assert cells["count"].sum() == 500
     from include.geo_fr import DEPARTEMENTS
 
     assert set(cells["postcode_departement"]) <= set(DEPARTEMENTS)
-    months = count_cells(records, config, config.aggregates[0])["submitted_at_month"]
+    months = _cells(records, config, 0)["submitted_at_month"]
     assert all(len(m) == 7 and m[4] == "-" for m in months)
 
 
@@ -40,7 +51,7 @@ def test_missing_values_are_a_labelled_cell(sources: dict[str, SourceConfig]) ->
     config = sources["signalements"]
     records = _records(config, 300)
     records.loc[records.index[:40], "commune"] = None
-    cells = count_cells(records, config, config.aggregates[2])
+    cells = _cells(records, config, 2)
     assert cells.loc[cells["commune"] == MISSING_LABEL, "count"].item() >= 40
 
 

@@ -1,0 +1,105 @@
+"""Tables whose columns derive from a source configuration: create, widen, bulk-copy.
+
+WHY a module of its own: the record-level tables (`curated`), the aggregates and the
+private record store are all defined from `sources/<source>.yaml`, so a new field
+becomes a new column (`ADD COLUMN IF NOT EXISTS`) without a hand-written migration,
+and all of them are written with COPY, never row by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from include.source_config import FieldType
+
+PG_TYPES = {
+    FieldType.STRING: "text",
+    FieldType.CATEGORY: "text",
+    FieldType.INTEGER: "bigint",
+    FieldType.NUMBER: "double precision",
+    FieldType.BOOLEAN: "boolean",
+    FieldType.DATE: "date",
+    FieldType.DATETIME: "timestamptz",
+}
+RUN_COLUMN = "run_id"
+
+
+def ensure_table(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    primary_key: str | None = None,
+) -> None:
+    """The table with at least `columns`, and an index on the run column.
+
+    Runs before every load: where the table, its columns and its index already exist
+    it takes no lock beyond reading the catalog (an ALTER TABLE or CREATE INDEX would
+    wait for every analyst's query on the table, and block the next ones meanwhile).
+    """
+    ident = sql.Identifier(schema, table)
+    definition = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(pg_type)) for name, pg_type in columns
+    )
+    if primary_key is not None:
+        definition = sql.SQL("{}, PRIMARY KEY ({})").format(definition, sql.Identifier(primary_key))
+    conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(ident, definition))
+    present = {
+        row[0]
+        for row in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass "
+            "AND attnum > 0 AND NOT attisdropped",
+            (ident.as_string(conn),),
+        ).fetchall()
+    }
+    for name, pg_type in columns:
+        if name not in present:
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                    ident, sql.Identifier(name), sql.SQL(pg_type)
+                )
+            )
+    index = f"{table}_run_idx"
+    qualified = sql.Identifier(schema, index).as_string(conn)
+    if conn.execute("SELECT to_regclass(%s)", (qualified,)).fetchone() == (None,):
+        conn.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                sql.Identifier(index), ident, sql.Identifier(RUN_COLUMN)
+            )
+        )
+
+
+def _rows(frame: pd.DataFrame, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """Rows as Python values, with pandas' missing markers (NaN, NaT, NA) as None."""
+    clean = frame[list(names)].astype(object).where(frame[list(names)].notna(), None)
+    yield from clean.itertuples(index=False, name=None)
+
+
+def copy_frame(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    table: str,
+    frame: pd.DataFrame,
+    names: Sequence[str],
+) -> int:
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    with conn.cursor().copy(statement) as copy:
+        for row in _rows(frame, names):
+            copy.write_row(row)
+    return len(frame)
+
+
+def delete_run(conn: psycopg.Connection[Any], schema: str, table: str, run_id: str) -> None:
+    conn.execute(
+        sql.SQL("DELETE FROM {} WHERE {} = %s").format(
+            sql.Identifier(schema, table), sql.Identifier(RUN_COLUMN)
+        ),
+        (run_id,),
+    )
