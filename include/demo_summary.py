@@ -81,7 +81,8 @@ def print_platform_accounting(
         ok &= accounting.balanced
         for item in accounting.in_flight[:IN_FLIGHT_SHOWN]:
             rows = "not read yet" if item.rows is None else f"{item.rows:,} rows"
-            console.print(f"  in flight: {item.key} ({rows}; run {item.run_id}, {item.run_status})")
+            where = f"s3://{item.bucket}/{item.key}"
+            console.print(f"  in flight: {where} ({rows}; run {item.run_id}, {item.run_status})")
         hidden = len(accounting.in_flight) - IN_FLIGHT_SHOWN
         if hidden > 0:
             console.print(f"  in flight: {hidden} more objects")

@@ -38,6 +38,7 @@ class InFlightObject:
 
     run_id: str
     run_status: str
+    bucket: str
     key: str
     rows: int | None  # rows read from it, None while it has not been read
 
@@ -145,7 +146,7 @@ def platform_accounting(dsn: str, config: SourceConfig) -> PlatformAccounting:
             ).fetchall()
         }
         objects = conn.execute(
-            "SELECT run_id, key, rows_read FROM pipeline.raw_objects "
+            "SELECT run_id, bucket, key, rows_read FROM pipeline.raw_objects "
             "WHERE source = %s AND run_id = ANY(%s) ORDER BY run_id, key",
             (source, [run for run in runs if runs[run][1] != "loaded" or run not in accounted]),
         ).fetchall()
@@ -185,7 +186,8 @@ def platform_accounting(dsn: str, config: SourceConfig) -> PlatformAccounting:
             if run not in live
         ]
     in_flight = tuple(
-        InFlightObject(run_id, runs[run_id][1], key, rows) for run_id, key, rows in objects
+        InFlightObject(run_id, runs[run_id][1], bucket, key, rows)
+        for run_id, bucket, key, rows in objects
     )
     return PlatformAccounting(
         source,

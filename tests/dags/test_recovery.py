@@ -11,8 +11,9 @@ and then reads the platform the way an auditor would:
 - the platform's accounting balances with nothing left in flight,
 or the run failed closed with its reason in the ledger and `latest` did not move.
 
-Scenarios write under date partitions of their own (June 2026) and use fresh
-submission ids, so they share the session's services with the other DAG tests.
+Scenarios write under date partitions of their own (June 2026) and seeds of their own
+(66_0xx: a seed gives the submission ids, which another test would see as duplicates),
+so they share the session's services with the other tests.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def test_kill_9_mid_scrub_then_a_new_run_publishes_every_row_once(
     tmp_path: Any,
 ) -> None:
     day = date(2026, 6, 1)
-    rows = _put_rows(s3_client, settings, config, day, 61_001)
+    rows = _put_rows(s3_client, settings, config, day, 66_001)
     log_path = tmp_path / "airflow.log"
     with (
         log_path.open("wb") as log,
@@ -212,7 +213,7 @@ def test_postgres_crash_mid_load_then_a_new_run_publishes_every_row_once(
     transaction, `curated` locked by the test) and its backend is killed with -9: the
     postmaster restarts every backend and rolls the load back."""
     day = date(2026, 6, 8)
-    rows = _put_rows(s3_client, settings, config, day, 61_002)
+    rows = _put_rows(s3_client, settings, config, day, 66_002)
     log_path = tmp_path / "airflow.log"
     admin = make_conninfo(platform.postgres().dsn(), dbname="civic")
     holder = psycopg.connect(admin)
@@ -277,7 +278,7 @@ def test_ledger_cut_below_the_released_head_stops_the_next_release(
     config: SourceConfig,
 ) -> None:
     day = date(2026, 6, 15)
-    _put_rows(s3_client, settings, config, day, 61_003)
+    _put_rows(s3_client, settings, config, day, 66_003)
     first = helpers.run_pipeline(SOURCE, _midnight(day), retries=0)
     assert first.state == "success", helpers.task_states(first)
     pointer = helpers.assert_latest_release_is_right(s3_client, settings, warehouse_dsn, config)
@@ -298,7 +299,7 @@ def test_ledger_cut_below_the_released_head_stops_the_next_release(
         assert f"checked against head {anchor}" in cli.output
         assert "(truncated)" in cli.output
         later = date(2026, 6, 16)
-        _put_rows(s3_client, settings, config, later, 61_004)
+        _put_rows(s3_client, settings, config, later, 66_004)
         blocked = helpers.run_pipeline(SOURCE, _midnight(later), retries=0)
         states = helpers.task_states(blocked)
         assert blocked.state == "failed"
@@ -353,7 +354,7 @@ def test_s3_server_killed_between_two_runs_keeps_the_zones_and_the_next_release_
     config: SourceConfig,
 ) -> None:
     first_day, second_day = date(2026, 6, 22), date(2026, 6, 23)
-    first_rows = _put_rows(s3_client, settings, config, first_day, 61_005)
+    first_rows = _put_rows(s3_client, settings, config, first_day, 66_005)
     first = helpers.run_pipeline(SOURCE, _midnight(first_day), retries=0)
     assert first.state == "success", helpers.task_states(first)
     released = helpers.assert_latest_release_is_right(s3_client, settings, warehouse_dsn, config)
@@ -366,7 +367,7 @@ def test_s3_server_killed_between_two_runs_keeps_the_zones_and_the_next_release_
     server.start()
 
     assert verify_release(s3_client, settings.public_bucket, SOURCE, released["release_id"])
-    second_rows = _put_rows(s3_client, settings, config, second_day, 61_006)
+    second_rows = _put_rows(s3_client, settings, config, second_day, 66_006)
     second = helpers.run_pipeline(SOURCE, _midnight(second_day), retries=0)
 
     assert second.state == "success", helpers.task_states(second)
@@ -412,7 +413,7 @@ def test_a_release_after_the_s3_zones_were_lost_counts_every_stored_submission(
     with psycopg.connect(warehouse_dsn) as conn:
         stored_before = record_count(conn, config)
     assert stored_before > 0, "earlier runs of the session stored submissions"
-    rows = _put_rows(client, settings, config, day, 61_007)
+    rows = _put_rows(client, settings, config, day, 66_007)
 
     run = helpers.run_pipeline(SOURCE, _midnight(day), retries=0)
 
@@ -439,7 +440,7 @@ def test_s3_server_killed_mid_publish_fails_closed_then_the_rerun_publishes_righ
     config: SourceConfig,
 ) -> None:
     day = date(2026, 7, 6)
-    rows = _put_rows(s3_client, settings, config, day, 61_008)
+    rows = _put_rows(s3_client, settings, config, day, 66_008)
     before = helpers.latest_pointer(s3_client, settings.public_bucket, SOURCE)
     server = platform.s3_server()
     real_put = s3_release._put

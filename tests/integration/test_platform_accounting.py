@@ -117,8 +117,8 @@ def test_every_row_received_is_published_suppressed_quarantined_duplicate_or_in_
         accounting.rows_in_flight,
     ) == (15, 6, 2, 1, 1, 5)
     assert accounting.in_flight == (
-        InFlightObject("run-b", "ingested", f"{name}/2026-05-02/b1.jsonl", 5),
-        InFlightObject("run-b", "ingested", f"{name}/2026-05-02/b2.jsonl", None),
+        InFlightObject("run-b", "ingested", "raw", f"{name}/2026-05-02/b1.jsonl", 5),
+        InFlightObject("run-b", "ingested", "raw", f"{name}/2026-05-02/b2.jsonl", None),
     )
     assert accounting.summary().startswith(f"{name}: 15 rows received = 6 published + 2 supp")
 

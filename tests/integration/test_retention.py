@@ -85,10 +85,12 @@ def _ingested_run(
     scrubbed = [key.replace("/ingested/", "/scrubbed/") for key in result.chunk_keys]
     for key in scrubbed:
         client.put_object(Bucket=settings.work_bucket, Key=key, Body=b"scrubbed")
-    # The ingest dates its claim with the database's clock: move it to the day wanted.
+    # The ingest dates its claim with the database's clock: move it to the day wanted. The
+    # run is marked loaded, as its load would (else the next run would take it over).
     with psycopg.connect(dsn) as conn:
         conn.execute(
-            "UPDATE pipeline.ingest_runs SET claimed_at = %s WHERE source = %s AND run_id = %s",
+            "UPDATE pipeline.ingest_runs SET claimed_at = %s, status = 'loaded' "
+            "WHERE source = %s AND run_id = %s",
             (datetime(claimed.year, claimed.month, claimed.day, 9, tzinfo=UTC), source, run_id),
         )
     return WorkRun(
