@@ -77,5 +77,9 @@ lock: | $(UV) ## re-resolve requirements*.txt (and superset/'s) from their .in f
 	$(UV) pip compile --quiet --python-version 3.11 --no-header requirements-dev.in -o requirements-dev.txt
 	$(UV) pip compile --quiet --python-version 3.11 --no-header superset/requirements.in -o superset/requirements.txt
 
-clean: down ## stop services and delete local state (.local/, exports/)
+# A checkout the PostgreSQL user cannot reach keeps its data under /var/lib/civic-platform
+# (.local/postgres/data links there): that folder goes with the rest.
+clean: down ## stop services and delete local state (.local/, exports/, relocated data)
+	@data=$$(readlink -f .local/postgres/data 2>/dev/null || true); \
+	case "$$data" in /var/lib/civic-platform/*/data) rm -rf "$$(dirname "$$data")";; esac
 	rm -rf .local exports
