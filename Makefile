@@ -14,7 +14,9 @@ SUPERSET_VENV := .venv-superset
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 CIVIC := $(VENV)/bin/civic
 
-.PHONY: help setup browser demo test test-fast up down status lint bench expectations lock clean
+COMMUNES := .local/reference/communes-fr-6.0.0.json
+
+.PHONY: help setup browser communes demo test test-fast up down status lint bench expectations lock clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,16 +47,23 @@ browser: ## Debian's chromium for the dashboards' browser test (apt-get, as root
 	echo "chromium is missing (the dashboards' browser test needs it): $$install"; \
 	$$install || { echo "retrying after: $${sudo}apt-get update"; $${sudo}apt-get update && $$install; }
 
-demo: setup ## services up, sample data in, every DAG run through Airflow, summary printed
+# The official list of French communes (Etalab's package, pinned and hash-checked): the closed
+# vocabulary of `commune` fields. Fetched from the npm registry by Python, no Node.js needed.
+$(COMMUNES): | $(STAMP)
+	$(VENV)/bin/python -m include.communes_fr fetch
+
+communes: $(COMMUNES) ## the official list of French communes (pinned download, checked)
+
+demo: setup $(COMMUNES) ## services up, sample data in, every DAG run through Airflow, summary printed
 	$(CIVIC) demo
 
-test: setup browser ## the whole test suite (starts its own PostgreSQL and S3 server)
+test: setup browser $(COMMUNES) ## the whole test suite (starts its own PostgreSQL and S3 server)
 	$(VENV)/bin/pytest
 
-test-fast: setup ## the suite without tests marked slow or needing Superset
+test-fast: setup $(COMMUNES) ## the suite without tests marked slow or needing Superset
 	$(VENV)/bin/pytest -m "not slow and not superset"
 
-up: setup ## long-running services: PostgreSQL, S3, Airflow UI on :8080, Superset on :8088
+up: setup $(COMMUNES) ## long-running services: PostgreSQL, S3, Airflow UI on :8080, Superset on :8088
 	$(CIVIC) services up --airflow --superset
 
 down: setup ## stop every process this checkout started

@@ -10,6 +10,7 @@ A bad file fails early with a message naming the file, the field and the reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -178,6 +179,11 @@ class FieldSpec(_Strict):
     # How a pseudonymized value is normalized first, so that one person's spellings of an
     # e-mail or a phone number yield one pseudonym (include/anonymization/pseudonyms.py).
     normalize: Literal["email", "phone", "text"] = "text"
+    # A closed vocabulary a string must belong to (include/communes_fr.py), or the shape it
+    # must have (a regular expression matched against the whole value): what keeps a
+    # published string field from carrying whatever a person typed in it.
+    vocabulary: Literal["communes_fr"] | None = None
+    pattern: str | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> FieldSpec:
@@ -199,6 +205,13 @@ class FieldSpec(_Strict):
             raise ValueError("'normalize' only applies to pseudonymized fields")
         if self.role is Role.FREE_TEXT and self.type is not FieldType.STRING:
             raise ValueError("a free-text field must be of type string")
+        if (self.vocabulary or self.pattern) and self.type is not FieldType.STRING:
+            raise ValueError("'vocabulary' and 'pattern' only apply to string fields")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"'pattern' is not a regular expression: {exc}") from None
         if isinstance(self.hierarchy, NumericBands) and self.type not in (
             FieldType.INTEGER,
             FieldType.NUMBER,
@@ -327,6 +340,20 @@ class SourceConfig(_Strict):
                         raise ValueError(f"aggregate '{agg.name}': {exc}") from None
         if self.l_diversity > 1 and not self.sensitive_fields:
             raise ValueError("l > 1 needs at least one field with role 'sensitive'")
+        free_form = [
+            spec.name
+            for spec in self.fields
+            if spec.type is FieldType.STRING
+            and spec.role in (Role.OTHER, Role.SENSITIVE)
+            and spec.vocabulary is None
+            and spec.pattern is None
+        ]
+        if free_form:
+            raise ValueError(
+                f"string fields {free_form} would be published as typed: declare them "
+                "free_text (scrubbed), a category, or give them a 'vocabulary' (communes_fr) "
+                "or a 'pattern' their values must match"
+            )
         return self
 
     def by_role(self, role: Role) -> list[FieldSpec]:

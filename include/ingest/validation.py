@@ -22,6 +22,9 @@ Decisions, in one place:
   UTC. An impossible date ("31/02/2026", "hier", "2026-04-31") is `bad_date`.
 - A field of a postcode_fr hierarchy must be exactly five ASCII digits: the
   generalization (postcode → département → région) reads its prefix.
+- A string with a `pattern` must match it whole (`bad_format`); one with a
+  `vocabulary` must be one of its words, e.g. the name of a French commune
+  (`not_allowed`): whatever else a person typed there is never published.
 - No text may contain NUL (PostgreSQL text cannot hold it) or lone surrogates (JSON
   "\\udc80" escapes are valid JSON but not UTF-8 text: `invalid_utf8`).
 """
@@ -35,6 +38,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from include.communes_fr import commune_names, is_commune
 from include.ingest import reasons
 from include.ingest.errors import RowRejectedError
 from include.source_config import FieldSpec, FieldType, PostcodeFr, SourceConfig
@@ -183,15 +187,22 @@ def _coercer(spec: FieldSpec) -> Coercer:
             return text
 
         return category
-    postcode = isinstance(spec.hierarchy, PostcodeFr)
+    shape = _POSTCODE if isinstance(spec.hierarchy, PostcodeFr) else None
+    if spec.pattern is not None:
+        shape = re.compile(spec.pattern)
+    known = is_commune if spec.vocabulary == "communes_fr" else None
+    if known is not None:
+        commune_names()  # a missing list stops here, before the first row, with its fix
     max_length = spec.max_length
 
     def string(value: Any) -> str:
         text = _to_text(value)
         if max_length is not None and len(text) > max_length:
             raise _FieldError(reasons.TOO_LONG)
-        if postcode and not _POSTCODE.fullmatch(text):
+        if shape is not None and not shape.fullmatch(text):
             raise _FieldError(reasons.BAD_FORMAT)
+        if known is not None and not known(text):
+            raise _FieldError(reasons.NOT_ALLOWED)
         return text
 
     return string

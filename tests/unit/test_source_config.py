@@ -210,3 +210,27 @@ def test_labels_per_level_and_per_aggregate_dimension(sources_dir: Path) -> None
     assert consultation.dimension_labels(dimensions["age_20"]) == {}
     grouped = Dimension(field="occupation", level="1")
     assert consultation.dimension_labels(grouped) == occupation.labels_at(1)
+
+
+def test_a_published_free_form_string_is_refused(consultation: dict[str, Any]) -> None:
+    """A string published as typed can carry a name or an e-mail: it must be scrubbed free
+    text, a category, or restricted to a vocabulary or a pattern."""
+    consultation["fields"].append(
+        {"name": "quartier", "type": "string", "role": "other", "required": False}
+    )
+    message = _error(consultation)
+    assert "string fields ['quartier'] would be published as typed" in message
+    consultation["fields"][-1]["vocabulary"] = "communes_fr"
+    parse_source_config(consultation, "sources/consultation.yaml")
+    consultation["fields"][-1] = {
+        "name": "quartier", "type": "string", "role": "other", "pattern": "[A-Z]{2}[0-9]{2}",
+    }  # fmt: skip
+    parse_source_config(consultation, "sources/consultation.yaml")
+
+
+def test_vocabulary_and_pattern_apply_to_strings_only(consultation: dict[str, Any]) -> None:
+    consultation["fields"][2]["pattern"] = "[0-9]+"  # age, an integer
+    assert "only apply to string fields" in _error(consultation)
+    del consultation["fields"][2]["pattern"]
+    consultation["fields"][0]["pattern"] = "[unclosed"
+    assert "'pattern' is not a regular expression" in _error(consultation)

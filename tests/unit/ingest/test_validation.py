@@ -242,3 +242,25 @@ def test_any_offset_timestamp_is_the_same_instant_in_utc(
 def test_any_text_without_nul_passes_unchanged(text: str) -> None:
     value = VALIDATOR.validate(_row(opinion=text))[9]
     assert value == (None if not text.strip() else text)
+
+
+def test_commune_must_be_a_french_commune_and_ids_have_an_id_shape() -> None:
+    """Whatever a person types into `commune` (a name, an e-mail) never passes: only the
+    official name of a French commune, in any case, with or without accents and hyphens."""
+    config = load_all_sources()["signalements"]
+    validator = RowValidator(config)
+    base = {
+        "submission_id": "4f0c3a52-7d0e-4b7e-9c55-0d6f2b3f7a10",
+        "submitted_at": "2026-03-26T08:20:34+01:00",
+        "category": "voirie",
+        "description": "Nid-de-poule",
+        "postcode": "42000",
+        "channel": "web",
+    }
+    column = [spec.name for spec in config.fields].index("commune")
+    for commune in ("Saint-Étienne", "saint etienne", "SAINT-ETIENNE", "L'Abergement-Clémenciat"):
+        assert validator.validate({**base, "commune": commune})[column] == commune
+    for typed in ("Jean Dupont", "jean.dupont@example.fr", "06 12 34 56 78", "Lyon 3e, chez moi"):
+        assert _reason(validator, {**base, "commune": typed}) == "not_allowed:commune"
+    for bad_id in ("Jean Dupont", "jean.dupont@example.fr", "x" * 65):
+        assert _reason(validator, {**base, "submission_id": bad_id}) == "bad_format:submission_id"

@@ -1,0 +1,114 @@
+"""The official list of French communes: a closed vocabulary for fields such as `commune`.
+
+WHY: a free-form string published as it was typed is a channel for personal data
+(a name, an e-mail, a phone number typed into "commune" reached public files). A
+field declared `vocabulary: communes_fr` only admits the name of a commune that
+exists; anything else is quarantined at ingest, so it never reaches a public file.
+
+The list is Etalab's `@etalab/decoupage-administratif` (the French administration's
+own package of the Code officiel géographique: current, delegated and associated
+communes and municipal arrondissements, with their postcodes), taken from the npm
+registry at a pinned version and checked against the registry's SHA-512 before use:
+no Node.js needed, and nothing fetched is kept in the repository. `make communes`
+(run by `make demo` and `make test`) puts it in `.local/reference/`; without it the
+validation refuses to start, naming the command.
+
+Names are compared without case, accents, hyphens or apostrophes ("Saint-Étienne",
+"saint etienne" and "SAINT-ETIENNE" are the same commune); that much tolerance
+admits the usual spellings of a real commune and nothing more.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+import tarfile
+import tempfile
+import unicodedata
+import urllib.request
+from pathlib import Path
+
+from include.settings import PROJECT_DIR
+
+PACKAGE = "@etalab/decoupage-administratif"
+VERSION = "6.0.0"
+TARBALL_URL = (
+    "https://registry.npmjs.org/@etalab/decoupage-administratif/-/"
+    f"decoupage-administratif-{VERSION}.tgz"
+)
+# The registry's `dist.integrity` for that version: the download must hash to it.
+INTEGRITY = "sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWcf+7bcWpA5pmCaQ=="
+MEMBER = "package/data/communes.json"
+REFERENCE_DIR = PROJECT_DIR / ".local" / "reference"
+LIST_PATH = REFERENCE_DIR / f"communes-fr-{VERSION}.json"
+_NOISE = re.compile(r"[\s'’\-]+")
+
+
+class CommuneListError(RuntimeError):
+    """The list of communes is missing or is not the pinned one."""
+
+
+def normalize(name: str) -> str:
+    """Case, accents, hyphens, apostrophes and spacing folded away: the comparison key."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(char for char in folded if not unicodedata.combining(char))
+    return _NOISE.sub(" ", plain).strip()
+
+
+def _check_integrity(payload: bytes) -> None:
+    algorithm, _, expected = INTEGRITY.partition("-")
+    digest = base64.b64encode(hashlib.new(algorithm, payload).digest()).decode()
+    if digest != expected:
+        raise CommuneListError(
+            f"{TARBALL_URL} does not hash to the pinned {algorithm} ({digest[:16]}…, expected "
+            f"{expected[:16]}…): refusing it; check the network path to registry.npmjs.org"
+        )
+
+
+def fetch(target: Path = LIST_PATH) -> Path:
+    """Download the pinned package, check it, keep its list of communes at `target`."""
+    if target.exists():
+        return target
+    with urllib.request.urlopen(TARBALL_URL, timeout=60) as response:  # noqa: S310 (https)
+        payload = response.read()
+    _check_integrity(payload)
+    with tarfile.open(fileobj=io.BytesIO(payload), mode="r:gz") as archive:
+        member = archive.extractfile(MEMBER)
+        if member is None:
+            raise CommuneListError(f"{PACKAGE}@{VERSION} has no {MEMBER}")
+        communes = member.read()
+    json.loads(communes)  # a list that does not parse is never kept
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as scratch:
+        scratch.write(communes)
+    os.replace(scratch.name, target)
+    return target
+
+
+@functools.cache
+def commune_names(path: Path = LIST_PATH) -> frozenset[str]:
+    """Every commune's name, normalized (see `normalize`)."""
+    try:
+        communes = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CommuneListError(
+            f"the official list of French communes is missing ({path}): run `make communes` "
+            f"(it downloads {PACKAGE}@{VERSION} from the npm registry)"
+        ) from None
+    return frozenset(normalize(commune["nom"]) for commune in communes)
+
+
+def is_commune(name: str) -> bool:
+    return normalize(name) in commune_names()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["fetch"]:
+        sys.exit("usage: python -m include.communes_fr fetch")
+    print(f"communes: {fetch()} ({len(commune_names()):,} names)")
