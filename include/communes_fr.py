@@ -43,7 +43,10 @@ TARBALL_URL = (
     f"decoupage-administratif-{VERSION}.tgz"
 )
 # The registry's `dist.integrity` for that version: the download must hash to it.
-INTEGRITY = "sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWcf+7bcWpA5pmCaQ=="
+INTEGRITY = (
+    "sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedv"
+    "n/7wK8Baozm0dCYhWWcf+7bcWpA5pmCaQ=="
+)
 MEMBER = "package/data/communes.json"
 REFERENCE_DIR = PROJECT_DIR / ".local" / "reference"
 LIST_PATH = REFERENCE_DIR / f"communes-fr-{VERSION}.json"
