@@ -1,15 +1,22 @@
-"""`civic eval`: measure the platform's privacy components on labelled synthetic data.
+"""`civic eval`: measure the platform's privacy components on labelled data.
 
 `civic eval scrub` generates the labelled corpus (a fixed seed gives the same
 texts), scrubs it through the production path and prints recall per entity
 type, precision, the share of non-PII words kept and the throughput, next to
 the targets of the issue. It only reports, unless `--fail-under-targets` asks
 for exit code 1 when a target is missed (for CI).
+
+`civic eval scrub --corpus` measures on public text written elsewhere instead
+(see `reference_corpora`): person-name recall on French NER sentences and
+over-redaction on real citizen proposals. Where the reference data is absent
+it says so in one line and exits with code 2.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,9 +30,19 @@ from include.anonymization.pii.evaluation import (
     evaluate_detector,
     scrubber_detector,
 )
+from include.anonymization.pii.reference_corpora import REFERENCE_DIR
+
+# Exit code when the reference corpora are not beside the project (a user's clone).
+REFERENCE_MISSING_EXIT = 2
+# A redacted string longer than this is cut in the table (the JSON has it whole).
+_SHOWN_CHARS = 40
+
+if TYPE_CHECKING:  # the corpus evaluation loads spaCy's French language (2 s): not at import
+    from include.anonymization.pii import Scrubber
+    from include.anonymization.pii.corpus_evaluation import NameRecall, OverRedaction
 
 eval_app = typer.Typer(
-    help="Measure privacy components (PII scrubbing) on labelled synthetic data.",
+    help="Measure privacy components (PII scrubbing) on labelled data.",
     no_args_is_help=True,
 )
 console = Console()
@@ -33,7 +50,7 @@ console = Console()
 
 @eval_app.callback()
 def evaluations() -> None:
-    """Measure privacy components (PII scrubbing) on labelled synthetic data."""
+    """Measure privacy components (PII scrubbing) on labelled data."""
     # A callback keeps `scrub` a subcommand (`civic eval scrub`) even while it is the only one.
 
 
@@ -48,7 +65,7 @@ def _verdict(value: float | None, target: float | None) -> str:
 
 
 def scrub_table(run: TimedEvaluation, title: str) -> Table:
-    """Recall per type, then precision, words kept and throughput, against the targets."""
+    """Recall and precision per type, then overall precision, words kept and throughput."""
     evaluation = run.evaluation
     table = Table(title=title, title_justify="left")
     for column, justify in (
@@ -56,10 +73,12 @@ def scrub_table(run: TimedEvaluation, title: str) -> Table:
         ("labelled", "right"),
         ("recall", "right"),
         ("typed recall", "right"),
+        ("precision", "right"),
         ("target", "right"),
         ("", "left"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        # The measure's name stays whole on a narrow terminal; the figures' columns shrink.
+        table.add_column(column, justify=justify, no_wrap=column == "measure")  # type: ignore[arg-type]
     for entity_type in ENTITY_TYPES:
         recall = evaluation.recall(entity_type)
         target = RECALL_TARGETS.get(entity_type)
@@ -68,22 +87,122 @@ def scrub_table(run: TimedEvaluation, title: str) -> Table:
             f"{evaluation.labelled.get(entity_type, 0):,}",
             _rate(recall),
             _rate(evaluation.typed_recall(entity_type)),
+            _rate(evaluation.precision_of(entity_type)),
             "" if target is None else f"≥ {target}",
             _verdict(recall, target),
         )
     table.add_section()
     table.add_row("all labelled values", f"{sum(evaluation.labelled.values()):,}",
-                  _rate(evaluation.overall_recall), "", "", "")  # fmt: skip
+                  _rate(evaluation.overall_recall), "", "", "", "")  # fmt: skip
     table.add_row("precision (detections)", f"{evaluation.detections:,}",
-                  _rate(evaluation.precision), "", "", "")  # fmt: skip
+                  _rate(evaluation.precision), "", "", "", "")  # fmt: skip
     table.add_row("non-PII words kept", f"{evaluation.non_pii_words:,}",
-                  _rate(evaluation.kept_share), "", f"≥ {KEPT_WORDS_TARGET}",
+                  _rate(evaluation.kept_share), "", "", f"≥ {KEPT_WORDS_TARGET}",
                   _verdict(evaluation.kept_share, KEPT_WORDS_TARGET))  # fmt: skip
     table.add_section()
     table.add_row("throughput", f"{run.texts:,} texts",
                   f"{run.texts_per_second:,.0f} texts/s", f"{run.chars_per_second:,.0f} chars/s",
-                  "", "")  # fmt: skip
+                  "", "", "")  # fmt: skip
     return table
+
+
+def name_recall_table(result: NameRecall, title: str) -> Table:
+    """Person-name recall (per name and per token) and PERSON precision on NER sentences."""
+    from include.anonymization.pii.corpus_evaluation import NAME_RECALL_TARGET
+
+    table = Table(title=title, title_justify="left")
+    for column, justify in (("measure", "left"), ("count", "right"), ("rate", "right"),
+                            ("target", "right"), ("", "left")):  # fmt: skip
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    recall, target = result.recall, NAME_RECALL_TARGET
+    table.add_row("person names fully redacted", f"{result.names:,}", _rate(recall),
+                  f"≥ {target}", _verdict(recall, target))  # fmt: skip
+    table.add_row("person-name tokens redacted", f"{result.name_tokens:,}",
+                  _rate(result.token_recall), "", "")  # fmt: skip
+    table.add_section()
+    table.add_row("PERSON detections on a name", f"{result.person_detections:,}",
+                  _rate(result.precision), "", "")  # fmt: skip
+    for label, count in sorted(result.person_on_other_labels.items()):
+        table.add_row(f"  PERSON on a {label} span", f"{count:,}", "", "", "")
+    table.add_row("  PERSON on unlabelled words", f"{result.person_unlabelled:,}", "", "", "")
+    return table
+
+
+def over_redaction_table(result: OverRedaction, title: str) -> Table:
+    """Share of texts and characters redacted, per type, and the strings redacted most often."""
+    from include.anonymization.pii.corpus_evaluation import REDACTED_TEXTS_TARGET, TOP_REDACTED
+
+    table = Table(title=title, title_justify="left")
+    for column, justify in (("measure", "left"), ("count", "right"), ("rate", "right"),
+                            ("target", "right"), ("", "left")):  # fmt: skip
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    share, target = result.redacted_share, REDACTED_TEXTS_TARGET
+    table.add_row("texts with any redaction", f"{result.texts_redacted:,} / {result.texts:,}",
+                  _rate(share), f"≤ {target}",
+                  "[green]ok[/]" if share <= target else "[bold red]above[/]")  # fmt: skip
+    table.add_row("characters redacted", f"{result.chars_redacted:,} / {result.chars:,}",
+                  f"{result.chars_share:.6f}", "", "")  # fmt: skip
+    functions = sum(result.function_words.values())
+    table.add_row("function words or blanks redacted", f"{functions:,}", "", "0",
+                  "[green]ok[/]" if not functions else "[bold red]above[/]")  # fmt: skip
+    table.add_section()
+    for entity_type, count in result.per_type.most_common():
+        texts = result.texts_per_type[entity_type]
+        table.add_row(f"  {entity_type} ({texts:,} texts)", f"{count:,}",
+                      _rate(texts / result.texts), "", "")  # fmt: skip
+    table.add_section()
+    for value, count in result.strings.most_common(TOP_REDACTED):
+        shown = value if len(value) <= _SHOWN_CHARS else value[: _SHOWN_CHARS - 1] + "…"
+        table.add_row(f"  {shown!r}", f"{count:,}", "", "", "")
+    return table
+
+
+def _corpus_eval(processes: int, limit: int, as_json: bool, reference_dir: Path) -> None:
+    """Run the corpus mode of `civic eval scrub` (see the module doc)."""
+    from include.anonymization.pii.corpus_evaluation import score_names, score_over_redaction
+    from include.anonymization.pii.evaluation import scrubber_detector
+    from include.anonymization.pii.reference_corpora import (
+        CITIZEN_TEXTS_FILE,
+        WIKINEURAL_FILE,
+        ReferenceCorpusMissingError,
+        read_citizen_texts,
+        read_conll_sentences,
+        reference_file,
+    )
+
+    try:
+        ner_file = reference_file(WIKINEURAL_FILE, reference_dir)
+        citizen_file = reference_file(CITIZEN_TEXTS_FILE, reference_dir)
+    except ReferenceCorpusMissingError as exc:
+        typer.echo(f"civic eval scrub --corpus: {exc}", err=True)
+        raise typer.Exit(REFERENCE_MISSING_EXIT) from None
+    try:
+        sentences = read_conll_sentences(ner_file, limit)
+        citizen_texts = [t.text for t in read_citizen_texts(citizen_file)]
+    except ValueError as exc:
+        typer.echo(f"civic eval scrub --corpus: {exc}", err=True)
+        raise typer.Exit(1) from None
+    with _scrubber(processes) as scrubber:
+        detect = scrubber_detector(scrubber)
+        names = score_names(sentences, detect([s.text for s in sentences]))
+        over = score_over_redaction(citizen_texts, detect(citizen_texts))
+    if as_json:
+        typer.echo(json.dumps({"names": names.as_dict(), "over_redaction": over.as_dict()},
+                              ensure_ascii=False, indent=2))  # fmt: skip
+        return
+    console.print(name_recall_table(names, f"Person names in {names.sentences:,} NER sentences"))
+    console.print(over_redaction_table(over, f"Over-redaction on {over.texts:,} citizen texts"))
+
+
+def _scrubber(processes: int) -> Scrubber:
+    """The production scrubber, or a one-line error and exit code 1 without its model."""
+    from include.anonymization.pii import Scrubber
+
+    try:
+        return Scrubber(processes=processes)
+    except ModelNotInstalledError as exc:
+        typer.echo(f"civic eval scrub: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @eval_app.command("scrub")
@@ -97,20 +216,33 @@ def scrub_eval(
     fail_under_targets: Annotated[
         bool, typer.Option(help="Exit with code 1 when a target of the issue is missed.")
     ] = False,
+    corpus: Annotated[
+        bool,
+        typer.Option(
+            help="Measure on the public reference corpora (../shared/reference) instead of "
+            "the generator: person-name recall and over-redaction of real citizen texts."
+        ),
+    ] = False,
+    limit: Annotated[
+        int, typer.Option(min=1, help="With --corpus: NER sentences to read (from the start).")
+    ] = 3000,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --corpus: print the figures as JSON.")
+    ] = False,
+    reference_dir: Annotated[
+        Path, typer.Option(help="With --corpus: the folder of the public reference corpora.")
+    ] = REFERENCE_DIR,
 ) -> None:
     """Recall per entity type, precision and non-PII words kept on the labelled corpus."""
+    if corpus:
+        _corpus_eval(processes, limit, as_json, reference_dir)
+        return
     # Heavy imports (spaCy, Presidio, the text generator) only when the command runs.
-    from include.anonymization.pii import Scrubber
     from include.sample.texts import labelled_corpus
 
-    corpus = list(labelled_corpus(n, seed))
-    try:
-        scrubber = Scrubber(processes=processes)
-    except ModelNotInstalledError as exc:
-        typer.echo(f"civic eval scrub: {exc}", err=True)
-        raise typer.Exit(1) from None
-    with scrubber:
-        run = evaluate_detector(corpus, scrubber_detector(scrubber))
+    corpus_texts = list(labelled_corpus(n, seed))
+    with _scrubber(processes) as scrubber:
+        run = evaluate_detector(corpus_texts, scrubber_detector(scrubber))
     console.print(scrub_table(run, f"PII scrubbing on {n:,} labelled texts (seed {seed})"))
     for miss in run.evaluation.misses[:show_misses]:
         console.print(f"missed {miss.entity_type} {miss.value!r} in text #{miss.text_index}")

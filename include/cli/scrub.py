@@ -131,7 +131,10 @@ def scrub(
     ] = 512,
     processes: Annotated[
         int,
-        typer.Option(min=1, help="Worker processes for large batches (1 = this process only)."),
+        typer.Option(
+            min=1,
+            help="Worker processes, started only for batches large enough to gain from them.",
+        ),
     ] = 2,
     threshold: Annotated[
         float,
@@ -148,6 +151,7 @@ def scrub(
     except ModelNotInstalledError as exc:
         typer.echo(f"civic scrub: {exc}", err=True)
         raise typer.Exit(1) from None
+    ready = time.perf_counter()
     with scrubber:
         stdin, stdout = click.get_binary_stream("stdin"), click.get_binary_stream("stdout")
         try:
@@ -155,5 +159,10 @@ def scrub(
         except BrokenPipeError:  # the reader went away (`| head`): nothing left to write to
             typer.echo("civic scrub: output closed by the reader; stopped", err=True)
             raise typer.Exit(1) from None
-    elapsed = time.perf_counter() - started
-    typer.echo(f"civic scrub: {read} line(s), {bad} bad, in {elapsed:.1f} s", err=True)
+        workers = scrubber.processes if scrubber.pool_started else 0
+    done = time.perf_counter()
+    typer.echo(
+        f"civic scrub: {read} line(s), {bad} bad, in {done - started:.1f} s "
+        f"(start-up {ready - started:.1f} s, {workers} worker process(es) started)",
+        err=True,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import string
+import unicodedata
 
 # Letters used on French plates: I, O and U are never issued (confusion with 1, 0, V).
 _PLATE_LETTERS = "".join(c for c in string.ascii_uppercase if c not in "IOU")
@@ -232,3 +233,181 @@ def phone_fr(rng: random.Random, notation: str | None = None) -> str:
             return "+33" + national
         case _:  # "intl_00"
             return "0033 " + " ".join([national[0], *pairs])
+
+
+def luhn_card(rng: random.Random, notation: str | None = None) -> str:
+    """Payment card number (Visa or Mastercard, 16 digits, Luhn-valid).
+
+    `notation` is "spaced" (4970 1012 3456 7897), "dashed" or "compact"; None picks one.
+    """
+    body = rng.choice(("4", "51", "52", "53", "54", "55"))
+    body += "".join(str(rng.randrange(10)) for _ in range(15 - len(body)))
+    number = body + _luhn_check_digit(body)
+    if notation is None:
+        notation = rng.choices(("spaced", "dashed", "compact"), weights=(60, 10, 30))[0]
+    groups = [number[i : i + 4] for i in range(0, 16, 4)]
+    match notation:
+        case "spaced":
+            return " ".join(groups)
+        case "dashed":
+            return "-".join(groups)
+        case "compact":
+            return number
+        case _:
+            raise ValueError(f"unknown card notation {notation!r}; use spaced, dashed or compact")
+
+
+def ip_address(rng: random.Random) -> str:
+    """An IPv4 address (a home box's public one, or a LAN one) or, one time in four, IPv6."""
+    if rng.random() < 0.25:
+        groups = [f"{rng.randrange(0x10000):x}" for _ in range(4)]
+        return "2a01:" + ":".join(groups[:2]) + "::" + ":".join(groups[2:])
+    if rng.random() < 0.3:
+        return f"192.168.{rng.randint(0, 2)}.{rng.randint(2, 254)}"
+    first = rng.choice((78, 82, 86, 90, 109, 176, 212))
+    return f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randint(1, 254)}"
+
+
+def tax_id(rng: random.Random, spaced: bool | None = None) -> str:
+    """Numéro fiscal (SPI): 13 digits, the first 0-3, the last three a check on the first ten."""
+    body = str(rng.randint(0, 3)) + f"{rng.randrange(10**9):09d}"
+    number = body + f"{int(body) % 511:03d}"
+    if spaced is None:
+        spaced = rng.random() < 0.3
+    if not spaced:
+        return number
+    return " ".join((number[:2], number[2:4], number[4:7], number[7:10], number[10:]))
+
+
+def id_card(rng: random.Random, new: bool | None = None) -> str:
+    """National ID card number: old (12 digits: YYMM, département + office, order) or new (9)."""
+    if new is None:
+        new = rng.random() < 0.5
+    if new:
+        alphabet = string.ascii_uppercase + string.digits
+        while True:
+            value = "".join(rng.choice(alphabet) for _ in range(9))
+            if any(c.isdigit() for c in value) and any(c.isalpha() for c in value):
+                return value
+    issued = f"{rng.randint(0, 20):02d}{rng.randint(1, 12):02d}"
+    return f"{issued}{rng.choice(_METRO_DEPARTEMENTS)}{rng.randrange(10)}{rng.randrange(10**5):05d}"
+
+
+def passport(rng: random.Random) -> str:
+    """French passport number: 2 digits, 2 letters, 5 digits ("12AB34567")."""
+    letters = "".join(rng.choice(string.ascii_uppercase) for _ in range(2))
+    return f"{rng.randrange(100):02d}{letters}{rng.randrange(10**5):05d}"
+
+
+def driving_licence(rng: random.Random) -> str:
+    """Driving licence number: European format (like a passport's) or the old 12 digits."""
+    if rng.random() < 0.5:
+        return passport(rng)
+    return f"{rng.randint(70, 99):02d}{rng.randint(1, 12):02d}{rng.randrange(10**8):08d}"
+
+
+def caf_number(rng: random.Random) -> str:
+    """CAF allocataire number: 7 digits."""
+    return f"{rng.randint(1, 9)}{rng.randrange(10**6):06d}"
+
+
+def gps(rng: random.Random) -> str:
+    """Coordinates of a place in mainland France, in decimal degrees or degrees-minutes."""
+    lat, lon = rng.uniform(42.5, 50.9), rng.uniform(-4.5, 7.8)
+    if rng.random() < 0.75:
+        decimals = rng.choice((4, 5, 6))
+        return f"{lat:.{decimals}f}{rng.choice((', ', ',', ' '))}{lon:.{decimals}f}"
+    east = "E" if lon >= 0 else "O"
+
+    def dms(value: float) -> str:
+        value = abs(value)
+        degrees, minutes = int(value), (abs(value) % 1) * 60
+        return f"{degrees}°{int(minutes):02d}'{int(minutes % 1 * 60):02d}\""
+
+    return f"{dms(lat)}N {dms(lon)}{east}"
+
+
+def international_phone(rng: random.Random) -> str:
+    """A foreign number with its country code: UK, Germany, Belgium, Switzerland, Spain."""
+    return rng.choice(
+        (
+            f"+44 20 7946 {rng.randrange(10**4):04d}",
+            f"+44 7{rng.choice('4589')}{rng.randrange(100):02d} {rng.randrange(10**6):06d}",
+            f"+49 30 {rng.randint(2, 9)}{rng.randrange(10**7):07d}",
+            f"+49 151 {rng.randint(1, 9)}{rng.randrange(10**7):07d}",
+            f"+32 2 {rng.randint(2, 6)}{rng.randrange(10**2):02d} {rng.randrange(10**2):02d} "
+            f"{rng.randrange(10**2):02d}",
+            f"+41 22 {rng.randint(2, 9)}{rng.randrange(100):02d} {rng.randrange(100):02d} "
+            f"{rng.randrange(100):02d}",
+            f"0034 91 {rng.randint(2, 9)}{rng.randrange(10**6):06d}",
+        )
+    )
+
+
+def social(rng: random.Random, first: str, last: str) -> str:
+    """A person's handle or profile URL, made from their name."""
+    slug = rng.choice(
+        (f"{first}.{last}", f"{first}_{last[0]}", f"{first}{last}{rng.randint(1, 99)}")
+    )
+    slug = _ascii(slug.lower())
+    return rng.choice(
+        (
+            f"@{slug.replace('.', '_')}",
+            f"facebook.com/{slug}",
+            f"https://www.facebook.com/{slug}",
+            f"instagram.com/{slug.replace('.', '_')}",
+            f"x.com/{slug.replace('.', '_')}",
+            f"linkedin.com/in/{slug.replace('.', '-').replace('_', '-')}",
+        )
+    )
+
+
+def _ascii(text: str) -> str:
+    return "".join(
+        c
+        for c in unicodedata.normalize("NFKD", text)
+        if c.isascii() and (c.isalnum() or c in "._-")
+    )
+
+
+_SPELT_DOT = (" point ", " (dot) ", " [dot] ")
+_SPELT_AT = (" arobase ", " (at) ", " [at] ", "(at)", " @ ")
+
+
+def obfuscated_email(rng: random.Random, email: str) -> str:
+    """`email` with its @ (maybe its dots too) spelt out: "jean point roux arobase free point fr".
+
+    People do it to hide their address from spam robots; a reader still reads it.
+    """
+    local, domain = email.split("@", 1)
+    at = rng.choice(_SPELT_AT)
+    dot = rng.choice(_SPELT_DOT) if at.strip() in ("arobase", "[at]") else "."
+    return local.replace(".", dot) + at + domain.replace(".", dot)
+
+
+def split_by_line_break(rng: random.Random, value: str) -> str:
+    """`value` cut by a line break, as a mail client wraps it: "jean.dupont@exa⏎mple.fr".
+
+    A value grouped by spaces (an IBAN, a card number) breaks at one of its spaces; any
+    other one anywhere inside.
+    """
+    spaces = [i for i, char in enumerate(value) if char == " "]
+    if spaces:
+        cut = rng.choice(spaces)
+        return value[:cut] + "\n" + value[cut + 1 :]
+    cut = rng.randint(2, len(value) - 2)
+    return value[:cut] + "\n" + value[cut:]
+
+
+def personal_website(rng: random.Random, last_name: str) -> str:
+    """A person's own web page: "https://www.famille-dupont.fr", "www.dupont-photo.com"."""
+    slug = _ascii(last_name.lower().replace(" ", "-"))
+    host = rng.choice((f"famille-{slug}", f"{slug}-photo", f"blog-{slug}", slug))
+    scheme = rng.choice(("https://www.", "http://", "www.", "https://"))
+    return f"{scheme}{host}.{rng.choice(('fr', 'com', 'net'))}{rng.choice(('', '/', '/contact'))}"
+
+
+def mac_address(rng: random.Random) -> str:
+    """A device's MAC address, colon- or dash-separated."""
+    separator = rng.choice((":", "-"))
+    return separator.join(f"{rng.randrange(256):02X}" for _ in range(6))

@@ -71,9 +71,23 @@ SIGNALEMENT_EXTRAS = (
 
 CONTACTS = (
     "Please keep me informed.",
+    "Email me at {my_email_spelt}.",
+    "My email:\n{my_email_split}",
+    "I am abroad, please call {intl_phone}.",
+    "You can reach me on {my_social}.",
     "You can reach me on {my_phone}.",
     "My email is {my_email}.",
     "Please call me back on {my_phone}.",
+)
+
+IDENTIFIER_EXTRAS = (
+    "My credit card {card} was charged twice by the parking meter.",
+    "The form fails from my home, my IP address is {ip}.",
+    "Photos are on my blog {url}.",
+    "My passport number is {passport}.",
+    "GPS coordinates of the pothole: {gps}",
+    "My identity card number is {id_card}.",
+    "My driving licence number is {licence}.",
 )
 
 CLOSINGS = ("Thanks,", "Kind regards,", "Best,", "Thank you.")

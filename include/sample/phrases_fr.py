@@ -10,7 +10,10 @@ Slots (filled by `texts`): the writer {me} {me_first} {me_last} {me_sign} {civ}
 places {loc} (a location, or a numbered address when the text carries one)
 {addr} {street} {street_of} {in_street} {landmark} {commune} {in_commune}
 {of_commune}; time {when};
-identifiers {plate} {iban} {nir} {siren} {siret}.
+identifiers {plate} {iban} {nir} {siren} {siret} {card} {ip} {url} {mac} {id_card}
+{passport} {tax_id} {caf} {licence} {gps} {intl_phone} {iban_split}; the writer's
+{my_social} (handle or profile URL), {my_email_spelt} ("... arobase ... point fr")
+and {my_email_split} (cut by a line break).
 """
 
 from __future__ import annotations
@@ -245,6 +248,13 @@ CONTACTS = (
     "J'attends votre retour.",
     "Vous avez mes coordonnées dans le formulaire.",
     # with personal data
+    "Mon mail : {my_email_spelt}",
+    "Écrivez-moi à {my_email_spelt} (pas de robots svp).",
+    "Mon adresse mail :\n{my_email_split}",
+    "[Mon mail|Contact] : {my_email_split}",
+    "Je suis en déplacement, joignable au {intl_phone}.",
+    "Vous pouvez me [contacter|joindre] sur {my_social}.",
+    "[Mon insta|Mon profil|Retrouvez-moi sur les réseaux] : {my_social}",
     "Vous pouvez me joindre au {my_phone}.",
     "Mon numéro : {my_phone}",
     "mon num {my_phone}",
@@ -254,6 +264,33 @@ CONTACTS = (
     "Merci de me répondre à {my_email}.",
     "Je suis joignable au {my_phone} [après 18h|le matin|en semaine].",
     "Contact : {my_email}",
+)
+
+# Identifiers of every other kind, which some people paste into a report or an opinion:
+# a card debited twice, their box's IP address, an ID document, a GPS position...
+IDENTIFIER_EXTRAS = (
+    "Ma carte bancaire {card} a été débitée deux fois pour le stationnement.",
+    "[Le paiement par carte|L'horodateur] a échoué, [carte n°|CB] {card}.",
+    "Je vous donne mon numéro de carte pour le remboursement : {card}",
+    "Le formulaire ne marche pas depuis chez moi, mon adresse IP est {ip}.",
+    "[Erreur 403|Accès refusé] sur le site (IP {ip}).",
+    "J'ai mis les photos sur mon blog {url}.",
+    "Plus de détails [sur mon blog perso|sur ma page perso] : {url}",
+    "La borne wifi ne reconnaît pas mon téléphone (adresse MAC {mac}).",
+    "Je vous envoie [une copie de |]ma carte d'identité n° {id_card}.",
+    "[N° de CNI|Numéro CNI] : {id_card}",
+    "Mon numéro de passeport est le {passport}, si besoin pour l'attestation.",
+    "Passeport : {passport}",
+    "Mon numéro fiscal est le {tax_id} (voir avis d'impôt).",
+    "[Numéro fiscal|N° fiscal] : {tax_id}",
+    "Je suis allocataire CAF ({caf}) et je ne peux pas payer l'amende.",
+    "Mon numéro d'allocataire : {caf}.",
+    "Mon numéro de permis de conduire est le {licence}, j'ai perdu des points à cause de "
+    "ce panneau.",
+    "[N° de permis|Permis de conduire] : {licence}",
+    "Coordonnées GPS du [dépôt sauvage|trou|lampadaire] : {gps}",
+    "Position {gps} (prise avec mon téléphone, devant chez moi).",
+    "Je vous rappelle mon RIB :\n{iban_split}",
 )
 
 CLOSINGS = (

@@ -11,7 +11,9 @@ Conventions for the labels: a civility ("Madame", "M.") is not part of a PERSON 
 an address span (FR_ADDRESS) is the number, street type and name, plus the postcode
 and city when written; a birth date span (DATE_OF_BIRTH) is the date only ("3 janvier
 1985" in "née le 3 janvier 1985"). Street names without a number ("rue Jean Jaurès")
-and commune names are places, not personal data, and are not labelled.
+and commune names are places, not personal data, and are not labelled. A value cut by
+a line break ("jean@exa⏎mple.fr") or spelt out ("jean arobase free point fr") is one
+span, break and words included; a social profile URL is SOCIAL_HANDLE, not URL.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ __all__ = [
 
 ENTITY_TYPES = (
     "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "FR_NIR", "FR_SIREN", "FR_SIRET",
-    "FR_LICENSE_PLATE", "FR_ADDRESS", "DATE_OF_BIRTH",
+    "FR_LICENSE_PLATE", "FR_ADDRESS", "DATE_OF_BIRTH", "CREDIT_CARD", "IP_ADDRESS", "URL",
+    "MAC_ADDRESS", "FR_ID_CARD", "FR_PASSPORT", "FR_TAX_ID", "FR_CAF_NUMBER", "FR_DRIVING_LICENCE",
+    "SOCIAL_HANDLE", "GPS_COORDINATES",
 )  # fmt: skip
 
 NO_PII_SHARE = 0.30
@@ -61,6 +65,8 @@ _PII_SLOTS = frozenset(
     {
         "me", "me_first", "me_last", "me_sign", "other", "other_last", "my_addr", "addr",
         "my_email", "my_phone", "my_dob", "plate", "iban", "nir", "siren", "siret",
+        "card", "ip", "url", "mac", "id_card", "passport", "tax_id", "caf", "licence",
+        "my_social", "gps", "intl_phone", "my_email_spelt", "my_email_split", "iban_split",
     }
 )  # fmt: skip
 
@@ -315,6 +321,31 @@ _SLOTS: dict[str, Callable[[_Writer, list[Piece]], None]] = {
     "nir": _entity_slot("FR_NIR", lambda w: identifiers.nir(w.rng)),
     "siren": _entity_slot("FR_SIREN", lambda w: identifiers.siren(w.rng)),
     "siret": _entity_slot("FR_SIRET", lambda w: identifiers.siret(w.rng)),
+    "card": _entity_slot("CREDIT_CARD", lambda w: identifiers.luhn_card(w.rng)),
+    "ip": _entity_slot("IP_ADDRESS", lambda w: identifiers.ip_address(w.rng)),
+    "url": _entity_slot("URL", lambda w: identifiers.personal_website(w.rng, w.author.last_name)),
+    "mac": _entity_slot("MAC_ADDRESS", lambda w: identifiers.mac_address(w.rng)),
+    "id_card": _entity_slot("FR_ID_CARD", lambda w: identifiers.id_card(w.rng)),
+    "passport": _entity_slot("FR_PASSPORT", lambda w: identifiers.passport(w.rng)),
+    "tax_id": _entity_slot("FR_TAX_ID", lambda w: identifiers.tax_id(w.rng)),
+    "caf": _entity_slot("FR_CAF_NUMBER", lambda w: identifiers.caf_number(w.rng)),
+    "licence": _entity_slot("FR_DRIVING_LICENCE", lambda w: identifiers.driving_licence(w.rng)),
+    "gps": _entity_slot("GPS_COORDINATES", lambda w: identifiers.gps(w.rng)),
+    "intl_phone": _entity_slot("PHONE_NUMBER", lambda w: identifiers.international_phone(w.rng)),
+    "my_social": _entity_slot(
+        "SOCIAL_HANDLE",
+        lambda w: identifiers.social(w.rng, w.author.first_name, w.author.last_name),
+    ),
+    "my_email_spelt": _entity_slot(
+        "EMAIL_ADDRESS", lambda w: identifiers.obfuscated_email(w.rng, w.author.email)
+    ),
+    "my_email_split": _entity_slot(
+        "EMAIL_ADDRESS", lambda w: identifiers.split_by_line_break(w.rng, w.author.email)
+    ),
+    "iban_split": _entity_slot(
+        "IBAN_CODE",
+        lambda w: identifiers.split_by_line_break(w.rng, identifiers.iban_fr(w.rng, grouped=True)),
+    ),
     "civ": _text_slot(lambda w: w._civility(w.rng, w.author)),
     "o_civ": _text_slot(lambda w: w._civility(w.rng, w.other)),
     "o_voisin": _text_slot(lambda w: "Ma voisine" if w.other.gender == "F" else "Mon voisin"),
@@ -514,7 +545,9 @@ def signalement_text(
         category = rng.choices(tuple(CATEGORY_WEIGHTS), weights=tuple(CATEGORY_WEIGHTS.values()))[0]
     problems = phrases.PROBLEMS.get(category, phrases.PROBLEMS["autre"])
     details = phrases.DETAILS.get(category, ())
-    odds = {"intro": 0.3, "loc": 0.3, "extra": 0.15, "contact": 0.4, "signature": 0.4}
+    odds = {
+        "intro": 0.3, "loc": 0.3, "extra": 0.15, "ids": 0.3, "contact": 0.4, "signature": 0.4,
+    }  # fmt: skip
     if _split(details)[1]:
         odds["detail"] = 0.4
     features = _features(rng, odds)
@@ -535,6 +568,7 @@ def signalement_text(
     text.add(between, phrases.IMPACTS, p=0.45)
     text.add(between, phrases.REQUESTS, p=0.55)
     text.add(between, phrases.SIGNALEMENT_EXTRAS, pii="extra" in features, p=0.0)
+    text.add(between, phrases.IDENTIFIER_EXTRAS, pii="ids" in features, p=0.0)
     text.add(between, phrases.CONTACTS, pii="contact" in features, p=0.2)
     text.add(before_end, phrases.CLOSINGS, p=0.8 if "signature" in features else 0.45)
     text.add(
@@ -565,7 +599,9 @@ def opinion_text(
     """
     writer, phrases = _setup(rng, pools, lang, author, commune)
     answers = answers or {}
-    features = _features(rng, {"intro": 0.35, "extra": 0.3, "contact": 0.35, "signature": 0.35})
+    features = _features(
+        rng, {"intro": 0.35, "extra": 0.3, "ids": 0.25, "contact": 0.35, "signature": 0.35}
+    )
     after_greeting, between, before_end = _layout(rng)
     text = _Composer(writer)
     text.add("", phrases.GREETINGS, p=0.2)
@@ -577,6 +613,7 @@ def opinion_text(
         text.add(between, phrases.OPINION_TOPICS[topic][stance])
     text.add(between, phrases.OPINION_GENERAL, p=0.4)
     text.add(between, phrases.OPINION_EXTRAS, pii="extra" in features, p=0.0)
+    text.add(between, phrases.IDENTIFIER_EXTRAS, pii="ids" in features, p=0.0)
     text.add(between, phrases.OPINION_CONTACTS, pii="contact" in features, p=0.0)
     text.add(before_end, phrases.OPINION_CLOSINGS, p=0.3)
     text.add(

@@ -30,6 +30,10 @@ from dataclasses import dataclass
 # Digit-group separators people type: space (also the non-breaking spaces of French
 # typography, which `\s` covers), dot, dash.
 _SEP = r"[\s.\-]?"
+# A line break inside an e-mail address, as a mail client wraps it (spaces around it too).
+_BREAK = r"(?:[ \t]*\r?\n[ \t]*)?"
+# One label of a domain; a line break may cut it in two ("exa⏎mple").
+_EMAIL_LABEL = r"[A-Za-z0-9\-]+(?:[ \t]*\r?\n[ \t]*[A-Za-z0-9\-]+)*"
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,30 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern(
         "email",
         "an e-mail address",
-        r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+        # Also cut by a line break, as a mail client wraps it: "jean@exa⏎mple.fr", "jean⏎@ex.fr".
+        rf"[A-Za-z0-9._%+\-]+{_BREAK}@{_BREAK}{_EMAIL_LABEL}(?:{_BREAK}\.{_BREAK}{_EMAIL_LABEL})*"
+        rf"{_BREAK}\.{_BREAK}[A-Za-z]{{2,}}",
+    ),
+    PiiPattern(
+        "obfuscated_email",
+        "an e-mail address with its @ spelt out",
+        # "jean (at) exemple.fr", "jean [at] exemple [dot] fr", "jean arobase free point fr".
+        r"[\w.\-]+\s*(?:[(\[{]\s*(?:at|arobase|arrobase|@)\s*[)\]}]|\s(?:arobase|arrobase)\s)\s*\w",
+    ),
+    PiiPattern(
+        "ipv4",
+        "an IPv4 address",
+        r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)"
+        r"(?![\w]|\.\d)",
+    ),
+    PiiPattern(
+        "ipv6",
+        "an IPv6 address",
+        # Eight groups, or a "::" abbreviation with at least two groups around it; a time of
+        # day ("10:22:00") has neither.
+        r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"
+        r"|(?:[0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*"
+        r"|(?:[0-9A-Fa-f]{1,4}:){2,7}:)(?![\w:])",
     ),
     PiiPattern(
         "phone_fr",
@@ -79,6 +106,9 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern(
         "payment_card",
         "a payment card number",
+        # Grouped by four, a line break possibly between two groups; whether the Luhn key
+        # verifies does not matter (a mistyped card number is still one). Ungrouped card
+        # numbers are long digit runs.
         r"(?<![\w.])\d{4}(?:[\s.\-]\d{4}){3}(?![\w])",
     ),
     PiiPattern(

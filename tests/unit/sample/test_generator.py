@@ -113,7 +113,10 @@ def test_texts_agree_with_the_structured_contact(rows: dict[str, list[dict[str, 
     for row in rows["signalements"]:
         if row["reporter_email"]:
             for found in email.findall(row["description"]):
-                assert found.lower() == row["reporter_email"]
+                # Some e-mails are cut by a line break, as a mail client wraps them
+                # ("jean@exa⏎mple.fr"): what is found is then a piece of the reporter's.
+                assert found.lower() in row["reporter_email"]
+                assert row["reporter_email"] in row["description"].replace("\n", "").lower()
                 checked += 1
     assert checked > 50
 
@@ -127,7 +130,7 @@ def test_the_same_seed_gives_the_same_rows(configs: dict[str, SourceConfig]) -> 
 
 def _config(name: str) -> SourceConfig:
     fields = [
-        {"name": "id", "type": "string", "role": "other"},
+        {"name": "id", "type": "string", "role": "other", "pattern": "[0-9a-f-]+"},
         {"name": "text", "type": "string", "role": "free_text"},
     ]
     data = {
@@ -150,7 +153,9 @@ def test_a_source_without_generator_fails_clearly() -> None:
 def test_a_yaml_field_without_generator_fails_clearly(configs: dict[str, SourceConfig]) -> None:
     config = configs["signalements"]
     data = config.model_dump(by_alias=True, exclude_none=True)
-    data["fields"].append({"name": "photo_url", "type": "string", "role": "other"})
+    data["fields"].append(
+        {"name": "photo_url", "type": "string", "role": "other", "pattern": "https://.+"}
+    )
     changed = parse_source_config(data, "test")
     with pytest.raises(GeneratorError, match=r"fields without a generator: \['photo_url'\]"):
         next(iter_rows(changed, 1, seed=1, day=DAY))

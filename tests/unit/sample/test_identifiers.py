@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import re
 
@@ -9,7 +10,8 @@ import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from stdnum import iban
+from stdnum import iban, luhn
+from stdnum.fr import nif as fr_nif
 from stdnum.fr import nir, siren, siret
 
 from include.sample import identifiers
@@ -132,3 +134,65 @@ def test_random_plate_kind_mixes_both_systems() -> None:
     plates = [identifiers.licence_plate(rng) for _ in range(600)]
     assert sum(bool(FNI.fullmatch(p)) for p in plates) > 50
     assert sum(bool(SIV.fullmatch(p)) for p in plates) > 400
+
+
+@FAST
+@given(SEEDS)
+def test_new_identifiers_pass_their_validators(seed: int) -> None:
+    rng = random.Random(seed)
+    card = identifiers.luhn_card(rng)
+    assert luhn.is_valid(re.sub(r"[ -]", "", card))
+    assert len(re.sub(r"[ -]", "", card)) == 16
+    assert fr_nif.is_valid(identifiers.tax_id(rng).replace(" ", ""))
+    ipaddress.ip_address(identifiers.ip_address(rng))
+    phone = phonenumbers.parse(identifiers.international_phone(rng), "FR")
+    assert phonenumbers.is_valid_number(phone)
+    assert phone.country_code != 33
+    assert re.fullmatch(r"\d{2}[A-Z]{2}\d{5}", identifiers.passport(rng))
+    assert re.fullmatch(r"\d{12}|(?=.*\d)(?=.*[A-Z])[A-Z0-9]{9}", identifiers.id_card(rng))
+    assert re.fullmatch(r"\d{12}|\d{2}[A-Z]{2}\d{5}", identifiers.driving_licence(rng))
+    assert re.fullmatch(r"[1-9]\d{6}", identifiers.caf_number(rng))
+    assert re.fullmatch(
+        r"[0-9A-F]{2}([:-])(?:[0-9A-F]{2}\1){4}[0-9A-F]{2}", identifiers.mac_address(rng)
+    )
+
+
+def test_card_notations_and_a_bad_one() -> None:
+    rng = random.Random(1)
+    assert re.fullmatch(r"\d{4}( \d{4}){3}", identifiers.luhn_card(rng, "spaced"))
+    assert re.fullmatch(r"\d{4}(-\d{4}){3}", identifiers.luhn_card(rng, "dashed"))
+    assert re.fullmatch(r"\d{16}", identifiers.luhn_card(rng, "compact"))
+    with pytest.raises(ValueError, match="unknown card notation 'dotted'"):
+        identifiers.luhn_card(rng, "dotted")
+
+
+def test_spelt_and_split_emails_still_read_as_the_address() -> None:
+    rng = random.Random(2)
+    for _ in range(200):
+        spelt = identifiers.obfuscated_email(rng, "jean.dupont@orange.fr")
+        assert re.sub(r"\s*(\(at\)|\[at\]|arobase|@)\s*", "@", spelt).count("@") == 1
+        split = identifiers.split_by_line_break(rng, "jean.dupont@orange.fr")
+        assert split.count("\n") == 1
+        assert split.replace("\n", "") == "jean.dupont@orange.fr"
+        iban = identifiers.iban_fr(rng, grouped=True)
+        assert identifiers.split_by_line_break(rng, iban).replace("\n", " ") == iban
+
+
+def test_gps_positions_are_in_mainland_france() -> None:
+    rng = random.Random(5)
+    for _ in range(200):
+        value = identifiers.gps(rng)
+        if "°" in value:
+            assert re.fullmatch(r"\d{2}°\d{2}'\d{2}\"N \d°\d{2}'\d{2}\"[EO]", value), value
+            continue
+        lat, lon = (float(x) for x in re.split(r",\s?|\s", value))
+        assert 42.5 <= lat <= 50.9, value
+        assert -4.5 <= lon <= 7.8, value
+
+
+def test_social_handles_are_made_from_the_name() -> None:
+    rng = random.Random(6)
+    values = {identifiers.social(rng, "Inès", "Le Roux") for _ in range(100)}
+    assert all("ines" in v and "é" not in v and " " not in v for v in values)
+    assert any(v.startswith("@") for v in values)
+    assert any("facebook.com/" in v for v in values)

@@ -50,6 +50,17 @@ def test_identifiers_are_caught_spaced_or_not(make: object, pattern: str, spaced
         assert pattern in matches(in_sentence(value)), value
 
 
+@pytest.mark.parametrize("notation", ["spaced", "dashed", "compact"])
+def test_card_numbers_are_caught(notation: str) -> None:
+    for card in drawn(identifiers.luhn_card, notation):
+        assert matches(in_sentence(card)) & {"payment_card", "long_digit_run"}, card
+
+
+def test_generated_ip_addresses_are_caught() -> None:
+    for ip in drawn(identifiers.ip_address):
+        assert matches(in_sentence(ip)) & {"ipv4", "ipv6"}, ip
+
+
 def test_siv_licence_plates_are_caught() -> None:
     for plate in drawn(identifiers.licence_plate, False):
         assert "licence_plate" in matches(f"La voiture {plate} est garée sur le trottoir."), plate
@@ -67,6 +78,16 @@ def test_siv_licence_plates_are_caught() -> None:
         ("client n°123456789012", "long_digit_run"),
         ("appelez le +33 (0)6 12 34 56 78 ou le 01.23.45.67.89", "phone_fr"),
         ("numéro 06\u202f12\u202f34\u202f56\u202f78", "phone_fr"),  # narrow no-break spaces
+        ("écrire à jean.dupont@exa\nmple.fr merci", "email"),
+        ("écrire à paul.martin\n@orange.fr", "email"),
+        ("mail : potier.aime@gmail.\ncom", "email"),
+        ("jean.dupont (at) example.fr", "obfuscated_email"),
+        ("jean [at] example [dot] fr", "obfuscated_email"),
+        ("prenom point nom arobase orange point fr", "obfuscated_email"),
+        ("Mon adresse IP est 192.168.1.34.", "ipv4"),
+        ("IP 2001:db8::1 et fe80::1ff:fe23:4567:890a", "ipv6"),
+        ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", "ipv6"),
+        ("carte 4970 1012\n3456 7896", "payment_card"),
     ],
 )
 def test_written_forms_are_caught(text: str, pattern: str) -> None:
@@ -88,6 +109,10 @@ HARMLESS = [
     "*",
     "Trop de voitures sur le trottoir depuis 3 ans, 4 mois et 12 jours.",
     "La population est passée de 2 100 000 habitants à 2 150 000 habitants.",
+    "Le bus passe à 10:22:00 puis à 10:45, version 2.3.1 du plan, ratio 3:2.",
+    "Je suis au point mort, on arrive @ 18h à la mairie.",
+    "Rendez-vous le 14.03.2026 à la salle 1.2.",
+    "Merci\nCordialement\nJean",
 ]
 
 

@@ -1,5 +1,7 @@
 """Every recognizer the scrubber runs, per language, as plain Presidio recognizers.
 
+Presidio's own predefined recognizers that apply to French and English text are
+among them (`presidio_defaults.py`), beside the French identifiers Presidio lacks.
 They are ordinary `EntityRecognizer`s, so they also work inside any Presidio
 `AnalyzerEngine` (the benchmark and the tests use that). Only the context words
 differ between languages: the patterns accept both languages' cues.
@@ -24,6 +26,8 @@ from include.anonymization.pii.recognizers.context_words import (
     CONTEXT_WORDS,
     SUPPORTED_LANGUAGES,
 )
+from include.anonymization.pii.recognizers.french_ids import french_id_recognizers
+from include.anonymization.pii.recognizers.gps import gps_recognizer
 from include.anonymization.pii.recognizers.identifiers import (
     email_recognizer,
     iban_recognizer,
@@ -31,14 +35,21 @@ from include.anonymization.pii.recognizers.identifiers import (
     siren_recognizer,
     siret_recognizer,
 )
+from include.anonymization.pii.recognizers.obfuscated_email import obfuscated_email_recognizer
 from include.anonymization.pii.recognizers.person import (
     lowercase_name_recognizer,
     person_cue_recognizer,
     person_ner_recognizer,
 )
-from include.anonymization.pii.recognizers.phone import phone_recognizer
+from include.anonymization.pii.recognizers.phone import (
+    InternationalPhoneRecognizer,
+    phone_recognizer,
+)
 from include.anonymization.pii.recognizers.plate import plate_recognizer
+from include.anonymization.pii.recognizers.presidio_defaults import presidio_default_recognizers
 from include.anonymization.pii.recognizers.signature import trailing_signature_recognizer
+from include.anonymization.pii.recognizers.social import social_recognizer
+from include.anonymization.pii.recognizers.split_identifiers import SplitIdentifierRecognizer
 
 __all__ = ["SUPPORTED_LANGUAGES", "build_recognizers"]
 
@@ -56,7 +67,14 @@ def build_recognizers(language: str) -> list[EntityRecognizer]:
         siren_recognizer(language, words[FR_SIREN]),
         iban_recognizer(language, words[IBAN_CODE]),
         email_recognizer(language, words[EMAIL_ADDRESS]),
+        obfuscated_email_recognizer(language, words[EMAIL_ADDRESS]),
+        SplitIdentifierRecognizer(language),
+        *presidio_default_recognizers(language),
+        *french_id_recognizers(language),
+        social_recognizer(language),
+        gps_recognizer(language),
         phone_recognizer(language, words[PHONE_NUMBER]),
+        InternationalPhoneRecognizer(language, words[PHONE_NUMBER]),
         plate_recognizer(language, words[FR_LICENSE_PLATE]),
         address_recognizer(language),
         birthdate_recognizer(language),

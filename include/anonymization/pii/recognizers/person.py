@@ -33,6 +33,7 @@ from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
     NAME_PARTICLES,
     NOT_NAMES,
+    TITLES,
     alternation,
     typed_in_lower_case,
 )
@@ -138,6 +139,26 @@ _END_OF_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
 _MAX_NAME_WORDS = 3
 
 
+_LOWER_CIVILITY = re.compile(
+    rf"\b(?:{_CIVILITIES}|mme|mlle|mr?\.|mr|dr\.?|mrs\.?|ms\.?|miss){_WORD_END}", re.IGNORECASE
+)
+
+
+def _signed_surname_end(text: str, cue: re.Match[str]) -> int:
+    """ "mme parent", "m. boulanger" signing a message: after a civility, one word alone at the
+    end of its line is a surname even if it is also a common word. Elsewhere ("merci
+    monsieur pour ...") such a word is not taken."""
+    if not _LOWER_CIVILITY.search(cue.group(0)):
+        return cue.end()
+    match = _LOWER_WORD.match(text, cue.end())
+    if match is None or not _END_OF_LINE.match(text, match.end(1)):
+        return cue.end()
+    word = match.group(1).rstrip(".")
+    if word in NAME_PARTICLES or word in TITLES or _ELIDED.match(word):
+        return cue.end()
+    return match.end(1)
+
+
 def _lower_name_end(text: str, start: int) -> int:
     """End of the run of uncommon words from `start` (particles allowed inside), or `start`."""
     end, names, pos = start, 0, start
@@ -193,6 +214,8 @@ class LowercaseNameRecognizer(LocalRecognizer):
         spans = []
         for cue in _LOWER_CUE.finditer(text):
             end = _lower_name_end(text, cue.end())
+            if end == cue.end():
+                end = _signed_surname_end(text, cue)
             if end > cue.end():
                 spans.append((cue.end(), end, 0.7))
         # A signature: after a closing, or a whole sentence of uncommon words, ending its line;

@@ -1,4 +1,4 @@
-"""French phone numbers in every notation people actually type.
+"""Phone numbers: French ones in every notation people actually type, and foreign ones.
 
 Presidio's phone recognizer (phonenumbers) scores 0.4, misses numbers the library
 considers unassigned, and is slow. A French number has a rigid shape: a trunk
@@ -8,6 +8,7 @@ by spaces, dots or dashes or not at all. That shape alone is specific enough.
 
 from __future__ import annotations
 
+import phonenumbers
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import PHONE_NUMBER
@@ -28,3 +29,38 @@ def phone_recognizer(language: str, context: list[str]) -> PatternRecognizer:
         patterns=[Pattern(name="fr_phone", regex=PHONE_REGEX, score=0.7)],
         context=context,
     )
+
+
+# Any other country: "+44 20 7946 0958", "0049 30 1234567", "+1 (212) 555-0187". The
+# shape is loose, so phonenumbers' metadata decides (a valid number for its country).
+INTERNATIONAL_PHONE_REGEX = (
+    # Country code, not France's; after "00" it must stand apart ("0049 30...") or any
+    # long reference number starting with 00 would be a phone.
+    r"(?<![\w+])(?:\+[ ]?(?!33)[1-9]\d{0,2}|00[ ]?(?!33)[1-9]\d{0,2}(?=[ .\-(]))"
+    r"(?:[ .\-]?(?:\(\d{1,4}\)|\d{1,5})){2,6}"  # groups of digits, area code maybe in ()
+    r"(?!\w)(?![ .\-]\d)"
+)
+
+
+class InternationalPhoneRecognizer(PatternRecognizer):
+    """Foreign numbers with their country code, kept when phonenumbers says they are valid."""
+
+    def __init__(self, language: str, context: list[str]) -> None:
+        super().__init__(
+            supported_entity=PHONE_NUMBER,
+            name=f"{PHONE_NUMBER}_international_{language}",
+            supported_language=language,
+            patterns=[Pattern(name="intl_phone", regex=INTERNATIONAL_PHONE_REGEX, score=0.7)],
+            context=context,
+        )
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """None keeps the pattern's score for a valid number; False drops any other."""
+        digits = "".join(c for c in pattern_text if c.isdigit())
+        if pattern_text.lstrip().startswith("00"):
+            digits = digits[2:]
+        try:
+            number = phonenumbers.parse("+" + digits)
+        except phonenumbers.NumberParseException:
+            return False
+        return None if phonenumbers.is_valid_number(number) else False

@@ -44,12 +44,9 @@ _TITLES = (
     "gardien", "gardienne", "professeur", "maître", "maitre", "curé", "juge", "mayor",
     "councillor",
 )  # fmt: skip
+TITLES = frozenset(_TITLES)
 COMMON_WORDS = (
-    FRENCH_STOP_WORDS
-    | ENGLISH_STOP_WORDS
-    | NOT_NAMES
-    | frozenset(_LETTER_WORDS)
-    | frozenset(_TITLES)
+    FRENCH_STOP_WORDS | ENGLISH_STOP_WORDS | NOT_NAMES | frozenset(_LETTER_WORDS) | TITLES
 ) - NAME_PARTICLES
 
 

@@ -1,0 +1,127 @@
+"""Presidio's own predefined recognizers, for every type they cover that French civic text has.
+
+The analyzer is built from this package's recognizers only (Presidio's defaults
+bring US identifiers and a slow phone recognizer), so each default recognizer
+that applies to French or English text is added back here, as Presidio's class,
+with context words in the text's language. `NOT_USED` says, for every other
+predefined recognizer, why it is left out; tests/unit/pii/test_presidio_coverage.py
+fails when a default recognizer's type is neither covered nor listed there.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
+from presidio_analyzer.predefined_recognizers import (
+    CreditCardRecognizer,
+    CryptoRecognizer,
+    IpRecognizer,
+    MacAddressRecognizer,
+    UrlRecognizer,
+)
+
+from include.anonymization.pii.entities import (
+    CREDIT_CARD,
+    CRYPTO,
+    IP_ADDRESS,
+    MAC_ADDRESS,
+    URL,
+)
+
+# Predefined recognizer class name -> why the analyzer does not run it.
+NOT_USED: dict[str, str] = {
+    "UsBankRecognizer": "US bank account numbers: 8-17 bare digits, US-only, floods amounts",
+    "UsLicenseRecognizer": "US driver's licences; French ones: FR_DRIVING_LICENCE",
+    "UsItinRecognizer": "US taxpayer numbers; the French one: FR_TAX_ID",
+    "UsPassportRecognizer": "US passports; French ones: FR_PASSPORT",
+    "UsSsnRecognizer": "US social security numbers; the French one: FR_NIR",
+    "NhsRecognizer": "UK NHS numbers: 10 bare digits, not in French civic text",
+    "MedicalLicenseRecognizer": "US DEA registration numbers",
+    "DateRecognizer": "every date in prose ('le 3 mars, la rue...') is not personal; "
+    "dates of birth are DATE_OF_BIRTH, detected by their cue",
+    "UuidRecognizer": "UUIDs are record keys (the platform's own pseudonyms), not a person",
+    "PhoneRecognizer": "slow and scores 0.4; phone.py detects French and international numbers",
+    "SpacyRecognizer": "its PERSON is person.py's NER recognizer; LOCATION, ORGANIZATION and "
+    "NRP (places, bodies, nationalities) are not personal data on their own",
+}
+
+# Presidio's URL patterns, those without a scheme made to require "www.": as they are,
+# they take every "mairie.fr" and "Fin.et" of prose for a URL. And a URL alone is kept:
+# citizens cite news articles, petitions and videos (50 links in 635 real proposals, none
+# personal); a personal page is announced ("mon blog", "mes photos", "ma page perso")
+# and its cue word lifts it over the threshold. Profiles on social networks are
+# SOCIAL_HANDLE (social.py), found without a cue.
+_OPTIONAL_WWW = r"(www\d{0,3}[.])?"
+_UNCUED_URL_SCORE = 0.3
+
+
+def _url_patterns() -> list[Pattern]:
+    patterns = []
+    for pattern in UrlRecognizer.PATTERNS:
+        regex = pattern.regex
+        if "Non schema" in pattern.name:
+            if _OPTIONAL_WWW not in regex:
+                raise ImportError(f"Presidio's URL pattern {pattern.name!r} changed: review it")
+            regex = regex.replace(_OPTIONAL_WWW, r"(?<![\w.\-/@])(www\d{0,3}[.])", 1)
+        patterns.append(Pattern(name=pattern.name, regex=regex, score=_UNCUED_URL_SCORE))
+    return patterns
+
+
+CONTEXT: dict[str, dict[str, list[str]]] = {
+    "fr": {
+        CREDIT_CARD: ["carte", "bancaire", "cb", "visa", "mastercard", "amex", "débit", "paiement"],
+        IP_ADDRESS: ["ip", "ipv4", "ipv6", "adresse", "serveur", "box", "routeur"],
+        URL: ["blog", "perso", "photo", "portfolio", "cv", "vidéos", "boutique", "chaîne"],
+        MAC_ADDRESS: ["mac", "adresse", "wifi", "box"],
+        CRYPTO: ["bitcoin", "btc", "portefeuille", "wallet", "crypto"],
+    },
+    "en": {
+        CREDIT_CARD: list(CreditCardRecognizer.CONTEXT),
+        IP_ADDRESS: list(IpRecognizer.CONTEXT),
+        URL: ["blog", "personal", "photo", "portfolio", "cv", "homepage"],
+        MAC_ADDRESS: list(MacAddressRecognizer.CONTEXT),
+        CRYPTO: list(CryptoRecognizer.CONTEXT),
+    },
+}
+
+# A 16-digit card number written after a card cue is a card number even when its Luhn
+# key is wrong (a typo, or a number copied badly): "Ma carte bancaire 4970 1012 ...".
+_CARD_CUE = r"(?:carte|cb|visa|mastercard|amex|card)"
+CUED_CARD_REGEX = (
+    rf"(?<=\b{_CARD_CUE}\b[^\d\n]{{0,30}})(?<![\d.])\d{{4}}([ \-]?)\d{{4}}\1\d{{4}}\1\d{{4}}"
+    r"(?![\d.,]?\d)"
+)
+
+
+def presidio_default_recognizers(language: str) -> list[EntityRecognizer]:
+    """Presidio's predefined recognizers that apply, configured for `language`."""
+    words = CONTEXT[language]
+    return [
+        CreditCardRecognizer(
+            supported_language=language,
+            context=words[CREDIT_CARD],
+            name=f"{CREDIT_CARD}_{language}",
+        ),
+        PatternRecognizer(
+            supported_entity=CREDIT_CARD,
+            name=f"{CREDIT_CARD}_cued_{language}",
+            supported_language=language,
+            patterns=[Pattern(name="cued_card", regex=CUED_CARD_REGEX, score=0.8)],
+        ),
+        IpRecognizer(
+            supported_language=language, context=words[IP_ADDRESS], name=f"{IP_ADDRESS}_{language}"
+        ),
+        UrlRecognizer(
+            patterns=_url_patterns(),
+            supported_language=language,
+            context=words[URL],
+            name=f"{URL}_{language}",
+        ),
+        MacAddressRecognizer(
+            supported_language=language,
+            context=words[MAC_ADDRESS],
+            name=f"{MAC_ADDRESS}_{language}",
+        ),
+        CryptoRecognizer(
+            supported_language=language, context=words[CRYPTO], name=f"{CRYPTO}_{language}"
+        ),
+    ]

@@ -1,0 +1,208 @@
+"""Presidio's types (cards, IPs, URLs) and the French identifiers added beside them.
+
+Each kind: what must be found, in its usual notations, and the look-alikes of
+ordinary prose that must be left alone (a 7-digit population is no CAF number).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import pytest
+
+from include.sample import identifiers
+
+Found = Callable[[str], list[tuple[str, str]]]
+
+
+def _kinds(entities: list[tuple[str, str]]) -> set[str]:
+    return {kind for kind, _ in entities}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Ma carte bancaire 4970 1012 3456 7896 a été débitée deux fois. "
+            "Mon adresse IP est 192.168.1.34.",
+            [("CREDIT_CARD", "4970 1012 3456 7896"), ("IP_ADDRESS", "192.168.1.34")],
+        ),
+        (
+            "Card 4111111111111111 and IP 10.0.0.1 and 2001:db8::1",
+            [
+                ("CREDIT_CARD", "4111111111111111"),
+                ("IP_ADDRESS", "10.0.0.1"),
+                ("IP_ADDRESS", "2001:db8::1"),
+            ],
+        ),
+    ],
+)
+def test_the_issues_examples_are_redacted(found: Found, text: str, expected: list) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_generated_cards_are_found_in_every_notation(found: Found, seed: int) -> None:
+    rng = random.Random(seed)
+    for notation in ("spaced", "dashed", "compact"):
+        card = identifiers.luhn_card(rng, notation)
+        assert found(f"J'ai payé avec le {card} hier.") == [("CREDIT_CARD", card)]
+
+
+def test_a_card_number_needs_luhn_or_a_card_cue(found: Found) -> None:
+    assert found("Référence de commande 4970 1012 3456 7896 à rappeler.") == []
+    assert found("Ma CB 4970-1012-3456-7896 ne passe pas.") == [
+        ("CREDIT_CARD", "4970-1012-3456-7896")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Le site bloque mon adresse IP 82.64.12.201 depuis hier.", "82.64.12.201"),
+        ("IPv6 : 2a01:e0a:1f3::42, merci.", "2a01:e0a:1f3::42"),
+        ("Mes photos sont sur https://www.famille-dupont.fr/contact.", None),
+        ("Tout est sur mon blog : www.dupont-photo.com, regardez.", None),
+        ("Adresse MAC de mon téléphone : 3C:A6:2F:10:9B:E4.", "3C:A6:2F:10:9B:E4"),
+    ],
+)
+def test_presidio_types_are_found(found: Found, text: str, value: str | None) -> None:
+    # Names are another recognizer's matter ("Adresse MAC" is still taken for one: #11).
+    entities = [entity for entity in found(text) if entity[0] != "PERSON"]
+    assert len(entities) == 1, entities
+    if value is not None:
+        assert entities[0][1] == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le site mairie.fr ne marche pas. Fin.",
+        "Rendez-vous à 10:30:00 le 1.2.2026, version 2.3 du plan.",
+        "La commune compte 1234567 habitants, 2,5 millions d'euros de dette.",
+        "Le code du portail est X4RTBPFW4, le lot B12C45D78.",
+        "Il a fait 48.85 km en 2.35 heures.",
+        "Ce point mort est au point de départ.",
+        "Réunion à la mairie, @ bientôt !",
+        "Voir l'article https://www.lemonde.fr/idees/article/2019/08/28/climat.html et la "
+        "pétition www.change.org/p/taxe-juste.",
+        "La vidéo https://www.youtube.com/watch?v=jETnpL-nCJw et le groupe "
+        "facebook.com/groups/velo-lyon en parlent.",
+    ],
+)
+def test_lookalikes_in_prose_are_kept(found: Found, text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("Ma carte d'identité n° 880692310285 est périmée.", "FR_ID_CARD", "880692310285"),
+        ("Numéro de CNI : X4RTBPFW4", "FR_ID_CARD", "X4RTBPFW4"),
+        ("Mon numéro de passeport est le 12AB34567.", "FR_PASSPORT", "12AB34567"),
+        ("Mon numéro de permis de conduire est 13AA00002.", "FR_DRIVING_LICENCE", "13AA00002"),
+        ("Permis de conduire : 850375200145", "FR_DRIVING_LICENCE", "850375200145"),
+        ("Je suis allocataire CAF (1234567) et au RSA.", "FR_CAF_NUMBER", "1234567"),
+        ("Numéro fiscal : 3012464040488", "FR_TAX_ID", "3012464040488"),
+        ("Numéro fiscal : 30 12 464 040 488", "FR_TAX_ID", "30 12 464 040 488"),
+    ],
+)
+def test_french_identifiers_are_found_after_their_cue(
+    found: Found, text: str, kind: str, value: str
+) -> None:
+    assert found(text) == [(kind, value)]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Mon numéro de pasepport est le 12AB34567.", "FR_PASSPORT"),  # typo in the cue
+        ("Mon numéro de premis de conduire : 13AA00002", "FR_DRIVING_LICENCE"),
+        ("Numéro d'alocataire : 1234567", "FR_CAF_NUMBER"),
+        ("Ma carte d'identiet : X4RTBPFW4", "FR_ID_CARD"),
+    ],
+)
+def test_a_typo_in_the_cue_does_not_publish_the_number(found: Found, text: str, kind: str) -> None:
+    assert _kinds(found(text)) == {kind}
+
+
+def test_a_tax_number_with_a_wrong_key_is_not_one(found: Found) -> None:
+    assert "FR_TAX_ID" not in _kinds(found("Numéro fiscal : 3012464040489"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "@julie_m",
+        "facebook.com/julie.martin",
+        "https://www.instagram.com/julie_martin/",
+        "x.com/jmartin75",
+        "linkedin.com/in/julie-martin-75",
+        "facebook.com/p.dupont",
+        "https://www.youtube.com/@juliemartin",
+    ],
+)
+def test_social_handles_and_profiles_are_found(found: Found, value: str) -> None:
+    assert found(f"Vous pouvez me contacter sur {value} si besoin.") == [("SOCIAL_HANDLE", value)]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["48.8566, 2.3522", "48.85661 2.35222", "43,29648 ; 5,36978", "48°51'24\"N 2°21'03\"E"],
+)
+def test_gps_coordinates_are_found(found: Found, value: str) -> None:
+    assert found(f"Le dépôt sauvage est ici : {value} (devant chez moi).") == [
+        ("GPS_COORDINATES", value)
+    ]
+
+
+@pytest.mark.parametrize(
+    "phone", ["+44 20 7946 0958", "+49 30 21234567", "0034 91 2345678", "+41 22 345 67 89"]
+)
+def test_international_phones_are_found(found: Found, phone: str) -> None:
+    assert found(f"Je suis à l'étranger, appelez le {phone} svp.") == [("PHONE_NUMBER", phone)]
+
+
+def test_an_invalid_foreign_number_is_not_a_phone(found: Found) -> None:
+    assert found("Le code +44 12 est faux.") == []
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "prenom point nom arobase orange point fr",
+        "jean.dupont (at) example.fr",
+        "jean.dupont [at] example [dot] fr",
+        "jean.dupont(at)example.fr",
+        "asso.velo arobase gmail point com",
+    ],
+)
+def test_spelt_out_emails_are_found(found: Found, email: str) -> None:
+    assert found(f"Écrivez-moi à {email} merci.") == [("EMAIL_ADDRESS", email)]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Mon mail : jean.dupont@exa\nmple.fr\nMerci", "jean.dupont@exa\nmple.fr"),
+        ("Mon mail : paul.martin\n@orange.fr", "paul.martin\n@orange.fr"),
+        ("Contact :\nn.leje\nune1971@orange.fr\nMerci d'avance", "n.leje\nune1971@orange.fr"),
+        ("Mon mail : potier.aime@gmail.\ncom\nBien à vous", "potier.aime@gmail.\ncom"),
+    ],
+)
+def test_emails_split_by_a_line_break_are_found_whole(found: Found, text: str, value: str) -> None:
+    assert ("EMAIL_ADDRESS", value) in found(text)
+
+
+def test_a_word_on_the_line_before_an_email_is_not_glued_to_it(found: Found) -> None:
+    assert found("Merci\njean.dupont@example.fr") == [("EMAIL_ADDRESS", "jean.dupont@example.fr")]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_ibans_and_cards_split_by_a_line_break_are_found_whole(found: Found, seed: int) -> None:
+    rng = random.Random(seed)
+    iban = identifiers.split_by_line_break(rng, identifiers.iban_fr(rng, grouped=True))
+    assert found(f"Mon RIB :\n{iban}\nMerci.") == [("IBAN_CODE", iban)]
+    card = identifiers.split_by_line_break(rng, identifiers.luhn_card(rng, "spaced"))
+    assert ("CREDIT_CARD", card) in found(f"Carte :\n{card}\nMerci.")

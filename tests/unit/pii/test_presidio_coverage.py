@@ -1,0 +1,66 @@
+"""Every Presidio default recognizer that applies to French or English text has a replacement.
+
+The analyzer does not load Presidio's defaults (see analyzer.py); this test is what
+keeps a type they detect from silently disappearing: each predefined recognizer is
+either deliberately left out (with its reason, in `NOT_USED`) or its entity types are
+all detected by the scrubber's analyzer in both languages.
+"""
+
+from __future__ import annotations
+
+import pytest
+from presidio_analyzer import RecognizerRegistry
+
+from include.anonymization.pii.analyzer import build_analyzer
+from include.anonymization.pii.entities import ENTITY_TYPES, SUPPORTED_LANGUAGES
+from include.anonymization.pii.recognizers.presidio_defaults import NOT_USED
+
+
+@pytest.fixture(scope="module")
+def presidio_defaults() -> dict[str, set[str]]:
+    """Presidio's predefined recognizers (class name -> entity types), from its own registry."""
+    registry = RecognizerRegistry()
+    registry.load_predefined_recognizers(languages=["en"])
+    found: dict[str, set[str]] = {}
+    for recognizer in registry.recognizers:
+        found.setdefault(type(recognizer).__name__, set()).update(recognizer.supported_entities)
+    return found
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_applicable_default_type_is_detected(
+    presidio_defaults: dict[str, set[str]], language: str
+) -> None:
+    analyzer = build_analyzer()
+    ours = set(analyzer.get_supported_entities(language))
+    missing = {
+        name: sorted(types - ours)
+        for name, types in presidio_defaults.items()
+        if name not in NOT_USED and types - ours
+    }
+    assert missing == {}, (
+        f"Presidio's default recognizers {sorted(missing)} detect types the analyzer lacks "
+        f"for {language!r}: add a recognizer, or list them in NOT_USED with the reason"
+    )
+
+
+def test_every_detected_default_type_is_scrubbed(presidio_defaults: dict[str, set[str]]) -> None:
+    """A type the analyzer detects but the scrubber does not ask for is never redacted."""
+    used = set().union(*(t for n, t in presidio_defaults.items() if n not in NOT_USED))
+    assert used - set(ENTITY_TYPES) == set()
+
+
+def test_every_left_out_recognizer_exists_and_has_a_reason(
+    presidio_defaults: dict[str, set[str]],
+) -> None:
+    assert set(NOT_USED) <= set(presidio_defaults), "NOT_USED names a recognizer Presidio lacks"
+    assert all(len(reason) > 20 for reason in NOT_USED.values())
+
+
+def test_presidio_classes_run_in_both_languages() -> None:
+    analyzer = build_analyzer()
+    for language in SUPPORTED_LANGUAGES:
+        names = {
+            type(r).__name__ for r in analyzer.registry.get_recognizers(language, all_fields=True)
+        }
+        assert {"CreditCardRecognizer", "IpRecognizer", "UrlRecognizer", "IbanRecognizer"} <= names
