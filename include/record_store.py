@@ -77,18 +77,21 @@ def write_run(
         ) from None
 
 
-def record_count(conn: psycopg.Connection[Any], config: SourceConfig) -> int:
-    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(SCHEMA, config.name))
-    row = conn.execute(query).fetchone()
+def _other_runs(exclude_run: str | None) -> tuple[sql.Composable, tuple[str, ...]]:
+    """The WHERE clause (and its parameter) that leaves one run's records out, if any."""
+    if exclude_run is None:
+        return sql.SQL(""), ()
+    return sql.SQL("WHERE {} <> %s").format(sql.Identifier(RUN_COLUMN)), (exclude_run,)
+
+
+def record_count(
+    conn: psycopg.Connection[Any], config: SourceConfig, exclude_run: str | None = None
+) -> int:
+    """Records stored, all of them or but one run's."""
+    where, params = _other_runs(exclude_run)
+    query = sql.SQL("SELECT count(*) FROM {} {}").format(sql.Identifier(SCHEMA, config.name), where)
+    row = conn.execute(query, params).fetchone()
     return int(row[0]) if row else 0
-
-
-def run_counts(conn: psycopg.Connection[Any], config: SourceConfig) -> dict[str, int]:
-    """Records stored per run."""
-    query = sql.SQL("SELECT {0}, count(*) FROM {1} GROUP BY {0}").format(
-        sql.Identifier(RUN_COLUMN), sql.Identifier(SCHEMA, config.name)
-    )
-    return {run: int(n) for run, n in conn.execute(query).fetchall()}
 
 
 def store_groups(
@@ -108,15 +111,13 @@ def store_groups(
         else sql.Identifier(name)
         for name, by_day in fields
     ]
+    where, params = _other_runs(exclude_run)
     query = sql.SQL("SELECT {}, count(*) FROM {} {} GROUP BY {}").format(
         sql.SQL(", ").join(keys),
         sql.Identifier(SCHEMA, config.name),
-        sql.SQL("WHERE {} <> %s").format(sql.Identifier(RUN_COLUMN))
-        if exclude_run is not None
-        else sql.SQL(""),
+        where,
         sql.SQL(", ").join(sql.Literal(position + 1) for position in range(len(keys))),
     )
-    params = (exclude_run,) if exclude_run is not None else ()
     rows = conn.execute(query, params).fetchall()
     columns = [name for name, _ in fields]
     frame = pd.DataFrame(rows, columns=[*columns, WEIGHT], dtype=object)

@@ -106,14 +106,20 @@ def scrub_table(run: TimedEvaluation, title: str) -> Table:
     return table
 
 
-def name_recall_table(result: NameRecall, title: str) -> Table:
-    """Person-name recall (per name and per token) and PERSON precision on NER sentences."""
-    from include.anonymization.pii.corpus_evaluation import NAME_RECALL_TARGET
-
+def _corpus_table(title: str) -> Table:
+    """The corpus tables' columns: a measure, its count, its rate, the target, a verdict."""
     table = Table(title=title, title_justify="left")
     for column, justify in (("measure", "left"), ("count", "right"), ("rate", "right"),
                             ("target", "right"), ("", "left")):  # fmt: skip
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    return table
+
+
+def name_recall_table(result: NameRecall, title: str) -> Table:
+    """Person-name recall (per name and per token) and PERSON precision on NER sentences."""
+    from include.anonymization.pii.corpus_evaluation import NAME_RECALL_TARGET
+
+    table = _corpus_table(title)
     recall, target = result.recall, NAME_RECALL_TARGET
     table.add_row("person names fully redacted", f"{result.names:,}", _rate(recall),
                   f"≥ {target}", _verdict(recall, target))  # fmt: skip
@@ -132,10 +138,7 @@ def over_redaction_table(result: OverRedaction, title: str) -> Table:
     """Share of texts and characters redacted, per type, and the strings redacted most often."""
     from include.anonymization.pii.corpus_evaluation import REDACTED_TEXTS_TARGET, TOP_REDACTED
 
-    table = Table(title=title, title_justify="left")
-    for column, justify in (("measure", "left"), ("count", "right"), ("rate", "right"),
-                            ("target", "right"), ("", "left")):  # fmt: skip
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    table = _corpus_table(title)
     share, target = result.redacted_share, REDACTED_TEXTS_TARGET
     table.add_row("texts with any redaction", f"{result.texts_redacted:,} / {result.texts:,}",
                   _rate(share), f"≤ {target}",

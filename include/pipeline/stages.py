@@ -70,7 +70,7 @@ from include.publish import (
 from include.publish.ledger_checkpoint import LedgerCheckpointError, previous_checkpoint
 from include.publish.manifest import ledger_anchor
 from include.publish.s3_release import committed_manifest
-from include.record_store import ensure_store, record_count, run_counts, store_groups
+from include.record_store import ensure_store, record_count, store_groups
 from include.validation import require_valid, validate_release
 from include.zones import sse_arguments
 
@@ -100,8 +100,7 @@ def read_frame(ctx: PipelineContext, key: str) -> pd.DataFrame:
             "lost it, or retention deleted it): nothing of this run is loaded or published; "
             "clear the whole run to read its raw objects again, or trigger a new run"
         )
-        record(ctx, "work_zone", {"refused": reason})
-        raise StageRefusedError(reason) from None
+        raise _refuse(ctx, "work_zone", reason) from None
     return pq.read_table(io.BytesIO(body)).to_pandas()
 
 
@@ -126,6 +125,27 @@ def _values(column: pd.Series) -> list[Any]:
 
 def record(ctx: PipelineContext, step: str, payload: Mapping[str, Any]) -> None:
     append(ctx.dsn, ctx.run_id, step, payload, ctx.audit_key, dag_id=ctx.dag_id)
+
+
+def _refuse(ctx: PipelineContext, step: str, reason: str) -> StageRefusedError:
+    """Record why a stage stops (fail closed) and give the error to raise."""
+    record(ctx, step, {"refused": reason})
+    return StageRefusedError(reason)
+
+
+@contextmanager
+def _s3_failures(ctx: PipelineContext, step: str, what: str) -> Iterator[None]:
+    """An S3 server that stops answering (or loses an object) mid-stage: one line, in the
+    log and the ledger, instead of a client library's traceback."""
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise _refuse(
+            ctx,
+            step,
+            f"{ctx.config.name}: {what} failed ({exc}); `latest` moves only once a release is "
+            "complete and verified: rerun the task once the S3 server answers",
+        ) from None
 
 
 # -- 1. ingest ------------------------------------------------------------------------------
@@ -197,7 +217,7 @@ def _protect_to_date(
             aggregate.name: store_groups(conn, ctx.config, aggregate, exclude_run=ctx.run_id)
             for aggregate in ctx.config.aggregates
         }
-        stored = record_count(conn, ctx.config) - run_counts(conn, ctx.config).get(ctx.run_id, 0)
+        stored = record_count(conn, ctx.config, exclude_run=ctx.run_id)
     protected = [
         protect_groups(
             add_groups(history[aggregate.name], group_records(batch, ctx.config, aggregate)),
@@ -284,8 +304,7 @@ def load(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
             records_to_date=int(anonymized["records_to_date"]),
         )
     except LoadError as exc:
-        record(ctx, "load", {"refused": str(exc)})
-        raise StageRefusedError(str(exc)) from None
+        raise _refuse(ctx, "load", str(exc)) from None
     record(ctx, "load", result.as_dict())
     return result.as_dict()
 
@@ -303,27 +322,6 @@ def _published_records(ctx: PipelineContext) -> pd.DataFrame:
         columns = [column.name for column in cursor.description or ()]
         frame = pd.DataFrame(cursor.fetchall(), columns=columns)
     return frame.drop(columns=[c for c in columns if c in withheld or c == RUN_COLUMN])
-
-
-def _refuse(ctx: PipelineContext, step: str, reason: str) -> StageRefusedError:
-    """Record why a stage stops (fail closed) and give the error to raise."""
-    record(ctx, step, {"refused": reason})
-    return StageRefusedError(reason)
-
-
-@contextmanager
-def _s3_failures(ctx: PipelineContext, step: str, what: str) -> Iterator[None]:
-    """An S3 server that stops answering (or loses an object) mid-stage: one line, in the
-    log and the ledger, instead of a client library's traceback."""
-    try:
-        yield
-    except (BotoCoreError, ClientError) as exc:
-        raise _refuse(
-            ctx,
-            step,
-            f"{ctx.config.name}: {what} failed ({exc}); `latest` moves only once a release is "
-            "complete and verified: rerun the task once the S3 server answers",
-        ) from None
 
 
 def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[str | int | bool | None, ...]]:
@@ -376,7 +374,9 @@ def _aggregates_from_scratch(ctx: PipelineContext) -> list[ProtectedAggregate]:
     return recomputed
 
 
-def _release_ledger_head(ctx: PipelineContext, run: RunInfo, verified: Mapping[str, Any]) -> Any:
+def _release_ledger_head(
+    ctx: PipelineContext, run: RunInfo, verified: Mapping[str, Any]
+) -> Anchor | None:
     """The head this release records: the one its manifest already carries if a first
     attempt committed it (a rerun rebuilds the same bytes), else the head just verified."""
     committed = committed_manifest(
