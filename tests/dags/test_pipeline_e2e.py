@@ -63,6 +63,7 @@ FIRST_RELEASE = {
 }
 FAILING_RUN = (date(2026, 3, 9), 52_003)
 UNENCRYPTED_RUN = (date(2026, 3, 16), 52_004)
+TYPED_COMMUNE_RUN = (date(2026, 3, 23), 52_005)
 PIPELINE_TASKS = {
     "ingest", "chunks", "scrub", "anonymize", "validate", "load", "publish", "verify_ledger",
     "accounting",
@@ -628,6 +629,45 @@ def test_an_unencrypted_raw_object_is_quarantined_unread(
     ]
     assert [key, "unencrypted_object"] in ingested["quarantined_objects"]
     assert helpers.latest_pointer(s3_client, settings.public_bucket, source) == pointer
+
+
+def test_what_a_person_types_into_commune_never_reaches_a_public_file(
+    first_release: Callable[[str], FirstRelease],
+    s3_client: Any,
+    settings: Settings,
+    warehouse_dsn: str,
+) -> None:
+    """Read as an attacker would: the published files of the next release hold none of the
+    names, e-mails or phone numbers typed into `commune`; their rows were quarantined."""
+    config = first_release("signalements").config
+    source = config.name
+    day, seed = TYPED_COMMUNE_RUN
+    typed = ["Jean-Baptiste Lemoine", "jb.lemoine@example.fr", "06 71 82 93 04", "chez Mme Roux"]
+    rows = list(iter_rows(config, 200, seed, day))
+    for row, value in zip(rows, typed, strict=False):
+        row["commune"] = value
+    _put_jsonl(
+        s3_client,
+        settings.raw_bucket,
+        f"{source}/{day:%Y-%m-%d}/communes-{seed}.jsonl",
+        rows,
+        **sse_arguments(settings),
+    )
+
+    run = helpers.run_pipeline(source, _midnight(day), retries=0)
+
+    assert run.state == SUCCESS, helpers.task_states(run)
+    (ingested,) = [
+        p for _, step, p in helpers.ledger_entries(warehouse_dsn, helpers.stage_run_id(run))
+        if step == "ingest"
+    ]  # fmt: skip
+    assert ingested["quarantined"].get("not_allowed:commune") == len(typed)
+    pointer = helpers.latest_pointer(s3_client, settings.public_bucket, source)
+    assert pointer is not None
+    files = helpers.public_files(s3_client, settings.public_bucket, source, pointer["release_id"])
+    assert helpers.files_containing(files, set(typed)) == {}
+    published = helpers.files_containing(files, {str(rows[-1]["commune"])})
+    assert published or rows[-1]["commune"] is None, "a real commune is published as before"
 
 
 # -- 5. a tampered ledger -----------------------------------------------------------------------
