@@ -17,7 +17,9 @@ from collections.abc import Iterable, Sequence
 from presidio_analyzer import RecognizerResult
 
 from include.anonymization.pii.entities import ENTITY_TYPES, PERSON, Entity, placeholder
-from include.anonymization.pii.recognizers.words import COMMON_WORDS
+from include.anonymization.pii.recognizers.french_lexicon import is_common_word
+from include.anonymization.pii.recognizers.name_shape import CONFIDENT_NAME_KEY, names_a_place
+from include.anonymization.pii.recognizers.words import COMMON_WORDS, typed_in_lower_case
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _MIN_NAME_WORD = 3
@@ -35,28 +37,41 @@ def _rank(result: RecognizerResult) -> tuple[int, float, int, int]:
 
 
 def propagate_names(text: str, found: Sequence[RecognizerResult]) -> list[RecognizerResult]:
-    """Every other occurrence, in the same text, of a word of a detected name.
+    """Every other occurrence, in the same text, of a word of a CONFIDENT name.
 
     Why: the NER finds a name in one context and misses it in another ("Marcelle
     Camus, 67 boulevard…" missed, "Signé : Marcelle Camus" found, or "COSTA
     Danielle" after "Danielle Costa"); redacting one occurrence and publishing the
-    other protects nobody. Common words (stop words, civilities, cue words) are not
-    propagated, so "Madame" or "Le" never spread.
+    other protects nobody. But a word wrongly taken for a name would then be
+    removed wherever it occurs (real prose lost every "les" it had), so only the
+    names `name_shape` calls confident spread (a first name with a surname, a name
+    a cue announced), never an ordinary word of the French lexicon, never onto a
+    street or a public place ("rue Pierre Brossolette"), and, in a text typed with
+    capitals, never onto a word written in lower case ("les roux").
     """
-    people = [r for r in found if r.entity_type == PERSON]
+    people = [
+        r
+        for r in found
+        if r.entity_type == PERSON and (r.recognition_metadata or {}).get(CONFIDENT_NAME_KEY)
+    ]
     words = {
         word.casefold()
         for r in people
         for word in _WORD.findall(text[r.start : r.end])
-        if len(word) >= _MIN_NAME_WORD and word.casefold() not in COMMON_WORDS
+        if len(word) >= _MIN_NAME_WORD
+        and word.casefold() not in COMMON_WORDS
+        and not is_common_word(word)
     }
     if not words:
         return []
+    lower_case_text = typed_in_lower_case(text)
     score = max(r.score for r in people)
     return [
         RecognizerResult(PERSON, match.start(), match.end(), score)
         for match in _WORD.finditer(text)
         if match.group().casefold() in words
+        and (lower_case_text or not match.group().islower())
+        and not names_a_place(text, match.start())
     ]
 
 

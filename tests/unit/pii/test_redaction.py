@@ -106,13 +106,20 @@ def test_scrubbed_text_keeps_the_rest_of_the_text_intact(scrubber: Scrubber) -> 
 def test_a_detected_name_is_redacted_wherever_it_recurs() -> None:
     from presidio_analyzer import RecognizerResult
 
+    from include.anonymization.pii.recognizers.name_shape import CONFIDENT_NAME_KEY
     from include.anonymization.pii.redaction import propagate_names
 
     text = "Marcelle Camus, 67 rue X. Madame Camus a vu le trou. Signé : Marcelle Camus"
-    found = [RecognizerResult("PERSON", text.rindex("Marcelle"), len(text), 0.85)]
+    confident = {CONFIDENT_NAME_KEY: True}
+    found = [
+        RecognizerResult(
+            "PERSON", text.rindex("Marcelle"), len(text), 0.85, recognition_metadata=confident
+        )
+    ]
     spans = {(r.start, r.end) for r in propagate_names(text, found)}
     assert (0, 8) in spans  # first "Marcelle"
     assert (9, 14) in spans  # first "Camus"
     assert (text.index("Camus a vu"), text.index("Camus a vu") + 5) in spans
     assert all(text[start:end] not in ("Madame", "le", "rue") for start, end in spans)
-    assert propagate_names("Bonjour Madame Le", [RecognizerResult("PERSON", 8, 17, 0.9)]) == []
+    civility = RecognizerResult("PERSON", 8, 17, 0.9, recognition_metadata=confident)
+    assert propagate_names("Bonjour Madame Le", [civility]) == []

@@ -89,7 +89,8 @@ _WIDER_FRANCE = (
 )  # fmt: skip
 _ENGLISH = (
     "abigail", "alan", "alexander", "alfie", "amanda", "amelia", "amy", "andrew", "angela",
-    "ann", "archie", "ashley", "austin", "ava", "barbara", "barry", "bethany", "betty", "billy",
+    "ann", "archie", "ashley", "austin", "ava", "barbara", "barry", "ben", "bethany", "betty",
+    "billy",
     "brandon", "brenda", "brian", "bryan", "callum", "carol", "carolyn", "charlie", "cheryl",
     "christopher", "colin", "connor", "craig", "daisy", "darren", "deborah", "dennis", "derek",
     "donald", "donna", "dorothy", "douglas", "edward", "eleanor", "elizabeth", "ella", "emily",

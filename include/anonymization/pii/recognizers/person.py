@@ -28,7 +28,13 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from include.anonymization.pii.entities import PERSON
 from include.anonymization.pii.recognizers.address import STREET_TYPES
 from include.anonymization.pii.recognizers.first_names import is_first_name
-from include.anonymization.pii.recognizers.typos import is_typo_of_any, one_typo_pattern
+from include.anonymization.pii.recognizers.french_lexicon import is_common_word
+from include.anonymization.pii.recognizers.name_shape import (
+    CONFIDENT_NAME_KEY,
+    is_confident_name,
+    name_span,
+)
+from include.anonymization.pii.recognizers.typos import one_typo_pattern
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
     NAME_PARTICLES,
@@ -58,9 +64,7 @@ _NEIGHBOUR = (
 )
 # A cue word ends its word: "mon voisinage", "drôle" or "missing" announce nobody.
 _WORD_END = r"(?!(?<=\w)\w)"
-_CUE = (
-    rf"(?:\b(?:{_CUE_WORDS}){_WORD_END}[ \t]*:?|\b(?:{_NEIGHBOUR}){_WORD_END}[ \t]*,?|[—–])[ \t]*"
-)
+_CUE = rf"(?:\b(?:{_CUE_WORDS}){_WORD_END}[ \t]*:?|\b(?:{_NEIGHBOUR}){_WORD_END}[ \t]*,?)[ \t]*"
 # Closings after which the signature follows. A bare "merci" is not one: "merci de
 # faire vite" goes on with ordinary words.
 _CLOSINGS = (
@@ -85,10 +89,11 @@ _NOT_NAME_START = alternation(NOT_NAMES)
 # The capital is tested first: it rules out most positions before the long cue alternation
 # (every typo of every cue word) is tried backwards.
 PERSON_CUE_REGEX = rf"(?=(?-i:[{_UPPER}]))(?<={_CUE})(?!(?:{_NOT_NAME_START})\b){_NAME}(?!\w)"
-# A line that is only a name, after a sentence, a closing or at the start of a line:
-# the signature ("Merci d'avance. Victoire", "Cordialement Pierre-Yves", "QUINN Joel").
+# A line that is only a name, after a sentence, a closing, a dash or at the start of a
+# line: the signature ("Merci d'avance. Victoire", "Cordialement Pierre-Yves", "QUINN
+# Joel", "— Inès Roux"). A dash opening a line that goes on is a list item, not a name.
 PERSON_SIGNATURE_REGEX = (
-    rf"(?:(?<=[.!?,;:][ \t]+)|(?<=^[ \t]*)|(?<=\b(?:{_CLOSINGS})[.,!]*[ \t]+))"
+    rf"(?:(?<=[.!?,;:—–][ \t]+)|(?<=^[ \t]*)|(?<=\b(?:{_CLOSINGS})[.,!]*[ \t]+))"
     rf"(?!(?:{_NOT_NAME_START})\b){_NAME}(?=[ \t]*$)"
 )
 # In English texts (no English NER model): a first and last name inside a sentence,
@@ -109,8 +114,75 @@ PERSON_CAPS_REGEX = (
 )
 
 
+# Patterns trusted as they stand: a cue or an initial announces a name with near certainty
+# ("Madame Boulanger", "C. Poulain" are names even though "boulanger" and "poulain" are words).
+_CUED = frozenset({"name_after_cue", "initial_and_surname"})
+_SIGNATURE = "signature_line"
+_INITIAL_AND_SURNAME = re.compile(PERSON_INITIAL_REGEX)
+_SURNAME_IN_CAPITALS = re.compile(PERSON_CAPS_REGEX)
+# What may follow a signature at the end of a message: contact details, not words.
+_CONTACT = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
+_WORD_OF_THREE = re.compile(r"[^\W\d_]{3,}")
+
+
+def _ends_the_message(text: str, end: int) -> bool:
+    """Whether only contact details follow (a signature), not more prose (a heading)."""
+    return not _WORD_OF_THREE.search(_CONTACT.sub(" ", text[end:]))
+
+
+class NameShapedPatternRecognizer(PatternRecognizer):
+    """The name patterns, each match held to the rules of `name_shape` unless a cue announced it."""
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        lower_case_text = typed_in_lower_case(text)
+        kept = []
+        for result in results:
+            pattern = result.analysis_explanation and result.analysis_explanation.pattern_name
+            if not _trusted(text, result, pattern):
+                span = name_span(text, result.start, result.end, lower_case_text)
+                if span is None:
+                    continue
+                result.start, result.end = span
+            value = text[result.start : result.end]
+            mark_confidence(result, pattern == "name_after_cue" or is_confident_name(value))
+            kept.append(result)
+        return kept
+
+
+def _trusted(text: str, result: RecognizerResult, pattern: str | None) -> bool:
+    """Whether a match stands without the `name_shape` rules (they would refuse an ordinary word).
+
+    A cue or an initial announces a name; a surname in capitals beside a known first name
+    ("BIRCH Ben") is one; a single capitalised word closing the message after the prose
+    ("Bien crdialement,\nAimé\n07 41 00 28 07") is a signature, not a heading.
+    """
+    value = text[result.start : result.end]
+    if pattern in _CUED or _INITIAL_AND_SURNAME.fullmatch(value):
+        return True  # also on a signature line: Presidio keeps one of two equal matches
+    if _SURNAME_IN_CAPITALS.fullmatch(value):
+        return any(is_first_name(word) for word in value.split())
+    return (
+        pattern == _SIGNATURE
+        and " " not in value
+        and not value.isupper()
+        and _ends_the_message(text, result.end)
+    )
+
+
+def mark_confidence(result: RecognizerResult, confident: bool) -> None:
+    """Record whether a name may be re-redacted wherever it recurs (see `redaction`)."""
+    result.recognition_metadata[CONFIDENT_NAME_KEY] = confident
+
+
 def person_cue_recognizer(language: str) -> PatternRecognizer:
-    return PatternRecognizer(
+    return NameShapedPatternRecognizer(
         supported_entity=PERSON,
         name=f"{PERSON}_cue_{language}",
         supported_language=language,
@@ -134,7 +206,7 @@ _ELIDED = re.compile(r"(?:[cdjlmnst]|qu)['’]")  # d'intervenir, l'école: neve
 _LOWER_WORD = re.compile(rf"([{_LOWER}](?:\.|[{_LOWER}]*(?:[\-'’][{_LOWER}]+)*))([ \t]?)")
 _LOWER_CUE = re.compile(rf"{_CUE}(?=[{_LOWER}])")
 _LOWER_CLOSING = re.compile(rf"\b(?:{_CLOSINGS})[ \t]*[.,!]*\s*(?=[{_LOWER}])")
-_SEGMENT_START = re.compile(r"^[ \t]*|(?<=[.!?,;:])[ \t]+", re.MULTILINE)
+_SEGMENT_START = re.compile(r"^[ \t]*|(?<=[.!?,;:—–])[ \t]+", re.MULTILINE)
 _END_OF_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
 _MAX_NAME_WORDS = 3
 
@@ -161,12 +233,16 @@ def _signed_surname_end(text: str, cue: re.Match[str]) -> int:
 
 def _lower_name_end(text: str, start: int) -> int:
     """End of the run of uncommon words from `start` (particles allowed inside), or `start`."""
-    end, names, pos = start, 0, start
+    end, names, pos, after_first_name = start, 0, start, False
     while names < _MAX_NAME_WORDS and (match := _LOWER_WORD.match(text, pos)):
         word = match.group(1).rstrip(".")
         if word not in NAME_PARTICLES:
             if word in COMMON_WORDS or _ELIDED.match(word):
                 break
+            # A surname may be an ordinary word ("charles sauvage"), after a first name only.
+            if not after_first_name and is_common_word(word):
+                break
+            after_first_name = names == 0 and is_first_name(word)
             names += 1
             end = match.end(1)
         pos = match.end()
@@ -217,7 +293,7 @@ class LowercaseNameRecognizer(LocalRecognizer):
             if end == cue.end():
                 end = _signed_surname_end(text, cue)
             if end > cue.end():
-                spans.append((cue.end(), end, 0.7))
+                spans.append((cue.end(), end, 0.7, True))
         # A signature: after a closing, or a whole sentence of uncommon words, ending its line;
         # or a first name and a surname opening a sentence.
         starts = [m.end() for m in _LOWER_CLOSING.finditer(text)]
@@ -225,7 +301,7 @@ class LowercaseNameRecognizer(LocalRecognizer):
         for start in starts:
             end = _lower_name_end(text, start)
             if end > start and _stands_as_a_name(text, start, end):
-                spans.append((start, end, 0.6))
+                spans.append((start, end, 0.6, False))
         return [
             RecognizerResult(
                 PERSON,
@@ -235,60 +311,59 @@ class LowercaseNameRecognizer(LocalRecognizer):
                 recognition_metadata={
                     RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                     RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                    CONFIDENT_NAME_KEY: cued,  # a cue announced it; a bare line may be a heading
                 },
             )
-            for start, end, score in spans
+            for start, end, score, cued in spans
         ]
 
 
 # -- the model's names, cleaned -----------------------------------------------------------------
-_WORD_SPAN = re.compile(r"[\w'’.\-]+")
-_AFTER_STREET_TYPE = re.compile(rf"{_STREET_PREFIX}\Z", re.IGNORECASE)
-
-
-def _is_name_word(word: str, lower_case_text: bool) -> bool:
-    """Whether a word of a PER span can be part of a name."""
-    bare = word.lower().strip(".")
-    if bare in COMMON_WORDS or any(char.isdigit() for char in word):
-        return False  # "Monsieur", "Ici", "Cordialement", "FR76..." glued to a name by the model
-    if is_typo_of_any(bare, NOT_NAMES):
-        return False  # "Boonjour", "Mdaame": a greeting or civility mistyped is still not a name
-    # In a text with capitals, "Malcolm Moore and I live at" ends at "and".
-    return lower_case_text or not word.islower() or word in NAME_PARTICLES
-
-
-def _name_within(text: str, start: int, end: int, lower_case_text: bool) -> tuple[int, int] | None:
-    """The first run of name words in a PER span, or None if it has none."""
-    run: list[tuple[int, int]] = []
-    for match in _WORD_SPAN.finditer(text, start, end):
-        if _is_name_word(match.group(), lower_case_text):
-            run.append(match.span())
-        elif run:
-            break
-    while run and text[run[-1][0] : run[-1][1]] in NAME_PARTICLES:
-        run.pop()  # "Jean de" is not a longer name than "Jean"
-    return (run[0][0], run[-1][1]) if run else None
+# The model's other labels sometimes fall on a person ("Orlando Bloom" as MISC, "Paris
+# Hilton" as ORG): such a span is taken when a known first name opens it.
+_OTHER_LABELS = frozenset({"LOC", "MISC", "ORG"})
+_MISLABELLED_SCORE = 0.6
 
 
 class CleanedNerRecognizer(SpacyRecognizer):
-    """spaCy's PER entities, minus what the French model typically gets wrong."""
+    """spaCy's PER entities, held to the rules of `name_shape`, plus first-name-led others."""
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         results = super().analyze(text, entities, nlp_artifacts)
+        if nlp_artifacts is not None and PERSON in entities:
+            results += self._first_name_led(nlp_artifacts)
         lower_case_text = typed_in_lower_case(text)
         kept = []
         for result in results:
-            span = _name_within(text, result.start, result.end, lower_case_text)
+            span = name_span(text, result.start, result.end, lower_case_text)
             if span is None:
-                continue  # only civilities, greetings or typos ("garee", "hbaitante")
-            start, end = span
-            if _AFTER_STREET_TYPE.search(text, max(0, start - 40), start):
-                continue  # "rue Jean Jaurès": a place (an address with a number is caught apart)
-            result.start, result.end = start, end
+                continue  # civilities, greetings, ordinary words, acronyms, named places
+            result.start, result.end = span
+            mark_confidence(result, is_confident_name(text[result.start : result.end]))
             kept.append(result)
         return kept
+
+    def _first_name_led(self, nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
+        """LOC, MISC and ORG spans of two words or more that a known first name opens."""
+        return [
+            RecognizerResult(
+                PERSON,
+                ent.start_char,
+                ent.end_char,
+                _MISLABELLED_SCORE,
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for ent in nlp_artifacts.tokens.ents
+            if ent.label_ in _OTHER_LABELS
+            and len(ent) > 1
+            and ent[0].text[:1].isupper()
+            and is_first_name(ent[0].text)
+        ]
 
 
 def person_ner_recognizer(language: str) -> SpacyRecognizer:

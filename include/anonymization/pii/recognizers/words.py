@@ -21,10 +21,12 @@ _NOT_NAME_WORDS = (
     "please", "ras-le-bol",
 )  # fmt: skip
 NOT_NAMES = frozenset(_NOT_NAME_WORDS)
-# Lower-case particles inside names: "da silva", "rue de la paix", "van der berg".
+# Lower-case particles inside names: "da silva", "rue de la paix", "van der berg", "juan
+# martín del potro", "piet den boer", "melchor de aymerich y villajuana".
 NAME_PARTICLES = frozenset(
-    {"da", "de", "du", "des", "le", "la", "les", "van", "von", "di", "dos", "ben"}
-)
+    {"da", "de", "du", "des", "le", "la", "les", "van", "von", "der", "den", "del", "della",
+     "di", "dos", "ben", "bin", "ibn", "y"}
+)  # fmt: skip
 # Words that follow "je suis" or open a letter's sentence and are not names.
 _LETTER_WORDS = (
     "ici", "voici", "voilà", "voila",

@@ -1,0 +1,196 @@
+"""Whether a span taken for a person's name can be one: the rules every name detection passes.
+
+Real citizen prose showed what the statistical NER and the signature patterns
+take for names: verbs opening a proposal ("Interdire", "Taxer"), common nouns
+with a capital ("Carbone", "Climat"), headings in capitals ("OBLIGATION"),
+acronyms ("RIC", "CPAM"), function words ("des"), words glued by a missing
+space ("verserLes"), institutions ("de la République") and places or bodies
+named after someone ("collège Jean Moulin", "Fondation Nicolas Hulot"). The
+rules, in the order they apply (the README lists them for users):
+1. A name word starts with a capital (in a text typed with capitals), holds no
+   digit, and is not a civility, a greeting, a title or a letter word
+   ("Monsieur", "Cordialement", "maire", "riverain"); lower-case particles
+   ("de", "van", "da") may sit inside a name, never at its ends.
+2. A span keeps its first run of such words that holds at least one STRONG
+   word: not an ordinary French word by the model's lexicon (`french_lexicon`;
+   a word opening a sentence or a line, or written in capitals, counts as
+   ordinary as soon as its lower-case form is the more frequent), not a
+   French stop word, not a bare acronym, not an institution word. A
+   capitalised English stop word may sit inside it ("Will Smith", "Brian May").
+3. No name starts with "Saint" (places, companies, saints), and no name
+   follows a street or public-place word ("rue", "place", "collège", "gare",
+   "fondation"...): a public place named after someone is not personal data;
+   a street becomes an address only with a house number (the address
+   recognizer's job).
+A name is CONFIDENT when it holds a known first name and another strong or
+capitalised word, or a surname in capitals beside a capitalised word: only
+confident names are re-redacted wherever they recur (see `redaction`).
+"""
+
+from __future__ import annotations
+
+import regex as re
+from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH_STOP_WORDS
+
+from include.anonymization.pii.recognizers.address import STREET_TYPES
+from include.anonymization.pii.recognizers.first_names import is_first_name
+from include.anonymization.pii.recognizers.french_lexicon import is_bare_acronym, is_common_word
+from include.anonymization.pii.recognizers.typos import is_typo_of_any
+from include.anonymization.pii.recognizers.words import (
+    COMMON_WORDS,
+    NAME_PARTICLES,
+    NOT_NAMES,
+    TITLES,
+)
+
+# Institutions and collective names the model tags as people; never a name on their own.
+_INSTITUTIONS = (
+    "république", "état", "etat", "nation", "gouvernement", "parlement", "sénat", "senat",
+    "assemblée", "assemblee", "conseil", "cour", "ministère", "ministere", "préfecture",
+    "prefecture", "mairie", "région", "region", "département", "departement", "europe",
+    "france", "union", "président", "présidente", "president",
+)  # fmt: skip
+INSTITUTION_WORDS = frozenset(_INSTITUTIONS)
+# Public places and bodies that bear a person's name without being that person.
+_NAMED_PLACES = (
+    "collège", "college", "lycée", "lycee", "école", "ecole", "gare", "stade", "hôpital",
+    "hopital", "clinique", "fondation", "institut", "musée", "musee", "théâtre", "theatre",
+    "gymnase", "parc", "jardin", "salle", "médiathèque", "mediatheque",
+    "bibliothèque", "bibliotheque", "comité", "comite", "université", "universite",
+    "aéroport", "aeroport", "pont", "station", "métro", "metro", "piscine", "crèche",
+    "creche", "maison", "espace", "groupe", "association", "loi", "commune", "ville",
+    "village", "quartier",
+)  # fmt: skip
+NAMED_PLACE_WORDS = frozenset(_NAMED_PLACES) | frozenset(STREET_TYPES)
+# The recognition-metadata key that marks a confident name (module doc).
+CONFIDENT_NAME_KEY = "confident_name"
+_SAINTS = frozenset({"saint", "sainte", "st", "ste"})
+# A civility abbreviation the model glues to a name ("Pr Fischer"): trimmed like "Dr".
+_ABBREVIATED_TITLES = frozenset({"pr", "prof", "me", "mgr", "sr"})
+# Words that follow "je suis" or open a letter ("riverain", "ici"): never part of a name.
+_LETTER_WORDS = COMMON_WORDS - ENGLISH_STOP_WORDS - FRENCH_STOP_WORDS
+
+_WORD = re.compile(r"[\w'’.\-]+")
+# Where a capital says nothing about a name: a text's, a line's or a sentence's first word.
+_OPENS = re.compile(r"(?:\A|[\n.!?:;—–•*>«(\"“])[ \t]*\Z")
+# The place word right before the name; a street's articles may come between ("rue de la
+# Paix", "gare de Lyon"), a public place's may not ("la fondation de Leonardo Dicaprio" is
+# his foundation, the "Fondation Nicolas Hulot" is named after him).
+_PLACE_BEFORE = re.compile(
+    r"\b(?P<word>[^\W\d_]+)\.?\s+(?P<articles>(?:(?:de|du|des|la|le|les)\s+|[ld]['’]\s*)*)\Z",
+    re.IGNORECASE,
+)
+_STREETS = frozenset(STREET_TYPES) | {"gare"}
+_INSTEAD_OF = re.compile(r"\bà\s+la\s+place\s+(?:de\s+|d['’]\s*)\Z", re.IGNORECASE)
+_LOOK_BEHIND = 40
+# A name word with its particle glued on: "d'Autriche", "l'Isle", "al-Sissi", "el-Assad".
+_PARTICLE_GLUED = re.compile(r"(?:[dl]['’]|al-|el-)[A-ZÀ-ÖØ-Þ]")
+_DOT_LETTER = re.compile(r"\.[^\W\d_]")
+_DOTTED = re.compile(r"[^\W\d_]{2}\.[^\W\d_]")
+_INITIAL = re.compile(r"[A-ZÀ-ÖØ-Þ]\.")
+
+
+def _opens_a_sentence(text: str, start: int) -> bool:
+    return bool(_OPENS.search(text, max(0, start - 4), start))
+
+
+def _is_stop(word: str, lower_case_text: bool) -> bool:
+    """Rule 1: a word that ends a run of name words."""
+    stripped = word.strip(".'’-")
+    bare = stripped.lower()
+    if not bare or any(char.isdigit() for char in word):
+        return True
+    if _DOTTED.search(stripped):
+        return True  # "jean.dupont", "example.fr", "Dev.Dur": a login, a domain, an abbreviation
+    if bare in NAME_PARTICLES or _PARTICLE_GLUED.match(stripped):
+        return False  # "van", "d'Autriche", "l'Isle", "al-Sissi"
+    if bare in NOT_NAMES or bare in TITLES or bare in _ABBREVIATED_TITLES or bare in _LETTER_WORDS:
+        return True
+    if is_typo_of_any(bare, NOT_NAMES):
+        return True  # "Boonjour", "Mdaame"
+    return not lower_case_text and not stripped[0].isupper()
+
+
+def _is_strong(word: str, opens: bool) -> bool:
+    """Rule 2: a word that makes its run a name."""
+    bare = word.strip(".'’-")
+    lower = bare.lower()
+    if len(bare) < 2 or lower in NAME_PARTICLES or lower in INSTITUTION_WORDS:
+        return False
+    if lower in FRENCH_STOP_WORDS or lower in ENGLISH_STOP_WORDS:
+        return False
+    if is_first_name(lower):
+        return True
+    if is_bare_acronym(bare):
+        return False
+    # A capital that opens a sentence, or a word all in capitals, says nothing of a name.
+    rarity = 1.0 if opens or (bare.isupper() and len(bare) > 1) else None
+    return not (is_common_word(bare) if rarity is None else is_common_word(bare, rarity))
+
+
+def name_span(
+    text: str, start: int, end: int, lower_case_text: bool = False
+) -> tuple[int, int] | None:
+    """The part of text[start:end] that can be a person's name (module rules), or None."""
+    runs: list[list[tuple[int, int, bool]]] = [[]]
+    for match in _WORD.finditer(text, start, end):
+        word = match.group()
+        if runs[-1] and _INITIAL.fullmatch(word):
+            runs[-1].append((*match.span(), False))  # "Russell M. Nelson": an initial, not "M."
+            continue
+        if _is_stop(word, lower_case_text):
+            runs.append([])
+            continue
+        opens = _opens_a_sentence(text, match.start())
+        runs[-1].append((*match.span(), _is_strong(word, opens)))
+    for run in runs:
+        if not any(strong for _, _, strong in run):
+            continue
+        while _is_lower_filler(text[run[0][0] : run[0][1]]):
+            run.pop(0)  # "de la République" (but "Ben Affleck", "Le Pen" keep their capital)
+        while text[run[-1][0] : run[-1][1]].lower() in NAME_PARTICLES:
+            run.pop()  # "Jean de" is not a longer name than "Jean"
+        first_word = text[run[0][0] : run[0][1]].lower().strip(".")
+        start, end = run[0][0], run[-1][1]
+        if not _INITIAL.fullmatch(text, run[-1][0], end):
+            end = len(text[start:end].rstrip(".")) + start  # the sentence's full stop
+        if first_word in _SAINTS or names_a_place(text, start) or _glued(text, start, end):
+            return None
+        return start, end
+    return None
+
+
+def _glued(text: str, start: int, end: int) -> bool:
+    """Part of a longer token: "Dev.Dur", "Economie/France", a path or a URL."""
+    before = text[start - 1] if start else " "
+    after = text[end : end + 2]
+    return before in "/\\_@" or after[:1] in ("/", "\\", "_", "@") or bool(_DOT_LETTER.match(after))
+
+
+def _is_lower_filler(word: str) -> bool:
+    return word.islower() and (word in NAME_PARTICLES or word in FRENCH_STOP_WORDS)
+
+
+def names_a_place(text: str, start: int) -> bool:
+    """Rule 3: "rue Jean Jaurès", "collège Jean Moulin", "gare de Lyon", "Fondation N. Hulot"."""
+    before = _PLACE_BEFORE.search(text, max(0, start - _LOOK_BEHIND), start)
+    if before is None:
+        return False
+    word = before.group("word").lower()
+    if word == "place" and _INSTEAD_OF.search(text, max(0, before.start() - 6), start):
+        return False  # "à la place de Robbie Keane": instead of him, not a square
+    return word in (_STREETS if before.group("articles") else NAMED_PLACE_WORDS)
+
+
+def is_confident_name(value: str) -> bool:
+    """A first name with another capitalised word, or a surname in capitals beside one."""
+    words = [w.strip(".") for w in _WORD.findall(value) if w.lower() not in NAME_PARTICLES]
+    capitalised = [w for w in words if len(w) > 1 and w[0].isupper()]
+    if len(capitalised) < 2 or capitalised[0].lower() in _SAINTS:
+        return False
+    if any(is_first_name(w) for w in capitalised):
+        return True
+    return any(w.isupper() and len(w) > 2 for w in capitalised) and any(
+        not w.isupper() for w in capitalised
+    )

@@ -1,0 +1,181 @@
+"""What is never a name on real prose, and which names spread over a text (`name_shape` rules).
+
+The prose examples are the shapes real citizen proposals took for names before
+these rules (verbs opening a proposal, nouns with a capital, headings in
+capitals, acronyms, institutions, places named after someone); the names are
+the shapes they must still catch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from presidio_analyzer import RecognizerResult
+
+from include.anonymization.pii import Scrubber
+from include.anonymization.pii.recognizers.french_lexicon import (
+    frequency_rank,
+    is_bare_acronym,
+    is_common_word,
+)
+from include.anonymization.pii.recognizers.name_shape import (
+    CONFIDENT_NAME_KEY,
+    is_confident_name,
+    name_span,
+)
+from include.anonymization.pii.redaction import propagate_names
+
+Found = list[tuple[str, str]]
+
+
+def test_the_lexicon_is_ranked_by_frequency() -> None:
+    rank_of_les, rank_of_carbone = frequency_rank("les"), frequency_rank("carbone")
+    assert rank_of_les is not None
+    assert rank_of_carbone is not None
+    assert rank_of_les < rank_of_carbone
+    assert frequency_rank("Riolonxq") is None
+
+
+@pytest.mark.parametrize(
+    "word", ["les", "des", "Interdire", "Taxer", "Subventionner", "artistes", "Carbone", "Climat"]
+)
+def test_the_lexicon_knows_ordinary_words(word: str) -> None:
+    assert is_common_word(word)
+
+
+@pytest.mark.parametrize("word", ["Dupont", "Jancovici", "Roux", "Boulanger", "Pierre", "Inès"])
+def test_surnames_and_first_names_are_not_ordinary_words(word: str) -> None:
+    # Surnames that are also words ("roux", "boulanger") are capitalised about as often.
+    assert not is_common_word(word)
+
+
+@pytest.mark.parametrize("word", ["RIC", "TVA", "CPAM", "SNCF"])
+def test_bare_acronyms_are_no_name(word: str) -> None:
+    assert is_bare_acronym(word)
+    assert name_span(word, 0, len(word)) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "  ", "\n", "x", "Interdire", "Le RIC", "Minimum Vieillesse", "de la République"],
+)
+def test_never_a_name_without_a_cue(value: str) -> None:
+    assert name_span(value, 0, len(value)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Lu chez Jancovici hier.", "Jancovici"),
+        ("Vu avec Inès Roux.", "Inès Roux"),
+        ("Le film avec Will Smith.", "Will Smith"),
+        ("Il épouse Ben Affleck.", "Ben Affleck"),
+        ("Un texte de Russell M. Nelson.", "Russell M. Nelson"),
+        ("le parti de Le Pen.", "Le Pen"),
+    ],
+)
+def test_name_words_are_kept(text: str, name: str) -> None:
+    span = name_span(text, 0, len(text))
+    assert span is not None
+    assert text[span[0] : span[1]] == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Interdire les pesticides. Taxer le kérosène. Subventionner le bio.",
+        "Le RIC doit être réfléchi. La TVA et la CPAM aussi.",
+        "Les artistes sont outrés par cette obligation. Des artistes partent.",
+        "Le collège Jean Moulin est sale, la place Victor Hugo aussi.",
+        "Il y a des travaux gare de Lyon et rue Victor Hugo.",
+        "Le Président de la République a décrété l'urgence.",
+        "Un nombre limité de Carbone chaque année. Le montant Carbone versé en Janvier.",
+        "Le CETA et le MERCOSUR sont deux accords.",
+        "Les problèmes :\n\n— Comme elles sont loin, chacun vient en voiture.\n— Obliger les "
+        "hypermarchés à financer des navettes.",
+        "Voici mes idées.\n\nFACILITER\n-créer un label\nOBLIGATION\n-quota carbone",
+        "Audit annuel sur leur engagement Dev.Dur et la commande publique.",
+    ],
+)
+def test_real_prose_keeps_every_word(found: Callable[[str], Found], text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Le monde apprend la mort de Marilyn Monroe.", "Marilyn Monroe"),
+        ("Lisez les chroniques de Nicole Esterolle.", "Nicole Esterolle"),
+        ("La fondation de Leonardo Dicaprio donne.", "Leonardo Dicaprio"),
+    ],
+)
+def test_a_name_after_a_noun_and_de_stays_a_name(
+    found: Callable[[str], Found], text: str, name: str
+) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Le lampadaire est en panne.\nC. Courtois", "C. Courtois"),
+        ("Le trottoir est défoncé.\nBIRCH Ben", "BIRCH Ben"),
+        ("Bien crdialement,\nAimé\n07 41 00 28 07", "Aimé"),
+        ("Madame Boulanger se plaint du bruit.", "Boulanger"),
+    ],
+)
+def test_signatures_and_cued_names_stand_even_when_they_are_words(
+    found: Callable[[str], Found], text: str, name: str
+) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+def test_words_glued_by_a_missing_space_are_no_name(found: Callable[[str], Found]) -> None:
+    assert found("L'entreprise devra lui verserLes autorités le savent.") == []
+
+
+def test_no_empty_span_is_ever_emitted(scrubber: Scrubber) -> None:
+    texts = ["— \n", "Signé : \n", "Cordialement,\n  \n", "au(x) fraudeur(s). x"]
+    for text, result in zip(texts, scrubber.scrub_texts(texts), strict=True):
+        assert all(text[e.start : e.end].strip() for e in result.entities), result
+        assert all(e.end > e.start for e in result.entities)
+
+
+def _person(start: int, end: int, *, confident: bool) -> RecognizerResult:
+    metadata = {CONFIDENT_NAME_KEY: True} if confident else {}
+    return RecognizerResult("PERSON", start, end, 0.85, recognition_metadata=metadata)
+
+
+def test_only_confident_names_spread() -> None:
+    text = "Carbone est cher. Le Carbone monte. Signé Jancovici. Jancovici encore."
+    assert propagate_names(text, [_person(0, 7, confident=False)]) == []
+    cued = [_person(text.index("Jancovici"), text.index("Jancovici") + 9, confident=True)]
+    spread = {(r.start, r.end) for r in propagate_names(text, cued)}
+    second = text.rindex("Jancovici")
+    assert (second, second + 9) in spread
+
+
+def test_a_confident_name_spreads_no_ordinary_word_nor_onto_a_place() -> None:
+    text = "Je suis Pierre Roux. Les roux et la rue Pierre Brossolette. Pierre viendra."
+    start = text.index("Pierre Roux")
+    spread = propagate_names(text, [_person(start, start + 11, confident=True)])
+    values = [(text[r.start : r.end], r.start) for r in spread]
+    assert ("Pierre", text.rindex("Pierre")) in values  # a recurring first name
+    assert ("Pierre", text.index("Pierre Brossolette")) not in values  # a street
+    assert ("roux", text.index("roux")) not in values  # lower case in a text with capitals
+
+
+def test_confidence_needs_a_first_name_and_a_surname() -> None:
+    assert is_confident_name("Inès Roux")
+    assert is_confident_name("DUPONT Marie")
+    assert not is_confident_name("Jancovici")
+    assert not is_confident_name("Saint Gobain")
+    assert not is_confident_name("Le CETA")
+
+
+def test_a_name_recurring_after_a_cue_is_redacted_everywhere(
+    found: Callable[[str], Found],
+) -> None:
+    text = "Je m'appelle Inès Roux. Signalé par Inès hier."
+    assert ("PERSON", "Inès") in found(text)
