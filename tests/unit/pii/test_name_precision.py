@@ -96,6 +96,8 @@ def test_name_words_are_kept(text: str, name: str) -> None:
         "hypermarchés à financer des navettes.",
         "Voici mes idées.\n\nFACILITER\n-créer un label\nOBLIGATION\n-quota carbone",
         "Audit annuel sur leur engagement Dev.Dur et la commande publique.",
+        "Les voitures stationnent rue du Maréchal Foch et place Victor Hugo.",
+        "Avocat au Barreau de Paris depuis vingt ans.",
     ],
 )
 def test_real_prose_keeps_every_word(found: Callable[[str], Found], text: str) -> None:
@@ -108,6 +110,8 @@ def test_real_prose_keeps_every_word(found: Callable[[str], Found], text: str) -
         ("Le monde apprend la mort de Marilyn Monroe.", "Marilyn Monroe"),
         ("Lisez les chroniques de Nicole Esterolle.", "Nicole Esterolle"),
         ("La fondation de Leonardo Dicaprio donne.", "Leonardo Dicaprio"),
+        ("Le film est dédié à l'acteur River Phoenix.", "River Phoenix"),
+        ("Il entre à la place de Robbie Keane.", "Robbie Keane"),
     ],
 )
 def test_a_name_after_a_noun_and_de_stays_a_name(

@@ -103,6 +103,32 @@ PERSON_MID_SENTENCE_REGEX = (
     rf"(?<=(?-i:[a-z])[ \t])(?<!{_STREET_PREFIX})"
     rf"(?-i:{_CAPITALISED_WORD}[ \t]{_CAPITALISED_WORD})(?!\w)"
 )
+# A kinship or a role names the person who follows it: "son fils Samsu-iluna", "l'acteur
+# River Phoenix", "le guitariste East Bay Ray", "le gouverneur babylonien Nabopolassar".
+# One lower-case adjective may come between ("le brésilien", "chérusque"). The name still
+# passes `name_shape` ("le roi Soleil" keeps its ordinary word).
+_ROLES = (
+    "fils", "fille", "frère", "frere", "sœur", "soeur", "père", "pere", "mère", "mere",
+    "époux", "epoux", "épouse", "epouse", "mari", "oncle", "tante", "cousin", "cousine",
+    "neveu", "nièce", "niece", "petit-fils", "petite-fille", "grand-père", "grand-mère",
+    "beau-père", "belle-mère", "gendre", "belle-fille", "compagnon", "compagne",
+    "acteur", "actrice", "chanteur", "chanteuse", "peintre", "sculpteur", "écrivain",
+    "écrivaine", "auteur", "autrice", "poète", "poétesse", "romancier", "romancière",
+    "réalisateur", "réalisatrice", "compositeur", "compositrice", "musicien", "musicienne",
+    "guitariste", "batteur", "pianiste", "rappeur", "rappeuse", "joueur", "joueuse",
+    "footballeur", "entraîneur", "pilote", "philosophe", "historien", "historienne",
+    "architecte", "photographe", "journaliste", "avocat", "avocate", "gouverneur", "roi",
+    "reine", "empereur", "impératrice", "pharaon", "prince", "princesse", "duc", "duchesse",
+    "comte", "comtesse", "marquis", "marquise", "baron", "baronne", "général", "maréchal",
+    "amiral", "capitaine", "colonel", "lieutenant", "sergent", "pape", "évêque", "sultan",
+    "chef", "seigneur", "dieu", "déesse", "héros", "héroïne", "champion", "championne",
+    "son", "daughter", "wife", "husband", "brother", "sister", "father", "mother", "actor",
+    "actress", "singer", "painter", "writer", "player", "king", "queen",
+)  # fmt: skip
+PERSON_ROLE_REGEX = (
+    rf"(?<=\b(?-i:{'|'.join(_ROLES)})(?:[ \t]+(?-i:[{_LOWER}]{(5,)}))?[ \t]+)"
+    rf"(?-i:{_NAME})(?!\w)"
+)
 # An initial and a surname: "M. Poulain", "É. Collin" (a civility "M." is covered too).
 PERSON_INITIAL_REGEX = rf"(?<!\w)(?-i:[{_UPPER}]\.[ \t]?{_CAPITALISED_WORD})(?!\w)"
 # "DUPONT Marie" / "Marie DUPONT": a word in capitals beside a capitalised one that is
@@ -191,6 +217,7 @@ def person_cue_recognizer(language: str) -> PatternRecognizer:
             Pattern(name="signature_line", regex=PERSON_SIGNATURE_REGEX, score=0.6),
             Pattern(name="surname_in_capitals", regex=PERSON_CAPS_REGEX, score=0.6),
             Pattern(name="initial_and_surname", regex=PERSON_INITIAL_REGEX, score=0.6),
+            Pattern(name="name_after_role", regex=PERSON_ROLE_REGEX, score=0.6),
             *(
                 [Pattern(name="name_mid_sentence", regex=PERSON_MID_SENTENCE_REGEX, score=0.6)]
                 if language == "en"
