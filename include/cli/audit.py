@@ -1,15 +1,21 @@
-"""`civic audit verify | show | public-key`: check and read the tamper-evident ledger.
+"""`civic audit verify | show | public-key | risk`: the ledger, and a release seen by an attacker.
 
 Exit codes of `verify`, for scripts and monitoring: 0 intact, 1 broken (the first
 broken entry is named), 2 could not check (no connection, no key, no ledger).
+`risk` reads a published release folder only (no connection): exit 0 when every
+record file keeps its k over declared and inferred quasi-identifiers, 1 otherwise,
+2 when the folder is not a release.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import typer
@@ -37,8 +43,14 @@ from include.connections import (
     get_connection,
     s3_client,
 )
+from include.publish.manifest import MANIFEST_NAME
 from include.services.stack import LocalPlatform
 from include.settings import load_settings
+
+if TYPE_CHECKING:  # pandas and the risk measures load only for `civic audit risk`
+    import pandas as pd
+
+    from include.anonymization.attacker_view import AttackerView
 
 audit_app = typer.Typer(
     help="Verify and inspect the tamper-evident audit ledger.", no_args_is_help=True
@@ -217,3 +229,77 @@ def public_key() -> None:
         raise typer.Exit(EXIT_UNCHECKED)
     typer.echo(f"# {env_var(AUDIT_KEY_CONN_ID)} for verifiers (key {key.key_id}):")
     typer.echo(verify_only_connection(key).to_json())
+
+
+def _record_tables(release: Path) -> list[tuple[str, pd.DataFrame, dict]]:
+    """(name, rows, manifest table entry) of each record-level table of a release folder."""
+    import pandas as pd
+
+    manifest_path = release / MANIFEST_NAME
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        fail(f"{release} is not a release folder: cannot read {MANIFEST_NAME} ({exc})")
+        raise typer.Exit(EXIT_UNCHECKED) from exc
+    tables = []
+    for table in manifest.get("tables", []):
+        if table.get("kind") != "records":
+            continue
+        parquet = next((f for f in table.get("files", []) if f.endswith(".parquet")), None)
+        if parquet is None:
+            fail(f"{release}: table {table.get('name')!r} lists no Parquet file")
+            raise typer.Exit(EXIT_UNCHECKED)
+        tables.append((str(table["name"]), pd.read_parquet(release / parquet), table))
+    return tables
+
+
+def _risk_table(name: str, view: AttackerView, k_required: int) -> Table:
+    table = Table(title=f"{name}: what an attacker can do with the published records")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("declared quasi-identifiers", ", ".join(view.declared) or "—")
+    for inferred in view.inferred:
+        table.add_row(f"inferred: {escape(inferred.column)}", escape(inferred.reason))
+    table.add_row("k over declared", str(view.k_declared))
+    verdict = "ok" if (view.k_with_inferred or k_required) >= k_required else "BELOW"
+    table.add_row(
+        f"k over declared + inferred (required {k_required})", f"{view.k_with_inferred} {verdict}"
+    )
+    table.add_row(f"classes below k={k_required}", str(view.classes_below.get(k_required, 0)))
+    uniques = view.sample_uniques
+    table.add_row(
+        "records unique on ≤ 3 columns",
+        f"{uniques.unique_records:,} / {uniques.records:,} ({uniques.share:.1%})",
+    )
+    for columns, count in uniques.worst:
+        table.add_row(f"  unique on {' × '.join(columns)}", f"{count:,}")
+    return table
+
+
+@audit_app.command("risk")
+def risk(
+    release: Path = typer.Argument(..., help="A release folder (holds manifest.json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Measure a release's record files as an attacker would: from the files, not the config."""
+    from include.anonymization.attacker_view import attacker_view
+
+    results = {}
+    below = []
+    for name, records, entry in _record_tables(release):
+        k_required = int(entry.get("k_required") or 1)
+        view = attacker_view(
+            records,
+            declared=[str(q) for q in entry.get("quasi_identifiers", [])],
+            excluded=[str(f) for f in entry.get("scrubbed_free_text_fields", [])],
+            k_thresholds=(k_required,),
+        )
+        results[name] = {"k_required": k_required, **view.as_dict()}
+        if view.k_with_inferred is not None and view.k_with_inferred < k_required:
+            below.append(name)
+        if not as_json:
+            console.print(_risk_table(name, view, k_required))
+    if as_json:
+        typer.echo(json.dumps(results, indent=2, ensure_ascii=False))
+    if below:
+        raise typer.Exit(EXIT_BROKEN)
