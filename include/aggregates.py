@@ -59,7 +59,7 @@ def dimension_values(records: pd.DataFrame, config: SourceConfig, dim: Dimension
         values[present] = column[present].astype(object)
     elif present.any():
         spec = config.field(dim.field)
-        encoded = build_generalizer(spec).encode(column[present].reset_index(drop=True))
+        encoded = build_generalizer(spec).encode_records(records[present])
         values[present] = encoded.generalized(hierarchy_level(spec, dim.level))
     return values
 

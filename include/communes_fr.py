@@ -111,6 +111,34 @@ def is_commune(name: str) -> bool:
     return normalize(name) in commune_names()
 
 
+@functools.cache
+def _whereabouts(path: Path = LIST_PATH) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Normalized name → (the départements, the postcodes) of every commune of that name.
+
+    Names repeat (four "Saint-Denis": Aude, Gard, Seine-Saint-Denis, La Réunion), so a
+    commune is placed by its name AND the postcode of the same record.
+    """
+    commune_names(path)  # the same clear error when the list is missing
+    communes = json.loads(path.read_text(encoding="utf-8"))
+    places: dict[str, tuple[set[str], set[str]]] = {}
+    for commune in communes:
+        departements, postcodes = places.setdefault(normalize(commune["nom"]), (set(), set()))
+        departements.add(commune["departement"])
+        postcodes.update(commune.get("codesPostaux", ()))
+    return {name: (frozenset(d), frozenset(p)) for name, (d, p) in places.items()}
+
+
+def commune_matches_postcode(name: str, postcode: str, departement: str | None) -> bool:
+    """Whether a commune of that name has that postcode, or lies in the postcode's département.
+
+    The postcode's département (`geo_fr.departement_code`, None when it has none) is what a
+    commune quasi-identifier generalizes to; the postcode itself covers the border communes
+    a neighbouring département's post office serves.
+    """
+    departements, postcodes = _whereabouts().get(normalize(name), (frozenset(), frozenset()))
+    return postcode in postcodes or (departement is not None and departement in departements)
+
+
 if __name__ == "__main__":
     if sys.argv[1:] != ["fetch"]:
         sys.exit("usage: python -m include.communes_fr fetch")

@@ -79,6 +79,18 @@ class PostcodeFr(_Strict):
     kind: Literal["postcode_fr"]
 
 
+class CommuneFr(_Strict):
+    """French commune → département → région → '*', placed by the postcode of the same record.
+
+    Commune names repeat across départements (four "Saint-Denis"), so the commune's
+    département is its record's postcode's: ingest quarantines a record whose commune
+    is neither served by that postcode nor in its département (`inconsistent:<field>`).
+    """
+
+    kind: Literal["commune_fr"]
+    postcode_field: str
+
+
 class DateLevels(_Strict):
     """Date or timestamp → month → quarter → year → '*' (any prefix of that chain)."""
 
@@ -155,7 +167,8 @@ class Suppress(_Strict):
 
 
 Hierarchy = Annotated[
-    NumericBands | PostcodeFr | DateLevels | Grouping | Suppress, Field(discriminator="kind")
+    NumericBands | PostcodeFr | CommuneFr | DateLevels | Grouping | Suppress,
+    Field(discriminator="kind"),
 ]
 
 
@@ -222,6 +235,8 @@ class FieldSpec(_Strict):
             FieldType.DATETIME,
         ):
             raise ValueError("a date hierarchy needs a date or datetime field")
+        if isinstance(self.hierarchy, CommuneFr) and self.vocabulary != "communes_fr":
+            raise ValueError("a commune_fr hierarchy needs 'vocabulary: communes_fr'")
         if isinstance(self.hierarchy, Grouping):
             if not self.allowed:
                 raise ValueError("a grouping hierarchy needs a category field")
@@ -282,7 +297,7 @@ def hierarchy_level(spec: FieldSpec, level: str) -> int:
     names: list[str]
     if isinstance(hierarchy, DateLevels):
         names = list(hierarchy.levels)
-    elif isinstance(hierarchy, PostcodeFr):
+    elif isinstance(hierarchy, PostcodeFr | CommuneFr):
         names = ["departement", "region"]
     elif isinstance(hierarchy, NumericBands):
         names = [str(width) for width in hierarchy.widths]
@@ -338,6 +353,16 @@ class SourceConfig(_Strict):
                         hierarchy_level(spec, dim.level)
                     except ValueError as exc:
                         raise ValueError(f"aggregate '{agg.name}': {exc}") from None
+        for spec in self.fields:
+            if isinstance(spec.hierarchy, CommuneFr):
+                postcode = by_name.get(spec.hierarchy.postcode_field)
+                if postcode is None or not isinstance(postcode.hierarchy, PostcodeFr):
+                    raise ValueError(
+                        f"field '{spec.name}': postcode_field "
+                        f"'{spec.hierarchy.postcode_field}' must name a field with a "
+                        "postcode_fr hierarchy"
+                    )
+        self._no_undeclared_geography_or_time()
         if self.l_diversity > 1 and not self.sensitive_fields:
             raise ValueError("l > 1 needs at least one field with role 'sensitive'")
         free_form = [
@@ -355,6 +380,34 @@ class SourceConfig(_Strict):
                 "or a 'pattern' their values must match"
             )
         return self
+
+    def _no_undeclared_geography_or_time(self) -> None:
+        """A published place or time must be a quasi-identifier with a hierarchy.
+
+        An attacker groups a public file on whatever it holds: a commune published
+        beside a postcode generalized to its département gives the département back,
+        and more (issue #12 found k=1 that way while the manifest said k=5). So a
+        published field that is a geography (a French postcode or commune) or a time
+        (a date, a timestamp) and is not a declared quasi-identifier is refused, named
+        with the quasi-identifier it would refine.
+        """
+        declared = [spec.name for spec in self.quasi_identifiers]
+        for spec in self.fields:
+            if spec.role not in (Role.OTHER, Role.SENSITIVE):
+                continue
+            if spec.vocabulary == "communes_fr" or isinstance(spec.hierarchy, PostcodeFr):
+                what = "a geography (a French commune or postcode)"
+            elif spec.type in (FieldType.DATE, FieldType.DATETIME):
+                what = "a time (a date or timestamp)"
+            else:
+                continue
+            beside = f" beside the quasi-identifiers {declared}" if declared else ""
+            raise ValueError(
+                f"field '{spec.name}' is {what} published{beside} with role "
+                f"'{spec.role.value}': an attacker can group the public file on it. Declare "
+                "it role quasi_identifier with a hierarchy (commune_fr, postcode_fr, date), "
+                "or withhold it (role direct_identifier)"
+            )
 
     def by_role(self, role: Role) -> list[FieldSpec]:
         return [f for f in self.fields if f.role is role]

@@ -31,6 +31,7 @@ import pandas as pd
 
 from include.geo_fr import DEPARTEMENTS, PostcodeError, departement_code
 from include.source_config import (
+    CommuneFr,
     DateLevels,
     FieldSpec,
     FieldType,
@@ -120,6 +121,14 @@ class Generalizer(ABC):
         """The published label of one key at an intermediate level (1-based)."""
         return str(key)
 
+    def _exact_labels(self, uniques: pd.Index) -> pd.Index:
+        """What level 0 publishes for each distinct value: the value itself."""
+        return uniques
+
+    def encode_records(self, records: pd.DataFrame) -> EncodedColumn:
+        """Encode this field's column of `records` (a hierarchy may read another column too)."""
+        return self.encode(records[self.field].reset_index(drop=True))
+
     def _error(self, value: object, why: str) -> HierarchyError:
         if isinstance(value, np.generic):
             value = value.item()
@@ -139,9 +148,9 @@ class Generalizer(ABC):
                 f"position {missing[0]}); a quasi-identifier must be present in every "
                 f"record, so quarantine or complete them before anonymization"
             )
-        uniques = pd.Index(uniques)
+        uniques = pd.Index(uniques, tupleize_cols=False)
         maps: list[np.ndarray] = [np.arange(len(uniques), dtype=np.int32)]
-        labels: list[pd.Index] = [uniques]
+        labels: list[pd.Index] = [self._exact_labels(uniques)]
         for level, keys in enumerate(self._intermediate_keys(uniques), start=1):
             level_codes, distinct = pd.factorize(keys)
             maps.append(level_codes.astype(np.int32))
@@ -220,6 +229,36 @@ class PostcodeGeneralizer(Generalizer):
                     f"field '{self.field}': {exc}; correct or quarantine the records "
                     f"holding it before anonymization"
                 ) from None
+        regions = [DEPARTEMENTS[code].region.name for code in departements]
+        return [np.array(departements, dtype=object), np.array(regions, dtype=object)]
+
+
+class CommuneGeneralizer(Generalizer):
+    """Commune → the département of its record's postcode → région → "*".
+
+    Names repeat across départements ("Saint-Denis"), so a commune's level-0 value is
+    the pair (name, département of the record's postcode): two communes of one name
+    stay two classes, and both publish their name. Ingest has checked that the
+    postcode serves the commune or lies in its département. A record without a
+    commune is still placed by its postcode (its level-0 label is empty).
+    """
+
+    def __init__(self, field_name: str, postcode_field: str) -> None:
+        super().__init__(field_name, ("département", "région"))
+        self.postcode = PostcodeGeneralizer(postcode_field)
+
+    def encode_records(self, records: pd.DataFrame) -> EncodedColumn:
+        postcodes = records[self.postcode.field].reset_index(drop=True)
+        place = self.postcode.encode(postcodes).generalized(1)
+        communes = records[self.field].reset_index(drop=True).astype(object)
+        named = communes.where(communes.notna(), None)
+        return self.encode(pd.Series(list(zip(named, place, strict=True)), dtype=object))
+
+    def _exact_labels(self, uniques: pd.Index) -> pd.Index:
+        return pd.Index([name for name, _ in uniques], dtype=object)
+
+    def _intermediate_keys(self, uniques: pd.Index) -> list[np.ndarray]:
+        departements = [departement for _, departement in uniques]
         regions = [DEPARTEMENTS[code].region.name for code in departements]
         return [np.array(departements, dtype=object), np.array(regions, dtype=object)]
 
@@ -310,6 +349,8 @@ def build_generalizer(spec: FieldSpec) -> Generalizer:
         )
     if isinstance(hierarchy, PostcodeFr):
         return PostcodeGeneralizer(spec.name)
+    if isinstance(hierarchy, CommuneFr):
+        return CommuneGeneralizer(spec.name, hierarchy.postcode_field)
     if isinstance(hierarchy, DateLevels):
         return DateGeneralizer(spec.name, list(hierarchy.levels))
     if isinstance(hierarchy, Grouping):

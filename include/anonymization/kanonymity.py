@@ -121,7 +121,7 @@ def build_search_inputs(config: SourceConfig, data: pd.DataFrame) -> SearchInput
             f"'quasi_identifier'"
         )
     return SearchInputs(
-        quasi_identifiers=tuple(build_generalizer(spec).encode(data[spec.name]) for spec in quasi),
+        quasi_identifiers=tuple(build_generalizer(spec).encode_records(data) for spec in quasi),
         sensitive=tuple(encode_sensitive(spec.name, data[spec.name]) for spec in sensitive),
         criteria=PrivacyCriteria(
             k=config.k,

@@ -26,6 +26,7 @@ BAD_FORMAT = "bad_format"  # right type, wrong shape: a postcode that is not 5 d
 OUT_OF_RANGE = "out_of_range"
 NOT_ALLOWED = "not_allowed"
 TOO_LONG = "too_long"
+INCONSISTENT = "inconsistent"  # disagrees with another field: a commune its postcode does not serve
 
 # Object level: the whole object is quarantined, counted as an object. Its rows read
 # before it was found unusable are counted under ROW_OF_QUARANTINED_OBJECT (none are
@@ -56,6 +57,7 @@ FIELD_REASONS = (
     OUT_OF_RANGE,
     NOT_ALLOWED,
     TOO_LONG,
+    INCONSISTENT,
 )
 
 # What each code means, in French, for analysts (Superset's quarantine chart): the codes
@@ -75,6 +77,7 @@ REASON_LABELS = {
     OUT_OF_RANGE: "valeur hors des bornes",
     NOT_ALLOWED: "valeur non autorisée",
     TOO_LONG: "texte trop long",
+    INCONSISTENT: "incohérent avec un autre champ",
     UNENCRYPTED_OBJECT: "fichier non chiffré",
     UNSUPPORTED_FORMAT: "format de fichier non pris en charge",
     BAD_CSV_HEADER: "en-tête CSV illisible",

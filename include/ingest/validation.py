@@ -38,10 +38,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from include.communes_fr import commune_names, is_commune
+from include.communes_fr import commune_matches_postcode, commune_names, is_commune
+from include.geo_fr import PostcodeError, departement_code
 from include.ingest import reasons
 from include.ingest.errors import RowRejectedError
-from include.source_config import FieldSpec, FieldType, PostcodeFr, SourceConfig
+from include.source_config import CommuneFr, FieldSpec, FieldType, PostcodeFr, SourceConfig
 
 NAIVE_TIMEZONE = ZoneInfo("Europe/Paris")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -208,6 +209,16 @@ def _coercer(spec: FieldSpec) -> Coercer:
     return string
 
 
+def _check_commune(commune: str, postcode: str, field: str) -> None:
+    """Reject a commune that its record's postcode neither serves nor lies beside."""
+    try:
+        departement: str | None = departement_code(postcode)
+    except PostcodeError:
+        departement = None
+    if not commune_matches_postcode(commune, postcode, departement):
+        raise RowRejectedError(reasons.field_reason(reasons.INCONSISTENT, field))
+
+
 class RowValidator:
     """Turns a parsed record (JSON object or CSV row by column name) into typed values.
 
@@ -223,6 +234,16 @@ class RowValidator:
         self._rules = [
             (spec.name, spec.required or spec.name == config.id_field, _coercer(spec))
             for spec in config.fields
+        ]
+        # A commune placed by its record's postcode (`commune_fr`) must agree with it.
+        self._communes = [
+            (
+                self.columns.index(spec.name),
+                self.columns.index(spec.hierarchy.postcode_field),
+                spec.name,
+            )
+            for spec in config.fields
+            if isinstance(spec.hierarchy, CommuneFr)
         ]
 
     def validate(self, record: Mapping[str, Any]) -> list[Any]:
@@ -240,4 +261,7 @@ class RowValidator:
                 values.append(coerce(value))
             except _FieldError as exc:
                 raise RowRejectedError(reasons.field_reason(exc.code, name)) from None
+        for commune, postcode, name in self._communes:
+            if values[commune] is not None and values[postcode] is not None:
+                _check_commune(values[commune], values[postcode], name)
         return values

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from include.anonymization.attacker_view import AttackerView
 from include.anonymization.cell_suppression import Reason
 from include.anonymization.criteria import ENTROPY_MARGIN
 from include.publish.errors import PublicationBlockedError
@@ -96,6 +97,23 @@ def require_privacy(
             f"table '{table}': the records to publish give {l_kind} "
             f"l={measured.l_diversity:g}, below the required l={l_required}; a class's "
             "sensitive values are too uniform. Re-run the anonymization on these exact rows"
+        )
+
+
+def require_attacker_k(table: str, view: AttackerView, k: int) -> None:
+    """Block a record file that an attacker can group below k, or that holds a column
+    identifying like an undeclared quasi-identifier (see `attacker_view`)."""
+    if view.inferred:
+        found = "; ".join(f"'{q.column}' ({q.reason})" for q in view.inferred)
+        raise PublicationBlockedError(
+            f"table '{table}': the records to publish hold columns that identify like "
+            f"quasi-identifiers without being declared ones: {found}. Declare them "
+            "quasi_identifier with a hierarchy in the source config, or withhold them"
+        )
+    if view.k_with_inferred is not None and view.k_with_inferred < k:
+        raise PublicationBlockedError(
+            f"table '{table}': grouped on its published columns as an attacker would, the "
+            f"records to publish give k={view.k_with_inferred}, below the required k={k}"
         )
 
 

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import pandas as pd
 import pyarrow as pa
 
+from include.anonymization.attacker_view import attacker_view
 from include.publish.columns import (
     Column,
     schema_type_of_field,
@@ -38,6 +39,7 @@ from include.publish.privacy_gates import (
     SUPPRESSION_COLUMNS,
     check_suppressed_cells,
     measure_privacy,
+    require_attacker_k,
     require_privacy,
 )
 from include.publish.summaries import check_anonymization_summary, check_suppression_summary
@@ -131,6 +133,14 @@ def records_table(
         data.select(qis + sensitive).to_pandas(), qis, sensitive, config.l_kind
     )
     require_privacy(config.name, measured, config.k, config.l_diversity, config.l_kind)
+    # And as an attacker sees the file: whatever it holds, not what the config declares.
+    attacker = attacker_view(
+        data.to_pandas(),
+        declared=qis,
+        excluded=[spec.name for spec in config.free_text_fields],
+        k_thresholds=(config.k,),
+    )
+    require_attacker_k(config.name, attacker, config.k)
     return PublishedTable(
         name=config.name,
         kind="records",
@@ -150,6 +160,7 @@ def records_table(
             "l_required": config.l_diversity,
             "l_achieved": measured.l_diversity,
             "suppressed_records": summary.suppressed_records,
+            "attacker_view": attacker.as_dict(),
             "anonymization": summary.data,
         },
     )

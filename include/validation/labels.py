@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from include.anonymization.hierarchies import TOP_LABEL
 from include.geo_fr import DEPARTEMENTS
 from include.source_config import (
+    CommuneFr,
     DateLevels,
     FieldSpec,
     FieldType,
@@ -69,7 +70,9 @@ def _level0(spec: FieldSpec) -> str:
         return r"\d{5}"
     if isinstance(hierarchy, DateLevels):
         return _EXACT_DATE
-    return r".+"  # a free value generalized in one step (Suppress on a string field)
+    # A commune's name (ingest checked it against the official list), or a free value
+    # generalized in one step (Suppress on a string field).
+    return r".+"
 
 
 def _bounded_integers(spec: FieldSpec) -> tuple[int, int] | None:
@@ -95,7 +98,7 @@ def _intermediate_levels(spec: FieldSpec) -> list[str]:
     hierarchy = spec.hierarchy
     if isinstance(hierarchy, NumericBands):
         return [_bands(spec, width) for width in hierarchy.widths]
-    if isinstance(hierarchy, PostcodeFr):
+    if isinstance(hierarchy, PostcodeFr | CommuneFr):
         regions = {departement.region.name for departement in DEPARTEMENTS.values()}
         return [_one_of(DEPARTEMENTS), _one_of(regions)]
     if isinstance(hierarchy, DateLevels):

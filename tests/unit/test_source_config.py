@@ -220,7 +220,11 @@ def test_a_published_free_form_string_is_refused(consultation: dict[str, Any]) -
     )
     message = _error(consultation)
     assert "string fields ['quartier'] would be published as typed" in message
-    consultation["fields"][-1]["vocabulary"] = "communes_fr"
+    consultation["fields"][-1].update(
+        vocabulary="communes_fr",
+        role="quasi_identifier",
+        hierarchy={"kind": "commune_fr", "postcode_field": "postcode"},
+    )
     parse_source_config(consultation, "sources/consultation.yaml")
     consultation["fields"][-1] = {
         "name": "quartier", "type": "string", "role": "other", "pattern": "[A-Z]{2}[0-9]{2}",
@@ -234,3 +238,35 @@ def test_vocabulary_and_pattern_apply_to_strings_only(consultation: dict[str, An
     del consultation["fields"][2]["pattern"]
     consultation["fields"][0]["pattern"] = "[unclosed"
     assert "'pattern' is not a regular expression" in _error(consultation)
+
+
+@pytest.mark.parametrize(
+    ("field", "what"),
+    [
+        ({"name": "commune", "type": "string", "vocabulary": "communes_fr"}, "a geography"),
+        ({"name": "answered_on", "type": "date"}, "a time"),
+        ({"name": "answered_at", "type": "datetime"}, "a time"),
+    ],
+)
+def test_a_published_place_or_time_must_be_a_quasi_identifier(
+    consultation: dict[str, Any], field: dict[str, Any], what: str
+) -> None:
+    """Issue #12: a commune published beside a postcode generalized to its département
+    gave k=1 while the manifest said k=5. Places and times are quasi-identifiers."""
+    for role in ("other", "sensitive"):
+        consultation["fields"].append({**field, "role": role, "required": False})
+        message = _error(consultation)
+        assert f"field '{field['name']}' is {what}" in message
+        assert "quasi-identifiers ['submitted_at', 'age', 'gender', 'postcode'" in message
+        consultation["fields"].pop()
+
+
+def test_a_commune_hierarchy_needs_a_postcode_field(consultation: dict[str, Any]) -> None:
+    commune = {
+        "name": "commune", "type": "string", "role": "quasi_identifier", "required": False,
+        "vocabulary": "communes_fr", "hierarchy": {"kind": "commune_fr", "postcode_field": "age"},
+    }  # fmt: skip
+    consultation["fields"].append(commune)
+    assert "must name a field with a postcode_fr hierarchy" in _error(consultation)
+    del commune["vocabulary"]
+    assert "a commune_fr hierarchy needs 'vocabulary: communes_fr'" in _error(consultation)

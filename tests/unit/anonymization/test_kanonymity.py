@@ -105,6 +105,10 @@ def random_table(rng: np.random.Generator, rows: int) -> pd.DataFrame:
             "age": rng.integers(15, 100, rows),
             "gender": rng.choice(np.array(["F", "M", "X"]), rows, p=[0.48, 0.48, 0.04]),
             "postcode": rng.choice(np.array(POSTCODES), rows),
+            # The commune_fr hierarchy places a commune by its record's postcode.
+            "commune": np.where(
+                rng.random(rows) < 0.9, rng.choice(np.array(["Lyon", "Bron", "Paris"]), rows), None
+            ),
             "submitted_at": pd.Timestamp("2025-01-01")
             + pd.to_timedelta(rng.integers(0, 730 * 24, rows), unit="h"),
             "occupation": rng.choice(np.array(list(OCCUPATIONS)), rows),

@@ -173,7 +173,13 @@ def _typed_config() -> SourceConfig:
                 {"name": "id", "type": "integer", "role": "other"},
                 {"name": "ratio", "type": "number", "role": "other", "minimum": -1, "maximum": 1},
                 {"name": "flag", "type": "boolean", "role": "other", "required": False},
-                {"name": "day", "type": "date", "role": "other", "required": False},
+                {
+                    "name": "day",
+                    "type": "date",
+                    "role": "quasi_identifier",
+                    "required": False,
+                    "hierarchy": {"kind": "date"},
+                },
             ],
         },
         "test",
@@ -258,9 +264,36 @@ def test_commune_must_be_a_french_commune_and_ids_have_an_id_shape() -> None:
         "channel": "web",
     }
     column = [spec.name for spec in config.fields].index("commune")
-    for commune in ("Saint-Étienne", "saint etienne", "SAINT-ETIENNE", "L'Abergement-Clémenciat"):
+    for commune in ("Saint-Étienne", "saint etienne", "SAINT-ETIENNE"):
         assert validator.validate({**base, "commune": commune})[column] == commune
+    elsewhere = {**base, "commune": "L'Abergement-Clémenciat", "postcode": "01400"}
+    assert validator.validate(elsewhere)[column] == "L'Abergement-Clémenciat"
     for typed in ("Jean Dupont", "jean.dupont@example.fr", "06 12 34 56 78", "Lyon 3e, chez moi"):
         assert _reason(validator, {**base, "commune": typed}) == "not_allowed:commune"
     for bad_id in ("Jean Dupont", "jean.dupont@example.fr", "x" * 65):
         assert _reason(validator, {**base, "submission_id": bad_id}) == "bad_format:submission_id"
+
+
+def test_a_commune_must_agree_with_its_postcode() -> None:
+    """The commune quasi-identifier is placed in its record's postcode's département: a
+    commune that postcode neither serves nor lies beside is quarantined, and one of the four
+    Saint-Denis is told apart by its postcode."""
+    config = load_all_sources()["signalements"]
+    validator = RowValidator(config)
+    base = {
+        "submission_id": "4f0c3a52-7d0e-4b7e-9c55-0d6f2b3f7a10",
+        "submitted_at": "2026-03-26T08:20:34+01:00",
+        "category": "voirie",
+        "description": "Nid-de-poule",
+        "channel": "web",
+    }
+    for postcode in ("93200", "97400", "11560"):  # Seine-Saint-Denis, La Réunion, Aude
+        validator.validate({**base, "commune": "Saint-Denis", "postcode": postcode})
+    assert (
+        _reason(validator, {**base, "commune": "Saint-Denis", "postcode": "69003"})
+        == "inconsistent:commune"
+    )
+    assert _reason(validator, {**base, "commune": "Lyon", "postcode": "13001"}) == (
+        "inconsistent:commune"
+    )
+    validator.validate({**base, "postcode": "69003"})  # no commune: placed by its postcode
