@@ -310,6 +310,60 @@ def hierarchy_level(spec: FieldSpec, level: str) -> int:
     return names.index(level) + 1
 
 
+class SuppressionDisclosure(_Strict):
+    """Aggregates published with small-cell and complementary suppression (the default):
+    cells below `min_cell_count` are hidden, and enough others that none can be derived
+    (include/anonymization/cell_suppression.py)."""
+
+    method: Literal["suppression"]
+
+
+class CellKeyDisclosure(_Strict):
+    """Aggregates published with the cell key method (include/anonymization/cell_key.py):
+    every cell gets a noise of at most `max_noise`, derived from keys stored with its
+    records, so the same cell reads the same in every table and every release and nothing
+    is hidden. `variance` is the noise variance V of sdcTools' ptable; with `js`, no cell is
+    ever published as 1..js.
+
+    Refused here rather than by the solver, with the reason: settings whose ptable cannot
+    exist, or would not be what the file says.
+    """
+
+    method: Literal["cell_key"]
+    max_noise: int = Field(ge=1, le=20)  # the ptable solver was checked up to D = 20
+    variance: float = Field(gt=0)
+    js: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _ptable_exists(self) -> CellKeyDisclosure:
+        if self.js and self.js >= self.max_noise:
+            raise ValueError(
+                f"js ({self.js}) must be below max_noise ({self.max_noise}): a count of js + 1 "
+                "would have no value below it to move to (0 is more than max_noise away, 1..js "
+                "are barred), so without bias it could only be published exactly"
+            )
+        if self.js:
+            # A count i in 1..js must move to 0 or above js with mean 0: variance >= i(js+1-i).
+            floor = max(i * (self.js + 1 - i) for i in range(1, self.js + 1))
+            if self.variance <= floor:
+                raise ValueError(
+                    f"variance must be above {floor} with js = {self.js}: a count between 1 "
+                    f"and js must move to 0 or above js without bias, which takes at least "
+                    f"that much; raise the variance or lower js"
+                )
+        widest = self.max_noise * (self.max_noise + 1) / 3
+        if self.variance > widest:
+            raise ValueError(
+                f"variance {self.variance} is never reached with max_noise {self.max_noise}: "
+                f"the widest noise (uniform on -{self.max_noise}..{self.max_noise}) has "
+                f"variance {widest:g}; lower the variance or raise max_noise"
+            )
+        return self
+
+
+Disclosure = Annotated[SuppressionDisclosure | CellKeyDisclosure, Field(discriminator="method")]
+
+
 class SourceConfig(_Strict):
     """Everything the platform must know about one submission source."""
 
@@ -323,6 +377,13 @@ class SourceConfig(_Strict):
     l_kind: Literal["distinct", "entropy"] = "distinct"
     max_suppression: float = Field(default=0.05, ge=0, le=0.5)
     min_cell_count: int = Field(default=11, ge=1)
+    # How aggregates are protected; suppression unless the file says otherwise. The default
+    # is left out of dumps, so that the config fingerprint the committed expectation suites
+    # were generated from stays what it was for every source that keeps suppression.
+    disclosure: Disclosure = Field(
+        default_factory=lambda: SuppressionDisclosure(method="suppression"),
+        exclude_if=lambda disclosure: isinstance(disclosure, SuppressionDisclosure),
+    )
     retention_days: int = Field(gt=0)
     publish_record_level: bool = False
     aggregates: list[Aggregate] = Field(default_factory=list)

@@ -10,6 +10,11 @@ for exit code 1 when a target is missed (for CI).
 (see `reference_corpora`): person-name recall on French NER sentences and
 over-redaction on real citizen proposals. Where the reference data is absent
 it says so in one line and exits with code 2.
+
+Both record their figures, with the scrubber's version, in the warehouse
+(`include.scrubber_evaluations`): every release states the latest ones. The
+warehouse is checked before any scrubbing; where it does not answer, the command
+says so in one line and exits with code 3 (`--no-record` only prints the figures).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -31,9 +37,23 @@ from include.anonymization.pii.evaluation import (
     scrubber_detector,
 )
 from include.anonymization.pii.reference_corpora import REFERENCE_DIR
+from include.anonymization.pii.version import ScrubberVersion, scrubber_version
+from include.connections import WAREHOUSE_CONN_ID, ConnectionConfigError, get_connection
+from include.scrubber_evaluations import (
+    TABLE,
+    EvaluationRecord,
+    ensure_table,
+    generator_record,
+    record_evaluation,
+    reference_corpora_record,
+)
+from include.services.stack import LocalPlatform
+from include.settings import load_settings
 
 # Exit code when the reference corpora are not beside the project (a user's clone).
 REFERENCE_MISSING_EXIT = 2
+# Exit code when the figures cannot be recorded (no warehouse connection, or it does not answer).
+NOT_RECORDED_EXIT = 3
 # A redacted string longer than this is cut in the table (the JSON has it whole).
 _SHOWN_CHARS = 40
 
@@ -160,7 +180,45 @@ def over_redaction_table(result: OverRedaction, title: str) -> Table:
     return table
 
 
-def _corpus_eval(processes: int, limit: int, as_json: bool, reference_dir: Path) -> None:
+def _not_recorded(exc: Exception) -> typer.Exit:
+    reason = " ".join(str(exc).split())
+    typer.echo(
+        f"civic eval scrub: cannot record the figures in the warehouse ({reason}). "
+        "Start the services (`civic services up`) or set AIRFLOW_CONN_CIVIC_WAREHOUSE to the "
+        "warehouse releases are published from; or pass --no-record to only print the figures.",
+        err=True,
+    )
+    return typer.Exit(NOT_RECORDED_EXIT)
+
+
+def recording_warehouse() -> str:
+    """The warehouse's DSN with the evaluations' table ready, checked before any scrubbing
+    (an evaluation takes minutes); a one-line error and exit code 3 when it does not answer."""
+    environ = LocalPlatform(load_settings()).process_env()
+    try:
+        dsn = get_connection(WAREHOUSE_CONN_ID, environ).postgres_dsn()
+        ensure_table(dsn)
+    except (ConnectionConfigError, psycopg.Error) as exc:
+        raise _not_recorded(exc) from None
+    return dsn
+
+
+def _record(dsn: str, record: EvaluationRecord, to_stderr: bool) -> None:
+    """Store the figures and say where; stderr when stdout carries JSON."""
+    try:
+        stored = record_evaluation(dsn, record)
+    except psycopg.Error as exc:
+        raise _not_recorded(exc) from None
+    typer.echo(
+        f"recorded as evaluation #{stored.id} ({stored.kind}) of scrubber "
+        f"{stored.scrubber_version} in {TABLE}: releases published from now on state it",
+        err=to_stderr,
+    )
+
+
+def _corpus_eval(
+    processes: int, limit: int, as_json: bool, reference_dir: Path, record: bool
+) -> None:
     """Run the corpus mode of `civic eval scrub` (see the module doc)."""
     from include.anonymization.pii.corpus_evaluation import score_names, score_over_redaction
     from include.anonymization.pii.evaluation import scrubber_detector
@@ -185,16 +243,34 @@ def _corpus_eval(processes: int, limit: int, as_json: bool, reference_dir: Path)
     except ValueError as exc:
         typer.echo(f"civic eval scrub --corpus: {exc}", err=True)
         raise typer.Exit(1) from None
+    dsn = recording_warehouse() if record else None
     with _scrubber(processes) as scrubber:
+        version = _version_loaded(scrubber)
         detect = scrubber_detector(scrubber)
         names = score_names(sentences, detect([s.text for s in sentences]))
         over = score_over_redaction(citizen_texts, detect(citizen_texts))
     if as_json:
         typer.echo(json.dumps({"names": names.as_dict(), "over_redaction": over.as_dict()},
                               ensure_ascii=False, indent=2))  # fmt: skip
-        return
-    console.print(name_recall_table(names, f"Person names in {names.sentences:,} NER sentences"))
-    console.print(over_redaction_table(over, f"Over-redaction on {over.texts:,} citizen texts"))
+    else:
+        title = f"Person names in {names.sentences:,} NER sentences (scrubber {version.id})"
+        console.print(name_recall_table(names, title))
+        console.print(over_redaction_table(over, f"Over-redaction on {over.texts:,} citizen texts"))
+    if dsn is not None:
+        evaluation = reference_corpora_record(
+            names,
+            over,
+            version,
+            names_corpus=WIKINEURAL_FILE.parts[0],
+            texts_corpus=CITIZEN_TEXTS_FILE.parts[0],
+        )
+        _record(dsn, evaluation, to_stderr=as_json)
+
+
+def _version_loaded(scrubber: Scrubber) -> ScrubberVersion:
+    """The version of the scrubber just built: hashed right after its modules were imported,
+    not minutes later, while the files may be edited (what is measured is what was loaded)."""
+    return scrubber_version(scrubber.settings)
 
 
 def _scrubber(processes: int) -> Scrubber:
@@ -235,20 +311,35 @@ def scrub_eval(
     reference_dir: Annotated[
         Path, typer.Option(help="With --corpus: the folder of the public reference corpora.")
     ] = REFERENCE_DIR,
+    record: Annotated[
+        bool,
+        typer.Option(
+            help="Record the figures and the scrubber's version in the warehouse "
+            f"({TABLE}), where every release reads the latest; --no-record only prints them."
+        ),
+    ] = True,
 ) -> None:
     """Recall per entity type, precision and non-PII words kept on the labelled corpus."""
     if corpus:
-        _corpus_eval(processes, limit, as_json, reference_dir)
+        _corpus_eval(processes, limit, as_json, reference_dir, record)
         return
     # Heavy imports (spaCy, Presidio, the text generator) only when the command runs.
     from include.sample.texts import labelled_corpus
 
+    dsn = recording_warehouse() if record else None
     corpus_texts = list(labelled_corpus(n, seed))
     with _scrubber(processes) as scrubber:
+        version = _version_loaded(scrubber)
         run = evaluate_detector(corpus_texts, scrubber_detector(scrubber))
-    console.print(scrub_table(run, f"PII scrubbing on {n:,} labelled texts (seed {seed})"))
+    console.print(
+        scrub_table(
+            run, f"PII scrubbing on {n:,} labelled texts (seed {seed}), scrubber {version.id}"
+        )
+    )
     for miss in run.evaluation.misses[:show_misses]:
         console.print(f"missed {miss.entity_type} {miss.value!r} in text #{miss.text_index}")
+    if dsn is not None:
+        _record(dsn, generator_record(run, version, texts=n, seed=seed), to_stderr=False)
     failed = run.evaluation.failed_targets()
     if failed:
         console.print("[bold red]targets missed:[/] " + "; ".join(failed))

@@ -68,9 +68,11 @@ from include.publish import (
     summarize_anonymization,
 )
 from include.publish.ledger_checkpoint import LedgerCheckpointError, previous_checkpoint
-from include.publish.manifest import ledger_anchor
+from include.publish.manifest import ledger_anchor, scrubber_statement
 from include.publish.s3_release import committed_manifest
+from include.publish.scrubber_statement import ScrubberStatement, current_statement
 from include.record_store import ensure_store, record_count, store_groups
+from include.scrubber_evaluations import REFERENCE_CORPORA
 from include.validation import require_valid, validate_release
 from include.zones import sse_arguments
 
@@ -375,16 +377,39 @@ def _aggregates_from_scratch(ctx: PipelineContext) -> list[ProtectedAggregate]:
 
 
 def _release_ledger_head(
-    ctx: PipelineContext, run: RunInfo, verified: Mapping[str, Any]
+    committed: Mapping[str, Any] | None, run: RunInfo, verified: Mapping[str, Any]
 ) -> Anchor | None:
     """The head this release records: the one its manifest already carries if a first
     attempt committed it (a rerun rebuilds the same bytes), else the head just verified."""
-    committed = committed_manifest(
-        ctx.s3, ctx.settings.public_bucket, ctx.config.name, run.release_id
-    )
     if committed is not None:
         return ledger_anchor(committed, f"release {run.release_id}")
     return Anchor.parse(str(verified["head"])) if verified.get("head") else None
+
+
+def _release_scrubber(
+    ctx: PipelineContext, committed: Mapping[str, Any] | None, run: RunInfo
+) -> ScrubberStatement:
+    """What this release states of the PII scrubber: what its manifest already states if a
+    first attempt committed it (same bytes on a rerun), else this scrubber's version and
+    the latest evaluations on record. Never blocks: a missing or outdated evaluation is
+    said in the release (see `scrubber_statement`), logged, and recorded in the ledger."""
+    stated = None
+    if committed is not None:
+        stated = scrubber_statement(committed, f"release {run.release_id}")
+    statement = stated or current_statement(ctx.dsn)
+    for kind, status in statement.ledger_facts()["evaluations"].items():
+        if status != "current":
+            log.warning(
+                "%s: release %s states scrubber %s, whose %s evaluation is %s: the release says "
+                "so; run `%s` to record one",
+                ctx.config.name,
+                run.release_id,
+                statement.version,
+                kind,
+                "missing" if status == "none" else "of another version",
+                "civic eval scrub --corpus" if kind == REFERENCE_CORPORA else "civic eval scrub",
+            )
+    return statement
 
 
 def publish(
@@ -413,6 +438,10 @@ def publish(
         tempfile.TemporaryDirectory(prefix="civic-release-") as staging,
         _s3_failures(ctx, "publish", f"publishing release {run.release_id}"),
     ):
+        committed = committed_manifest(
+            ctx.s3, ctx.settings.public_bucket, config.name, run.release_id
+        )
+        scrubber = _release_scrubber(ctx, committed, run)
         files = build_release(
             config,
             run,
@@ -421,7 +450,8 @@ def publish(
             anonymization=anonymized.get("anonymization") if records is not None else None,
             aggregates=[AggregateInput(a.name, a.cells, a.summary) for a in aggregates],
             checks=[CheckResult("great_expectations", bool(validated.get("success")))],
-            ledger=_release_ledger_head(ctx, run, verified),
+            scrubber=scrubber,
+            ledger=_release_ledger_head(committed, run, verified),
         )
         published = publish_release(
             ctx.s3, ctx.settings.public_bucket, files, sse_arguments(ctx.settings)
@@ -437,6 +467,7 @@ def publish(
         "mirror": str(mirrored.directory),
         "records": 0 if records is None else len(records),
         "rows_received_to_date": accounting.rows_received,
+        "scrubber": scrubber.ledger_facts(),
     }
     record(ctx, "publish", summary)
     return summary

@@ -27,6 +27,7 @@ from include.publish.manifest import MANIFEST_NAME, CheckResult, ManifestEntry, 
 from include.publish.readme import README_NAME, render_readme
 from include.publish.release_files import ReleaseFiles, media_type
 from include.publish.run import RunInfo
+from include.publish.scrubber_statement import ScrubberStatement
 from include.publish.tables import (
     AggregateInput,
     PublishedTable,
@@ -136,6 +137,7 @@ def build_release(
     records: pd.DataFrame | None = None,
     anonymization: Mapping[str, Any] | None = None,
     aggregates: Sequence[AggregateInput] = (),
+    scrubber: ScrubberStatement,
     checks: Sequence[CheckResult] = (),
     ledger: Anchor | None = None,
 ) -> ReleaseFiles:
@@ -145,7 +147,9 @@ def build_release(
     pseudonymized, generalized rows with their `anonymization` summary (see
     `summaries`); `aggregates` are every configured aggregate, protected; `checks` are
     the gates the pipeline ran (expectation suites...): one that failed blocks the
-    release; `ledger` is the audit ledger's head as verified before publishing. Raises
+    release; `scrubber` is the PII scrubber's version and last evaluations, which the
+    README and the manifest state (a missing evaluation is said, never blocking); `ledger`
+    is the audit ledger's head as verified before publishing. Raises
     `PublicationBlockedError` when a gate fails, ValueError when the inputs do not match
     the source config. Same inputs → byte-identical files.
     """
@@ -159,7 +163,9 @@ def build_release(
     datapackage = _write(
         directory / DATAPACKAGE_NAME, json_bytes(build_datapackage(config, run, written))
     )
-    readme = _write(directory / README_NAME, render_readme(config, run, written).encode("utf-8"))
+    readme = _write(
+        directory / README_NAME, render_readme(config, run, written, scrubber).encode("utf-8")
+    )
     files = [
         *(
             _data_file(entry, table, fmt)
@@ -181,7 +187,13 @@ def build_release(
         for table in written
     ]
     manifest = build_manifest(
-        config, run, tables=manifest_tables, files=files, checks=checks, ledger=ledger
+        config,
+        run,
+        tables=manifest_tables,
+        files=files,
+        checks=checks,
+        scrubber=scrubber,
+        ledger=ledger,
     )
     manifest_entry = _write(directory / MANIFEST_NAME, json_bytes(manifest))
     return ReleaseFiles(

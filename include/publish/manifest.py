@@ -12,7 +12,8 @@ names the run (id, pipeline version, date) and the checks that gated it, and the
 audit ledger's head as verified before publishing (`ledger.head`, `SEQ:HASH`): the
 next release checks that this entry is still there, unchanged, so entries cut from
 the ledger's end cannot go unnoticed, and anyone can check it with
-`civic audit verify --anchor`.
+`civic audit verify --anchor`. And it states the PII scrubber that redacted the free
+text: its version and its last measured figures (`scrubber`, see `scrubber_statement`).
 
 The manifest holds no timestamp of its own: it is a function of the inputs, so
 a rerun rebuilds the same bytes and its SHA-256 identifies the release content.
@@ -30,6 +31,7 @@ from include.audit.chain import Anchor
 from include.audit.checksums import Checksum
 from include.publish.jsonfile import JSON
 from include.publish.run import RunInfo, check_release_id
+from include.publish.scrubber_statement import ScrubberStatement
 from include.source_config import SourceConfig
 
 MANIFEST_NAME = "manifest.json"
@@ -72,6 +74,7 @@ def build_manifest(
     tables: Sequence[Mapping[str, JSON]],
     files: Sequence[Mapping[str, JSON]],
     checks: Sequence[CheckResult],
+    scrubber: ScrubberStatement,
     ledger: Anchor | None = None,
 ) -> dict[str, JSON]:
     return {
@@ -87,6 +90,7 @@ def build_manifest(
         "licence": "etalab-2.0",
         "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in checks],
         "ledger": None if ledger is None else {"head": str(ledger)},
+        "scrubber": scrubber.manifest_entry(),
         "tables": [dict(table) for table in tables],
         "files": [dict(entry) for entry in files],
     }
@@ -120,6 +124,12 @@ def manifest_entries(manifest: Mapping[str, Any], where: str) -> list[ManifestEn
             raise ValueError(f"{where}: file name {entry.path!r} is not allowed in a release")
         entries.append(entry)
     return entries
+
+
+def scrubber_statement(manifest: Mapping[str, Any], where: str) -> ScrubberStatement | None:
+    """The scrubber statement a manifest carries, or None (a manifest older than it)."""
+    entry = manifest.get("scrubber")
+    return None if entry is None else ScrubberStatement.from_manifest(entry, where)
 
 
 def ledger_anchor(manifest: Mapping[str, Any], where: str) -> Anchor | None:

@@ -1,9 +1,9 @@
 """`README.md`: what the release is, how it was protected, its licence, how to cite it.
 
 Written in French for the public it serves, with a short English summary. It is
-generated from the source config, the measured privacy figures and the written
-files only, and dated by the run, never by the clock, so the same inputs give the
-same bytes.
+generated from the source config, the measured privacy figures, the written
+files and the scrubber's statement (`scrubber_statement`) only, and dated by the
+run, never by the clock, so the same inputs give the same bytes.
 """
 
 from __future__ import annotations
@@ -12,18 +12,12 @@ from collections.abc import Sequence
 
 from include.publish.jsonfile import JSON
 from include.publish.run import RunInfo
+from include.publish.scrubber_statement import ScrubberStatement, readme_section
 from include.publish.tables import WrittenTable
-from include.publish.wording import LICENCE, REASON_LABELS, describe_level
+from include.publish.wording import LICENCE, REASON_LABELS, describe_level, french_number
 from include.source_config import SourceConfig
 
 README_NAME = "README.md"
-
-
-def _number(value: JSON) -> str:
-    """French grouping of digits (narrow no-break space): 12 345."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}".replace(",", "\u202f")
-    return str(value)
 
 
 def _names(names: JSON) -> str:
@@ -37,7 +31,7 @@ def _contents(written: Sequence[WrittenTable]) -> list[str]:
         what = "Enregistrements individuels" if table.kind == "records" else "Tableau agrégé"
         lines.append(
             f"| `{item.csv.path}`, `{item.parquet.path}` | {what} : {table.title} "
-            f"| {_number(table.data.num_rows)} |"
+            f"| {french_number(table.data.num_rows)} |"
         )
     lines += [
         "| `datapackage.json` | Description des colonnes (Frictionless Data Package) | |",
@@ -88,7 +82,7 @@ def _records_protection(privacy: dict[str, JSON]) -> list[str]:
             "révèle pas la réponse."
         )
     lines.append(
-        f"- **Enregistrements retirés** : {_number(privacy['suppressed_records'])} "
+        f"- **Enregistrements retirés** : {french_number(privacy['suppressed_records'])} "
         "enregistrement(s) qui ne pouvaient pas être protégés ainsi n'ont pas été publiés."
     )
     return lines
@@ -109,13 +103,13 @@ def _aggregates_protection(written: Sequence[WrittenTable]) -> list[str]:
     for table in aggregates:
         by_reason = table.privacy["suppressed_by_reason"]
         detail = (
-            ", ".join(f"{_number(n)} « {code} »" for code, n in by_reason.items())
+            ", ".join(f"{french_number(n)} « {code} »" for code, n in by_reason.items())
             if isinstance(by_reason, dict) and by_reason
             else "aucune"
         )
         lines.append(
-            f"  - `{table.name}` : {_number(table.privacy['cells_suppressed'])} cellule(s) "
-            f"masquée(s) sur {_number(table.privacy['cells'])} ({detail})"
+            f"  - `{table.name}` : {french_number(table.privacy['cells_suppressed'])} cellule(s) "
+            f"masquée(s) sur {french_number(table.privacy['cells'])} ({detail})"
         )
     return lines
 
@@ -130,7 +124,7 @@ def _formats(neutralised: int) -> list[str]:
         "- **Protection contre l'injection de formules** : dans les CSV, une cellule de texte "
         "commençant par `=`, `+`, `-`, `@`, une tabulation ou un retour chariot est précédée "
         "d'une apostrophe (`'`) pour qu'un tableur ne l'exécute pas "
-        f"({_number(neutralised)} cellule(s) dans cette version). Les nombres négatifs des "
+        f"({french_number(neutralised)} cellule(s) dans cette version). Les nombres négatifs des "
         "colonnes numériques ne sont pas modifiés. Les fichiers Parquet contiennent le texte "
         "exact, sans apostrophe.",
         "- **Ouvrir un CSV dans Excel** : Données > À partir d'un fichier texte/CSV, origine "
@@ -141,7 +135,12 @@ def _formats(neutralised: int) -> list[str]:
     ]
 
 
-def render_readme(config: SourceConfig, run: RunInfo, written: Sequence[WrittenTable]) -> str:
+def render_readme(
+    config: SourceConfig,
+    run: RunInfo,
+    written: Sequence[WrittenTable],
+    scrubber: ScrubberStatement,
+) -> str:
     day = f"{run.run_date_utc:%Y-%m-%d}"
     records = next((item.table for item in written if item.table.kind == "records"), None)
     protection = ["## Comment les données ont été protégées", ""]
@@ -173,6 +172,7 @@ def render_readme(config: SourceConfig, run: RunInfo, written: Sequence[WrittenT
         "",
         *_contents(written),
         *protection,
+        *readme_section(scrubber),
         *_formats(neutralised),
         "## Licence",
         "",

@@ -8,10 +8,12 @@ README all say the same thing.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
 from include.anonymization.cell_suppression import Reason
+from include.anonymization.pii import entities
 from include.source_config import FieldSpec, Grouping, NumericBands
 
 LICENCE = {
@@ -27,6 +29,60 @@ REASON_LABELS = {
         "masquée pour empêcher de recalculer par différence une autre cellule masquée"
     ),
 }
+
+# What each kind of personal data the scrubber detects is called in a README; the data
+# itself shows the placeholder (`<PERSON>`), so both are given.
+ENTITY_LABELS = {
+    entities.PERSON: "Nom de personne",
+    entities.EMAIL_ADDRESS: "Adresse électronique",
+    entities.PHONE_NUMBER: "Numéro de téléphone",
+    entities.IBAN_CODE: "IBAN (compte bancaire)",
+    entities.FR_NIR: "Numéro de sécurité sociale (NIR)",
+    entities.FR_SIREN: "Numéro SIREN",
+    entities.FR_SIRET: "Numéro SIRET",
+    entities.FR_LICENSE_PLATE: "Plaque d'immatriculation",
+    entities.FR_ADDRESS: "Adresse postale",
+    entities.DATE_OF_BIRTH: "Date de naissance",
+    entities.CREDIT_CARD: "Numéro de carte bancaire",
+    entities.IP_ADDRESS: "Adresse IP",
+    entities.URL: "Adresse web (URL)",
+    entities.MAC_ADDRESS: "Adresse MAC",
+    entities.CRYPTO: "Adresse de portefeuille de cryptomonnaie",
+    entities.FR_ID_CARD: "Numéro de carte d'identité",
+    entities.FR_PASSPORT: "Numéro de passeport",
+    entities.FR_TAX_ID: "Numéro fiscal",
+    entities.FR_CAF_NUMBER: "Numéro d'allocataire CAF",
+    entities.FR_DRIVING_LICENCE: "Numéro de permis de conduire",
+    entities.SOCIAL_HANDLE: "Compte de réseau social",
+    entities.GPS_COORDINATES: "Coordonnées GPS",
+}
+
+
+def french_number(value: object) -> str:
+    """French grouping of digits (narrow no-break space): 12 345."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}".replace(",", "\u202f")
+    return str(value)
+
+
+def _percent(rate: float, round_up: bool) -> str:
+    """A rate as a percentage to 0.1, rounded towards the unfavourable side: down for a
+    share that should be high (a recall of 0.9996 never reads 100 %), up with `round_up`
+    for one that should be low (a share of texts damaged). Rounded to 9 digits first, so
+    that 0.979 (978.9999… tenths in binary) is not floored to 97.8."""
+    tenths = round(rate * 1000, 9)
+    return f"{(math.ceil(tenths) if round_up else math.floor(tenths)) / 10:.1f}"
+
+
+def french_percent(rate: float, *, round_up: bool = False) -> str:
+    """0.9871 → « 98,7 % » (see `_percent` for the rounding)."""
+    return _percent(rate, round_up).replace(".", ",") + "\u202f%"
+
+
+def english_percent(rate: float, *, round_up: bool = False) -> str:
+    """0.9871 → "98.7%" (see `_percent` for the rounding)."""
+    return _percent(rate, round_up) + "%"
+
 
 TOTAL_NOTE = " Une cellule vide dans cette colonne désigne le total de toutes ses valeurs."
 

@@ -10,11 +10,13 @@ import pytest
 import yaml
 
 from include.source_config import (
+    CellKeyDisclosure,
     ConfigError,
     Dimension,
     Grouping,
     NumericBands,
     Role,
+    SuppressionDisclosure,
     load_all_sources,
     load_source_config,
     parse_source_config,
@@ -270,3 +272,55 @@ def test_a_commune_hierarchy_needs_a_postcode_field(consultation: dict[str, Any]
     assert "must name a field with a postcode_fr hierarchy" in _error(consultation)
     del commune["vocabulary"]
     assert "a commune_fr hierarchy needs 'vocabulary: communes_fr'" in _error(consultation)
+
+
+def test_aggregates_are_suppressed_unless_the_source_asks_for_the_cell_key_method(
+    consultation: dict[str, Any], sources_dir: Path
+) -> None:
+    assert {cfg.disclosure.method for cfg in load_all_sources(sources_dir).values()} == {
+        "suppression"
+    }
+    consultation["disclosure"] = {"method": "cell_key", "max_noise": 2, "variance": 1}
+    config = parse_source_config(consultation, "sources/consultation.yaml")
+    assert config.disclosure == CellKeyDisclosure(
+        method="cell_key", max_noise=2, variance=1.0, js=0
+    )
+    assert config.model_dump()["disclosure"]["method"] == "cell_key"
+    consultation["disclosure"] = {"method": "suppression"}
+    config = parse_source_config(consultation, "sources/consultation.yaml")
+    assert isinstance(config.disclosure, SuppressionDisclosure)
+    # The default stays out of dumps: the config fingerprints of the committed expectation
+    # suites do not change for a source that keeps suppression.
+    assert "disclosure" not in config.model_dump()
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "message"),
+    [
+        ({"method": "noise"}, "disclosure: Input tag 'noise' found using 'method' does not match"),
+        ({"method": "cell_key", "variance": 1}, "disclosure.cell_key.max_noise: Field required"),
+        ({"method": "suppression", "max_noise": 2}, "disclosure.suppression.max_noise: Extra"),
+        (
+            {"method": "cell_key", "max_noise": 2, "variance": 1, "js": 2},
+            "disclosure.cell_key: js (2) must be below max_noise (2)",
+        ),
+        (
+            {"method": "cell_key", "max_noise": 3, "variance": 2, "js": 2},
+            "disclosure.cell_key: variance must be above 2 with js = 2",
+        ),
+        (
+            {"method": "cell_key", "max_noise": 2, "variance": 3},
+            "variance 3.0 is never reached with max_noise 2: the widest noise (uniform on "
+            "-2..2) has variance 2",
+        ),
+        ({"method": "cell_key", "max_noise": 21, "variance": 1}, "less than or equal to 20"),
+        ({"method": "cell_key", "max_noise": 2, "variance": 0}, "greater than 0"),
+    ],
+)
+def test_a_cell_key_setting_without_a_possible_ptable_is_refused(
+    consultation: dict[str, Any], disclosure: dict[str, Any], message: str
+) -> None:
+    consultation["disclosure"] = disclosure
+    error = _error(consultation)
+    assert error.startswith("sources/consultation.yaml: disclosure")
+    assert message in error

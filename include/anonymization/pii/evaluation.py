@@ -110,6 +110,26 @@ class Evaluation:
     def kept_share(self) -> float:
         return self.kept_words / self.non_pii_words if self.non_pii_words else 1.0
 
+    def key_figures(self) -> dict[str, object]:
+        """The figures a release states (include/scrubber_evaluations.py): per labelled type
+        (in the scrubber's order of types) its values, those covered and the recall, then
+        precision overall and of names, the words kept. Counts and rates only: no text of the
+        corpus. The counts make the rates exact (a rounded 1.0 may hide one miss in 20,000)."""
+        recalls = {kind: self.recall(kind) for kind in ENTITY_TYPES}
+        kinds = [kind for kind, recall in recalls.items() if recall is not None]
+        person_precision = self.precision_of(PERSON)
+        return {
+            "labelled": {kind: self.labelled[kind] for kind in kinds},
+            "covered": {kind: self.covered.get(kind, 0) for kind in kinds},
+            "recall": {kind: round(recalls[kind] or 0.0, 4) for kind in kinds},
+            "overall_recall": round(self.overall_recall, 4),
+            "detections": self.detections,
+            "precision": round(self.precision, 4),
+            "person_precision": None if person_precision is None else round(person_precision, 4),
+            "kept_share": round(self.kept_share, 4),
+            "targets_missed": self.failed_targets(),
+        }
+
     def failed_targets(self) -> list[str]:
         """Each target of the issue this evaluation misses, as a readable sentence."""
         failures = []

@@ -149,7 +149,7 @@ def test_standalone_audit_agrees_with_the_one_recorded() -> None:
 def test_the_audit_repairs_what_the_selection_misses(monkeypatch: pytest.MonkeyPatch) -> None:
     """If complementary selection found nothing, the audit loop must still end safe."""
     monkeypatch.setattr(
-        cell_suppression, "_cheapest_cover", lambda layout, values, *_: np.zeros_like(values)
+        cell_suppression, "_cheapest_cover", lambda problem, *_: np.zeros_like(problem.values)
     )
     table = np.array([[3, 20, 40], [30, 25, 18], [22, 14, 50]])
     protected = protect_counts(table)

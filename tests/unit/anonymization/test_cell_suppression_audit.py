@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from include.anonymization.suppression_audit import CellInterval, audit_suppression
+from include.anonymization import suppression_audit
+from include.anonymization.suppression_audit import (
+    AdditiveLayout,
+    CellInterval,
+    KnownBounds,
+    TableLayout,
+    audit_layout,
+    audit_suppression,
+)
 
 
 def by_label(intervals: list[CellInterval]) -> dict[str, tuple[float, float]]:
@@ -184,3 +192,81 @@ def test_lp_bounds_equal_integer_bounds_on_random_small_tables() -> None:
             assert (interval.lower, interval.upper) == pytest.approx(
                 integer_bounds(extended, hidden.ravel(), flat)
             ), (table.tolist(), hidden.tolist(), interval.label)
+
+
+# --- beyond 2-D: integer bounds, known values, solver hiccups ------------------------------
+
+
+class ParityLines(AdditiveLayout):
+    """x1 + x2 = A, x2 + x3 = B, x1 + x3 = X4, X4 + x5 = C: X4 = A + B - 2 x2 moves in
+    steps of 2, which the LP relaxation does not know (not a 2-D table: no unimodularity)."""
+
+    names = ("x1", "x2", "x3", "X4", "x5", "A", "B", "C")
+
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
+    @property
+    def lines(self) -> tuple[np.ndarray, ...]:
+        return tuple(np.array(line) for line in ([0, 1, 5], [1, 2, 6], [0, 2, 3], [3, 4, 7]))
+
+    def position(self, flat: int) -> tuple[int, ...]:
+        return (flat,)
+
+    def describe(self, flat: int) -> str:
+        return self.names[flat]
+
+
+def test_counts_get_integer_bounds_where_the_lp_vertex_is_fractional() -> None:
+    layout = ParityLines()
+    values = np.array([1, 1, 1, 2, 1, 2, 2, 3], dtype=float)
+    hidden = np.array([True] * 5 + [False] * 3)
+    required = np.zeros(layout.size)
+    relaxed = {
+        iv.label: (iv.lower, iv.upper) for iv in audit_layout(layout, values, hidden, required)
+    }
+    assert relaxed["X4"] == pytest.approx((0, 3))  # at x2 = 0.5
+    assert relaxed["x5"] == pytest.approx((0, 3))
+    counted = {
+        iv.label: (iv.lower, iv.upper)
+        for iv in audit_layout(layout, values, hidden, required, integral=True)
+    }
+    assert counted["X4"] == pytest.approx((0, 2))  # x2 is 1 or 2
+    assert counted["x5"] == pytest.approx((1, 3))
+    assert counted["x2"] == pytest.approx((1, 2))
+
+
+def test_what_a_reader_knows_narrows_the_intervals() -> None:
+    values = np.array([3, 20, 40, 15, 78], dtype=float)
+    hidden = np.array([True, False, False, True, False])
+    layout = TableLayout((4,))
+    upper = np.full(5, np.inf)
+    upper[3] = 16  # an earlier release said "at most 16" of cell 3
+    bounds = KnownBounds(np.zeros(5), upper)
+    intervals = audit_layout(layout, values, hidden, np.zeros(5), bounds=bounds)
+    assert by_label(intervals) == {"cell 0": (2, 18), "cell 3": (0, 16)}
+    with pytest.raises(ValueError, match=r"cell 3 is 15, outside what a reader is said to know"):
+        audit_layout(
+            layout, values, hidden, np.zeros(5), bounds=KnownBounds(np.zeros(5), upper - 2)
+        )
+    with pytest.raises(ValueError, match="0 <= lower <= upper"):
+        KnownBounds(np.ones(5), np.zeros(5))
+
+
+def test_a_solver_misdiagnosis_is_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HiGHS without presolve has called feasible systems infeasible (fault injected here)."""
+    real = suppression_audit.linprog
+    calls: list[dict] = []
+
+    def first_call_fails(*args, **kwargs):
+        calls.append(kwargs["options"])
+        result = real(*args, **kwargs)
+        if len(calls) == 1:
+            result.status = 2
+        return result
+
+    monkeypatch.setattr(suppression_audit, "linprog", first_call_fails)
+    [interval] = audit_suppression([3, 20, 40, 15], [True, False, False, True, False])[:1]
+    assert (interval.lower, interval.upper) == (0, 18)
+    assert calls[:2] == [{"presolve": False}, {"presolve": True}]

@@ -115,7 +115,8 @@ needs_reference = pytest.mark.skipif(
 @needs_reference
 def test_the_corpus_mode_runs_on_a_slice(scrubber: Scrubber) -> None:
     result = CliRunner().invoke(
-        eval_app, ["scrub", "--corpus", "--limit", "300", "--processes", "1", "--json"]
+        eval_app,
+        ["scrub", "--corpus", "--limit", "300", "--processes", "1", "--json", "--no-record"],
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
@@ -126,14 +127,15 @@ def test_the_corpus_mode_runs_on_a_slice(scrubber: Scrubber) -> None:
 
 
 @needs_reference
-def test_on_real_citizen_texts_person_redactions_do_not_grow(scrubber: Scrubber) -> None:
-    """A ceiling, not the goal: issue #11 wants at most 5 % of these texts redacted and no
-    function word; today's rules give 97 texts with a PERSON detection (des ×9, Comme)."""
+def test_on_real_citizen_texts_no_function_word_and_few_redactions(scrubber: Scrubber) -> None:
+    """Issue #11: no function word ever; the share of texts redacted held where the name rules
+    put it (46 of 635 texts have a PERSON detection, 36 of them only real people's names:
+    Macron, Sarkozy, signatures; it was 97 texts before the rules, `des` redacted 9 times)."""
     texts = [t.text for t in read_citizen_texts(REFERENCE_DIR / CITIZEN_TEXTS_FILE)]
     detections = [
         [d for d in found if d.entity_type == "PERSON"]
         for found in scrubber_detector(scrubber)(texts)
     ]
     result = score_over_redaction(texts, detections)
-    assert set(result.function_words) <= {"des", "Comme"}, result.function_words
-    assert result.texts_redacted <= 97, result.strings.most_common(30)
+    assert result.function_words == {}, result.function_words
+    assert result.texts_redacted <= 47, result.strings.most_common(30)

@@ -200,7 +200,11 @@ def test_records_of_a_source_that_publishes_only_aggregates_are_refused(
     with pytest.raises(ValueError, match="does not publish record-level data"):
         build_release(aggregates_only, RUN_A, tmp_path, **consultation_inputs)
     files = build_release(
-        aggregates_only, RUN_A, tmp_path, aggregates=consultation_inputs["aggregates"]
+        aggregates_only,
+        RUN_A,
+        tmp_path,
+        aggregates=consultation_inputs["aggregates"],
+        scrubber=consultation_inputs["scrubber"],
     )
     assert [entry.path for entry in files.files] == [
         *(f"{a.name}.{ext}" for a in aggregates_only.aggregates for ext in ("csv", "parquet")),

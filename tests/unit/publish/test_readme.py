@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from include.publish import ReleaseFiles
-from tests.unit.publish.inputs import RUN_A, source
+from tests.unit.publish.inputs import EVALUATED_AT, RUN_A, source
 
 Build = Callable[..., ReleaseFiles]
 
@@ -60,8 +60,11 @@ def test_consultation_readme_states_l_diversity(build: Build, consultation_input
 
 
 def test_every_date_in_the_release_documents_is_the_run_date(release: tuple) -> None:
-    files, readme, _ = release
+    """Or the date of a scrubber evaluation the release states: an input, never the clock."""
+    files, readme, manifest = release
     documents = readme + files.path("datapackage.json").read_text("utf-8")
     documents += files.path("manifest.json").read_text("utf-8")
     dates = set(re.findall(r"\b\d{4}-\d{2}-\d{2}\b", documents))
-    assert dates == {f"{RUN_A.run_date:%Y-%m-%d}"}
+    evaluated = {e["evaluated_at"][:10] for e in manifest["scrubber"]["evaluations"].values()}
+    assert evaluated == {f"{EVALUATED_AT:%Y-%m-%d}"}
+    assert dates == {f"{RUN_A.run_date:%Y-%m-%d}", *evaluated}
