@@ -91,9 +91,13 @@ def _codes(values: pd.Series) -> np.ndarray:
 
 
 def refines(records: pd.DataFrame, finer: str, coarser: str) -> bool:
-    """Whether every value of `finer` goes with one value of `coarser`, and `finer` has more."""
+    """Whether every value of `finer` goes with one value of `coarser`, and `finer` has more.
+
+    A `coarser` column with a single value (a quasi-identifier generalized to "*") is
+    determined by anything and refined by nothing: it is left out.
+    """
     pairs = records[[finer, coarser]].dropna()
-    if pairs.empty:
+    if pairs[coarser].nunique() < 2:
         return False
     per_value = pairs.groupby(finer, sort=False)[coarser].nunique()
     return bool(per_value.max() == 1) and pairs[finer].nunique() > pairs[coarser].nunique()

@@ -81,11 +81,29 @@ def _records_protection(privacy: dict[str, JSON]) -> list[str]:
             f"(exigence : l ≥ {privacy['l_required']}), pour qu'appartenir à un groupe ne "
             "révèle pas la réponse."
         )
+    lines += _attacker_view(privacy.get("attacker_view"))
     lines.append(
         f"- **Enregistrements retirés** : {french_number(privacy['suppressed_records'])} "
         "enregistrement(s) qui ne pouvaient pas être protégés ainsi n'ont pas été publiés."
     )
     return lines
+
+
+def _attacker_view(view: object) -> list[str]:
+    """What grouping the published file on all its columns gives, as `attacker_view` measured."""
+    if not isinstance(view, dict):
+        return []
+    line = (
+        "- **Vu par un attaquant** : regroupé sur toutes ses colonnes publiées (et pas seulement "
+        f"celles déclarées ci-dessus), le fichier donne k = {view['k_with_inferred']} ; "
+        f"{french_number(int(view['sample_unique_records']))} enregistrement(s) sont seuls de "
+        "leur combinaison de valeurs sur au plus trois colonnes"
+    )
+    worst = view.get("worst_combinations")
+    if isinstance(worst, list) and worst:
+        columns = " × ".join(f"`{name}`" for name in worst[0]["columns"])
+        line += f" (le plus souvent sur {columns})"
+    return [line + ". Chacun peut le recalculer : `civic audit risk <dossier de la version>`."]
 
 
 def _aggregates_protection(written: Sequence[WrittenTable]) -> list[str]:

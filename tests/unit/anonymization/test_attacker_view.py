@@ -66,6 +66,8 @@ def test_refinement_needs_a_function_and_more_values() -> None:
     assert not refines(frame, "coarse", "fine")  # fewer values
     frame.loc[3, "coarse"] = "x"
     assert not refines(frame, "fine", "coarse")  # "c" goes with two values
+    frame["coarse"] = "*"  # generalized to nothing: determined by anything, refined by nothing
+    assert not refines(frame, "fine", "coarse")
 
 
 def test_a_time_column_is_inferred_and_a_row_key_is_left_out() -> None:
