@@ -196,7 +196,7 @@ class LeanAnalyzer:
             if gate is not None and not gate(text):
                 continue  # none of its patterns can match this text
             if plain:
-                found = _run_patterns(recognizer, text)  # type: ignore[arg-type]
+                found = run_patterns(recognizer, text)  # type: ignore[arg-type]
             else:
                 found = recognizer.analyze(
                     text=text, entities=entity_list, nlp_artifacts=nlp_artifacts
@@ -308,7 +308,7 @@ def _plain_pattern_recognizer(recognizer: EntityRecognizer) -> bool:
     )
 
 
-def _run_patterns(recognizer: PatternRecognizer, text: str) -> list[RecognizerResult]:
+def run_patterns(recognizer: PatternRecognizer, text: str) -> list[RecognizerResult]:
     """`PatternRecognizer.analyze(text, ...)` without its per-pattern clock and debug log.
 
     Step for step Presidio's `__analyze_patterns` (2.2): the recognizer's global flags,
