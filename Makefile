@@ -26,9 +26,11 @@ $(UV):
 	$(PYTHON) -m venv $(BOOT)
 	$(BOOT)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (these machines), every process
+# would compile spaCy's, Presidio's and Airflow's sources again (import spaCy 0.79 s -> 0.46 s).
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(UV)
 	@test -x $(VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
-	$(UV) pip install --quiet --python $(VENV)/bin/python -r requirements.txt -r requirements-dev.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(VENV)/bin/python -r requirements.txt -r requirements-dev.txt
 	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e .
 	@touch $(STAMP)
 

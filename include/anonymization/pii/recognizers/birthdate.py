@@ -11,6 +11,7 @@ from __future__ import annotations
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import DATE_OF_BIRTH
+from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
 
 _FR_MONTHS = (
     r"(?:janvier|janv\.?|f[ée]vrier|f[ée]vr?\.?|mars|avril|avr\.?|mai|juin|juillet|juil\.?"
@@ -36,15 +37,22 @@ _EN_CUE = (
     r"(?:\b(?:born){e<=1}\s+(?:on\s+)?|\bdate\s+of\s+birth\s*:?|\bbirth\s*date\s*:?|\bDOB\s*:?)"
 )
 
+# What every date above starts with: a digit or an English month's first three letters.
+# Tested first, it spares the look-behind (every cue, some with a typo, read backwards)
+# at the positions where no date can start; it changes no match.
+_DATE_START = r"(?=\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 # Both languages' cues apply to every text: a French date of birth quoted in an
 # English message (or a misdetected language) must not slip through.
-DATE_OF_BIRTH_REGEX = rf"(?<=(?:{_FR_CUE}|{_EN_CUE})\s*)(?:{_FR_DATE}|{_EN_DATE})(?!\w)"
+DATE_OF_BIRTH_REGEX = (
+    rf"{_DATE_START}(?<=(?:{_FR_CUE}|{_EN_CUE})\s*)(?:{_FR_DATE}|{_EN_DATE})(?!\w)"
+)
 
 
 def birthdate_recognizer(language: str) -> PatternRecognizer:
-    return PatternRecognizer(
+    recognizer = PatternRecognizer(
         supported_entity=DATE_OF_BIRTH,
         name=f"{DATE_OF_BIRTH}_{language}",
         supported_language=language,
         patterns=[Pattern(name="cued_birth_date", regex=DATE_OF_BIRTH_REGEX, score=0.9)],
     )
+    return gated(recognizer, HAS_DIGIT)  # every date has a year, or a day and a year

@@ -20,6 +20,7 @@ from include.anonymization.pii.entities import (
     FR_PASSPORT,
     FR_TAX_ID,
 )
+from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
 from include.anonymization.pii.recognizers.identifiers import ChecksumRecognizer
 
 # Not the middle or tail of a longer number ("4970 1012 3456 7896" holds no 12-digit licence).
@@ -74,8 +75,11 @@ def _cued(entity: str, language: str, patterns: list[Pattern]) -> PatternRecogni
 
 
 def french_id_recognizers(language: str) -> list[PatternRecognizer]:
-    """The recognizers of this module for `language` (its cue words)."""
-    return [
+    """The recognizers of this module for `language` (its cue words).
+
+    Every pattern here has digits (the new ID card at least one, by its look-ahead).
+    """
+    recognizers = [
         ChecksumRecognizer(
             entity=FR_TAX_ID,
             language=language,
@@ -104,3 +108,4 @@ def french_id_recognizers(language: str) -> list[PatternRecognizer]:
         ),
         _cued(FR_CAF_NUMBER, language, [Pattern(name="caf", regex=CAF_REGEX, score=_CUED)]),
     ]
+    return [gated(recognizer, HAS_DIGIT) for recognizer in recognizers]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import GPS_COORDINATES
+from include.anonymization.pii.recognizers.gates import gated, matches
 
 _LAT = r"-?(?:[1-8]?\d|90)"
 _LON = r"-?(?:1[0-7]\d|\d{1,2}|180)"
@@ -27,8 +28,12 @@ CONTEXT: dict[str, list[str]] = {
 }
 
 
+# A decimal latitude ends with a digit and four decimals; degrees have their sign.
+_GATE = matches(r"\d[.,]\d{4}|°")
+
+
 def gps_recognizer(language: str) -> PatternRecognizer:
-    return PatternRecognizer(
+    recognizer = PatternRecognizer(
         supported_entity=GPS_COORDINATES,
         name=f"{GPS_COORDINATES}_{language}",
         supported_language=language,
@@ -38,3 +43,4 @@ def gps_recognizer(language: str) -> PatternRecognizer:
         ],
         context=CONTEXT[language],
     )
+    return gated(recognizer, _GATE)

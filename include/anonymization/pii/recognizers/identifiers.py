@@ -21,6 +21,7 @@ from include.anonymization.pii.entities import (
     FR_SIRET,
     IBAN_CODE,
 )
+from include.anonymization.pii.recognizers.gates import HAS_AT_SIGN, HAS_DIGIT, gated
 
 _SEP = r"[ .\-]?"  # people group digits with spaces, dots or dashes, or not at all
 
@@ -63,50 +64,55 @@ class ChecksumRecognizer(PatternRecognizer):
 
 
 def nir_recognizer(language: str, context: list[str]) -> PatternRecognizer:
-    return ChecksumRecognizer(
+    recognizer = ChecksumRecognizer(
         entity=FR_NIR,
         language=language,
         regex=NIR_REGEX,
         is_valid=lambda value: nir.is_valid(value.upper()),
         context=context,
     )
+    return gated(recognizer, HAS_DIGIT)
 
 
 def siren_recognizer(language: str, context: list[str]) -> PatternRecognizer:
-    return ChecksumRecognizer(
+    recognizer = ChecksumRecognizer(
         entity=FR_SIREN,
         language=language,
         regex=SIREN_REGEX,
         is_valid=siren.is_valid,
         context=context,
     )
+    return gated(recognizer, HAS_DIGIT)
 
 
 def siret_recognizer(language: str, context: list[str]) -> PatternRecognizer:
-    return ChecksumRecognizer(
+    recognizer = ChecksumRecognizer(
         entity=FR_SIRET,
         language=language,
         regex=SIRET_REGEX,
         is_valid=siret.is_valid,
         context=context,
     )
+    return gated(recognizer, HAS_DIGIT)
 
 
 def iban_recognizer(language: str, context: list[str]) -> PatternRecognizer:
     """Presidio's own IBAN recognizer (grouped or not, mod-97 verified), French context words."""
-    return IbanRecognizer(
+    recognizer = IbanRecognizer(
         supported_language=language,
         supported_entity=IBAN_CODE,
         context=context,
         name=f"{IBAN_CODE}_{language}",
     )
+    return gated(recognizer, HAS_DIGIT)  # its pattern: two letters, then `[0-9]{2}`
 
 
 def email_recognizer(language: str, context: list[str]) -> PatternRecognizer:
     """Presidio's own e-mail recognizer (domain checked against the bundled suffix list)."""
-    return EmailRecognizer(
+    recognizer = EmailRecognizer(
         supported_language=language,
         supported_entity=EMAIL_ADDRESS,
         context=context,
         name=f"{EMAIL_ADDRESS}_{language}",
     )
+    return gated(recognizer, HAS_AT_SIGN)

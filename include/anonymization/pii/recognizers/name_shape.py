@@ -29,6 +29,8 @@ confident names are re-redacted wherever they recur (see `redaction`).
 
 from __future__ import annotations
 
+import functools
+
 import regex as re
 from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
 from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH_STOP_WORDS
@@ -95,6 +97,12 @@ def _opens_a_sentence(text: str, start: int) -> bool:
     return bool(_OPENS.search(text, max(0, start - 4), start))
 
 
+# Words recur from text to text: the per-word verdicts (typo distances, lexicon lookups) are
+# pure functions of the word, so they are remembered.
+_WORD_CACHE = 1 << 16
+
+
+@functools.lru_cache(maxsize=_WORD_CACHE)
 def _is_stop(word: str, lower_case_text: bool) -> bool:
     """Rule 1: a word that ends a run of name words."""
     stripped = word.strip(".'’-")
@@ -112,6 +120,7 @@ def _is_stop(word: str, lower_case_text: bool) -> bool:
     return not lower_case_text and not stripped[0].isupper()
 
 
+@functools.lru_cache(maxsize=_WORD_CACHE)
 def _is_strong(word: str, opens: bool) -> bool:
     """Rule 2: a word that makes its run a name."""
     bare = word.strip(".'’-")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import EMAIL_ADDRESS
+from include.anonymization.pii.recognizers.gates import gated, matches
 
 _AT = (
     r"(?:\s*[(\[{]\s*(?:at|arobase|arrobase|@)\s*[)\]}]\s*"  # (at) [at] {at} (@)
@@ -26,11 +27,17 @@ OBFUSCATED_EMAIL_REGEX = (
 )
 
 
+# What each spelling of `_AT` has at its core: "@", or "at" / "arobase" / "arrobase" between
+# brackets (spaces allowed inside) or between spaces.
+_GATE = matches(r"@|[(\[{]\s*(?:at|arr?obase)\s*[)\]}]|\s(?:arr?obase|at)\s")
+
+
 def obfuscated_email_recognizer(language: str, context: list[str]) -> PatternRecognizer:
-    return PatternRecognizer(
+    recognizer = PatternRecognizer(
         supported_entity=EMAIL_ADDRESS,
         name=f"{EMAIL_ADDRESS}_obfuscated_{language}",
         supported_language=language,
         patterns=[Pattern(name="obfuscated_email", regex=OBFUSCATED_EMAIL_REGEX, score=0.8)],
         context=context,
     )
+    return gated(recognizer, _GATE)

@@ -12,6 +12,7 @@ import phonenumbers
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import PHONE_NUMBER
+from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated, matches
 
 PHONE_REGEX = (
     r"(?<![\w+])(?<!\d[ .\-])"  # not the tail of a longer number
@@ -22,13 +23,14 @@ PHONE_REGEX = (
 
 
 def phone_recognizer(language: str, context: list[str]) -> PatternRecognizer:
-    return PatternRecognizer(
+    recognizer = PatternRecognizer(
         supported_entity=PHONE_NUMBER,
         name=f"{PHONE_NUMBER}_{language}",
         supported_language=language,
         patterns=[Pattern(name="fr_phone", regex=PHONE_REGEX, score=0.7)],
         context=context,
     )
+    return gated(recognizer, HAS_DIGIT)
 
 
 # Any other country: "+44 20 7946 0958", "0049 30 1234567", "+1 (212) 555-0187". The
@@ -42,6 +44,10 @@ INTERNATIONAL_PHONE_REGEX = (
 )
 
 
+# The pattern's country code follows a "+", or a "00" that starts a token (its look-behind).
+_INTERNATIONAL_GATE = matches(r"\+|(?<![\w+])00")
+
+
 class InternationalPhoneRecognizer(PatternRecognizer):
     """Foreign numbers with their country code, kept when phonenumbers says they are valid."""
 
@@ -53,6 +59,7 @@ class InternationalPhoneRecognizer(PatternRecognizer):
             patterns=[Pattern(name="intl_phone", regex=INTERNATIONAL_PHONE_REGEX, score=0.7)],
             context=context,
         )
+        gated(self, _INTERNATIONAL_GATE)
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """None keeps the pattern's score for a valid number; False drops any other."""

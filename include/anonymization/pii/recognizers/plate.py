@@ -11,6 +11,7 @@ from __future__ import annotations
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import FR_LICENSE_PLATE
+from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
 
 _SIV_LETTER = "[A-HJ-NP-TV-Z]"  # I, O and U are never issued
 SIV_REGEX = rf"(?<!\w)(?-i:{_SIV_LETTER}{{2}}[\- ]?(?!000)\d{{3}}[\- ]?{_SIV_LETTER}{{2}})(?!\w)"
@@ -25,7 +26,7 @@ FNI_REGEX = (
 
 
 def plate_recognizer(language: str, context: list[str]) -> PatternRecognizer:
-    return PatternRecognizer(
+    recognizer = PatternRecognizer(
         supported_entity=FR_LICENSE_PLATE,
         name=f"{FR_LICENSE_PLATE}_{language}",
         supported_language=language,
@@ -36,3 +37,4 @@ def plate_recognizer(language: str, context: list[str]) -> PatternRecognizer:
         ],
         context=context,
     )
+    return gated(recognizer, HAS_DIGIT)  # every format has a block of digits

@@ -26,6 +26,7 @@ from include.anonymization.pii.entities import (
     MAC_ADDRESS,
     URL,
 )
+from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated, matches
 
 # Predefined recognizer class name -> why the analyzer does not run it.
 NOT_USED: dict[str, str] = {
@@ -92,36 +93,70 @@ CUED_CARD_REGEX = (
 )
 
 
+# An IPv6 address, written in full, has two hex groups each ended by a colon; shortened,
+# it has "::". An IPv4 one has four groups of digits joined by dots.
+_IP_GATE = matches(r"::|[0-9a-f]:[0-9a-f]{1,4}:|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
+# Hex pairs joined by ":" or "-", or Cisco's hex quadruples joined by dots.
+_MAC_GATE = matches(r"[0-9a-f]{2}[:\-][0-9a-f]{2}|[0-9a-f]{4}\.[0-9a-f]{4}")
+# A scheme ("://", the quoted one too), the "www" `_url_patterns` demands of a bare
+# address, or the quoted bare address Presidio keeps: a quote, address characters, a dot.
+_URL_GATE = matches(r"://|www|[\"'][a-z0-9.\-]+\.")
+
+
 def presidio_default_recognizers(language: str) -> list[EntityRecognizer]:
-    """Presidio's predefined recognizers that apply, configured for `language`."""
+    """Presidio's predefined recognizers that apply, configured for `language`.
+
+    Gated (see `gates.py`): cards and crypto wallets by their digits ("bc1" or a
+    leading 1 or 3 for the wallets), IP and MAC addresses and URLs by their gates above.
+    """
     words = CONTEXT[language]
     return [
-        CreditCardRecognizer(
-            supported_language=language,
-            context=words[CREDIT_CARD],
-            name=f"{CREDIT_CARD}_{language}",
+        gated(
+            CreditCardRecognizer(
+                supported_language=language,
+                context=words[CREDIT_CARD],
+                name=f"{CREDIT_CARD}_{language}",
+            ),
+            HAS_DIGIT,
         ),
-        PatternRecognizer(
-            supported_entity=CREDIT_CARD,
-            name=f"{CREDIT_CARD}_cued_{language}",
-            supported_language=language,
-            patterns=[Pattern(name="cued_card", regex=CUED_CARD_REGEX, score=0.8)],
+        gated(
+            PatternRecognizer(
+                supported_entity=CREDIT_CARD,
+                name=f"{CREDIT_CARD}_cued_{language}",
+                supported_language=language,
+                patterns=[Pattern(name="cued_card", regex=CUED_CARD_REGEX, score=0.8)],
+            ),
+            HAS_DIGIT,
         ),
-        IpRecognizer(
-            supported_language=language, context=words[IP_ADDRESS], name=f"{IP_ADDRESS}_{language}"
+        gated(
+            IpRecognizer(
+                supported_language=language,
+                context=words[IP_ADDRESS],
+                name=f"{IP_ADDRESS}_{language}",
+            ),
+            _IP_GATE,
         ),
-        UrlRecognizer(
-            patterns=_url_patterns(),
-            supported_language=language,
-            context=words[URL],
-            name=f"{URL}_{language}",
+        gated(
+            UrlRecognizer(
+                patterns=_url_patterns(),
+                supported_language=language,
+                context=words[URL],
+                name=f"{URL}_{language}",
+            ),
+            _URL_GATE,
         ),
-        MacAddressRecognizer(
-            supported_language=language,
-            context=words[MAC_ADDRESS],
-            name=f"{MAC_ADDRESS}_{language}",
+        gated(
+            MacAddressRecognizer(
+                supported_language=language,
+                context=words[MAC_ADDRESS],
+                name=f"{MAC_ADDRESS}_{language}",
+            ),
+            _MAC_GATE,
         ),
-        CryptoRecognizer(
-            supported_language=language, context=words[CRYPTO], name=f"{CRYPTO}_{language}"
+        gated(
+            CryptoRecognizer(
+                supported_language=language, context=words[CRYPTO], name=f"{CRYPTO}_{language}"
+            ),
+            HAS_DIGIT,
         ),
     ]

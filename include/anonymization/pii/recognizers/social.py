@@ -10,6 +10,7 @@ from __future__ import annotations
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import SOCIAL_HANDLE
+from include.anonymization.pii.recognizers.gates import contains, gated
 
 # "@julie_m", not the "@orange" of an e-mail ("paul.martin @orange.fr") nor "a@b".
 HANDLE_REGEX = r"(?<![\w.@+\-])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![\w@]|\.\w)"
@@ -35,7 +36,7 @@ CONTEXT: dict[str, list[str]] = {
 
 
 def social_recognizer(language: str) -> PatternRecognizer:
-    return PatternRecognizer(
+    recognizer = PatternRecognizer(
         supported_entity=SOCIAL_HANDLE,
         name=f"{SOCIAL_HANDLE}_{language}",
         supported_language=language,
@@ -45,3 +46,4 @@ def social_recognizer(language: str) -> PatternRecognizer:
         ],
         context=CONTEXT[language],
     )
+    return gated(recognizer, contains("@", "/"))  # a handle's "@", a profile URL's "network/"

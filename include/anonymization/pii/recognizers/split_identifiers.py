@@ -27,6 +27,8 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from include.anonymization.pii.entities import CREDIT_CARD, EMAIL_ADDRESS, IBAN_CODE
+from include.anonymization.pii.lean_analysis import Gate
+from include.anonymization.pii.recognizers.gates import HAS_AT_SIGN, HAS_DIGIT
 from include.anonymization.pii.recognizers.words import COMMON_WORDS
 
 # A line break, with the spaces around it, between two characters that can continue a
@@ -80,10 +82,12 @@ class SplitIdentifierRecognizer(EntityRecognizer):
     """Runs Presidio's e-mail, IBAN and card recognizers across line breaks."""
 
     def __init__(self, language: str) -> None:
-        self._inner: tuple[tuple[PatternRecognizer, re.Pattern[str], str], ...] = (
-            (EmailRecognizer(supported_language=language), _EMAIL_BREAK, ""),
-            (IbanRecognizer(supported_language=language), _NUMBER_BREAK, " "),
-            (CreditCardRecognizer(supported_language=language), _NUMBER_BREAK, " "),
+        # Joining lines only removes white space: a text without the inner recognizer's
+        # gate (see gates.py) has no joined version with a match either.
+        self._inner: tuple[tuple[PatternRecognizer, re.Pattern[str], str, Gate], ...] = (
+            (EmailRecognizer(supported_language=language), _EMAIL_BREAK, "", HAS_AT_SIGN),
+            (IbanRecognizer(supported_language=language), _NUMBER_BREAK, " ", HAS_DIGIT),
+            (CreditCardRecognizer(supported_language=language), _NUMBER_BREAK, " ", HAS_DIGIT),
         )
         super().__init__(
             supported_entities=[EMAIL_ADDRESS, IBAN_CODE, CREDIT_CARD],
@@ -100,9 +104,9 @@ class SplitIdentifierRecognizer(EntityRecognizer):
         if "\n" not in text:
             return []
         results = []
-        for recognizer, breaks, glue in self._inner:
+        for recognizer, breaks, glue, gate in self._inner:
             entity = recognizer.supported_entities[0]
-            joins = single_joins(text, breaks, glue) if entity in entities else []
+            joins = single_joins(text, breaks, glue) if entity in entities and gate(text) else []
             if not joins:
                 continue
             unjoined = recognizer.analyze(text, [entity])

@@ -53,8 +53,12 @@ COMMON_WORDS = (
 
 
 def alternation(words: frozenset[str]) -> str:
-    """A regex alternation of `words`, longest first so that no word shadows a longer one."""
-    return "|".join(regex.escape(word) for word in sorted(words, key=len, reverse=True))
+    """A regex alternation of `words`, longest first so that no word shadows a longer one.
+
+    Ties are broken alphabetically: the same words give the same pattern text in every
+    process (set order follows the hash seed), so the compiled-pattern cache can hit.
+    """
+    return "|".join(regex.escape(word) for word in sorted(words, key=lambda w: (-len(w), w)))
 
 
 # Letters-only words of four letters or more, not glued to digits or dashes: identifiers
