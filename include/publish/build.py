@@ -26,6 +26,7 @@ from include.publish.jsonfile import JSON, json_bytes
 from include.publish.manifest import MANIFEST_NAME, CheckResult, ManifestEntry, build_manifest
 from include.publish.readme import README_NAME, render_readme
 from include.publish.release_files import ReleaseFiles, media_type
+from include.publish.risk_report import build_risk_report
 from include.publish.run import RunInfo
 from include.publish.scrubber_statement import ScrubberStatement
 from include.publish.tables import (
@@ -189,6 +190,7 @@ def build_release(
     manifest = build_manifest(
         config,
         run,
+        risk_report=build_risk_report(written),
         tables=manifest_tables,
         files=files,
         checks=checks,

@@ -75,6 +75,7 @@ def build_manifest(
     files: Sequence[Mapping[str, JSON]],
     checks: Sequence[CheckResult],
     scrubber: ScrubberStatement,
+    risk_report: Mapping[str, JSON] | None = None,
     ledger: Anchor | None = None,
 ) -> dict[str, JSON]:
     return {
@@ -91,6 +92,7 @@ def build_manifest(
         "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in checks],
         "ledger": None if ledger is None else {"head": str(ledger)},
         "scrubber": scrubber.manifest_entry(),
+        "risk_report": None if risk_report is None else dict(risk_report),
         "tables": [dict(table) for table in tables],
         "files": [dict(entry) for entry in files],
     }

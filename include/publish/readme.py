@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from include.publish.jsonfile import JSON
+from include.publish.risk_report import build_risk_report, risk_readme_section
 from include.publish.run import RunInfo
 from include.publish.scrubber_statement import ScrubberStatement, readme_section
 from include.publish.tables import WrittenTable
@@ -190,6 +191,7 @@ def render_readme(
         "",
         *_contents(written),
         *protection,
+        *risk_readme_section(build_risk_report(written)),
         *readme_section(scrubber),
         *_formats(neutralised),
         "## Licence",
