@@ -249,7 +249,12 @@ def _record_tables(release: Path) -> list[tuple[str, pd.DataFrame, dict]]:
         if parquet is None:
             fail(f"{release}: table {table.get('name')!r} lists no Parquet file")
             raise typer.Exit(EXIT_UNCHECKED)
-        tables.append((str(table["name"]), pd.read_parquet(release / parquet), table))
+        try:
+            rows = pd.read_parquet(release / parquet)
+        except (OSError, ValueError) as exc:
+            fail(f"{release}: cannot read {parquet} ({exc}); check it with `civic audit verify`")
+            raise typer.Exit(EXIT_UNCHECKED) from exc
+        tables.append((str(table["name"]), rows, table))
     return tables
 
 
@@ -301,5 +306,7 @@ def risk(
             console.print(_risk_table(name, view, k_required))
     if as_json:
         typer.echo(json.dumps(results, indent=2, ensure_ascii=False))
+    elif not results:
+        console.print(f"{release}: no record-level file, only aggregates: nobody to single out")
     if below:
         raise typer.Exit(EXIT_BROKEN)

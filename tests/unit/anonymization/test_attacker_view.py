@@ -142,3 +142,16 @@ def test_civic_audit_risk_on_a_folder_without_manifest(tmp_path: Path) -> None:
     result = CliRunner().invoke(audit_app, ["risk", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a release folder" in result.output
+
+
+def test_civic_audit_risk_on_aggregates_only_and_on_a_missing_file(tmp_path: Path) -> None:
+    manifest = {"tables": [{"name": "par_mois", "kind": "aggregate", "files": ["par_mois.csv"]}]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = CliRunner().invoke(audit_app, ["risk", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "only aggregates" in result.output
+    manifest["tables"].append({"name": "s", "kind": "records", "files": ["s.parquet"]})
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = CliRunner().invoke(audit_app, ["risk", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "cannot read s.parquet" in result.output
