@@ -44,8 +44,10 @@ class PrivacyCriteria:
             raise ValueError(f"l must be at least 1, got {self.l_diversity}")
         if self.l_kind not in ("distinct", "entropy"):
             raise ValueError(f"l_kind must be 'distinct' or 'entropy', got {self.l_kind!r}")
-        if not 0 <= self.max_suppression < 1:
-            raise ValueError(f"max_suppression must be in [0, 1), got {self.max_suppression}")
+        # 1 (everything may be suppressed) is allowed, as ARX allows it: suppressed records
+        # count as fully lost in the loss metric, so the search still prefers keeping data.
+        if not 0 <= self.max_suppression <= 1:
+            raise ValueError(f"max_suppression must be in [0, 1], got {self.max_suppression}")
 
     def max_suppressed(self, n_records: int) -> int:
         """Most records that may be suppressed: floor(max_suppression × n), in decimal.

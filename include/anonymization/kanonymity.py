@@ -193,7 +193,8 @@ class AnonymizationResult:
 
     @property
     def min_class_size(self) -> int:
-        return min(self.class_sizes)
+        """The smallest published class; 0 when every record is suppressed (a 100 % limit)."""
+        return min(self.class_sizes, default=0)
 
     def summary(self) -> str:
         chosen = ", ".join(f"{name}: {self.level_names[name]}" for name in self.quasi_identifiers)
@@ -398,8 +399,9 @@ class _Search:
             class_sizes=dict(zip(distinct_sizes.tolist(), occurrences.tolist(), strict=True)),
             information_loss=self.metric.loss(table, failing),
             generalization_loss=self.metric.lower_bound(levels),
-            max_risk=1.0 / float(sizes.min()),
-            average_risk=len(sizes) / float(sizes.sum()),
+            # Nothing published (every record suppressed), no one at risk.
+            max_risk=1.0 / float(sizes.min()) if len(sizes) else 0.0,
+            average_risk=len(sizes) / float(sizes.sum()) if len(sizes) else 0.0,
             nodes_evaluated=self.nodes_evaluated,
             lattice_size=self.lattice.size,
         )

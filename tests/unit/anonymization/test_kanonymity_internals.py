@@ -30,6 +30,11 @@ from include.anonymization.hierarchies import (
     SuppressGeneralizer,
 )
 from include.anonymization.information_loss import LossMetric
+from include.anonymization.kanonymity import (
+    InfeasibleGeneralizationError,
+    SearchInputs,
+    find_optimal_generalization,
+)
 from include.anonymization.lattice import Lattice
 
 SETTINGS = settings(derandomize=True, deadline=None, max_examples=60)
@@ -143,7 +148,8 @@ def test_suppression_cap_is_read_in_decimal() -> None:
         ({"k": 0}, "k must be at least 1"),
         ({"k": 2, "l_diversity": 0}, "l must be at least 1"),
         ({"k": 2, "l_kind": "recursive"}, "l_kind must be"),
-        ({"k": 2, "max_suppression": 1.0}, r"max_suppression must be in \[0, 1\)"),
+        ({"k": 2, "max_suppression": 1.01}, r"max_suppression must be in \[0, 1\]"),
+        ({"k": 2, "max_suppression": -0.1}, r"max_suppression must be in \[0, 1\]"),
     ],
 )
 def test_invalid_criteria_are_refused(arguments: dict[str, object], message: str) -> None:
@@ -247,3 +253,21 @@ def test_oversized_lattice_is_refused() -> None:
     with pytest.raises(ValueError, match="declare fewer quasi-identifiers"):
         Lattice([9] * 7, [f"q{i}" for i in range(7)])  # 10**7 nodes
     Lattice([1] * 20, [f"q{i}" for i in range(20)])  # 2**20 nodes: still allowed
+
+
+def test_a_suppression_limit_of_100_percent_is_a_limit_like_any_other() -> None:
+    """ARX allows it (issue #13): with fewer records than k, everything is suppressed rather
+    than the search failing; where k can be met, suppressing everything costs the most."""
+    columns = encode([21, 22, 23], ["F", "M", "F"], ["cadre", "ouvrier", "retraite"])
+    inputs = SearchInputs(tuple(columns), (), PrivacyCriteria(k=5, max_suppression=1.0))
+    assert find_optimal_generalization(inputs).n_suppressed == 3
+    with pytest.raises(InfeasibleGeneralizationError):
+        find_optimal_generalization(
+            SearchInputs(tuple(columns), (), PrivacyCriteria(k=5, max_suppression=0.99))
+        )
+    ages = [20 + i % 10 for i in range(40)]
+    columns = encode(ages, ["F", "M"] * 20, ["cadre", "ouvrier", "retraite", "cadre"] * 10)
+    result = find_optimal_generalization(
+        SearchInputs(tuple(columns), (), PrivacyCriteria(k=2, max_suppression=1.0))
+    )
+    assert result.n_suppressed < 40
