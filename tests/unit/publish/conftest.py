@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,3 +44,15 @@ def build(tmp_path: Path) -> Callable[..., ReleaseFiles]:
         return build_release(source(name), run, staging, **inputs, **extra)
 
     return _build
+
+
+@pytest.fixture(params=["consultation", "signalements"])
+def release_of_each_source(
+    request: pytest.FixtureRequest,
+    build: Callable[..., ReleaseFiles],
+    inputs_of: Callable[[str], dict[str, Any]],
+) -> tuple[ReleaseFiles, str, dict[str, Any]]:
+    """A release of each source: its files, its README's text and its parsed manifest."""
+    files = build(inputs_of(request.param), name=request.param)
+    manifest = json.loads(files.path("manifest.json").read_text("utf-8"))
+    return files, files.path("README.md").read_text("utf-8"), manifest

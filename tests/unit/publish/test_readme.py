@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
-
-import pytest
 
 from include.publish import ReleaseFiles
 from tests.unit.publish.inputs import EVALUATED_AT, RUN_A, source
@@ -14,17 +11,8 @@ from tests.unit.publish.inputs import EVALUATED_AT, RUN_A, source
 Build = Callable[..., ReleaseFiles]
 
 
-@pytest.fixture(params=["consultation", "signalements"])
-def release(
-    request: pytest.FixtureRequest, build: Build, inputs_of: Callable[[str], dict]
-) -> tuple[ReleaseFiles, str, dict]:
-    files = build(inputs_of(request.param), name=request.param)
-    manifest = json.loads(files.path("manifest.json").read_text("utf-8"))
-    return files, files.path("README.md").read_text("utf-8"), manifest
-
-
-def test_readme_states_k_achieved_and_required(release: tuple) -> None:
-    files, readme, manifest = release
+def test_readme_states_k_achieved_and_required(release_of_each_source: tuple) -> None:
+    files, readme, manifest = release_of_each_source
     records = next(t for t in manifest["tables"] if t["kind"] == "records")
     assert f"**k-anonymat (k = {records['k_achieved']})**" in readme
     assert f"k ≥ {source(files.source).k}" in readme
@@ -32,8 +20,8 @@ def test_readme_states_k_achieved_and_required(release: tuple) -> None:
         assert f"`{name}`" in readme
 
 
-def test_readme_states_the_licence_and_how_to_cite(release: tuple) -> None:
-    files, readme, _ = release
+def test_readme_states_the_licence_and_how_to_cite(release_of_each_source: tuple) -> None:
+    files, readme, _ = release_of_each_source
     assert "Licence Ouverte / Open Licence version 2.0" in readme
     assert "etalab-2.0" in readme
     assert "https://www.etalab.gouv.fr/licence-ouverte-open-licence/" in readme
@@ -41,8 +29,10 @@ def test_readme_states_the_licence_and_how_to_cite(release: tuple) -> None:
     assert f"version {files.release_id}" in readme
 
 
-def test_readme_explains_suppression_and_withheld_identifiers(release: tuple) -> None:
-    files, readme, manifest = release
+def test_readme_explains_suppression_and_withheld_identifiers(
+    release_of_each_source: tuple,
+) -> None:
+    files, readme, manifest = release_of_each_source
     config = source(files.source)
     assert f"tout effectif inférieur à {config.min_cell_count} est masqué" in readme
     for spec in config.direct_identifiers:
@@ -59,9 +49,9 @@ def test_consultation_readme_states_l_diversity(build: Build, consultation_input
     assert "l ≥ 2" in readme
 
 
-def test_every_date_in_the_release_documents_is_the_run_date(release: tuple) -> None:
+def test_every_date_in_the_release_documents_is_the_run_date(release_of_each_source: tuple) -> None:
     """Or the date of a scrubber evaluation the release states: an input, never the clock."""
-    files, readme, manifest = release
+    files, readme, manifest = release_of_each_source
     documents = readme + files.path("datapackage.json").read_text("utf-8")
     documents += files.path("manifest.json").read_text("utf-8")
     dates = set(re.findall(r"\b\d{4}-\d{2}-\d{2}\b", documents))

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable
 
 import pandas as pd
-import pytest
 from pycanon import anonymity
 
 from include.publish import ReleaseFiles
@@ -17,17 +15,10 @@ from tests.unit.publish.inputs import source
 Build = Callable[..., ReleaseFiles]
 
 
-@pytest.fixture(params=["consultation", "signalements"])
-def release(
-    request: pytest.FixtureRequest, build: Build, inputs_of: Callable[[str], dict]
-) -> tuple[ReleaseFiles, str, dict]:
-    files = build(inputs_of(request.param), name=request.param)
-    manifest = json.loads(files.path("manifest.json").read_text("utf-8"))
-    return files, files.path("README.md").read_text("utf-8"), manifest
-
-
-def test_the_manifest_states_the_three_tests_with_figures_from_the_files(release: tuple) -> None:
-    files, _, manifest = release
+def test_the_manifest_states_the_three_tests_with_figures_from_the_files(
+    release_of_each_source: tuple,
+) -> None:
+    files, _, manifest = release_of_each_source
     report = manifest["risk_report"]
     config = source(files.source)
     records = pd.read_parquet(io.BytesIO(files.path(f"{files.source}.parquet").read_bytes()))
@@ -50,8 +41,8 @@ def test_the_manifest_states_the_three_tests_with_figures_from_the_files(release
     assert inference["sensitive_fields"] == [s.name for s in config.sensitive_fields]
 
 
-def test_the_readme_says_each_test_in_plain_french(release: tuple) -> None:
-    _, readme, manifest = release
+def test_the_readme_says_each_test_in_plain_french(release_of_each_source: tuple) -> None:
+    _, readme, manifest = release_of_each_source
     report = manifest["risk_report"]
     assert "## Risques de ré-identification (les trois tests du G29)" in readme
     for test in ("**Individualisation**", "**Corrélation**", "**Inférence**"):

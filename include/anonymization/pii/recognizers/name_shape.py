@@ -37,7 +37,11 @@ from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH_STOP_WORDS
 
 from include.anonymization.pii.recognizers.address import STREET_TYPES
 from include.anonymization.pii.recognizers.first_names import is_first_name
-from include.anonymization.pii.recognizers.french_lexicon import is_bare_acronym, is_common_word
+from include.anonymization.pii.recognizers.french_lexicon import (
+    CAPITAL_RARITY,
+    is_bare_acronym,
+    is_common_word,
+)
 from include.anonymization.pii.recognizers.typos import is_typo_of_any
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
@@ -134,8 +138,8 @@ def _is_strong(word: str, opens: bool) -> bool:
     if is_bare_acronym(bare):
         return False
     # A capital that opens a sentence, or a word all in capitals, says nothing of a name.
-    rarity = 1.0 if opens or (bare.isupper() and len(bare) > 1) else None
-    return not (is_common_word(bare) if rarity is None else is_common_word(bare, rarity))
+    rarity = 1.0 if opens or (bare.isupper() and len(bare) > 1) else CAPITAL_RARITY
+    return not is_common_word(bare, rarity)
 
 
 def name_span(
