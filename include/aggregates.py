@@ -2,9 +2,13 @@
 
 Aggregates are counted from the scrubbed records before any generalization
 (each dimension is coarsened only as far as its own `field:level` says), then
-protected by primary and complementary cell suppression, which the LP audit in
-`include.anonymization.cell_suppression` proves. A suppressed cell is published
-as missing, never as 0.
+protected by primary and complementary cell suppression decided once over all of a
+source's tables (`protect_source`): tables sharing a dimension share its cells, so a
+cell hidden in one is hidden in all, and the LP audit runs over the whole system
+(`include.anonymization.linked_suppression`), with what the release's record-level file
+lets a reader count as known bounds (`include.record_file_bounds`). A suppressed cell is
+published as missing, never as 0; a small cell the record file gives exactly is
+published (hiding it would be a pretence) with the reason `known`.
 
 WHY counting goes through "groups" (an aggregate's fields and a weight `n`): the
 records to date live in PostgreSQL's private record store (`include.record_store`),
@@ -16,15 +20,17 @@ their UTC day (the date hierarchy's finest level is the month, in UTC).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from include.anonymization.cell_suppression import DisclosureRule, protect_count_frame
+from include.anonymization.cell_suppression import HIDING_REASONS, DisclosureRule, Reason
 from include.anonymization.hierarchies import build_generalizer
+from include.anonymization.linked_suppression import KnownCell, LinkedTable, protect_linked
+from include.release_history import history_tables
 from include.source_config import (
     Aggregate,
     Dimension,
@@ -35,7 +41,6 @@ from include.source_config import (
 
 MISSING_LABEL = "(non renseigné)"
 WEIGHT = "n"  # the number of records a group stands for
-_MAX_ENUMERATED_RANGE = 20  # integer fields with a range this small list their zero cells too
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,6 @@ class ProtectedAggregate:
     title: str
     columns: tuple[str, ...]  # the dimension columns, in order
     cells: pd.DataFrame  # dimension columns + count (Int64, NA if suppressed) + flags
-    margins: pd.DataFrame
     summary: dict[str, Any]
 
 
@@ -62,23 +66,6 @@ def dimension_values(records: pd.DataFrame, config: SourceConfig, dim: Dimension
         encoded = build_generalizer(spec).encode_records(records[present])
         values[present] = encoded.generalized(hierarchy_level(spec, dim.level))
     return values
-
-
-def _declared_levels(config: SourceConfig, dim: Dimension) -> list[Hashable] | None:
-    """Every value a dimension may take, so that true zeros appear as cells too."""
-    if dim.level is not None:
-        return None
-    spec = config.field(dim.field)
-    if spec.type is FieldType.CATEGORY and spec.allowed:
-        return list(spec.allowed)
-    if (
-        spec.type is FieldType.INTEGER
-        and spec.minimum is not None
-        and spec.maximum is not None
-        and spec.maximum - spec.minimum < _MAX_ENUMERATED_RANGE
-    ):
-        return list(range(int(spec.minimum), int(spec.maximum) + 1))
-    return None
 
 
 def group_fields(config: SourceConfig, aggregate: Aggregate) -> list[tuple[str, bool]]:
@@ -138,39 +125,88 @@ def count_cells(groups: pd.DataFrame, config: SourceConfig, aggregate: Aggregate
     return summed.reset_index().astype({"count": np.int64})
 
 
-def protect_groups(
-    groups: pd.DataFrame, config: SourceConfig, aggregate: Aggregate
-) -> ProtectedAggregate:
-    """Count the groups at the aggregate's levels and suppress what must be."""
-    columns = tuple(dim.column for dim in aggregate.dimensions)
-    counts = count_cells(groups, config, aggregate)
-    categories: dict[str, Sequence[Hashable]] = {}
-    for dim in aggregate.dimensions:
-        declared = _declared_levels(config, dim)
-        if declared is not None:
-            observed = [v for v in counts[dim.column].unique() if v not in set(declared)]
-            categories[dim.column] = [*declared, *observed]
-    protected = protect_count_frame(
-        counts,
-        list(columns),
-        rule=DisclosureRule.from_source(config),
-        categories=categories or None,
+def protect_source(
+    groups: Mapping[str, pd.DataFrame],
+    config: SourceConfig,
+    known: Sequence[KnownCell] = (),
+    previous: Mapping[str, pd.DataFrame] | None = None,
+) -> list[ProtectedAggregate]:
+    """Count every aggregate of the source from its groups and protect them jointly.
+
+    `groups[name]` is what `group_records` (or the record store) returns for aggregate
+    `name`. `known`: what a reader knows of the cells from elsewhere (the record-level file
+    of the same release, `include.record_file_bounds`); a cell known exactly is published
+    even if small, one narrowed is protected as far as the bounds leave room. `previous`:
+    the previous release's cells (`include.release_history.previous_release`), protected
+    against with the current tables as one system, so that the two cannot be subtracted.
+    """
+    tables = {
+        aggregate.name: LinkedTable(
+            count_cells(groups[aggregate.name], config, aggregate),
+            tuple(dim.column for dim in aggregate.dimensions),
+        )
+        for aggregate in config.aggregates
+    }
+    context, history = history_tables(tables, previous or {}, known)
+    protection = protect_linked(
+        {**tables, **context},
+        DisclosureRule.from_source(config),
+        known=[*known, *history],
+        known_cells="publish",
     )
-    return ProtectedAggregate(
-        name=aggregate.name,
-        title=aggregate.title,
-        columns=columns,
-        cells=protected.cells,
-        margins=protected.margins,
-        summary=protected.summary().as_dict(),
+    joint = protection.summary()
+    shared = {
+        name: sorted(
+            other
+            for other, table in tables.items()
+            if other != name and set(table.dimensions) & set(tables[name].dimensions)
+        )
+        for name in tables
+    }
+    protected = []
+    for aggregate in config.aggregates:
+        cells = protection.frame(aggregate.name, totals=False)
+        counts = tables[aggregate.name].frame["count"]
+        hidden = cells["suppressed"].to_numpy(dtype=bool)
+        reasons = cells["suppression_reason"][hidden].value_counts()
+        summary = {
+            "method": "linked_cell_suppression",
+            "min_count": config.min_cell_count,
+            "cells": len(cells),
+            "records": int(counts.sum()),
+            "cells_suppressed": {r.value: int(reasons.get(r.value, 0)) for r in HIDING_REASONS},
+            "records_in_suppressed_cells": int(counts[hidden].sum()),
+            "small_cells_given_by_record_file": int(
+                (cells["suppression_reason"] == Reason.KNOWN.value).sum()
+            ),
+            "linked_with": shared[aggregate.name],
+            "previous_release_cells": 0
+            if previous is None
+            else len(previous.get(aggregate.name, ())),
+            # The audit is one, over every table of the source and what is known:
+            "audit_passed": joint.audit_passed,
+            "recoverable": joint.recoverable,
+            "unprotected": joint.unprotected,
+            "known_cells": joint.known_cells,
+            "limited_by_record_file": len(joint.limited),
+            "worst_protection_ratio": joint.as_dict()["worst_protection_ratio"],
+        }
+        protected.append(
+            ProtectedAggregate(
+                name=aggregate.name,
+                title=aggregate.title,
+                columns=tables[aggregate.name].dimensions,
+                cells=cells,
+                summary=summary,
+            )
+        )
+    return protected
+
+
+def protect_all(
+    records: pd.DataFrame, config: SourceConfig, known: Sequence[KnownCell] = ()
+) -> list[ProtectedAggregate]:
+    """Every aggregate of a frame of records, protected jointly."""
+    return protect_source(
+        {a.name: group_records(records, config, a) for a in config.aggregates}, config, known
     )
-
-
-def protect_aggregate(
-    records: pd.DataFrame, config: SourceConfig, aggregate: Aggregate
-) -> ProtectedAggregate:
-    return protect_groups(group_records(records, config, aggregate), config, aggregate)
-
-
-def protect_all(records: pd.DataFrame, config: SourceConfig) -> list[ProtectedAggregate]:
-    return [protect_aggregate(records, config, aggregate) for aggregate in config.aggregates]

@@ -29,10 +29,18 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from include.aggregates import count_cells
 from include.anonymization.pseudonyms import pseudonym_column
 from include.ingest.state import ensure_schema, lock_source
 from include.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
-from include.record_store import RecordStoreError, ensure_store, record_count, write_run
+from include.record_store import (
+    RecordStoreError,
+    ensure_store,
+    record_count,
+    store_groups,
+    write_run,
+)
+from include.release_history import record_release_cells
 from include.source_config import Aggregate, Role, SourceConfig
 
 WAREHOUSE_SQL = Path(__file__).resolve().parent / "sql" / "warehouse.sql"
@@ -210,4 +218,19 @@ def load_run(
                 frame[dim.column] = frame[dim.column].astype(str)
             agg_names = [n for n, _ in agg_columns]
             aggregate_rows[name] = copy_frame(conn, "aggregates", table, frame, agg_names)
+        _record_release_cells(conn, config, run_id, aggregates)
     return LoadResult(run_id, stored, curated_rows, aggregate_rows)
+
+
+def _record_release_cells(
+    conn: psycopg.Connection[Any],
+    config: SourceConfig,
+    run_id: str,
+    aggregates: Mapping[str, pd.DataFrame],
+) -> None:
+    """What this release shows of each cell and its true count, from the store as it now
+    stands (the run's records included): the next release is protected against this one."""
+    declared = [a for a in config.aggregates if a.name in aggregates]
+    truth = {a.name: count_cells(store_groups(conn, config, a), config, a) for a in declared}
+    dimensions = {a.name: tuple(d.column for d in a.dimensions) for a in declared}
+    record_release_cells(conn, config.name, run_id, truth, aggregates, dimensions)

@@ -53,7 +53,7 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -77,6 +77,7 @@ if TYPE_CHECKING:
     from include.source_config import SourceConfig
 
 __all__ = [
+    "HIDING_REASONS",
     "CellInterval",
     "DisclosureRule",
     "EntryProtection",
@@ -96,11 +97,15 @@ __all__ = [
 
 
 class Reason(StrEnum):
-    """Why an entry is hidden."""
+    """Why an entry is hidden, or why a small one is shown."""
 
     PRIMARY = "primary"  # 0 < count < min_count
     DOMINANCE = "dominance"  # one contributor > dominance_share of the cell
     COMPLEMENTARY = "complementary"  # hidden so that the others cannot be derived
+    KNOWN = "known"  # shown although sensitive: a reader knows it exactly from elsewhere
+
+
+HIDING_REASONS = (Reason.PRIMARY, Reason.DOMINANCE, Reason.COMPLEMENTARY)
 
 
 @dataclass(frozen=True)
@@ -288,8 +293,12 @@ class ProtectedTable:
             shape=self.layout.shape,
             min_count=self.rule.min_count,
             cells=int((~margin).sum()),
-            cells_suppressed={r.value: int(((reasons == r) & ~margin).sum()) for r in Reason},
-            margins_suppressed={r.value: int(((reasons == r) & margin).sum()) for r in Reason},
+            cells_suppressed={
+                r.value: int(((reasons == r) & ~margin).sum()) for r in HIDING_REASONS
+            },
+            margins_suppressed={
+                r.value: int(((reasons == r) & margin).sum()) for r in HIDING_REASONS
+            },
             records=int(self.flat_records[~margin].sum()),
             records_in_suppressed_cells=int(self.flat_records[hidden & ~margin].sum()),
             audit_passed=self.audit_passed,
@@ -371,10 +380,16 @@ class EntryProtection:
     exposed: NDArray[np.bool_]  # sensitive entries a reader knows exactly: hiding cannot help
     unprotectable: NDArray[np.bool_]  # sensitive entries no suppression pattern can protect
     complements_audited: bool = True  # False: complementary entries may be derivable
+    # With `known="publish"` (see `protect_entries`): sensitive entries published because a
+    # reader knows them exactly anyway, and hidden ones whose protection is what the reader's
+    # bounds leave (less than the rule asks).
+    given: NDArray[np.bool_] | None = None
+    limited: NDArray[np.bool_] | None = None
 
     @property
     def audit_passed(self) -> bool:
-        return not (self.exposed.any() or self.unprotectable.any()) and all(
+        limited = self.limited if self.limited is not None else np.zeros_like(self.exposed)
+        return not (self.exposed.any() or (self.unprotectable & ~limited).any()) and all(
             interval.protected for interval in self.intervals
         )
 
@@ -567,6 +582,7 @@ def protect_entries(
     *,
     prune: bool = False,
     audit_complements: bool = True,
+    known: Literal["refuse", "publish"] = "refuse",
 ) -> EntryProtection:
     """Primary rules, complementary suppression and the audit on any additive layout.
 
@@ -575,8 +591,25 @@ def protect_entries(
     sensitive entries only, τ-ARGUS's criterion: a complementary entry may then be derivable
     (harmless, it was publishable, but a "secret" a reader can compute); far fewer cells are
     hidden (INSEE's four linked tables: 354 secondary cells instead of 448).
+
+    `known` says what to do with a sensitive entry the reader's bounds already pin.
+    "refuse": it fails the audit (`exposed`, `unprotectable`): the caller must publish less
+    elsewhere. "publish" (a release that also publishes its record-level file): an entry the
+    reader knows exactly is published (`given`; hiding it would be a pretence, the record
+    file gives it), and an entry the reader's bounds confine to less room than the rule asks
+    is hidden with that room as its requirement (`limited`): the tables then never tell more
+    about it than the reader knew, which the audit checks.
     """
     reasons, required = primary_suppression(problem.values, problem.records, problem.largest, rule)
+    given = limited = None
+    if known == "publish":
+        bounds = problem.bounds
+        given = np.not_equal(reasons, None) & bounds.exact
+        reasons[given] = None
+        required[given] = 0.0
+        room = np.maximum(bounds.upper - problem.values, 0.0)
+        limited = np.not_equal(reasons, None) & (room < required)
+        required = np.where(limited, room, required)
     sensitive = np.not_equal(reasons, None)
     audited = sensitive | problem.hideable if audit_complements else sensitive
     exposed = sensitive & problem.bounds.exact
@@ -588,7 +621,15 @@ def protect_entries(
     hidden, intervals = _audit_and_repair(problem, required, audited, feasible, hopeless)
     reasons[hidden & ~sensitive & problem.hideable] = Reason.COMPLEMENTARY
     return EntryProtection(
-        reasons, hidden, required, tuple(intervals), exposed, unprotectable, audit_complements
+        reasons,
+        hidden,
+        required,
+        tuple(intervals),
+        exposed,
+        unprotectable,
+        audit_complements,
+        given,
+        limited,
     )
 
 

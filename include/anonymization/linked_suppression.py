@@ -29,12 +29,13 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from include.anonymization.cell_suppression import (
+    HIDING_REASONS,
     CellInterval,
     DisclosureRule,
     EntryProtection,
@@ -97,6 +98,8 @@ class LinkedSummary:
     exposed: tuple[str, ...]  # sensitive cells a reader knows exactly from elsewhere
     unprotectable: tuple[str, ...]  # sensitive cells no suppression pattern protects
     worst_protection_ratio: float | None  # min (upper - value) / required, sensitive cells
+    given: tuple[str, ...] = ()  # sensitive cells published: a reader knows them exactly
+    limited: tuple[str, ...] = ()  # hidden cells protected only as far as what is known allows
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (no infinity)."""
@@ -114,15 +117,17 @@ class LinkedSummary:
             "exposed": list(self.exposed),
             "unprotectable": list(self.unprotectable),
             "worst_protection_ratio": None if ratio is None or math.isinf(ratio) else ratio,
+            "given_by_known": list(self.given),
+            "limited_by_known": list(self.limited),
         }
 
 
 def _counts_by_reason(reasons: np.ndarray) -> dict[str, int]:
-    return {reason.value: int((reasons == reason).sum()) for reason in Reason}
+    return {reason.value: int((reasons == reason).sum()) for reason in HIDING_REASONS}
 
 
 def _values_by_reason(reasons: np.ndarray, values: np.ndarray) -> dict[str, float]:
-    return {reason.value: float(values[reasons == reason].sum()) for reason in Reason}
+    return {reason.value: float(values[reasons == reason].sum()) for reason in HIDING_REASONS}
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,22 +169,28 @@ class LinkedProtection:
         codes = pd.concat([rows, added], ignore_index=True) if len(added) else rows
         return codes, np.r_[grid.rows, flat[absent]].astype(np.intp)
 
-    def frame(self, name: str) -> pd.DataFrame:
-        """One table as the release may publish it: its rows (then the nonzero totals it left
-        out), the value missing where hidden (never 0), `suppressed` and
-        `suppression_reason`. Contributors and largest contributions are left out: a
-        largest contribution is one respondent's figure."""
+    def frame(self, name: str, *, totals: bool = True) -> pd.DataFrame:
+        """One table as the release may publish it: its rows (then, with `totals`, the nonzero
+        totals it left out), the value missing where hidden (never 0), `suppressed` and
+        `suppression_reason` (`known` on a sensitive cell shown because a reader knows it
+        exactly anyway). Contributors and largest contributions are left out: a largest
+        contribution is one respondent's figure."""
         table = self.system.grids[name].table
         codes, entries = self._table_entries(name)
+        if not totals:
+            rows = len(table.frame)
+            codes, entries = codes.iloc[:rows], entries[:rows]
         hidden = self.suppressed[entries]
         values = self.system.values[entries]
         published = pd.Series(np.where(hidden, np.nan, values), dtype="float64")
         out = codes.copy()
         out[table.value] = published.round().astype("Int64") if table.is_count else published
         out["suppressed"] = hidden
+        reasons = self.outcome.reasons[entries].copy()
+        if self.outcome.given is not None:
+            reasons[self.outcome.given[entries]] = Reason.KNOWN
         out["suppression_reason"] = pd.array(
-            [None if r is None else r.value for r in self.outcome.reasons[entries]],
-            dtype="string",
+            [None if r is None else r.value for r in reasons], dtype="string"
         )
         return out
 
@@ -220,7 +231,14 @@ class LinkedProtection:
             worst_protection_ratio=min(
                 ((iv.upper - iv.value) / iv.required for iv in sensitive), default=None
             ),
+            given=self._described(outcome.given),
+            limited=self._described(outcome.limited),
         )
+
+    def _described(self, mask: np.ndarray | None) -> tuple[str, ...]:
+        if mask is None:
+            return ()
+        return tuple(self.system.describe(int(f)) for f in np.flatnonzero(mask))
 
 
 def protect_linked(
@@ -232,6 +250,7 @@ def protect_linked(
     total: Hashable = DEFAULT_TOTAL,
     prune: bool = True,
     audit_complements: bool = True,
+    known_cells: Literal["refuse", "publish"] = "refuse",
 ) -> LinkedProtection:
     """Protect several tables jointly; shared cells get one status in every table.
 
@@ -244,7 +263,10 @@ def protect_linked(
     instead of 8 s and 423, `bench/bench_linked_suppression.py`). `audit_complements=False`:
     τ-ARGUS's criterion, where a complementary cell may itself be derivable (see
     `cell_suppression.protect_entries`); issue #12 asks for 0 derivable hidden cells, so a
-    release keeps the default.
+    release keeps the default. `known_cells="publish"`: a sensitive cell the reader knows
+    exactly (the record file gives it) is published rather than failing the audit, and one
+    the reader's bounds already narrow is protected as far as they leave room (see
+    `protect_entries`); a release with a record-level file uses it.
     """
     system = CellSystem.build(tables, hierarchies, total)
     facts = list(known)
@@ -259,7 +281,11 @@ def protect_linked(
         integral=system.is_count,
     )
     outcome = protect_entries(
-        problem, rule or DisclosureRule(), prune=prune, audit_complements=audit_complements
+        problem,
+        rule or DisclosureRule(),
+        prune=prune,
+        audit_complements=audit_complements,
+        known=known_cells,
     )
     known_cells = int(((bounds.lower > 0) | np.isfinite(bounds.upper)).sum())
     return LinkedProtection(system, rule or DisclosureRule(), known_cells, outcome)

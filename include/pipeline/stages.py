@@ -38,8 +38,9 @@ import pyarrow.parquet as pq
 from botocore.exceptions import BotoCoreError, ClientError
 from psycopg import sql
 
-from include.aggregates import ProtectedAggregate, add_groups, group_records, protect_groups
+from include.aggregates import ProtectedAggregate, add_groups, group_records, protect_source
 from include.anonymization.kanonymity import InfeasibleGeneralizationError, anonymize
+from include.anonymization.linked_suppression import KnownCell
 from include.anonymization.pseudonyms import pseudonym_column
 from include.audit import append, verify
 from include.audit.chain import Anchor
@@ -71,8 +72,11 @@ from include.publish.ledger_checkpoint import LedgerCheckpointError, previous_ch
 from include.publish.manifest import ledger_anchor, scrubber_statement
 from include.publish.s3_release import committed_manifest
 from include.publish.scrubber_statement import ScrubberStatement, current_statement
-from include.record_store import ensure_store, record_count, store_groups
+from include.record_file_bounds import record_file_bounds
+from include.record_store import ensure_store, record_count, store_groups, stored_records
+from include.release_history import mark_published, previous_release
 from include.scrubber_evaluations import REFERENCE_CORPORA
+from include.source_config import SourceConfig
 from include.validation import require_valid, validate_release
 from include.zones import sse_arguments
 
@@ -207,28 +211,79 @@ def scrub_chunk(ctx: PipelineContext, chunk_key: str, scrubber: Scrubber) -> dic
 # -- 3. anonymize ---------------------------------------------------------------------------
 
 
+def _aggregate_fields(config: SourceConfig) -> list[str]:
+    return list(dict.fromkeys(dim.field for a in config.aggregates for dim in a.dimensions))
+
+
+def _curated_rows(
+    conn: psycopg.Connection[Any], config: SourceConfig, exclude_run: str | None = None
+) -> pd.DataFrame:
+    """The record-level rows loaded, all runs' or but one run's, as the warehouse holds
+    them (the record file of a release is every run's rows)."""
+    query = sql.SQL("SELECT * FROM {}").format(sql.Identifier("curated", config.name))
+    params: tuple[str, ...] = ()
+    if exclude_run is not None:
+        query = sql.SQL("{} WHERE {} <> %s").format(query, sql.Identifier(RUN_COLUMN))
+        params = (exclude_run,)
+    cursor = conn.execute(query, params)
+    columns = [column.name for column in cursor.description or ()]
+    return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+
+def _record_file_knowledge(
+    conn: psycopg.Connection[Any],
+    config: SourceConfig,
+    exclude_run: str | None = None,
+    batch: pd.DataFrame | None = None,
+    curated: pd.DataFrame | None = None,
+) -> list[KnownCell]:
+    """What the release's record file tells a reader of each aggregate cell: the stored
+    records and loaded rows (but `exclude_run`'s), plus the run's own `batch` and `curated`
+    rows when they are not loaded yet. Nothing when the source publishes no record file."""
+    if not config.publish_record_level or not config.aggregates:
+        return []
+    fields = _aggregate_fields(config)
+    store = stored_records(conn, config, fields, exclude_run)
+    published = _curated_rows(conn, config, exclude_run)
+    if batch is not None and curated is not None:
+        store = pd.concat([store, batch[store.columns]], ignore_index=True)
+        published = pd.concat([published, curated], ignore_index=True)
+    return record_file_bounds(config, store, published)
+
+
 def _protect_to_date(
-    ctx: PipelineContext, batch: pd.DataFrame
+    ctx: PipelineContext, batch: pd.DataFrame, curated: pd.DataFrame
 ) -> tuple[list[ProtectedAggregate], int]:
     """Every aggregate over the stored records of the other runs plus `batch` (the run's
-    own records, which its load will store), and how many records that is."""
+    own records, which its load will store), protected jointly with what the record file
+    will tell (the other runs' loaded rows plus `curated`), and how many records that is."""
+    config = ctx.config
     with psycopg.connect(ctx.dsn) as conn:
         ensure_warehouse(conn)
-        ensure_store(conn, ctx.config)
+        ensure_store(conn, config)
         history = {
-            aggregate.name: store_groups(conn, ctx.config, aggregate, exclude_run=ctx.run_id)
-            for aggregate in ctx.config.aggregates
+            aggregate.name: store_groups(conn, config, aggregate, exclude_run=ctx.run_id)
+            for aggregate in config.aggregates
         }
-        stored = record_count(conn, ctx.config, exclude_run=ctx.run_id)
-    protected = [
-        protect_groups(
-            add_groups(history[aggregate.name], group_records(batch, ctx.config, aggregate)),
-            ctx.config,
-            aggregate,
-        )
-        for aggregate in ctx.config.aggregates
-    ]
-    return protected, stored + len(batch)
+        stored = record_count(conn, config, exclude_run=ctx.run_id)
+        known = _record_file_knowledge(conn, config, ctx.run_id, batch, curated)
+        previous = _previous_release(conn, config, ctx.run_id)
+    groups = {
+        aggregate.name: add_groups(history[aggregate.name], group_records(batch, config, aggregate))
+        for aggregate in config.aggregates
+    }
+    return protect_source(groups, config, known, previous), stored + len(batch)
+
+
+def _previous_release(
+    conn: psycopg.Connection[Any], config: SourceConfig, run_id: str
+) -> dict[str, pd.DataFrame]:
+    """The cells of the last release before this run's, to protect against jointly."""
+    dimensions = {a.name: tuple(d.column for d in a.dimensions) for a in config.aggregates}
+    run, cells = previous_release(conn, config.name, dimensions, exclude_run=run_id)
+    if run is not None:
+        log.info("%s: tables protected jointly with the release of run %s", config.name, run)
+    return cells
 
 
 def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -260,11 +315,12 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
     else:
         # Nothing new: an empty batch still goes through validation and load (no rows),
         # and publication is skipped, so `latest` stays on the last real release.
+        curated = batch
         summary["curated_key"] = write_frame(
             ctx, f"{ctx.run_prefix}curated/part-00000.parquet", batch
         )
         summary.update(records_published=0, records_suppressed=0, anonymization=None)
-    protected, to_date = _protect_to_date(ctx, batch)
+    protected, to_date = _protect_to_date(ctx, batch, curated)
     aggregates = {}
     for item in protected:
         key = write_frame(ctx, f"{ctx.run_prefix}aggregates/{item.name}.parquet", item.cells)
@@ -318,12 +374,8 @@ def _published_records(ctx: PipelineContext) -> pd.DataFrame:
     """Every curated row to date, without the columns a release never carries."""
     withheld = {pseudonym_column(spec.name) for spec in ctx.config.direct_identifiers}
     with psycopg.connect(ctx.dsn) as conn:
-        cursor = conn.execute(
-            sql.SQL("SELECT * FROM {}").format(sql.Identifier("curated", ctx.config.name))
-        )
-        columns = [column.name for column in cursor.description or ()]
-        frame = pd.DataFrame(cursor.fetchall(), columns=columns)
-    return frame.drop(columns=[c for c in columns if c in withheld or c == RUN_COLUMN])
+        frame = _curated_rows(conn, ctx.config)
+    return frame.drop(columns=[c for c in frame.columns if c in withheld or c == RUN_COLUMN])
 
 
 def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[str | int | bool | None, ...]]:
@@ -345,11 +397,16 @@ def _aggregates_from_scratch(ctx: PipelineContext) -> list[ProtectedAggregate]:
     """Every aggregate recomputed from the whole record store, checked equal to the tables
     loaded (and validated); refuses to go on otherwise."""
     config = ctx.config
-    recomputed, loaded = [], {}
+    loaded = {}
     with psycopg.connect(ctx.dsn) as conn:
+        groups = {a.name: store_groups(conn, config, a) for a in config.aggregates}
+        recomputed = protect_source(
+            groups,
+            config,
+            _record_file_knowledge(conn, config),
+            _previous_release(conn, config, ctx.run_id),
+        )
         for aggregate in config.aggregates:
-            groups = store_groups(conn, config, aggregate)
-            recomputed.append(protect_groups(groups, config, aggregate))
             names = [name for name, _ in aggregate_columns(aggregate)][:-1]  # not the run
             loaded[aggregate.name] = conn.execute(
                 sql.SQL("SELECT {} FROM {}").format(
@@ -456,6 +513,8 @@ def publish(
         published = publish_release(
             ctx.s3, ctx.settings.public_bucket, files, sse_arguments(ctx.settings)
         )
+        with psycopg.connect(ctx.dsn) as conn:  # public now: the next release protects against it
+            mark_published(conn, config.name, ctx.run_id)
         mirrored = mirror_release(files, ctx.settings.exports_dir)
     summary = {
         "release_id": files.release_id,

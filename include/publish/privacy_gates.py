@@ -120,8 +120,10 @@ def require_attacker_k(table: str, view: AttackerView, k: int) -> None:
 def check_suppressed_cells(table: str, frame: pd.DataFrame, min_count: int) -> dict[str, int]:
     """Check an aggregate's suppression columns; return the hidden cells by reason.
 
-    Blocks when a hidden cell still shows its count, when a shown cell has a reason,
-    or when a shown count is below the minimum cell size (and above zero).
+    Blocks when a hidden cell still shows its count, when a shown cell has a reason other
+    than `known`, or when a shown count is below the minimum cell size (and above zero)
+    without that reason: `known` marks a small count shown because the record-level file of
+    the same release gives it exactly (`include.record_file_bounds`).
     """
     missing = [c for c in SUPPRESSION_COLUMNS if c not in frame.columns]
     if missing:
@@ -144,12 +146,19 @@ def check_suppressed_cells(table: str, frame: pd.DataFrame, min_count: int) -> d
     missing_on_shown = int((~hidden & counts.isna()).sum())
     if missing_on_shown:
         problems.append(f"{missing_on_shown} published cell(s) have no count")
-    if int((hidden != reasons.notna()).sum()):
-        problems.append("'suppression_reason' must be set exactly on suppressed cells")
+    given = (reasons == Reason.KNOWN.value).fillna(False).to_numpy(dtype=bool)
+    if int((hidden & reasons.isna()).sum()):
+        problems.append("every suppressed cell must give its 'suppression_reason'")
+    if int((hidden & given).sum()):
+        problems.append(f"a suppressed cell cannot have the reason '{Reason.KNOWN.value}'")
+    if int((~hidden & reasons.notna() & ~given).sum()):
+        problems.append(
+            f"a published cell has no 'suppression_reason' unless '{Reason.KNOWN.value}'"
+        )
     unknown = sorted(set(reasons.dropna().astype(str)) - set(REASONS))
     if unknown:
         problems.append(f"unknown suppression reasons {unknown} (known: {list(REASONS)})")
-    shown = pd.to_numeric(counts[~hidden], errors="coerce")
+    shown = pd.to_numeric(counts[~hidden & ~given], errors="coerce")
     small = int(((shown > 0) & (shown < min_count)).sum())
     if small:
         problems.append(f"{small} published count(s) between 1 and {min_count - 1}")

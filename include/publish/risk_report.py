@@ -7,7 +7,8 @@ whether something about a person can be **inferred**. A release answers each
 with what it measured on its own files, never with the configuration's
 intentions: k and the sample uniques come from the published rows grouped as an
 attacker would (`attacker_view`), the hidden cells and their audit from the
-suppression step. What the platform does not yet protect is said as plainly
+joint suppression step (all tables of the release, its record file and the previous
+release as one system). What the platform does not yet protect is said as plainly
 (GOVERNANCE.md lists the same limits).
 
 The report is a function of the published tables' privacy facts, so it is the
@@ -38,16 +39,26 @@ def build_risk_report(written: Sequence[WrittenTable]) -> dict[str, JSON]:
     aggregates = _aggregates(written)
     cells = sum(int(p["cells"]) for _, p in aggregates)
     hidden = sum(int(p["cells_suppressed"]) for _, p in aggregates)
-    recoverable = sum(int(p["suppression"].get("recoverable", 0)) for _, p in aggregates)
+    # One audit covers every table of the release, what its record file tells and the
+    # previous release: each table's summary carries the same joint figures.
+    audits = [p["suppression"] for _, p in aggregates]
     report: dict[str, JSON] = {
         "standard": "WP29 Opinion 05/2014 (WP216): singling out, linkability, inference",
         "singling_out": None,
         "linkability": {
             "direct_identifiers_withheld": list(records["withheld_fields"]) if records else [],
             "pseudonyms_published": False,
-            "aggregate_cells_recoverable_within_a_table": recoverable,
-            "linked_tables_protected_jointly": False,
-            "successive_releases_protected": False,
+            "aggregate_cells_recoverable": max(
+                (int(a.get("recoverable", 0)) for a in audits), default=0
+            ),
+            "linked_tables_protected_jointly": bool(audits),
+            "record_file_counts_taken_into_account": bool(audits) and records is not None,
+            "small_cells_given_by_record_file": sum(
+                int(a.get("small_cells_given_by_record_file", 0)) for a in audits
+            ),
+            "previous_release_protected_against": any(
+                int(a.get("previous_release_cells", 0)) for a in audits
+            ),
         },
         "inference": None,
         "information_loss": {
@@ -107,13 +118,32 @@ def risk_readme_section(report: Mapping[str, Any]) -> list[str]:
             "des quasi-identifiants)."
         )
     link = report["linkability"]
-    lines.append(
-        "- **Corrélation** : les identifiants directs et leurs pseudonymes ne sont pas publiés"
-        f" ; {french_number(int(link['aggregate_cells_recoverable_within_a_table']))} cellule(s)"
-        " masquée(s) se recalculent à partir de leur propre tableau. Limites connues : les "
-        "tableaux qui partagent une dimension sont protégés chacun de leur côté, et deux "
-        "versions successives peuvent être soustraites (voir GOVERNANCE.md)."
-    )
+    line = "- **Corrélation** : les identifiants directs et leurs pseudonymes ne sont pas publiés."
+    if link["linked_tables_protected_jointly"]:
+        line += (
+            " Le secret statistique est décidé en une fois pour tous les tableaux de la "
+            "version, qui partagent leurs marges"
+            + (
+                ", en tenant compte de ce que le fichier individuel permet de compter"
+                if link["record_file_counts_taken_into_account"]
+                else ""
+            )
+            + (
+                " et de la version précédente (deux versions successives ne se soustraient "
+                "pas pour isoler quelques nouvelles contributions)"
+                if link["previous_release_protected_against"]
+                else " (première version : aucune version précédente à prendre en compte)"
+            )
+            + f" ; {french_number(int(link['aggregate_cells_recoverable']))} cellule(s) "
+            "masquée(s) se recalculent à partir de l'ensemble."
+        )
+        given = int(link["small_cells_given_by_record_file"])
+        if given:
+            line += (
+                f" {french_number(given)} petit(s) effectif(s) sont publiés avec le motif "
+                "« known » : le fichier individuel les donne déjà exactement."
+            )
+    lines.append(line)
     inference = report["inference"]
     if inference is not None and inference["sensitive_fields"]:
         lines.append(

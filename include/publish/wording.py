@@ -28,6 +28,10 @@ REASON_LABELS = {
     Reason.COMPLEMENTARY.value: (
         "masquée pour empêcher de recalculer par différence une autre cellule masquée"
     ),
+    Reason.KNOWN.value: (
+        "effectif inférieur au seuil mais publié : le fichier individuel de la même "
+        "publication le donne déjà exactement"
+    ),
 }
 
 # What each kind of personal data the scrubber detects is called in a README; the data
@@ -103,7 +107,10 @@ SUPPRESSED_DESCRIPTION = (
 
 def reason_description() -> str:
     reasons = " ; ".join(f"« {code} » : {label}" for code, label in REASON_LABELS.items())
-    return f"Motif du masquage de l'effectif ({reasons}). Vide si l'effectif est publié."
+    return (
+        f"Motif du masquage de l'effectif ({reasons}). Vide si l'effectif est publié "
+        f"(sauf « {Reason.KNOWN.value} »)."
+    )
 
 
 _LEVELS = {

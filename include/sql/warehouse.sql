@@ -61,3 +61,19 @@ CREATE TABLE IF NOT EXISTS aggregates.quarantaine_par_motif (
 );
 COMMENT ON TABLE aggregates.quarantaine_par_motif IS
     'Lignes (et fichiers entiers) mis en quarantaine par motif technique, par exécution';
+
+-- What each release published of each aggregate cell, and its true count then: the next
+-- release protects its cells jointly with the previous one's, so that subtracting two
+-- releases cannot expose a small group of new submissions (include/release_history.py).
+-- True counts of hidden cells are confidential: private schema, pipeline role only.
+CREATE TABLE IF NOT EXISTS private.released_cells (
+    source       text        NOT NULL,
+    run_id       text        NOT NULL,
+    aggregate    text        NOT NULL,
+    cell         jsonb       NOT NULL,  -- the dimension codes, in the aggregate's order
+    true_count   bigint      NOT NULL,
+    shown_count  bigint,                -- NULL where the release hid the cell
+    loaded_at    timestamptz NOT NULL DEFAULT now(),
+    published_at timestamptz,           -- set once the release is public
+    PRIMARY KEY (source, run_id, aggregate, cell)
+);

@@ -375,7 +375,7 @@ def _cell_expectations(config: SourceConfig, dimensions: list[str]) -> list[Expe
         )
     )
     # Imported here: cell_suppression pulls in scipy, which the gate's run time never needs.
-    from include.anonymization.cell_suppression import Reason
+    from include.anonymization.cell_suppression import HIDING_REASONS, Reason
 
     reasons = [reason.value for reason in Reason]
     small = (
@@ -384,9 +384,11 @@ def _cell_expectations(config: SourceConfig, dimensions: list[str]) -> list[Expe
                 "expect_column_values_to_not_be_in_set",
                 f"{COUNT}.min_cell_count",
                 f"no published count lies between 1 and {minimum - 1} "
-                f"(min_cell_count={minimum}; true zeros may be published)",
+                f"(min_cell_count={minimum}; true zeros may be published, and so may a "
+                f"count the record-level file gives exactly: reason '{Reason.KNOWN.value}')",
                 column=COUNT,
                 value_set=list(range(1, minimum)),
+                row_condition=_row_condition(REASON, "!=", Reason.KNOWN.value),
             )
         ]
         if minimum > 1
@@ -451,10 +453,20 @@ def _cell_expectations(config: SourceConfig, dimensions: list[str]) -> list[Expe
             row_condition=_when_suppressed(True),
         ),
         _expectation(
-            "expect_column_values_to_be_null",
-            f"{REASON}.when_published",
-            "a published cell has no suppression reason",
+            "expect_column_values_to_be_in_set",
+            f"{REASON}.why_hidden",
+            f"a suppressed cell's reason is one of {[r.value for r in HIDING_REASONS]}",
             column=REASON,
+            value_set=[reason.value for reason in HIDING_REASONS],
+            row_condition=_when_suppressed(True),
+        ),
+        _expectation(
+            "expect_column_values_to_be_in_set",
+            f"{REASON}.when_published",
+            f"a published cell has no reason, or '{Reason.KNOWN.value}' (a small count the "
+            "record-level file gives exactly)",
+            column=REASON,
+            value_set=[Reason.KNOWN.value],
             row_condition=_when_suppressed(False),
         ),
     ]

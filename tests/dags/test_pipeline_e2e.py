@@ -32,6 +32,7 @@ from psycopg.conninfo import make_conninfo
 from pycanon import anonymity
 from stdnum.fr import nir
 
+from include.aggregates import count_cells
 from include.anonymization.attacker_view import attacker_view
 from include.audit import (
     AUDIT_KEY_CONN_ID,
@@ -45,6 +46,7 @@ from include.load import RUN_COLUMN
 from include.publish import load_release, mirrored_latest, verify_release
 from include.publish.manifest import MANIFEST_NAME
 from include.publish.s3_release import release_prefix
+from include.record_store import store_groups
 from include.sample.generator import iter_rows
 from include.sample.writer import SampleReport, write_sample
 from include.services.stack import LocalPlatform
@@ -52,11 +54,13 @@ from include.settings import PROJECT_DIR, Settings, load_settings
 from include.source_config import SourceConfig, load_all_sources
 from include.zones import sse_arguments
 from tests.dags import pipeline_helpers as helpers
+from tests.unit.anonymization import linked_attack
 
 pytestmark = [pytest.mark.airflow, pytest.mark.integration, pytest.mark.slow]
 
 SOURCES = ("signalements", "consultation")
 SAMPLE_ROWS = 1_500
+TOTAL = "Total"  # the attacker's code for a margin
 # One date partition, logical date and seed per scenario: nothing shared with another.
 FIRST_RELEASE = {
     "signalements": (date(2026, 3, 2), 52_001),
@@ -328,6 +332,75 @@ def test_the_published_records_are_k_anonymous_and_l_diverse(
     view = attacker_view(records, qis, excluded=[spec.name for spec in config.free_text_fields])
     assert view.inferred == (), view.inferred
     assert facts["attacker_view"]["k_with_inferred"] == k
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_no_hidden_cell_is_counted_from_the_record_file_and_the_tables(
+    first_release: Callable[[str], FirstRelease],
+    source: str,
+    s3_client: Any,
+    settings: Settings,
+    warehouse_dsn: str,
+) -> None:
+    """Issue #12: the release's own record file gave hidden cells back. Read as an attacker
+    would, from the public CSVs only: the record file gives every cell an interval (rows
+    that surely count there; rows whose value is coarser, and the records the file leaves
+    out, may), every table adds its equations, margins shared across tables included. No
+    hidden cell may come out pinned, nor a small one with less room than the rule asks
+    (or than the record file itself leaves)."""
+    release = first_release(source)
+    config = release.config
+    records = _published_records(s3_client, settings, release)
+    with psycopg.connect(warehouse_dsn) as conn:  # the true total: the attacker's best case
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("private", source))
+        ).fetchone()
+    assert row is not None
+    left_out = int(row[0]) - len(records)
+    views, known, hidden = [], {}, {}
+    for aggregate in config.aggregates:
+        body = _release_file(s3_client, settings, release, f"{aggregate.name}.csv")
+        table = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False)
+        dims = tuple(dim.column for dim in aggregate.dimensions)
+        shown = table.assign(count=pd.to_numeric(table["count"]).astype(float))
+        views.append(
+            linked_attack.Published(
+                linked_attack.with_unknown_margins(shown[[*dims, "count"]], dims, "count", TOTAL),
+                dims,
+                "count",
+            )
+        )
+        codes = {dim: set(table[dim]) for dim in dims}
+        fields = {dim.column: dim.field for dim in aggregate.dimensions}
+        known |= linked_attack.record_file_intervals(records, fields, codes, left_out)
+        for cell in table[table["suppressed"] == "true"].itertuples(index=False):
+            hidden[frozenset((d, getattr(cell, d)) for d in dims)] = aggregate.name
+    if not hidden:
+        pytest.skip(f"{source}: the release hides no cell")
+    found = linked_attack.attack(views, {}, TOTAL, known)
+    truth = _true_cells(warehouse_dsn, config)
+    for key, table_name in hidden.items():
+        lower, upper = found.intervals[key]
+        assert upper - lower > 1e-6, f"{table_name} {dict(key)}: pinned to {lower}"
+        value = truth[key]
+        if value < config.min_cell_count:
+            allowed = known.get(key, (0.0, float("inf")))[1] - value
+            room = min(config.min_cell_count, allowed)
+            assert upper - value >= room - 1e-6, f"{table_name} {dict(key)}: {lower}..{upper}"
+
+
+def _true_cells(dsn: str, config: SourceConfig) -> dict[Any, float]:
+    """The true count of every interior cell, from the private store (what the attacker
+    tries to learn), with the codes as the CSVs write them."""
+    truth: dict[Any, float] = {}
+    with psycopg.connect(dsn) as conn:
+        for aggregate in config.aggregates:
+            groups = store_groups(conn, config, aggregate)
+            cells = count_cells(groups, config, aggregate)
+            dims = [dim.column for dim in aggregate.dimensions]
+            for row in cells.itertuples(index=False):
+                truth[frozenset(zip(dims, map(str, row[:-1]), strict=True))] = float(row[-1])
+    return truth
 
 
 def _published_planted_rows(

@@ -9,7 +9,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from include.aggregates import add_groups, group_records, protect_aggregate, protect_groups
+from include.aggregates import add_groups, group_records, protect_all, protect_source
 from include.audit import AUDIT_KEY_CONN_ID
 from include.connections import (
     PSEUDONYM_KEY_CONN_ID,
@@ -91,13 +91,15 @@ def test_aggregates_of_history_plus_batch_equal_one_computation(platform: LocalP
     finally:
         with psycopg.connect(earlier.dsn) as conn:
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
-    for aggregate in config.aggregates:
-        combined = protect_groups(
-            add_groups(history[aggregate.name], group_records(new, config, aggregate)),
-            config,
-            aggregate,
-        )
-        at_once = protect_aggregate(pd.concat([old, new]), config, aggregate)
+    combined = protect_source(
+        {
+            a.name: add_groups(history[a.name], group_records(new, config, a))
+            for a in config.aggregates
+        },
+        config,
+    )
+    at_once = protect_all(pd.concat([old, new]), config)
+    for by_groups, by_records in zip(combined, at_once, strict=True):
         pd.testing.assert_frame_equal(
-            combined.cells.reset_index(drop=True), at_once.cells.reset_index(drop=True)
+            by_groups.cells.reset_index(drop=True), by_records.cells.reset_index(drop=True)
         )

@@ -11,7 +11,6 @@ from include.aggregates import (
     MISSING_LABEL,
     count_cells,
     group_records,
-    protect_aggregate,
     protect_all,
 )
 from include.sample.generator import iter_rows
@@ -69,8 +68,7 @@ def test_every_small_cell_suppressed_and_never_zero(sources: dict[str, SourceCon
 def test_one_small_cell_forces_a_complement(sources: dict[str, SourceConfig]) -> None:
     config = sources["consultation"]
     records = _records(config, 1500)
-    aggregate = next(a for a in config.aggregates if a.name == "transports_par_genre")
-    protected = protect_aggregate(records, config, aggregate)
+    protected = next(a for a in protect_all(records, config) if a.name == "transports_par_genre")
     reasons = protected.cells["suppression_reason"].dropna()
     if (reasons == "primary").any():
         assert (reasons == "complementary").any() or (reasons == "primary").sum() >= 2

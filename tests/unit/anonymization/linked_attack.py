@@ -153,3 +153,48 @@ def _solve(
         upper = math.inf if high.status == 3 else -high.fun
         result.intervals[key] = (low.fun, upper)
     return result
+
+
+def with_unknown_margins(
+    frame: pd.DataFrame, dims: tuple[str, ...], value: str, total: Hashable
+) -> pd.DataFrame:
+    """A released frame (interior cells only) plus its margins as rows of unknown value: a
+    reader knows they exist and add up, not what they are."""
+    parts = []
+    for size in range(len(dims)):
+        for kept in itertools.combinations(dims, size):
+            part = frame[list(kept)].drop_duplicates() if kept else pd.DataFrame(index=[0])
+            parts.append(part.assign(**{d: total for d in dims if d not in kept}))
+    unknown = pd.concat(parts, ignore_index=True).assign(**{value: np.nan})
+    return pd.concat([frame, unknown[[*dims, value]]], ignore_index=True)
+
+
+def record_file_intervals(
+    records: pd.DataFrame,
+    dimensions: Mapping[str, str],
+    codes: Mapping[str, set[Hashable]],
+    left_out: int,
+) -> dict[Key, tuple[float, float]]:
+    """What a record file says of every cell over `dimensions` (table column -> file column),
+    read naively: a row whose value is one of the table's codes counts there for sure; any
+    other value (a coarser label, "*") could be anywhere; `left_out` records are not in the
+    file at all. Cells of every subset of the dimensions (margins, total) are given."""
+    dims = list(dimensions)
+    sure = pd.DataFrame(
+        {d: records[dimensions[d]].where(records[dimensions[d]].isin(codes[d])) for d in dims}
+    )
+    result: dict[Key, tuple[float, float]] = {}
+    for size in range(len(dims) + 1):
+        for kept in itertools.combinations(dims, size):
+            for combo in itertools.product(*(sorted(codes[d], key=str) for d in kept)):
+                match = np.ones(len(sure), dtype=bool)
+                maybe = np.ones(len(sure), dtype=bool)
+                for d, code in zip(kept, combo, strict=True):
+                    match &= (sure[d] == code).to_numpy()
+                    maybe &= ((sure[d] == code) | sure[d].isna()).to_numpy()
+                lower = float(match.sum())
+                result[frozenset(zip(kept, combo, strict=True))] = (
+                    lower,
+                    float(maybe.sum()) + left_out,
+                )
+    return result

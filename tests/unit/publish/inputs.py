@@ -1,7 +1,8 @@
 """Seeded inputs for release tests, made the way the pipeline makes them.
 
 Records go through the real anonymization (`anonymize`) and aggregates through
-the real cell suppression (`protect_count_frame`), so the tests exercise the
+the real joint cell suppression (`protect_all`, with what the record file tells), so the
+tests exercise the
 frames and summaries the pipeline will actually hand to the publisher. Free
 text carries formula-looking answers on purpose.
 """
@@ -15,20 +16,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from include.anonymization.cell_suppression import DisclosureRule, protect_count_frame
+from include.aggregates import protect_all
 from include.anonymization.kanonymity import anonymize
 from include.anonymization.pii.corpus_evaluation import NameRecall, OverRedaction
 from include.anonymization.pii.evaluation import Detection, TimedEvaluation, evaluate
 from include.anonymization.pii.version import scrubber_version
-from include.geo_fr import departement_code
 from include.publish import AggregateInput, RunInfo, summarize_anonymization
 from include.publish.scrubber_statement import ScrubberStatement
+from include.record_file_bounds import record_file_bounds
 from include.scrubber_evaluations import (
     EvaluationRecord,
     generator_record,
     reference_corpora_record,
 )
-from include.source_config import Dimension, SourceConfig, load_all_sources
+from include.source_config import SourceConfig, load_all_sources
 
 RUN_A = RunInfo(
     "scheduled__2026-11-24T03:00:00+00:00", "0.1.0", datetime(2026, 11, 24, 3, tzinfo=UTC)
@@ -101,31 +102,15 @@ def raw_signalements(n: int, seed: int) -> pd.DataFrame:
     )
 
 
-def _dimension(raw: pd.DataFrame, dimension: Dimension) -> pd.Series:
-    """An aggregate dimension at the level its config names (the levels these sources use)."""
-    values = raw[dimension.field]
-    if dimension.level is None:
-        return values
-    if dimension.field == "age":
-        width = int(dimension.level)
-        low = values // width * width
-        return low.astype(str) + "-" + (low + width - 1).astype(str)
-    if dimension.level == "month":
-        return values.dt.strftime("%Y-%m")
-    if dimension.level == "departement":
-        return values.map(departement_code)
-    raise NotImplementedError(f"no test generalization for {dimension}")
-
-
-def protected_aggregates(config: SourceConfig, raw: pd.DataFrame) -> list[AggregateInput]:
-    tables = []
-    for spec in config.aggregates:
-        frame = pd.DataFrame({d.column: _dimension(raw, d) for d in spec.dimensions})
-        dims = list(frame.columns)
-        counts = frame.groupby(dims).size().rename("count").reset_index()
-        protected = protect_count_frame(counts, dims, rule=DisclosureRule.from_source(config))
-        tables.append(AggregateInput(spec.name, protected.cells, protected.summary().as_dict()))
-    return tables
+def protected_aggregates(
+    config: SourceConfig, raw: pd.DataFrame, records: pd.DataFrame | None = None
+) -> list[AggregateInput]:
+    """Every aggregate, protected jointly, with what `records` (the record file) tells."""
+    known = [] if records is None else record_file_bounds(config, raw, records)
+    return [
+        AggregateInput(table.name, table.cells, table.summary)
+        for table in protect_all(raw, config, known)
+    ]
 
 
 # The scrubber's version as computed here, once: what the publish task states.
@@ -191,6 +176,6 @@ def release_inputs(name: str = "consultation", n: int = 600, seed: int = 3) -> d
     return {
         "records": records,
         "anonymization": summarize_anonymization(result),
-        "aggregates": protected_aggregates(config, raw),
+        "aggregates": protected_aggregates(config, raw, records),
         "scrubber": scrubber_statement(),
     }

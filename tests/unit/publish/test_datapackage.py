@@ -172,7 +172,7 @@ def test_package_metadata_licence_and_french_descriptions(release: tuple) -> Non
     assert "masquée" in fields["count"]["description"]
     assert fields["suppressed"]["type"] == "boolean"
     assert fields["suppression_reason"]["constraints"]["enum"] == [
-        "primary", "dominance", "complementary",
+        "primary", "dominance", "complementary", "known",
     ]  # fmt: skip
 
 

@@ -32,7 +32,10 @@ def test_the_manifest_states_the_three_tests_with_figures_from_the_files(
     link = report["linkability"]
     assert link["direct_identifiers_withheld"] == [s.name for s in config.direct_identifiers]
     assert not link["pseudonyms_published"]
-    assert not link["linked_tables_protected_jointly"]  # said until it is true
+    assert link["linked_tables_protected_jointly"]
+    assert link["record_file_counts_taken_into_account"]
+    assert not link["previous_release_protected_against"]  # a first release
+    assert link["aggregate_cells_recoverable"] == 0
     aggregates = [t for t in manifest["tables"] if t["kind"] == "aggregate"]
     loss = report["information_loss"]
     assert loss["aggregate_cells"] == sum(t["cells"] for t in aggregates)
@@ -48,7 +51,8 @@ def test_the_readme_says_each_test_in_plain_french(release_of_each_source: tuple
     for test in ("**Individualisation**", "**Corrélation**", "**Inférence**"):
         assert test in readme
     assert f"k = {report['singling_out']['k_attacker']}" in readme
-    assert "deux versions successives peuvent être soustraites" in readme  # a known limit, said
+    assert "décidé en une fois pour tous les tableaux de la version" in readme
+    assert "première version : aucune version précédente" in readme
 
 
 def test_a_release_of_aggregates_only_has_nobody_to_single_out() -> None:

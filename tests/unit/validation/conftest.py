@@ -2,9 +2,9 @@
 
 The curated table comes out of the real k-anonymity search (`anonymize`) over seeded
 synthetic consultation replies, with a real keyed pseudonym standing in for the e-mail;
-the aggregates come out of the real aggregation and cell suppression
-(`include.aggregates.protect_aggregate`), cells and margins, over a small batch of the
-same records (so that some cells are small and suppressed). So "a valid table passes"
+the aggregates come out of the real aggregation and joint cell suppression
+(`include.aggregates.protect_all`) over a small batch of the same records (so that some
+cells are small and suppressed). So "a valid table passes"
 means: what the pipeline actually produces passes.
 Session fixtures build them once; the function fixtures hand every test its own copy.
 """
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from include.aggregates import protect_aggregate
+from include.aggregates import protect_all
 from include.anonymization.kanonymity import anonymize
 from include.anonymization.pseudonyms import Pseudonymizer, pseudonym_column
 from include.source_config import SourceConfig, load_all_sources
@@ -75,11 +75,7 @@ def _curated(consultation: SourceConfig, _records: pd.DataFrame) -> pd.DataFrame
 @pytest.fixture(scope="session")
 def _aggregates(consultation: SourceConfig, _records: pd.DataFrame) -> dict[str, pd.DataFrame]:
     batch = _records.head(200)
-    tables = {}
-    for aggregate in consultation.aggregates:
-        protected = protect_aggregate(batch, consultation, aggregate)
-        tables[aggregate.name] = pd.concat([protected.cells, protected.margins], ignore_index=True)
-    return tables
+    return {protected.name: protected.cells for protected in protect_all(batch, consultation)}
 
 
 @pytest.fixture(scope="session")
@@ -110,10 +106,7 @@ def _reports(signalements: SourceConfig) -> tuple[pd.DataFrame, dict[str, pd.Dat
         }
     )
     published, _ = anonymize(signalements, records)
-    tables = {}
-    for aggregate in signalements.aggregates:
-        protected = protect_aggregate(records, signalements, aggregate)
-        tables[aggregate.name] = pd.concat([protected.cells, protected.margins], ignore_index=True)
+    tables = {protected.name: protected.cells for protected in protect_all(records, signalements)}
     return published, tables
 
 

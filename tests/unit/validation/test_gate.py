@@ -279,6 +279,14 @@ def _unknown_reason(table: pd.DataFrame) -> None:
     table.loc[_first(table, suppressed=True), "suppression_reason"] = "trop_petit"
 
 
+def _known_on_a_suppressed_cell(table: pd.DataFrame) -> None:
+    table.loc[_first(table, suppressed=True), "suppression_reason"] = "known"
+
+
+def _hiding_reason_on_a_published_cell(table: pd.DataFrame) -> None:
+    table.loc[_first(table, suppressed=False), "suppression_reason"] = "primary"
+
+
 def _exact_age_in_banded_dimension(table: pd.DataFrame) -> None:
     table.loc[_first(table, suppressed=False), "age_20"] = "34"
 
@@ -297,7 +305,9 @@ AGGREGATE_VIOLATIONS: list[tuple[Callable[[pd.DataFrame], None], set[str]]] = [
     (_suppressed_shows_its_value, {"count.suppressed_is_missing"}),
     (_published_without_count, {"count.published"}),
     (_suppressed_without_reason, {"suppression_reason.when_suppressed"}),
-    (_unknown_reason, {"suppression_reason.allowed"}),
+    (_unknown_reason, {"suppression_reason.allowed", "suppression_reason.why_hidden"}),
+    (_known_on_a_suppressed_cell, {"suppression_reason.why_hidden"}),
+    (_hiding_reason_on_a_published_cell, {"suppression_reason.when_published"}),
     (_exact_age_in_banded_dimension, {"age_20.generalization_label"}),
     (_duplicated_cell, {"cells.unique"}),
     (_negative_count, {"count.non_negative"}),
@@ -402,3 +412,14 @@ def test_missing_column_fails_its_checks_with_a_reason(
     assert failures["table.columns"].observed == {"missing columns": ["q_velo"]}
     assert "q_velo" in (failures["q_velo.required"].error or "")
     assert "the check could not run" in failure_message(report)
+
+
+def test_a_small_count_the_record_file_gives_may_be_published(
+    aggregates: dict[str, pd.DataFrame], consultation: SourceConfig
+) -> None:
+    """Shown below the threshold with the reason `known`: the record-level file of the same
+    release gives it exactly, so hiding it would protect nothing."""
+    table = aggregates[AGGREGATE]
+    row = _first(table, suppressed=False)
+    table.loc[row, ["count", "suppression_reason"]] = [4, "known"]
+    assert failed_checks(validate_aggregate(table, consultation, AGGREGATE)) == set()
