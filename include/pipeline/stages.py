@@ -10,7 +10,9 @@ Record-level data is anonymized per run (each run's new submissions form one
 k-anonymous, l-diverse batch that is never republished under another
 generalization); aggregates are recomputed over all scrubbed submissions to date
 (the private record store in PostgreSQL, grouped in SQL, plus the run's own batch)
-and protected by cell suppression.
+and protected by cell suppression, or perturbed by the cell key method where the
+source's config says so (with each record's key, drawn once when the run is first
+anonymized, kept in the work zone until the load stores it with the record).
 
 WHY the work zone is never trusted for history: it holds a run's transient chunks
 only. A chunk that is missing stops the stage with its key named (rerun the run:
@@ -38,7 +40,13 @@ import pyarrow.parquet as pq
 from botocore.exceptions import BotoCoreError, ClientError
 from psycopg import sql
 
-from include.aggregates import ProtectedAggregate, add_groups, group_records, protect_groups
+from include.aggregates import (
+    RECORD_KEY,
+    ProtectedAggregate,
+    add_groups,
+    group_records,
+    protect_source_groups,
+)
 from include.anonymization.kanonymity import InfeasibleGeneralizationError, anonymize
 from include.anonymization.pseudonyms import pseudonym_column
 from include.audit import append, verify
@@ -71,7 +79,7 @@ from include.publish.ledger_checkpoint import LedgerCheckpointError, previous_ch
 from include.publish.manifest import ledger_anchor, scrubber_statement
 from include.publish.s3_release import committed_manifest
 from include.publish.scrubber_statement import ScrubberStatement, current_statement
-from include.record_store import ensure_store, record_count, store_groups
+from include.record_store import ensure_store, keys_for_records, record_count, store_groups
 from include.scrubber_evaluations import REFERENCE_CORPORA
 from include.validation import require_valid, validate_release
 from include.zones import sse_arguments
@@ -220,15 +228,31 @@ def _protect_to_date(
             for aggregate in ctx.config.aggregates
         }
         stored = record_count(conn, ctx.config, exclude_run=ctx.run_id)
-    protected = [
-        protect_groups(
-            add_groups(history[aggregate.name], group_records(batch, ctx.config, aggregate)),
-            ctx.config,
-            aggregate,
-        )
-        for aggregate in ctx.config.aggregates
-    ]
+    protected = protect_source_groups(
+        {
+            aggregate.name: add_groups(
+                history[aggregate.name], group_records(batch, ctx.config, aggregate)
+            )
+            for aggregate in ctx.config.aggregates
+        },
+        ctx.config,
+    )
     return protected, stored + len(batch)
+
+
+def _record_keys(ctx: PipelineContext, batch: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The batch's record keys (id + key, in the batch's order), written to the run's work
+    zone for the load, and what the ledger says of them.
+
+    A record the store already holds keeps its key (a rerun of a run its first attempt
+    loaded); the others get one from the CSPRNG, here and only here."""
+    with psycopg.connect(ctx.dsn) as conn:
+        ensure_warehouse(conn)
+        ensure_store(conn, ctx.config)
+        keys, carried = keys_for_records(conn, ctx.config, batch[ctx.config.id_field])
+    frame = pd.DataFrame({ctx.config.id_field: batch[ctx.config.id_field], RECORD_KEY: keys})
+    key = write_frame(ctx, f"{ctx.run_prefix}record_keys.parquet", frame.reset_index(drop=True))
+    return frame, {"key": key, "carried_over": carried, "drawn": len(frame) - carried}
 
 
 def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -264,7 +288,8 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
             ctx, f"{ctx.run_prefix}curated/part-00000.parquet", batch
         )
         summary.update(records_published=0, records_suppressed=0, anonymization=None)
-    protected, to_date = _protect_to_date(ctx, batch)
+    keys, summary["record_keys"] = _record_keys(ctx, batch)
+    protected, to_date = _protect_to_date(ctx, batch.assign(**{RECORD_KEY: keys[RECORD_KEY]}))
     aggregates = {}
     for item in protected:
         key = write_frame(ctx, f"{ctx.run_prefix}aggregates/{item.name}.parquet", item.cells)
@@ -293,8 +318,34 @@ def validate(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, A
 # -- 5. load --------------------------------------------------------------------------------
 
 
+def _keyed_records(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> pd.DataFrame:
+    """The run's scrubbed records, each with the key its aggregates were computed with."""
+    records = read_frames(ctx, anonymized["scrubbed_keys"])
+    written = anonymized.get("record_keys")
+    if written is None:
+        raise _refuse(
+            ctx,
+            "load",
+            f"{ctx.config.name}: the anonymize result names no record keys (it predates them): "
+            "nothing loaded; re-run the run from its anonymize task",
+        )
+    keys = read_frame(ctx, written["key"])
+    id_field = ctx.config.id_field
+    by_id = dict(zip(keys[id_field], keys[RECORD_KEY], strict=True))
+    matched = records[id_field].map(by_id)
+    if len(keys) != len(records) or matched.isna().any():
+        raise _refuse(
+            ctx,
+            "load",
+            f"{ctx.config.name}: the run's {len(records)} records and its {len(keys)} record keys "
+            "do not match id for id: nothing loaded; re-run the run from its anonymize task",
+        )
+    return records.assign(**{RECORD_KEY: matched.astype("int64")})
+
+
 def load(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
     curated = read_frame(ctx, anonymized["curated_key"])
+    records = _keyed_records(ctx, anonymized)
     try:
         result = load_run(
             ctx.dsn,
@@ -302,7 +353,7 @@ def load(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
             ctx.run_id,
             curated,
             _aggregates(ctx, anonymized),
-            records=read_frames(ctx, anonymized["scrubbed_keys"]),
+            records=records,
             records_to_date=int(anonymized["records_to_date"]),
         )
     except LoadError as exc:
@@ -328,10 +379,11 @@ def _published_records(ctx: PipelineContext) -> pd.DataFrame:
 
 def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[str | int | bool | None, ...]]:
     """Cells (dimensions..., count, suppressed, reason) in one form, whoever computed them:
-    dimensions as the warehouse stores them (text), counts as Python ints, sorted."""
+    dimensions as the warehouse stores them (text; None for a total's summed-over
+    dimension), counts as Python ints, sorted."""
     cells = [
         (
-            *(str(value) for value in row[:-3]),
+            *(None if pd.isna(value) else str(value) for value in row[:-3]),
             None if pd.isna(row[-3]) else int(row[-3]),
             bool(row[-2]),
             None if pd.isna(row[-1]) else str(row[-1]),
@@ -345,11 +397,10 @@ def _aggregates_from_scratch(ctx: PipelineContext) -> list[ProtectedAggregate]:
     """Every aggregate recomputed from the whole record store, checked equal to the tables
     loaded (and validated); refuses to go on otherwise."""
     config = ctx.config
-    recomputed, loaded = [], {}
+    groups, loaded = {}, {}
     with psycopg.connect(ctx.dsn) as conn:
         for aggregate in config.aggregates:
-            groups = store_groups(conn, config, aggregate)
-            recomputed.append(protect_groups(groups, config, aggregate))
+            groups[aggregate.name] = store_groups(conn, config, aggregate)
             names = [name for name, _ in aggregate_columns(aggregate)][:-1]  # not the run
             loaded[aggregate.name] = conn.execute(
                 sql.SQL("SELECT {} FROM {}").format(
@@ -357,6 +408,7 @@ def _aggregates_from_scratch(ctx: PipelineContext) -> list[ProtectedAggregate]:
                     sql.Identifier("aggregates", aggregate_table(config, aggregate.name)),
                 )
             ).fetchall()
+    recomputed = protect_source_groups(groups, config)
     for protected in recomputed:
         columns = list(protected.columns)
         names = [*columns, "count", "suppressed", "suppression_reason"]

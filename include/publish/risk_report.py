@@ -7,8 +7,9 @@ whether something about a person can be **inferred**. A release answers each
 with what it measured on its own files, never with the configuration's
 intentions: k and the sample uniques come from the published rows grouped as an
 attacker would (`attacker_view`), the hidden cells and their audit from the
-suppression step. What the platform does not yet protect is said as plainly
-(GOVERNANCE.md lists the same limits).
+suppression step (or, for aggregates perturbed by the cell key method, the fact that
+no cell is hidden and that a cell reads the same in every table and release). What the
+platform does not yet protect is said as plainly (GOVERNANCE.md lists the same limits).
 
 The report is a function of the published tables' privacy facts, so it is the
 same for the same release (the manifest stays byte-identical on a rerun).
@@ -38,7 +39,10 @@ def build_risk_report(written: Sequence[WrittenTable]) -> dict[str, JSON]:
     aggregates = _aggregates(written)
     cells = sum(int(p["cells"]) for _, p in aggregates)
     hidden = sum(int(p["cells_suppressed"]) for _, p in aggregates)
-    recoverable = sum(int(p["suppression"].get("recoverable", 0)) for _, p in aggregates)
+    recoverable = sum(int(p.get("suppression", {}).get("recoverable", 0)) for _, p in aggregates)
+    # Cell key: a cell made of the same records reads the same in every table and release,
+    # so neither two tables sharing a margin nor two successive releases narrow it down.
+    perturbed = bool(aggregates) and all(p.get("disclosure") == "cell_key" for _, p in aggregates)
     report: dict[str, JSON] = {
         "standard": "WP29 Opinion 05/2014 (WP216): singling out, linkability, inference",
         "singling_out": None,
@@ -46,8 +50,8 @@ def build_risk_report(written: Sequence[WrittenTable]) -> dict[str, JSON]:
             "direct_identifiers_withheld": list(records["withheld_fields"]) if records else [],
             "pseudonyms_published": False,
             "aggregate_cells_recoverable_within_a_table": recoverable,
-            "linked_tables_protected_jointly": False,
-            "successive_releases_protected": False,
+            "linked_tables_protected_jointly": perturbed,
+            "successive_releases_protected": perturbed,
         },
         "inference": None,
         "information_loss": {
@@ -55,6 +59,10 @@ def build_risk_report(written: Sequence[WrittenTable]) -> dict[str, JSON]:
             "aggregate_cells_hidden": hidden,
         },
     }
+    if perturbed:
+        link = report["linkability"]
+        assert isinstance(link, dict)
+        link["aggregates_perturbed_consistently"] = True
     if records is not None:
         attacker = records.get("attacker_view") or {}
         anonymization = records.get("anonymization") or {}
@@ -80,14 +88,28 @@ def build_risk_report(written: Sequence[WrittenTable]) -> dict[str, JSON]:
     return report
 
 
+_PERTURBED_CORRELATION = (
+    "- **Corrélation** : les identifiants directs et leurs pseudonymes ne sont pas publiés ; "
+    "aucun effectif n'est masqué, et une même cellule (les mêmes enregistrements) a la même "
+    "valeur dans tous les tableaux et toutes les versions (méthode de la clé de cellule) : "
+    "croiser les tableaux ou soustraire deux versions ne donne pas d'effectif exact."
+)
+
+
 def risk_readme_section(report: Mapping[str, Any]) -> list[str]:
     """« Risques de ré-identification » in plain words, from the report's figures."""
     lines = ["## Risques de ré-identification (les trois tests du G29)", ""]
     singling = report["singling_out"]
+    link = report["linkability"]
+    perturbed = bool(link.get("aggregates_perturbed_consistently"))
     if singling is None:
         lines.append(
-            "- **Individualisation** : aucun enregistrement individuel n'est publié ; chaque "
-            "effectif publié concerne assez de personnes ou est masqué."
+            "- **Individualisation** : aucun enregistrement individuel n'est publié ; "
+            + (
+                "chaque effectif publié est perturbé (nul ne sait lesquels sont exacts)."
+                if perturbed
+                else "chaque effectif publié concerne assez de personnes ou est masqué."
+            )
         )
     else:
         risk = singling["max_reidentification_risk"]
@@ -106,9 +128,10 @@ def risk_readme_section(report: Mapping[str, Any]) -> list[str]:
             "colonnes (risque résiduel : ces combinaisons mêlent des colonnes qui ne sont pas "
             "des quasi-identifiants)."
         )
-    link = report["linkability"]
     lines.append(
-        "- **Corrélation** : les identifiants directs et leurs pseudonymes ne sont pas publiés"
+        _PERTURBED_CORRELATION
+        if perturbed
+        else "- **Corrélation** : les identifiants directs et leurs pseudonymes ne sont pas publiés"
         f" ; {french_number(int(link['aggregate_cells_recoverable_within_a_table']))} cellule(s)"
         " masquée(s) se recalculent à partir de leur propre tableau. Limites connues : les "
         "tableaux qui partagent une dimension sont protégés chacun de leur côté, et deux "
