@@ -9,8 +9,9 @@ sample writer breaks (the ingest quarantines them), each validated and typed by 
 own `RowValidator`. The demo dates its sample on the day it runs: pass its `--day` to see
 its figures (the default is today, UTC).
 
-- Suppression: `include.aggregates.protect_groups`, exactly as a release does today
-  (primary cells below `min_cell_count`, complementary cells, LP audit).
+- Suppression: `include.aggregates.protect_all` with the record file's bounds, as a first
+  release does (primary cells below `min_cell_count`, complementary cells decided jointly
+  over the source's tables, LP audit over all of them and the record file).
 - Cell key: `include.anonymization.cell_key.perturb_counts` on the same records with
   `--max-noise/--variance/--js`, record keys drawn from the CSPRNG as production would.
   Its figures depend on the keys, so they are given as the mean (min-max) over `--draws`
@@ -34,15 +35,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from include.aggregates import dimension_values, group_records, protect_groups
+from include.aggregates import dimension_values, protect_all
 from include.anonymization.cell_key import (
     PerturbationTable,
     PerturbedFrame,
     draw_record_keys,
     perturb_counts,
 )
+from include.anonymization.kanonymity import anonymize
 from include.dag_helpers import source_names
 from include.ingest.validation import RowValidator
+from include.record_file_bounds import record_file_bounds
 from include.sample.generator import iter_rows
 from include.sample.malformed import MalformedInjector
 from include.source_config import Aggregate, SourceConfig, load_all_sources
@@ -61,18 +64,24 @@ def demo_records(config: SourceConfig, rows: int, seed: int, day: date) -> pd.Da
     return pd.DataFrame(rows_kept, columns=validator.columns)
 
 
-def suppression_figures(records: pd.DataFrame, config: SourceConfig, agg: Aggregate) -> dict:
-    summary = protect_groups(group_records(records, config, agg), config, agg).summary
-    hidden = sum(summary["cells_suppressed"].values())
-    grid = summary["cells"]
-    return {
-        "cells": grid,
-        "records": summary["records"],
-        "hidden": hidden,
-        "published": grid - hidden,
-        "hidden_margins": sum(summary["margins_suppressed"].values()),
-        "records_hidden": summary["records_in_suppressed_cells"],
-    }
+def suppression_figures(records: pd.DataFrame, config: SourceConfig) -> dict[str, dict]:
+    """Per aggregate, what joint suppression hides, with what the source's record file (the
+    same records, k-anonymized as a release does) tells a reader."""
+    curated, _ = anonymize(config, records)
+    known = record_file_bounds(config, records, curated)
+    figures = {}
+    for table in protect_all(records, config, known):
+        summary = table.summary
+        hidden = sum(summary["cells_suppressed"].values())
+        figures[table.name] = {
+            "cells": summary["cells"],
+            "records": summary["records"],
+            "hidden": hidden,
+            "published": summary["cells"] - hidden,
+            "shown_as_known": summary["small_cells_given_by_record_file"],
+            "records_hidden": summary["records_in_suppressed_cells"],
+        }
+    return figures
 
 
 def cell_key_frame(
@@ -100,8 +109,9 @@ def measure(
 ) -> list[dict[str, Any]]:
     results = []
     key_draws = [draw_record_keys(len(records)) for _ in range(draws)]
+    suppressed = suppression_figures(records, config)
     for agg in config.aggregates:
-        suppression = suppression_figures(records, config, agg)
+        suppression = suppressed[agg.name]
         runs = [cell_key_frame(records, config, agg, keys, table) for keys in key_draws]
         occupied = len(runs[0].cells)
         if (suppression["records"], occupied) != (
@@ -158,7 +168,7 @@ def print_report(results: list[dict[str, Any]], table: PerturbationTable, draws:
             f"  suppression  published {s['published']}/{row['cells']}, hidden {s['hidden']} "
             f"cells ({pct(s['hidden'] / row['occupied'])} of occupied) holding "
             f"{s['records_hidden']} records ({pct(s['records_hidden'] / row['records'])}), "
-            f"hidden margins {s['hidden_margins']}; exact {pct(s['exact_share'])}"
+            f"shown as known {s['shown_as_known']}; exact {pct(s['exact_share'])}"
         )
         print(
             f"  cell key     published {c['published']}/{row['cells']}, hidden {c['hidden']}; "

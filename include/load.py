@@ -215,7 +215,8 @@ def load_run(
             conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier("aggregates", table)))
             frame = cells.assign(**{RUN_COLUMN: run_id})
             for dim in declared[name].dimensions:
-                frame[dim.column] = frame[dim.column].astype(str)
+                # Text, as the table has it; a total's summed-over dimension stays NULL.
+                frame[dim.column] = frame[dim.column].astype(object).map(str, na_action="ignore")
             agg_names = [n for n, _ in agg_columns]
             aggregate_rows[name] = copy_frame(conn, "aggregates", table, frame, agg_names)
         _record_release_cells(conn, config, run_id, aggregates)

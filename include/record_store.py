@@ -11,23 +11,41 @@ and granted to nobody: analysts, Superset and the exports never read it.
 The record id is the table's primary key: a record is stored (and so counted) once,
 whatever a run or a rerun does. Free text is not kept here (no statistic counts it;
 the scrubbed text lives in `curated` only): the store holds no more than it needs.
+
+Every record also has its `record_key` (`bigint NOT NULL`, in [0, 2**32)): the random key
+of the cell key method (`include.anonymization.cell_key`, whose docstring says why it is a
+stored random draw and not a hash of the id). It is drawn once, by the run that first
+anonymizes the record (`keys_for_records`, which carries over the key of an id already
+stored), and never again: `write_run` refuses to replace a stored record's key with
+another. Every source has the column, whatever its disclosure method, so that a source
+can switch to the cell key method without a backfill; a store created before the column
+existed gets it, with freshly drawn keys for the records it holds (`ensure_store`).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from include.aggregates import WEIGHT, group_fields
+from include.aggregates import KEY_SUM, RECORD_KEY, WEIGHT, group_fields
+from include.anonymization.cell_key import KEY_MODULUS, draw_record_keys
 from include.anonymization.pseudonyms import pseudonym_column
 from include.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
 from include.source_config import Aggregate, Role, SourceConfig
 
 SCHEMA = "private"
+_KEY_RANGE = f"CHECK ({RECORD_KEY} >= 0 AND {RECORD_KEY} < {KEY_MODULUS})"
+RECORD_KEY_TYPE = f"bigint NOT NULL {_KEY_RANGE}"
+_DRAWN_KEYS = "_drawn_record_keys"  # temporary table of a store's first keys
+
+log = logging.getLogger(__name__)
 
 
 class RecordStoreError(RuntimeError):
@@ -36,7 +54,13 @@ class RecordStoreError(RuntimeError):
 
 def store_columns(config: SourceConfig) -> list[tuple[str, str]]:
     """(column, PostgreSQL type): every field but the direct identifiers and the free text,
-    at full precision and in its own type, the keyed pseudonyms where configured, the run."""
+    at full precision and in its own type, the keyed pseudonyms where configured, the
+    record key, the run."""
+    if any(spec.name in (RECORD_KEY, RUN_COLUMN) for spec in config.fields):
+        raise RecordStoreError(
+            f"{config.name}: a field may not be named '{RECORD_KEY}' or '{RUN_COLUMN}' (the "
+            "record store keeps its own columns of those names); rename the field"
+        )
     columns = []
     for spec in config.fields:
         if spec.role is Role.FREE_TEXT:
@@ -46,26 +70,150 @@ def store_columns(config: SourceConfig) -> list[tuple[str, str]]:
                 columns.append((pseudonym_column(spec.name), "text"))
             continue
         columns.append((spec.name, PG_TYPES[spec.type]))
-    return [*columns, (RUN_COLUMN, "text")]
+    return [*columns, (RECORD_KEY, RECORD_KEY_TYPE), (RUN_COLUMN, "text")]
+
+
+def _lacks_record_keys(conn: psycopg.Connection[Any], table: sql.Identifier) -> bool:
+    """Whether the store table exists without its record key column (made before it)."""
+    row = conn.execute(
+        "SELECT to_regclass(%(t)s) IS NOT NULL AND NOT EXISTS (SELECT FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%(t)s) AND attname = %(c)s AND NOT attisdropped)",
+        {"t": table.as_string(conn), "c": RECORD_KEY},
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _add_record_keys(conn: psycopg.Connection[Any], config: SourceConfig) -> None:
+    """A store made before record keys existed: add the column and draw a key for every
+    record it holds, in one transaction (the column is NOT NULL once it commits). The keys
+    go in by COPY into a temporary table and one UPDATE, not row by row."""
+    table = sql.Identifier(SCHEMA, config.name)
+    if not _lacks_record_keys(conn, table):
+        return
+    column, record_id = sql.Identifier(RECORD_KEY), sql.Identifier(config.id_field)
+    drawn = sql.Identifier("pg_temp", _DRAWN_KEYS)
+    with conn.transaction():
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} bigint {}").format(
+                table, column, sql.SQL(_KEY_RANGE)
+            )
+        )
+        # Same column types as the store's, empty: the drawn keys are copied into it.
+        conn.execute(
+            sql.SQL(
+                "CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {}, {} FROM {} WITH NO DATA"
+            ).format(sql.Identifier(_DRAWN_KEYS), record_id, column, table)
+        )
+        ids = [
+            row[0] for row in conn.execute(sql.SQL("SELECT {} FROM {}").format(record_id, table))
+        ]
+        keyed = pd.DataFrame({config.id_field: ids, RECORD_KEY: draw_record_keys(len(ids))})
+        copy_frame(conn, "pg_temp", _DRAWN_KEYS, keyed, [config.id_field, RECORD_KEY])
+        conn.execute(
+            sql.SQL("UPDATE {} s SET {c} = d.{c} FROM {} d WHERE s.{i} = d.{i}").format(
+                table, drawn, c=column, i=record_id
+            )
+        )
+        conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL").format(table, column))
+    log.warning(
+        "%s: the record store had no %s column (it predates the cell key method): added, with "
+        "a key drawn for each of the %d records it holds; these keys are kept from now on",
+        config.name,
+        RECORD_KEY,
+        len(ids),
+    )
 
 
 def ensure_store(conn: psycopg.Connection[Any], config: SourceConfig) -> None:
+    """The source's store table, with its record keys (added to an older store first)."""
+    _add_record_keys(conn, config)
     ensure_table(conn, SCHEMA, config.name, store_columns(config), primary_key=config.id_field)
+
+
+def stored_keys(
+    conn: psycopg.Connection[Any], config: SourceConfig, ids: Sequence[Any]
+) -> dict[Any, int]:
+    """id → record key of the records among `ids` that the store already holds."""
+    query = sql.SQL("SELECT {}, {} FROM {} WHERE {} = ANY(%s)").format(
+        sql.Identifier(config.id_field),
+        sql.Identifier(RECORD_KEY),
+        sql.Identifier(SCHEMA, config.name),
+        sql.Identifier(config.id_field),
+    )
+    return {row[0]: int(row[1]) for row in conn.execute(query, (list(ids),)).fetchall()}
+
+
+def keys_for_records(
+    conn: psycopg.Connection[Any], config: SourceConfig, ids: pd.Series
+) -> tuple[pd.Series, int]:
+    """The record key of each id (in `ids`' order), and how many were carried over.
+
+    An id the store already holds keeps its stored key (a rerun of a run, whose records
+    its first attempt stored); any other gets a fresh key from the CSPRNG. The caller
+    must then store exactly these keys with the records (`write_run` checks it).
+    """
+    values = ids.tolist()
+    if len(set(values)) != len(values) or ids.isna().any():
+        raise RecordStoreError(
+            f"{config.name}: record ids must be present and unique to be given keys"
+        )
+    stored = stored_keys(conn, config, values)
+    carried = pd.Series([stored.get(value) for value in values], index=ids.index, dtype="Int64")
+    fresh = carried.isna().to_numpy()
+    keys = carried.to_numpy(dtype=np.int64, na_value=0)
+    keys[fresh] = draw_record_keys(int(fresh.sum()))
+    return pd.Series(keys, index=ids.index, name=RECORD_KEY, dtype=np.int64), len(stored)
+
+
+def _check_keys(
+    conn: psycopg.Connection[Any], config: SourceConfig, run_id: str, records: pd.DataFrame
+) -> None:
+    """Every record has a key in range, and a record the run stored before keeps its key."""
+    if RECORD_KEY not in records.columns:
+        raise RecordStoreError(
+            f"{config.name} run {run_id}: the records carry no '{RECORD_KEY}' column; give "
+            "each its key (keys_for_records) when the run is anonymized, before it is stored"
+        )
+    keys = pd.to_numeric(records[RECORD_KEY], errors="coerce")
+    bad = keys.isna() | (keys < 0) | (keys >= KEY_MODULUS) | (keys != keys.round())
+    if bad.any():
+        raise RecordStoreError(
+            f"{config.name} run {run_id}: {int(bad.sum())} record(s) without a valid key "
+            f"(an integer in [0, {KEY_MODULUS}))"
+        )
+    query = sql.SQL("SELECT {}, {} FROM {} WHERE {} = %s").format(
+        sql.Identifier(config.id_field),
+        sql.Identifier(RECORD_KEY),
+        sql.Identifier(SCHEMA, config.name),
+        sql.Identifier(RUN_COLUMN),
+    )
+    before = dict(conn.execute(query, (run_id,)).fetchall())
+    previous = records[config.id_field].map(before)
+    changed = previous.notna() & (previous != keys)
+    if changed.any():
+        raise RecordStoreError(
+            f"{config.name} run {run_id}: {int(changed.sum())} record(s) already stored would "
+            "get another key than the one they have (a key is drawn once and kept, or the "
+            "same cell would read differently from one release to the next): refusing the "
+            "load; re-run the run from its anonymize task, which carries the stored keys over"
+        )
 
 
 def write_run(
     conn: psycopg.Connection[Any], config: SourceConfig, run_id: str, records: pd.DataFrame
 ) -> int:
-    """Replace the run's records with `records` (the run's scrubbed chunks), in the
-    caller's transaction. A record id already stored by another run is refused."""
+    """Replace the run's records with `records` (the run's scrubbed chunks, each with its
+    `record_key`), in the caller's transaction. A record id already stored by another run
+    is refused, and so is a key other than the one a record of the run already has."""
     names = [name for name, _ in store_columns(config)]
     leaked = sorted({spec.name for spec in config.direct_identifiers} & set(records.columns))
-    missing = sorted(set(names) - {RUN_COLUMN} - set(records.columns))
+    missing = sorted(set(names) - {RUN_COLUMN, RECORD_KEY} - set(records.columns))
     if leaked or missing:
         raise RecordStoreError(
             f"{config.name}: the run's records do not fit the record store: "
             f"direct identifiers {leaked}, missing columns {missing}"
         )
+    _check_keys(conn, config, run_id, records)
     delete_run(conn, SCHEMA, config.name, run_id)
     try:
         return copy_frame(conn, SCHEMA, config.name, records.assign(**{RUN_COLUMN: run_id}), names)
@@ -101,7 +249,8 @@ def store_groups(
     exclude_run: str | None = None,
 ) -> pd.DataFrame:
     """The stored records grouped as `include.aggregates.group_records` groups a frame:
-    the aggregate's fields (timestamps by UTC day where a level coarsens them) and `n`.
+    the aggregate's fields (timestamps by UTC day where a level coarsens them), `n` and
+    `key_sum` (the sum of the group's record keys modulo 2**32, exact: integer arithmetic).
 
     `exclude_run` leaves one run's records out (a run recomputing its own share)."""
     fields = group_fields(config, aggregate)
@@ -112,16 +261,18 @@ def store_groups(
         for name, by_day in fields
     ]
     where, params = _other_runs(exclude_run)
-    query = sql.SQL("SELECT {}, count(*) FROM {} {} GROUP BY {}").format(
+    query = sql.SQL("SELECT {}, count(*), (sum({}) %% {})::bigint FROM {} {} GROUP BY {}").format(
         sql.SQL(", ").join(keys),
+        sql.Identifier(RECORD_KEY),
+        sql.Literal(KEY_MODULUS),
         sql.Identifier(SCHEMA, config.name),
         where,
         sql.SQL(", ").join(sql.Literal(position + 1) for position in range(len(keys))),
     )
     rows = conn.execute(query, params).fetchall()
     columns = [name for name, _ in fields]
-    frame = pd.DataFrame(rows, columns=[*columns, WEIGHT], dtype=object)
-    return frame.astype({WEIGHT: "int64"})
+    frame = pd.DataFrame(rows, columns=[*columns, WEIGHT, KEY_SUM], dtype=object)
+    return frame.astype({WEIGHT: "int64", KEY_SUM: "int64"})
 
 
 def stored_records(

@@ -386,6 +386,14 @@ class SourceConfig(_Strict):
     )
     retention_days: int = Field(gt=0)
     publish_record_level: bool = False
+    # The largest share of published records allowed to be alone in the record file on some
+    # combination of up to 3 published columns (sample uniques, SUDA-style; see
+    # `include.anonymization.attacker_view`): above it, the release is blocked. Unset: measured
+    # and stated in every release, never blocking. Left out of dumps when unset, like
+    # `disclosure`, so that suite fingerprints stay what they were.
+    max_sample_unique_share: float | None = Field(
+        default=None, ge=0, le=1, exclude_if=lambda share: share is None
+    )
     aggregates: list[Aggregate] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -10,7 +10,9 @@ Record-level data is anonymized per run (each run's new submissions form one
 k-anonymous, l-diverse batch that is never republished under another
 generalization); aggregates are recomputed over all scrubbed submissions to date
 (the private record store in PostgreSQL, grouped in SQL, plus the run's own batch)
-and protected by cell suppression.
+and protected by cell suppression, or perturbed by the cell key method where the
+source's config says so (with each record's key, drawn once when the run is first
+anonymized, kept in the work zone until the load stores it with the record).
 
 WHY the work zone is never trusted for history: it holds a run's transient chunks
 only. A chunk that is missing stops the stage with its key named (rerun the run:
@@ -38,7 +40,13 @@ import pyarrow.parquet as pq
 from botocore.exceptions import BotoCoreError, ClientError
 from psycopg import sql
 
-from include.aggregates import ProtectedAggregate, add_groups, group_records, protect_source
+from include.aggregates import (
+    RECORD_KEY,
+    ProtectedAggregate,
+    add_groups,
+    group_records,
+    protect_source,
+)
 from include.anonymization.kanonymity import InfeasibleGeneralizationError, anonymize
 from include.anonymization.linked_suppression import KnownCell
 from include.anonymization.pseudonyms import pseudonym_column
@@ -57,6 +65,7 @@ from include.load import (
     ensure_warehouse,
     load_run,
 )
+from include.pg_tables import ensure_table
 from include.pipeline.context import PipelineContext, pipeline_version
 from include.platform_accounting import platform_accounting
 from include.publish import (
@@ -68,12 +77,19 @@ from include.publish import (
     publish_release,
     summarize_anonymization,
 )
+from include.publish.errors import PublicationBlockedError
 from include.publish.ledger_checkpoint import LedgerCheckpointError, previous_checkpoint
 from include.publish.manifest import ledger_anchor, scrubber_statement
 from include.publish.s3_release import committed_manifest
 from include.publish.scrubber_statement import ScrubberStatement, current_statement
 from include.record_file_bounds import record_file_bounds
-from include.record_store import ensure_store, record_count, store_groups, stored_records
+from include.record_store import (
+    ensure_store,
+    keys_for_records,
+    record_count,
+    store_groups,
+    stored_records,
+)
 from include.release_history import mark_published, previous_release
 from include.scrubber_evaluations import REFERENCE_CORPORA
 from include.source_config import SourceConfig
@@ -220,6 +236,7 @@ def _curated_rows(
 ) -> pd.DataFrame:
     """The record-level rows loaded, all runs' or but one run's, as the warehouse holds
     them (the record file of a release is every run's rows)."""
+    ensure_table(conn, "curated", config.name, curated_columns(config))  # a new source's first run
     query = sql.SQL("SELECT * FROM {}").format(sql.Identifier("curated", config.name))
     params: tuple[str, ...] = ()
     if exclude_run is not None:
@@ -240,7 +257,11 @@ def _record_file_knowledge(
     """What the release's record file tells a reader of each aggregate cell: the stored
     records and loaded rows (but `exclude_run`'s), plus the run's own `batch` and `curated`
     rows when they are not loaded yet. Nothing when the source publishes no record file."""
-    if not config.publish_record_level or not config.aggregates:
+    if (
+        not config.publish_record_level
+        or not config.aggregates
+        or config.disclosure.method == "cell_key"  # nothing hidden: nothing to narrow
+    ):
         return []
     fields = _aggregate_fields(config)
     store = stored_records(conn, config, fields, exclude_run)
@@ -278,12 +299,30 @@ def _protect_to_date(
 def _previous_release(
     conn: psycopg.Connection[Any], config: SourceConfig, run_id: str
 ) -> dict[str, pd.DataFrame]:
-    """The cells of the last release before this run's, to protect against jointly."""
+    """The cells of the last release before this run's, to protect against jointly (none
+    for the cell key method: the same records read the same in every release)."""
+    if config.disclosure.method == "cell_key":
+        return {}
     dimensions = {a.name: tuple(d.column for d in a.dimensions) for a in config.aggregates}
     run, cells = previous_release(conn, config.name, dimensions, exclude_run=run_id)
     if run is not None:
         log.info("%s: tables protected jointly with the release of run %s", config.name, run)
     return cells
+
+
+def _record_keys(ctx: PipelineContext, batch: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The batch's record keys (id + key, in the batch's order), written to the run's work
+    zone for the load, and what the ledger says of them.
+
+    A record the store already holds keeps its key (a rerun of a run its first attempt
+    loaded); the others get one from the CSPRNG, here and only here."""
+    with psycopg.connect(ctx.dsn) as conn:
+        ensure_warehouse(conn)
+        ensure_store(conn, ctx.config)
+        keys, carried = keys_for_records(conn, ctx.config, batch[ctx.config.id_field])
+    frame = pd.DataFrame({ctx.config.id_field: batch[ctx.config.id_field], RECORD_KEY: keys})
+    key = write_frame(ctx, f"{ctx.run_prefix}record_keys.parquet", frame.reset_index(drop=True))
+    return frame, {"key": key, "carried_over": carried, "drawn": len(frame) - carried}
 
 
 def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -320,7 +359,10 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
             ctx, f"{ctx.run_prefix}curated/part-00000.parquet", batch
         )
         summary.update(records_published=0, records_suppressed=0, anonymization=None)
-    protected, to_date = _protect_to_date(ctx, batch, curated)
+    keys, summary["record_keys"] = _record_keys(ctx, batch)
+    protected, to_date = _protect_to_date(
+        ctx, batch.assign(**{RECORD_KEY: keys[RECORD_KEY]}), curated
+    )
     aggregates = {}
     for item in protected:
         key = write_frame(ctx, f"{ctx.run_prefix}aggregates/{item.name}.parquet", item.cells)
@@ -349,8 +391,34 @@ def validate(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, A
 # -- 5. load --------------------------------------------------------------------------------
 
 
+def _keyed_records(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> pd.DataFrame:
+    """The run's scrubbed records, each with the key its aggregates were computed with."""
+    records = read_frames(ctx, anonymized["scrubbed_keys"])
+    written = anonymized.get("record_keys")
+    if written is None:
+        raise _refuse(
+            ctx,
+            "load",
+            f"{ctx.config.name}: the anonymize result names no record keys (it predates them): "
+            "nothing loaded; re-run the run from its anonymize task",
+        )
+    keys = read_frame(ctx, written["key"])
+    id_field = ctx.config.id_field
+    by_id = dict(zip(keys[id_field], keys[RECORD_KEY], strict=True))
+    matched = records[id_field].map(by_id)
+    if len(keys) != len(records) or matched.isna().any():
+        raise _refuse(
+            ctx,
+            "load",
+            f"{ctx.config.name}: the run's {len(records)} records and its {len(keys)} record keys "
+            "do not match id for id: nothing loaded; re-run the run from its anonymize task",
+        )
+    return records.assign(**{RECORD_KEY: matched.astype("int64")})
+
+
 def load(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
     curated = read_frame(ctx, anonymized["curated_key"])
+    records = _keyed_records(ctx, anonymized)
     try:
         result = load_run(
             ctx.dsn,
@@ -358,7 +426,7 @@ def load(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
             ctx.run_id,
             curated,
             _aggregates(ctx, anonymized),
-            records=read_frames(ctx, anonymized["scrubbed_keys"]),
+            records=records,
             records_to_date=int(anonymized["records_to_date"]),
         )
     except LoadError as exc:
@@ -380,10 +448,11 @@ def _published_records(ctx: PipelineContext) -> pd.DataFrame:
 
 def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[str | int | bool | None, ...]]:
     """Cells (dimensions..., count, suppressed, reason) in one form, whoever computed them:
-    dimensions as the warehouse stores them (text), counts as Python ints, sorted."""
+    dimensions as the warehouse stores them (text; None for a total's summed-over
+    dimension), counts as Python ints, sorted."""
     cells = [
         (
-            *(str(value) for value in row[:-3]),
+            *(None if pd.isna(value) else str(value) for value in row[:-3]),
             None if pd.isna(row[-3]) else int(row[-3]),
             bool(row[-2]),
             None if pd.isna(row[-1]) else str(row[-1]),
@@ -499,17 +568,20 @@ def publish(
             ctx.s3, ctx.settings.public_bucket, config.name, run.release_id
         )
         scrubber = _release_scrubber(ctx, committed, run)
-        files = build_release(
-            config,
-            run,
-            Path(staging),
-            records=records,
-            anonymization=anonymized.get("anonymization") if records is not None else None,
-            aggregates=[AggregateInput(a.name, a.cells, a.summary) for a in aggregates],
-            checks=[CheckResult("great_expectations", bool(validated.get("success")))],
-            scrubber=scrubber,
-            ledger=_release_ledger_head(committed, run, verified),
-        )
+        try:
+            files = build_release(
+                config,
+                run,
+                Path(staging),
+                records=records,
+                anonymization=anonymized.get("anonymization") if records is not None else None,
+                aggregates=[AggregateInput(a.name, a.cells, a.summary) for a in aggregates],
+                checks=[CheckResult("great_expectations", bool(validated.get("success")))],
+                scrubber=scrubber,
+                ledger=_release_ledger_head(committed, run, verified),
+            )
+        except PublicationBlockedError as exc:  # a privacy gate: the reason goes to the ledger
+            raise _refuse(ctx, "publish", str(exc)) from None
         published = publish_release(
             ctx.s3, ctx.settings.public_bucket, files, sse_arguments(ctx.settings)
         )

@@ -1,10 +1,11 @@
 """Last checks on the exact rows about to be published; any failure blocks the release.
 
 The anonymization and suppression steps upstream already enforce k, l and the
-minimum cell size. They are checked again here, on the very rows written to the
-public files, because "fail closed" must hold even if a later step (a join, a
-filter, a quarantine) changed the data after those steps ran. The figures
-measured here are the ones the manifest and README state as achieved, so a
+minimum cell size (or, for a source using the cell key method, publish every count
+perturbed, none in 1..js: `check_perturbed_cells`). They are checked again here, on
+the very rows written to the public files, because "fail closed" must hold even if
+a later step (a join, a filter, a quarantine) changed the data after those steps ran.
+The figures measured here are the ones the manifest and README state as achieved, so a
 published claim is always true of the published file.
 
 k is the smallest number of records sharing one combination of
@@ -100,6 +101,22 @@ def require_privacy(
         )
 
 
+def require_sample_uniques(table: str, view: AttackerView, max_share: float | None) -> None:
+    """Block a record file where more records than the source accepts are alone on some
+    combination of up to three published columns (each such record is singled out by
+    whoever knows those few facts about its author)."""
+    uniques = view.sample_uniques
+    if max_share is None or uniques.share <= max_share:
+        return
+    worst = f"; most often on {' x '.join(uniques.worst[0][0])}" if uniques.worst else ""
+    raise PublicationBlockedError(
+        f"table '{table}': {uniques.unique_records} of {uniques.records} records "
+        f"({uniques.share:.1%}) are alone on some combination of up to 3 published columns"
+        f"{worst}, above the source's max_sample_unique_share of {max_share:.1%}. Publish "
+        "those columns coarser (or not at all), or raise the threshold knowingly"
+    )
+
+
 def require_attacker_k(table: str, view: AttackerView, k: int) -> None:
     """Block a record file that an attacker can group below k, or that holds a column
     identifying like an undeclared quasi-identifier (see `attacker_view`)."""
@@ -172,3 +189,42 @@ def check_suppressed_cells(table: str, frame: pd.DataFrame, min_count: int) -> d
         )
     by_reason = reasons[hidden].astype(str).value_counts()
     return {reason: int(by_reason.get(reason, 0)) for reason in REASONS if reason in by_reason}
+
+
+def check_perturbed_cells(table: str, frame: pd.DataFrame, js: int) -> None:
+    """Check a cell-key aggregate (`include.cell_key_aggregates`): nothing hidden, every
+    count a whole number >= 0, and none in 1..js when the source sets js > 0.
+
+    Small counts are published (perturbed) by this method, so there is no minimum cell
+    size to check; what must hold is that no cell was hidden after all (a hidden cell next
+    to perturbed ones would say where the small counts are) and that js is kept.
+    """
+    missing = [c for c in SUPPRESSION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise PublicationBlockedError(
+            f"aggregate '{table}' lacks the columns {missing}; protect it with "
+            "protect_source before publishing"
+        )
+    problems = []
+    flags = frame["suppressed"]
+    if flags.isna().any() or flags.astype(bool).any():
+        problems.append("cells flagged suppressed (the cell key method hides nothing)")
+    if frame["suppression_reason"].notna().any():
+        problems.append("cells with a suppression reason")
+    counts = pd.to_numeric(frame["count"], errors="coerce")
+    if counts.isna().any():
+        problems.append(f"{int(counts.isna().sum())} cell(s) without a count")
+    shown = counts.dropna()
+    if (shown != shown.round()).any():
+        problems.append("counts that are not whole numbers")
+    negative = int((shown < 0).sum())
+    if negative:
+        problems.append(f"{negative} negative count(s)")
+    small = int(((shown >= 1) & (shown <= js)).sum())
+    if small:
+        problems.append(f"{small} published count(s) between 1 and js={js}")
+    if problems:
+        raise PublicationBlockedError(
+            f"aggregate '{table}' is not safe to publish: {'; '.join(problems)}. Re-run the "
+            "cell key perturbation on this exact table"
+        )

@@ -14,9 +14,9 @@ from include.publish.jsonfile import JSON
 from include.publish.risk_report import build_risk_report, risk_readme_section
 from include.publish.run import RunInfo
 from include.publish.scrubber_statement import ScrubberStatement, readme_section
-from include.publish.tables import WrittenTable
+from include.publish.tables import PublishedTable, WrittenTable
 from include.publish.wording import LICENCE, REASON_LABELS, describe_level, french_number
-from include.source_config import SourceConfig
+from include.source_config import CellKeyDisclosure, SourceConfig
 
 README_NAME = "README.md"
 
@@ -107,10 +107,41 @@ def _attacker_view(view: object) -> list[str]:
     return [line + ". Chacun peut le recalculer : `civic audit risk <dossier de la version>`."]
 
 
+def _perturbation(aggregates: Sequence[PublishedTable]) -> list[str]:
+    """What the cell key method guarantees, in plain words, with its parameters."""
+    method = aggregates[0].privacy["cell_key"]
+    assert isinstance(method, dict)
+    noise, js = method["max_noise"], method["js"]
+    variance = f"{float(str(method['variance'])):g}".replace(".", ",")  # 1.5 → « 1,5 »
+    lines = [
+        "- **Effectifs perturbés (méthode de la clé de cellule)** : aucun effectif n'est "
+        f"masqué ; chacun, totaux compris, s'écarte de l'effectif exact d'au plus {noise} en "
+        "plus ou en moins. Ce bruit est fixé par les enregistrements de la cellule : la même "
+        "cellule (les mêmes personnes) a la même valeur dans tous les tableaux et dans toutes "
+        "les versions tant que ses enregistrements ne changent pas, si bien que comparer deux "
+        "tableaux ou soustraire deux versions ne révèle pas les nouvelles réponses. Les "
+        "totaux (lignes dont une dimension est vide) sont perturbés comme des cellules : par "
+        "construction, ils ne sont pas la somme des effectifs publiés ; utilisez le total "
+        "publié plutôt que cette somme, qui cumule le bruit de chaque cellule."
+        + (f" Aucun effectif publié n'est compris entre 1 et {js}." if js else ""),
+        f"  - table de perturbation : écart maximal {noise}, variance {variance}, empreinte "
+        f"SHA-256 `{method['ptable']}` (la même d'une version à l'autre garantit des valeurs "
+        "cohérentes)",
+    ]
+    lines += [
+        f"  - `{table.name}` : {french_number(table.privacy['cells'])} cellule(s) et "
+        f"{french_number(table.privacy['totals'])} total(s), aucun masqué"
+        for table in aggregates
+    ]
+    return lines
+
+
 def _aggregates_protection(written: Sequence[WrittenTable]) -> list[str]:
     aggregates = [item.table for item in written if item.table.kind == "aggregate"]
     if not aggregates:
         return []
+    if aggregates[0].privacy.get("disclosure") == "cell_key":
+        return _perturbation(aggregates)
     minimum = aggregates[0].privacy["min_cell_count"]
     reasons = "; ".join(f"« {code} » : {label}" for code, label in REASON_LABELS.items())
     lines = [
@@ -178,7 +209,14 @@ def render_readme(
             f"records are k-anonymous (k = {records.privacy['k_achieved']}), free text is "
             "scrubbed of personal data and direct identifiers are withheld"
         )
-    if any(item.table.kind == "aggregate" for item in written):
+    has_aggregates = any(item.table.kind == "aggregate" for item in written)
+    if has_aggregates and isinstance(config.disclosure, CellKeyDisclosure):
+        english.append(
+            f"aggregate counts, totals included, are perturbed by at most "
+            f"±{config.disclosure.max_noise} (cell key method: the same cell reads the same in "
+            "every table and release; totals are not the sum of the published cells)"
+        )
+    elif has_aggregates:
         english.append(
             f"aggregate counts below {config.min_cell_count} are suppressed (empty cells, never 0)"
         )

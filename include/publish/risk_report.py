@@ -8,8 +8,10 @@ with what it measured on its own files, never with the configuration's
 intentions: k and the sample uniques come from the published rows grouped as an
 attacker would (`attacker_view`), the hidden cells and their audit from the
 joint suppression step (all tables of the release, its record file and the previous
-release as one system). What the platform does not yet protect is said as plainly
-(GOVERNANCE.md lists the same limits).
+release as one system), or, for aggregates perturbed by the cell key method, the fact
+that no cell is hidden and that a cell reads the same in every table and release. What
+the platform does not yet protect is said as plainly (GOVERNANCE.md lists the same
+limits).
 
 The report is a function of the published tables' privacy facts, so it is the
 same for the same release (the manifest stays byte-identical on a rerun).
@@ -41,7 +43,10 @@ def build_risk_report(written: Sequence[WrittenTable]) -> dict[str, JSON]:
     hidden = sum(int(p["cells_suppressed"]) for _, p in aggregates)
     # One audit covers every table of the release, what its record file tells and the
     # previous release: each table's summary carries the same joint figures.
-    audits = [p["suppression"] for _, p in aggregates]
+    audits = [p.get("suppression", {}) for _, p in aggregates]
+    # Cell key: a cell made of the same records reads the same in every table and release,
+    # so neither two tables sharing a margin nor two successive releases narrow it down.
+    perturbed = bool(aggregates) and all(p.get("disclosure") == "cell_key" for _, p in aggregates)
     report: dict[str, JSON] = {
         "standard": "WP29 Opinion 05/2014 (WP216): singling out, linkability, inference",
         "singling_out": None,
@@ -52,13 +57,14 @@ def build_risk_report(written: Sequence[WrittenTable]) -> dict[str, JSON]:
                 (int(a.get("recoverable", 0)) for a in audits), default=0
             ),
             "linked_tables_protected_jointly": bool(audits),
-            "record_file_counts_taken_into_account": bool(audits) and records is not None,
+            "record_file_counts_taken_into_account": bool(audits)
+            and records is not None
+            and not perturbed,
             "small_cells_given_by_record_file": sum(
                 int(a.get("small_cells_given_by_record_file", 0)) for a in audits
             ),
-            "previous_release_protected_against": any(
-                int(a.get("previous_release_cells", 0)) for a in audits
-            ),
+            "previous_release_protected_against": perturbed
+            or any(int(a.get("previous_release_cells", 0)) for a in audits),
         },
         "inference": None,
         "information_loss": {
@@ -66,6 +72,10 @@ def build_risk_report(written: Sequence[WrittenTable]) -> dict[str, JSON]:
             "aggregate_cells_hidden": hidden,
         },
     }
+    if perturbed:
+        link = report["linkability"]
+        assert isinstance(link, dict)
+        link["aggregates_perturbed_consistently"] = True
     if records is not None:
         attacker = records.get("attacker_view") or {}
         anonymization = records.get("anonymization") or {}
@@ -91,14 +101,59 @@ def build_risk_report(written: Sequence[WrittenTable]) -> dict[str, JSON]:
     return report
 
 
+_PERTURBED_CORRELATION = (
+    "- **Corrélation** : les identifiants directs et leurs pseudonymes ne sont pas publiés ; "
+    "aucun effectif n'est masqué, et une même cellule (les mêmes enregistrements) a la même "
+    "valeur dans tous les tableaux et toutes les versions (méthode de la clé de cellule) : "
+    "croiser les tableaux ou soustraire deux versions ne donne pas d'effectif exact."
+)
+
+
+def _joint_suppression(link: Mapping[str, Any]) -> str:
+    """« Corrélation » for aggregates protected by joint cell suppression."""
+    line = "- **Corrélation** : les identifiants directs et leurs pseudonymes ne sont pas publiés."
+    if not link["linked_tables_protected_jointly"]:
+        return line
+    line += (
+        " Le secret statistique est décidé en une fois pour tous les tableaux de la version, "
+        "qui partagent leurs marges"
+        + (
+            ", en tenant compte de ce que le fichier individuel permet de compter"
+            if link["record_file_counts_taken_into_account"]
+            else ""
+        )
+        + (
+            " et de la version précédente (deux versions successives ne se soustraient pas "
+            "pour isoler quelques nouvelles contributions)"
+            if link["previous_release_protected_against"]
+            else " (première version : aucune version précédente à prendre en compte)"
+        )
+        + f" ; {french_number(int(link['aggregate_cells_recoverable']))} cellule(s) "
+        "masquée(s) se recalculent à partir de l'ensemble."
+    )
+    given = int(link["small_cells_given_by_record_file"])
+    if given:
+        line += (
+            f" {french_number(given)} petit(s) effectif(s) sont publiés avec le motif "
+            "« known » : le fichier individuel les donne déjà exactement."
+        )
+    return line
+
+
 def risk_readme_section(report: Mapping[str, Any]) -> list[str]:
     """« Risques de ré-identification » in plain words, from the report's figures."""
     lines = ["## Risques de ré-identification (les trois tests du G29)", ""]
     singling = report["singling_out"]
+    link = report["linkability"]
+    perturbed = bool(link.get("aggregates_perturbed_consistently"))
     if singling is None:
         lines.append(
-            "- **Individualisation** : aucun enregistrement individuel n'est publié ; chaque "
-            "effectif publié concerne assez de personnes ou est masqué."
+            "- **Individualisation** : aucun enregistrement individuel n'est publié ; "
+            + (
+                "chaque effectif publié est perturbé (nul ne sait lesquels sont exacts)."
+                if perturbed
+                else "chaque effectif publié concerne assez de personnes ou est masqué."
+            )
         )
     else:
         risk = singling["max_reidentification_risk"]
@@ -117,33 +172,7 @@ def risk_readme_section(report: Mapping[str, Any]) -> list[str]:
             "colonnes (risque résiduel : ces combinaisons mêlent des colonnes qui ne sont pas "
             "des quasi-identifiants)."
         )
-    link = report["linkability"]
-    line = "- **Corrélation** : les identifiants directs et leurs pseudonymes ne sont pas publiés."
-    if link["linked_tables_protected_jointly"]:
-        line += (
-            " Le secret statistique est décidé en une fois pour tous les tableaux de la "
-            "version, qui partagent leurs marges"
-            + (
-                ", en tenant compte de ce que le fichier individuel permet de compter"
-                if link["record_file_counts_taken_into_account"]
-                else ""
-            )
-            + (
-                " et de la version précédente (deux versions successives ne se soustraient "
-                "pas pour isoler quelques nouvelles contributions)"
-                if link["previous_release_protected_against"]
-                else " (première version : aucune version précédente à prendre en compte)"
-            )
-            + f" ; {french_number(int(link['aggregate_cells_recoverable']))} cellule(s) "
-            "masquée(s) se recalculent à partir de l'ensemble."
-        )
-        given = int(link["small_cells_given_by_record_file"])
-        if given:
-            line += (
-                f" {french_number(given)} petit(s) effectif(s) sont publiés avec le motif "
-                "« known » : le fichier individuel les donne déjà exactement."
-            )
-    lines.append(line)
+    lines.append(_PERTURBED_CORRELATION if perturbed else _joint_suppression(link))
     inference = report["inference"]
     if inference is not None and inference["sensitive_fields"]:
         lines.append(

@@ -13,7 +13,9 @@ and usually `records`, `k`, `classes`, `class_sizes`, `information_loss`,
 `summarize_anonymization` builds it from an `AnonymizationResult`.
 
 An aggregate's summary is `SuppressionSummary.as_dict()`; its `audit_passed`
-must be true (the linear-programming audit found no hidden cell recoverable).
+must be true (the linear-programming audit found no hidden cell recoverable). For a
+source using the cell key method it is `CellKeySummary.as_dict()`, whose parameters and
+ptable fingerprint must be those of the source's config (`check_cell_key_summary`).
 """
 
 from __future__ import annotations
@@ -23,9 +25,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from include.anonymization.kanonymity import AnonymizationResult
+from include.cell_key_aggregates import perturbation_table
 from include.publish.errors import PublicationBlockedError
 from include.publish.jsonfile import JSON, plain_json_object
-from include.source_config import SourceConfig
+from include.source_config import CellKeyDisclosure, SourceConfig
+
+# What a release states of a cell-key aggregate. The deviations stay in the audit ledger:
+# on a small table, a mean |deviation| beside the published counts narrows the truth down.
+CELL_KEY_PUBLIC = ("method", "max_noise", "variance", "js", "ptable")
 
 
 def summarize_anonymization(result: AnonymizationResult) -> dict[str, Any]:
@@ -96,3 +103,32 @@ def check_suppression_summary(table: str, summary: Mapping[str, Any]) -> dict[st
             "be recovered from the published ones); it must not be published"
         )
     return data
+
+
+def check_cell_key_summary(
+    table: str, summary: Mapping[str, Any], disclosure: CellKeyDisclosure
+) -> dict[str, JSON]:
+    """What the release states of a cell-key aggregate's perturbation (`CELL_KEY_PUBLIC`),
+    after checking that it was perturbed with the source's own ptable: same parameters,
+    same fingerprint (a ptable solved differently would move cells near its bounds)."""
+    data = plain_json_object(summary, f"aggregate {table} summary")
+    missing = [key for key in CELL_KEY_PUBLIC if key not in data]
+    if missing or data.get("method") != "cell_key":
+        raise ValueError(
+            f"aggregate '{table}': its summary is not a cell key summary (method "
+            f"{data.get('method')!r}, missing {missing}); pass CellKeySummary.as_dict()"
+        )
+    expected = {
+        "max_noise": disclosure.max_noise,
+        "variance": disclosure.variance,
+        "js": disclosure.js,
+        "ptable": perturbation_table(disclosure).fingerprint,
+    }
+    differ = {key: (data[key], value) for key, value in expected.items() if data[key] != value}
+    if differ:
+        found = ", ".join(f"{k}: {got!r}, expected {want!r}" for k, (got, want) in differ.items())
+        raise PublicationBlockedError(
+            f"aggregate '{table}': perturbed with another ptable than the source's config "
+            f"gives ({found}); it must not be published"
+        )
+    return {key: data[key] for key in CELL_KEY_PUBLIC}

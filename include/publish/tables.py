@@ -9,7 +9,10 @@ published at a generalized level are text labels ("20-29", "2026-T1", "*");
 at the exact level they keep their configured type.
 
 Aggregate tables: the configured dimensions, then `count`, `suppressed`,
-`suppression_reason`, checked by `privacy_gates.check_suppressed_cells`.
+`suppression_reason`, checked by `privacy_gates.check_suppressed_cells`; for a source
+using the cell key method, the same columns with every count perturbed and none hidden,
+totals included as rows whose summed-over dimension is empty, checked by
+`privacy_gates.check_perturbed_cells`.
 
 Rows are sorted by every column, left to right: the output then does not
 depend on the order in which upstream tasks delivered the rows (a rerun is
@@ -37,23 +40,39 @@ from include.publish.manifest import ManifestEntry
 from include.publish.privacy_gates import (
     REASONS,
     SUPPRESSION_COLUMNS,
+    check_perturbed_cells,
     check_suppressed_cells,
     measure_privacy,
     require_attacker_k,
     require_privacy,
+    require_sample_uniques,
 )
-from include.publish.summaries import check_anonymization_summary, check_suppression_summary
+from include.publish.summaries import (
+    check_anonymization_summary,
+    check_cell_key_summary,
+    check_suppression_summary,
+)
 from include.publish.wording import (
+    PERTURBED_REASON_DESCRIPTION,
+    PERTURBED_SUPPRESSED_DESCRIPTION,
     SUPPRESSED_DESCRIPTION,
     TOTAL_NOTE,
     count_description,
     dimension_description,
     generalized_description,
+    perturbed_count_description,
     reason_description,
     record_labels,
     with_labels,
 )
-from include.source_config import FieldSpec, FieldType, Role, SourceConfig
+from include.source_config import (
+    Aggregate,
+    CellKeyDisclosure,
+    FieldSpec,
+    FieldType,
+    Role,
+    SourceConfig,
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +83,8 @@ class AggregateInput:
     `Dimension.column` says (`age_20`, `postcode_departement`, `gender`), + `count`
     (nullable Int64, missing where suppressed) + `suppressed` (bool) +
     `suppression_reason`; rows for margins may hold a missing dimension (= total);
-    `summary`: `ProtectedFrame.summary().as_dict()`.
+    `summary`: `ProtectedFrame.summary().as_dict()`, or `CellKeySummary.as_dict()` for a
+    source using the cell key method.
     """
 
     name: str
@@ -140,6 +160,7 @@ def records_table(
         data.drop_columns(free_text).to_pandas(), declared=qis, k_thresholds=(config.k,)
     )
     require_attacker_k(config.name, attacker, config.k)
+    require_sample_uniques(config.name, attacker, config.max_sample_unique_share)
     return PublishedTable(
         name=config.name,
         kind="records",
@@ -160,13 +181,94 @@ def records_table(
             "l_achieved": measured.l_diversity,
             "suppressed_records": summary.suppressed_records,
             "attacker_view": attacker.as_dict(),
+            "max_sample_unique_share": config.max_sample_unique_share,
             "anonymization": summary.data,
         },
     )
 
 
+def _dimension_columns(
+    config: SourceConfig, spec: Aggregate, frame: pd.DataFrame
+) -> tuple[Column, ...]:
+    return tuple(
+        Column(
+            dimension.column,
+            schema_type_of_series(frame[dimension.column]),
+            with_labels(
+                dimension_description(config.field(dimension.field), dimension.level),
+                config.dimension_labels(dimension),
+            )
+            + (TOTAL_NOTE if frame[dimension.column].isna().any() else ""),
+        )
+        for dimension in spec.dimensions
+    )
+
+
+def _perturbed_table(
+    config: SourceConfig,
+    spec: Aggregate,
+    aggregate: AggregateInput,
+    disclosure: CellKeyDisclosure,
+) -> PublishedTable:
+    """A cell-key aggregate: its perturbation checked against the source's ptable, no
+    count hidden, none in 1..js; its privacy facts say how it was perturbed."""
+    frame = aggregate.data
+    perturbation = check_cell_key_summary(spec.name, aggregate.summary, disclosure)
+    check_perturbed_cells(spec.name, frame, disclosure.js)
+    dimension_columns = [dimension.column for dimension in spec.dimensions]
+    columns = (
+        *_dimension_columns(config, spec, frame),
+        Column(
+            "count", "integer", perturbed_count_description(disclosure.max_noise, disclosure.js)
+        ),
+        Column("suppressed", "boolean", PERTURBED_SUPPRESSED_DESCRIPTION),
+        Column("suppression_reason", "string", PERTURBED_REASON_DESCRIPTION, REASONS),
+    )
+    totals = int(frame[dimension_columns].isna().any(axis=1).sum())
+    return _aggregate(
+        spec,
+        columns,
+        frame,
+        description=(
+            f"{spec.title}. Effectifs par {', '.join(dimension_columns)}, totaux compris (lignes "
+            f"dont une dimension est vide) ; chaque effectif est perturbé d'au plus "
+            f"{disclosure.max_noise} en plus ou en moins (méthode de la clé de cellule), aucun "
+            "n'est masqué."
+        ),
+        privacy={
+            "dimensions": dimension_columns,
+            "disclosure": "cell_key",
+            "cells": len(frame) - totals,
+            "totals": totals,
+            "cells_suppressed": 0,
+            "suppressed_by_reason": {},
+            "cell_key": perturbation,
+        },
+    )
+
+
+def _aggregate(
+    spec: Aggregate,
+    columns: tuple[Column, ...],
+    frame: pd.DataFrame,
+    *,
+    description: str,
+    privacy: dict[str, JSON],
+) -> PublishedTable:
+    return PublishedTable(
+        name=spec.name,
+        kind="aggregate",
+        title=spec.title,
+        description=description,
+        columns=columns,
+        data=_sorted(to_arrow(frame, columns, spec.name)),
+        privacy=privacy,
+    )
+
+
 def aggregate_table(config: SourceConfig, aggregate: AggregateInput) -> PublishedTable:
-    """One aggregate table, after checking that every small count is hidden."""
+    """One aggregate table, after checking that every small count is hidden (or, for a
+    source using the cell key method, that every count is perturbed as it should be)."""
     spec = next((a for a in config.aggregates if a.name == aggregate.name), None)
     if spec is None:
         raise ValueError(
@@ -181,37 +283,25 @@ def aggregate_table(config: SourceConfig, aggregate: AggregateInput) -> Publishe
             f"aggregate '{spec.name}' must have exactly the columns {expected}, got "
             f"{list(frame.columns)}"
         )
+    if isinstance(config.disclosure, CellKeyDisclosure):
+        return _perturbed_table(config, spec, aggregate, config.disclosure)
     summary = check_suppression_summary(spec.name, aggregate.summary)
     by_reason = check_suppressed_cells(spec.name, frame, config.min_cell_count)
-    dimensions = tuple(
-        Column(
-            dimension.column,
-            schema_type_of_series(frame[dimension.column]),
-            with_labels(
-                dimension_description(config.field(dimension.field), dimension.level),
-                config.dimension_labels(dimension),
-            )
-            + (TOTAL_NOTE if frame[dimension.column].isna().any() else ""),
-        )
-        for dimension in spec.dimensions
-    )
     columns = (
-        *dimensions,
+        *_dimension_columns(config, spec, frame),
         Column("count", "integer", count_description(config.min_cell_count)),
         Column("suppressed", "boolean", SUPPRESSED_DESCRIPTION),
         Column("suppression_reason", "string", reason_description(), REASONS),
     )
-    return PublishedTable(
-        name=spec.name,
-        kind="aggregate",
-        title=spec.title,
+    return _aggregate(
+        spec,
+        columns,
+        frame,
         description=(
             f"{spec.title}. Effectifs par {', '.join(dimension_columns)} ; les effectifs "
             f"inférieurs à {config.min_cell_count} sont masqués (cellule vide), ainsi que les "
             "cellules qui permettraient de les recalculer."
         ),
-        columns=columns,
-        data=_sorted(to_arrow(frame, columns, spec.name)),
         privacy={
             "dimensions": dimension_columns,
             "min_cell_count": config.min_cell_count,

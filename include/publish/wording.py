@@ -99,6 +99,26 @@ def count_description(min_count: int) -> str:
     )
 
 
+def perturbed_count_description(max_noise: int, js: int) -> str:
+    """`count` of an aggregate protected by the cell key method (nothing hidden)."""
+    small = f" Aucun effectif publié n'est compris entre 1 et {js}." if js else ""
+    return (
+        "Effectif : nombre d'enregistrements correspondant à la combinaison des autres "
+        f"colonnes, perturbé d'au plus {max_noise} en plus ou en moins (méthode de la clé de "
+        "cellule) pour protéger les personnes concernées ; jamais masqué. Les mêmes "
+        "enregistrements donnent toujours le même effectif publié, dans tous les tableaux et "
+        "toutes les versions. Un total (une autre colonne vide) est perturbé comme une "
+        f"cellule : il n'est pas la somme des effectifs publiés.{small}"
+    )
+
+
+PERTURBED_SUPPRESSED_DESCRIPTION = (
+    "Toujours faux (false) : avec la méthode de la clé de cellule, aucun effectif n'est "
+    "masqué (chacun est perturbé)."
+)
+PERTURBED_REASON_DESCRIPTION = "Toujours vide : aucun effectif n'est masqué."
+
+
 SUPPRESSED_DESCRIPTION = (
     "Vrai (true) lorsque l'effectif de la cellule est masqué pour protéger les personnes "
     "concernées ; faux (false) sinon."

@@ -40,6 +40,7 @@ from typing import Any
 from include.anonymization.pseudonyms import pseudonym_column
 from include.source_config import (
     Aggregate,
+    CellKeyDisclosure,
     FieldSpec,
     FieldType,
     Role,
@@ -105,6 +106,15 @@ def _row_condition(column: str, operator: str, parameter: object) -> dict[str, A
         "operator": operator,
         "parameter": parameter,
     }
+
+
+def _flag_on_every_row() -> Expectation:
+    return _expectation(
+        "expect_column_values_to_not_be_null",
+        f"{SUPPRESSED}.required",
+        f"every row says whether it is {SUPPRESSED}",
+        column=SUPPRESSED,
+    )
 
 
 def _when_suppressed(flag: bool) -> dict[str, Any]:
@@ -432,12 +442,7 @@ def _cell_expectations(config: SourceConfig, dimensions: list[str]) -> list[Expe
             column=SUPPRESSED,
             type_list=["bool"],
         ),
-        _expectation(
-            "expect_column_values_to_not_be_null",
-            f"{SUPPRESSED}.required",
-            f"every row says whether it is {SUPPRESSED}",
-            column=SUPPRESSED,
-        ),
+        _flag_on_every_row(),
         _expectation(
             "expect_column_values_to_be_in_set",
             f"{REASON}.allowed",
@@ -472,8 +477,56 @@ def _cell_expectations(config: SourceConfig, dimensions: list[str]) -> list[Expe
     ]
 
 
+def _perturbed_cell_expectations(
+    config: SourceConfig, dimensions: list[str], js: int
+) -> list[Expectation]:
+    """A long-format count table perturbed by the cell key method (`cell_key_aggregates`):
+    every count shown, whole and >= 0, none in 1..js; nothing flagged as suppressed. No
+    minimum cell size: small counts are published, perturbed."""
+    cells = _cell_expectations(config, dimensions)
+    kept = {"cells.unique", f"{COUNT}.type", f"{COUNT}.non_negative", f"{SUPPRESSED}.type"}
+    small = (
+        [
+            _expectation(
+                "expect_column_values_to_not_be_in_set",
+                f"{COUNT}.js",
+                f"no published count lies between 1 and {js} (cell key js={js})",
+                column=COUNT,
+                value_set=list(range(1, js + 1)),
+            )
+        ]
+        if js
+        else []
+    )
+    return [
+        *(e for e in cells if e["meta"]["check"] in kept),
+        *small,
+        _expectation(
+            "expect_column_values_to_not_be_null",
+            f"{COUNT}.published",
+            "every cell shows its count (the cell key method hides nothing)",
+            column=COUNT,
+        ),
+        _expectation(
+            "expect_column_values_to_be_in_set",
+            f"{SUPPRESSED}.never",
+            f"'{SUPPRESSED}' is false on every row (the cell key method hides nothing)",
+            column=SUPPRESSED,
+            value_set=[False],
+        ),
+        _flag_on_every_row(),
+        _expectation(
+            "expect_column_values_to_be_null",
+            f"{REASON}.never",
+            "no cell has a suppression reason (the cell key method hides nothing)",
+            column=REASON,
+        ),
+    ]
+
+
 def aggregate_suite(config: SourceConfig, aggregate: Aggregate) -> dict[str, Any]:
-    """The suite for one published aggregate: dimensions + count + suppression flags.
+    """The suite for one published aggregate: dimensions + count + suppression flags
+    (for a source using the cell key method: counts perturbed, nothing hidden).
 
     Dimension values are those `include.aggregates` publishes: the field's value as
     collected, or its label at the dimension's level; "not answered" as its own label
@@ -493,7 +546,10 @@ def aggregate_suite(config: SourceConfig, aggregate: Aggregate) -> dict[str, Any
     expectations = [_columns_expectation([*names, COUNT, SUPPRESSED, REASON])]
     for column in columns:
         expectations.extend(_column_expectations(column))
-    expectations.extend(_cell_expectations(config, names))
+    if isinstance(config.disclosure, CellKeyDisclosure):
+        expectations.extend(_perturbed_cell_expectations(config, names, config.disclosure.js))
+    else:
+        expectations.extend(_cell_expectations(config, names))
     return {
         "name": f"{config.name}.aggregate.{aggregate.name}",
         "expectations": expectations,

@@ -31,12 +31,14 @@ def _curated(n: int) -> pd.DataFrame:
 
 
 def _records(ids: range) -> pd.DataFrame:
-    """Scrubbed records at full precision, as the private record store keeps them."""
+    """Scrubbed records at full precision, as the private record store keeps them, with
+    their record keys (a function of the id here, so that a rerun carries the same keys)."""
     n = len(ids)
     return _curated(n).assign(
         submission_id=[f"rec-{i}" for i in ids],
         submitted_at=[datetime(2026, 3, 1, tzinfo=UTC)] * n,
         postcode=["69001"] * n,
+        record_key=[i * 2_654_435_761 % 2**32 for i in ids],
     )
 
 

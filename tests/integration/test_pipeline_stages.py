@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 from include.aggregates import add_groups, group_records, protect_all, protect_source
+from include.anonymization.cell_key import draw_record_keys
 from include.audit import AUDIT_KEY_CONN_ID
 from include.connections import (
     PSEUDONYM_KEY_CONN_ID,
@@ -23,6 +24,7 @@ from include.record_store import ensure_store, store_groups, write_run
 from include.sample.generator import iter_rows
 from include.services.stack import LocalPlatform
 from include.source_config import load_all_sources
+from tests.cell_key_sources import cell_key_variant
 from tests.warehouse_runs import made_up_runs
 
 
@@ -54,6 +56,7 @@ def test_run_without_new_records_keeps_aggregate_types(platform: LocalPlatform) 
     rows = pd.DataFrame(iter_rows(earlier.config, 400, 5, date(2026, 11, 25)))
     rows["submitted_at"] = pd.to_datetime(rows["submitted_at"], utc=True)
     rows["respondent_email_pseudonym"] = None
+    rows["record_key"] = draw_record_keys(len(rows))
     with made_up_runs(earlier.dsn, earlier.config, earlier.run_id):
         with psycopg.connect(earlier.dsn) as conn, conn.transaction():
             ensure_store(conn, earlier.config)
@@ -70,7 +73,8 @@ def test_run_without_new_records_keeps_aggregate_types(platform: LocalPlatform) 
 
 def test_aggregates_of_history_plus_batch_equal_one_computation(platform: LocalPlatform) -> None:
     """The store's SQL groups (earlier runs) plus the run's own batch give exactly the
-    aggregates of all those records computed at once, cell for cell."""
+    aggregates of all those records computed at once, cell for cell: suppressed, and
+    perturbed by the cell key method (the store's key sums are the batch's)."""
     earlier = _context(platform, "stages-test-history")
     # A source of its own, so that the store's table holds nothing but this test's records.
     config = earlier.config.model_copy(update={"name": f"test_store_{uuid.uuid4().hex[:8]}"})
@@ -79,6 +83,7 @@ def test_aggregates_of_history_plus_batch_equal_one_computation(platform: LocalP
     for frame in (old, new):
         frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
         frame["respondent_email_pseudonym"] = None
+        frame["record_key"] = draw_record_keys(len(frame))
     table = sql.Identifier("private", config.name)
     try:
         with psycopg.connect(earlier.dsn) as conn:
@@ -91,13 +96,15 @@ def test_aggregates_of_history_plus_batch_equal_one_computation(platform: LocalP
     finally:
         with psycopg.connect(earlier.dsn) as conn:
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
-    combined = protect_source(
-        {
-            a.name: add_groups(history[a.name], group_records(new, config, a))
-            for a in config.aggregates
-        },
-        config,
-    )
+    combined_groups = {
+        a.name: add_groups(history[a.name], group_records(new, config, a))
+        for a in config.aggregates
+    }
+    perturbed = cell_key_variant(config)
+    by_parts = protect_source(combined_groups, perturbed)
+    for part, whole in zip(by_parts, protect_all(pd.concat([old, new]), perturbed), strict=True):
+        pd.testing.assert_frame_equal(part.cells, whole.cells)
+    combined = protect_source(combined_groups, config)
     at_once = protect_all(pd.concat([old, new]), config)
     for by_groups, by_records in zip(combined, at_once, strict=True):
         pd.testing.assert_frame_equal(

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from include.anonymization.cell_key import draw_record_keys
 from include.load import curated_columns, ensure_tables
 from include.pg_tables import copy_frame
 from include.platform_accounting import InFlightObject, platform_accounting
@@ -78,6 +79,7 @@ def _a_loaded_run(conn: psycopg.Connection, config: SourceConfig) -> None:
     real = load_all_sources()["consultation"]
     records = pd.DataFrame(iter_rows(real, 8, 77, date(2026, 5, 1)))
     records["respondent_email_pseudonym"] = None
+    records["record_key"] = draw_record_keys(len(records))
     write_run(conn, config, "run-a", records.drop(columns=["respondent_email"]))
     ids = records[config.id_field].tolist()
     conn.execute(

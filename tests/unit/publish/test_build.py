@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -220,3 +221,24 @@ def test_rebuilding_replaces_a_staging_leftover(tmp_path: Path, consultation_inp
     files = build_release(source("consultation"), RUN_A, tmp_path, **consultation_inputs)
     assert not leftover.exists()
     assert files.directory == leftover.parent
+
+
+def test_too_many_sample_uniques_block_with_the_worst_columns(
+    tmp_path: Path, consultation_inputs: dict
+) -> None:
+    """Issue #12: sample uniques over up to 3 published columns, threshold in the source
+    config, measured on the very rows to publish."""
+    config = source("consultation")
+    assert config.max_sample_unique_share is None  # measured and stated, never blocking
+    files = build_release(config, RUN_A, tmp_path / "ok", **consultation_inputs)
+    manifest = json.loads(files.path("manifest.json").read_text())
+    (records,) = [t for t in manifest["tables"] if t["kind"] == "records"]
+    share = records["attacker_view"]["sample_unique_share"]
+    assert records["max_sample_unique_share"] is None
+    assert share > 0
+    accepting = config.model_copy(update={"max_sample_unique_share": share + 1e-6})  # rounded
+    build_release(accepting, RUN_A, tmp_path / "at", **consultation_inputs)
+    strict = config.model_copy(update={"max_sample_unique_share": share / 2})
+    with pytest.raises(PublicationBlockedError, match=r"alone on some combination of up to 3"):
+        build_release(strict, RUN_A, tmp_path / "strict", **consultation_inputs)
+    assert not (tmp_path / "strict").exists() or not any((tmp_path / "strict").iterdir())
