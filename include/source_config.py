@@ -22,8 +22,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
+    ValidationInfo,
     model_validator,
+)
+
+from include.anonymization.hierarchy_file import (
+    HierarchyFileError,
+    ValueMappingTable,
+    read_value_mapping,
 )
 
 SOURCES_DIR = Path(__file__).resolve().parent.parent / "sources"
@@ -166,8 +174,42 @@ class Suppress(_Strict):
     kind: Literal["suppress"]
 
 
+class HierarchyFile(_Strict):
+    """Values → the levels a value-mapping file gives each (ARX's format) → '*'.
+
+    `path` is relative to the folder of the source file (`sources/`) unless absolute;
+    one row per value, `value;level1;level2;…;*`, no header (the rules, and how a number
+    in the data is matched, are in `include/anonymization/hierarchy_file.py`). The file
+    is read and checked to be a tree when the config is loaded, so a missing file or a
+    value with two parents stops the load with the file and the line; the levels are
+    named "1", "2", … as a grouping's.
+    """
+
+    kind: Literal["file"]
+    path: str = Field(min_length=1)
+    separator: str = ";"
+    _table: ValueMappingTable = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _read(self, info: ValidationInfo) -> HierarchyFile:
+        base = (info.context or {}).get("sources_dir", SOURCES_DIR)
+        path = Path(self.path)
+        try:
+            self._table = read_value_mapping(
+                path if path.is_absolute() else Path(base) / path, self.separator
+            )
+        except HierarchyFileError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def table(self) -> ValueMappingTable:
+        """The file's validated rows: each value's labels at levels 1 .. top - 1."""
+        return self._table
+
+
 Hierarchy = Annotated[
-    NumericBands | PostcodeFr | CommuneFr | DateLevels | Grouping | Suppress,
+    NumericBands | PostcodeFr | CommuneFr | DateLevels | Grouping | Suppress | HierarchyFile,
     Field(discriminator="kind"),
 ]
 
@@ -243,6 +285,13 @@ class FieldSpec(_Strict):
             unmapped = sorted(set(self.allowed) - set(self.hierarchy.levels[0]))
             if unmapped:
                 raise ValueError(f"grouping does not map the allowed values {unmapped}")
+        if isinstance(self.hierarchy, HierarchyFile) and self.allowed:
+            unmapped = sorted(set(self.allowed) - set(self.hierarchy.table.paths))
+            if unmapped:
+                raise ValueError(
+                    f"hierarchy file {self.hierarchy.table.source} has no row for the allowed "
+                    f"values {unmapped}"
+                )
         return self
 
     def labels_at(self, level: int) -> dict[str, str]:
@@ -262,7 +311,7 @@ class Dimension(_Strict):
 
     Written `field` or `field:level` in YAML; levels are `month|quarter|year` for dates,
     `departement|region` for postcodes, a band width (`10`) for numeric bands and the
-    1-based level number for groupings.
+    1-based level number for groupings and hierarchy files.
     """
 
     field: str
@@ -303,6 +352,8 @@ def hierarchy_level(spec: FieldSpec, level: str) -> int:
         names = [str(width) for width in hierarchy.widths]
     elif isinstance(hierarchy, Grouping):
         names = [str(i + 1) for i in range(len(hierarchy.levels))]
+    elif isinstance(hierarchy, HierarchyFile):
+        names = [str(i + 1) for i in range(hierarchy.table.n_intermediate)]
     else:
         raise ValueError(f"field '{spec.name}' has no hierarchy level to aggregate on")
     if level not in names:
@@ -530,14 +581,17 @@ def _format_location(loc: tuple[Any, ...], data: Any) -> str:
     return "".join(parts) or "(top level)"
 
 
-def parse_source_config(data: Any, origin: str) -> SourceConfig:
-    """Validate already-parsed YAML; errors name the origin, the field and the reason."""
+def parse_source_config(data: Any, origin: str, sources_dir: Path = SOURCES_DIR) -> SourceConfig:
+    """Validate already-parsed YAML; errors name the origin, the field and the reason.
+
+    `sources_dir` is where a relative hierarchy file path is read from.
+    """
     if not isinstance(data, dict):
         raise ConfigError(
             f"{origin}: expected a mapping at the top level, got {type(data).__name__}"
         )
     try:
-        return SourceConfig.model_validate(data)
+        return SourceConfig.model_validate(data, context={"sources_dir": sources_dir})
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
@@ -558,7 +612,7 @@ def load_source_config(path: Path) -> SourceConfig:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    config = parse_source_config(data, str(path))
+    config = parse_source_config(data, str(path), path.parent)
     if config.name != path.stem:
         raise ConfigError(f"{path}: name: '{config.name}' must match the file name '{path.stem}'")
     return config

@@ -1,7 +1,8 @@
 """Generalization hierarchies: how far each quasi-identifier can be coarsened.
 
 Each quasi-identifier of a source has a hierarchy in its config (`NumericBands`,
-`PostcodeFr`, `DateLevels`, `Grouping`, `Suppress`). Level 0 is the value as
+`PostcodeFr`, `DateLevels`, `Grouping`, `Suppress`, or `HierarchyFile`: a value-mapping
+file in ARX's format, see `hierarchy_from_csv`). Level 0 is the value as
 collected, the top level is ``"*"`` (nothing left), and every level in between
 is a coarser partition of the one below; e.g. age: exact → "20-24" → "20-29" →
 "20-39" → "*".
@@ -24,11 +25,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from include.anonymization.hierarchy_file import ValueMappingTable, read_value_mapping, value_key
 from include.geo_fr import DEPARTEMENTS, PostcodeError, departement_code
 from include.source_config import (
     CommuneFr,
@@ -36,6 +39,7 @@ from include.source_config import (
     FieldSpec,
     FieldType,
     Grouping,
+    HierarchyFile,
     NumericBands,
     PostcodeFr,
     Suppress,
@@ -336,6 +340,49 @@ class SuppressGeneralizer(Generalizer):
         return []
 
 
+class ValueMappingGeneralizer(Generalizer):
+    """Value → the labels its row of a value-mapping file gives (ARX's format) → "*".
+
+    The table is a validated tree (`include.anonymization.hierarchy_file`); a value is
+    looked up by its text (`value_key`: 39, 39.0 and "39" match the row "39"), and
+    level 0 still publishes the value as the data holds it. A value without a row
+    raises `HierarchyError`: the file, not the data, would have to change.
+    """
+
+    def __init__(self, field_name: str, table: ValueMappingTable) -> None:
+        super().__init__(
+            field_name, tuple(f"level {i}" for i in range(1, table.n_intermediate + 1))
+        )
+        self.table = table
+
+    def _intermediate_keys(self, uniques: pd.Index) -> list[np.ndarray]:
+        paths = []
+        for value in uniques:
+            path = self.table.paths.get(value_key(value))
+            if path is None:
+                raise self._error(
+                    value,
+                    f"has no row in the hierarchy file {self.table.source} "
+                    f"({len(self.table.paths)} values)",
+                )
+            paths.append(path)
+        return [
+            np.array([path[level] for path in paths], dtype=object)
+            for level in range(self.table.n_intermediate)
+        ]
+
+
+def hierarchy_from_csv(
+    path: str | Path, field_name: str, separator: str = ";"
+) -> ValueMappingGeneralizer:
+    """The generalizer of `field_name` described by an ARX-style value-mapping CSV file.
+
+    One row per value, ``value;level1;…;*``, no header; the file is checked to be a
+    tree first (`HierarchyFileError`, a `ValueError`, names the file and the lines).
+    """
+    return ValueMappingGeneralizer(field_name, read_value_mapping(Path(path), separator))
+
+
 def build_generalizer(spec: FieldSpec) -> Generalizer:
     """The generalizer a field's config asks for."""
     hierarchy = spec.hierarchy
@@ -357,6 +404,8 @@ def build_generalizer(spec: FieldSpec) -> Generalizer:
         return GroupingGeneralizer(spec.name, hierarchy.levels)
     if isinstance(hierarchy, Suppress):
         return SuppressGeneralizer(spec.name)
+    if isinstance(hierarchy, HierarchyFile):
+        return ValueMappingGeneralizer(spec.name, hierarchy.table)
     raise HierarchyError(
         f"field '{spec.name}' has no generalization hierarchy; give it one in the source "
         f"config or change its role"

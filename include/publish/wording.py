@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from include.anonymization.cell_suppression import Reason
 from include.anonymization.pii import entities
-from include.source_config import FieldSpec, Grouping, NumericBands
+from include.source_config import FieldSpec, Grouping, HierarchyFile, NumericBands
 
 LICENCE = {
     "name": "etalab-2.0",
@@ -195,7 +195,7 @@ def dimension_description(spec: FieldSpec, level: str | None) -> str:
         return spec.description
     if isinstance(spec.hierarchy, NumericBands):
         coarseness = f"tranches de {level}"
-    elif isinstance(spec.hierarchy, Grouping):
+    elif isinstance(spec.hierarchy, Grouping | HierarchyFile):
         coarseness = f"regroupement de niveau {level}"
     else:
         coarseness = describe_level(level)

@@ -37,6 +37,7 @@ from include.source_config import (
     Dimension,
     FieldType,
     Grouping,
+    HierarchyFile,
     NumericBands,
     SourceConfig,
 )
@@ -304,6 +305,8 @@ def _expected_values(config: SourceConfig, dimension: Dimension) -> int | None:
             count = int(spec.maximum) - int(spec.minimum) + 1
     elif isinstance(hierarchy, Grouping):
         count = len(set(hierarchy.levels[int(dimension.level) - 1].values()))
+    elif isinstance(hierarchy, HierarchyFile):
+        count = len({path[int(dimension.level) - 1] for path in hierarchy.table.paths.values()})
     elif (
         isinstance(hierarchy, NumericBands)
         and spec.minimum is not None

@@ -14,6 +14,7 @@ from include.source_config import (
     Dimension,
     FieldSpec,
     Grouping,
+    HierarchyFile,
     NumericBands,
     PostcodeFr,
     Role,
@@ -41,7 +42,7 @@ def level_wording(spec: FieldSpec, level: str) -> str:
         return _POSTCODE_LEVELS[level]
     if isinstance(hierarchy, NumericBands):
         return f"tranches de {level}"
-    if isinstance(hierarchy, Grouping):
+    if isinstance(hierarchy, Grouping | HierarchyFile):
         return f"regroupement de niveau {level}"
     raise ValueError(f"field '{spec.name}' has no hierarchy level '{level}'")
 

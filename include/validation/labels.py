@@ -28,6 +28,7 @@ from include.source_config import (
     FieldSpec,
     FieldType,
     Grouping,
+    HierarchyFile,
     NumericBands,
     PostcodeFr,
     Suppress,
@@ -105,6 +106,9 @@ def _intermediate_levels(spec: FieldSpec) -> list[str]:
         return [_DATE_LEVEL[level] for level in hierarchy.levels]
     if isinstance(hierarchy, Grouping):
         return [_one_of(level.values()) for level in hierarchy.levels]
+    if isinstance(hierarchy, HierarchyFile):
+        paths = hierarchy.table.paths.values()
+        return [_one_of({path[j] for path in paths}) for j in range(hierarchy.table.n_intermediate)]
     if isinstance(hierarchy, Suppress):
         return []
     raise ValueError(

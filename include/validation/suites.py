@@ -43,6 +43,7 @@ from include.source_config import (
     CellKeyDisclosure,
     FieldSpec,
     FieldType,
+    HierarchyFile,
     Role,
     SourceConfig,
     hierarchy_level,
@@ -73,8 +74,18 @@ Expectation = dict[str, Any]
 
 
 def config_fingerprint(config: SourceConfig) -> str:
-    """SHA-256 of the config's content: equal for equal configs, whatever the YAML layout."""
+    """SHA-256 of the config's content: equal for equal configs, whatever the YAML layout.
+
+    A `file` hierarchy's rows count as content too: editing the file must mark the suites
+    stale as editing the YAML does (configs without one hash as they always did)."""
     data = config.model_dump(mode="json", by_alias=True)
+    files = {
+        spec.name: spec.hierarchy.table.paths
+        for spec in config.fields
+        if isinstance(spec.hierarchy, HierarchyFile)
+    }
+    if files:
+        data["hierarchy_files"] = files
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from include.publish.wording import dimension_description
 from include.source_config import (
     CellKeyDisclosure,
     ConfigError,
     Dimension,
     Grouping,
+    HierarchyFile,
     NumericBands,
     Role,
     SuppressionDisclosure,
+    hierarchy_level,
     load_all_sources,
     load_source_config,
     parse_source_config,
 )
+from include.validation.labels import quasi_identifier_regex
+from include.validation.suites import aggregate_suite, config_fingerprint, curated_suite
 
 
 @pytest.fixture
@@ -324,3 +330,146 @@ def test_a_cell_key_setting_without_a_possible_ptable_is_refused(
     error = _error(consultation)
     assert error.startswith("sources/consultation.yaml: disclosure")
     assert message in error
+
+
+OCCUPATION_FILE = "\n".join(
+    [
+        "agriculteur;independants;*",
+        "artisan_commercant;independants;*",
+        "cadre;salaries;*",
+        "profession_intermediaire;salaries;*",
+        "employe;salaries;*",
+        "ouvrier;salaries;*",
+        "retraite;inactifs;*",
+        "sans_emploi;inactifs;*",
+    ]
+)
+
+
+def _with_file_hierarchy(
+    consultation: dict[str, Any], directory: Path, hierarchy: dict[str, Any], csv_text: str
+) -> Path:
+    """The consultation source in `directory`, its occupation generalized by a file."""
+    (directory / "hierarchies").mkdir(exist_ok=True)
+    (directory / "hierarchies" / "occupation.csv").write_text(csv_text, encoding="utf-8")
+    occupation = consultation["fields"][5]
+    assert occupation["name"] == "occupation"
+    occupation["hierarchy"] = hierarchy
+    path = directory / "consultation.yaml"
+    path.write_text(yaml.safe_dump(consultation, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_a_file_hierarchy_is_read_relative_to_the_sources_folder(
+    consultation: dict[str, Any], tmp_path: Path
+) -> None:
+    consultation["aggregates"][0]["dimensions"] = ["occupation:1", "q_transports"]
+    path = _with_file_hierarchy(
+        consultation,
+        tmp_path,
+        {"kind": "file", "path": "hierarchies/occupation.csv"},
+        OCCUPATION_FILE,
+    )
+    config = load_source_config(path)
+    hierarchy = config.field("occupation").hierarchy
+    assert isinstance(hierarchy, HierarchyFile)
+    assert hierarchy.table.n_levels == 3
+    assert hierarchy.table.paths["cadre"] == ("salaries",)
+    assert config.aggregates[0].dimensions[0].column == "occupation_1"
+    assert hierarchy_level(config.field("occupation"), "1") == 1
+    with pytest.raises(ValueError, match=r"has no level '2' \(levels: \['1'\]\)"):
+        hierarchy_level(config.field("occupation"), "2")
+    # an absolute path is read as it is, wherever the config comes from
+    consultation["fields"][5]["hierarchy"] = {
+        "kind": "file",
+        "path": str(tmp_path / "hierarchies" / "occupation.csv"),
+    }
+    absolute = parse_source_config(consultation, "consultation.yaml").field("occupation")
+    assert isinstance(absolute.hierarchy, HierarchyFile)
+    assert absolute.hierarchy.table.paths == hierarchy.table.paths
+
+
+@pytest.mark.parametrize(
+    ("hierarchy", "csv_text", "match"),
+    [
+        (
+            {"kind": "file", "path": "hierarchies/absent.csv"},
+            OCCUPATION_FILE,
+            r"consultation.yaml: fields\[5\] \(occupation\)\.hierarchy\.file: \S+"
+            r"hierarchies/absent.csv: cannot read the hierarchy file: No such file",
+        ),
+        (
+            {"kind": "file", "path": "hierarchies/occupation.csv"},
+            OCCUPATION_FILE + "\ncadre;independants;*\n",
+            r"\.hierarchy\.file: \S+hierarchies/occupation.csv: 'cadre' \(level 0\) has two "
+            r"parents: 'salaries' on line 3 and 'independants' on line 9",
+        ),
+        (
+            {"kind": "file", "path": "hierarchies/occupation.csv"},
+            OCCUPATION_FILE + "\nchomeur;inactifs\n",
+            r"occupation.csv: line 9 has 2 columns, line 1 has 3",
+        ),
+        (
+            {"kind": "file", "path": "hierarchies/occupation.csv"},
+            OCCUPATION_FILE.replace(";", ","),
+            r"occupation.csv: line 1: a row needs the value and at least one coarser level",
+        ),
+        (
+            {"kind": "file", "path": "hierarchies/occupation.csv"},
+            OCCUPATION_FILE.rsplit("\n", 1)[0],
+            r"fields\[5\] \(occupation\): hierarchy file \S+occupation.csv has no row for the "
+            r"allowed values \['sans_emploi'\]",
+        ),
+        (
+            {"kind": "file", "path": "hierarchies/occupation.csv", "sep": ","},
+            OCCUPATION_FILE,
+            r"hierarchy\.file\.sep: Extra inputs are not permitted",
+        ),
+    ],
+)
+def test_a_bad_hierarchy_file_stops_the_load_naming_the_file_and_line(
+    consultation: dict[str, Any],
+    tmp_path: Path,
+    hierarchy: dict[str, Any],
+    csv_text: str,
+    match: str,
+) -> None:
+    path = _with_file_hierarchy(consultation, tmp_path, hierarchy, csv_text)
+    with pytest.raises(ConfigError, match=match):
+        load_source_config(path)
+
+
+def test_a_file_hierarchy_may_use_another_separator(
+    consultation: dict[str, Any], tmp_path: Path
+) -> None:
+    path = _with_file_hierarchy(
+        consultation,
+        tmp_path,
+        {"kind": "file", "path": "hierarchies/occupation.csv", "separator": ","},
+        OCCUPATION_FILE.replace(";", ","),
+    )
+    hierarchy = load_source_config(path).field("occupation").hierarchy
+    assert isinstance(hierarchy, HierarchyFile)
+    assert hierarchy.table.paths["retraite"] == ("inactifs",)
+
+
+def test_a_file_hierarchy_feeds_the_suites_and_their_fingerprint(
+    consultation: dict[str, Any], tmp_path: Path
+) -> None:
+    """A source using a file gets its expectation suites (labels of every level) and
+    dimension wording like a grouping's, and editing the file alone changes the config's
+    fingerprint, so the committed suites are seen stale."""
+    consultation["aggregates"][0]["dimensions"] = ["occupation:1", "q_transports"]
+    hierarchy = {"kind": "file", "path": "hierarchies/occupation.csv"}
+    path = _with_file_hierarchy(consultation, tmp_path, hierarchy, OCCUPATION_FILE)
+    config = load_source_config(path)
+    regex = quasi_identifier_regex(config.field("occupation"), 1)
+    assert re.fullmatch(regex, "salaries")
+    assert not re.fullmatch(regex, "cadre")
+    assert curated_suite(config)["expectations"]
+    assert aggregate_suite(config, config.aggregates[0])["expectations"]
+    assert "regroupement de niveau 1" in dimension_description(config.field("occupation"), "1")
+    before = config_fingerprint(config)
+    edited = OCCUPATION_FILE.replace("cadre;salaries", "cadre;independants")
+    _with_file_hierarchy(consultation, tmp_path, hierarchy, edited)
+    assert config_fingerprint(load_source_config(path)) != before
