@@ -41,11 +41,12 @@ TABLE = sql.Identifier("private", "released_cells")
 
 
 def _json_code(code: Hashable) -> Any:
-    """A dimension code as JSON keeps it: ints and strings as they are (a cell must match
-    the same cell counted again), anything else as its text."""
+    """A dimension code as JSON keeps it: booleans, numbers and strings as they are, anything
+    else (a date) as its text. The current cells are compared in this form too, so a cell
+    read back from the database matches the same cell counted again."""
     if isinstance(code, np.generic):
         code = code.item()
-    return code if isinstance(code, int | str) and not isinstance(code, bool) else str(code)
+    return code if isinstance(code, bool | int | float | str) else str(code)
 
 
 def record_release_cells(
@@ -161,8 +162,27 @@ def history_tables(
         if before is None or before.empty:
             continue
         dims = list(table.dimensions)
-        now = table.frame.set_index(dims)[table.value].astype(np.int64)
-        then = before.set_index(dims)
+        stored_form = table.frame[dims].map(_json_code)
+        original = dict(
+            zip(
+                stored_form.itertuples(index=False, name=None),
+                table.frame[dims].itertuples(index=False, name=None),
+                strict=True,
+            )
+        )
+        # Keyed by tuples of codes in their stored form (a flat index: one dimension or two).
+        now = pd.Series(
+            table.frame[table.value].to_numpy(np.int64),
+            index=pd.Index(
+                list(stored_form.itertuples(index=False, name=None)), tupleize_cols=False
+            ),
+        )
+        then = before.set_index(
+            pd.Index(
+                list(before[dims].map(_json_code).itertuples(index=False, name=None)),
+                tupleize_cols=False,
+            )
+        )
         joined = pd.concat(
             [
                 now.rename("now"),
@@ -180,13 +200,13 @@ def history_tables(
                 f"previous release (first {joined.index[fell][0]!r}); the tables are cumulative, "
                 "so the record store lost records: investigate before publishing"
             )
+        cells = pd.DataFrame([original[key] for key in joined.index], columns=dims)
         frame = pd.concat(
             [
-                joined["then"].rename(table.value).reset_index().assign(**{RELEASE: PREVIOUS}),
-                (joined["now"] - joined["then"])
-                .rename(table.value)
-                .reset_index()
-                .assign(**{RELEASE: NEW}),
+                cells.assign(**{table.value: joined["then"].to_numpy(), RELEASE: PREVIOUS}),
+                cells.assign(
+                    **{table.value: (joined["now"] - joined["then"]).to_numpy(), RELEASE: NEW}
+                ),
             ],
             ignore_index=True,
         )
@@ -194,7 +214,7 @@ def history_tables(
             frame, (*table.dimensions, RELEASE), table.value, published=False
         )
         for index, shown, was_listed in zip(joined.index, joined["shown"], listed, strict=True):
-            codes = dict(zip(dims, index if len(dims) > 1 else (index,), strict=True))
+            codes = dict(zip(dims, original[index], strict=True))
             if was_listed and pd.isna(shown):
                 continue  # hidden then: the reader knows only what the equations give
             value = float(shown) if was_listed else 0.0

@@ -154,3 +154,21 @@ def test_the_history_knows_the_shown_counts_and_the_unlisted_zeros() -> None:
     assert by_cell[(("RELEASE", PREVIOUS), ("canal", "guichet"))] == (0.0, 0.0)  # not listed
     assert (("RELEASE", PREVIOUS), ("canal", "app")) not in by_cell  # hidden then
     assert by_cell[(("RELEASE", NEW), ("canal", "web"))] == (7.0, 10.0)  # file minus shown
+
+
+def test_cells_read_back_from_the_database_match_whatever_their_codes() -> None:
+    """Codes come back from JSON (dates as text, booleans and numbers as they are): the
+    same cells counted again must meet them, or the releases could not be related."""
+    days = [date(2026, 11, 2), date(2026, 11, 3)]
+    now = pd.DataFrame({"jour": days, "urgent": [True, False], "count": [20, 14]})
+    before = pd.DataFrame(
+        {"jour": ["2026-11-02", "2026-11-03"], "urgent": [True, False], "true_count": [18, 14],
+         "shown_count": [18, 14]},
+        dtype=object,
+    )  # fmt: skip
+    added, facts = history_tables({"t": LinkedTable(now, ("jour", "urgent"))}, {"t": before})
+    (table,) = added.values()
+    split = table.frame.set_index(["jour", "urgent", RELEASE])["count"].to_dict()
+    assert split[(days[0], True, NEW)] == 2
+    assert split[(days[1], False, NEW)] == 0
+    assert {f.cell["jour"] for f in facts} == set(days)  # the current codes, not their text
