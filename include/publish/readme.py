@@ -146,7 +146,9 @@ def _aggregates_protection(written: Sequence[WrittenTable]) -> list[str]:
     reasons = "; ".join(f"« {code} » : {label}" for code, label in REASON_LABELS.items())
     lines = [
         f"- **Secret statistique dans les tableaux agrégés** : tout effectif inférieur à "
-        f"{minimum} est masqué : la colonne `count` est vide, `suppressed` vaut `true` et "
+        f"{minimum} est masqué (sauf celui que le fichier individuel de la même publication "
+        "donne déjà exactement, publié avec le motif « known ») : la colonne `count` est "
+        "vide, `suppressed` vaut `true` et "
         f"`suppression_reason` donne le motif ({reasons}). Un effectif masqué n'est jamais "
         "remplacé par 0. Dans cette version :"
     ]
