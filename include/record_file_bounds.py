@@ -28,7 +28,8 @@ every dimension at the tables' levels and nothing was suppressed, every cell is 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import itertools
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,12 +135,11 @@ def aggregate_bounds(
     for combo, rows in combos.items():
         chosen = combo if isinstance(combo, tuple) else (combo,)
         per_dim = [r.options[i] for r, i in zip(readings, chosen, strict=True)]
-        # Every partial cell (a dimension at its total is `...`): margins and grand total.
-        for mask in range(1 << dims):
-            options = [per_dim[d] if mask >> d & 1 else (...,) for d in range(dims)]
-            sure = all(len(per_dim[d]) == 1 for d in range(dims) if mask >> d & 1)
+        for kept in _kept_dimensions(dims):
+            options = [per_dim[d] if keep else (...,) for d, keep in enumerate(kept)]
+            sure = all(len(per_dim[d]) == 1 for d, keep in enumerate(kept) if keep)
             bucket = lower if sure else possible
-            for cell in _product(options):
+            for cell in itertools.product(*options):
                 bucket[cell] = bucket.get(cell, 0) + int(rows)
     facts = []
     columns = [reading.column for reading in readings]
@@ -158,19 +158,18 @@ def _table_cells(
     codes = pd.DataFrame(
         {dim.column: dimension_values(store, config, dim) for dim in aggregate.dimensions}
     ).drop_duplicates()
-    dims = len(aggregate.dimensions)
-    cells: set[tuple[Hashable, ...]] = set()
-    for row in codes.itertuples(index=False, name=None):
-        for mask in range(1 << dims):
-            cells.add(tuple(row[d] if mask >> d & 1 else ... for d in range(dims)))
-    return cells
+    masks = list(_kept_dimensions(len(aggregate.dimensions)))
+    return {
+        tuple(code if keep else ... for code, keep in zip(row, kept, strict=True))
+        for row in codes.itertuples(index=False, name=None)
+        for kept in masks
+    }
 
 
-def _product(options: Sequence[Sequence[Hashable]]) -> list[tuple[Hashable, ...]]:
-    cells: list[tuple[Hashable, ...]] = [()]
-    for choice in options:
-        cells = [(*cell, code) for cell in cells for code in choice]
-    return cells
+def _kept_dimensions(dims: int) -> Iterator[tuple[bool, ...]]:
+    """Which dimensions a partial cell keeps: every subset, so a cell comes with its margins
+    and the grand total (a dimension summed over is written `...`)."""
+    return itertools.product((False, True), repeat=dims)
 
 
 def record_file_bounds(
