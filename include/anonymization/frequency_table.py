@@ -26,7 +26,6 @@ from include.anonymization.hierarchies import EncodedColumn
 # (bincount-style, linear time); sparser keys are sorted.
 _DENSE_SLOTS_PER_KEY = 4
 _DENSE_MIN_SLOTS = 1 << 16
-_MAX_KEY_RANGE = 1 << 62
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,13 +70,17 @@ class FrequencyTable:
         )
 
 
+def _dense_limit(n_keys: int) -> int:
+    return max(_DENSE_MIN_SLOTS, _DENSE_SLOTS_PER_KEY * n_keys)
+
+
 def group_keys(keys: np.ndarray, key_range: int) -> tuple[np.ndarray, np.ndarray]:
     """Group int64 keys in ``[0, key_range)``.
 
     Returns ``inverse`` (the group of each key, groups numbered in key order) and
     ``representative`` (for each group, the position of one of its keys).
     """
-    if key_range <= max(_DENSE_MIN_SLOTS, _DENSE_SLOTS_PER_KEY * len(keys)):
+    if key_range <= _dense_limit(len(keys)):
         present = np.zeros(key_range, dtype=bool)
         present[keys] = True
         slot_dtype = np.int32 if key_range < 2**31 else np.int64
@@ -101,8 +104,11 @@ def combine_codes(columns: Sequence[np.ndarray], radices: Sequence[int]) -> tupl
     """
     keys = np.zeros(len(columns[0]), dtype=np.int64)
     key_range = 1
+    dense_limit = _dense_limit(len(keys))
     for column, radix in zip(columns, radices, strict=True):
-        if key_range * radix > _MAX_KEY_RANGE:
+        if key_range > 1 and key_range * radix > dense_limit:
+            # Renumbering the partial key (densely, in key order) keeps every grouping in
+            # linear time, and the order of the final keys stays that of the full ones.
             keys, representative = group_keys(keys, key_range)
             keys = keys.astype(np.int64, copy=False)
             key_range = len(representative)

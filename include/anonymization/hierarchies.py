@@ -24,7 +24,8 @@ and publishing it as-is would break the protection.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,10 @@ class EncodedColumn:
     codes: np.ndarray
     maps: tuple[np.ndarray, ...]
     labels: tuple[pd.Index, ...]
+    # For each level, how many values of the hierarchy's whole domain each code covers,
+    # when the hierarchy enumerates its domain (a value-mapping file does; bands and
+    # postcodes do not). ARX's Loss measures shares of that domain.
+    domain_leaves: tuple[np.ndarray, ...] | None = None
     _level_maps: dict[tuple[int, int], np.ndarray] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -100,6 +105,20 @@ class EncodedColumn:
     def leaf_counts(self, level: int) -> np.ndarray:
         """For each code at `level`, how many distinct level-0 values it covers."""
         return np.bincount(self.maps[level], minlength=self.n_codes(level))
+
+    def domain_counts(self, level: int) -> np.ndarray:
+        """For each code at `level`, how many values of the domain it covers.
+
+        The hierarchy's own domain when it enumerates one (`domain_leaves`), else the
+        values present in the data (`leaf_counts`).
+        """
+        if self.domain_leaves is None:
+            return self.leaf_counts(level)
+        return self.domain_leaves[level]
+
+    @property
+    def domain_size(self) -> int:
+        return int(self.domain_counts(self.top)[0])
 
     def generalized(self, level: int) -> np.ndarray:
         """Every row's label at `level` (level 0 gives back the original values)."""
@@ -370,6 +389,16 @@ class ValueMappingGeneralizer(Generalizer):
             np.array([path[level] for path in paths], dtype=object)
             for level in range(self.table.n_intermediate)
         ]
+
+    def encode(self, values: pd.Series | pd.Index | np.ndarray | list[Any]) -> EncodedColumn:
+        """Encode as any hierarchy does, and record how much of the file each label covers."""
+        column = super().encode(values)
+        domain = [np.ones(column.n_codes(0), dtype=np.int64)]
+        for level in range(1, column.top):
+            covered = Counter(path[level - 1] for path in self.table.paths.values())
+            domain.append(np.array([covered[label] for label in column.labels[level]]))
+        domain.append(np.array([len(self.table.paths)], dtype=np.int64))
+        return replace(column, domain_leaves=tuple(domain))
 
 
 def hierarchy_from_csv(

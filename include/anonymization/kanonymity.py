@@ -4,39 +4,49 @@ Every quasi-identifier is generalized to one level of its hierarchy for all
 records (full-domain generalization); records of equivalence classes that still
 fail k-anonymity or l-diversity are suppressed, up to a cap. Among all
 combinations of levels (the lattice) that keep suppression under the cap, the
-search returns one of minimal information loss (`information_loss.LossMetric`:
-Iyengar's loss metric with suppressed records counted as fully lost).
+search returns one of minimal information loss, by the measure the inputs name
+(`information_loss.MetricSpec`: Iyengar's loss metric by default, or ARX's Loss
+or non-uniform entropy).
 
-How it stays fast (in the spirit of ARX's Flash / OLA):
+How it stays fast:
 
 - Rows are read once: the bottom node's frequency table is built from them, and
   every other node's table is rolled up from the smallest already-computed
   finer table (`frequency_table.roll_up`); tables are cached under a memory
   budget.
-- Predictive tagging on a monotone predicate R: "suppression under the cap for
-  k-anonymity plus distinct l-diversity". R holds for every node above a node
-  where it holds and fails below a node where it fails, because a coarser class
-  fails these criteria only if every finer class inside it does. Unknown nodes
-  are resolved by binary search along chains, so one evaluation tags whole cones.
-- Branch and bound: nodes are visited by increasing suppression-free loss, a
-  monotone lower bound of the real loss; the search stops once that bound
-  reaches the best loss found.
+- A monotone predicate R: "suppression under the cap for k-anonymity plus
+  distinct l-diversity". R fails on every node below a node where it fails,
+  because a coarser class fails these criteria only if every finer class inside
+  it does; one evaluation discards a whole cone.
+- Branch and bound, coarse nodes first. Each measure is at least its
+  suppression-free value (a lower bound known before grouping anything) plus a
+  suppression penalty per attribute; and because a finer node suppresses every
+  record a coarser one suppresses, each at no lower cost, an evaluated node's
+  penalties bound those of every node below it. Visiting the lattice from the top
+  down lets those penalties reach the fine nodes, whose suppression-free bound is
+  small but whose suppression is heavy, before they are looked at: on ARX's
+  adult data with k = 100 and no suppression cap, 702 of 12,960 nodes are
+  evaluated where visiting by increasing bound evaluated 6,261. Nodes that share
+  their exact (level 0) attributes roll up from one shared table of their level-1
+  anchor, not each from the bottom.
 
 Why it is optimal: a feasible node satisfies R (entropy l-diversity implies
 distinct l-diversity, and for the monotone criteria feasibility *is* R), so
-pruning nodes where R fails never drops a feasible node. Every node that is not
-pruned and whose bound is below the best loss is evaluated exactly. Entropy
-l-diversity with suppression is not monotone (merging a passing class into a
-failing one can fail as a whole), so it is never used to tag other nodes: it is
-only checked on nodes that are evaluated anyway. The tests compare the result
-with an exhaustive search on small tables.
+pruning nodes where R fails never drops a feasible node; a node is skipped only
+when a lower bound of its loss already loses to the best node found. Ties go to
+the smaller suppression-free loss, then the more general node, whatever the
+order of visits. Entropy l-diversity with suppression is not monotone (merging a
+passing class into a failing one can fail as a whole), so it never prunes: only
+the relaxed, distinct criteria do, and their suppressed records give the
+penalties. The tests compare the result with an exhaustive search on small tables
+for every measure, and with ARX's published optima on its adult benchmark.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -50,13 +60,11 @@ from include.anonymization.criteria import (
 )
 from include.anonymization.frequency_table import FrequencyTable, roll_up, row_table
 from include.anonymization.hierarchies import EncodedColumn, build_generalizer
-from include.anonymization.information_loss import LossMetric
+from include.anonymization.information_loss import MetricSpec, build_metric
 from include.anonymization.lattice import Lattice
 from include.source_config import SourceConfig
 
 DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
-
-_UNKNOWN, _PASS, _FAIL = 0, 1, 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,11 +88,12 @@ def encode_sensitive(name: str, values: pd.Series | np.ndarray | list[object]) -
 
 @dataclass(frozen=True, eq=False)
 class SearchInputs:
-    """Encoded quasi-identifiers, sensitive fields and the criteria to enforce."""
+    """Encoded quasi-identifiers, sensitive fields, the criteria and the measure to minimize."""
 
     quasi_identifiers: tuple[EncodedColumn, ...]
     sensitive: tuple[SensitiveColumn, ...]
     criteria: PrivacyCriteria
+    metric: MetricSpec = field(default_factory=MetricSpec)
 
     def __post_init__(self) -> None:
         if not self.quasi_identifiers:
@@ -165,6 +174,7 @@ class AnonymizationResult:
     levels: dict[str, int]
     level_names: dict[str, str]
     criteria: PrivacyCriteria
+    metric: MetricSpec
     suppressed: np.ndarray
     class_sizes: dict[int, int]
     information_loss: float
@@ -275,6 +285,12 @@ class _TableCache:
              if self._classes[row] == fewest),
             key=lambda table: table.levels,
         )  # fmt: skip
+        anchor = tuple(min(level, 1) for level in levels)
+        if source is self.bottom and anchor not in (levels, source.levels):
+            # A search that visits coarse nodes first finds no finer table but the bottom
+            # one; every node with the same exact attributes can start from this one.
+            source, _ = roll_up(source, self.columns, anchor)
+            self._add(source)
         table, _ = roll_up(source, self.columns, levels)
         self._add(table)
         if self.total_bytes > self.budget:
@@ -303,83 +319,75 @@ class _Search:
         self.n_rows = inputs.n_rows
         self.allowed = self.criteria.max_suppressed(self.n_rows)
         self.lattice = Lattice([c.top for c in self.columns], [c.field for c in self.columns])
-        self.metric = LossMetric(self.columns)
+        self.metric = build_metric(inputs.metric, self.columns)
         self.bounds = self.metric.lower_bounds(self.lattice.levels)
+        self.heights = self.lattice.levels.sum(axis=1)
         rows = row_table(self.columns, [(s.codes, s.n_values) for s in inputs.sensitive])
         bottom, self.row_class = roll_up(rows, self.columns, rows.levels)
         self.cache = _TableCache(self.columns, bottom, cache_bytes)
-        self.state = np.zeros(self.lattice.size, dtype=np.int8)
-        self.evaluated = np.zeros(self.lattice.size, dtype=bool)
+        # Nodes where the monotone predicate R fails (see the module docstring).
+        self.failed = np.zeros(self.lattice.size, dtype=bool)
+        # Per node and attribute, the least suppression penalty it can have, and the loss
+        # bound that gives (see `_evaluate`).
+        self.penalty = np.zeros((self.lattice.size, len(self.columns)))
+        self.refined = self.bounds.copy()
         self.nodes_evaluated = 0
         self.best_loss = math.inf
         self.best_node: int | None = None
         self.fewest_suppressed = self.n_rows
 
     def run(self) -> AnonymizationResult:
-        order = np.lexsort((np.arange(self.lattice.size), self.bounds))
+        # Coarsest first (their penalties bound every finer node), cheapest first within a height.
+        order = np.lexsort((np.arange(self.lattice.size), self.bounds, -self.heights))
         for node in map(int, order):
-            if self.bounds[node] >= self.best_loss:
-                break
-            if self.evaluated[node] or self.state[node] == _FAIL:
-                continue
-            if self.state[node] == _PASS:
+            if not self.failed[node] and self._may_beat(float(self.refined[node]), node):
                 self._evaluate(node)
-            else:
-                self._bisect(self._chain_up(node))
         if self.best_node is None:
             raise self._infeasible()
         return self._result(self.best_node)
 
+    def _may_beat(self, loss: float, node: int) -> bool:
+        """Whether a node of this loss (or bound) would be chosen over the best so far.
+
+        Ties go to the smaller suppression-free loss, then to the more general node
+        (at no cost in the measure, publish less), then to the smaller node number: the
+        answer does not depend on the order nodes are visited in.
+        """
+        if self.best_node is None or loss < self.best_loss:
+            return True
+        return loss == self.best_loss and self._tie_key(node) < self._tie_key(self.best_node)
+
+    def _tie_key(self, node: int) -> tuple[float, int, int]:
+        return (float(self.bounds[node]), -int(self.heights[node]), node)
+
     def _evaluate(self, node: int) -> None:
         table = self.cache.get(self.lattice.node_levels(node))
-        failing = failing_classes(table, self.relaxed)
+        relaxed_failing = failing = failing_classes(table, self.relaxed)
         relaxed_suppressed = int(table.counts[failing].sum())
         if self.relaxed is not self.criteria:
             failing = failing_classes(table, self.criteria)
         suppressed = int(table.counts[failing].sum())
         self.nodes_evaluated += 1
-        self.evaluated[node] = True
         self.fewest_suppressed = min(self.fewest_suppressed, suppressed)
-        if relaxed_suppressed <= self.allowed:
-            self.state[self.lattice.at_or_above(node)] = _PASS
-        else:
-            self.state[self.lattice.at_or_below(node)] = _FAIL
+        if relaxed_suppressed > self.allowed:
+            # R fails here, so on every finer node too.
+            self.failed |= self.lattice.at_or_below(node)
+            return
+        penalties = self.metric.penalties(table, relaxed_failing) if relaxed_suppressed else None
+        if penalties is not None and penalties.any():
+            # Every finer node suppresses at least these records (R is monotone), each at no
+            # lower cost: these penalties bound theirs, and so does the loss they give.
+            below = np.flatnonzero(self.lattice.at_or_below(node))
+            raised = np.maximum(self.penalty[below], penalties)
+            self.penalty[below] = raised
+            self.refined[below] = self.metric.bounds(self.lattice.levels[below], raised)
         if suppressed <= self.allowed:
-            loss = self.metric.loss(table, failing)
-            if loss < self.best_loss:
-                self.best_loss, self.best_node = loss, node
-
-    def _chain_up(self, node: int) -> list[int]:
-        """A chain of unknown, still promising nodes from `node` upwards.
-
-        Each step takes the successor with the smallest loss bound, i.e. the
-        cheapest extra generalization.
-        """
-        chain = [node]
-        while True:
-            candidates = [
-                s
-                for s in self.lattice.successors(chain[-1])
-                if self.state[s] == _UNKNOWN and self.bounds[s] < self.best_loss
-            ]
-            if not candidates:
-                return chain
-            chain.append(min(candidates, key=lambda s: (self.bounds[s], s)))
-
-    def _bisect(self, chain: list[int]) -> None:
-        """Binary search for the lowest node of the chain satisfying R.
-
-        Below it R fails, above it R holds; each evaluation tags a whole cone.
-        """
-        low, high = 0, len(chain) - 1
-        while low <= high:
-            middle = (low + high) // 2
-            if self.state[chain[middle]] == _UNKNOWN:
-                self._evaluate(chain[middle])
-            if self.state[chain[middle]] == _PASS:
-                high = middle - 1
+            if failing is relaxed_failing and penalties is not None:
+                loss = self.metric.bound(table.levels, penalties)
             else:
-                low = middle + 1
+                loss = self.metric.loss(table, failing)
+            if self._may_beat(loss, node):
+                self.best_loss, self.best_node = loss, node
 
     def _result(self, node: int) -> AnonymizationResult:
         levels = self.lattice.node_levels(node)
@@ -395,6 +403,7 @@ class _Search:
                 c.field: c.level_names[level] for c, level in zip(self.columns, levels, strict=True)
             },
             criteria=self.criteria,
+            metric=self.inputs.metric,
             suppressed=failing[bottom_to_node[self.row_class]],
             class_sizes=dict(zip(distinct_sizes.tolist(), occurrences.tolist(), strict=True)),
             information_loss=self.metric.loss(table, failing),

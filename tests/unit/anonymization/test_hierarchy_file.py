@@ -10,6 +10,7 @@ import pytest
 
 from include.anonymization.hierarchies import (
     HierarchyError,
+    NumericBandsGeneralizer,
     ValueMappingGeneralizer,
     build_generalizer,
     hierarchy_from_csv,
@@ -55,6 +56,22 @@ def test_a_valid_tree_generalizes_level_by_level(tmp_path: Path) -> None:
     # each level is a coarsening of the one below (the engine relies on it)
     assert column.n_codes(1) == 2  # 20-24 (23 and 21), 35-39
     assert list(column.level_map(1, 2)) == [0, 1]
+
+
+def test_a_file_gives_the_domain_each_label_covers(tmp_path: Path) -> None:
+    # ARX's Loss measures a label's share of the file's values, not of those present.
+    generalizer = hierarchy_from_csv(write(tmp_path, AGES + "\n"), "age")
+    column = generalizer.encode([21, 34])
+    assert column.domain_size == 5
+    assert [column.domain_counts(level).tolist() for level in range(column.top + 1)] == [
+        [1, 1],
+        [2, 1],  # "20-24" covers 21 and 23, though only 21 is in the data
+        [3, 2],
+        [5],
+    ]
+    present_only = NumericBandsGeneralizer("age", [5]).encode([21, 23, 34])
+    assert present_only.domain_size == 3
+    assert present_only.domain_counts(1).tolist() == present_only.leaf_counts(1).tolist()
 
 
 def test_value_key_matches_numbers_by_their_decimal_text() -> None:

@@ -15,6 +15,7 @@ from include.anonymization.criteria import (
     PrivacyCriteria,
     class_entropies,
     failing_classes,
+    grassberger_g,
 )
 from include.anonymization.frequency_table import (
     FrequencyTable,
@@ -29,13 +30,14 @@ from include.anonymization.hierarchies import (
     NumericBandsGeneralizer,
     SuppressGeneralizer,
 )
-from include.anonymization.information_loss import LossMetric
+from include.anonymization.information_loss import IyengarLoss, MetricSpec, build_metric
 from include.anonymization.kanonymity import (
     InfeasibleGeneralizationError,
     SearchInputs,
     find_optimal_generalization,
 )
 from include.anonymization.lattice import Lattice
+from tests.unit.anonymization.metric_specs import EXAMPLE_METRICS
 
 SETTINGS = settings(derandomize=True, deadline=None, max_examples=60)
 
@@ -187,30 +189,79 @@ def test_failing_classes_for_k_distinct_and_entropy() -> None:
     assert entropies["M"] == pytest.approx(-(0.5 * math.log(0.5) + 2 * 0.25 * math.log(0.25)))
 
 
+def test_grassberger_estimate_as_arx_tabulates_it() -> None:
+    # ARX's EntropyLDiversity.G_PRECOMPUTED: G_1, G_2, G_4, G_100; odd n > 1 takes G(n - 1).
+    assert grassberger_g(np.array([1, 2, 3, 4, 5, 100, 101])) == pytest.approx(
+        [-1.2703628454614782, 0.7296371545385218, 0.7296371545385218, 1.3963038212051886,
+         1.3963038212051886, 4.605186851488337, 4.605186851488337],
+        abs=1e-12,
+    )  # fmt: skip
+    # One class of 3 records holding a, a, b: H = G(3) - (2 G(2) + G(1)) / 3.
+    columns = [SuppressGeneralizer("gender").encode(["F", "F", "F"])]
+    rows = row_table(columns, [(np.array([0, 0, 1]), 2)])
+    bottom, _ = roll_up(rows, columns, rows.levels)
+    expected = 0.7296371545385218 - (2 * 0.7296371545385218 - 1.2703628454614782) / 3
+    assert class_entropies(bottom, 0, "grassberger")[0] == pytest.approx(expected)
+    assert expected > class_entropies(bottom, 0)[0]  # the plug-in estimate is biased low
+    # Grassberger's estimate can exceed ln l with fewer than l values (a, b: G(2) - G(1) =
+    # 2.0 > ln 3); ARX still asks for l distinct values, and so does the engine.
+    two = [SuppressGeneralizer("gender").encode(["F", "F"])]
+    pair = row_table(two, [(np.array([0, 1]), 2)])
+    two_values, _ = roll_up(pair, two, pair.levels)
+    assert class_entropies(two_values, 0, "grassberger")[0] == pytest.approx(2.0)
+    criteria = PrivacyCriteria(
+        k=1, l_diversity=3, l_kind="entropy", entropy_estimator="grassberger"
+    )
+    assert failing_classes(two_values, criteria).tolist() == [True]
+
+
 # --- information loss ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("spec", EXAMPLE_METRICS, ids=lambda spec: spec.describe())
 @SETTINGS
-@given(tables())
-def test_loss_bound_is_monotone_and_below_the_loss(
-    case: tuple[list[EncodedColumn], np.ndarray],
+@given(case=tables())
+def test_loss_bounds_hold_and_penalties_grow_down_the_lattice(
+    spec: MetricSpec, case: tuple[list[EncodedColumn], np.ndarray]
 ) -> None:
+    """What the search prunes with: bounds below losses, coarser penalties below finer ones."""
     columns, sensitive = case
-    metric = LossMetric(columns)
+    metric = build_metric(spec, columns)
     lattice = Lattice([c.top for c in columns], [c.field for c in columns])
     bounds = metric.lower_bounds(lattice.levels)
     rows = row_table(columns, [(sensitive, 4)])
     bottom, _ = roll_up(rows, columns, rows.levels)
     criteria = PrivacyCriteria(k=2, l_diversity=2)
+    penalties = np.zeros((lattice.size, len(columns)))
     for node in range(lattice.size):
         levels = lattice.node_levels(node)
         assert bounds[node] == pytest.approx(metric.lower_bound(levels))
         for above in lattice.successors(node):
-            assert bounds[above] >= bounds[node] - 1e-12
+            assert bounds[above] >= bounds[node] - 1e-9
         table, _ = roll_up(bottom, columns, levels)
         failing = failing_classes(table, criteria)
-        assert bounds[node] - 1e-12 <= metric.loss(table, failing) <= 1 + 1e-12
+        penalties[node] = metric.penalties(table, failing) if failing.any() else 0
+        assert (penalties[node] >= 0).all()
+        assert metric.bound(levels, penalties[node]) == pytest.approx(metric.loss(table, failing))
+        assert bounds[node] - 1e-9 <= metric.loss(table, failing)
+    for node in range(lattice.size):
+        for coarser in np.flatnonzero(lattice.at_or_above(node)):
+            assert (penalties[coarser] <= penalties[node] + 1e-9).all()
+            assert (
+                metric.bound(lattice.node_levels(node), penalties[coarser])
+                <= metric.bound(lattice.node_levels(node), penalties[node]) + 1e-9
+            )
     assert bounds[lattice.bottom] == 0
+
+
+@SETTINGS
+@given(tables())
+def test_lm_of_the_top_node_is_one_per_varying_column(
+    case: tuple[list[EncodedColumn], np.ndarray],
+) -> None:
+    columns, _ = case
+    metric = IyengarLoss(columns)
+    lattice = Lattice([c.top for c in columns], [c.field for c in columns])
     top = lattice.node_levels(lattice.top)
     domains_above_one = [c.n_codes(0) > 1 for c in columns]
     assert metric.lower_bound(top) == pytest.approx(np.mean(domains_above_one))
@@ -219,12 +270,56 @@ def test_loss_bound_is_monotone_and_below_the_loss(
 def test_loss_counts_generalized_and_suppressed_cells() -> None:
     # Ages 20, 21, 30: at 5-year bands, 20 and 21 share "20-24" (2 of 3 values covered).
     columns = [NumericBandsGeneralizer("age", [5]).encode([20, 21, 30])]
-    metric = LossMetric(columns)
+    metric = IyengarLoss(columns)
     rows = row_table(columns, [])
     table, _ = roll_up(rows, columns, (1,))
     assert metric.lower_bound((1,)) == pytest.approx((0.5 + 0.5 + 0) / 3)
     suppress_30 = np.array(list(columns[0].labels[1].take(table.codes[0]))) == "30-34"
     assert metric.loss(table, suppress_30) == pytest.approx((0.5 + 0.5 + 1) / 3)
+
+
+@pytest.mark.parametrize(
+    ("spec", "level", "suppress", "expected"),
+    [
+        # Ages 20, 21, 30; at 5-year bands "20-24" covers 2 of the 3 values (share 2/3).
+        # ARX's Loss: kept cells g × share, suppressed 1 (or share + s × (1 − share)), the
+        # sum normalized between n·g/|D| = 3g/3 and n = 3.
+        (MetricSpec("arx_loss"), 1, {"30-34"}, ((2 / 3 + 2 / 3 + 1) - 1) / 2),
+        (MetricSpec("arx_loss", gs_factor=0.1), 1, {"30-34"}, ((4 / 3 + 7 / 15) - 1) / 2),
+        (MetricSpec("arx_loss", gs_factor=0.8), 1, {"30-34"}, (0.4 * 4 / 3 + 1 - 0.4) / 2.6),
+        (MetricSpec("arx_loss"), 0, {21, 30}, ((1 / 3 + 1 + 1) - 1) / 2),
+        # Non-uniform entropy: 20 and 21 published as "20-24" cost −log2(1/2) bit each; the
+        # non-monotonic variant adds the suppressed records' labels' entropy × their number.
+        (MetricSpec("non_uniform_entropy"), 1, {"30-34"}, 2.0),
+        (MetricSpec("non_uniform_entropy"), 0, {21, 30}, 2.0),
+        (MetricSpec("non_uniform_entropy", monotonic=True), 0, {21, 30}, 0.0),
+        (MetricSpec("non_uniform_entropy", gs_factor=0.25), 0, {21, 30}, 1.0),
+        (MetricSpec("non_uniform_entropy", gs_factor=0.75), 1, set(), 1.0),
+    ],
+)
+def test_arx_metrics_by_hand(
+    spec: MetricSpec, level: int, suppress: set[object], expected: float
+) -> None:
+    columns = [NumericBandsGeneralizer("age", [5]).encode([20, 21, 30])]
+    metric = build_metric(spec, columns)
+    rows = row_table(columns, [])
+    table, _ = roll_up(rows, columns, (level,))
+    labels = np.array(list(columns[0].labels[level].take(table.codes[0])), dtype=object)
+    suppressed = np.isin(labels, list(suppress))
+    assert metric.loss(table, suppressed) == pytest.approx(expected)
+
+
+def test_metric_specs_are_checked() -> None:
+    assert MetricSpec("arx_loss", gs_factor=0.2).as_dict() == {"name": "arx_loss", "gs_factor": 0.2}
+    assert MetricSpec().as_dict() == {"name": "lm"}
+    for arguments, message in [
+        ({"name": "discernibility"}, "metric must be one of"),
+        ({"name": "arx_loss", "gs_factor": 1.5}, r"gs_factor must be in \[0, 1\]"),
+        ({"name": "lm", "gs_factor": 0.3}, "no gs_factor"),
+        ({"name": "arx_loss", "monotonic": True}, "no monotonic variant"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            MetricSpec(**arguments)  # type: ignore[arg-type]
 
 
 # --- lattice ------------------------------------------------------------------------------------
