@@ -37,8 +37,8 @@ from include.anonymization.arx_adult import (
     read_cases,
     search_inputs,
 )
-from include.anonymization.information_loss import MetricSpec
 from include.anonymization.kanonymity import find_optimal_generalization
+from include.anonymization.metric_spec import MetricSpec
 
 ISSUE_PAIRS = [(5, 0.04), (100, 0.04), (5, 1.0), (100, 1.0)]
 

@@ -33,6 +33,7 @@ from include.anonymization.hierarchy_file import (
     ValueMappingTable,
     read_value_mapping,
 )
+from include.anonymization.metric_spec import MetricName, MetricSpec
 
 SOURCES_DIR = Path(__file__).resolve().parent.parent / "sources"
 
@@ -361,6 +362,31 @@ def hierarchy_level(spec: FieldSpec, level: str) -> int:
     return names.index(level) + 1
 
 
+class LossMeasure(_Strict):
+    """Which information loss the k-anonymity search minimizes (the release states it).
+
+    `lm` (the default) charges each published cell the share of values its label
+    covers and a suppressed record everything; `arx_loss` and `non_uniform_entropy`
+    are ARX's Loss and non-uniform entropy, for results comparable with ARX's. The
+    gs-factor (ARX's) weighs generalization against suppression: below 0.5
+    suppression costs less, above it generalization does.
+    (include/anonymization/information_loss.py)
+    """
+
+    name: MetricName = "lm"
+    gs_factor: float = Field(default=0.5, ge=0, le=1)
+    monotonic: bool = False
+
+    @model_validator(mode="after")
+    def _is_a_measure(self) -> LossMeasure:
+        self.spec  # noqa: B018 - MetricSpec refuses parameters its measure does not have
+        return self
+
+    @property
+    def spec(self) -> MetricSpec:
+        return MetricSpec(self.name, self.gs_factor, self.monotonic)
+
+
 class SuppressionDisclosure(_Strict):
     """Aggregates published with small-cell and complementary suppression (the default):
     cells below `min_cell_count` are hidden, and enough others that none can be derived
@@ -427,6 +453,10 @@ class SourceConfig(_Strict):
     l_diversity: int = Field(default=2, ge=1, alias="l")
     l_kind: Literal["distinct", "entropy"] = "distinct"
     max_suppression: float = Field(default=0.05, ge=0, le=0.5)
+    # Left out of dumps when the default, so that suite fingerprints stay what they were.
+    information_loss: LossMeasure = Field(
+        default_factory=LossMeasure, exclude_if=lambda measure: measure == LossMeasure()
+    )
     min_cell_count: int = Field(default=11, ge=1)
     # How aggregates are protected; suppression unless the file says otherwise. The default
     # is left out of dumps, so that the config fingerprint the committed expectation suites

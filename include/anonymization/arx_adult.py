@@ -24,8 +24,8 @@ import pandas as pd
 
 from include.anonymization.criteria import EntropyEstimator, PrivacyCriteria
 from include.anonymization.hierarchies import EncodedColumn, hierarchy_from_csv
-from include.anonymization.information_loss import MetricSpec
 from include.anonymization.kanonymity import SearchInputs, encode_sensitive
+from include.anonymization.metric_spec import MetricSpec
 from include.anonymization.pii.reference_corpora import REFERENCE_DIR
 
 ADULT_DIR = REFERENCE_DIR / "arx-adult"

@@ -60,8 +60,9 @@ from include.anonymization.criteria import (
 )
 from include.anonymization.frequency_table import FrequencyTable, roll_up, row_table
 from include.anonymization.hierarchies import EncodedColumn, build_generalizer
-from include.anonymization.information_loss import MetricSpec, build_metric
+from include.anonymization.information_loss import build_metric
 from include.anonymization.lattice import Lattice
+from include.anonymization.metric_spec import MetricSpec
 from include.source_config import SourceConfig
 
 DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
@@ -138,6 +139,7 @@ def build_search_inputs(config: SourceConfig, data: pd.DataFrame) -> SearchInput
             l_kind=config.l_kind,
             max_suppression=config.max_suppression,
         ),
+        metric=config.information_loss.spec,
     )
 
 

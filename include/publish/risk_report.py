@@ -98,8 +98,16 @@ def build_risk_report(written: Sequence[WrittenTable]) -> dict[str, JSON]:
         assert isinstance(loss, dict)
         loss["records_suppressed"] = records["suppressed_records"]
         loss["generalization_loss"] = anonymization.get("information_loss")
+        loss["generalization_measure"] = anonymization.get("metric")
     return report
 
+
+# The measure the k-anonymity search minimized (include/anonymization/information_loss.py).
+_MEASURES = {
+    "lm": "la part des valeurs confondues (un enregistrement retiré perd tout)",
+    "arx_loss": "la mesure « Loss » d'ARX",
+    "non_uniform_entropy": "l'entropie non uniforme d'ARX",
+}
 
 _PERTURBED_CORRELATION = (
     "- **Corrélation** : les identifiants directs et leurs pseudonymes ne sont pas publiés ; "
@@ -191,5 +199,10 @@ def risk_readme_section(report: Mapping[str, Any]) -> list[str]:
     ]
     if "records_suppressed" in loss:
         parts.append(f"{french_number(int(loss['records_suppressed']))} enregistrement(s) retirés")
+    measure = loss.get("generalization_measure")
+    if isinstance(measure, dict) and measure.get("name") in _MEASURES:
+        parts.append(
+            f"niveaux de généralisation choisis en minimisant {_MEASURES[measure['name']]}"
+        )
     lines += [f"- **Perte d'information** : {', '.join(parts)}.", ""]
     return lines

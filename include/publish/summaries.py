@@ -8,7 +8,8 @@ The record-level summary is a dict with at least:
   (`"exact"`, `"bands of 10"`, `"département"`, `"quarter"`, `"*"`...);
 - `suppressed_records`: records dropped because they could not be protected;
 
-and usually `records`, `k`, `classes`, `class_sizes`, `information_loss`,
+and usually `records`, `k`, `classes`, `class_sizes`, `metric` (the measure the
+search minimized, which must be the source's), `information_loss`,
 `max_risk`, `average_risk` (copied to the manifest as given).
 `summarize_anonymization` builds it from an `AnonymizationResult`.
 
@@ -44,6 +45,7 @@ def summarize_anonymization(result: AnonymizationResult) -> dict[str, Any]:
         "k": result.min_class_size if result.class_sizes else None,
         "classes": result.n_classes,
         "class_sizes": {str(size): n for size, n in sorted(result.class_sizes.items())},
+        "metric": result.metric.as_dict(),
         "information_loss": result.information_loss,
         "generalization_loss": result.generalization_loss,
         "max_risk": result.max_risk,
@@ -85,6 +87,13 @@ def check_anonymization_summary(
     if not isinstance(suppressed, int) or isinstance(suppressed, bool) or suppressed < 0:
         raise ValueError(
             f"source '{config.name}': 'suppressed_records' must be a count, got {suppressed!r}"
+        )
+    measure = config.information_loss.spec.as_dict()
+    if "metric" in data and data["metric"] != measure:
+        raise ValueError(
+            f"source '{config.name}': the records were generalized minimizing "
+            f"{data['metric']!r}, but the source's config asks for {measure!r}; anonymize "
+            "again with the config being published"
         )
     return AnonymizationSummary(levels=names, suppressed_records=suppressed, data=data)
 

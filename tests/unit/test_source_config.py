@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from include.anonymization.metric_spec import MetricSpec
 from include.publish.wording import dimension_description
 from include.source_config import (
     CellKeyDisclosure,
@@ -473,3 +474,18 @@ def test_a_file_hierarchy_feeds_the_suites_and_their_fingerprint(
     edited = OCCUPATION_FILE.replace("cadre;salaries", "cadre;independants")
     _with_file_hierarchy(consultation, tmp_path, hierarchy, edited)
     assert config_fingerprint(load_source_config(path)) != before
+
+
+def test_the_information_loss_measure_is_chosen_per_source(consultation: dict[str, Any]) -> None:
+    default = parse_source_config(copy.deepcopy(consultation), "sources/consultation.yaml")
+    assert default.information_loss.spec == MetricSpec()
+    consultation["information_loss"] = {"name": "arx_loss", "gs_factor": 0.2}
+    chosen = parse_source_config(copy.deepcopy(consultation), "sources/consultation.yaml")
+    assert chosen.information_loss.spec == MetricSpec("arx_loss", gs_factor=0.2)
+    # the default is left out of the fingerprint, so committed suites stay current
+    assert config_fingerprint(default) != config_fingerprint(chosen)
+    assert "information_loss" not in default.model_dump(by_alias=True)
+    consultation["information_loss"] = {"name": "arx_loss", "monotonic": True}
+    assert "information_loss: ARX's Loss has no monotonic variant" in _error(consultation)
+    consultation["information_loss"] = {"name": "discernibility"}
+    assert "information_loss.name" in _error(consultation)

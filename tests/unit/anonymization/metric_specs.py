@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from include.anonymization.information_loss import MetricSpec
+from include.anonymization.metric_spec import MetricSpec
 
 EXAMPLE_METRICS = [
     MetricSpec(),

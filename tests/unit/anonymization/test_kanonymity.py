@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 from pycanon import anonymity
 
 from include.anonymization.criteria import ENTROPY_MARGIN
-from include.anonymization.information_loss import MetricSpec
 from include.anonymization.kanonymity import (
     AnonymizationResult,
     InfeasibleGeneralizationError,
@@ -34,7 +33,9 @@ from include.anonymization.kanonymity import (
     build_search_inputs,
     find_optimal_generalization,
 )
-from include.source_config import SOURCES_DIR, SourceConfig, load_source_config
+from include.anonymization.metric_spec import MetricSpec
+from include.publish.summaries import summarize_anonymization
+from include.source_config import SOURCES_DIR, LossMeasure, SourceConfig, load_source_config
 from tests.unit.anonymization.metric_specs import EXAMPLE_METRICS
 
 OCCUPATIONS = {
@@ -360,6 +361,22 @@ def test_optimum_equals_exhaustive_search(
     else:
         event(f"{metric.name}, {config.l_kind} l={config.l_diversity}")
         assert_optimal(data, inputs, answer)
+
+
+def test_a_source_config_chooses_the_measure_and_the_summary_names_it() -> None:
+    data = random_table(np.random.default_rng(3), 60)
+    config = make_config(["age", "gender"], [], k=3, cap=0.1).model_copy(
+        update={"information_loss": LossMeasure(name="non_uniform_entropy", gs_factor=0.3)}
+    )
+    inputs = build_search_inputs(config, data)
+    assert inputs.metric == MetricSpec("non_uniform_entropy", gs_factor=0.3)
+    result = find_optimal_generalization(inputs)
+    assert_optimal(data, inputs, result)
+    assert summarize_anonymization(result)["metric"] == {
+        "name": "non_uniform_entropy",
+        "gs_factor": 0.3,
+        "monotonic": False,
+    }
 
 
 # --- entropy l-diversity is not monotone ------------------------------------------------------

@@ -30,13 +30,14 @@ from include.anonymization.hierarchies import (
     NumericBandsGeneralizer,
     SuppressGeneralizer,
 )
-from include.anonymization.information_loss import IyengarLoss, MetricSpec, build_metric
+from include.anonymization.information_loss import IyengarLoss, build_metric
 from include.anonymization.kanonymity import (
     InfeasibleGeneralizationError,
     SearchInputs,
     find_optimal_generalization,
 )
 from include.anonymization.lattice import Lattice
+from include.anonymization.metric_spec import MetricSpec
 from tests.unit.anonymization.metric_specs import EXAMPLE_METRICS
 
 SETTINGS = settings(derandomize=True, deadline=None, max_examples=60)

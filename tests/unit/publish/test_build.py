@@ -178,6 +178,13 @@ def test_direct_identifiers_are_withheld_even_pseudonymized(
         (
             lambda i: {
                 **i,
+                "anonymization": {**i["anonymization"], "metric": {"name": "arx_loss"}},
+            },
+            "generalized minimizing .*'arx_loss'.* asks for .*'lm'",
+        ),
+        (
+            lambda i: {
+                **i,
                 "aggregates": [
                     AggregateInput(a.name, a.data.assign(extra=1), a.summary)
                     for a in i["aggregates"]

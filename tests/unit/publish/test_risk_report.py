@@ -42,6 +42,10 @@ def test_the_manifest_states_the_three_tests_with_figures_from_the_files(
     assert loss["aggregate_cells_hidden"] == sum(t["cells_suppressed"] for t in aggregates)
     inference = report["inference"]
     assert inference["sensitive_fields"] == [s.name for s in config.sensitive_fields]
+    # the measure the generalization minimized, as the manifest's record table states it
+    records_table = next(t for t in manifest["tables"] if t["kind"] == "records")
+    assert loss["generalization_measure"] == {"name": "lm"}
+    assert records_table["anonymization"]["metric"] == {"name": "lm"}
 
 
 def test_the_readme_says_each_test_in_plain_french(release_of_each_source: tuple) -> None:
@@ -53,6 +57,7 @@ def test_the_readme_says_each_test_in_plain_french(release_of_each_source: tuple
     assert f"k = {report['singling_out']['k_attacker']}" in readme
     assert "décidé en une fois pour tous les tableaux de la version" in readme
     assert "première version : aucune version précédente" in readme
+    assert "en minimisant la part des valeurs confondues" in readme
 
 
 def test_a_release_of_aggregates_only_has_nobody_to_single_out() -> None:
