@@ -16,7 +16,7 @@ CIVIC := $(VENV)/bin/civic
 
 COMMUNES := .local/reference/communes-fr-6.0.0.json
 
-.PHONY: help setup browser communes demo test test-fast up down status lint bench expectations lock clean
+.PHONY: help setup browser communes demo test test-fast up down status lint bench bench-scale expectations lock clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -79,6 +79,11 @@ lint: setup ## ruff
 
 bench: setup ## throughput and memory figures (never pass/fail)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done
+
+ROWS ?= 100000
+DAILY ?= 10000
+bench-scale: setup $(COMMUNES) ## one pipeline at scale through Airflow, per stage (ROWS=, DAILY=)
+	$(VENV)/bin/python bench/pipeline_scale.py --rows $(ROWS) --daily $(DAILY)
 
 expectations: setup ## regenerate expectations/ from sources/*.yaml
 	$(VENV)/bin/python -m include.validation write

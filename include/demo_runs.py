@@ -15,7 +15,8 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -43,7 +44,7 @@ class DagRunResult:
     log: Path
 
 
-def _airflow_json(env: Mapping[str, str], *args: str) -> list[dict]:
+def airflow_json(env: Mapping[str, str], *args: str) -> list[dict]:
     result = subprocess.run(
         [str(airflow_bin()), *args],
         env={**os.environ, **env},
@@ -61,33 +62,46 @@ def _airflow_json(env: Mapping[str, str], *args: str) -> list[dict]:
 
 def dag_ids(env: Mapping[str, str]) -> list[str]:
     """Every DAG of the project, parsed now (Airflow 3 lists DAGs from its database)."""
-    _airflow_json(env, "dags", "reserialize")
-    errors = _airflow_json(env, "dags", "list-import-errors", "--output", "json")
+    airflow_json(env, "dags", "reserialize")
+    errors = airflow_json(env, "dags", "list-import-errors", "--output", "json")
     if errors:
         where = "; ".join(
             f"{e.get('filename')}: {str(e.get('error')).strip()[-300:]}" for e in errors
         )
         raise ServiceError(f"DAG files failed to import: {where}")
-    ids = [row["dag_id"] for row in _airflow_json(env, "dags", "list", "--output", "json")]
+    ids = [row["dag_id"] for row in airflow_json(env, "dags", "list", "--output", "json")]
     if not ids:
         raise ServiceError("Airflow found no DAG in dags/")
     # The pipelines first: maintenance DAGs (retention...) then see their results.
     return sorted(ids, key=lambda dag_id: (not dag_id.startswith("civic_pipeline_"), dag_id))
 
 
-def run_dag(dag_id: str, env: Mapping[str, str], day: date, log_dir: Path) -> DagRunResult:
-    """`airflow dags test DAG DATE`; the state is read from Airflow's own closing line."""
+def run_dag(
+    dag_id: str,
+    env: Mapping[str, str],
+    day: date,
+    log_dir: Path,
+    watch: Callable[[int], AbstractContextManager[object]] | None = None,
+) -> DagRunResult:
+    """`airflow dags test DAG DATE`; the state is read from Airflow's own closing line.
+
+    `watch`, given the runner's process id, is entered while the run lasts (the scale
+    benchmark samples its memory).
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{dag_id}.log"
     started = time.monotonic()
-    with log.open("w") as out:
-        proc = subprocess.run(
+    with (
+        log.open("w") as out,
+        subprocess.Popen(
             [str(airflow_bin()), "dags", "test", dag_id, day.isoformat()],
             env={**os.environ, **env},
             stdout=out,
             stderr=subprocess.STDOUT,
-            check=False,
-        )
+        ) as proc,
+        watch(proc.pid) if watch else nullcontext(),
+    ):
+        proc.wait()
     states = [m["state"] for m in _FINISHED.finditer(log.read_text()) if m["dag"] == dag_id]
     state = states[-1] if states else "unknown"
     if proc.returncode != 0 and state == "success":

@@ -1,0 +1,126 @@
+"""One source's pipeline at scale, through Airflow, stage by stage (`make bench-scale`).
+
+    .venv/bin/python bench/pipeline_scale.py --rows 100000 [--daily 10000] [--source signalements]
+
+Starts a platform of its own (embedded PostgreSQL and S3 server under a temporary
+folder, so a checkout's demo data is left alone), writes `--rows` generated
+submissions for one delivery day, runs the source's pipeline with `airflow dags
+test` and prints, per stage: task instances, seconds (summed over a mapped stage's
+instances), rows per second and the peak resident memory of the runner's process
+tree while that stage ran, as PSS (shared pages split) and as the runner's own RSS
+(`include/scale_benchmark.py` says how it is attributed).
+With `--daily N`, N more submissions for the next day are then run on top of that
+history: what a daily run costs once the platform holds the first run.
+
+Figures only, never pass or fail (issue #14 states the targets); the run's own state
+is checked and the script exits 1 if the pipeline failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _isolate(folder: Path) -> None:
+    # Before anything reads the settings: this run's state lives in `folder` only.
+    os.environ["CIVIC_LOCAL_DIR"] = str(folder / "local")
+    os.environ["CIVIC_EXPORTS_DIR"] = str(folder / "exports")
+
+
+def _mib(value: int | None) -> str:
+    return "-" if value is None else f"{value / 2**20:,.0f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="first delivery (100000)")
+    parser.add_argument("--daily", type=int, default=0, help="then a next-day delivery")
+    parser.add_argument("--source", default="signalements")
+    parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--keep", action="store_true", help="keep the platform's folder")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="civic-scale-"))
+    _isolate(folder)
+
+    from include.cli.sample import today, write_sources
+    from include.demo_runs import run_dag
+    from include.scale_benchmark import (
+        MemorySample,
+        latest_run_id,
+        sampled_memory,
+        stage_figures,
+        task_intervals,
+    )
+    from include.services.stack import LocalPlatform
+    from include.settings import load_settings
+
+    console = Console()
+    settings = load_settings()
+    stack = LocalPlatform(settings)
+    dag_id = f"civic_pipeline_{args.source}"
+    failed = False
+    try:
+        with console.status("starting services") as spinner:
+            stack.up(lambda message: spinner.update(message))
+        env = stack.process_env()
+        day = today()
+        for label, rows, run_day in [
+            (f"{args.rows:,} submissions", args.rows, day),
+            (f"{args.daily:,} more, next day", args.daily, day + timedelta(days=1)),
+        ]:
+            if not rows:
+                continue
+            write_sources(settings, [args.source], rows, args.seed + run_day.toordinal(), run_day)
+            samples: list[MemorySample] = []
+            started = time.monotonic()
+            with console.status(f"{dag_id}: {label}"):
+                result = run_dag(
+                    dag_id,
+                    env,
+                    run_day,
+                    folder / "logs",
+                    watch=lambda pid, samples=samples: sampled_memory(pid, samples),
+                )
+            wall = time.monotonic() - started
+            intervals = task_intervals(env, dag_id, latest_run_id(env, dag_id))
+            table = Table(title=f"{dag_id}, {label}: {result.state}, {wall:.0f} s in all")
+            columns = ("stage", "instances", "seconds", "rows/s", "peak PSS MiB", "runner RSS MiB")
+            for column in columns:
+                table.add_column(column, justify="left" if column == "stage" else "right")
+            for figure in stage_figures(intervals, samples, rows):
+                table.add_row(
+                    figure.stage,
+                    str(figure.instances),
+                    f"{figure.seconds:.1f}",
+                    f"{figure.rows_per_second:,.0f}",
+                    _mib(figure.peak_pss_bytes),
+                    _mib(figure.peak_runner_rss_bytes),
+                )
+            table.caption = (
+                f"peak PSS {_mib(max((s.tree_pss for s in samples), default=None))} MiB, "
+                f"runner's peak RSS {_mib(max((s.runner_rss for s in samples), default=None))} "
+                f"MiB; log {result.log}"
+            )
+            console.print(table)
+            failed |= result.state != "success"
+    finally:
+        stack.down()
+        if args.keep:
+            console.print(f"platform folder kept: {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

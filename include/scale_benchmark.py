@@ -1,0 +1,137 @@
+"""Per-stage cost of one pipeline run through Airflow: wall time, rows/s, peak memory.
+
+`bench/pipeline_scale.py` (`make bench-scale`) generates N submissions, runs a
+source's pipeline with `airflow dags test` (Airflow's own runner, the demo's path)
+and reports each stage from what Airflow recorded and what the process used.
+
+How memory is attributed: `airflow dags test` runs the tasks of a run one after
+another in its own process (the scrubber's workers are its children), so the
+memory of that process tree, sampled every fraction of a second, belongs to the
+task whose recorded start/end interval holds the sample. The tree's memory is its
+proportional set size (PSS: a page shared by n processes counts 1/n in each, so
+the scrubber's workers, forked with the model loaded, are not counted three
+times); the runner's own resident size (RSS, what `/usr/bin/time` reports) is
+kept beside it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import psutil
+
+from include.demo_runs import airflow_json
+
+SAMPLE_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class TaskInterval:
+    """One task instance (a mapped task has one per chunk) as Airflow recorded it."""
+
+    task_id: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class StageFigure:
+    stage: str
+    instances: int
+    seconds: float
+    rows_per_second: float
+    peak_pss_bytes: int | None
+    peak_runner_rss_bytes: int | None
+
+
+@dataclass(frozen=True)
+class MemorySample:
+    at: float  # epoch seconds
+    tree_pss: int  # bytes, the runner and its children
+    runner_rss: int  # bytes, the runner alone
+
+
+def tree_pss(process: psutil.Process) -> int:
+    """Proportional set size of a process and its children (gone children are skipped)."""
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            total += member.memory_full_info().pss
+        except psutil.Error:
+            continue
+    return total
+
+
+@contextmanager
+def sampled_memory(pid: int, samples: list[MemorySample]) -> Iterator[None]:
+    """Append a `MemorySample` of `pid` to `samples` until the block ends."""
+    process = psutil.Process(pid)
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            try:
+                samples.append(
+                    MemorySample(time.time(), tree_pss(process), process.memory_info().rss)
+                )
+            except psutil.Error:
+                return
+            stop.wait(SAMPLE_SECONDS)
+
+    thread = threading.Thread(target=sample, name="rss-sampler", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _epoch(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+def task_intervals(env: Mapping[str, str], dag_id: str, run_id: str) -> list[TaskInterval]:
+    """Every finished task instance of a run, from Airflow's metadata database."""
+    rows = airflow_json(env, "tasks", "states-for-dag-run", dag_id, run_id, "--output", "json")
+    return [
+        TaskInterval(row["task_id"], _epoch(row["start_date"]), _epoch(row["end_date"]))
+        for row in rows
+        if row.get("start_date") and row.get("end_date")
+    ]
+
+
+def latest_run_id(env: Mapping[str, str], dag_id: str) -> str:
+    runs = airflow_json(env, "dags", "list-runs", dag_id, "--output", "json")
+    if not runs:
+        raise ValueError(f"DAG {dag_id} has no run to measure")
+    return max(runs, key=lambda run: run.get("start_date") or "")["run_id"]
+
+
+def stage_figures(
+    intervals: Sequence[TaskInterval], samples: Sequence[MemorySample], rows: int
+) -> list[StageFigure]:
+    """Per task id, in the order the stages started: summed seconds and peak memory."""
+    figures = []
+    stages = sorted({i.task_id for i in intervals}, key=lambda t: min(
+        i.start for i in intervals if i.task_id == t))  # fmt: skip
+    for stage in stages:
+        own = [i for i in intervals if i.task_id == stage]
+        seconds = sum(i.end - i.start for i in own)
+        inside = [s for s in samples if any(i.start <= s.at <= i.end for i in own)]
+        figures.append(
+            StageFigure(
+                stage=stage,
+                instances=len(own),
+                seconds=seconds,
+                rows_per_second=rows / seconds if seconds > 0 else float("inf"),
+                peak_pss_bytes=max((s.tree_pss for s in inside), default=None),
+                peak_runner_rss_bytes=max((s.runner_rss for s in inside), default=None),
+            )
+        )
+    return figures
