@@ -16,7 +16,7 @@ CIVIC := $(VENV)/bin/civic
 
 COMMUNES := .local/reference/communes-fr-6.0.0.json
 
-.PHONY: help setup browser communes demo test test-fast up down status lint bench bench-scale expectations lock clean
+.PHONY: help setup browser redis communes demo test test-fast up down status lint bench bench-scale expectations lock clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,13 @@ browser: ## Debian's chromium for the dashboards' browser test (apt-get, as root
 	echo "chromium is missing (the dashboards' browser test needs it): $$install"; \
 	$$install || { echo "retrying after: $${sudo}apt-get update"; $${sudo}apt-get update && $$install; }
 
+redis: ## Debian's redis-server, the Celery executor's broker (apt-get, as root or with sudo)
+	@if command -v redis-server >/dev/null; then echo "redis-server: $$(command -v redis-server)"; exit 0; fi; \
+	sudo=$$([ "$$(id -u)" -eq 0 ] || echo "sudo "); \
+	install="$${sudo}apt-get install -y --no-install-recommends redis-server"; \
+	echo "redis-server is missing (the Celery executor's broker): $$install"; \
+	$$install || { echo "retrying after: $${sudo}apt-get update"; $${sudo}apt-get update && $$install; }
+
 # The official list of French communes (Etalab's package, pinned and hash-checked): the closed
 # vocabulary of `commune` fields. Fetched from the npm registry by Python, no Node.js needed.
 $(COMMUNES): | $(STAMP)
@@ -59,7 +66,7 @@ communes: $(COMMUNES) ## the official list of French communes (pinned download, 
 demo: setup $(COMMUNES) ## services up, sample data in, every DAG run through Airflow, summary printed
 	$(CIVIC) demo
 
-test: setup browser $(COMMUNES) ## the whole test suite (starts its own PostgreSQL and S3 server)
+test: setup browser redis $(COMMUNES) ## the whole test suite (starts its own PostgreSQL and S3 server)
 	$(VENV)/bin/pytest
 
 test-fast: setup $(COMMUNES) ## the suite without tests marked slow or needing Superset

@@ -43,6 +43,16 @@ def up(
         "--superset",
         help="Also start Superset (set up on first start) and import its dashboards.",
     ),
+    executor: str | None = typer.Option(
+        None,
+        "--executor",
+        help="Airflow's executor: 'local' (tasks beside the scheduler) or 'celery' (Redis "
+        "broker and Celery workers; add workers on other hosts with the same image and "
+        ".local/env). Kept for later starts; default: the one recorded, else local.",
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Celery workers on this host (default 2, kept)."
+    ),
     force: bool = typer.Option(
         False,
         "--force",
@@ -57,9 +67,14 @@ def up(
     Refuses when zone buckets that held data are gone from the embedded S3 server."""
     stack = platform()
     with console.status("starting services") as spinner:
-        buckets = stack.up(lambda msg: spinner.update(msg), force=force)
+        buckets = stack.up(
+            lambda msg: spinner.update(msg),
+            force=force,
+            executor=executor,
+            celery_workers=workers,
+        )
         if airflow:
-            spinner.update("Airflow services (about 30 s)")
+            spinner.update(f"Airflow services, {stack.state.executor} executor (about 30 s)")
             stack.start_airflow()
         if superset:
             spinner.update("Superset (about 10 s; about 30 s more on the first start)")

@@ -26,10 +26,18 @@ ADMIN_USER = "admin"
 
 
 def airflow_environment(
-    home: Path, metadata_url: str, api_port: int, secrets: Mapping[str, str]
+    home: Path,
+    metadata_url: str,
+    api_port: int,
+    secrets: Mapping[str, str],
+    broker_url: str | None = None,
 ) -> dict[str, str]:
-    """Every AIRFLOW__* setting the project needs, as environment variables."""
-    return {
+    """Every AIRFLOW__* setting the project needs, as environment variables.
+
+    With a `broker_url`, tasks go through the CeleryExecutor (`celery_environment`);
+    without, the LocalExecutor runs them beside the scheduler.
+    """
+    env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_DIR / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_DIR / "plugins"),
@@ -50,6 +58,33 @@ def airflow_environment(
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+    }
+    if broker_url:
+        env.update(celery_environment(broker_url, metadata_url))
+    return env
+
+
+def celery_environment(broker_url: str, metadata_url: str) -> dict[str, str]:
+    """The CeleryExecutor: workloads through the broker, task results in the metadata DB.
+
+    One task at a time per worker: a worker is sized to a core, and more cores (or
+    hosts) mean more workers, so the DAGs never change with the machine.
+    """
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CELERY__BROKER_URL": broker_url,
+        # Celery's database backend speaks SQLAlchemy: the metadata database's own URL.
+        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata_url}",
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
+        # Not prefork: a prefork child is a daemonic process, and a daemonic process may not
+        # start the scrubber's worker processes ("daemonic processes are not allowed to have
+        # children"); nor threads: Airflow's task supervisor sets signal handlers, which only
+        # the main thread may. "solo" runs the one workload at a time in the worker's own
+        # main thread, which is what a concurrency of 1 asks anyway.
+        "AIRFLOW__CELERY__POOL": "solo",
+        # A workload the broker hands out is redelivered if not acknowledged within this
+        # time: longer than the longest task (a 1M-row scrub chunk takes minutes).
+        "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "21600",
     }
 
 
@@ -93,10 +128,27 @@ def _digest(text: str) -> str:
 
 @dataclass(frozen=True)
 class AirflowServices:
-    """The four long-running Airflow 3 components, each a detached process with a pid file."""
+    """The four long-running Airflow 3 components, each a detached process with a pid file,
+    and with the CeleryExecutor `workers` Celery workers (`celery-worker-1`, …)."""
 
     run_dir: Path
     api_port: int
+    workers: int = 0
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        return COMPONENTS + tuple(f"celery-worker-{n}" for n in range(1, self.workers + 1))
+
+    def _argv(self, component: str) -> list[str]:
+        if not component.startswith("celery-worker-"):
+            return [str(airflow_bin()), component]
+        number = component.rsplit("-", 1)[1]
+        # Each worker its own Celery name; logs are read from the shared AIRFLOW_HOME, so
+        # two workers on one host do not compete for the log-serving port.
+        return [
+            str(airflow_bin()), "celery", "worker", "--concurrency", "1",
+            "--celery-hostname", f"worker{number}@%h", "--skip-serve-logs",
+        ]  # fmt: skip
 
     def pid_file(self, component: str) -> Path:
         return self.run_dir / f"airflow-{component}.pid"
@@ -105,7 +157,7 @@ class AirflowServices:
         return self.run_dir / f"airflow-{component}.log"
 
     def running(self) -> dict[str, int | None]:
-        return {c: read_pid(self.pid_file(c)) for c in COMPONENTS}
+        return {c: read_pid(self.pid_file(c)) for c in self.components}
 
     def health(self) -> dict[str, str]:
         """Airflow's own view, from /api/v2/monitor/health; empty if the API is down."""
@@ -121,10 +173,10 @@ class AirflowServices:
 
     def start(self, env: Mapping[str, str]) -> None:
         full_env = {**os.environ, **env}
-        for component in COMPONENTS:
+        for component in self.components:
             if read_pid(self.pid_file(component)) is None:
                 spawn(
-                    [str(airflow_bin()), component],
+                    self._argv(component),
                     pid_file=self.pid_file(component),
                     log_file=self.log_file(component),
                     env=full_env,
@@ -138,4 +190,10 @@ class AirflowServices:
         )
 
     def stop(self) -> list[str]:
-        return [c for c in COMPONENTS if stop_pid_file(self.pid_file(c))]
+        """Stop every component, workers included, whatever the executor now configured."""
+        started = {
+            path.name.removeprefix("airflow-").removesuffix(".pid")
+            for path in self.run_dir.glob("airflow-*.pid")
+        }
+        every = [*self.components, *sorted(started - set(self.components))]
+        return [c for c in every if stop_pid_file(self.pid_file(c))]

@@ -48,6 +48,7 @@ from include.services.provision import (
     ensure_analyst_role,
     ensure_database,
 )
+from include.services.redis_server import RedisServer
 from include.services.s3server import RestoreReport, S3Server
 from include.services.sealed_file import SealedFileError, generate_key
 from include.services.zone_record import ZoneRecord, ZonesLostError, check_zones
@@ -59,17 +60,29 @@ if TYPE_CHECKING:
 
 METADATA_VAR = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 SUPERSET_METADATA_VAR = superset_runtime.METADATA_VAR
-DEFAULT_PORTS = {"postgres": 55432, "s3": 59000, "airflow": 8080, "superset": 8088}
+DEFAULT_PORTS = {
+    "postgres": 55432,
+    "s3": 59000,
+    "airflow": 8080,
+    "superset": 8088,
+    "redis": 56379,
+}
+EXECUTORS = ("local", "celery")
+# Celery workers started on this host: one per core of the 2-core machines this runs on.
+DEFAULT_CELERY_WORKERS = 2
 
 
 @dataclass
 class LocalState:
-    """Ports, generated secrets and the embedded S3 zones' record (include/services/zone_record.py),
-    kept in `.local/state.json` (mode 0600) across restarts."""
+    """Ports, generated secrets, the embedded S3 zones' record (include/services/zone_record.py)
+    and the Airflow executor chosen (`local`, or `celery` with its number of workers), kept in
+    `.local/state.json` (mode 0600) across restarts."""
 
     ports: dict[str, int] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     s3_zones: ZoneRecord = field(default_factory=ZoneRecord)
+    executor: str = "local"
+    celery_workers: int = DEFAULT_CELERY_WORKERS
 
     @classmethod
     def load(cls, path: Path) -> LocalState:
@@ -80,13 +93,21 @@ class LocalState:
             ports=data.get("ports", {}),
             secrets=data.get("secrets", {}),
             s3_zones=ZoneRecord.from_state(data.get("s3_zones", {})),
+            executor=data.get("executor", "local"),
+            celery_workers=data.get("celery_workers", DEFAULT_CELERY_WORKERS),
         )
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.touch(mode=0o600)
-        data = {"ports": self.ports, "secrets": self.secrets, "s3_zones": self.s3_zones.to_state()}
+        data = {
+            "ports": self.ports,
+            "secrets": self.secrets,
+            "s3_zones": self.s3_zones.to_state(),
+            "executor": self.executor,
+            "celery_workers": self.celery_workers,
+        }
         tmp.write_text(json.dumps(data, indent=2))
         tmp.replace(path)
 
@@ -194,8 +215,18 @@ class LocalPlatform:
             snapshot_key=self.state.secret("s3_snapshot_key", generate_key),
         )
 
+    @property
+    def celery(self) -> bool:
+        return self.state.executor == "celery"
+
+    def redis(self) -> RedisServer:
+        return RedisServer(
+            self.run_dir, self.state.port("redis"), self.state.secret("redis_password")
+        )
+
     def airflow(self) -> airflow_runtime.AirflowServices:
-        return airflow_runtime.AirflowServices(self.run_dir, self.state.port("airflow"))
+        workers = self.state.celery_workers if self.celery else 0
+        return airflow_runtime.AirflowServices(self.run_dir, self.state.port("airflow"), workers)
 
     def superset(self) -> superset_runtime.SupersetServer:
         return superset_runtime.SupersetServer(self.run_dir, self.state.port("superset"))
@@ -203,15 +234,36 @@ class LocalPlatform:
     # -- commands ----------------------------------------------------------------------------
 
     def up(
-        self, progress: Callable[[str], None] = lambda _msg: None, *, force: bool = False
+        self,
+        progress: Callable[[str], None] = lambda _msg: None,
+        *,
+        force: bool = False,
+        executor: str | None = None,
+        celery_workers: int | None = None,
     ) -> list[BucketState]:
         """Start and provision everything but Airflow's long-running services; write .local/env.
 
         Refuses (ZonesLostError) when the embedded S3 server lacks zone buckets that held
         data; `force` starts with empty zones instead and records it (`self.zone_reset`).
+        `executor` (`local` or `celery`) and `celery_workers` are recorded for later starts;
+        with Celery, the Redis broker is started here.
         """
+        if executor is not None:
+            if executor not in EXECUTORS:
+                raise ServiceError(f"executor must be one of {list(EXECUTORS)}, got {executor!r}")
+            self.state.executor = executor
+        if celery_workers is not None:
+            if celery_workers < 1:
+                raise ServiceError(f"celery_workers must be at least 1, got {celery_workers}")
+            self.state.celery_workers = celery_workers
         self.settings.local_dir.mkdir(parents=True, exist_ok=True)
         env: dict[str, str] = {}
+        broker_url = None
+        if self.celery:
+            broker = self.redis()
+            progress(f"Redis broker on 127.0.0.1:{broker.port}")
+            broker.start()
+            broker_url = broker.url
         if self.embedded_postgres_needed:
             server = self.postgres()
             progress(f"PostgreSQL on 127.0.0.1:{server.port}")
@@ -260,6 +312,7 @@ class LocalPlatform:
                     "api_secret_key": self.state.secret("api_secret_key"),
                     "jwt_secret": self.state.secret("jwt_secret"),
                 },
+                broker_url,
             )
         )
         # The platform's own settings travel with the connections, so that DAG tasks (which
@@ -419,6 +472,8 @@ class LocalPlatform:
         """Stop every process this checkout started; return their names."""
         stopped = ["superset"] if self.superset().stop() else []
         stopped += [f"airflow {c}" for c in self.airflow().stop()]
+        if self.redis().stop():
+            stopped.append("redis")
         s3 = self.s3_server()
         if s3.stop():
             stopped.append("s3")
@@ -457,6 +512,10 @@ class LocalPlatform:
             rows.append(
                 ServiceStatus("s3", str(conn.extra.get("endpoint_url", "AWS S3")), "external")
             )
+        if self.celery:
+            broker = self.redis()
+            state = "healthy" if broker.responds() else "stopped"
+            rows.append(ServiceStatus("redis", f"127.0.0.1:{broker.port}", state, "Celery broker"))
         airflow = self.airflow()
         health = airflow.health()
         for component, pid in airflow.running().items():
