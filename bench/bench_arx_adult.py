@@ -102,7 +102,9 @@ def main() -> None:
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"\n{len(cases)} cases; slowest encode + search {slowest:.3f} s; process peak RSS "
-        f"{rss_mib:.0f} MiB. match: ARX's expected vector (false where the test names why)."
+        f"{rss_mib:.0f} MiB. match: ARX's expected vector came out (false: a heuristic case "
+        "ARX did not solve optimally, the engine's loss being lower, or one of the two "
+        "differences test_arx_adult_reference.py names)."
     )
 
 
