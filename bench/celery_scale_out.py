@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/celery_scale_out.py --rows 100000
 
-For 1 and then 2 Celery workers, each worker pinned to a core of its own (as if each
-were a one-core host; the processes a task starts inherit the pin), a platform of its
+For 1 and then 2 Celery workers, each worker pinned to a core of its own (as the
+platform starts them: each behaves as a one-core host, and a scrub task sizes its
+processes to that core), a platform of its
 own is started with the CeleryExecutor (`civic services up --executor celery`), `--rows`
 submissions are written, the source's pipeline is triggered, and the scrub stage's wall
 time (first scrub start to last scrub end, over its mapped chunks) is read from
@@ -22,12 +23,6 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-
-def pin(pid: int, core: int) -> None:
-    """Pin every thread of a process to one core (children started later inherit it)."""
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        os.sched_setaffinity(int(task.name), {core})
 
 
 def scrub_wall_seconds(workers: int, rows: int, source: str) -> float:
@@ -51,13 +46,7 @@ def scrub_wall_seconds(workers: int, rows: int, source: str) -> float:
     dag_id = f"civic_pipeline_{source}"
     try:
         stack.up()
-        stack.start_airflow()
-        airflow = stack.airflow()
-        workers_pids = [
-            pid for c, pid in airflow.running().items() if c.startswith("celery-worker-") and pid
-        ]
-        for number, pid in enumerate(workers_pids):
-            pin(pid, number % (os.cpu_count() or 1))
+        stack.start_airflow()  # each worker pinned to a core of its own (AirflowServices)
         env = stack.process_env()
         settings = stack.settings
         write_sample(

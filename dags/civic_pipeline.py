@@ -41,10 +41,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Asset, Param, conf, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from include.dag_helpers import release_asset_uri, source_names
+from include.pipeline.scrub_share import scrub_tasks_cap
 
 
 def _context(source: str) -> Any:
@@ -102,13 +103,19 @@ def build_pipeline(source: str) -> None:
         def chunks(ingested: dict) -> list[str]:
             return list(ingested["chunk_keys"])
 
-        @task(map_index_template="{{ chunk_name }}")
+        # One chunk at a time per host with every core, or one per Celery worker.
+        @task(
+            map_index_template="{{ chunk_name }}",
+            max_active_tis_per_dag=scrub_tasks_cap(conf.get("core", "executor")),
+        )
         def scrub(chunk_key: str) -> dict:
+            from civic_hooks import scrub_processes_here
+
             from include.anonymization.pii import Scrubber
             from include.pipeline import stages
 
             get_current_context()["chunk_name"] = chunk_key.rsplit("/", 1)[-1]  # type: ignore[typeddict-unknown-key]
-            with Scrubber(processes=2) as scrubber:
+            with Scrubber(processes=scrub_processes_here()) as scrubber:
                 return stages.scrub_chunk(_context(source), chunk_key, scrubber)
 
         @task(trigger_rule="none_failed")

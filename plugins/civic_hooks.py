@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow.sdk import BaseHook
+from airflow.sdk import BaseHook, conf
 
 from include.audit import AUDIT_KEY_CONN_ID
 from include.connections import (
@@ -20,6 +20,7 @@ from include.connections import (
     Connection,
 )
 from include.pipeline.context import PipelineContext
+from include.pipeline.scrub_share import scrub_processes, tasks_at_once_here, usable_cores
 from include.settings import load_settings
 from include.source_config import load_all_sources
 
@@ -53,3 +54,12 @@ def pipeline_context(source: str, context: Mapping[str, Any]) -> PipelineContext
         pseudonym_key=civic_connection(PSEUDONYM_KEY_CONN_ID),
         dag_id=dag_run.dag_id,
     )
+
+
+def scrub_processes_here() -> int:
+    """Worker processes for the running scrub task: this host's usable cores shared by the
+    scrub tasks the configured executor may run beside it (`include.pipeline.scrub_share`)."""
+    at_once = tasks_at_once_here(
+        conf.get("core", "executor"), conf.getint("celery", "worker_concurrency", fallback=1)
+    )
+    return scrub_processes(usable_cores(), at_once)

@@ -139,13 +139,19 @@ class AirflowServices:
     def components(self) -> tuple[str, ...]:
         return COMPONENTS + tuple(f"celery-worker-{n}" for n in range(1, self.workers + 1))
 
-    def _argv(self, component: str) -> list[str]:
+    def command(self, component: str) -> list[str]:
+        """The argv that starts `component`."""
         if not component.startswith("celery-worker-"):
             return [str(airflow_bin()), component]
-        number = component.rsplit("-", 1)[1]
+        number = int(component.rsplit("-", 1)[1])
         # Each worker its own Celery name; logs are read from the shared AIRFLOW_HOME, so
-        # two workers on one host do not compete for the log-serving port.
+        # two workers on one host do not compete for the log-serving port. Each is pinned
+        # to a core of its own, round robin (`taskset` sets it before the worker starts, so
+        # every task process inherits it): the workers on this host then behave as one-core
+        # hosts, and a scrub task sizes its processes to that core (`scrub_share`).
+        cores = sorted(os.sched_getaffinity(0))
         return [
+            "taskset", "--cpu-list", str(cores[(number - 1) % len(cores)]),
             str(airflow_bin()), "celery", "worker", "--concurrency", "1",
             "--celery-hostname", f"worker{number}@%h", "--skip-serve-logs",
         ]  # fmt: skip
@@ -176,7 +182,7 @@ class AirflowServices:
         for component in self.components:
             if read_pid(self.pid_file(component)) is None:
                 spawn(
-                    self._argv(component),
+                    self.command(component),
                     pid_file=self.pid_file(component),
                     log_file=self.log_file(component),
                     env=full_env,

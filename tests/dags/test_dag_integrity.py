@@ -43,3 +43,12 @@ def test_dag_files_import_nothing_heavy_at_parse_time() -> None:
         ]
         offenders = [line for line in top_level if any(h in line for h in heavy)]
         assert not offenders, f"{path.name} imports {offenders} at parse time"
+
+
+def test_scrub_tasks_take_turns_on_one_host(dagbag) -> None:
+    """Under the LocalExecutor the test session configures, a source's scrub chunks run one
+    at a time (each task then takes every core): never several scrubbers fighting for two."""
+    pipelines = [dag for dag_id, dag in dagbag.dags.items() if dag_id.startswith("civic_pipeline")]
+    assert pipelines
+    for dag in pipelines:
+        assert dag.get_task("scrub").max_active_tis_per_dag == 1, dag.dag_id
