@@ -10,7 +10,10 @@ instances), rows per second and the peak resident memory of the runner's process
 tree while that stage ran, as PSS (shared pages split) and as the runner's own RSS
 (`include/scale_benchmark.py` says how it is attributed).
 With `--daily N`, N more submissions for the next day are then run on top of that
-history: what a daily run costs once the platform holds the first run.
+history: what a daily run costs once the platform holds the first run (`--days D`: D
+such days, one after the other). `--keep` keeps the platform's folder; `--platform
+FOLDER` runs the daily deliveries on such a kept platform again (`--rows 0`), after its
+last delivery day: a daily run on a big history without generating it again.
 
 Figures only, never pass or fail (issue #14 states the targets); the run's own state
 is checked and the script exits 1 if the pipeline failed.
@@ -24,8 +27,9 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -41,15 +45,30 @@ def _mib(value: int | None) -> str:
     return "-" if value is None else f"{value / 2**20:,.0f}"
 
 
+def _last_delivery(settings: Any, source: str) -> date | None:
+    """The last delivery day in a kept platform's raw zone (the next runs come after it)."""
+    from include.connections import S3_CONN_ID, get_connection, s3_client
+    from include.services.stack import LocalPlatform
+    from include.zones import list_objects, partition_date
+
+    client = s3_client(get_connection(S3_CONN_ID, LocalPlatform(settings).process_env()))
+    objects = list_objects(client, settings.raw_bucket, source)
+    days = [day for o in objects if (day := partition_date(o.key, source)) is not None]
+    return max(days, default=None)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000, help="first delivery (100000)")
     parser.add_argument("--daily", type=int, default=0, help="then a next-day delivery")
     parser.add_argument("--source", default="signalements")
     parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--days", type=int, default=1, help="daily deliveries (1)")
     parser.add_argument("--keep", action="store_true", help="keep the platform's folder")
+    parser.add_argument("--platform", type=Path, help="a folder --keep kept: run on it again")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="civic-scale-"))
+    folder = args.platform or Path(tempfile.mkdtemp(prefix="civic-scale-"))
+    keep = args.keep or args.platform is not None
     _isolate(folder)
 
     from include.cli.sample import today, write_sources
@@ -73,11 +92,13 @@ def main() -> int:
         with console.status("starting services") as spinner:
             stack.up(lambda message: spinner.update(message))
         env = stack.process_env()
-        day = today()
-        for label, rows, run_day in [
-            (f"{args.rows:,} submissions", args.rows, day),
-            (f"{args.daily:,} more, next day", args.daily, day + timedelta(days=1)),
-        ]:
+        last = _last_delivery(settings, args.source) if args.platform else None
+        day = today() if last is None else last + timedelta(days=1)
+        deliveries = [(f"{args.rows:,} submissions", args.rows, day)] + [
+            (f"{args.daily:,} more, day {n}", args.daily, day + timedelta(days=n))
+            for n in range(1, args.days + 1)
+        ]
+        for label, rows, run_day in deliveries:
             if not rows:
                 continue
             write_sources(settings, [args.source], rows, args.seed + run_day.toordinal(), run_day)
@@ -115,7 +136,7 @@ def main() -> int:
             failed |= result.state != "success"
     finally:
         stack.down()
-        if args.keep:
+        if keep:
             console.print(f"platform folder kept: {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)

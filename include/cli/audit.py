@@ -231,8 +231,40 @@ def public_key() -> None:
     typer.echo(verify_only_connection(key).to_json())
 
 
+def _record_files(release: Path, table: dict) -> list[Path]:
+    """A record table's Parquet files to date: this release's and, checked against the
+    size and SHA-256 the manifest lists, the earlier releases' batches beside it."""
+    from include.audit.checksums import checksum_file
+    from include.publish.manifest import ManifestEntry
+
+    parquet = next((f for f in table.get("files", []) if f.endswith(".parquet")), None)
+    if parquet is None:
+        fail(f"{release}: table {table.get('name')!r} lists no Parquet file")
+        raise typer.Exit(EXIT_UNCHECKED)
+    paths = [release / parquet]
+    for batch in table.get("earlier_batches", []):
+        for item in batch["files"]:
+            if not str(item["path"]).endswith(".parquet"):
+                continue
+            path = release / str(item["path"])
+            entry = ManifestEntry(str(item["path"]), int(item["bytes"]), str(item["sha256"]))
+            problem = (
+                f"{path} is missing" if not path.is_file() else entry.mismatch(checksum_file(path))
+            )
+            if problem:
+                fail(
+                    f"{release}: an earlier batch of {table.get('name')!r} cannot be read as "
+                    f"published: {problem}; fetch release {batch['release_id']} beside it"
+                )
+                raise typer.Exit(EXIT_UNCHECKED)
+            paths.append(path)
+    return paths
+
+
 def _record_tables(release: Path) -> list[tuple[str, pd.DataFrame, dict]]:
-    """(name, rows, manifest table entry) of each record-level table of a release folder."""
+    """(name, rows to date, manifest table entry) of each record-level table of a release
+    folder: its own batch and the earlier batches it lists, read as an attacker holding
+    every release would read them together."""
     import pandas as pd
 
     manifest_path = release / MANIFEST_NAME
@@ -245,14 +277,11 @@ def _record_tables(release: Path) -> list[tuple[str, pd.DataFrame, dict]]:
     for table in manifest.get("tables", []):
         if table.get("kind") != "records":
             continue
-        parquet = next((f for f in table.get("files", []) if f.endswith(".parquet")), None)
-        if parquet is None:
-            fail(f"{release}: table {table.get('name')!r} lists no Parquet file")
-            raise typer.Exit(EXIT_UNCHECKED)
+        paths = _record_files(release, table)
         try:
-            rows = pd.read_parquet(release / parquet)
+            rows = pd.concat([pd.read_parquet(path) for path in paths], ignore_index=True)
         except (OSError, ValueError) as exc:
-            fail(f"{release}: cannot read {parquet} ({exc}); check it with `civic audit verify`")
+            fail(f"{release}: cannot read {paths} ({exc}); check it with `civic audit verify`")
             raise typer.Exit(EXIT_UNCHECKED) from exc
         tables.append((str(table["name"]), rows, table))
     return tables
@@ -286,7 +315,8 @@ def risk(
     release: Path = typer.Argument(..., help="A release folder (holds manifest.json)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
-    """Measure a release's record files as an attacker would: from the files, not the config."""
+    """Measure a release's record files as an attacker would: from the files, not the config;
+    every record to date (the release's own batch and the earlier ones it lists, beside it)."""
     from include.anonymization.attacker_view import attacker_view
 
     results = {}
@@ -299,7 +329,7 @@ def risk(
             excluded=[str(f) for f in entry.get("scrubbed_free_text_fields", [])],
             k_thresholds=(k_required,),
         )
-        results[name] = {"k_required": k_required, **view.as_dict()}
+        results[name] = {"k_required": k_required, "records": len(records), **view.as_dict()}
         if view.k_with_inferred is not None and view.k_with_inferred < k_required:
             below.append(name)
         if not as_json:

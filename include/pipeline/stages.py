@@ -80,7 +80,16 @@ from include.publish import (
 from include.publish.errors import PublicationBlockedError
 from include.publish.ledger_checkpoint import LedgerCheckpointError, previous_checkpoint
 from include.publish.manifest import ledger_anchor, scrubber_statement
-from include.publish.s3_release import committed_manifest
+from include.publish.record_batches import (
+    RecordBatch,
+    earlier_batches,
+    forget_batches,
+    lost_batches,
+    record_batch,
+    unbatched_rows,
+    written_batch,
+)
+from include.publish.s3_release import committed_manifest, release_sizes
 from include.publish.scrubber_statement import ScrubberStatement, current_statement
 from include.record_file_bounds import record_file_bounds
 from include.record_store import (
@@ -438,12 +447,32 @@ def load(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
 # -- 6. publish -----------------------------------------------------------------------------
 
 
-def _published_records(ctx: PipelineContext) -> pd.DataFrame:
-    """Every curated row to date, without the columns a release never carries."""
+def _record_batch(
+    ctx: PipelineContext, release_id: str
+) -> tuple[pd.DataFrame, list[str], list[RecordBatch]]:
+    """The rows this release publishes (those no earlier release holds: the run's own, on
+    a platform that published every run), without the columns a release never carries;
+    the runs they come from; and the earlier releases' batches, listed by checksum."""
     withheld = {pseudonym_column(spec.name) for spec in ctx.config.direct_identifiers}
+    source = ctx.config.name
     with psycopg.connect(ctx.dsn) as conn:
-        frame = _curated_rows(conn, ctx.config)
-    return frame.drop(columns=[c for c in frame.columns if c in withheld or c == RUN_COLUMN])
+        earlier = earlier_batches(conn, source, release_id)
+        with _s3_failures(ctx, "publish", "listing the earlier releases' record files"):
+            lost = lost_batches(earlier, release_sizes(ctx.s3, ctx.settings.public_bucket, source))
+        if lost:
+            log.warning(
+                "%s: the public bucket lost the record files of releases %s: their rows go into "
+                "release %s again",
+                source,
+                [batch.release_id for batch in lost],
+                release_id,
+            )
+            forget_batches(conn, source, [batch.release_id for batch in lost])
+            earlier = [batch for batch in earlier if batch not in lost]
+        frame = unbatched_rows(conn, ctx.config, release_id, curated_columns(ctx.config))
+    runs = sorted(map(str, frame[RUN_COLUMN].unique()))
+    rows = frame.drop(columns=[c for c in frame.columns if c in withheld or c == RUN_COLUMN])
+    return rows, runs, earlier
 
 
 def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[str | int | bool | None, ...]]:
@@ -558,8 +587,10 @@ def publish(
     if not accounting.balanced:
         raise _refuse(ctx, "publish", f"not published: {accounting.summary()}")
     aggregates = _aggregates_from_scratch(ctx)
-    records = _published_records(ctx) if config.publish_record_level else None
     run = RunInfo(ctx.run_id, pipeline_version(), ctx.run_date)
+    records, batch_runs, earlier = (
+        _record_batch(ctx, run.release_id) if config.publish_record_level else (None, [], [])
+    )
     with (
         tempfile.TemporaryDirectory(prefix="civic-release-") as staging,
         _s3_failures(ctx, "publish", f"publishing release {run.release_id}"),
@@ -576,6 +607,7 @@ def publish(
                 records=records,
                 anonymization=anonymized.get("anonymization") if records is not None else None,
                 aggregates=[AggregateInput(a.name, a.cells, a.summary) for a in aggregates],
+                earlier_batches=earlier,
                 checks=[CheckResult("great_expectations", bool(validated.get("success")))],
                 scrubber=scrubber,
                 ledger=_release_ledger_head(committed, run, verified),
@@ -587,6 +619,9 @@ def publish(
         )
         with psycopg.connect(ctx.dsn) as conn:  # public now: the next release protects against it
             mark_published(conn, config.name, ctx.run_id)
+            if records is not None:  # and its batch is the next release's earlier file
+                batch = written_batch(files, config.name, len(records))
+                record_batch(conn, config.name, batch, batch_runs)
         mirrored = mirror_release(files, ctx.settings.exports_dir)
     summary = {
         "release_id": files.release_id,
@@ -597,6 +632,7 @@ def publish(
         "previous_latest": published.previous_latest,
         "mirror": str(mirrored.directory),
         "records": 0 if records is None else len(records),
+        "earlier_batches": len(earlier),
         "rows_received_to_date": accounting.rows_received,
         "scrubber": scrubber.ledger_facts(),
     }

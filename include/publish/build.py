@@ -25,6 +25,7 @@ from include.publish.errors import PublicationBlockedError
 from include.publish.jsonfile import JSON, json_bytes
 from include.publish.manifest import MANIFEST_NAME, CheckResult, ManifestEntry, build_manifest
 from include.publish.readme import README_NAME, render_readme
+from include.publish.record_batches import RecordBatch
 from include.publish.release_files import ReleaseFiles, media_type
 from include.publish.risk_report import build_risk_report
 from include.publish.run import RunInfo
@@ -55,6 +56,7 @@ def _tables(
     records: pd.DataFrame | None,
     anonymization: Mapping[str, Any] | None,
     aggregates: Sequence[AggregateInput],
+    earlier_batches: Sequence[RecordBatch],
 ) -> list[PublishedTable]:
     """Every table of the release, in a fixed order: records, then aggregates as configured."""
     configured = [aggregate.name for aggregate in config.aggregates]
@@ -67,8 +69,8 @@ def _tables(
                 f"source '{config.name}' publishes record-level data: pass the records and "
                 "their anonymization summary"
             )
-        tables.append(records_table(config, records, anonymization))
-    elif records is not None:
+        tables.append(records_table(config, records, anonymization, tuple(earlier_batches)))
+    elif records is not None or earlier_batches:
         raise ValueError(
             f"source '{config.name}' does not publish record-level data "
             "(publish_record_level is false); pass only its aggregates"
@@ -121,6 +123,16 @@ def _data_file(entry: ManifestEntry, written: WrittenTable, fmt: str) -> dict[st
     return item
 
 
+def _batches(table: PublishedTable) -> dict[str, JSON]:
+    """A record table's place among the batches: its rows and the earlier files to date."""
+    if table.kind != "records":
+        return {}
+    return {
+        "rows_to_date": table.rows_to_date,
+        "earlier_batches": [batch.manifest_item() for batch in table.earlier_batches],
+    }
+
+
 def _document(entry: ManifestEntry) -> dict[str, JSON]:
     return {
         "path": entry.path,
@@ -138,6 +150,7 @@ def build_release(
     records: pd.DataFrame | None = None,
     anonymization: Mapping[str, Any] | None = None,
     aggregates: Sequence[AggregateInput] = (),
+    earlier_batches: Sequence[RecordBatch] = (),
     scrubber: ScrubberStatement,
     checks: Sequence[CheckResult] = (),
     ledger: Anchor | None = None,
@@ -145,17 +158,19 @@ def build_release(
     """Write the release of one source into `staging_dir/<source>/<release id>/`.
 
     `records` (only when the source publishes record-level data) are the scrubbed,
-    pseudonymized, generalized rows with their `anonymization` summary (see
-    `summaries`); `aggregates` are every configured aggregate, protected; `checks` are
-    the gates the pipeline ran (expectation suites...): one that failed blocks the
-    release; `scrubber` is the PII scrubber's version and last evaluations, which the
-    README and the manifest state (a missing evaluation is said, never blocking); `ledger`
-    is the audit ledger's head as verified before publishing. Raises
-    `PublicationBlockedError` when a gate fails, ValueError when the inputs do not match
-    the source config. Same inputs → byte-identical files.
+    pseudonymized, generalized rows no earlier release published, with their
+    `anonymization` summary (see `summaries`); `earlier_batches` are the record files
+    earlier releases published, listed by checksum (`record_batches`); `aggregates` are
+    every configured aggregate, protected; `checks` are the gates the pipeline ran
+    (expectation suites...): one that failed blocks the release; `scrubber` is the PII
+    scrubber's version and last evaluations, which the README and the manifest state (a
+    missing evaluation is said, never blocking); `ledger` is the audit ledger's head as
+    verified before publishing. Raises `PublicationBlockedError` when a gate fails,
+    ValueError when the inputs do not match the source config. Same inputs →
+    byte-identical files.
     """
     _require_checks_passed(config.name, checks)
-    tables = _tables(config, records, anonymization, aggregates)
+    tables = _tables(config, records, anonymization, aggregates, earlier_batches)
     directory = staging_dir / config.name / run.release_id
     if directory.exists():
         shutil.rmtree(directory)  # a staging leftover of an interrupted build
@@ -183,6 +198,7 @@ def build_release(
             "title": table.table.title,
             "rows": table.table.data.num_rows,
             "files": [table.csv.path, table.parquet.path],
+            **_batches(table.table),
             **table.table.privacy,
         }
         for table in written

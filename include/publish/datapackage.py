@@ -21,7 +21,7 @@ from include.publish.manifest import ManifestEntry
 from include.publish.run import RunInfo
 from include.publish.tables import WrittenTable
 from include.publish.tabular_files import CSV_DIALECT
-from include.publish.wording import LICENCE
+from include.publish.wording import LICENCE, french_number
 from include.source_config import SourceConfig
 
 DATAPACKAGE_NAME = "datapackage.json"
@@ -49,12 +49,19 @@ def _file_properties(entry: ManifestEntry) -> dict[str, JSON]:
 def _resources(written: WrittenTable) -> list[dict[str, JSON]]:
     table = written.table
     schema = table_schema(table.columns)
+    description = table.description
+    if table.earlier_batches:
+        description += (
+            f" Ce fichier ne contient que les enregistrements de cette version ; les "
+            f"{french_number(table.rows_to_date - table.data.num_rows)} précédents sont dans "
+            "les fichiers des versions précédentes listés par manifest.json (earlier_batches)."
+        )
     csv_resource: dict[str, JSON] = {
         "profile": "tabular-data-resource",
         "name": table.name,
         **_file_properties(written.csv),
         "title": table.title,
-        "description": table.description,
+        "description": description,
         "format": "csv",
         "mediatype": "text/csv",
         "encoding": "utf-8",
@@ -66,7 +73,7 @@ def _resources(written: WrittenTable) -> list[dict[str, JSON]]:
         "name": f"{table.name}-parquet",
         **_file_properties(written.parquet),
         "title": f"{table.title} (Parquet)",
-        "description": table.description,
+        "description": description,
         "format": "parquet",
         "mediatype": "application/vnd.apache.parquet",
         "schema": schema,

@@ -34,6 +34,14 @@ def _contents(written: Sequence[WrittenTable]) -> list[str]:
             f"| `{item.csv.path}`, `{item.parquet.path}` | {what} : {table.title} "
             f"| {french_number(table.data.num_rows)} |"
         )
+        if table.earlier_batches:
+            lines.append(
+                f"| {len(table.earlier_batches)} fichier(s) des versions précédentes | {what} "
+                "publiés par les versions précédentes, inchangés : chemins (`../<version>/`), "
+                "tailles et empreintes dans `manifest.json` (`earlier_batches`) ; avec ce "
+                f"fichier, {french_number(table.rows_to_date)} enregistrements à ce jour | "
+                f"{french_number(table.rows_to_date - table.data.num_rows)} |"
+            )
     lines += [
         "| `datapackage.json` | Description des colonnes (Frictionless Data Package) | |",
         "| `manifest.json` | Inventaire : lignes, taille, empreinte SHA-256 et schéma de chaque "

@@ -65,6 +65,13 @@ def release_prefix(source: str, release_id: str) -> str:
     return f"{source}/releases/{check_release_id(release_id)}/"
 
 
+def release_sizes(client: Any, bucket: str, source: str) -> dict[str, int]:
+    """Every object of every release of `source`, as a release folder's sibling path
+    (`../<release id>/<file>`) → bytes: one listing, whatever the number of releases."""
+    base = f"{source}/releases/"
+    return {f"../{o.key.removeprefix(base)}": o.size for o in list_objects(client, bucket, base)}
+
+
 def pointer_key(source: str) -> str:
     return f"{source}/{POINTER_NAME}"
 

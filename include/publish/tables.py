@@ -47,6 +47,7 @@ from include.publish.privacy_gates import (
     require_privacy,
     require_sample_uniques,
 )
+from include.publish.record_batches import RecordBatch
 from include.publish.summaries import (
     check_anonymization_summary,
     check_cell_key_summary,
@@ -103,6 +104,13 @@ class PublishedTable:
     columns: tuple[Column, ...]
     data: pa.Table
     privacy: dict[str, JSON]
+    # A record table: the batches earlier releases published (`record_batches`); this
+    # table holds the rows no earlier release holds.
+    earlier_batches: tuple[RecordBatch, ...] = ()
+
+    @property
+    def rows_to_date(self) -> int:
+        return self.data.num_rows + sum(batch.rows for batch in self.earlier_batches)
 
 
 def _sorted(table: pa.Table) -> pa.Table:
@@ -129,9 +137,15 @@ def _configured_column(spec: FieldSpec, level: str | None) -> Column:
 
 
 def records_table(
-    config: SourceConfig, records: pd.DataFrame, anonymization: Mapping[str, Any]
+    config: SourceConfig,
+    records: pd.DataFrame,
+    anonymization: Mapping[str, Any],
+    earlier_batches: tuple[RecordBatch, ...] = (),
 ) -> PublishedTable:
-    """The record-level table, after checking its columns, k and l."""
+    """The record-level table of the rows no earlier release published (all rows, on a
+    first release), after checking its columns, k and l on those rows: each earlier batch
+    passed the same gates when it was published, and the union keeps them
+    (`record_batches`)."""
     summary = check_anonymization_summary(config, anonymization)
     declared = {spec.name for spec in config.fields}
     unknown = sorted(set(map(str, records.columns)) - declared)
@@ -184,6 +198,7 @@ def records_table(
             "max_sample_unique_share": config.max_sample_unique_share,
             "anonymization": summary.data,
         },
+        earlier_batches=earlier_batches,
     )
 
 

@@ -8,8 +8,10 @@ after the session fixture `platform` has put the test services in the environmen
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -328,17 +330,55 @@ def _true_counts(records: pd.DataFrame, config: SourceConfig, aggregate: Any) ->
     return {tuple(str(row[d]) for d in dims): int(row["count"]) for _, row in cells.iterrows()}
 
 
+def published_record_ids(
+    s3_client: Any, bucket: str, config: SourceConfig, release_id: str
+) -> list[str]:
+    """The ids of every record-level row to date, read as a reader of the public bucket
+    reads them: the release's own Parquet file and each earlier batch its manifest lists,
+    each checked against the size and SHA-256 the manifest gives."""
+    prefix = release_prefix(config.name, release_id)
+    manifest = json.loads(
+        s3_client.get_object(Bucket=bucket, Key=f"{prefix}manifest.json")["Body"].read()
+    )
+    (table,) = [t for t in manifest["tables"] if t["kind"] == "records"]
+    own = {f["path"]: f for f in manifest["files"]}[f"{config.name}.parquet"]
+    files = [own] + [
+        f for batch in table["earlier_batches"] for f in batch["files"]
+        if f["path"].endswith(".parquet")
+    ]  # fmt: skip
+    ids: list[str] = []
+    for item in files:
+        key = posixpath.normpath(prefix + item["path"])
+        body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        assert (len(body), hashlib.sha256(body).hexdigest()) == (item["bytes"], item["sha256"]), key
+        ids += pq.read_table(io.BytesIO(body)).column(config.id_field).to_pylist()
+    assert len(ids) == table["rows_to_date"], (len(ids), table["rows_to_date"])
+    return [str(i) for i in ids]
+
+
 def assert_latest_release_is_right(
     s3_client: Any, settings: Settings, dsn: str, config: SourceConfig
 ) -> dict[str, Any]:
     """`latest`'s aggregates hold every cell of a from-scratch count over every stored
     record, each shown at its true value or hidden (which cells are hidden depends on the
-    record file and the previous release; the publish stage checks the pattern itself),
-    and every row the platform ever received is accounted for, none in flight."""
+    record file and the previous release; the publish stage checks the pattern itself);
+    its record files to date (its own batch and the earlier ones it lists, read from the
+    bucket) hold every loaded row exactly once; and every row the platform ever received
+    is accounted for, none in flight."""
     pointer = latest_pointer(s3_client, settings.public_bucket, config.name)
     assert pointer is not None
     prefix = release_prefix(config.name, pointer["release_id"])
     stored = _stored_records(dsn, config)
+    if config.publish_record_level:
+        ids = published_record_ids(s3_client, settings.public_bucket, config, pointer["release_id"])
+        with psycopg.connect(dsn) as conn:
+            curated = conn.execute(
+                sql.SQL("SELECT {} FROM {}").format(
+                    sql.Identifier(config.id_field), sql.Identifier("curated", config.name)
+                )
+            ).fetchall()
+        assert len(ids) == len(set(ids)), "a row published in two batches"
+        assert sorted(ids) == sorted(str(row[0]) for row in curated)
     for aggregate in config.aggregates:
         key = f"{prefix}{aggregate.name}.parquet"
         body = s3_client.get_object(Bucket=settings.public_bucket, Key=key)["Body"].read()

@@ -31,6 +31,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from pycanon import anonymity
 from stdnum.fr import nir
+from typer.testing import CliRunner
 
 from include.aggregates import count_cells
 from include.anonymization.attacker_view import attacker_view
@@ -41,6 +42,7 @@ from include.audit import (
     key_from_connection,
     verify,
 )
+from include.cli.audit import audit_app
 from include.connections import get_connection
 from include.load import RUN_COLUMN
 from include.publish import load_release, mirrored_latest, verify_release
@@ -69,6 +71,7 @@ FIRST_RELEASE = {
 FAILING_RUN = (date(2026, 3, 9), 52_003)
 UNENCRYPTED_RUN = (date(2026, 3, 16), 52_004)
 TYPED_COMMUNE_RUN = (date(2026, 3, 23), 52_005)
+NEXT_DAY_RUN = (date(2026, 3, 30), 52_006)
 PIPELINE_TASKS = {
     "ingest", "chunks", "scrub", "anonymize", "validate", "load", "publish", "verify_ledger",
     "accounting",
@@ -748,6 +751,75 @@ def test_what_a_person_types_into_commune_never_reaches_a_public_file(
     assert helpers.files_containing(files, set(typed)) == {}
     published = helpers.files_containing(files, {str(rows[-1]["commune"])})
     assert published or rows[-1]["commune"] is None, "a real commune is published as before"
+
+
+# -- 4b. a daily release adds its day's batch --------------------------------------------------
+
+
+def _manifest(s3_client: Any, settings: Settings, source: str, release_id: str) -> dict:
+    key = release_prefix(source, release_id) + "manifest.json"
+    return json.loads(s3_client.get_object(Bucket=settings.public_bucket, Key=key)["Body"].read())
+
+
+def _records_table(manifest: dict) -> dict:
+    (table,) = [t for t in manifest["tables"] if t["kind"] == "records"]
+    return table
+
+
+def test_a_daily_release_writes_its_days_rows_and_lists_the_earlier_files(
+    first_release: Callable[[str], FirstRelease],
+    s3_client: Any,
+    settings: Settings,
+    warehouse_dsn: str,
+) -> None:
+    """The next day's release holds only the rows no earlier release published; it lists
+    every earlier batch by path and checksum as their own releases published them, and the
+    files to date, read from the bucket, hold every loaded row once. `civic audit risk`
+    measures the mirrored release over all of them."""
+    config = first_release("signalements").config
+    source = config.name
+    before = helpers.latest_pointer(s3_client, settings.public_bucket, source)
+    assert before is not None
+    previous = _manifest(s3_client, settings, source, before["release_id"])
+    day, seed = NEXT_DAY_RUN
+    write_sample(s3_client, settings.raw_bucket, config, 300, seed, day, settings.sse)
+
+    run = helpers.run_pipeline(source, _midnight(day), retries=0)
+
+    assert run.state == SUCCESS, helpers.task_states(run)
+    pointer = helpers.latest_pointer(s3_client, settings.public_bucket, source)
+    assert pointer is not None
+    assert pointer["release_id"] != before["release_id"]
+    manifest = _manifest(s3_client, settings, source, pointer["release_id"])
+    table, earlier = _records_table(manifest), _records_table(previous)
+    (anonymized,) = [
+        p for _, step, p in helpers.ledger_entries(warehouse_dsn, helpers.stage_run_id(run))
+        if step == "anonymize"
+    ]  # fmt: skip
+    assert table["rows"] == anonymized["records_published"] > 0  # the day's rows, no more
+    own_files = {f["path"]: f for f in previous["files"]}
+    assert table["earlier_batches"] == [
+        *earlier["earlier_batches"],
+        {
+            "release_id": before["release_id"],
+            "rows": earlier["rows"],
+            "files": [
+                {**{k: own_files[name][k] for k in ("bytes", "sha256")},
+                 "path": f"../{before['release_id']}/{name}"}
+                for name in earlier["files"]
+            ],
+        },
+    ]  # fmt: skip
+    with psycopg.connect(warehouse_dsn) as conn:
+        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("curated", source))
+        (stored,) = conn.execute(query).fetchone() or (None,)
+    assert table["rows_to_date"] == stored == earlier["rows_to_date"] + table["rows"]
+    helpers.assert_latest_release_is_right(s3_client, settings, warehouse_dsn, config)
+
+    mirrored = settings.exports_dir / source / "latest"
+    cli = CliRunner().invoke(audit_app, ["risk", str(mirrored), "--json"])
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(cli.output)[source]["records"] == stored
 
 
 # -- 5. a tampered ledger -----------------------------------------------------------------------
