@@ -3,7 +3,8 @@
 One transaction per run: the run's records (private store) and record-level rows
 (`curated`) replace that run's earlier rows (a rerun leaves no duplicates), each
 aggregate table is replaced as a whole (an aggregate is a snapshot of all records to
-date), and the run is marked loaded. Bulk COPY, never row-by-row INSERT. Table
+date), the run's record-file facts replace its earlier ones (`include.record_file_facts`),
+and the run is marked loaded. Bulk COPY, never row-by-row INSERT. Table
 definitions derive from the source configuration (`include.pg_tables`); the schemas
 themselves are in `include/sql/warehouse.sql`.
 
@@ -33,6 +34,8 @@ from include.aggregates import count_cells
 from include.anonymization.pseudonyms import pseudonym_column
 from include.ingest.state import ensure_schema, lock_source
 from include.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
+from include.record_file_bounds import RecordFileFacts
+from include.record_file_facts import write_run_facts
 from include.record_store import (
     RecordStoreError,
     ensure_store,
@@ -170,6 +173,7 @@ def load_run(
     *,
     records: pd.DataFrame,
     records_to_date: int,
+    record_file_facts: RecordFileFacts | None = None,
 ) -> LoadResult:
     """Store the run's records, replace its record-level rows and every aggregate of the
     source, and mark the run loaded, atomically.
@@ -179,6 +183,11 @@ def load_run(
     store must hold once the run's records are in. `aggregates` maps each configured
     aggregate's name to its protected cells (`ProtectedAggregate.cells`); an aggregate the
     config does not declare is refused.
+
+    `record_file_facts`: what the run's rows tell of the aggregate cells
+    (`include.record_file_bounds.count_record_file` over `records` and `curated`), stored in
+    place of the run's earlier facts; without them the run's earlier facts are deleted and
+    the next stage that needs them counts them from the store (`include.record_file_facts`).
     """
     declared = {aggregate.name: aggregate for aggregate in config.aggregates}
     unknown = sorted(set(aggregates) - set(declared))
@@ -189,6 +198,12 @@ def load_run(
     published = None if curated is None else curated.assign(**{RUN_COLUMN: run_id})
     if published is not None:
         _check_curated(config, published, names)
+    if record_file_facts is not None and record_file_facts.records != len(records):
+        raise LoadError(
+            f"{config.name} run {run_id}: the record file facts count {record_file_facts.records} "
+            f"records but the run has {len(records)}: nothing loaded; re-run the run from its "
+            "anonymize task"
+        )
     with psycopg.connect(dsn) as conn, conn.transaction():
         ensure_warehouse(conn)
         _ensure_source_tables(conn, config)
@@ -220,6 +235,7 @@ def load_run(
             agg_names = [n for n, _ in agg_columns]
             aggregate_rows[name] = copy_frame(conn, "aggregates", table, frame, agg_names)
         _record_release_cells(conn, config, run_id, aggregates)
+        write_run_facts(conn, config, run_id, record_file_facts)
     return LoadResult(run_id, stored, curated_rows, aggregate_rows)
 
 

@@ -45,7 +45,7 @@ def made_up_runs(dsn: str, config: SourceConfig, *run_ids: str) -> Iterator[None
                     ),
                     (list(run_ids),),
                 )
-            for table in (*_RUN_TABLES, "pipeline.ingest_runs"):
+            for table in (*_RUN_TABLES, "pipeline.ingest_runs", "private.record_file_facts"):
                 conn.execute(
                     sql.SQL("DELETE FROM {} WHERE source = %s AND run_id = ANY(%s)").format(
                         sql.SQL(table)

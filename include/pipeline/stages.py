@@ -12,7 +12,10 @@ generalization); aggregates are recomputed over all scrubbed submissions to date
 (the private record store in PostgreSQL, grouped in SQL, plus the run's own batch)
 and protected by cell suppression, or perturbed by the cell key method where the
 source's config says so (with each record's key, drawn once when the run is first
-anonymized, kept in the work zone until the load stores it with the record).
+anonymized, kept in the work zone until the load stores it with the record). What the
+record file tells a reader of each cell comes from each run's record-file facts, counted
+when the run is anonymized and stored by its load (`include.record_file_facts`): no stage
+re-reads the history's records and rows to protect the tables.
 
 WHY the work zone is never trusted for history: it holds a run's transient chunks
 only. A chunk that is missing stops the stage with its key named (rerun the run:
@@ -91,13 +94,19 @@ from include.publish.record_batches import (
 )
 from include.publish.s3_release import committed_manifest, release_sizes
 from include.publish.scrubber_statement import ScrubberStatement, current_statement
-from include.record_file_bounds import record_file_bounds
+from include.record_file_bounds import (
+    RecordFileFacts,
+    RecordFileFactsError,
+    assemble_bounds,
+    count_record_file,
+    table_cells,
+)
+from include.record_file_facts import backfill, needs_facts, stored_facts
 from include.record_store import (
     ensure_store,
     keys_for_records,
     record_count,
     store_groups,
-    stored_records,
 )
 from include.release_history import mark_published, previous_release
 from include.scrubber_evaluations import REFERENCE_CORPORA
@@ -236,10 +245,6 @@ def scrub_chunk(ctx: PipelineContext, chunk_key: str, scrubber: Scrubber) -> dic
 # -- 3. anonymize ---------------------------------------------------------------------------
 
 
-def _aggregate_fields(config: SourceConfig) -> list[str]:
-    return list(dict.fromkeys(dim.field for a in config.aggregates for dim in a.dimensions))
-
-
 def _curated_rows(
     conn: psycopg.Connection[Any], config: SourceConfig, exclude_run: str | None = None
 ) -> pd.DataFrame:
@@ -256,52 +261,74 @@ def _curated_rows(
     return pd.DataFrame(cursor.fetchall(), columns=columns)
 
 
+def _backfill_record_file_facts(ctx: PipelineContext, exclude_run: str | None = None) -> None:
+    """Facts for the loaded runs that have none (loaded before facts were kept), counted
+    once from their stored records and rows: on a connection of its own, committed before
+    the stage reads (the stage's connection holds what `ensure_*` locked)."""
+    if not needs_facts(ctx.config):
+        return
+    with psycopg.connect(ctx.dsn) as conn:
+        ensure_warehouse(conn)
+        ensure_store(conn, ctx.config)
+        ensure_table(conn, "curated", ctx.config.name, curated_columns(ctx.config))
+        conn.commit()
+        backfill(conn, ctx.config, exclude_run)
+
+
 def _record_file_knowledge(
     conn: psycopg.Connection[Any],
     config: SourceConfig,
+    groups: Mapping[str, pd.DataFrame],
     exclude_run: str | None = None,
-    batch: pd.DataFrame | None = None,
-    curated: pd.DataFrame | None = None,
+    batch: RecordFileFacts | None = None,
 ) -> list[KnownCell]:
     """What the release's record file tells a reader of each aggregate cell: the stored
-    records and loaded rows (but `exclude_run`'s), plus the run's own `batch` and `curated`
-    rows when they are not loaded yet. Nothing when the source publishes no record file."""
-    if (
-        not config.publish_record_level
-        or not config.aggregates
-        or config.disclosure.method == "cell_key"  # nothing hidden: nothing to narrow
-    ):
+    runs' facts (but `exclude_run`'s), summed in SQL, plus the run's own `batch` facts when
+    it is not loaded yet; `groups` are the groups the tables are counted from (their cells
+    are the cells the knowledge is about). Nothing when the source publishes no record
+    file. No record or row of the history is read here (`include.record_file_facts`)."""
+    if not needs_facts(config):
         return []
-    fields = _aggregate_fields(config)
-    store = stored_records(conn, config, fields, exclude_run)
-    published = _curated_rows(conn, config, exclude_run)
-    if batch is not None and curated is not None:
-        store = pd.concat([store, batch[store.columns]], ignore_index=True)
-        published = pd.concat([published, curated], ignore_index=True)
-    return record_file_bounds(config, store, published)
+    facts = stored_facts(conn, config, exclude_run)
+    if batch is not None:
+        facts = facts + batch
+    counted = {a.name: table_cells(config, a, groups[a.name]) for a in config.aggregates}
+    return assemble_bounds(config, facts, counted)
+
+
+def _batch_facts(
+    config: SourceConfig, batch: pd.DataFrame, curated: pd.DataFrame
+) -> RecordFileFacts | None:
+    """The run's own record-file facts: its records and its record-level rows (None when the
+    source needs none)."""
+    return count_record_file(config, batch, curated) if needs_facts(config) else None
 
 
 def _protect_to_date(
-    ctx: PipelineContext, batch: pd.DataFrame, curated: pd.DataFrame
+    ctx: PipelineContext, batch: pd.DataFrame, facts: RecordFileFacts | None
 ) -> tuple[list[ProtectedAggregate], int]:
     """Every aggregate over the stored records of the other runs plus `batch` (the run's
     own records, which its load will store), protected jointly with what the record file
-    will tell (the other runs' loaded rows plus `curated`), and how many records that is."""
+    will tell (the other runs' stored facts plus the run's own `facts`), and how many
+    records that is."""
     config = ctx.config
+    _backfill_record_file_facts(ctx, exclude_run=ctx.run_id)
     with psycopg.connect(ctx.dsn) as conn:
         ensure_warehouse(conn)
         ensure_store(conn, config)
-        history = {
-            aggregate.name: store_groups(conn, config, aggregate, exclude_run=ctx.run_id)
+        groups = {
+            aggregate.name: add_groups(
+                store_groups(conn, config, aggregate, exclude_run=ctx.run_id),
+                group_records(batch, config, aggregate),
+            )
             for aggregate in config.aggregates
         }
         stored = record_count(conn, config, exclude_run=ctx.run_id)
-        known = _record_file_knowledge(conn, config, ctx.run_id, batch, curated)
+        try:
+            known = _record_file_knowledge(conn, config, groups, ctx.run_id, facts)
+        except RecordFileFactsError as exc:
+            raise _refuse(ctx, "anonymize", f"{exc}: nothing of this run is written") from None
         previous = _previous_release(conn, config, ctx.run_id)
-    groups = {
-        aggregate.name: add_groups(history[aggregate.name], group_records(batch, config, aggregate))
-        for aggregate in config.aggregates
-    }
     return protect_source(groups, config, known, previous), stored + len(batch)
 
 
@@ -369,8 +396,17 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
         )
         summary.update(records_published=0, records_suppressed=0, anonymization=None)
     keys, summary["record_keys"] = _record_keys(ctx, batch)
+    facts = _batch_facts(ctx.config, batch, curated)
+    summary["record_file_facts"] = None
+    if facts is not None:
+        key = write_frame(ctx, f"{ctx.run_prefix}record_file_facts.parquet", facts.to_frame())
+        summary["record_file_facts"] = {
+            "key": key,
+            "records": facts.records,
+            "left_out": facts.left_out,
+        }
     protected, to_date = _protect_to_date(
-        ctx, batch.assign(**{RECORD_KEY: keys[RECORD_KEY]}), curated
+        ctx, batch.assign(**{RECORD_KEY: keys[RECORD_KEY]}), facts
     )
     aggregates = {}
     for item in protected:
@@ -428,6 +464,10 @@ def _keyed_records(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> pd.Da
 def load(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
     curated = read_frame(ctx, anonymized["curated_key"])
     records = _keyed_records(ctx, anonymized)
+    written = anonymized.get("record_file_facts")  # absent: an anonymize result before them
+    facts = None
+    if written is not None:
+        facts = RecordFileFacts.from_frame(read_frame(ctx, written["key"]))
     try:
         result = load_run(
             ctx.dsn,
@@ -437,6 +477,7 @@ def load(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
             _aggregates(ctx, anonymized),
             records=records,
             records_to_date=int(anonymized["records_to_date"]),
+            record_file_facts=facts,
         )
     except LoadError as exc:
         raise _refuse(ctx, "load", str(exc)) from None
@@ -493,16 +534,20 @@ def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[str | int | bool | N
 
 def _aggregates_from_scratch(ctx: PipelineContext) -> list[ProtectedAggregate]:
     """Every aggregate recomputed from the whole record store, checked equal to the tables
-    loaded (and validated); refuses to go on otherwise."""
+    loaded (and validated); refuses to go on otherwise. Protected with what the record file
+    tells as the stored runs' facts give it, the same facts the anonymize stage summed (the
+    run's own were counted from its batch there and stored by its load)."""
     config = ctx.config
     loaded = {}
+    _backfill_record_file_facts(ctx)
     with psycopg.connect(ctx.dsn) as conn:
         groups = {a.name: store_groups(conn, config, a) for a in config.aggregates}
+        try:
+            known = _record_file_knowledge(conn, config, groups)
+        except RecordFileFactsError as exc:
+            raise _refuse(ctx, "publish", f"{exc}: not published") from None
         recomputed = protect_source(
-            groups,
-            config,
-            _record_file_knowledge(conn, config),
-            _previous_release(conn, config, ctx.run_id),
+            groups, config, known, _previous_release(conn, config, ctx.run_id)
         )
         for aggregate in config.aggregates:
             names = [name for name, _ in aggregate_columns(aggregate)][:-1]  # not the run

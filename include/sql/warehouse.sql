@@ -77,3 +77,21 @@ CREATE TABLE IF NOT EXISTS private.released_cells (
     published_at timestamptz,           -- set once the release is public
     PRIMARY KEY (source, run_id, aggregate, cell)
 );
+
+-- What each loaded run's record-level rows tell of the aggregate cells, as counts that add
+-- up over runs (include/record_file_facts.py): a release sums them instead of re-reading
+-- every record and row of the history. Written in the run's load transaction; a run loaded
+-- before the table existed is counted once from its stored records and rows (backfill).
+-- kind: 'records' (key: what the counts depend on, a digest), 'left_out' (records the file
+-- leaves out), 'reading' (name: aggregate; key: JSON readings per dimension), 'option'
+-- (name: dimension column; key: JSON [level, label, code]). Counts of records at full
+-- precision: private schema, pipeline role only.
+CREATE TABLE IF NOT EXISTS private.record_file_facts (
+    source  text   NOT NULL,
+    run_id  text   NOT NULL,
+    kind    text   NOT NULL CHECK (kind IN ('records', 'left_out', 'reading', 'option')),
+    name    text   NOT NULL,
+    key     text   NOT NULL,
+    count   bigint NOT NULL CHECK (count >= 0),
+    PRIMARY KEY (source, run_id, kind, name, key)
+);

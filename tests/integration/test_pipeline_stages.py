@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, date, datetime
 
 import pandas as pd
 import psycopg
+import pytest
 from psycopg import sql
 
 from include.aggregates import add_groups, group_records, protect_all, protect_source
 from include.anonymization.cell_key import draw_record_keys
+from include.anonymization.kanonymity import anonymize
 from include.audit import AUDIT_KEY_CONN_ID
 from include.connections import (
     PSEUDONYM_KEY_CONN_ID,
@@ -18,21 +21,26 @@ from include.connections import (
     WAREHOUSE_CONN_ID,
     get_connection,
 )
+from include.load import aggregate_table, load_run
 from include.pipeline import stages
 from include.pipeline.context import PipelineContext, safe_run_id
+from include.record_file_bounds import count_record_file, record_file_bounds
+from include.record_file_facts import FACTS_TABLE, backfill, stale_runs, stored_facts
 from include.record_store import ensure_store, store_groups, write_run
 from include.sample.generator import iter_rows
 from include.services.stack import LocalPlatform
-from include.source_config import load_all_sources
+from include.source_config import SourceConfig, load_all_sources
 from tests.cell_key_sources import cell_key_variant
 from tests.warehouse_runs import made_up_runs
 
 
-def _context(platform: LocalPlatform, run_id: str) -> PipelineContext:
+def _context(
+    platform: LocalPlatform, run_id: str, config: SourceConfig | None = None
+) -> PipelineContext:
     env = platform.process_env()
     return PipelineContext.from_connections(
         settings=platform.settings,
-        config=load_all_sources()["consultation"],
+        config=config or load_all_sources()["consultation"],
         run_id=run_id,
         run_date=datetime(2026, 11, 25, tzinfo=UTC),
         warehouse=get_connection(WAREHOUSE_CONN_ID, env),
@@ -110,3 +118,151 @@ def test_aggregates_of_history_plus_batch_equal_one_computation(platform: LocalP
         pd.testing.assert_frame_equal(
             by_groups.cells.reset_index(drop=True), by_records.cells.reset_index(drop=True)
         )
+
+
+def _scrubbed_batch(
+    config: SourceConfig, run_id: str, rows: int, seed: int, day: date
+) -> pd.DataFrame:
+    """A run's records as the anonymize stage gets them (direct identifier dropped, its
+    pseudonym column present), ids of the run's own."""
+    frame = pd.DataFrame(iter_rows(config, rows, seed, day))
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
+    frame["response_id"] = f"{run_id}-" + frame["response_id"].astype(str)
+    frame["respondent_email_pseudonym"] = None
+    return frame.drop(columns=["respondent_email"])
+
+
+def _forget_source(dsn: str, config: SourceConfig) -> None:
+    with psycopg.connect(dsn) as conn:
+        for table in ("private.released_cells", FACTS_TABLE.as_string(conn)):
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE source = %s").format(sql.SQL(table)), (config.name,)
+            )
+        tables = [("curated", config.name), ("private", config.name)]
+        tables += [("aggregates", aggregate_table(config, a.name)) for a in config.aggregates]
+        for schema, table in tables:
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table)))
+
+
+def _same_cells(got: list, expected: list) -> None:
+    assert [a.name for a in got] == [a.name for a in expected]
+    for by_facts, at_once in zip(got, expected, strict=True):
+        pd.testing.assert_frame_equal(
+            by_facts.cells.reset_index(drop=True), at_once.cells.reset_index(drop=True)
+        )
+
+
+def test_runs_protected_with_stored_facts_publish_what_the_whole_file_gives(
+    platform: LocalPlatform, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Three runs through anonymize (`_protect_to_date`) and load, then the publish stage's
+    from-scratch check: protected with the stored runs' record-file facts plus the run's
+    own, the tables are cell for cell those of one computation over every record and every
+    row of the file to date (how they were protected before the facts were kept), and the
+    publish stage's recomputation agrees with what was loaded. The first run is loaded
+    without facts, as a run loaded before they existed: the next stage backfills it, once."""
+    base = load_all_sources()["consultation"]
+    config = base.model_copy(update={"name": f"test_facts_{uuid.uuid4().hex[:8]}"})
+    runs = ["facts-run-1", "facts-run-2", "facts-run-3"]
+    contexts = [_context(platform, run, config) for run in runs]
+    dsn = contexts[0].dsn
+    stored, rows = [], []
+    try:
+        with made_up_runs(dsn, config, *runs):
+            for index, ctx in enumerate(contexts):
+                batch = _scrubbed_batch(base, ctx.run_id, 400, 21 + index, date(2026, 5, 1 + index))
+                curated, _ = anonymize(config, batch)
+                records = batch.assign(record_key=draw_record_keys(len(batch)))
+                facts = stages._batch_facts(config, batch, curated)
+                assert facts is not None
+                assert facts.left_out == len(batch) - len(curated)
+                with caplog.at_level(logging.INFO, logger="include.record_file_facts"):
+                    caplog.clear()
+                    protected, to_date = stages._protect_to_date(ctx, records, facts)
+                backfilled = [r.message for r in caplog.records if "backfilled" in r.message]
+                assert len(backfilled) == (index == 1), backfilled  # the first run, once
+                stored.append(records)
+                rows.append(curated)
+                everything, file = pd.concat(stored), pd.concat(rows)
+                known = record_file_bounds(config, everything, file)
+                _same_cells(protected, protect_all(everything, config, known))
+                load_run(
+                    dsn,
+                    config,
+                    ctx.run_id,
+                    curated,
+                    {item.name: item.cells for item in protected},
+                    records=records,
+                    records_to_date=to_date,
+                    record_file_facts=facts if index else None,  # the first: no facts
+                )
+            hidden = sum(int(item.cells["suppressed"].sum()) for item in protected)
+            assert hidden > 0, "nothing hidden: the record file's bounds would not matter"
+            recomputed = stages._aggregates_from_scratch(contexts[-1])  # refuses on a difference
+            _same_cells(recomputed, protected)
+            with psycopg.connect(dsn) as conn:
+                assert stale_runs(conn, config) == ({run: 400 for run in runs}, [])
+                assert backfill(conn, config) == 0
+                assert stored_facts(conn, config) == count_record_file(config, everything, file)
+                assert stored_facts(conn, config, runs[-1]) == count_record_file(
+                    config, pd.concat(stored[:-1]), pd.concat(rows[:-1])
+                )
+    finally:
+        _forget_source(dsn, config)
+
+
+def test_a_run_loaded_before_facts_is_backfilled_from_its_records_and_rows(
+    platform: LocalPlatform,
+) -> None:
+    """A store whose run has records and rows but no facts (loaded before they were kept):
+    a stage finds it stale, counts it from the store once (idempotent), and a run reloaded
+    without facts loses its old ones, so stale facts are never summed."""
+    base = load_all_sources()["consultation"]
+    config = base.model_copy(update={"name": f"test_backfill_{uuid.uuid4().hex[:8]}"})
+    ctx = _context(platform, "backfill-run", config)
+    batch = _scrubbed_batch(base, ctx.run_id, 300, 31, date(2026, 6, 2))
+    curated, _ = anonymize(config, batch)
+    records = batch.assign(record_key=draw_record_keys(len(batch)))
+    try:
+        with made_up_runs(ctx.dsn, config, ctx.run_id):
+            protected, to_date = stages._protect_to_date(
+                ctx, records, stages._batch_facts(config, batch, curated)
+            )
+            aggregates = {item.name: item.cells for item in protected}
+            load_run(
+                ctx.dsn,
+                config,
+                ctx.run_id,
+                curated,
+                aggregates,
+                records=records,
+                records_to_date=to_date,
+            )
+            with psycopg.connect(ctx.dsn) as conn:
+                assert stale_runs(conn, config)[1] == [ctx.run_id]
+                with pytest.raises(ValueError, match="no record file facts"):
+                    stored_facts(conn, config)
+            stages._backfill_record_file_facts(ctx)
+            with psycopg.connect(ctx.dsn) as conn:
+                assert stale_runs(conn, config)[1] == []
+                assert backfill(conn, config) == 0
+                assert stored_facts(conn, config) == count_record_file(config, batch, curated)
+                stored_rows = conn.execute(
+                    sql.SQL("SELECT count(*) FROM {} WHERE source = %s").format(FACTS_TABLE),
+                    (config.name,),
+                ).fetchone()
+            assert stored_rows == (len(count_record_file(config, batch, curated).rows()),)
+            _same_cells(stages._aggregates_from_scratch(ctx), protected)
+            load_run(  # a rerun loaded without facts: its earlier facts go, it is stale again
+                ctx.dsn,
+                config,
+                ctx.run_id,
+                curated,
+                aggregates,
+                records=records,
+                records_to_date=to_date,
+            )
+            with psycopg.connect(ctx.dsn) as conn:
+                assert stale_runs(conn, config)[1] == [ctx.run_id]
+    finally:
+        _forget_source(ctx.dsn, config)

@@ -13,14 +13,23 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from include.aggregates import count_cells, group_records, protect_all
 from include.anonymization.hierarchies import build_generalizer
 from include.anonymization.kanonymity import anonymize
 from include.publish.privacy_gates import check_suppressed_cells
-from include.record_file_bounds import record_file_bounds
+from include.record_file_bounds import (
+    RecordFileFacts,
+    RecordFileFactsError,
+    assemble_bounds,
+    count_record_file,
+    record_file_bounds,
+    table_cells,
+)
 from include.sample.generator import iter_rows
-from include.source_config import SourceConfig, load_all_sources
+from include.source_config import Role, SourceConfig, load_all_sources
 from tests.unit.anonymization.linked_attack import Key, Published, attack, with_unknown_margins
 
 TOTAL = "Total"
@@ -163,3 +172,106 @@ def test_a_small_cell_the_record_file_gives_is_shown_with_its_reason(
     assert (genre.loc[small, "suppression_reason"] == "known").all()
     assert not genre["suppressed"].any()  # every cell is known: nothing left to hide
     check_suppressed_cells("transports_par_genre", genre, consultation.min_cell_count)
+
+
+# -- per-run facts (issue #14): what a release sums instead of re-reading the history -----------
+
+
+@pytest.fixture(scope="module")
+def history(consultation: SourceConfig) -> pd.DataFrame:
+    return _records(consultation, 600, seed=17)
+
+
+def _mixed_file(config: SourceConfig, records: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """A record file that shows each quasi-identifier of each row at a level drawn at random
+    (as collected, any band or group, or "*"), and leaves a random tenth of the records out:
+    coarse labels whose true values spread over several cells, rows finer than the tables."""
+    rng = np.random.default_rng(seed)
+    kept = records[rng.random(len(records)) >= 0.1].reset_index(drop=True)
+    published = kept.copy()
+    fields = {d.field for a in config.aggregates for d in a.dimensions}
+    for name in sorted(fields):
+        spec = config.field(name)
+        if spec.role is not Role.QUASI_IDENTIFIER or spec.hierarchy is None:
+            continue
+        encoded = build_generalizer(spec).encode_records(kept)
+        levels = [kept[name].astype(str).to_numpy()]
+        levels += [encoded.generalized(level).astype(str) for level in range(1, encoded.top + 1)]
+        chosen = rng.integers(0, len(levels), len(kept))
+        published[name] = np.choose(chosen, np.array(levels, dtype=object))
+    return published
+
+
+def _split(records: pd.DataFrame, runs: int, seed: int) -> list[np.ndarray]:
+    """Each record in one of `runs` runs, at random (a run may be empty)."""
+    run = np.random.default_rng(seed + 1).integers(0, runs, len(records))
+    return [np.flatnonzero(run == index) for index in range(runs)]
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31), runs=st.integers(1, 5))
+def test_facts_summed_over_any_split_into_runs_give_the_whole_file_bounds(
+    consultation: SourceConfig, history: pd.DataFrame, seed: int, runs: int
+) -> None:
+    """Counted run by run (a run's stored records and its own rows of the file) and summed,
+    the facts are the whole file's, count for count; assembled, they give exactly the
+    intervals of one computation over every row, and every interval holds its true count.
+    The option sets of coarse labels are kept as (level, label, code) counts, so a label's
+    options are the union over runs, as the whole file has them: a run that alone holds one
+    true value of a label does not make its rows certain."""
+    published = _mixed_file(consultation, history, seed)
+    ids = consultation.id_field
+    summed = RecordFileFacts()
+    for rows in _split(history, runs, seed):
+        store = history.iloc[rows]
+        summed = summed + count_record_file(
+            consultation, store, published[published[ids].isin(store[ids])]
+        )
+    assert summed == count_record_file(consultation, history, published)
+    assert RecordFileFacts.from_frame(summed.to_frame()) == summed  # as the work zone keeps them
+    counted = {a.name: table_cells(consultation, a, history) for a in consultation.aggregates}
+    assembled = _facts(assemble_bounds(consultation, summed, counted))
+    assert assembled == _facts(record_file_bounds(consultation, history, published))
+    left_out = len(history) - len(published)
+    assert summed.left_out == left_out > 0
+    for aggregate in consultation.aggregates:
+        for key, value in _truth(history, consultation, aggregate.name).items():
+            lower, upper = assembled[key]
+            assert lower <= value <= upper, (dict(key), lower, value, upper)
+    widened = [upper - lower for lower, upper in assembled.values()]
+    assert max(widened) > left_out, "some row of the file should be coarser than the tables"
+
+
+def test_facts_of_runs_whose_true_values_are_apart_add_up_cell_by_cell(
+    consultation: SourceConfig, history: pd.DataFrame
+) -> None:
+    """Runs that each hold every true value of the labels they publish (here: split by
+    gender, the file hiding gender): each run's interval of a gender cell is its own rows,
+    and the sum over runs is the whole file's, cell by cell."""
+    published = history.assign(gender="*")
+    genders = sorted(history["gender"].dropna().unique())
+    ids = consultation.id_field
+    parts = []
+    for gender in genders:
+        store = history[history["gender"] == gender]
+        parts.append(
+            count_record_file(consultation, store, published[published[ids].isin(store[ids])])
+        )
+    assert sum(parts, RecordFileFacts()) == count_record_file(consultation, history, published)
+    whole = _facts(record_file_bounds(consultation, history, published))
+    answers = history["q_transports"].value_counts()
+    for gender in genders:
+        # gender hidden: anywhere from 0 to every row of its answer, in any run
+        assert whole[frozenset({("gender", gender), ("q_transports", 1)})] == (0, answers[1])
+
+
+def test_facts_that_name_a_code_no_table_counts_are_refused(
+    consultation: SourceConfig, history: pd.DataFrame
+) -> None:
+    """Stored facts that do not describe the records the tables count (a run's records
+    replaced, its facts not) are refused, not turned into bounds."""
+    facts = count_record_file(consultation, history, history)
+    fewer = history[history["q_transports"] != 1]
+    counted = {a.name: table_cells(consultation, a, fewer) for a in consultation.aggregates}
+    with pytest.raises(RecordFileFactsError, match="no table counts"):
+        assemble_bounds(consultation, facts, counted)
