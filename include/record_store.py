@@ -273,24 +273,3 @@ def store_groups(
     columns = [name for name, _ in fields]
     frame = pd.DataFrame(rows, columns=[*columns, WEIGHT, KEY_SUM], dtype=object)
     return frame.astype({WEIGHT: "int64", KEY_SUM: "int64"})
-
-
-def stored_records(
-    conn: psycopg.Connection[Any],
-    config: SourceConfig,
-    fields: list[str],
-    exclude_run: str | None = None,
-) -> pd.DataFrame:
-    """The stored records' `fields` (and their id), all of them or but one run's: what the
-    tables count, read to see what the record file tells of each cell."""
-    columns = list(dict.fromkeys([config.id_field, *fields]))
-    where, params = _other_runs(exclude_run)
-    cursor = conn.execute(
-        sql.SQL("SELECT {} FROM {} {}").format(
-            sql.SQL(", ").join(map(sql.Identifier, columns)),
-            sql.Identifier(SCHEMA, config.name),
-            where,
-        ),
-        params,
-    )
-    return pd.DataFrame(cursor.fetchall(), columns=columns, dtype=object)

@@ -245,22 +245,6 @@ def scrub_chunk(ctx: PipelineContext, chunk_key: str, scrubber: Scrubber) -> dic
 # -- 3. anonymize ---------------------------------------------------------------------------
 
 
-def _curated_rows(
-    conn: psycopg.Connection[Any], config: SourceConfig, exclude_run: str | None = None
-) -> pd.DataFrame:
-    """The record-level rows loaded, all runs' or but one run's, as the warehouse holds
-    them (the record file of a release is every run's rows)."""
-    ensure_table(conn, "curated", config.name, curated_columns(config))  # a new source's first run
-    query = sql.SQL("SELECT * FROM {}").format(sql.Identifier("curated", config.name))
-    params: tuple[str, ...] = ()
-    if exclude_run is not None:
-        query = sql.SQL("{} WHERE {} <> %s").format(query, sql.Identifier(RUN_COLUMN))
-        params = (exclude_run,)
-    cursor = conn.execute(query, params)
-    columns = [column.name for column in cursor.description or ()]
-    return pd.DataFrame(cursor.fetchall(), columns=columns)
-
-
 def _backfill_record_file_facts(ctx: PipelineContext, exclude_run: str | None = None) -> None:
     """Facts for the loaded runs that have none (loaded before facts were kept), counted
     once from their stored records and rows: on a connection of its own, committed before
