@@ -277,13 +277,15 @@ def _record_tables(release: Path) -> list[tuple[str, pd.DataFrame, dict]]:
     for table in manifest.get("tables", []):
         if table.get("kind") != "records":
             continue
-        paths = _record_files(release, table)
-        try:
-            rows = pd.concat([pd.read_parquet(path) for path in paths], ignore_index=True)
-        except (OSError, ValueError) as exc:
-            fail(f"{release}: cannot read {paths} ({exc}); check it with `civic audit verify`")
-            raise typer.Exit(EXIT_UNCHECKED) from exc
-        tables.append((str(table["name"]), rows, table))
+        batches = []
+        for path in _record_files(release, table):
+            try:
+                batches.append(pd.read_parquet(path))
+            except (OSError, ValueError) as exc:
+                shown = path.relative_to(release) if path.parent == release else path
+                fail(f"{release}: cannot read {shown} ({exc}); check it with `civic audit verify`")
+                raise typer.Exit(EXIT_UNCHECKED) from exc
+        tables.append((str(table["name"]), pd.concat(batches, ignore_index=True), table))
     return tables
 
 

@@ -7,6 +7,7 @@ département that the config called "other".
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from pathlib import Path
@@ -155,3 +156,35 @@ def test_civic_audit_risk_on_aggregates_only_and_on_a_missing_file(tmp_path: Pat
     result = CliRunner().invoke(audit_app, ["risk", str(tmp_path)])
     assert result.exit_code == 2
     assert "cannot read s.parquet" in result.output
+
+
+def test_civic_audit_risk_reads_the_earlier_batches_beside_the_release(tmp_path: Path) -> None:
+    """Every record to date, as an attacker holding every release reads them: the release's
+    own batch and each earlier batch its manifest lists, checked against its SHA-256."""
+    rows = pd.DataFrame({"age": ["20-29"] * 4 + ["30-39"] * 4, "theme": ["a", "b"] * 4})
+    earlier, release = tmp_path / "2026-01-01-r1", tmp_path / "2026-01-02-r2"
+    earlier.mkdir()
+    release.mkdir()
+    rows.iloc[:4].to_parquet(release / "s.parquet")
+    old = earlier / "s.parquet"
+    rows.iloc[4:].to_parquet(old)
+    listed = {"path": "../2026-01-01-r1/s.parquet", "bytes": old.stat().st_size, "sha256": "0" * 64}
+    table = {
+        "name": "s", "kind": "records", "files": ["s.parquet"], "k_required": 2,
+        "quasi_identifiers": ["age"],
+        "earlier_batches": [{"release_id": "2026-01-01-r1", "rows": 4, "files": [listed]}],
+    }  # fmt: skip
+    manifest = release / "manifest.json"
+    manifest.write_text(json.dumps({"tables": [table]}), encoding="utf-8")
+    result = CliRunner().invoke(audit_app, ["risk", str(release), "--json"])
+    assert result.exit_code == 2
+    assert "fetch release 2026-01-01-r1 beside it" in result.output
+    listed["sha256"] = hashlib.sha256(old.read_bytes()).hexdigest()
+    manifest.write_text(json.dumps({"tables": [table]}), encoding="utf-8")
+    result = CliRunner().invoke(audit_app, ["risk", str(release), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["s"]["records"] == 8
+    old.unlink()
+    result = CliRunner().invoke(audit_app, ["risk", str(release)])
+    assert result.exit_code == 2
+    assert "is missing" in result.output
