@@ -481,6 +481,7 @@ def _record_batch(
     withheld = {pseudonym_column(spec.name) for spec in ctx.config.direct_identifiers}
     source = ctx.config.name
     with psycopg.connect(ctx.dsn) as conn:
+        ensure_warehouse(conn)
         earlier = earlier_batches(conn, source, release_id)
         with _s3_failures(ctx, "publish", "listing the earlier releases' record files"):
             lost = lost_batches(earlier, release_sizes(ctx.s3, ctx.settings.public_bucket, source))

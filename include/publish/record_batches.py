@@ -12,7 +12,8 @@ in the bucket and in the exports mirror alike), size and SHA-256, as the release
 published them recorded them: together they are every record-level row to date, and
 the checksums pin each earlier file to the bytes its own manifest verified.
 
-Which release holds which runs' rows is kept in `private.record_batches`, written once
+Which release holds which runs' rows is kept in `private.record_batches`
+(`include/sql/warehouse.sql`, created with the warehouse), written once
 the release is public (beside `release_history.mark_published`), so finding the next
 batch and the earlier files is one query, whatever the history's size. Before a release
 lists an earlier batch, the public bucket's listing must show its files at their sizes:
@@ -79,21 +80,6 @@ def written_batch(files: ReleaseFiles, table: str, rows: int) -> RecordBatch:
     return RecordBatch(files.release_id, rows, entries)
 
 
-def ensure_batches_table(conn: psycopg.Connection[Any]) -> None:
-    conn.execute(
-        sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {} ("
-            " source text NOT NULL,"
-            " release_id text NOT NULL,"
-            " runs text[] NOT NULL,"  # the loaded runs whose rows the batch holds
-            " rows bigint NOT NULL,"
-            " files jsonb NOT NULL,"  # [{path, bytes, sha256}]: the release's own file names
-            " published_at timestamptz NOT NULL DEFAULT now(),"
-            " PRIMARY KEY (source, release_id))"
-        ).format(TABLE)
-    )
-
-
 def unbatched_rows(
     conn: psycopg.Connection[Any],
     config: SourceConfig,
@@ -105,7 +91,6 @@ def unbatched_rows(
     The runs come from the small run tables (loaded runs, minus those another batch
     holds) and their rows through the curated table's run index: a daily release reads
     its day, not the table."""
-    ensure_batches_table(conn)
     ensure_table(conn, "curated", config.name, columns)  # a new source's first release
     runs = [
         str(run)
@@ -131,7 +116,6 @@ def earlier_batches(
     conn: psycopg.Connection[Any], source: str, release_id: str
 ) -> list[RecordBatch]:
     """Every batch another release of `source` published, in release order."""
-    ensure_batches_table(conn)
     rows = conn.execute(
         sql.SQL(
             "SELECT release_id, rows, files FROM {} WHERE source = %s AND release_id <> %s "
@@ -152,7 +136,6 @@ def earlier_batches(
 def forget_batches(conn: psycopg.Connection[Any], source: str, release_ids: Sequence[str]) -> None:
     """These releases' batches are no longer public (the public bucket lost their files):
     their runs' rows are unbatched again, so the next release publishes them once more."""
-    ensure_batches_table(conn)
     conn.execute(
         sql.SQL("DELETE FROM {} WHERE source = %s AND release_id = ANY(%s)").format(TABLE),
         (source, list(release_ids)),
@@ -173,7 +156,6 @@ def record_batch(
     conn: psycopg.Connection[Any], source: str, batch: RecordBatch, runs: Sequence[str]
 ) -> None:
     """The release is public: its batch holds `runs`' rows (a rerun records nothing new)."""
-    ensure_batches_table(conn)
     files = [{"path": f.path, "bytes": f.bytes, "sha256": f.sha256} for f in batch.files]
     conn.execute(
         sql.SQL(

@@ -95,3 +95,16 @@ CREATE TABLE IF NOT EXISTS private.record_file_facts (
     count   bigint NOT NULL CHECK (count >= 0),
     PRIMARY KEY (source, run_id, kind, name, key)
 );
+
+-- Which release's record file holds each loaded run's rows (include/publish/record_batches.py):
+-- a release publishes the rows no earlier release holds and lists the earlier files by
+-- checksum, so a daily release writes its day, never every row to date again.
+CREATE TABLE IF NOT EXISTS private.record_batches (
+    source       text        NOT NULL,
+    release_id   text        NOT NULL,
+    runs         text[]      NOT NULL,  -- the loaded runs whose rows the batch holds
+    rows         bigint      NOT NULL,
+    files        jsonb       NOT NULL,  -- [{path, bytes, sha256}]: the release's own file names
+    published_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source, release_id)
+);

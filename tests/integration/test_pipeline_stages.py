@@ -229,15 +229,19 @@ def test_a_run_loaded_before_facts_is_backfilled_from_its_records_and_rows(
                 ctx, records, stages._batch_facts(config, batch, curated)
             )
             aggregates = {item.name: item.cells for item in protected}
-            load_run(
-                ctx.dsn,
-                config,
-                ctx.run_id,
-                curated,
-                aggregates,
-                records=records,
-                records_to_date=to_date,
-            )
+
+            def load_without_facts() -> None:
+                load_run(
+                    ctx.dsn,
+                    config,
+                    ctx.run_id,
+                    curated,
+                    aggregates,
+                    records=records,
+                    records_to_date=to_date,
+                )
+
+            load_without_facts()
             with psycopg.connect(ctx.dsn) as conn:
                 assert stale_runs(conn, config)[1] == [ctx.run_id]
                 with pytest.raises(ValueError, match="no record file facts"):
@@ -253,15 +257,7 @@ def test_a_run_loaded_before_facts_is_backfilled_from_its_records_and_rows(
                 ).fetchone()
             assert stored_rows == (len(count_record_file(config, batch, curated).rows()),)
             _same_cells(stages._aggregates_from_scratch(ctx), protected)
-            load_run(  # a rerun loaded without facts: its earlier facts go, it is stale again
-                ctx.dsn,
-                config,
-                ctx.run_id,
-                curated,
-                aggregates,
-                records=records,
-                records_to_date=to_date,
-            )
+            load_without_facts()  # a rerun without facts: its facts go, it is stale again
             with psycopg.connect(ctx.dsn) as conn:
                 assert stale_runs(conn, config)[1] == [ctx.run_id]
     finally:
