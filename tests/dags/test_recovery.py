@@ -136,17 +136,22 @@ def _task_started(log: Path, task_id: str) -> bool:
 
 def _killed_run(log: Path) -> str:
     """The run `airflow dags test` was running when it was killed, marked failed in Airflow as
-    an operator would (else it stays "running", and max_active_runs=1 would keep every later
-    run of the DAG queued); its id as the stages write it."""
-    from airflow.models.dagrun import DagRun
+    an operator does in the UI, its unfinished tasks with it; its id as the stages write it.
+
+    WHY the tasks too: nothing heartbeats for `airflow dags test`, so no scheduler ever finds
+    its dead task. A run left "running" keeps every later run queued (max_active_runs=1); a
+    scrub task left "running" holds the source's one scrub slot under LocalExecutor
+    (max_active_tis_per_dag=1) and no later scrub would ever be queued by a scheduler."""
+    from airflow.api.common.mark_tasks import set_dag_run_state_to_failed
+    from airflow.models.serialized_dag import SerializedDagModel
     from airflow.utils.session import create_session
-    from airflow.utils.state import DagRunState
 
     found = re.search(r"run_id='(manual__[^']+)'", log.read_text(errors="replace"))
     assert found is not None, f"no run id in {log}"
     with create_session() as session:
-        (run,) = session.query(DagRun).filter(DagRun.run_id == found.group(1)).all()
-        run.state = DagRunState.FAILED
+        dag = SerializedDagModel.get_dag(f"civic_pipeline_{SOURCE}", session=session)
+        assert dag is not None, "the pipeline DAG was never serialized"
+        set_dag_run_state_to_failed(dag=dag, run_id=found.group(1), commit=True, session=session)
     return safe_run_id(found.group(1))
 
 
