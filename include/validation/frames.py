@@ -1,9 +1,16 @@
-"""The frame GX validates: the caller's table as plain Python values, plus derived columns.
+"""The frames GX validates: the caller's table as plain Python values, plus derived columns,
+in slices of a bounded number of rows.
 
-Three preparations, each for a reason:
+Four preparations, each for a reason:
 
-- the index is reset, so the row numbers GX reports are positions in the caller's
-  frame (whatever its index was) and never carry an index value;
+- the table is cut into slices of at most `rows` rows: cast to Python objects, a table
+  takes several times its pandas size, and GX builds further whole-column series per
+  check; a million-row run validated whole held 4 GB. Slicing bounds that by the slice
+  size. Only the casting and GX's checks are sliced: the derived statistics below are
+  computed over the whole table first, so a class spanning two slices is counted once;
+- the index is reset before slicing, so the row numbers GX reports are positions in the
+  caller's frame (whatever its index was; a slice keeps its rows' positions as labels)
+  and never carry an index value;
 - every column is cast to ``object``: types are then checked value by value (see
   `suites`), and row conditions and regexes see Python values whatever the pandas
   dtypes (pandas 3 `str`, nullable `Int64`, `boolean`, arrow strings);
@@ -20,7 +27,7 @@ question is one more distinct value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -64,8 +71,14 @@ def _class_statistic(frame: pd.DataFrame, spec: Mapping[str, Any]) -> np.ndarray
     return np.exp(entropy)[codes]
 
 
-def validation_frame(df: pd.DataFrame, derived: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """The caller's frame, reset and cast to objects, with the derived statistic columns."""
+def validation_slices(
+    df: pd.DataFrame, derived: Mapping[str, Mapping[str, Any]], rows: int
+) -> Iterator[pd.DataFrame]:
+    """The caller's frame, reset, in slices of at most `rows` rows cast to objects, each with
+    its rows' derived statistics (computed over the whole table). An empty table gives one
+    empty slice, so its column-level checks still run."""
+    if rows < 1:
+        raise ValueError(f"a validation slice needs at least one row, not {rows}")
     reserved = [column for column in df.columns if str(column).startswith(DERIVED_PREFIX)]
     if reserved:
         raise ValueError(
@@ -74,7 +87,8 @@ def validation_frame(df: pd.DataFrame, derived: Mapping[str, Mapping[str, Any]])
         )
     table = df.reset_index(drop=True)
     statistics = {name: _class_statistic(table, spec) for name, spec in derived.items()}
-    frame = table.astype(object)
-    for name, values in statistics.items():
-        frame[name] = values
-    return frame
+    for start in range(0, max(len(table), 1), rows):
+        frame = table.iloc[start : start + rows].astype(object)
+        for name, values in statistics.items():
+            frame[name] = values[start : start + rows]
+        yield frame

@@ -25,7 +25,6 @@ from typing import Any
 import pandas as pd
 
 from include.source_config import SourceConfig
-from include.validation.frames import validation_frame
 from include.validation.gx_runner import run_suite
 from include.validation.report import CheckpointReport, CheckResult, ValidationReport, shown_value
 from include.validation.suite_files import EXPECTATIONS_DIR, load_checkpoint, load_suite
@@ -59,8 +58,7 @@ def _identifier_columns(df: pd.DataFrame, suite: Mapping[str, Any]) -> CheckResu
 
 def _validate(df: pd.DataFrame, config: SourceConfig, table: str, root: Path) -> ValidationReport:
     suite = load_suite(config, table, root)
-    frame = validation_frame(df, suite["meta"]["derived_columns"])
-    results = [_identifier_columns(df, suite), *run_suite(suite, frame)]
+    results = [_identifier_columns(df, suite), *run_suite(suite, df)]
     return ValidationReport(
         source=config.name,
         table=table,

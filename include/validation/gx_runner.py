@@ -8,18 +8,25 @@
   which floods task logs).
 - GX results carry sample values; they are converted to `CheckResult` right here, and
   for checks flagged `withhold_values` only counts and row positions are kept.
+- A table is validated in slices of `SLICE_ROWS` rows (see `frames`): memory follows the
+  slice, not the run. A check whose outcome on a row depends only on that row (and on the
+  derived statistics, computed over the whole table) runs on every slice and its results
+  are combined; any other check (uniqueness, and whatever type is not known to be
+  row-wise) runs once over the whole table, reduced to the columns it names.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from include.validation.frames import validation_slices
 from include.validation.pii_patterns import mask_pii
 from include.validation.report import SHOWN_ROWS, CheckResult, shown_value
 
@@ -31,6 +38,25 @@ if TYPE_CHECKING:
 
 _TYPE_CHECKS = {"expect_column_values_to_be_in_type_list"}
 _MAX_ERROR_CHARS = 300
+SLICE_ROWS = 100_000
+# Checks a slice answers for its own rows: per-row value checks, and the column set (the
+# same in every slice). Any other type runs over the whole table: fail-safe for a type
+# added to a suite later.
+_SLICEABLE = frozenset(
+    {
+        "expect_column_values_to_be_in_type_list",
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+        "expect_column_value_lengths_to_be_between",
+        "expect_table_columns_to_match_set",
+    }
+)
+_COLUMN_ARGUMENTS = ("column", "column_A", "column_B")
 
 
 @functools.cache
@@ -104,12 +130,13 @@ def _convert(outcome: ExpectationValidationResult, expectation: Mapping[str, Any
     )
 
 
-def run_suite(suite: Mapping[str, Any], frame: pd.DataFrame) -> list[CheckResult]:
-    """Validate `frame` against a suite file's content; results in the suite's order."""
+def _run(
+    name: str, expectations: Sequence[Mapping[str, Any]], frame: pd.DataFrame
+) -> list[CheckResult]:
+    """Validate one frame against some of a suite's expectations; results in their order."""
     import great_expectations as gx
 
-    expectations = suite["expectations"]
-    gx_suite = gx.ExpectationSuite(name=suite["name"], expectations=copy.deepcopy(expectations))
+    gx_suite = gx.ExpectationSuite(name=name, expectations=copy.deepcopy(list(expectations)))
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     validation = batch.validate(
         gx_suite,
@@ -117,3 +144,63 @@ def run_suite(suite: Mapping[str, Any], frame: pd.DataFrame) -> list[CheckResult
     )
     by_check = {outcome.expectation_config.meta["check"]: outcome for outcome in validation.results}
     return [_convert(by_check[e["meta"]["check"]], e) for e in expectations]
+
+
+def _combined(parts: Sequence[CheckResult]) -> CheckResult:
+    """One check's results on every slice as one result on the whole table."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    counted = [part for part in parts if part.unexpected_count is not None]
+    sample = tuple(value for part in parts for value in part.sample)
+    if first.expectation in _TYPE_CHECKS:
+        sample = tuple(dict.fromkeys(sample))
+    errors = "; ".join(dict.fromkeys(part.error for part in parts if part.error))
+    return dataclasses.replace(
+        first,
+        success=all(part.success for part in parts),
+        unexpected_count=sum(p.unexpected_count or 0 for p in counted) if counted else None,
+        element_count=sum(p.element_count or 0 for p in counted) if counted else None,
+        rows=tuple(row for part in parts for row in part.rows)[:SHOWN_ROWS],
+        sample=sample[:SHOWN_ROWS],
+        observed=next((part.observed for part in parts if part.observed is not None), None),
+        error=errors[:_MAX_ERROR_CHARS] or None,
+    )
+
+
+def _whole_table(
+    df: pd.DataFrame, derived: Mapping[str, Any], expectations: Sequence[Mapping[str, Any]]
+) -> pd.DataFrame:
+    """The one frame the whole-table checks read: only the columns they name, unless one
+    names none or a derived statistic (then every column, with the statistics)."""
+    named: set[str] = set()
+    for expectation in expectations:
+        kwargs = expectation["kwargs"]
+        named.update(str(kwargs[key]) for key in _COLUMN_ARGUMENTS if key in kwargs)
+        named.update(str(column) for column in kwargs.get("column_list", ()))
+    if not named or named & set(derived):
+        table, statistics = df, derived
+    else:
+        table, statistics = df[[column for column in df.columns if column in named]], {}
+    (frame,) = validation_slices(table, statistics, max(len(df), 1))
+    return frame
+
+
+def run_suite(
+    suite: Mapping[str, Any], df: pd.DataFrame, *, slice_rows: int = SLICE_ROWS
+) -> list[CheckResult]:
+    """Validate `df` (with the derived statistics its suite names) against a suite file's
+    content, slice by slice where a check allows it; results in the suite's order."""
+    expectations = suite["expectations"]
+    derived = suite["meta"]["derived_columns"]
+    sliced = [e for e in expectations if e["type"] in _SLICEABLE]
+    whole = [e for e in expectations if e["type"] not in _SLICEABLE]
+    outcomes: dict[str, list[CheckResult]] = {}
+    if sliced:
+        for frame in validation_slices(df, derived, slice_rows):
+            for result in _run(suite["name"], sliced, frame):
+                outcomes.setdefault(result.check, []).append(result)
+    if whole:
+        for result in _run(suite["name"], whole, _whole_table(df, derived, whole)):
+            outcomes[result.check] = [result]
+    return [_combined(outcomes[e["meta"]["check"]]) for e in expectations]

@@ -1,4 +1,5 @@
-"""The frame GX validates: per-row class statistics equal a brute-force count."""
+"""The frames GX validates: per-row class statistics equal a brute-force count over the whole
+table, whatever the slice size."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from include.validation.frames import validation_frame
+from include.validation.frames import validation_slices
 
 QIS = ["a", "b"]
 DERIVED = {
@@ -38,9 +39,12 @@ def tables(draw: st.DrawFn) -> pd.DataFrame:
 
 
 @settings(derandomize=True, deadline=None, max_examples=80)
-@given(tables())
-def test_class_statistics_equal_a_brute_force_count(table: pd.DataFrame) -> None:
-    frame = validation_frame(table, DERIVED)
+@given(tables(), st.integers(min_value=1, max_value=50))
+def test_class_statistics_equal_a_brute_force_count(table: pd.DataFrame, rows: int) -> None:
+    slices = list(validation_slices(table, DERIVED, rows))
+    assert all(0 < len(part) <= rows for part in slices)
+    assert len(slices) == -(-len(table) // rows)
+    frame = pd.concat(slices)
     assert list(frame.index) == list(range(len(table)))
     classes = [tuple(key(row[q]) for q in QIS) for _, row in table.iterrows()]
     members: dict[tuple[Any, ...], list[Any]] = {}
@@ -59,7 +63,7 @@ def test_values_become_python_objects_and_the_caller_frame_is_untouched() -> Non
     table = pd.DataFrame(
         {"a": pd.array([1, None], dtype="Int64"), "b": pd.Series(["x", None], dtype="str")}
     )
-    frame = validation_frame(table, {})
+    (frame,) = validation_slices(table, {}, 10)
     assert all(dtype == np.dtype(object) for dtype in frame.dtypes)
     assert type(frame.loc[0, "a"]) is int
     assert str(table["a"].dtype) == "Int64"
@@ -67,4 +71,15 @@ def test_values_become_python_objects_and_the_caller_frame_is_untouched() -> Non
 
 def test_the_gate_prefix_is_reserved() -> None:
     with pytest.raises(ValueError, match=r"_gate_class_size.*reserves"):
-        validation_frame(pd.DataFrame({"_gate_class_size": [1]}), {})
+        next(validation_slices(pd.DataFrame({"_gate_class_size": [1]}), {}, 10))
+
+
+def test_an_empty_table_is_one_empty_slice_with_its_columns() -> None:
+    (frame,) = validation_slices(pd.DataFrame({"a": [], "b": []}), DERIVED, 10)
+    assert len(frame) == 0
+    assert list(frame.columns) == ["a", "b", *DERIVED]
+
+
+def test_a_slice_needs_a_row() -> None:
+    with pytest.raises(ValueError, match="at least one row"):
+        next(validation_slices(pd.DataFrame({"a": [1]}), {}, 0))

@@ -20,6 +20,9 @@ from include.validation import (
     validate_curated,
     validate_release,
 )
+from include.validation.gx_runner import run_suite
+from include.validation.suite_files import load_suite
+from include.validation.suites import CURATED
 
 LEAKED_EMAIL = "jeanne.martin@exemple-mail.fr"
 AGGREGATE = "transports_par_age"  # dimensions age:20 (a banded level) and q_transports
@@ -180,6 +183,64 @@ def test_each_curated_violation_fails_exactly_its_checks(
     assert "loading and publication are blocked" in message
     assert LEAKED_EMAIL not in message
     assert "jeanne.martin" not in canonical_json(report.as_dict())
+
+
+# One violation per kind of check: withheld values, shown values, types, the column set,
+# uniqueness (whole-table), a derived statistic.
+SLICED_VIOLATIONS = [
+    (corrupt, expected)
+    for corrupt, expected in CURATED_VIOLATIONS
+    if corrupt
+    in (
+        _email_in_free_text,
+        _out_of_range,
+        _wrong_type,
+        _direct_identifier,
+        _duplicate_id,
+        _class_smaller_than_k,
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "expected"), SLICED_VIOLATIONS, ids=[c.__name__ for c, _ in SLICED_VIOLATIONS]
+)
+def test_a_table_validated_in_slices_reads_as_one_validated_whole(
+    curated: pd.DataFrame,
+    consultation: SourceConfig,
+    corrupt: Callable[[pd.DataFrame], None],
+    expected: set[str],
+) -> None:
+    """Slicing bounds memory and changes nothing else: every check's result (success,
+    counts, rows, shown values, errors) is the one the whole table gives."""
+    corrupt(curated)
+    suite = load_suite(consultation, CURATED)
+    whole = run_suite(suite, curated, slice_rows=len(curated))
+    sliced = run_suite(suite, curated, slice_rows=400)
+    assert {result.check for result in whole if not result.success} == expected - {
+        "table.no_direct_identifier"  # the gate's own check, not the suite's
+    }
+    assert sliced == whole
+
+
+def test_failures_in_several_slices_are_counted_and_located_in_order(
+    curated: pd.DataFrame, consultation: SourceConfig
+) -> None:
+    last = curated.index[-1]
+    curated.loc[[5, 450, 1200], "q_pietons"] = 9
+    curated.loc[last, "response_id"] = curated.loc[0, "response_id"]  # a copy 3 slices away
+    results = {
+        result.check: result
+        for result in run_suite(load_suite(consultation, CURATED), curated, slice_rows=400)
+    }
+    assert results["q_pietons.range"].unexpected_count == 3
+    assert results["q_pietons.range"].element_count == len(curated)
+    assert results["q_pietons.range"].rows == (5, 450, 1200)
+    assert results["response_id.unique"].rows == (0, last)
+    assert {check for check, result in results.items() if not result.success} == {
+        "q_pietons.range",
+        "response_id.unique",
+    }
 
 
 def test_the_failure_survives_pickling(curated: pd.DataFrame, consultation: SourceConfig) -> None:
