@@ -43,12 +43,12 @@ from include.anonymization.cell_key import (
     perturb_counts,
 )
 from include.anonymization.kanonymity import anonymize
+from include.core.source_config import Aggregate, SourceConfig, load_all_sources
 from include.dag_helpers import source_names
 from include.ingest.validation import RowValidator
 from include.record_file_bounds import record_file_bounds
 from include.sample.generator import iter_rows
 from include.sample.malformed import MalformedInjector
-from include.source_config import Aggregate, SourceConfig, load_all_sources
 
 DEMO_SEED = 42  # `civic demo`: seed + the source's position in name order
 

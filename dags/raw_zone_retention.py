@@ -60,9 +60,9 @@ def _s3_client() -> Any:
 def raw_zone_retention() -> None:
     @task(map_index_template="{{ source }}")
     def enforce(source: str) -> dict:
+        from include.core.settings import load_settings
+        from include.core.source_config import load_all_sources
         from include.retention import enforce_retention
-        from include.settings import load_settings
-        from include.source_config import load_all_sources
 
         as_of = _as_of(source)
         report = enforce_retention(
@@ -74,9 +74,9 @@ def raw_zone_retention() -> None:
     def enforce_work_zone(source: str) -> dict:
         from civic_hooks import civic_connection
 
-        from include.connections import WAREHOUSE_CONN_ID
-        from include.settings import load_settings
-        from include.source_config import load_all_sources
+        from include.core.connections import WAREHOUSE_CONN_ID
+        from include.core.settings import load_settings
+        from include.core.source_config import load_all_sources
         from include.work_zone_retention import enforce_work_zone_retention
 
         as_of = _as_of(source)

@@ -38,14 +38,14 @@ from include.anonymization.cell_key import KEY_MODULUS
 from include.anonymization.cell_suppression import HIDING_REASONS, DisclosureRule, Reason
 from include.anonymization.hierarchies import build_generalizer
 from include.anonymization.linked_suppression import KnownCell, LinkedTable, protect_linked
-from include.release_history import history_tables
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     Dimension,
     FieldType,
     SourceConfig,
     hierarchy_level,
 )
+from include.release_history import history_tables
 
 MISSING_LABEL = "(non renseigné)"
 WEIGHT = "n"  # the number of records a group stands for

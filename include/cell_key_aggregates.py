@@ -38,7 +38,7 @@ import pandas as pd
 
 from include.aggregates import KEY_SUM, WEIGHT, ProtectedAggregate, dimension_values
 from include.anonymization.cell_key import PerturbationTable, perturb_counts
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     CellKeyDisclosure,
     Dimension,

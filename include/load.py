@@ -32,6 +32,7 @@ from psycopg import sql
 
 from include.aggregates import count_cells
 from include.anonymization.pseudonyms import pseudonym_column
+from include.core.source_config import Aggregate, Role, SourceConfig
 from include.ingest.state import ensure_schema, lock_source
 from include.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
 from include.record_file_bounds import RecordFileFacts
@@ -44,7 +45,6 @@ from include.record_store import (
     write_run,
 )
 from include.release_history import record_release_cells
-from include.source_config import Aggregate, Role, SourceConfig
 
 WAREHOUSE_SQL = Path(__file__).resolve().parent / "sql" / "warehouse.sql"
 

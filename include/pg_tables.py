@@ -15,7 +15,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from include.source_config import FieldType
+from include.core.source_config import FieldType
 
 PG_TYPES = {
     FieldType.STRING: "text",

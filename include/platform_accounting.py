@@ -21,9 +21,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from include.core.source_config import SourceConfig
 from include.pg_tables import RUN_COLUMN
 from include.record_store import SCHEMA as STORE_SCHEMA
-from include.source_config import SourceConfig
 
 _PLACES = {
     "store": "the private record store",

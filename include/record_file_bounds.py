@@ -61,7 +61,7 @@ import pandas as pd
 from include.aggregates import dimension_values
 from include.anonymization.cell_system import KnownCell
 from include.anonymization.hierarchies import build_generalizer
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     Dimension,
     FieldType,

@@ -39,6 +39,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from include.core.source_config import SourceConfig
 from include.pg_tables import RUN_COLUMN, copy_frame
 from include.record_file_bounds import (
     FACT_COLUMNS,
@@ -46,7 +47,6 @@ from include.record_file_bounds import (
     RecordFileFactsError,
     count_record_file,
 )
-from include.source_config import SourceConfig
 
 log = logging.getLogger(__name__)
 

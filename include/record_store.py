@@ -37,8 +37,8 @@ from psycopg import sql
 from include.aggregates import KEY_SUM, RECORD_KEY, WEIGHT, group_fields
 from include.anonymization.cell_key import KEY_MODULUS, draw_record_keys
 from include.anonymization.pseudonyms import pseudonym_column
+from include.core.source_config import Aggregate, Role, SourceConfig
 from include.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
-from include.source_config import Aggregate, Role, SourceConfig
 
 SCHEMA = "private"
 _KEY_RANGE = f"CHECK ({RECORD_KEY} >= 0 AND {RECORD_KEY} < {KEY_MODULUS})"

@@ -37,10 +37,10 @@ from typing import Any
 
 import psycopg
 
+from include.core.source_config import SourceConfig
+from include.core.zones import StoredObject, list_objects
 from include.ingest.keys import ingested_prefix, quarantine_prefix, scrubbed_prefix
 from include.retention import delete_keys
-from include.source_config import SourceConfig
-from include.zones import StoredObject, list_objects
 
 # What a run keeps in the work zone before scrubbing, by kind, as the ingest names it.
 PERSONAL_DATA_PREFIXES: dict[str, Callable[[str, str], str]] = {

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
+from include.core.source_config import SourceConfig
 from include.load import ensure_warehouse
 from include.pg_tables import RUN_COLUMN
-from include.source_config import SourceConfig
 
 _RUN_TABLES = ("pipeline.run_accounting", "pipeline.quarantine", "pipeline.ingested_ids")
 

@@ -75,7 +75,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 
 if TYPE_CHECKING:
-    from include.source_config import CellKeyDisclosure
+    from include.core.source_config import CellKeyDisclosure
 
 KEY_BITS = 32
 KEY_MODULUS = 1 << KEY_BITS  # record keys are integers in [0, KEY_MODULUS)

@@ -28,11 +28,11 @@ from typing import Any
 
 import psycopg
 
+from include.core.zones import partition_date
 from include.ingest.dedup import FirstSeen
 from include.ingest.errors import IngestError
 from include.ingest.ingestor import ObjectOutcome
 from include.ingest.result import IngestResult
-from include.zones import partition_date
 
 log = logging.getLogger(__name__)
 DDL_PATH = Path(__file__).resolve().parent.parent / "sql" / "ingest.sql"

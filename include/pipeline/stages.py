@@ -55,6 +55,8 @@ from include.anonymization.linked_suppression import KnownCell
 from include.anonymization.pseudonyms import pseudonym_column
 from include.audit import append, verify
 from include.audit.chain import Anchor
+from include.core.source_config import SourceConfig
+from include.core.zones import sse_arguments
 from include.indicators import TextCounts, record_run_indicators
 from include.ingest import AccountingError, DateRange, check_accounting, ingest_run
 from include.ingest.chunks import parquet_bytes
@@ -110,9 +112,7 @@ from include.record_store import (
 )
 from include.release_history import mark_published, previous_release
 from include.scrubber_evaluations import REFERENCE_CORPORA
-from include.source_config import SourceConfig
 from include.validation import require_valid, validate_release
-from include.zones import sse_arguments
 
 if TYPE_CHECKING:  # the scrubber loads spaCy and Presidio: only the scrub task pays for it
     from include.anonymization.pii import Scrubber

@@ -30,8 +30,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from include.load import aggregate_table
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     DateLevels,
     Dimension,
@@ -41,6 +40,7 @@ from include.source_config import (
     NumericBands,
     SourceConfig,
 )
+from include.load import aggregate_table
 from include.superset.datasets import (
     AGGREGATES_SCHEMA,
     CELL_LABEL,

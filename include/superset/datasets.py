@@ -17,8 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from include.anonymization.pseudonyms import pseudonym_column
-from include.load import RUN_COLUMN, aggregate_columns, aggregate_table, curated_columns
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     Dimension,
     FieldSpec,
@@ -26,6 +25,7 @@ from include.source_config import (
     PostcodeFr,
     SourceConfig,
 )
+from include.load import RUN_COLUMN, aggregate_columns, aggregate_table, curated_columns
 from include.superset.labels import (
     SUPPRESSED_LABEL,
     cell_labels,

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from include.anonymization.pseudonyms import pseudonym_column
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     CellKeyDisclosure,
     FieldSpec,

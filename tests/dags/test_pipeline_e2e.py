@@ -43,7 +43,10 @@ from include.audit import (
     verify,
 )
 from include.cli.audit import audit_app
-from include.connections import get_connection
+from include.core.connections import get_connection
+from include.core.settings import PROJECT_DIR, Settings, load_settings
+from include.core.source_config import SourceConfig, load_all_sources
+from include.core.zones import sse_arguments
 from include.load import RUN_COLUMN
 from include.publish import load_release, mirrored_latest, verify_release
 from include.publish.manifest import MANIFEST_NAME
@@ -52,9 +55,6 @@ from include.record_store import store_groups
 from include.sample.generator import iter_rows
 from include.sample.writer import SampleReport, write_sample
 from include.services.stack import LocalPlatform
-from include.settings import PROJECT_DIR, Settings, load_settings
-from include.source_config import SourceConfig, load_all_sources
-from include.zones import sse_arguments
 from tests.dags import pipeline_helpers as helpers
 from tests.unit.anonymization import linked_attack
 

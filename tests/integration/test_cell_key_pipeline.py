@@ -31,23 +31,23 @@ from include.aggregates import RECORD_KEY
 from include.anonymization.pii import Scrubber
 from include.audit import AUDIT_KEY_CONN_ID
 from include.cell_key_aggregates import perturbation_table
-from include.connections import (
+from include.core.connections import (
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
     WAREHOUSE_CONN_ID,
     get_connection,
 )
+from include.core.settings import Settings
+from include.core.source_config import SourceConfig, load_all_sources
+from include.core.zones import list_objects, sse_arguments
 from include.load import aggregate_table
 from include.pipeline import stages
 from include.pipeline.context import PipelineContext
 from include.publish.s3_release import release_prefix
 from include.sample.generator import iter_rows
 from include.services.stack import LocalPlatform
-from include.settings import Settings
-from include.source_config import SourceConfig, load_all_sources
 from include.validation import require_valid, validate_release
 from include.validation.suite_files import write_files
-from include.zones import list_objects, sse_arguments
 from tests.cell_key_sources import cell_key_variant
 
 pytestmark = pytest.mark.slow

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 
 from include.aggregates import protect_all
+from include.core.source_config import SourceConfig, load_all_sources
 from include.load import LoadError, curated_columns, load_run
 from include.record_store import record_count
-from include.source_config import SourceConfig, load_all_sources
 from tests.warehouse_runs import made_up_runs
 
 

@@ -15,12 +15,13 @@ from include.aggregates import add_groups, group_records, protect_all, protect_s
 from include.anonymization.cell_key import draw_record_keys
 from include.anonymization.kanonymity import anonymize
 from include.audit import AUDIT_KEY_CONN_ID
-from include.connections import (
+from include.core.connections import (
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
     WAREHOUSE_CONN_ID,
     get_connection,
 )
+from include.core.source_config import SourceConfig, load_all_sources
 from include.load import aggregate_table, load_run
 from include.pipeline import stages
 from include.pipeline.context import PipelineContext, safe_run_id
@@ -29,7 +30,6 @@ from include.record_file_facts import FACTS_TABLE, backfill, stale_runs, stored_
 from include.record_store import ensure_store, store_groups, write_run
 from include.sample.generator import iter_rows
 from include.services.stack import LocalPlatform
-from include.source_config import SourceConfig, load_all_sources
 from tests.cell_key_sources import cell_key_variant
 from tests.warehouse_runs import made_up_runs
 

@@ -15,6 +15,7 @@ from psycopg import sql
 
 from include.aggregates import KEY_SUM, RECORD_KEY, WEIGHT, group_records
 from include.anonymization.cell_key import KEY_MODULUS, draw_record_keys
+from include.core.source_config import SourceConfig, load_all_sources
 from include.pg_tables import copy_frame, ensure_table
 from include.record_store import (
     RecordStoreError,
@@ -25,7 +26,6 @@ from include.record_store import (
     write_run,
 )
 from include.sample.generator import iter_rows
-from include.source_config import SourceConfig, load_all_sources
 
 
 @pytest.fixture

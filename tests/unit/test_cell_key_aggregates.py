@@ -21,8 +21,8 @@ from include.aggregates import (
 )
 from include.anonymization.cell_key import KEY_MODULUS, draw_record_keys
 from include.cell_key_aggregates import perturbation_table
+from include.core.source_config import SourceConfig, load_all_sources
 from include.sample.generator import iter_rows
-from include.source_config import SourceConfig, load_all_sources
 from tests.cell_key_sources import cell_key_variant
 
 MAX_NOISE = 2

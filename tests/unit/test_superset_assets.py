@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
+from include.core.source_config import SourceConfig, load_all_sources, parse_source_config
 from include.ingest import reasons
 from include.load import WAREHOUSE_SQL, aggregate_columns, aggregate_table, curated_columns
-from include.source_config import SourceConfig, load_all_sources, parse_source_config
 from include.superset.assets import (
     ASSETS_DIR,
     DATABASE_FILE,

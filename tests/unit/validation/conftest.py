@@ -18,7 +18,7 @@ import pytest
 from include.aggregates import protect_all
 from include.anonymization.kanonymity import anonymize
 from include.anonymization.pseudonyms import Pseudonymizer, pseudonym_column
-from include.source_config import SourceConfig, load_all_sources
+from include.core.source_config import SourceConfig, load_all_sources
 
 POSTCODES = ["75011", "75015", "69003", "69007", "13005", "13008", "33000", "31000", "59000"]
 OPINIONS = [

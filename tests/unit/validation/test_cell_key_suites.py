@@ -10,7 +10,7 @@ import pytest
 
 from include.aggregates import protect_all
 from include.anonymization.cell_key import draw_record_keys
-from include.source_config import SourceConfig
+from include.core.source_config import SourceConfig
 from include.validation import validate_aggregate, validate_release
 from include.validation.suite_files import write_files
 from include.validation.suites import aggregate_suite

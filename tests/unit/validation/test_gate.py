@@ -10,7 +10,7 @@ import pytest
 
 from include.aggregates import MISSING_LABEL
 from include.audit.canonical import canonical_json
-from include.source_config import SourceConfig
+from include.core.source_config import SourceConfig
 from include.validation import (
     SuiteFileError,
     ValidationFailed,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from include import load
-from include.source_config import SourceConfig, load_all_sources
+from include.core.source_config import SourceConfig, load_all_sources
 from include.validation.__main__ import GENERATOR
 from include.validation.suite_files import (
     EXPECTATIONS_DIR,
