@@ -62,7 +62,7 @@ def raw_zone_retention() -> None:
     def enforce(source: str) -> dict:
         from include.core.settings import load_settings
         from include.core.source_config import load_all_sources
-        from include.retention import enforce_retention
+        from include.retention.raw_zone import enforce_retention
 
         as_of = _as_of(source)
         report = enforce_retention(
@@ -77,7 +77,7 @@ def raw_zone_retention() -> None:
         from include.core.connections import WAREHOUSE_CONN_ID
         from include.core.settings import load_settings
         from include.core.source_config import load_all_sources
-        from include.work_zone_retention import enforce_work_zone_retention
+        from include.retention.work_zone import enforce_work_zone_retention
 
         as_of = _as_of(source)
         report = enforce_work_zone_retention(

@@ -50,7 +50,7 @@ consistency at the rotation. A key drawn from the operating system's CSPRNG
 (`draw_record_keys`) and stored in the private record store beside the record is only
 known to whoever can already read the exact records, survives secret rotation, and stays
 with the record for good. Its column: `private.<source>.record_key bigint NOT NULL`
-(see `include.record_store`), written when a record is first stored; a rerun of a run
+(see `include.warehouse.record_store`), written when a record is first stored; a rerun of a run
 must carry over the keys of records already stored, never draw them again.
 
 Keys are 32-bit integers k (the record key is k / 2**32), so a cell key is the exact

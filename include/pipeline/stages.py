@@ -14,7 +14,7 @@ and protected by cell suppression, or perturbed by the cell key method where the
 source's config says so (with each record's key, drawn once when the run is first
 anonymized, kept in the work zone until the load stores it with the record). What the
 record file tells a reader of each cell comes from each run's record-file facts, counted
-when the run is anonymized and stored by its load (`include.record_file_facts`): no stage
+when the run is anonymized and stored by its load (`include.warehouse.record_file_facts`): no stage
 re-reads the history's records and rows to protect the tables.
 
 WHY the work zone is never trusted for history: it holds a run's transient chunks
@@ -43,13 +43,6 @@ import pyarrow.parquet as pq
 from botocore.exceptions import BotoCoreError, ClientError
 from psycopg import sql
 
-from include.aggregates import (
-    RECORD_KEY,
-    ProtectedAggregate,
-    add_groups,
-    group_records,
-    protect_source,
-)
 from include.anonymization.kanonymity import InfeasibleGeneralizationError, anonymize
 from include.anonymization.linked_suppression import KnownCell
 from include.anonymization.pseudonyms import pseudonym_column
@@ -57,22 +50,10 @@ from include.audit import append, verify
 from include.audit.chain import Anchor
 from include.core.source_config import SourceConfig
 from include.core.zones import sse_arguments
-from include.indicators import TextCounts, record_run_indicators
 from include.ingest import AccountingError, DateRange, check_accounting, ingest_run
 from include.ingest.chunks import parquet_bytes
 from include.ingest.store import S3Sink
-from include.load import (
-    RUN_COLUMN,
-    LoadError,
-    aggregate_columns,
-    aggregate_table,
-    curated_columns,
-    ensure_warehouse,
-    load_run,
-)
-from include.pg_tables import ensure_table
 from include.pipeline.context import PipelineContext, pipeline_version
-from include.platform_accounting import platform_accounting
 from include.publish import (
     AggregateInput,
     CheckResult,
@@ -96,23 +77,42 @@ from include.publish.record_batches import (
 )
 from include.publish.s3_release import committed_manifest, release_sizes
 from include.publish.scrubber_statement import ScrubberStatement, current_statement
-from include.record_file_bounds import (
+from include.scrubber_evaluations import REFERENCE_CORPORA
+from include.validation import require_valid, validate_release
+from include.warehouse.aggregates import (
+    RECORD_KEY,
+    ProtectedAggregate,
+    add_groups,
+    group_records,
+    protect_source,
+)
+from include.warehouse.indicators import TextCounts, record_run_indicators
+from include.warehouse.load import (
+    RUN_COLUMN,
+    LoadError,
+    aggregate_columns,
+    aggregate_table,
+    curated_columns,
+    ensure_warehouse,
+    load_run,
+)
+from include.warehouse.pg_tables import ensure_table
+from include.warehouse.platform_accounting import platform_accounting
+from include.warehouse.record_file_bounds import (
     RecordFileFacts,
     RecordFileFactsError,
     assemble_bounds,
     count_record_file,
     table_cells,
 )
-from include.record_file_facts import backfill, needs_facts, stored_facts
-from include.record_store import (
+from include.warehouse.record_file_facts import backfill, needs_facts, stored_facts
+from include.warehouse.record_store import (
     ensure_store,
     keys_for_records,
     record_count,
     store_groups,
 )
-from include.release_history import mark_published, previous_release
-from include.scrubber_evaluations import REFERENCE_CORPORA
-from include.validation import require_valid, validate_release
+from include.warehouse.release_history import mark_published, previous_release
 
 if TYPE_CHECKING:  # the scrubber loads spaCy and Presidio: only the scrub task pays for it
     from include.anonymization.pii import Scrubber
@@ -270,7 +270,7 @@ def _record_file_knowledge(
     runs' facts (but `exclude_run`'s), summed in SQL, plus the run's own `batch` facts when
     it is not loaded yet; `groups` are the groups the tables are counted from (their cells
     are the cells the knowledge is about). Nothing when the source publishes no record
-    file. No record or row of the history is read here (`include.record_file_facts`)."""
+    file. No record or row of the history is read here (`include.warehouse.record_file_facts`)."""
     if not needs_facts(config):
         return []
     facts = stored_facts(conn, config, exclude_run)

@@ -364,7 +364,7 @@ class LocalPlatform:
         """The embedded warehouse: its owner and database, the audit ledger, every source's
         (empty) tables, and the analysts' read-only role; returns their connections."""
         from include.core.source_config import load_all_sources
-        from include.load import ensure_tables  # pandas: only `up` pays for the import
+        from include.warehouse.load import ensure_tables  # pandas: only `up` pays for the import
 
         admin = server.dsn()
         warehouse = DatabaseGrant(

@@ -40,7 +40,6 @@ from include.core.source_config import (
     NumericBands,
     SourceConfig,
 )
-from include.load import aggregate_table
 from include.superset.datasets import (
     AGGREGATES_SCHEMA,
     CELL_LABEL,
@@ -58,6 +57,7 @@ from include.superset.datasets import (
     display_column,
 )
 from include.superset.labels import SUPPRESSED_LABEL, dimension_label
+from include.warehouse.load import aggregate_table
 
 ROW_LIMIT = 10_000
 SOURCE_COLUMN = "source"

@@ -1,7 +1,7 @@
 """The analysts' datasets: one physical Superset dataset per warehouse table they may read.
 
 Tables and columns come from the same definitions the loader uses
-(`include.load.curated_columns` / `aggregate_columns`) and, for the two run-level
+(`include.warehouse.load.curated_columns` / `aggregate_columns`) and, for the two run-level
 quality tables, from `include/sql/warehouse.sql` (mirrored in `RUN_TABLES`; a unit
 test compares both), so a dataset cannot drift from its table unnoticed.
 What a chart needs beyond the stored columns is a *calculated column* or a *saved
@@ -25,7 +25,6 @@ from include.core.source_config import (
     PostcodeFr,
     SourceConfig,
 )
-from include.load import RUN_COLUMN, aggregate_columns, aggregate_table, curated_columns
 from include.superset.labels import (
     SUPPRESSED_LABEL,
     cell_labels,
@@ -35,6 +34,7 @@ from include.superset.labels import (
     pseudonym_label,
 )
 from include.superset.sql_labels import label_case, reason_case
+from include.warehouse.load import RUN_COLUMN, aggregate_columns, aggregate_table, curated_columns
 
 CURATED_SCHEMA = "curated"
 AGGREGATES_SCHEMA = "aggregates"

@@ -51,10 +51,10 @@ from include.pipeline.context import safe_run_id
 from include.publish import s3_release, verify_release
 from include.publish.manifest import MANIFEST_NAME, ledger_anchor
 from include.publish.s3_release import committed_manifest
-from include.record_store import record_count
 from include.sample.generator import iter_rows
 from include.services.processes import free_port, read_pid
 from include.services.stack import LocalPlatform
+from include.warehouse.record_store import record_count
 from tests.dags import pipeline_helpers as helpers
 
 pytestmark = [pytest.mark.airflow, pytest.mark.integration, pytest.mark.slow]

@@ -27,10 +27,8 @@ import pyarrow.parquet as pq
 import pytest
 from psycopg import sql
 
-from include.aggregates import RECORD_KEY
 from include.anonymization.pii import Scrubber
 from include.audit import AUDIT_KEY_CONN_ID
-from include.cell_key_aggregates import perturbation_table
 from include.core.connections import (
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
@@ -40,7 +38,6 @@ from include.core.connections import (
 from include.core.settings import Settings
 from include.core.source_config import SourceConfig, load_all_sources
 from include.core.zones import list_objects, sse_arguments
-from include.load import aggregate_table
 from include.pipeline import stages
 from include.pipeline.context import PipelineContext
 from include.publish.s3_release import release_prefix
@@ -48,6 +45,9 @@ from include.sample.generator import iter_rows
 from include.services.stack import LocalPlatform
 from include.validation import require_valid, validate_release
 from include.validation.suite_files import write_files
+from include.warehouse.aggregates import RECORD_KEY
+from include.warehouse.cell_key_aggregates import perturbation_table
+from include.warehouse.load import aggregate_table
 from tests.cell_key_sources import cell_key_variant
 
 pytestmark = pytest.mark.slow

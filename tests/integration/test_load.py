@@ -8,10 +8,10 @@ import pandas as pd
 import psycopg
 import pytest
 
-from include.aggregates import protect_all
 from include.core.source_config import SourceConfig, load_all_sources
-from include.load import LoadError, curated_columns, load_run
-from include.record_store import record_count
+from include.warehouse.aggregates import protect_all
+from include.warehouse.load import LoadError, curated_columns, load_run
+from include.warehouse.record_store import record_count
 from tests.warehouse_runs import made_up_runs
 
 

@@ -11,7 +11,6 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from include.aggregates import add_groups, group_records, protect_all, protect_source
 from include.anonymization.cell_key import draw_record_keys
 from include.anonymization.kanonymity import anonymize
 from include.audit import AUDIT_KEY_CONN_ID
@@ -22,14 +21,15 @@ from include.core.connections import (
     get_connection,
 )
 from include.core.source_config import SourceConfig, load_all_sources
-from include.load import aggregate_table, load_run
 from include.pipeline import stages
 from include.pipeline.context import PipelineContext, safe_run_id
-from include.record_file_bounds import count_record_file, record_file_bounds
-from include.record_file_facts import FACTS_TABLE, backfill, stale_runs, stored_facts
-from include.record_store import ensure_store, store_groups, write_run
 from include.sample.generator import iter_rows
 from include.services.stack import LocalPlatform
+from include.warehouse.aggregates import add_groups, group_records, protect_all, protect_source
+from include.warehouse.load import aggregate_table, load_run
+from include.warehouse.record_file_bounds import count_record_file, record_file_bounds
+from include.warehouse.record_file_facts import FACTS_TABLE, backfill, stale_runs, stored_facts
+from include.warehouse.record_store import ensure_store, store_groups, write_run
 from tests.cell_key_sources import cell_key_variant
 from tests.warehouse_runs import made_up_runs
 
@@ -176,7 +176,7 @@ def test_runs_protected_with_stored_facts_publish_what_the_whole_file_gives(
                 facts = stages._batch_facts(config, batch, curated)
                 assert facts is not None
                 assert facts.left_out == len(batch) - len(curated)
-                with caplog.at_level(logging.INFO, logger="include.record_file_facts"):
+                with caplog.at_level(logging.INFO, logger="include.warehouse.record_file_facts"):
                     caplog.clear()
                     protected, to_date = stages._protect_to_date(ctx, records, facts)
                 backfilled = [r.message for r in caplog.records if "backfilled" in r.message]

@@ -7,14 +7,14 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from include.aggregates import (
+from include.core.source_config import SourceConfig, load_all_sources
+from include.sample.generator import iter_rows
+from include.warehouse.aggregates import (
     MISSING_LABEL,
     count_cells,
     group_records,
     protect_all,
 )
-from include.core.source_config import SourceConfig, load_all_sources
-from include.sample.generator import iter_rows
 
 
 @pytest.fixture(scope="module")

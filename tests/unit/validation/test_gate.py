@@ -8,7 +8,6 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from include.aggregates import MISSING_LABEL
 from include.audit.canonical import canonical_json
 from include.core.source_config import SourceConfig
 from include.validation import (
@@ -20,6 +19,7 @@ from include.validation import (
     validate_curated,
     validate_release,
 )
+from include.warehouse.aggregates import MISSING_LABEL
 
 LEAKED_EMAIL = "jeanne.martin@exemple-mail.fr"
 AGGREGATE = "transports_par_age"  # dimensions age:20 (a banded level) and q_transports

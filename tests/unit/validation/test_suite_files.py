@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from include import load
 from include.core.source_config import SourceConfig, load_all_sources
 from include.validation.__main__ import GENERATOR
 from include.validation.suite_files import (
@@ -20,6 +19,7 @@ from include.validation.suite_files import (
     write_files,
 )
 from include.validation.suites import GENERATED_BY, config_fingerprint, curated_columns
+from include.warehouse import load
 
 
 def test_committed_files_equal_what_the_generator_produces(

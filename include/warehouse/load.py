@@ -3,9 +3,9 @@
 One transaction per run: the run's records (private store) and record-level rows
 (`curated`) replace that run's earlier rows (a rerun leaves no duplicates), each
 aggregate table is replaced as a whole (an aggregate is a snapshot of all records to
-date), the run's record-file facts replace its earlier ones (`include.record_file_facts`),
+date), the run's record-file facts replace its earlier ones (`include.warehouse.record_file_facts`),
 and the run is marked loaded. Bulk COPY, never row-by-row INSERT. Table
-definitions derive from the source configuration (`include.pg_tables`); the schemas
+definitions derive from the source configuration (`include.warehouse.pg_tables`); the schemas
 themselves are in `include/sql/warehouse.sql`.
 
 WHY the run is fenced here: a run that never loaded loses its raw objects to the next
@@ -30,23 +30,23 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from include.aggregates import count_cells
 from include.anonymization.pseudonyms import pseudonym_column
 from include.core.source_config import Aggregate, Role, SourceConfig
 from include.ingest.state import ensure_schema, lock_source
-from include.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
-from include.record_file_bounds import RecordFileFacts
-from include.record_file_facts import write_run_facts
-from include.record_store import (
+from include.warehouse.aggregates import count_cells
+from include.warehouse.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
+from include.warehouse.record_file_bounds import RecordFileFacts
+from include.warehouse.record_file_facts import write_run_facts
+from include.warehouse.record_store import (
     RecordStoreError,
     ensure_store,
     record_count,
     store_groups,
     write_run,
 )
-from include.release_history import record_release_cells
+from include.warehouse.release_history import record_release_cells
 
-WAREHOUSE_SQL = Path(__file__).resolve().parent / "sql" / "warehouse.sql"
+WAREHOUSE_SQL = Path(__file__).resolve().parents[1] / "sql" / "warehouse.sql"
 
 
 class LoadError(RuntimeError):
@@ -185,9 +185,10 @@ def load_run(
     config does not declare is refused.
 
     `record_file_facts`: what the run's rows tell of the aggregate cells
-    (`include.record_file_bounds.count_record_file` over `records` and `curated`), stored in
-    place of the run's earlier facts; without them the run's earlier facts are deleted and
-    the next stage that needs them counts them from the store (`include.record_file_facts`).
+    (`include.warehouse.record_file_bounds.count_record_file` over `records` and
+    `curated`), stored in place of the run's earlier facts; without them the run's earlier
+    facts are deleted and the next stage that needs them counts them from the store
+    (`include.warehouse.record_file_facts`).
     """
     declared = {aggregate.name: aggregate for aggregate in config.aggregates}
     unknown = sorted(set(aggregates) - set(declared))

@@ -9,7 +9,7 @@ blindly; objects stored without encryption are reported for the ingest to
 quarantine.
 
 The work zone's copies of the same personal data (quarantined raw lines, pre-scrub
-chunks) follow the same retention in `include.work_zone_retention`.
+chunks) follow the same retention in `include.retention.work_zone`.
 """
 
 from __future__ import annotations
