@@ -57,7 +57,7 @@ from include.superset.datasets import (
     display_column,
 )
 from include.superset.labels import SUPPRESSED_LABEL, dimension_label
-from include.warehouse.load import aggregate_table
+from include.warehouse.pg_tables import aggregate_table
 
 ROW_LIMIT = 10_000
 SOURCE_COLUMN = "source"

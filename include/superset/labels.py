@@ -19,7 +19,7 @@ from include.core.source_config import (
     Role,
     SourceConfig,
 )
-from include.warehouse.load import RUN_COLUMN
+from include.warehouse.pg_tables import RUN_COLUMN
 
 # What a suppressed cell shows instead of a number: never 0, never an empty cell.
 SUPPRESSED_LABEL = "secret statistique"

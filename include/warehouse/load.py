@@ -30,11 +30,18 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from include.anonymization.pseudonyms import pseudonym_column
-from include.core.source_config import Aggregate, Role, SourceConfig
+from include.core.source_config import SourceConfig
 from include.ingest.state import ensure_schema, lock_source
 from include.warehouse.aggregates import count_cells
-from include.warehouse.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
+from include.warehouse.pg_tables import (
+    RUN_COLUMN,
+    aggregate_columns,
+    aggregate_table,
+    copy_frame,
+    curated_columns,
+    delete_run,
+    ensure_table,
+)
 from include.warehouse.record_file_bounds import RecordFileFacts
 from include.warehouse.record_file_facts import write_run_facts
 from include.warehouse.record_store import (
@@ -51,37 +58,6 @@ WAREHOUSE_SQL = Path(__file__).resolve().parents[1] / "sql" / "warehouse.sql"
 
 class LoadError(RuntimeError):
     """A table does not fit the warehouse: refused before anything is written."""
-
-
-def curated_columns(config: SourceConfig) -> list[tuple[str, str]]:
-    """(column, PostgreSQL type) of the record-level table, in a fixed order.
-
-    Quasi-identifiers are generalization labels ("20-29", "Île-de-France"), hence text.
-    """
-    columns = []
-    for spec in config.fields:
-        if spec.role is Role.DIRECT_IDENTIFIER:
-            if spec.pseudonymize:
-                columns.append((pseudonym_column(spec.name), "text"))
-            continue
-        pg_type = "text" if spec.role is Role.QUASI_IDENTIFIER else PG_TYPES[spec.type]
-        columns.append((spec.name, pg_type))
-    return [*columns, (RUN_COLUMN, "text")]
-
-
-def aggregate_table(config: SourceConfig, aggregate_name: str) -> str:
-    return f"{config.name}__{aggregate_name}"
-
-
-def aggregate_columns(aggregate: Aggregate) -> list[tuple[str, str]]:
-    dims = [(dim.column, "text") for dim in aggregate.dimensions]
-    return [
-        *dims,
-        ("count", "bigint"),
-        ("suppressed", "boolean"),
-        ("suppression_reason", "text"),
-        (RUN_COLUMN, "text"),
-    ]
 
 
 @dataclass(frozen=True)

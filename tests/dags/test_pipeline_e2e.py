@@ -53,7 +53,7 @@ from include.sample.generator import iter_rows
 from include.sample.writer import SampleReport, write_sample
 from include.services.stack import LocalPlatform
 from include.warehouse.aggregates import count_cells
-from include.warehouse.load import RUN_COLUMN
+from include.warehouse.pg_tables import RUN_COLUMN
 from include.warehouse.record_store import store_groups
 from tests.dags import pipeline_helpers as helpers
 from tests.unit.anonymization import linked_attack

@@ -34,7 +34,7 @@ from include.services.stack import LocalPlatform
 from include.superset.assets import ASSETS_DIR
 from include.superset.client import SupersetClient
 from include.superset.sync import sync_assets
-from include.warehouse.load import RUN_COLUMN, aggregate_table
+from include.warehouse.pg_tables import RUN_COLUMN, aggregate_table
 from tests.superset.conftest import RunningSuperset
 
 pytestmark = [pytest.mark.superset, pytest.mark.airflow, pytest.mark.integration, pytest.mark.slow]

@@ -40,12 +40,8 @@ from include.superset.datasets import (
 )
 from include.superset.labels import SUPPRESSED_LABEL
 from include.superset.sql_labels import label_case, sql_identifier
-from include.warehouse.load import (
-    WAREHOUSE_SQL,
-    aggregate_columns,
-    aggregate_table,
-    curated_columns,
-)
+from include.warehouse.load import WAREHOUSE_SQL
+from include.warehouse.pg_tables import aggregate_columns, aggregate_table, curated_columns
 
 GRID_WIDTH = 12
 
