@@ -59,7 +59,7 @@ redis: ## Debian's redis-server, the Celery executor's broker (apt-get, as root 
 # The official list of French communes (Etalab's package, pinned and hash-checked): the closed
 # vocabulary of `commune` fields. Fetched from the npm registry by Python, no Node.js needed.
 $(COMMUNES): | $(STAMP)
-	$(VENV)/bin/python -m include.communes_fr fetch
+	$(VENV)/bin/python -m include.core.communes_fr fetch
 
 communes: $(COMMUNES) ## the official list of French communes (pinned download, checked)
 

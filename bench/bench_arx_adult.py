@@ -38,7 +38,7 @@ from include.anonymization.arx_adult import (
     search_inputs,
 )
 from include.anonymization.kanonymity import find_optimal_generalization
-from include.anonymization.metric_spec import MetricSpec
+from include.core.metric_spec import MetricSpec
 
 ISSUE_PAIRS = [(5, 0.04), (100, 0.04), (5, 1.0), (100, 1.0)]
 

@@ -9,7 +9,7 @@ sample writer breaks (the ingest quarantines them), each validated and typed by 
 own `RowValidator`. The demo dates its sample on the day it runs: pass its `--day` to see
 its figures (the default is today, UTC).
 
-- Suppression: `include.aggregates.protect_all` with the record file's bounds, as a first
+- Suppression: `include.warehouse.aggregates.protect_all` with the record file's bounds, as a first
   release does (primary cells below `min_cell_count`, complementary cells decided jointly
   over the source's tables, LP audit over all of them and the record file).
 - Cell key: `include.anonymization.cell_key.perturb_counts` on the same records with
@@ -35,7 +35,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from include.aggregates import dimension_values, protect_all
 from include.anonymization.cell_key import (
     PerturbationTable,
     PerturbedFrame,
@@ -43,12 +42,13 @@ from include.anonymization.cell_key import (
     perturb_counts,
 )
 from include.anonymization.kanonymity import anonymize
+from include.core.source_config import Aggregate, SourceConfig, load_all_sources
 from include.dag_helpers import source_names
 from include.ingest.validation import RowValidator
-from include.record_file_bounds import record_file_bounds
 from include.sample.generator import iter_rows
 from include.sample.malformed import MalformedInjector
-from include.source_config import Aggregate, SourceConfig, load_all_sources
+from include.warehouse.aggregates import dimension_values, protect_all
+from include.warehouse.record_file_bounds import record_file_bounds
 
 DEMO_SEED = 42  # `civic demo`: seed + the source's position in name order
 

@@ -38,8 +38,8 @@ from include.anonymization.kanonymity import (
     build_search_inputs,
     find_optimal_generalization,
 )
-from include.geo_fr import DEPARTEMENTS
-from include.source_config import SourceConfig
+from include.core.geo_fr import DEPARTEMENTS
+from include.core.source_config import SourceConfig
 
 SEED = 20261125
 OCCUPATION_GROUPS = {

@@ -26,15 +26,15 @@ from pathlib import Path
 
 
 def scrub_wall_seconds(workers: int, rows: int, source: str) -> float:
-    from include.connections import S3_CONN_ID, get_connection, s3_client
+    from include.core.connections import S3_CONN_ID, get_connection, s3_client
+    from include.core.settings import Settings
+    from include.core.source_config import load_all_sources
     from include.demo_runs import airflow_json
     from include.sample.writer import write_sample
     from include.scale_benchmark import task_intervals
     from include.services.airflow_runtime import airflow_bin
     from include.services.processes import free_port
     from include.services.stack import LocalPlatform, LocalState
-    from include.settings import Settings
-    from include.source_config import load_all_sources
 
     folder = Path(tempfile.mkdtemp(prefix="civic-celery-bench-"))
     folder.chmod(0o755)

@@ -47,9 +47,9 @@ def _mib(value: int | None) -> str:
 
 def _last_delivery(settings: Any, source: str) -> date | None:
     """The last delivery day in a kept platform's raw zone (the next runs come after it)."""
-    from include.connections import S3_CONN_ID, get_connection, s3_client
+    from include.core.connections import S3_CONN_ID, get_connection, s3_client
+    from include.core.zones import list_objects, partition_date
     from include.services.stack import LocalPlatform
-    from include.zones import list_objects, partition_date
 
     client = s3_client(get_connection(S3_CONN_ID, LocalPlatform(settings).process_env()))
     objects = list_objects(client, settings.raw_bucket, source)
@@ -72,6 +72,7 @@ def main() -> int:
     _isolate(folder)
 
     from include.cli.sample import today, write_sources
+    from include.core.settings import load_settings
     from include.demo_runs import run_dag
     from include.scale_benchmark import (
         MemorySample,
@@ -81,7 +82,6 @@ def main() -> int:
         task_intervals,
     )
     from include.services.stack import LocalPlatform
-    from include.settings import load_settings
 
     console = Console()
     settings = load_settings()

@@ -85,7 +85,7 @@ def build_pipeline(source: str) -> None:
         @task
         def ingest() -> dict:
             from include.ingest import DateRange
-            from include.pipeline import stages
+            from include.ingest import task as stage
 
             params = get_current_context()["params"]
             first, last = params.get("from_date"), params.get("to_date")
@@ -97,7 +97,7 @@ def build_pipeline(source: str) -> None:
                 if first or last
                 else None
             )
-            return stages.ingest(_context(source), date_range)
+            return stage.ingest(_context(source), date_range)
 
         @task
         def chunks(ingested: dict) -> list[str]:
@@ -111,50 +111,50 @@ def build_pipeline(source: str) -> None:
         def scrub(chunk_key: str) -> dict:
             from civic_hooks import scrub_processes_here
 
+            from include.anonymization import task as stage
             from include.anonymization.pii import Scrubber
-            from include.pipeline import stages
 
             get_current_context()["chunk_name"] = chunk_key.rsplit("/", 1)[-1]  # type: ignore[typeddict-unknown-key]
             with Scrubber(processes=scrub_processes_here()) as scrubber:
-                return stages.scrub_chunk(_context(source), chunk_key, scrubber)
+                return stage.scrub_chunk(_context(source), chunk_key, scrubber)
 
         @task(trigger_rule="none_failed")
         def anonymize(scrubbed: list[dict] | None) -> dict:
-            from include.pipeline import stages
+            from include.anonymization import task as stage
 
-            return stages.anonymize_run(_context(source), list(scrubbed or []))
+            return stage.anonymize_run(_context(source), list(scrubbed or []))
 
         @task
         def validate(anonymized: dict) -> dict:
-            from include.pipeline import stages
+            from include.validation import task as stage
 
-            return stages.validate(_context(source), anonymized)
+            return stage.validate(_context(source), anonymized)
 
         @task
         def load(anonymized: dict, validated: dict) -> dict:
-            from include.pipeline import stages
+            from include.warehouse import task as stage
 
             _skip_if_dry_run()
-            return stages.load(_context(source), anonymized)
+            return stage.load(_context(source), anonymized)
 
         @task
         def verify_ledger(accounted: dict) -> dict:
-            from include.pipeline import stages
+            from include.audit import task as stage
 
-            return stages.verify_ledger(_context(source))
+            return stage.verify_ledger(_context(source))
 
         @task(outlets=[Asset(release_asset_uri(source))])
         def publish(anonymized: dict, validated: dict, verified: dict) -> dict:
-            from include.pipeline import stages
+            from include.publish import task as stage
 
             _skip_if_dry_run()
-            return stages.publish(_context(source), anonymized, validated, verified)
+            return stage.publish(_context(source), anonymized, validated, verified)
 
         @task
         def accounting(anonymized: dict, loaded: dict) -> dict:
-            from include.pipeline import stages
+            from include.ingest import task as stage
 
-            return stages.account(_context(source), anonymized)
+            return stage.account(_context(source), anonymized)
 
         ingested = ingest()
         anonymized = anonymize(scrub.expand(chunk_key=chunks(ingested)))

@@ -60,9 +60,9 @@ def _s3_client() -> Any:
 def raw_zone_retention() -> None:
     @task(map_index_template="{{ source }}")
     def enforce(source: str) -> dict:
-        from include.retention import enforce_retention
-        from include.settings import load_settings
-        from include.source_config import load_all_sources
+        from include.core.settings import load_settings
+        from include.core.source_config import load_all_sources
+        from include.retention.raw_zone import enforce_retention
 
         as_of = _as_of(source)
         report = enforce_retention(
@@ -74,10 +74,10 @@ def raw_zone_retention() -> None:
     def enforce_work_zone(source: str) -> dict:
         from civic_hooks import civic_connection
 
-        from include.connections import WAREHOUSE_CONN_ID
-        from include.settings import load_settings
-        from include.source_config import load_all_sources
-        from include.work_zone_retention import enforce_work_zone_retention
+        from include.core.connections import WAREHOUSE_CONN_ID
+        from include.core.settings import load_settings
+        from include.core.source_config import load_all_sources
+        from include.retention.work_zone import enforce_work_zone_retention
 
         as_of = _as_of(source)
         report = enforce_work_zone_retention(

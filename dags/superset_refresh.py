@@ -55,7 +55,7 @@ def superset_refresh() -> None:
         from civic_hooks import civic_connection
         from superset_hook import SupersetHook
 
-        from include.connections import WAREHOUSE_READONLY_CONN_ID
+        from include.core.connections import WAREHOUSE_READONLY_CONN_ID
         from include.superset.sync import sync_assets
 
         with SupersetHook().get_client() as client:

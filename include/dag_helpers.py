@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from include.source_config import SOURCES_DIR
+from include.core.source_config import SOURCES_DIR
 
 
 def source_names() -> list[str]:

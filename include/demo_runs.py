@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from include.anonymization.pii.version import scrubber_version
-from include.connections import WAREHOUSE_CONN_ID, get_connection
+from include.core.connections import WAREHOUSE_CONN_ID, get_connection
 from include.scrubber_evaluations import GENERATOR, latest_evaluations
 from include.services.airflow_runtime import airflow_bin
 from include.services.processes import ServiceError

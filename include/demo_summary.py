@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from include.audit import load_key, verify
-from include.connections import WAREHOUSE_CONN_ID, get_connection
-from include.platform_accounting import platform_accounting
-from include.settings import Settings
-from include.source_config import SourceConfig, load_all_sources
+from include.core.connections import WAREHOUSE_CONN_ID, get_connection
+from include.core.settings import Settings
+from include.core.source_config import SourceConfig, load_all_sources
+from include.warehouse.platform_accounting import platform_accounting
 
 IN_FLIGHT_SHOWN = 5  # objects named per source; the rest are counted
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from include.source_config import SOURCES_DIR, SourceConfig, load_all_sources
+from include.core.source_config import SOURCES_DIR, SourceConfig, load_all_sources
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,16 @@ from typing import Any
 from airflow.sdk import BaseHook, conf
 
 from include.audit import AUDIT_KEY_CONN_ID
-from include.connections import (
+from include.core.connections import (
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
     WAREHOUSE_CONN_ID,
     Connection,
 )
+from include.core.settings import load_settings
+from include.core.source_config import load_all_sources
 from include.pipeline.context import PipelineContext
 from include.pipeline.scrub_share import scrub_processes, tasks_at_once_here, usable_cores
-from include.settings import load_settings
-from include.source_config import load_all_sources
 
 
 def civic_connection(conn_id: str) -> Connection:

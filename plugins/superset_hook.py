@@ -10,7 +10,7 @@ from __future__ import annotations
 from airflow.sdk import BaseHook
 from civic_hooks import civic_connection
 
-from include.connections import SUPERSET_CONN_ID
+from include.core.connections import SUPERSET_CONN_ID
 from include.superset.client import SupersetClient
 
 

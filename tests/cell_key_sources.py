@@ -8,7 +8,7 @@ would be.
 
 from __future__ import annotations
 
-from include.source_config import SourceConfig
+from include.core.source_config import SourceConfig
 
 
 def cell_key_variant(

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from include.connections import S3_CONN_ID, WAREHOUSE_CONN_ID, get_connection
-from include.connections import s3_client as make_s3_client
+from include.core.connections import S3_CONN_ID, WAREHOUSE_CONN_ID, get_connection
+from include.core.connections import s3_client as make_s3_client
+from include.core.settings import Settings
 from include.services.processes import free_port
 from include.services.stack import LocalPlatform, LocalState
-from include.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Runs a test makes up in the session's shared warehouse, and their removal.
 
 WHY: the warehouse is shared by the whole session, and the platform's accounting
-checks every run of a source before anything is published (`include.platform_accounting`):
+checks every run of a source before anything is published (`include.warehouse.platform_accounting`):
 a test that loads rows under a made-up run id must leave no trace of that run, or the
 pipeline runs of later tests would rightly refuse to publish.
 """
@@ -14,9 +14,9 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
-from include.load import ensure_warehouse
-from include.pg_tables import RUN_COLUMN
-from include.source_config import SourceConfig
+from include.core.source_config import SourceConfig
+from include.warehouse.load import ensure_warehouse
+from include.warehouse.pg_tables import RUN_COLUMN
 
 _RUN_TABLES = ("pipeline.run_accounting", "pipeline.quarantine", "pipeline.ingested_ids")
 

@@ -25,8 +25,8 @@ import pandas as pd
 from include.anonymization.criteria import EntropyEstimator, PrivacyCriteria
 from include.anonymization.hierarchies import EncodedColumn, hierarchy_from_csv
 from include.anonymization.kanonymity import SearchInputs, encode_sensitive
-from include.anonymization.metric_spec import MetricSpec
 from include.anonymization.pii.reference_corpora import REFERENCE_DIR
+from include.core.metric_spec import MetricSpec
 
 ADULT_DIR = REFERENCE_DIR / "arx-adult"
 EXPECTED_RESULTS = ADULT_DIR / "adult_expected_results.csv"

@@ -50,7 +50,7 @@ consistency at the rotation. A key drawn from the operating system's CSPRNG
 (`draw_record_keys`) and stored in the private record store beside the record is only
 known to whoever can already read the exact records, survives secret rotation, and stays
 with the record for good. Its column: `private.<source>.record_key bigint NOT NULL`
-(see `include.record_store`), written when a record is first stored; a rerun of a run
+(see `include.warehouse.record_store`), written when a record is first stored; a rerun of a run
 must carry over the keys of records already stored, never draw them again.
 
 Keys are 32-bit integers k (the record key is k / 2**32), so a cell key is the exact
@@ -75,7 +75,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 
 if TYPE_CHECKING:
-    from include.source_config import CellKeyDisclosure
+    from include.core.source_config import CellKeyDisclosure
 
 KEY_BITS = 32
 KEY_MODULUS = 1 << KEY_BITS  # record keys are integers in [0, KEY_MODULUS)

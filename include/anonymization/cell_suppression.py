@@ -74,7 +74,7 @@ from include.anonymization.suppression_audit import (
 )
 
 if TYPE_CHECKING:
-    from include.source_config import SourceConfig
+    from include.core.source_config import SourceConfig
 
 __all__ = [
     "HIDING_REASONS",

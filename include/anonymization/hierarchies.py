@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from include.anonymization.hierarchy_file import ValueMappingTable, read_value_mapping, value_key
-from include.geo_fr import DEPARTEMENTS, PostcodeError, departement_code
-from include.source_config import (
+from include.core.geo_fr import DEPARTEMENTS, PostcodeError, departement_code
+from include.core.hierarchy_file import ValueMappingTable, read_value_mapping, value_key
+from include.core.source_config import (
     CommuneFr,
     DateLevels,
     FieldSpec,
@@ -362,7 +362,7 @@ class SuppressGeneralizer(Generalizer):
 class ValueMappingGeneralizer(Generalizer):
     """Value → the labels its row of a value-mapping file gives (ARX's format) → "*".
 
-    The table is a validated tree (`include.anonymization.hierarchy_file`); a value is
+    The table is a validated tree (`include.core.hierarchy_file`); a value is
     looked up by its text (`value_key`: 39, 39.0 and "39" match the row "39"), and
     level 0 still publishes the value as the data holds it. A value without a row
     raises `HierarchyError`: the file, not the data, would have to change.

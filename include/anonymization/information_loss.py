@@ -42,7 +42,7 @@ import numpy as np
 
 from include.anonymization.frequency_table import FrequencyTable
 from include.anonymization.hierarchies import EncodedColumn
-from include.anonymization.metric_spec import MetricSpec
+from include.core.metric_spec import MetricSpec
 
 # ARX's Metric.round: floor to 10 decimal places.
 _ROUNDING = 1e10

@@ -62,8 +62,8 @@ from include.anonymization.frequency_table import FrequencyTable, roll_up, row_t
 from include.anonymization.hierarchies import EncodedColumn, build_generalizer
 from include.anonymization.information_loss import build_metric
 from include.anonymization.lattice import Lattice
-from include.anonymization.metric_spec import MetricSpec
-from include.source_config import SourceConfig
+from include.core.metric_spec import MetricSpec
+from include.core.source_config import SourceConfig
 
 DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
 

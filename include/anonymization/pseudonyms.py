@@ -28,7 +28,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from include.connections import Connection
+from include.core.connections import Connection
 
 _MIN_KEY_BYTES = 32
 PSEUDONYM_SUFFIX = "_pseudonym"

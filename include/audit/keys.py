@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from include.audit.errors import AuditKeyError
-from include.connections import Connection, get_connection
+from include.core.connections import Connection, get_connection
 
 AUDIT_KEY_CONN_ID = "civic_audit_key"  # password = key material, extra = key_id, algorithm
 

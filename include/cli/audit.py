@@ -35,7 +35,7 @@ from include.audit import (
 )
 from include.audit.keys import verify_only_connection
 from include.cli.output import console, fail
-from include.connections import (
+from include.core.connections import (
     S3_CONN_ID,
     WAREHOUSE_CONN_ID,
     ConnectionConfigError,
@@ -43,9 +43,9 @@ from include.connections import (
     get_connection,
     s3_client,
 )
+from include.core.settings import load_settings
 from include.publish.manifest import MANIFEST_NAME
 from include.services.stack import LocalPlatform
-from include.settings import load_settings
 
 if TYPE_CHECKING:  # pandas and the risk measures load only for `civic audit risk`
     import pandas as pd

@@ -9,11 +9,11 @@ import typer
 from include.cli.output import console
 from include.cli.sample import objects_table, today, write_sources
 from include.cli.services import status_table
+from include.core.settings import load_settings
 from include.dag_helpers import source_names
 from include.demo_runs import measure_scrubber, run_all_dags
 from include.demo_summary import print_summary
 from include.services.stack import LocalPlatform
-from include.settings import load_settings
 
 
 def demo(

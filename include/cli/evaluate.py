@@ -38,7 +38,8 @@ from include.anonymization.pii.evaluation import (
 )
 from include.anonymization.pii.reference_corpora import REFERENCE_DIR
 from include.anonymization.pii.version import ScrubberVersion, scrubber_version
-from include.connections import WAREHOUSE_CONN_ID, ConnectionConfigError, get_connection
+from include.core.connections import WAREHOUSE_CONN_ID, ConnectionConfigError, get_connection
+from include.core.settings import load_settings
 from include.scrubber_evaluations import (
     TABLE,
     EvaluationRecord,
@@ -48,7 +49,6 @@ from include.scrubber_evaluations import (
     reference_corpora_record,
 )
 from include.services.stack import LocalPlatform
-from include.settings import load_settings
 
 # Exit code when the reference corpora are not beside the project (a user's clone).
 REFERENCE_MISSING_EXIT = 2

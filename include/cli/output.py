@@ -9,10 +9,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from include.anonymization.pii import ModelNotInstalledError
 from include.audit import AuditError
-from include.connections import ConnectionConfigError
+from include.core.connections import ConnectionConfigError
+from include.core.settings import SettingsError
+from include.core.source_config import ConfigError
 from include.services.processes import ServiceError
-from include.settings import SettingsError
-from include.source_config import ConfigError
 from include.superset.bundle import BundleError
 from include.superset.client import SupersetError
 from include.superset.sync import SyncError

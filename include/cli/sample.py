@@ -8,11 +8,11 @@ import typer
 from rich.table import Table
 
 from include.cli.output import console, progress_bar
-from include.connections import S3_CONN_ID, get_connection, s3_client
+from include.core.connections import S3_CONN_ID, get_connection, s3_client
+from include.core.settings import Settings, load_settings
+from include.core.source_config import load_all_sources
 from include.sample.writer import SampleReport, write_sample
 from include.services.stack import LocalPlatform
-from include.settings import Settings, load_settings
-from include.source_config import load_all_sources
 
 
 def today() -> date:

@@ -7,11 +7,11 @@ import typer
 from rich.table import Table
 
 from include.cli.output import console
-from include.connections import WAREHOUSE_CONN_ID, ConnectionConfigError, get_connection
+from include.core.connections import WAREHOUSE_CONN_ID, ConnectionConfigError, get_connection
+from include.core.settings import load_settings
+from include.core.source_config import load_all_sources
 from include.services.stack import LocalPlatform, ServiceStatus
 from include.services.superset_runtime import ADMIN_USER
-from include.settings import load_settings
-from include.source_config import load_all_sources
 
 services_app = typer.Typer(help="Start, stop and inspect the local services.", no_args_is_help=True)
 

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from include.source_config import FieldType, SourceConfig
+from include.core.source_config import FieldType, SourceConfig
 
 CHUNK_ROWS = 50_000
 CONTENT_TYPE = "application/vnd.apache.parquet"

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from include.core.source_config import SourceConfig
 from include.ingest import reasons
 from include.ingest.chunks import CHUNK_ROWS, CONTENT_TYPE, ChunkBuffer, arrow_schema, parquet_bytes
 from include.ingest.dedup import SeenIds, find_duplicates, fingerprint
@@ -42,7 +43,6 @@ from include.ingest.readers import RawRecord
 from include.ingest.result import IngestResult
 from include.ingest.store import ObjectSink
 from include.ingest.validation import RowValidator
-from include.source_config import SourceConfig
 
 INGESTED = "ingested"
 QUARANTINED = "quarantined"

@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO, Any, Protocol
 
+from include.core.settings import Settings
 from include.ingest import reasons
 from include.ingest.errors import ObjectRejectedError
-from include.settings import Settings
 
 READ_BUFFER = 1024 * 1024
 # What the quarantine keeps of a line over the limit: enough to find the record (its id
@@ -78,7 +78,7 @@ def detect_format(key: str) -> ObjectFormat | None:
 class ReadLimits:
     """Decompressed bytes one object, and one line (or CSV record) of it, may hold.
 
-    The defaults and why they are what they are: `include.settings.Settings`.
+    The defaults and why they are what they are: `include.core.settings.Settings`.
     """
 
     object_bytes: int

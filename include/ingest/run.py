@@ -31,6 +31,9 @@ from typing import Any
 import psycopg
 from botocore.exceptions import ClientError
 
+from include.core.settings import Settings
+from include.core.source_config import SourceConfig
+from include.core.zones import UnencryptedObjectError, require_encrypted
 from include.ingest import reasons
 from include.ingest.chunks import CHUNK_ROWS
 from include.ingest.ingestor import ObjectOutcome, RunIngestor
@@ -54,9 +57,6 @@ from include.ingest.state import (
     record_ingest,
 )
 from include.ingest.store import S3Sink
-from include.settings import Settings
-from include.source_config import SourceConfig
-from include.zones import UnencryptedObjectError, require_encrypted
 
 log = logging.getLogger(__name__)
 

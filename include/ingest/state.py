@@ -5,7 +5,7 @@ WHY: "not yet processed" must survive restarts and must not depend on a clock, a
 - `claim_objects` lists the raw zone and takes, for a new run, every object version
   no run has taken yet; for a run that already claimed, it returns the same versions
   again (a rerun reads exactly what the first attempt read, never newer objects).
-- An object is done only once its run has loaded (`include.load` marks the run loaded
+- An object is done only once its run has loaded (`include.warehouse.load` marks the run loaded
   in the load transaction). A new run first takes over every object of the source's
   runs that never loaded (killed, failed at the gate, dry runs, crashed loads): they
   become its own claims, read again, and the old run is marked `superseded`, its ids
@@ -28,11 +28,11 @@ from typing import Any
 
 import psycopg
 
+from include.core.zones import partition_date
 from include.ingest.dedup import FirstSeen
 from include.ingest.errors import IngestError
 from include.ingest.ingestor import ObjectOutcome
 from include.ingest.result import IngestResult
-from include.zones import partition_date
 
 log = logging.getLogger(__name__)
 DDL_PATH = Path(__file__).resolve().parent.parent / "sql" / "ingest.sql"

@@ -13,9 +13,9 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from include.core.settings import Settings
+from include.core.zones import sse_arguments
 from include.ingest.errors import IngestError
-from include.settings import Settings
-from include.zones import sse_arguments
 
 
 class ObjectSink(Protocol):

@@ -38,11 +38,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from include.communes_fr import commune_matches_postcode, commune_names, is_commune
-from include.geo_fr import PostcodeError, departement_code
+from include.core.communes_fr import commune_matches_postcode, commune_names, is_commune
+from include.core.geo_fr import PostcodeError, departement_code
+from include.core.source_config import CommuneFr, FieldSpec, FieldType, PostcodeFr, SourceConfig
 from include.ingest import reasons
 from include.ingest.errors import RowRejectedError
-from include.source_config import CommuneFr, FieldSpec, FieldType, PostcodeFr, SourceConfig
 
 NAIVE_TIMEZONE = ZoneInfo("Europe/Paris")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1

@@ -1,7 +1,7 @@
 """Everything a pipeline stage needs for one source and one run, built once per task.
 
 Connections are resolved by the caller (Airflow hooks in a DAG task, environment
-variables in tests and the CLI) and handed in as `include.connections.Connection`
+variables in tests and the CLI) and handed in as `include.core.connections.Connection`
 values, so the stages never read the environment and never import Airflow.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 from include.anonymization.pseudonyms import Pseudonymizer
 from include.audit import AuditKey, key_from_connection
-from include.connections import Connection, s3_client
-from include.settings import Settings
-from include.source_config import SourceConfig
+from include.core.connections import Connection, s3_client
+from include.core.settings import Settings
+from include.core.source_config import SourceConfig
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from include.audit.chain import Anchor
 from include.audit.checksums import checksum_file
+from include.core.source_config import SourceConfig
 from include.publish.datapackage import DATAPACKAGE_NAME, build_datapackage
 from include.publish.errors import PublicationBlockedError
 from include.publish.jsonfile import JSON, json_bytes
@@ -38,7 +39,6 @@ from include.publish.tables import (
     records_table,
 )
 from include.publish.tabular_files import write_csv, write_parquet
-from include.source_config import SourceConfig
 
 
 def _require_checks_passed(source: str, checks: Sequence[CheckResult]) -> None:

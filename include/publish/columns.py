@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from include.source_config import FieldSpec, FieldType
+from include.core.source_config import FieldSpec, FieldType
 
 TableSchemaType = Literal["string", "integer", "number", "boolean", "date", "datetime"]
 

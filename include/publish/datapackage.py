@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from include.core.source_config import SourceConfig
 from include.publish.columns import Column
 from include.publish.jsonfile import JSON
 from include.publish.manifest import ManifestEntry
@@ -22,7 +23,6 @@ from include.publish.run import RunInfo
 from include.publish.tables import WrittenTable
 from include.publish.tabular_files import CSV_DIALECT
 from include.publish.wording import LICENCE, french_number
-from include.source_config import SourceConfig
 
 DATAPACKAGE_NAME = "datapackage.json"
 

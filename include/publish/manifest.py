@@ -29,10 +29,10 @@ from typing import Any
 
 from include.audit.chain import Anchor
 from include.audit.checksums import Checksum
+from include.core.source_config import SourceConfig
 from include.publish.jsonfile import JSON
 from include.publish.run import RunInfo, check_release_id
 from include.publish.scrubber_statement import ScrubberStatement
-from include.source_config import SourceConfig
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1

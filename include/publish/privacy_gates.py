@@ -140,7 +140,7 @@ def check_suppressed_cells(table: str, frame: pd.DataFrame, min_count: int) -> d
     Blocks when a hidden cell still shows its count, when a shown cell has a reason other
     than `known`, or when a shown count is below the minimum cell size (and above zero)
     without that reason: `known` marks a small count shown because the record-level file of
-    the same release gives it exactly (`include.record_file_bounds`).
+    the same release gives it exactly (`include.warehouse.record_file_bounds`).
     """
     missing = [c for c in SUPPRESSION_COLUMNS if c not in frame.columns]
     if missing:
@@ -192,7 +192,7 @@ def check_suppressed_cells(table: str, frame: pd.DataFrame, min_count: int) -> d
 
 
 def check_perturbed_cells(table: str, frame: pd.DataFrame, js: int) -> None:
-    """Check a cell-key aggregate (`include.cell_key_aggregates`): nothing hidden, every
+    """Check a cell-key aggregate (`include.warehouse.cell_key_aggregates`): nothing hidden, every
     count a whole number >= 0, and none in 1..js when the source sets js > 0.
 
     Small counts are published (perturbed) by this method, so there is no minimum cell

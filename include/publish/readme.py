@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from include.core.source_config import CellKeyDisclosure, SourceConfig
 from include.publish.jsonfile import JSON
 from include.publish.risk_report import build_risk_report, risk_readme_section
 from include.publish.run import RunInfo
 from include.publish.scrubber_statement import ScrubberStatement, readme_section
 from include.publish.tables import PublishedTable, WrittenTable
 from include.publish.wording import LICENCE, REASON_LABELS, describe_level, french_number
-from include.source_config import CellKeyDisclosure, SourceConfig
 
 README_NAME = "README.md"
 

@@ -41,12 +41,12 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from include.pg_tables import RUN_COLUMN, ensure_table
+from include.core.source_config import SourceConfig
 from include.publish.jsonfile import JSON
 from include.publish.manifest import ManifestEntry
 from include.publish.release_files import ReleaseFiles
 from include.publish.run import check_release_id
-from include.source_config import SourceConfig
+from include.warehouse.pg_tables import RUN_COLUMN, ensure_table
 
 TABLE = sql.Identifier("private", "record_batches")
 

@@ -42,6 +42,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from include.audit.checksums import checksum_stream
+from include.core.zones import list_objects
 from include.publish.errors import (
     ReleaseConflictError,
     ReleaseVerificationError,
@@ -50,7 +51,6 @@ from include.publish.jsonfile import json_bytes
 from include.publish.manifest import MANIFEST_NAME, ManifestEntry, manifest_entries, parse_manifest
 from include.publish.release_files import ReleaseFiles, media_type
 from include.publish.run import check_release_id
-from include.zones import list_objects
 
 POINTER_NAME = "latest.json"
 COMMITTED_HINT = (

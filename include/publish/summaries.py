@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from include.anonymization.kanonymity import AnonymizationResult
-from include.cell_key_aggregates import perturbation_table
+from include.core.source_config import CellKeyDisclosure, SourceConfig
 from include.publish.errors import PublicationBlockedError
 from include.publish.jsonfile import JSON, plain_json_object
-from include.source_config import CellKeyDisclosure, SourceConfig
+from include.warehouse.cell_key_aggregates import perturbation_table
 
 # What a release states of a cell-key aggregate. The deviations stay in the audit ledger:
 # on a small table, a mean |deviation| beside the published counts narrows the truth down.

@@ -29,6 +29,14 @@ import pandas as pd
 import pyarrow as pa
 
 from include.anonymization.attacker_view import attacker_view
+from include.core.source_config import (
+    Aggregate,
+    CellKeyDisclosure,
+    FieldSpec,
+    FieldType,
+    Role,
+    SourceConfig,
+)
 from include.publish.columns import (
     Column,
     schema_type_of_field,
@@ -65,14 +73,6 @@ from include.publish.wording import (
     reason_description,
     record_labels,
     with_labels,
-)
-from include.source_config import (
-    Aggregate,
-    CellKeyDisclosure,
-    FieldSpec,
-    FieldType,
-    Role,
-    SourceConfig,
 )
 
 

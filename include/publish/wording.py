@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from include.anonymization.cell_suppression import Reason
 from include.anonymization.pii import entities
-from include.source_config import FieldSpec, Grouping, HierarchyFile, NumericBands
+from include.core.source_config import FieldSpec, Grouping, HierarchyFile, NumericBands
 
 LICENCE = {
     "name": "etalab-2.0",

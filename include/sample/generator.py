@@ -19,10 +19,10 @@ from itertools import accumulate
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from include.core.source_config import SourceConfig
 from include.sample.communes import pick_commune
 from include.sample.pools import Person, get_pools, make_person
 from include.sample.texts import CATEGORY_WEIGHTS, opinion_text, signalement_text
-from include.source_config import SourceConfig
 
 PARIS = ZoneInfo("Europe/Paris")
 

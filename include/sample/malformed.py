@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from include.source_config import FieldSpec, FieldType, PostcodeFr, SourceConfig
+from include.core.source_config import FieldSpec, FieldType, PostcodeFr, SourceConfig
 
 MISSING_REQUIRED = "missing_required"
 WRONG_TYPE = "wrong_type"

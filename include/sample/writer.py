@@ -26,9 +26,9 @@ from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from include.core.source_config import SourceConfig
 from include.sample.generator import iter_rows
 from include.sample.malformed import MalformedInjector, Record, encode_line
-from include.source_config import SourceConfig
 
 SSE_MODES = ("aws:kms", "AES256")
 FORMATS = ("jsonl", "csv")

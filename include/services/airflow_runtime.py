@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from include.core.settings import PROJECT_DIR
 from include.services.processes import ServiceError, read_pid, spawn, stop_pid_file, wait_until
-from include.settings import PROJECT_DIR
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 ADMIN_USER = "admin"

@@ -62,7 +62,8 @@ def ensure_analyst_role(admin_dsn: str, database: str, password: str) -> None:
     """Create (or re-key) the analysts' read-only login and grant it the published schemas.
 
     Runs include/sql/analyst_role.sql, the same file a DBA runs on a PostgreSQL of their
-    own, as the superuser in `database`; the schemas must exist (include.load.ensure_tables).
+    own, as the superuser in `database`; the schemas must exist
+    (include.warehouse.load.ensure_tables).
     """
     with psycopg.connect(make_conninfo(admin_dsn, dbname=database), autocommit=True) as conn:
         conn.execute(ANALYST_ROLE_SQL.read_text())

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from include.core.settings import PROJECT_DIR
 from include.services.processes import (
     ServiceError,
     read_pid,
@@ -28,7 +29,6 @@ from include.services.processes import (
     wait_until,
 )
 from include.services.sealed_file import SealedFileError, read_header
-from include.settings import PROJECT_DIR
 
 # The environment variable that hands the snapshot key to the server process.
 SNAPSHOT_KEY_VAR = "CIVIC_S3_SNAPSHOT_KEY"

@@ -28,7 +28,7 @@ from include.audit import (
     generate_secret,
     provision_audit,
 )
-from include.connections import (
+from include.core.connections import (
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
     SUPERSET_CONN_ID,
@@ -39,6 +39,8 @@ from include.connections import (
     parse_connection,
     s3_client,
 )
+from include.core.settings import Settings
+from include.core.zones import BucketState, ensure_buckets
 from include.services import airflow_runtime, superset_runtime
 from include.services.postgres import PostgresServer
 from include.services.processes import ServiceError, free_port
@@ -52,8 +54,6 @@ from include.services.redis_server import RedisServer
 from include.services.s3server import RestoreReport, S3Server
 from include.services.sealed_file import SealedFileError, generate_key
 from include.services.zone_record import ZoneRecord, ZonesLostError, check_zones
-from include.settings import Settings
-from include.zones import BucketState, ensure_buckets
 
 if TYPE_CHECKING:
     from include.superset.sync import SyncResult
@@ -363,8 +363,8 @@ class LocalPlatform:
     def _provision_warehouse(self, server: PostgresServer) -> dict[str, str]:
         """The embedded warehouse: its owner and database, the audit ledger, every source's
         (empty) tables, and the analysts' read-only role; returns their connections."""
-        from include.load import ensure_tables  # pandas: only `up` pays for the import
-        from include.source_config import load_all_sources
+        from include.core.source_config import load_all_sources
+        from include.warehouse.load import ensure_tables  # pandas: only `up` pays for the import
 
         admin = server.dsn()
         warehouse = DatabaseGrant(

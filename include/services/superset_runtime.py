@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from include.core.settings import PROJECT_DIR
 from include.services.processes import (
     ServiceError,
     port_is_free,
@@ -27,7 +28,6 @@ from include.services.processes import (
     stop_pid_file,
     wait_until,
 )
-from include.settings import PROJECT_DIR
 
 SUPERSET_VENV = PROJECT_DIR / ".venv-superset"
 CONFIG_FILE = PROJECT_DIR / "superset" / "superset_config.py"

@@ -9,7 +9,7 @@
 -- (include/services/provision.py), then sets the role's password. On a PostgreSQL of your
 -- own (AIRFLOW_CONN_CIVIC_WAREHOUSE set), a DBA runs it as a superuser in the warehouse
 -- database, once the pipeline role has created the schemas (its first load or
--- `include.load.ensure_tables`), then gives the role a password:
+-- `include.warehouse.load.ensure_tables`), then gives the role a password:
 --   psql "postgresql://ADMIN@HOST:PORT/WAREHOUSE_DB" -f include/sql/analyst_role.sql
 --   psql "postgresql://ADMIN@HOST:PORT/WAREHOUSE_DB" -c '\password civic_analyst'
 -- and sets AIRFLOW_CONN_CIVIC_WAREHOUSE_READONLY to a postgres connection with that login.

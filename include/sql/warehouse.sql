@@ -1,7 +1,7 @@
 -- The warehouse's published-side schemas. Idempotent: run before every load.
 --
 -- curated     record-level rows: scrubbed, pseudonymized, k-anonymous (one table per source,
---             columns derived from sources/<source>.yaml by include/load.py)
+--             columns derived from sources/<source>.yaml by include/warehouse/load.py)
 -- aggregates  counts with small-cell and complementary suppression (one table per aggregate)
 -- private     the record store the aggregates are computed from (never granted to analysts)
 --
@@ -19,7 +19,7 @@ COMMENT ON SCHEMA aggregates IS
     'Statistiques agrégées avec secret statistique (cellules < seuil masquées, jamais 0)';
 
 -- The private record store: scrubbed, pseudonymized records at full precision, one table
--- per source (columns derived from sources/<source>.yaml by include/record_store.py), what
+-- per source (columns derived from sources/<source>.yaml by include/warehouse/record_store.py), what
 -- every aggregate is computed from. Written in each run's load transaction. No analyst
 -- role, no Superset and no export reads it: only the pipeline's role, its owner.
 CREATE SCHEMA IF NOT EXISTS private;
@@ -64,7 +64,7 @@ COMMENT ON TABLE aggregates.quarantaine_par_motif IS
 
 -- What each release published of each aggregate cell, and its true count then: the next
 -- release protects its cells jointly with the previous one's, so that subtracting two
--- releases cannot expose a small group of new submissions (include/release_history.py).
+-- releases cannot expose a small group of new submissions (include/warehouse/release_history.py).
 -- True counts of hidden cells are confidential: private schema, pipeline role only.
 CREATE TABLE IF NOT EXISTS private.released_cells (
     source       text        NOT NULL,
@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS private.released_cells (
 );
 
 -- What each loaded run's record-level rows tell of the aggregate cells, as counts that add
--- up over runs (include/record_file_facts.py): a release sums them instead of re-reading
+-- up over runs (include/warehouse/record_file_facts.py): a release sums them instead of re-reading
 -- every record and row of the history. Written in the run's load transaction; a run loaded
 -- before the table existed is counted once from its stored records and rows (backfill).
 -- kind: 'records' (key: what the counts depend on, a digest), 'left_out' (records the file

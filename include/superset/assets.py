@@ -27,8 +27,8 @@ from typing import Any
 
 import yaml
 
-from include.settings import PROJECT_DIR
-from include.source_config import SourceConfig
+from include.core.settings import PROJECT_DIR
+from include.core.source_config import SourceConfig
 from include.superset.charts import Chart
 from include.superset.dashboards import metadata, position, source_dashboard
 from include.superset.datasets import Dataset, all_datasets

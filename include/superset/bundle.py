@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import yaml
 
-from include.connections import Connection
+from include.core.connections import Connection
 from include.superset.assets import ASSETS_DIR, SUPERSET_MASK
 
 BUNDLE_ROOT = "civic_superset_assets"

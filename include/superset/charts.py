@@ -30,8 +30,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from include.load import aggregate_table
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     DateLevels,
     Dimension,
@@ -58,6 +57,7 @@ from include.superset.datasets import (
     display_column,
 )
 from include.superset.labels import SUPPRESSED_LABEL, dimension_label
+from include.warehouse.pg_tables import aggregate_table
 
 ROW_LIMIT = 10_000
 SOURCE_COLUMN = "source"

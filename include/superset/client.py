@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from include.connections import Connection, ConnectionConfigError
+from include.core.connections import Connection, ConnectionConfigError
 from include.superset.rison import dumps as rison
 
 PAGE_SIZE = 100

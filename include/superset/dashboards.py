@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from include.source_config import SourceConfig
+from include.core.source_config import SourceConfig
 from include.superset.charts import GRID_WIDTH, Chart, aggregate_charts, quality_charts
 from include.superset.labels import SUPPRESSED_LABEL
 

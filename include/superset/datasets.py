@@ -1,7 +1,7 @@
 """The analysts' datasets: one physical Superset dataset per warehouse table they may read.
 
 Tables and columns come from the same definitions the loader uses
-(`include.load.curated_columns` / `aggregate_columns`) and, for the two run-level
+(`include.warehouse.pg_tables.curated_columns` / `aggregate_columns`) and, for the two run-level
 quality tables, from `include/sql/warehouse.sql` (mirrored in `RUN_TABLES`; a unit
 test compares both), so a dataset cannot drift from its table unnoticed.
 What a chart needs beyond the stored columns is a *calculated column* or a *saved
@@ -17,8 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from include.anonymization.pseudonyms import pseudonym_column
-from include.load import RUN_COLUMN, aggregate_columns, aggregate_table, curated_columns
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     Dimension,
     FieldSpec,
@@ -35,6 +34,12 @@ from include.superset.labels import (
     pseudonym_label,
 )
 from include.superset.sql_labels import label_case, reason_case
+from include.warehouse.pg_tables import (
+    RUN_COLUMN,
+    aggregate_columns,
+    aggregate_table,
+    curated_columns,
+)
 
 CURATED_SCHEMA = "curated"
 AGGREGATES_SCHEMA = "aggregates"

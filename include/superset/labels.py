@@ -8,8 +8,7 @@ description in `sources/<source>.yaml` renames it in Superset at the next
 
 from __future__ import annotations
 
-from include.load import RUN_COLUMN
-from include.source_config import (
+from include.core.source_config import (
     DateLevels,
     Dimension,
     FieldSpec,
@@ -20,6 +19,7 @@ from include.source_config import (
     Role,
     SourceConfig,
 )
+from include.warehouse.pg_tables import RUN_COLUMN
 
 # What a suppressed cell shows instead of a number: never 0, never an empty cell.
 SUPPRESSED_LABEL = "secret statistique"

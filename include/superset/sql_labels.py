@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from include.core.source_config import SourceConfig
 from include.ingest.reasons import FIELD_REASONS, REASON_LABELS
-from include.source_config import SourceConfig
 from include.superset.labels import short_label
 
 # How a field-level reason code is written (include/ingest/reasons.py `field_reason`).

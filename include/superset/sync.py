@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from include.connections import Connection
+from include.core.connections import Connection
 from include.superset.assets import ASSETS_DIR
 from include.superset.bundle import Bundle, build_bundle
 from include.superset.client import SupersetClient, SupersetError

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from include.source_config import SourceConfig
+from include.core.source_config import SourceConfig
 from include.validation.gx_runner import run_suite
 from include.validation.report import CheckpointReport, CheckResult, ValidationReport, shown_value
 from include.validation.suite_files import EXPECTATIONS_DIR, load_checkpoint, load_suite

@@ -21,8 +21,8 @@ import re
 from collections.abc import Iterable
 
 from include.anonymization.hierarchies import TOP_LABEL
-from include.geo_fr import DEPARTEMENTS
-from include.source_config import (
+from include.core.geo_fr import DEPARTEMENTS
+from include.core.source_config import (
     CommuneFr,
     DateLevels,
     FieldSpec,

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from include.source_config import SourceConfig
+from include.core.source_config import SourceConfig
 from include.validation.suites import (
     CURATED,
     GENERATED_BY,

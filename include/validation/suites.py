@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from include.anonymization.pseudonyms import pseudonym_column
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     CellKeyDisclosure,
     FieldSpec,
@@ -539,13 +539,14 @@ def aggregate_suite(config: SourceConfig, aggregate: Aggregate) -> dict[str, Any
     """The suite for one published aggregate: dimensions + count + suppression flags
     (for a source using the cell key method: counts perturbed, nothing hidden).
 
-    Dimension values are those `include.aggregates` publishes: the field's value as
+    Dimension values are those `include.warehouse.aggregates` publishes: the field's value as
     collected, or its label at the dimension's level; "not answered" as its own label
     (`MISSING_LABEL`, exempt from the value checks); missing in the margins, which leave
     the summed-over dimension empty (so dimensions are not required).
     """
-    # Imported here: include.aggregates pulls in scipy, which the gate's run time never needs.
-    from include.aggregates import MISSING_LABEL
+    # Imported here: include.warehouse.aggregates pulls in scipy, which the gate's run time
+    # never needs.
+    from include.warehouse.aggregates import MISSING_LABEL
 
     columns = []
     for dimension in aggregate.dimensions:

@@ -26,15 +26,15 @@ import psycopg
 import pyarrow.parquet as pq
 from psycopg import sql
 
-from include.aggregates import count_cells, group_records
+from include.core.settings import Settings
+from include.core.source_config import SourceConfig
+from include.core.zones import list_objects
 from include.pipeline.context import safe_run_id
-from include.platform_accounting import platform_accounting
 from include.publish.s3_release import pointer_key, release_prefix
 from include.sample import generator
 from include.sample.texts import LabelledText
-from include.settings import Settings
-from include.source_config import SourceConfig
-from include.zones import list_objects
+from include.warehouse.aggregates import count_cells, group_records
+from include.warehouse.platform_accounting import platform_accounting
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 # Shorter planted values (a first name such as "Léa", a house number) also occur in

@@ -33,7 +33,6 @@ from pycanon import anonymity
 from stdnum.fr import nir
 from typer.testing import CliRunner
 
-from include.aggregates import count_cells
 from include.anonymization.attacker_view import attacker_view
 from include.audit import (
     AUDIT_KEY_CONN_ID,
@@ -43,18 +42,19 @@ from include.audit import (
     verify,
 )
 from include.cli.audit import audit_app
-from include.connections import get_connection
-from include.load import RUN_COLUMN
+from include.core.connections import get_connection
+from include.core.settings import PROJECT_DIR, Settings, load_settings
+from include.core.source_config import SourceConfig, load_all_sources
+from include.core.zones import sse_arguments
 from include.publish import load_release, mirrored_latest, verify_release
 from include.publish.manifest import MANIFEST_NAME
 from include.publish.s3_release import release_prefix
-from include.record_store import store_groups
 from include.sample.generator import iter_rows
 from include.sample.writer import SampleReport, write_sample
 from include.services.stack import LocalPlatform
-from include.settings import PROJECT_DIR, Settings, load_settings
-from include.source_config import SourceConfig, load_all_sources
-from include.zones import sse_arguments
+from include.warehouse.aggregates import count_cells
+from include.warehouse.pg_tables import RUN_COLUMN
+from include.warehouse.record_store import store_groups
 from tests.dags import pipeline_helpers as helpers
 from tests.unit.anonymization import linked_attack
 

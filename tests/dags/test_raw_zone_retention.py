@@ -10,10 +10,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from include.core.settings import Settings
+from include.core.zones import list_objects
 from include.ingest.keys import ingested_prefix, quarantine_prefix
 from include.ingest.state import ensure_schema
-from include.settings import Settings
-from include.zones import list_objects
 from tests.dags.test_dag_integrity import DAGS_DIR
 
 AS_OF = datetime(2026, 11, 25, tzinfo=UTC)

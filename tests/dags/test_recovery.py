@@ -41,20 +41,20 @@ from typer.testing import CliRunner
 
 from include.audit import AUDIT_KEY_CONN_ID, Breakage, key_from_connection, verify
 from include.cli.audit import audit_app
-from include.connections import S3_CONN_ID, env_var, get_connection
-from include.connections import s3_client as make_s3_client
+from include.core.connections import S3_CONN_ID, env_var, get_connection
+from include.core.connections import s3_client as make_s3_client
+from include.core.settings import Settings
+from include.core.source_config import SourceConfig, load_all_sources
+from include.core.zones import ensure_buckets, sse_arguments
 from include.demo_runs import airflow_bin
 from include.pipeline.context import safe_run_id
 from include.publish import s3_release, verify_release
 from include.publish.manifest import MANIFEST_NAME, ledger_anchor
 from include.publish.s3_release import committed_manifest
-from include.record_store import record_count
 from include.sample.generator import iter_rows
 from include.services.processes import free_port, read_pid
 from include.services.stack import LocalPlatform
-from include.settings import Settings
-from include.source_config import SourceConfig, load_all_sources
-from include.zones import ensure_buckets, sse_arguments
+from include.warehouse.record_store import record_count
 from tests.dags import pipeline_helpers as helpers
 
 pytestmark = [pytest.mark.airflow, pytest.mark.integration, pytest.mark.slow]

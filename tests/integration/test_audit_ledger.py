@@ -43,7 +43,7 @@ from include.audit import (
 )
 from include.audit.keys import verify_only_connection
 from include.cli.audit import audit_app
-from include.connections import WAREHOUSE_CONN_ID, Connection, env_var, parse_connection
+from include.core.connections import WAREHOUSE_CONN_ID, Connection, env_var, parse_connection
 from include.services.stack import LocalPlatform
 
 SECRET = generate_secret()

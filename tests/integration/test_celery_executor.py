@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from include.connections import S3_CONN_ID, get_connection, s3_client
+from include.core.connections import S3_CONN_ID, get_connection, s3_client
+from include.core.settings import Settings
+from include.core.source_config import load_all_sources
 from include.sample.writer import write_sample
 from include.services.processes import free_port
 from include.services.stack import LocalPlatform, LocalState
-from include.settings import Settings
-from include.source_config import load_all_sources
 from tests.integration.airflow_api import admin_token, eventually, request
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]

@@ -27,27 +27,32 @@ import pyarrow.parquet as pq
 import pytest
 from psycopg import sql
 
-from include.aggregates import RECORD_KEY
 from include.anonymization.pii import Scrubber
+from include.anonymization.task import anonymize_run, scrub_chunk
 from include.audit import AUDIT_KEY_CONN_ID
-from include.cell_key_aggregates import perturbation_table
-from include.connections import (
+from include.audit.task import verify_ledger
+from include.core.connections import (
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
     WAREHOUSE_CONN_ID,
     get_connection,
 )
-from include.load import aggregate_table
-from include.pipeline import stages
+from include.core.settings import Settings
+from include.core.source_config import SourceConfig, load_all_sources
+from include.core.zones import list_objects, sse_arguments
+from include.ingest.task import account, ingest
 from include.pipeline.context import PipelineContext
+from include.pipeline.workzone import read_frame
 from include.publish.s3_release import release_prefix
+from include.publish.task import publish
 from include.sample.generator import iter_rows
 from include.services.stack import LocalPlatform
-from include.settings import Settings
-from include.source_config import SourceConfig, load_all_sources
 from include.validation import require_valid, validate_release
 from include.validation.suite_files import write_files
-from include.zones import list_objects, sse_arguments
+from include.warehouse.aggregates import RECORD_KEY
+from include.warehouse.cell_key_aggregates import perturbation_table
+from include.warehouse.pg_tables import aggregate_table
+from include.warehouse.task import load
 from tests.cell_key_sources import cell_key_variant
 
 pytestmark = pytest.mark.slow
@@ -135,23 +140,23 @@ def _deliver(ctx: PipelineContext, rows: int, seed: int, day: date) -> None:
 
 
 def _validated(ctx: PipelineContext, anonymized: Mapping[str, Any], suites: Path) -> dict:
-    """The validate stage, against this config's suites (stages.validate reads the
+    """The validate stage, against this config's suites (`validate` reads the
     committed ones)."""
-    curated = stages.read_frame(ctx, anonymized["curated_key"])
-    tables = {n: stages.read_frame(ctx, a["key"]) for n, a in anonymized["aggregates"].items()}
+    curated = read_frame(ctx, anonymized["curated_key"])
+    tables = {n: read_frame(ctx, a["key"]) for n, a in anonymized["aggregates"].items()}
     require_valid(validate_release(ctx.config, curated, tables, root=suites))
     return {"success": True}
 
 
 def _run(ctx: PipelineContext, scrubber: Scrubber, suites: Path) -> tuple[dict, dict]:
     """Every stage of one run, in the DAG's order; its anonymize result and its release."""
-    ingested = stages.ingest(ctx)
-    scrubbed = [stages.scrub_chunk(ctx, key, scrubber) for key in ingested["chunk_keys"]]
-    anonymized = stages.anonymize_run(ctx, scrubbed)
+    ingested = ingest(ctx)
+    scrubbed = [scrub_chunk(ctx, key, scrubber) for key in ingested["chunk_keys"]]
+    anonymized = anonymize_run(ctx, scrubbed)
     validated = _validated(ctx, anonymized, suites)
-    stages.load(ctx, anonymized)
-    stages.account(ctx, anonymized)
-    published = stages.publish(ctx, anonymized, validated, stages.verify_ledger(ctx))
+    load(ctx, anonymized)
+    account(ctx, anonymized)
+    published = publish(ctx, anonymized, validated, verify_ledger(ctx))
     return anonymized, published
 
 
@@ -299,13 +304,11 @@ def test_two_releases_by_the_cell_key_method(
     scrubbed = [
         {"output": key, "texts": 0, "texts_redacted": 0} for key in anonymized["scrubbed_keys"]
     ]
-    again = stages.anonymize_run(second, scrubbed)
+    again = anonymize_run(second, scrubbed)
     assert again["record_keys"]["carried_over"] == again["records_in"]
     assert again["record_keys"]["drawn"] == 0
     assert again["aggregates"] == anonymized["aggregates"]
-    stages.load(second, again)
+    load(second, again)
     assert _keys(warehouse_dsn, config) == keys
-    republished = stages.publish(
-        second, again, _validated(second, again, suites), stages.verify_ledger(second)
-    )
+    republished = publish(second, again, _validated(second, again, suites), verify_ledger(second))
     assert republished["manifest_sha256"] == published["manifest_sha256"]

@@ -7,11 +7,12 @@ from datetime import date
 import psycopg
 import pytest
 
-from include.indicators import TextCounts, record_run_indicators
+from include.core.source_config import load_all_sources
 from include.ingest.accounting import Accounting
 from include.ingest.state import ensure_schema
-from include.load import aggregate_columns, aggregate_table, curated_columns, ensure_tables
-from include.source_config import load_all_sources
+from include.warehouse.indicators import TextCounts, record_run_indicators
+from include.warehouse.load import ensure_tables
+from include.warehouse.pg_tables import aggregate_columns, aggregate_table, curated_columns
 
 
 def _columns(conn: psycopg.Connection, schema: str, table: str) -> list[str]:

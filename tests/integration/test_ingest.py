@@ -26,6 +26,8 @@ import psycopg
 import pyarrow.parquet as pq
 import pytest
 
+from include.core.settings import MIB, PROJECT_DIR, Settings
+from include.core.source_config import SourceConfig, load_all_sources
 from include.ingest import (
     AccountingError,
     DateRange,
@@ -40,8 +42,6 @@ from include.ingest.readers import EXCERPT_BYTES
 from include.ingest.state import claim_objects, ensure_schema
 from include.sample import malformed
 from include.sample.writer import write_sample
-from include.settings import MIB, PROJECT_DIR, Settings
-from include.source_config import SourceConfig, load_all_sources
 
 pytestmark = pytest.mark.integration
 
@@ -418,10 +418,10 @@ def test_date_range_bounds() -> None:
 _INGEST_PROCESS = """
 import json, re, sys
 from pathlib import Path
-from include.connections import S3_CONN_ID, WAREHOUSE_CONN_ID, get_connection, s3_client
+from include.core.connections import S3_CONN_ID, WAREHOUSE_CONN_ID, get_connection, s3_client
 from include.ingest import ingest_run
-from include.settings import Settings
-from include.source_config import load_all_sources
+from include.core.settings import Settings
+from include.core.source_config import load_all_sources
 
 settings = Settings.model_validate_json(sys.argv[1])
 client = s3_client(get_connection(S3_CONN_ID))

@@ -8,10 +8,11 @@ import pandas as pd
 import psycopg
 import pytest
 
-from include.aggregates import protect_all
-from include.load import LoadError, curated_columns, load_run
-from include.record_store import record_count
-from include.source_config import SourceConfig, load_all_sources
+from include.core.source_config import SourceConfig, load_all_sources
+from include.warehouse.aggregates import protect_all
+from include.warehouse.load import LoadError, load_run
+from include.warehouse.pg_tables import curated_columns
+from include.warehouse.record_store import record_count
 from tests.warehouse_runs import made_up_runs
 
 

@@ -11,25 +11,29 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from include.aggregates import add_groups, group_records, protect_all, protect_source
+from include.anonymization import task as anonymize_stage
 from include.anonymization.cell_key import draw_record_keys
 from include.anonymization.kanonymity import anonymize
 from include.audit import AUDIT_KEY_CONN_ID
-from include.connections import (
+from include.core.connections import (
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
     WAREHOUSE_CONN_ID,
     get_connection,
 )
-from include.load import aggregate_table, load_run
-from include.pipeline import stages
+from include.core.source_config import SourceConfig, load_all_sources
 from include.pipeline.context import PipelineContext, safe_run_id
-from include.record_file_bounds import count_record_file, record_file_bounds
-from include.record_file_facts import FACTS_TABLE, backfill, stale_runs, stored_facts
-from include.record_store import ensure_store, store_groups, write_run
+from include.pipeline.workzone import read_frame
+from include.publish import task as publish_stage
 from include.sample.generator import iter_rows
 from include.services.stack import LocalPlatform
-from include.source_config import SourceConfig, load_all_sources
+from include.warehouse.aggregates import add_groups, group_records, protect_all, protect_source
+from include.warehouse.joint_protection import backfill_record_file_facts
+from include.warehouse.load import load_run
+from include.warehouse.pg_tables import aggregate_table
+from include.warehouse.record_file_bounds import count_record_file, record_file_bounds
+from include.warehouse.record_file_facts import FACTS_TABLE, backfill, stale_runs, stored_facts
+from include.warehouse.record_store import ensure_store, store_groups, write_run
 from tests.cell_key_sources import cell_key_variant
 from tests.warehouse_runs import made_up_runs
 
@@ -71,11 +75,11 @@ def test_run_without_new_records_keeps_aggregate_types(platform: LocalPlatform) 
             write_run(conn, earlier.config, earlier.run_id, rows.drop(columns=["respondent_email"]))
 
         later = _context(platform, "stages-test-later")
-        summary = stages.anonymize_run(later, [])
+        summary = anonymize_stage.anonymize_run(later, [])
 
     assert summary["records_in"] == 0
     assert summary["records_to_date"] >= 400
-    cells = stages.read_frame(later, summary["aggregates"]["transports_par_age"]["key"])
+    cells = read_frame(later, summary["aggregates"]["transports_par_age"]["key"])
     assert pd.api.types.is_integer_dtype(cells["q_transports"])
 
 
@@ -173,12 +177,12 @@ def test_runs_protected_with_stored_facts_publish_what_the_whole_file_gives(
                 batch = _scrubbed_batch(base, ctx.run_id, 400, 21 + index, date(2026, 5, 1 + index))
                 curated, _ = anonymize(config, batch)
                 records = batch.assign(record_key=draw_record_keys(len(batch)))
-                facts = stages._batch_facts(config, batch, curated)
+                facts = anonymize_stage._batch_facts(config, batch, curated)
                 assert facts is not None
                 assert facts.left_out == len(batch) - len(curated)
-                with caplog.at_level(logging.INFO, logger="include.record_file_facts"):
+                with caplog.at_level(logging.INFO, logger="include.warehouse.record_file_facts"):
                     caplog.clear()
-                    protected, to_date = stages._protect_to_date(ctx, records, facts)
+                    protected, to_date = anonymize_stage._protect_to_date(ctx, records, facts)
                 backfilled = [r.message for r in caplog.records if "backfilled" in r.message]
                 assert len(backfilled) == (index == 1), backfilled  # the first run, once
                 stored.append(records)
@@ -198,7 +202,8 @@ def test_runs_protected_with_stored_facts_publish_what_the_whole_file_gives(
                 )
             hidden = sum(int(item.cells["suppressed"].sum()) for item in protected)
             assert hidden > 0, "nothing hidden: the record file's bounds would not matter"
-            recomputed = stages._aggregates_from_scratch(contexts[-1])  # refuses on a difference
+            # refuses on a difference
+            recomputed = publish_stage._aggregates_from_scratch(contexts[-1])
             _same_cells(recomputed, protected)
             with psycopg.connect(dsn) as conn:
                 assert stale_runs(conn, config) == ({run: 400 for run in runs}, [])
@@ -225,8 +230,8 @@ def test_a_run_loaded_before_facts_is_backfilled_from_its_records_and_rows(
     records = batch.assign(record_key=draw_record_keys(len(batch)))
     try:
         with made_up_runs(ctx.dsn, config, ctx.run_id):
-            protected, to_date = stages._protect_to_date(
-                ctx, records, stages._batch_facts(config, batch, curated)
+            protected, to_date = anonymize_stage._protect_to_date(
+                ctx, records, anonymize_stage._batch_facts(config, batch, curated)
             )
             aggregates = {item.name: item.cells for item in protected}
 
@@ -246,7 +251,7 @@ def test_a_run_loaded_before_facts_is_backfilled_from_its_records_and_rows(
                 assert stale_runs(conn, config)[1] == [ctx.run_id]
                 with pytest.raises(ValueError, match="no record file facts"):
                     stored_facts(conn, config)
-            stages._backfill_record_file_facts(ctx)
+            backfill_record_file_facts(ctx.dsn, config)
             with psycopg.connect(ctx.dsn) as conn:
                 assert stale_runs(conn, config)[1] == []
                 assert backfill(conn, config) == 0
@@ -256,7 +261,7 @@ def test_a_run_loaded_before_facts_is_backfilled_from_its_records_and_rows(
                     (config.name,),
                 ).fetchone()
             assert stored_rows == (len(count_record_file(config, batch, curated).rows()),)
-            _same_cells(stages._aggregates_from_scratch(ctx), protected)
+            _same_cells(publish_stage._aggregates_from_scratch(ctx), protected)
             load_without_facts()  # a rerun without facts: its facts go, it is stale again
             with psycopg.connect(ctx.dsn) as conn:
                 assert stale_runs(conn, config)[1] == [ctx.run_id]

@@ -13,12 +13,12 @@ import pytest
 from psycopg import sql
 
 from include.anonymization.cell_key import draw_record_keys
-from include.load import curated_columns, ensure_tables
-from include.pg_tables import copy_frame
-from include.platform_accounting import InFlightObject, platform_accounting
-from include.record_store import write_run
+from include.core.source_config import SourceConfig, load_all_sources
 from include.sample.generator import iter_rows
-from include.source_config import SourceConfig, load_all_sources
+from include.warehouse.load import ensure_tables
+from include.warehouse.pg_tables import copy_frame, curated_columns
+from include.warehouse.platform_accounting import InFlightObject, platform_accounting
+from include.warehouse.record_store import write_run
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from include.connections import WAREHOUSE_CONN_ID, env_var, parse_connection
+from include.core.connections import WAREHOUSE_CONN_ID, env_var, parse_connection
 from include.services.postgres import SERVICE_USER, wheel_install
 from include.services.processes import free_port, port_accepts
 from include.services.stack import LocalState, read_env_file

@@ -15,6 +15,8 @@ from unittest import mock
 
 import pytest
 
+from include.core.settings import Settings
+from include.core.zones import list_objects, sse_arguments
 from include.publish import (
     CheckResult,
     PublicationBlockedError,
@@ -29,8 +31,6 @@ from include.publish import (
     publish_release,
     verify_release,
 )
-from include.settings import Settings
-from include.zones import list_objects, sse_arguments
 from tests.unit.publish.inputs import RUN_A, RUN_B, release_inputs, source
 
 pytestmark = pytest.mark.integration

@@ -13,10 +13,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from include.aggregates import KEY_SUM, RECORD_KEY, WEIGHT, group_records
 from include.anonymization.cell_key import KEY_MODULUS, draw_record_keys
-from include.pg_tables import copy_frame, ensure_table
-from include.record_store import (
+from include.core.source_config import SourceConfig, load_all_sources
+from include.sample.generator import iter_rows
+from include.warehouse.aggregates import KEY_SUM, RECORD_KEY, WEIGHT, group_records
+from include.warehouse.pg_tables import copy_frame, ensure_table
+from include.warehouse.record_store import (
     RecordStoreError,
     ensure_store,
     keys_for_records,
@@ -24,8 +26,6 @@ from include.record_store import (
     store_groups,
     write_run,
 )
-from include.sample.generator import iter_rows
-from include.source_config import SourceConfig, load_all_sources
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_a_store_made_before_record_keys_gets_them_once(
         ensure_table(conn, "private", config.name, older, primary_key=config.id_field)
         copy_frame(conn, "private", config.name, records.assign(run_id="r1"), [n for n, _ in older])
     with (
-        caplog.at_level(logging.WARNING, logger="include.record_store"),
+        caplog.at_level(logging.WARNING, logger="include.warehouse.record_store"),
         psycopg.connect(warehouse_dsn) as conn,
     ):
         ensure_store(conn, config)
@@ -85,7 +85,7 @@ def test_a_store_made_before_record_keys_gets_them_once(
 
     caplog.clear()
     with (
-        caplog.at_level(logging.WARNING, logger="include.record_store"),
+        caplog.at_level(logging.WARNING, logger="include.warehouse.record_store"),
         psycopg.connect(warehouse_dsn) as conn,
     ):
         ensure_store(conn, config)

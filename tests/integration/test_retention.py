@@ -10,13 +10,13 @@ from typing import Any
 import psycopg
 import pytest
 
+from include.core.settings import Settings
+from include.core.source_config import load_all_sources
+from include.core.zones import list_objects, partition_date
 from include.ingest import ingest_run
-from include.retention import enforce_retention
+from include.retention.raw_zone import enforce_retention
+from include.retention.work_zone import enforce_work_zone_retention
 from include.sample.writer import write_sample
-from include.settings import Settings
-from include.source_config import load_all_sources
-from include.work_zone_retention import enforce_work_zone_retention
-from include.zones import list_objects, partition_date
 
 SOURCES = load_all_sources()
 AS_OF = date(2026, 11, 25)  # signalements keeps 90 days: the cutoff is 2026-08-27

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from include.connections import (
+from include.core.connections import (
     S3_CONN_ID,
     WAREHOUSE_CONN_ID,
     Connection,
@@ -29,6 +29,8 @@ from include.connections import (
     parse_connection,
     s3_client,
 )
+from include.core.settings import Settings
+from include.core.zones import ensure_buckets
 from include.services.processes import (
     ServiceError,
     free_port,
@@ -44,8 +46,6 @@ from include.services.stack import (
     LocalState,
     read_env_file,
 )
-from include.settings import Settings
-from include.zones import ensure_buckets
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from include.core.source_config import load_all_sources
 from include.sample.malformed import BROKEN_UTF8
 from include.sample.writer import write_sample
-from include.source_config import load_all_sources
 from tests.unit.sample.readback import parse_object
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from include.anonymization.pii.entities import ENTITY_TYPES
 from include.anonymization.pii.version import scrubber_version
 from include.cli.evaluate import NOT_RECORDED_EXIT, eval_app
-from include.connections import WAREHOUSE_CONN_ID, env_var, get_connection
+from include.core.connections import WAREHOUSE_CONN_ID, env_var, get_connection
 from include.publish.scrubber_statement import current_statement, statable
 from include.scrubber_evaluations import (
     GENERATOR,

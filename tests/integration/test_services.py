@@ -8,16 +8,16 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from include.connections import (
+from include.core.connections import (
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
     WAREHOUSE_CONN_ID,
     env_var,
     parse_connection,
 )
+from include.core.settings import Settings
+from include.core.zones import bucket_encryption
 from include.services.stack import METADATA_VAR, LocalPlatform, read_env_file, user_overrides
-from include.settings import Settings
-from include.zones import bucket_encryption
 
 
 def test_env_file_is_private_and_complete(platform: LocalPlatform, settings: Settings) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from include.connections import SUPERSET_CONN_ID, Connection, get_connection
+from include.core.connections import SUPERSET_CONN_ID, Connection, get_connection
 from include.services.stack import LocalPlatform
 
 

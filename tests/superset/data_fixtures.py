@@ -18,10 +18,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from include.core.settings import Settings
+from include.core.source_config import load_all_sources
 from include.sample.writer import write_sample
 from include.services.stack import LocalPlatform
-from include.settings import Settings
-from include.source_config import load_all_sources
 from tests.dags import pipeline_helpers as helpers
 
 # A date partition, logical date and seed of their own (tests/dags use March 2026).

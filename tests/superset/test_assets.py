@@ -16,8 +16,8 @@ import pytest
 import yaml
 from psycopg import sql
 
+from include.core.source_config import load_all_sources
 from include.services.superset_runtime import SUPERSET_VENV
-from include.source_config import load_all_sources
 from include.superset.assets import ASSETS_DIR
 from include.superset.client import SupersetClient
 from include.superset.datasets import CELL_LABEL

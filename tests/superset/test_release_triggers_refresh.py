@@ -24,17 +24,17 @@ import requests
 import yaml
 from psycopg import sql
 
+from include.core.settings import Settings
+from include.core.source_config import load_all_sources
 from include.dag_helpers import release_asset_uri
-from include.load import RUN_COLUMN, aggregate_table
 from include.pipeline.context import safe_run_id
 from include.sample.writer import write_sample
 from include.services.airflow_runtime import ADMIN_USER
 from include.services.stack import LocalPlatform
-from include.settings import Settings
-from include.source_config import load_all_sources
 from include.superset.assets import ASSETS_DIR
 from include.superset.client import SupersetClient
 from include.superset.sync import sync_assets
+from include.warehouse.pg_tables import RUN_COLUMN, aggregate_table
 from tests.superset.conftest import RunningSuperset
 
 pytestmark = [pytest.mark.superset, pytest.mark.airflow, pytest.mark.integration, pytest.mark.slow]

@@ -22,7 +22,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from psycopg.errors import InsufficientPrivilege
 
-from include.connections import (
+from include.core.connections import (
     SUPERSET_CONN_ID,
     WAREHOUSE_CONN_ID,
     WAREHOUSE_READONLY_CONN_ID,

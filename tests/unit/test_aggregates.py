@@ -7,14 +7,14 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from include.aggregates import (
+from include.core.source_config import SourceConfig, load_all_sources
+from include.sample.generator import iter_rows
+from include.warehouse.aggregates import (
     MISSING_LABEL,
     count_cells,
     group_records,
     protect_all,
 )
-from include.sample.generator import iter_rows
-from include.source_config import SourceConfig, load_all_sources
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_dimensions_counted_at_their_level(sources: dict[str, SourceConfig]) -> 
     cells = _cells(records, config, 1)  # category × postcode:departement
     assert list(cells.columns) == ["category", "postcode_departement", "count"]
     assert cells["count"].sum() == 500
-    from include.geo_fr import DEPARTEMENTS
+    from include.core.geo_fr import DEPARTEMENTS
 
     assert set(cells["postcode_departement"]) <= set(DEPARTEMENTS)
     months = _cells(records, config, 0)["submitted_at_month"]

@@ -11,7 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from include.aggregates import (
+from include.anonymization.cell_key import KEY_MODULUS, draw_record_keys
+from include.core.source_config import SourceConfig, load_all_sources
+from include.sample.generator import iter_rows
+from include.warehouse.aggregates import (
     KEY_SUM,
     WEIGHT,
     ProtectedAggregate,
@@ -19,10 +22,7 @@ from include.aggregates import (
     group_records,
     protect_all,
 )
-from include.anonymization.cell_key import KEY_MODULUS, draw_record_keys
-from include.cell_key_aggregates import perturbation_table
-from include.sample.generator import iter_rows
-from include.source_config import SourceConfig, load_all_sources
+from include.warehouse.cell_key_aggregates import perturbation_table
 from tests.cell_key_sources import cell_key_variant
 
 MAX_NOISE = 2

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from include import communes_fr
-from include.communes_fr import CommuneListError, commune_names, is_commune, normalize
+from include.core import communes_fr
+from include.core.communes_fr import CommuneListError, commune_names, is_commune, normalize
 
 
 def test_names_compare_without_case_accents_hyphens_or_apostrophes() -> None:

@@ -16,11 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from include.aggregates import count_cells, group_records, protect_all
 from include.anonymization.hierarchies import build_generalizer
 from include.anonymization.kanonymity import anonymize
+from include.core.source_config import Role, SourceConfig, load_all_sources
 from include.publish.privacy_gates import check_suppressed_cells
-from include.record_file_bounds import (
+from include.sample.generator import iter_rows
+from include.warehouse.aggregates import count_cells, group_records, protect_all
+from include.warehouse.record_file_bounds import (
     RecordFileFacts,
     RecordFileFactsError,
     assemble_bounds,
@@ -28,8 +30,6 @@ from include.record_file_bounds import (
     record_file_bounds,
     table_cells,
 )
-from include.sample.generator import iter_rows
-from include.source_config import Role, SourceConfig, load_all_sources
 from tests.unit.anonymization.linked_attack import Key, Published, attack, with_unknown_margins
 
 TOTAL = "Total"

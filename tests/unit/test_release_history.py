@@ -17,13 +17,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from include.aggregates import ProtectedAggregate, count_cells, group_records, protect_source
 from include.anonymization.kanonymity import anonymize
 from include.anonymization.linked_suppression import KnownCell, LinkedTable
-from include.record_file_bounds import record_file_bounds
-from include.release_history import NEW, PREVIOUS, RELEASE, history_tables
+from include.core.source_config import SourceConfig, load_all_sources
 from include.sample.generator import iter_rows
-from include.source_config import SourceConfig, load_all_sources
+from include.warehouse.aggregates import (
+    ProtectedAggregate,
+    count_cells,
+    group_records,
+    protect_source,
+)
+from include.warehouse.record_file_bounds import record_file_bounds
+from include.warehouse.release_history import NEW, PREVIOUS, RELEASE, history_tables
 from tests.unit.anonymization.linked_attack import (
     Attack,
     Key,

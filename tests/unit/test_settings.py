@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from include.settings import Settings, SettingsError, load_settings
+from include.core.settings import Settings, SettingsError, load_settings
 
 
 def test_settings_round_trip_through_environment(tmp_path: Path) -> None:

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from include.anonymization.metric_spec import MetricSpec
-from include.publish.wording import dimension_description
-from include.source_config import (
+from include.core.metric_spec import MetricSpec
+from include.core.source_config import (
     CellKeyDisclosure,
     ConfigError,
     Dimension,
@@ -26,6 +25,7 @@ from include.source_config import (
     load_source_config,
     parse_source_config,
 )
+from include.publish.wording import dimension_description
 from include.validation.labels import quasi_identifier_regex
 from include.validation.suites import aggregate_suite, config_fingerprint, curated_suite
 

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from include.core.source_config import SourceConfig, load_all_sources, parse_source_config
 from include.ingest import reasons
-from include.load import WAREHOUSE_SQL, aggregate_columns, aggregate_table, curated_columns
-from include.source_config import SourceConfig, load_all_sources, parse_source_config
 from include.superset.assets import (
     ASSETS_DIR,
     DATABASE_FILE,
@@ -41,6 +40,8 @@ from include.superset.datasets import (
 )
 from include.superset.labels import SUPPRESSED_LABEL
 from include.superset.sql_labels import label_case, sql_identifier
+from include.warehouse.load import WAREHOUSE_SQL
+from include.warehouse.pg_tables import aggregate_columns, aggregate_table, curated_columns
 
 GRID_WIDTH = 12
 

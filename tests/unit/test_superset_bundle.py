@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from include.connections import Connection
+from include.core.connections import Connection
 from include.superset.assets import ASSETS_DIR, DATABASE_FILE
 from include.superset.bundle import BUNDLE_ROOT, BundleError, build_bundle, masked_uri
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from include.connections import Connection, ConnectionConfigError
+from include.core.connections import Connection, ConnectionConfigError
 from include.services.processes import free_port
 from include.superset.client import SupersetClient, SupersetError
 from include.superset.rison import dumps as rison

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from include.connections import (
+from include.core.connections import (
     SUPERSET_CONN_ID,
     WAREHOUSE_CONN_ID,
     WAREHOUSE_READONLY_CONN_ID,
     env_var,
 )
+from include.core.settings import Settings
 from include.services import superset_runtime
 from include.services.processes import ServiceError, group_alive, read_pid, spawn
 from include.services.provision import ANALYST_ROLE, ANALYST_ROLE_SQL
@@ -35,7 +36,6 @@ from include.services.superset_runtime import (
     setup_marker,
     superset_environment,
 )
-from include.settings import Settings
 
 METADATA_URI = "postgresql+psycopg2://superset:pw@127.0.0.1:5432/superset"
 GOOD_KEY = "k" * 40

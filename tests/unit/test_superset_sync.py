@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from include.connections import Connection
+from include.core.connections import Connection
 from include.superset.assets import ASSETS_DIR, DATABASE_FILE
 from include.superset.client import SupersetClient, SupersetError
 from include.superset.sync import SyncError, check_charts, sync_assets

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from include.settings import PROJECT_DIR
+from include.core.settings import PROJECT_DIR
 
 REFERENCE_DIR = PROJECT_DIR.parent / "shared" / "reference"
 WIKINEURAL_FILE = Path("wikineural-fr-val") / "val.conllu"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from include.anonymization.metric_spec import MetricSpec
+from include.core.metric_spec import MetricSpec
 
 EXAMPLE_METRICS = [
     MetricSpec(),

@@ -20,7 +20,7 @@ from include.anonymization.cell_key import (
     draw_record_keys,
     perturb_counts,
 )
-from include.source_config import CellKeyDisclosure, parse_source_config
+from include.core.source_config import CellKeyDisclosure, parse_source_config
 
 SEED = 20261202
 CHI2_ALPHA = 1e-6  # a correct lookup fails the frequency test once in a million seeds

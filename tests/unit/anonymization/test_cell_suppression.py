@@ -18,7 +18,7 @@ from include.anonymization.cell_suppression import (
     protect_counts,
     protect_magnitudes,
 )
-from include.source_config import SOURCES_DIR, load_source_config
+from include.core.source_config import SOURCES_DIR, load_source_config
 
 P, D, C = Reason.PRIMARY, Reason.DOMINANCE, Reason.COMPLEMENTARY
 

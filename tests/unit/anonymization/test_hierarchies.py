@@ -20,7 +20,7 @@ from include.anonymization.hierarchies import (
     SuppressGeneralizer,
     build_generalizer,
 )
-from include.geo_fr import (
+from include.core.geo_fr import (
     DEPARTEMENTS,
     REGIONS,
     PostcodeError,
@@ -28,7 +28,7 @@ from include.geo_fr import (
     departement_of_postcode,
     region_of_postcode,
 )
-from include.source_config import SOURCES_DIR, load_source_config
+from include.core.source_config import SOURCES_DIR, load_source_config
 
 
 def all_levels(column: EncodedColumn) -> list[list[object]]:

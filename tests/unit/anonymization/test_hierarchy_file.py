@@ -15,8 +15,8 @@ from include.anonymization.hierarchies import (
     build_generalizer,
     hierarchy_from_csv,
 )
-from include.anonymization.hierarchy_file import HierarchyFileError, value_key
-from include.source_config import FieldSpec, FieldType, Role, hierarchy_level
+from include.core.hierarchy_file import HierarchyFileError, value_key
+from include.core.source_config import FieldSpec, FieldType, Role, hierarchy_level
 
 AGES = "\n".join(
     [

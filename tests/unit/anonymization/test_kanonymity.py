@@ -33,9 +33,9 @@ from include.anonymization.kanonymity import (
     build_search_inputs,
     find_optimal_generalization,
 )
-from include.anonymization.metric_spec import MetricSpec
+from include.core.metric_spec import MetricSpec
+from include.core.source_config import SOURCES_DIR, LossMeasure, SourceConfig, load_source_config
 from include.publish.summaries import summarize_anonymization
-from include.source_config import SOURCES_DIR, LossMeasure, SourceConfig, load_source_config
 from tests.unit.anonymization.metric_specs import EXAMPLE_METRICS
 
 OCCUPATIONS = {

@@ -37,7 +37,7 @@ from include.anonymization.kanonymity import (
     find_optimal_generalization,
 )
 from include.anonymization.lattice import Lattice
-from include.anonymization.metric_spec import MetricSpec
+from include.core.metric_spec import MetricSpec
 from tests.unit.anonymization.metric_specs import EXAMPLE_METRICS
 
 SETTINGS = settings(derandomize=True, deadline=None, max_examples=60)

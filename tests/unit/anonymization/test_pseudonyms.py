@@ -81,7 +81,7 @@ def test_pseudonyms_equal_exactly_when_normalized_values_are(a: str, b: str) -> 
 
 
 def test_from_connection() -> None:
-    from include.connections import Connection
+    from include.core.connections import Connection
 
     conn = Connection("generic", password=KEY, extra={"key_id": "k7"})
     value = Pseudonymizer.from_connection(conn).pseudonym("x@y.fr", "s", "email")

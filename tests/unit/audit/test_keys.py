@@ -19,7 +19,7 @@ from include.audit.keys import (
     load_key,
     verify_only_connection,
 )
-from include.connections import Connection, env_var
+from include.core.connections import Connection, env_var
 
 MESSAGE = b"civic-audit-ledger/v1/signature\x00" + bytes(32)
 

@@ -8,6 +8,8 @@ from contextlib import nullcontext
 from datetime import date
 from typing import IO, Any
 
+from include.core.settings import Settings
+from include.core.source_config import SourceConfig
 from include.ingest.dedup import FirstSeen
 from include.ingest.ingestor import RunIngestor
 from include.ingest.readers import (
@@ -20,8 +22,6 @@ from include.ingest.readers import (
 )
 from include.ingest.result import IngestResult
 from include.sample.writer import write_sample
-from include.settings import Settings
-from include.source_config import SourceConfig
 
 DAY = date(2026, 3, 26)
 LIMITS = ReadLimits.from_settings(Settings())  # the defaults

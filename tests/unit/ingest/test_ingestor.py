@@ -10,11 +10,11 @@ import zlib
 import pyarrow.parquet as pq
 import pytest
 
+from include.core.source_config import SourceConfig, load_all_sources
 from include.ingest.errors import IngestError
 from include.ingest.ingestor import INGESTED, QUARANTINED, RunIngestor
 from include.ingest.readers import EXCERPT_BYTES, ReadLimits
 from include.ingest.result import IngestResult
-from include.source_config import SourceConfig, load_all_sources
 from tests.unit.ingest.memory import MemorySeenIds, MemorySink, ingest_objects, records
 
 CONFIG: SourceConfig = load_all_sources()["signalements"]

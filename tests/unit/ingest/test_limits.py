@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from include.core.settings import MIB, Settings, SettingsError, load_settings
 from include.ingest.errors import ObjectRejectedError
 from include.ingest.readers import (
     EXCERPT_BYTES,
@@ -29,7 +30,6 @@ from include.ingest.readers import (
     iter_records,
     open_stream,
 )
-from include.settings import MIB, Settings, SettingsError, load_settings
 
 SMALL = ReadLimits(object_bytes=64 * 1024, line_bytes=1024)
 JSONL_GZ = ObjectFormat(Format.JSONL, gzip=True)

@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from include.core.source_config import FieldType, PostcodeFr, SourceConfig, load_all_sources
 from include.ingest.chunks import arrow_schema
 from include.ingest.errors import RowRejectedError
 from include.ingest.ingestor import RunIngestor
@@ -29,7 +30,6 @@ from include.ingest.validation import RowValidator
 from include.sample import malformed
 from include.sample.generator import iter_rows
 from include.sample.malformed import MalformedInjector, Record
-from include.source_config import FieldType, PostcodeFr, SourceConfig, load_all_sources
 from tests.unit.ingest.memory import (
     DAY,
     MemorySeenIds,

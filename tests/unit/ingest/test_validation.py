@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from include.core.source_config import SourceConfig, load_all_sources, parse_source_config
 from include.ingest.errors import RowRejectedError
 from include.ingest.validation import RowValidator
-from include.source_config import SourceConfig, load_all_sources, parse_source_config
 
 SETTINGS = settings(derandomize=True, deadline=None, max_examples=150)
 CONSULTATION = load_all_sources()["consultation"]

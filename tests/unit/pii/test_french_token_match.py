@@ -21,7 +21,7 @@ from include.anonymization.pii.french_token_match import (
     write_cache,
 )
 from include.anonymization.pii.owner_cache import UnusableCacheError
-from include.settings import PROJECT_DIR
+from include.core.settings import PROJECT_DIR
 
 TOKEN_MATCH_TEXT = tokenizer_exceptions.TOKEN_MATCH.__self__.pattern
 # Hyphenated and elided words, the pattern's business, and words it must leave alone.

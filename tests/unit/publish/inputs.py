@@ -16,20 +16,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from include.aggregates import protect_all
 from include.anonymization.kanonymity import anonymize
 from include.anonymization.pii.corpus_evaluation import NameRecall, OverRedaction
 from include.anonymization.pii.evaluation import Detection, TimedEvaluation, evaluate
 from include.anonymization.pii.version import scrubber_version
+from include.core.source_config import SourceConfig, load_all_sources
 from include.publish import AggregateInput, RunInfo, summarize_anonymization
 from include.publish.scrubber_statement import ScrubberStatement
-from include.record_file_bounds import record_file_bounds
 from include.scrubber_evaluations import (
     EvaluationRecord,
     generator_record,
     reference_corpora_record,
 )
-from include.source_config import SourceConfig, load_all_sources
+from include.warehouse.aggregates import protect_all
+from include.warehouse.record_file_bounds import record_file_bounds
 
 RUN_A = RunInfo(
     "scheduled__2026-11-24T03:00:00+00:00", "0.1.0", datetime(2026, 11, 24, 3, tzinfo=UTC)

@@ -12,12 +12,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from include.aggregates import protect_all
 from include.anonymization.cell_key import draw_record_keys
-from include.cell_key_aggregates import perturbation_table
+from include.core.source_config import SourceConfig
 from include.publish import AggregateInput, PublicationBlockedError, build_release
 from include.publish.tables import aggregate_table
-from include.source_config import SourceConfig
+from include.warehouse.aggregates import protect_all
+from include.warehouse.cell_key_aggregates import perturbation_table
 from tests.cell_key_sources import cell_key_variant
 from tests.unit.publish.inputs import RUN_A, raw_consultation, source
 

@@ -34,8 +34,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from include.aggregates import MISSING_LABEL
 from include.publish import ReleaseFiles
+from include.warehouse.aggregates import MISSING_LABEL
 from tests.unit.publish.inputs import source
 
 Build = Callable[..., ReleaseFiles]

@@ -10,9 +10,14 @@ from typing import Any
 import pytest
 from scipy.stats import spearmanr
 
+from include.core.source_config import (
+    FieldType,
+    SourceConfig,
+    load_all_sources,
+    parse_source_config,
+)
 from include.sample.communes import COMMUNES
 from include.sample.generator import PARIS, GeneratorError, iter_rows
-from include.source_config import FieldType, SourceConfig, load_all_sources, parse_source_config
 
 DAY = date(2026, 3, 15)
 N = 3000

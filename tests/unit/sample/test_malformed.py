@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from include.core.source_config import FieldType, SourceConfig, load_all_sources
 from include.sample import malformed
 from include.sample.generator import iter_rows
 from include.sample.malformed import MalformedInjector, Record, encode_line
-from include.source_config import FieldType, SourceConfig, load_all_sources
 
 DAY = date(2026, 3, 15)
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from include.core.source_config import SourceConfig, load_all_sources
 from include.sample.generator import iter_rows
 from include.sample.malformed import BROKEN_UTF8, MalformedInjector
 from include.sample.writer import SampleReport, SampleWriteError, write_sample
-from include.source_config import SourceConfig, load_all_sources
 from tests.unit.sample.readback import as_csv_values, parse_object
 
 DAY = date(2026, 3, 15)

@@ -3,7 +3,7 @@
 The curated table comes out of the real k-anonymity search (`anonymize`) over seeded
 synthetic consultation replies, with a real keyed pseudonym standing in for the e-mail;
 the aggregates come out of the real aggregation and joint cell suppression
-(`include.aggregates.protect_all`) over a small batch of the same records (so that some
+(`include.warehouse.aggregates.protect_all`) over a small batch of the same records (so that some
 cells are small and suppressed). So "a valid table passes"
 means: what the pipeline actually produces passes.
 Session fixtures build them once; the function fixtures hand every test its own copy.
@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from include.aggregates import protect_all
 from include.anonymization.kanonymity import anonymize
 from include.anonymization.pseudonyms import Pseudonymizer, pseudonym_column
-from include.source_config import SourceConfig, load_all_sources
+from include.core.source_config import SourceConfig, load_all_sources
+from include.warehouse.aggregates import protect_all
 
 POSTCODES = ["75011", "75015", "69003", "69007", "13005", "13008", "33000", "31000", "59000"]
 OPINIONS = [

@@ -8,12 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from include.aggregates import protect_all
 from include.anonymization.cell_key import draw_record_keys
-from include.source_config import SourceConfig
+from include.core.source_config import SourceConfig
 from include.validation import validate_aggregate, validate_release
 from include.validation.suite_files import write_files
 from include.validation.suites import aggregate_suite
+from include.warehouse.aggregates import protect_all
 from tests.cell_key_sources import cell_key_variant
 
 AGGREGATE = "transports_par_age"

@@ -8,9 +8,8 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from include.aggregates import MISSING_LABEL
 from include.audit.canonical import canonical_json
-from include.source_config import SourceConfig
+from include.core.source_config import SourceConfig
 from include.validation import (
     SuiteFileError,
     ValidationFailed,
@@ -23,6 +22,7 @@ from include.validation import (
 from include.validation.gx_runner import run_suite
 from include.validation.suite_files import load_suite
 from include.validation.suites import CURATED
+from include.warehouse.aggregates import MISSING_LABEL
 
 LEAKED_EMAIL = "jeanne.martin@exemple-mail.fr"
 AGGREGATE = "transports_par_age"  # dimensions age:20 (a banded level) and q_transports

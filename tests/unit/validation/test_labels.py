@@ -10,7 +10,7 @@ import pytest
 
 from include.anonymization.hierarchies import build_generalizer
 from include.anonymization.pseudonyms import Pseudonymizer
-from include.source_config import CommuneFr, FieldSpec, SourceConfig, load_all_sources
+from include.core.source_config import CommuneFr, FieldSpec, SourceConfig, load_all_sources
 from include.validation.labels import PSEUDONYM_REGEX, quasi_identifier_regex
 
 SOURCES = load_all_sources()

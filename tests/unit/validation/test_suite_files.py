@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from include import load
-from include.source_config import SourceConfig, load_all_sources
+from include.core.source_config import SourceConfig, load_all_sources
 from include.validation.__main__ import GENERATOR
 from include.validation.suite_files import (
     EXPECTATIONS_DIR,
@@ -20,6 +19,7 @@ from include.validation.suite_files import (
     write_files,
 )
 from include.validation.suites import GENERATED_BY, config_fingerprint, curated_columns
+from include.warehouse import pg_tables
 
 
 def test_committed_files_equal_what_the_generator_produces(
@@ -113,5 +113,7 @@ def test_the_fingerprint_ignores_yaml_layout(sources: dict[str, SourceConfig]) -
 
 def test_the_gate_expects_the_columns_the_loader_writes(sources: dict[str, SourceConfig]) -> None:
     for config in sources.values():
-        loaded = [name for name, _ in load.curated_columns(config) if name != load.RUN_COLUMN]
+        loaded = [
+            name for name, _ in pg_tables.curated_columns(config) if name != pg_tables.RUN_COLUMN
+        ]
         assert curated_columns(config) == loaded

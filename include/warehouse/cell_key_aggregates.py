@@ -1,6 +1,6 @@
 """A source's aggregates by the cell key method: every count perturbed, nothing hidden.
 
-`include.aggregates.protect_source` comes here for a source whose config says
+`include.warehouse.aggregates.protect_source` comes here for a source whose config says
 `disclosure: {method: cell_key, max_noise: D, variance: V, js: J}`. The groups are the
 same as cell suppression's (`group_records`, `store_groups`, `add_groups`), with their
 `key_sum`; the noise is `include.anonymization.cell_key.perturb_counts`', so a cell
@@ -36,15 +36,15 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from include.aggregates import KEY_SUM, WEIGHT, ProtectedAggregate, dimension_values
 from include.anonymization.cell_key import PerturbationTable, perturb_counts
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     CellKeyDisclosure,
     Dimension,
     FieldType,
     SourceConfig,
 )
+from include.warehouse.aggregates import KEY_SUM, WEIGHT, ProtectedAggregate, dimension_values
 
 COUNT = "count"
 _MAX_ENUMERATED_RANGE = 20  # integer fields with a range this small list their zero cells too

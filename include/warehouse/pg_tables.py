@@ -15,7 +15,8 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from include.source_config import FieldType
+from include.anonymization.pseudonyms import pseudonym_column
+from include.core.source_config import Aggregate, FieldType, Role, SourceConfig
 
 PG_TYPES = {
     FieldType.STRING: "text",
@@ -27,6 +28,37 @@ PG_TYPES = {
     FieldType.DATETIME: "timestamptz",
 }
 RUN_COLUMN = "run_id"
+
+
+def curated_columns(config: SourceConfig) -> list[tuple[str, str]]:
+    """(column, PostgreSQL type) of the record-level table, in a fixed order.
+
+    Quasi-identifiers are generalization labels ("20-29", "Île-de-France"), hence text.
+    """
+    columns = []
+    for spec in config.fields:
+        if spec.role is Role.DIRECT_IDENTIFIER:
+            if spec.pseudonymize:
+                columns.append((pseudonym_column(spec.name), "text"))
+            continue
+        pg_type = "text" if spec.role is Role.QUASI_IDENTIFIER else PG_TYPES[spec.type]
+        columns.append((spec.name, pg_type))
+    return [*columns, (RUN_COLUMN, "text")]
+
+
+def aggregate_table(config: SourceConfig, aggregate_name: str) -> str:
+    return f"{config.name}__{aggregate_name}"
+
+
+def aggregate_columns(aggregate: Aggregate) -> list[tuple[str, str]]:
+    dims = [(dim.column, "text") for dim in aggregate.dimensions]
+    return [
+        *dims,
+        ("count", "bigint"),
+        ("suppressed", "boolean"),
+        ("suppression_reason", "text"),
+        (RUN_COLUMN, "text"),
+    ]
 
 
 def ensure_table(

@@ -15,7 +15,7 @@ from datetime import date
 import psycopg
 
 from include.ingest.accounting import Accounting
-from include.load import ensure_warehouse
+from include.warehouse.load import ensure_warehouse
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from include.settings import Settings
+from include.core.settings import Settings
 
 
 class UnencryptedObjectError(RuntimeError):

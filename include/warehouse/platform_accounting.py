@@ -21,9 +21,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from include.pg_tables import RUN_COLUMN
-from include.record_store import SCHEMA as STORE_SCHEMA
-from include.source_config import SourceConfig
+from include.core.source_config import SourceConfig
+from include.warehouse.pg_tables import RUN_COLUMN
+from include.warehouse.record_store import SCHEMA as STORE_SCHEMA
 
 _PLACES = {
     "store": "the private record store",

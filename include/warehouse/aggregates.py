@@ -6,12 +6,12 @@ protected by primary and complementary cell suppression decided once over all of
 source's tables (`protect_source`): tables sharing a dimension share its cells, so a
 cell hidden in one is hidden in all, and the LP audit runs over the whole system
 (`include.anonymization.linked_suppression`), with what the release's record-level file
-lets a reader count as known bounds (`include.record_file_bounds`). A suppressed cell is
+lets a reader count as known bounds (`include.warehouse.record_file_bounds`). A suppressed cell is
 published as missing, never as 0; a small cell the record file gives exactly is
 published (hiding it would be a pretence) with the reason `known`.
 
 WHY counting goes through "groups" (an aggregate's fields and a weight `n`): the
-records to date live in PostgreSQL's private record store (`include.record_store`),
+records to date live in PostgreSQL's private record store (`include.warehouse.record_store`),
 which returns them already grouped by SQL, and a run's own batch is grouped the same
 way in memory; groups add up, so the statistics of all records to date never need
 every record in memory. Timestamps under a dimension with a level are grouped by
@@ -21,7 +21,7 @@ integer cell key, `include.anonymization.cell_key`), where the records have keys
 key sums add up modulo 2**32 as weights add up, and cell suppression ignores them.
 
 A source whose config says `disclosure: {method: cell_key}` has its aggregates
-perturbed instead of suppressed (`include.cell_key_aggregates`); `protect_source` is the
+perturbed instead of suppressed (`include.warehouse.cell_key_aggregates`); `protect_source` is the
 one place that chooses between the two.
 """
 
@@ -38,14 +38,14 @@ from include.anonymization.cell_key import KEY_MODULUS
 from include.anonymization.cell_suppression import HIDING_REASONS, DisclosureRule, Reason
 from include.anonymization.hierarchies import build_generalizer
 from include.anonymization.linked_suppression import KnownCell, LinkedTable, protect_linked
-from include.release_history import history_tables
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     Dimension,
     FieldType,
     SourceConfig,
     hierarchy_level,
 )
+from include.warehouse.release_history import history_tables
 
 MISSING_LABEL = "(non renseigné)"
 WEIGHT = "n"  # the number of records a group stands for
@@ -168,19 +168,19 @@ def protect_source(
 
     `groups[name]` is what `group_records` (or the record store) returns for aggregate
     `name`. `known`: what a reader knows of the cells from elsewhere (the record-level file
-    of the same release, `include.record_file_bounds`); a cell known exactly is published
+    of the same release, `include.warehouse.record_file_bounds`); a cell known exactly is published
     even if small, one narrowed is protected as far as the bounds leave room. `previous`:
-    the previous release's cells (`include.release_history.previous_release`), protected
+    the previous release's cells (`include.warehouse.release_history.previous_release`), protected
     against with the current tables as one system, so that the two cannot be subtracted.
 
     The one place that dispatches on `config.disclosure`: a cell key source's aggregates
-    are perturbed instead (`include.cell_key_aggregates`; its groups need their
+    are perturbed instead (`include.warehouse.cell_key_aggregates`; its groups need their
     `key_sum`), and need neither `known` nor `previous` (the same records always read the
     same, in any table and any release, and nothing is hidden).
     """
     if config.disclosure.method == "cell_key":
         # Imported here: that module builds on this one (ProtectedAggregate, dimension labels).
-        from include.cell_key_aggregates import perturb_source_groups
+        from include.warehouse.cell_key_aggregates import perturb_source_groups
 
         return perturb_source_groups(groups, config)
     tables = {

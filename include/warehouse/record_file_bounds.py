@@ -4,7 +4,7 @@ A source that publishes its records and tables of counts over the same records g
 reader two views of one population. Cell suppression that ignores the record file hides
 what the file lets anyone count. `record_file_bounds` computes, for every cell of every
 aggregate (margins and grand total included), the interval a reader gets from the file
-alone; `include.aggregates.protect_source` hands those intervals to the linked-table
+alone; `include.warehouse.aggregates.protect_source` hands those intervals to the linked-table
 engine as known cells, so a suppression pattern passes only if no hidden cell is narrowed
 below its protection by the tables and the file together.
 
@@ -29,7 +29,7 @@ WHY the knowledge is made of per-run facts (issue #14): the record file of a rel
 every run's rows, and reading all of them (and every stored record) at each release costs
 tens of seconds once the history reaches a million records. What the intervals need is
 additive over runs, so each run's rows are counted once (`count_record_file`, when the run
-is anonymized; stored by its load, `include.record_file_facts`) and a release sums them
+is anonymized; stored by its load, `include.warehouse.record_file_facts`) and a release sums them
 (`assemble_bounds`). A run's facts (`RecordFileFacts`) are:
 - per aggregate, how many rows read as each combination of per-dimension readings (a
   certain code, or a coarse label at a level of the hierarchy);
@@ -58,10 +58,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from include.aggregates import dimension_values
 from include.anonymization.cell_system import KnownCell
 from include.anonymization.hierarchies import build_generalizer
-from include.source_config import (
+from include.core.source_config import (
     Aggregate,
     Dimension,
     FieldType,
@@ -69,6 +68,7 @@ from include.source_config import (
     SourceConfig,
     hierarchy_level,
 )
+from include.warehouse.aggregates import dimension_values
 
 RECORD_FILE = "record-level file"
 
@@ -281,7 +281,7 @@ def count_record_file(
 
 def table_cells(config: SourceConfig, aggregate: Aggregate, records: pd.DataFrame) -> set[Cell]:
     """Every cell the aggregate counts over `records` (records, or their groups as
-    `include.aggregates.group_records` and the record store give them), with its margins
+    `include.warehouse.aggregates.group_records` and the record store give them), with its margins
     and total."""
     codes = pd.DataFrame(
         {dim.column: dimension_values(records, config, dim) for dim in aggregate.dimensions}

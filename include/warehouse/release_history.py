@@ -58,7 +58,7 @@ def record_release_cells(
     dimensions: Mapping[str, tuple[str, ...]],
 ) -> int:
     """Replace the run's rows: every cell of every aggregate, its true count (`truth`, from
-    `include.aggregates.count_cells`) and what the release shows (`shown`, the protected
+    `include.warehouse.aggregates.count_cells`) and what the release shows (`shown`, the protected
     cells; missing where hidden). In the caller's (load) transaction."""
     conn.execute(
         sql.SQL("DELETE FROM {} WHERE source = %s AND run_id = %s").format(TABLE), (source, run_id)

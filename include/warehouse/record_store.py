@@ -34,11 +34,11 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from include.aggregates import KEY_SUM, RECORD_KEY, WEIGHT, group_fields
 from include.anonymization.cell_key import KEY_MODULUS, draw_record_keys
 from include.anonymization.pseudonyms import pseudonym_column
-from include.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
-from include.source_config import Aggregate, Role, SourceConfig
+from include.core.source_config import Aggregate, Role, SourceConfig
+from include.warehouse.aggregates import KEY_SUM, RECORD_KEY, WEIGHT, group_fields
+from include.warehouse.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
 
 SCHEMA = "private"
 _KEY_RANGE = f"CHECK ({RECORD_KEY} >= 0 AND {RECORD_KEY} < {KEY_MODULUS})"
@@ -248,7 +248,7 @@ def store_groups(
     aggregate: Aggregate,
     exclude_run: str | None = None,
 ) -> pd.DataFrame:
-    """The stored records grouped as `include.aggregates.group_records` groups a frame:
+    """The stored records grouped as `include.warehouse.aggregates.group_records` groups a frame:
     the aggregate's fields (timestamps by UTC day where a level coarsens them), `n` and
     `key_sum` (the sum of the group's record keys modulo 2**32, exact: integer arithmetic).
 

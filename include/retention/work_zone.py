@@ -22,7 +22,7 @@ reported, never deleted blindly.
 
 Kept on purpose:
 - nothing later runs need: the aggregates over all submissions to date are computed
-  from the private record store in PostgreSQL (`include.record_store`), never from
+  from the private record store in PostgreSQL (`include.warehouse.record_store`), never from
   the work zone, so an old run's chunks are transient;
 - the run's later outputs (`curated/`, `aggregates/`): anonymized, as in the warehouse;
 - the `pipeline` tables (quarantine counts, ingested ids): no personal data.
@@ -37,10 +37,10 @@ from typing import Any
 
 import psycopg
 
+from include.core.source_config import SourceConfig
+from include.core.zones import StoredObject, list_objects
 from include.ingest.keys import ingested_prefix, quarantine_prefix, scrubbed_prefix
-from include.retention import delete_keys
-from include.source_config import SourceConfig
-from include.zones import StoredObject, list_objects
+from include.retention.raw_zone import delete_keys
 
 # What a run keeps in the work zone before scrubbing, by kind, as the ingest names it.
 PERSONAL_DATA_PREFIXES: dict[str, Callable[[str, str], str]] = {

@@ -9,7 +9,7 @@ blindly; objects stored without encryption are reported for the ingest to
 quarantine.
 
 The work zone's copies of the same personal data (quarantined raw lines, pre-scrub
-chunks) follow the same retention in `include.work_zone_retention`.
+chunks) follow the same retention in `include.retention.work_zone`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from include.source_config import SourceConfig
-from include.zones import list_objects, object_encryption, partition_date
+from include.core.source_config import SourceConfig
+from include.core.zones import list_objects, object_encryption, partition_date
 
 _DELETE_BATCH = 1000  # the S3 API's limit for one DeleteObjects call
 

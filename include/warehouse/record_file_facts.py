@@ -1,7 +1,7 @@
 """Each loaded run's record-file facts, kept so that a release never re-reads the history.
 
 What a release's record file tells a reader of each aggregate cell
-(`include.record_file_bounds`) is computed from counts that add up over runs. Each run's
+(`include.warehouse.record_file_bounds`) is computed from counts that add up over runs. Each run's
 counts (`RecordFileFacts`) are computed once, when the run is anonymized, from its own
 records and record-level rows; its load stores them (`write_run_facts`, in the load's
 transaction, replacing the run's earlier facts); a stage that needs the knowledge sums the
@@ -39,14 +39,14 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from include.pg_tables import RUN_COLUMN, copy_frame
-from include.record_file_bounds import (
+from include.core.source_config import SourceConfig
+from include.warehouse.pg_tables import RUN_COLUMN, copy_frame
+from include.warehouse.record_file_bounds import (
     FACT_COLUMNS,
     RecordFileFacts,
     RecordFileFactsError,
     count_record_file,
 )
-from include.source_config import SourceConfig
 
 log = logging.getLogger(__name__)
 

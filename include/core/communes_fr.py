@@ -34,7 +34,7 @@ import unicodedata
 import urllib.request
 from pathlib import Path
 
-from include.settings import PROJECT_DIR
+from include.core.settings import PROJECT_DIR
 
 PACKAGE = "@etalab/decoupage-administratif"
 VERSION = "6.0.0"
@@ -141,5 +141,5 @@ def commune_matches_postcode(name: str, postcode: str, departement: str | None) 
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["fetch"]:
-        sys.exit("usage: python -m include.communes_fr fetch")
+        sys.exit("usage: python -m include.core.communes_fr fetch")
     print(f"communes: {fetch()} ({len(commune_names()):,} names)")

@@ -28,14 +28,14 @@ from pydantic import (
     model_validator,
 )
 
-from include.anonymization.hierarchy_file import (
+from include.core.hierarchy_file import (
     HierarchyFileError,
     ValueMappingTable,
     read_value_mapping,
 )
-from include.anonymization.metric_spec import MetricName, MetricSpec
+from include.core.metric_spec import MetricName, MetricSpec
 
-SOURCES_DIR = Path(__file__).resolve().parent.parent / "sources"
+SOURCES_DIR = Path(__file__).resolve().parents[2] / "sources"
 
 
 class ConfigError(ValueError):
@@ -180,7 +180,7 @@ class HierarchyFile(_Strict):
 
     `path` is relative to the folder of the source file (`sources/`) unless absolute;
     one row per value, `value;level1;level2;…;*`, no header (the rules, and how a number
-    in the data is matched, are in `include/anonymization/hierarchy_file.py`). The file
+    in the data is matched, are in `include/core/hierarchy_file.py`). The file
     is read and checked to be a tree when the config is loaded, so a missing file or a
     value with two parents stops the load with the file and the line; the levels are
     named "1", "2", … as a grouping's.
@@ -235,7 +235,7 @@ class FieldSpec(_Strict):
     # How a pseudonymized value is normalized first, so that one person's spellings of an
     # e-mail or a phone number yield one pseudonym (include/anonymization/pseudonyms.py).
     normalize: Literal["email", "phone", "text"] = "text"
-    # A closed vocabulary a string must belong to (include/communes_fr.py), or the shape it
+    # A closed vocabulary a string must belong to (include/core/communes_fr.py), or the shape it
     # must have (a regular expression matched against the whole value): what keeps a
     # published string field from carrying whatever a person typed in it.
     vocabulary: Literal["communes_fr"] | None = None

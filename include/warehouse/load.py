@@ -3,9 +3,9 @@
 One transaction per run: the run's records (private store) and record-level rows
 (`curated`) replace that run's earlier rows (a rerun leaves no duplicates), each
 aggregate table is replaced as a whole (an aggregate is a snapshot of all records to
-date), the run's record-file facts replace its earlier ones (`include.record_file_facts`),
+date), the run's record-file facts replace its earlier ones (`include.warehouse.record_file_facts`),
 and the run is marked loaded. Bulk COPY, never row-by-row INSERT. Table
-definitions derive from the source configuration (`include.pg_tables`); the schemas
+definitions derive from the source configuration (`include.warehouse.pg_tables`); the schemas
 themselves are in `include/sql/warehouse.sql`.
 
 WHY the run is fenced here: a run that never loaded loses its raw objects to the next
@@ -30,58 +30,34 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from include.aggregates import count_cells
-from include.anonymization.pseudonyms import pseudonym_column
+from include.core.source_config import SourceConfig
 from include.ingest.state import ensure_schema, lock_source
-from include.pg_tables import PG_TYPES, RUN_COLUMN, copy_frame, delete_run, ensure_table
-from include.record_file_bounds import RecordFileFacts
-from include.record_file_facts import write_run_facts
-from include.record_store import (
+from include.warehouse.aggregates import count_cells
+from include.warehouse.pg_tables import (
+    RUN_COLUMN,
+    aggregate_columns,
+    aggregate_table,
+    copy_frame,
+    curated_columns,
+    delete_run,
+    ensure_table,
+)
+from include.warehouse.record_file_bounds import RecordFileFacts
+from include.warehouse.record_file_facts import write_run_facts
+from include.warehouse.record_store import (
     RecordStoreError,
     ensure_store,
     record_count,
     store_groups,
     write_run,
 )
-from include.release_history import record_release_cells
-from include.source_config import Aggregate, Role, SourceConfig
+from include.warehouse.release_history import record_release_cells
 
-WAREHOUSE_SQL = Path(__file__).resolve().parent / "sql" / "warehouse.sql"
+WAREHOUSE_SQL = Path(__file__).resolve().parents[1] / "sql" / "warehouse.sql"
 
 
 class LoadError(RuntimeError):
     """A table does not fit the warehouse: refused before anything is written."""
-
-
-def curated_columns(config: SourceConfig) -> list[tuple[str, str]]:
-    """(column, PostgreSQL type) of the record-level table, in a fixed order.
-
-    Quasi-identifiers are generalization labels ("20-29", "Île-de-France"), hence text.
-    """
-    columns = []
-    for spec in config.fields:
-        if spec.role is Role.DIRECT_IDENTIFIER:
-            if spec.pseudonymize:
-                columns.append((pseudonym_column(spec.name), "text"))
-            continue
-        pg_type = "text" if spec.role is Role.QUASI_IDENTIFIER else PG_TYPES[spec.type]
-        columns.append((spec.name, pg_type))
-    return [*columns, (RUN_COLUMN, "text")]
-
-
-def aggregate_table(config: SourceConfig, aggregate_name: str) -> str:
-    return f"{config.name}__{aggregate_name}"
-
-
-def aggregate_columns(aggregate: Aggregate) -> list[tuple[str, str]]:
-    dims = [(dim.column, "text") for dim in aggregate.dimensions]
-    return [
-        *dims,
-        ("count", "bigint"),
-        ("suppressed", "boolean"),
-        ("suppression_reason", "text"),
-        (RUN_COLUMN, "text"),
-    ]
 
 
 @dataclass(frozen=True)
@@ -185,9 +161,10 @@ def load_run(
     config does not declare is refused.
 
     `record_file_facts`: what the run's rows tell of the aggregate cells
-    (`include.record_file_bounds.count_record_file` over `records` and `curated`), stored in
-    place of the run's earlier facts; without them the run's earlier facts are deleted and
-    the next stage that needs them counts them from the store (`include.record_file_facts`).
+    (`include.warehouse.record_file_bounds.count_record_file` over `records` and
+    `curated`), stored in place of the run's earlier facts; without them the run's earlier
+    facts are deleted and the next stage that needs them counts them from the store
+    (`include.warehouse.record_file_facts`).
     """
     declared = {aggregate.name: aggregate for aggregate in config.aggregates}
     unknown = sorted(set(aggregates) - set(declared))

@@ -1,0 +1,67 @@
+"""The run's private work zone, as the stages hand data over: Parquet frames by key.
+
+Every stage reads its inputs from the work zone (keys handed over by the previous
+stage) and writes its outputs under the run's own prefix, so a rerun overwrites
+exactly what it wrote before. Objects are written as the ingest writes its chunks
+(`include.ingest`: one Parquet file, encrypted with the platform's SSE arguments).
+
+WHY the work zone is never trusted for history: it holds a run's transient chunks
+only. A chunk that is missing stops the stage with its key named (rerun the run: its
+raw objects are read again); the published figures come from PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from botocore.exceptions import ClientError
+
+from include.ingest import S3Sink, parquet_bytes
+from include.pipeline.context import PipelineContext
+from include.pipeline.outcome import refuse
+from include.warehouse.pg_tables import curated_columns
+
+PARQUET = "application/vnd.apache.parquet"
+
+
+def read_frame(ctx: PipelineContext, key: str) -> pd.DataFrame:
+    """A chunk of the run's work zone; a missing one stops the stage, named."""
+    try:
+        body = ctx.s3.get_object(Bucket=ctx.settings.work_bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code")) not in ("NoSuchKey", "404"):
+            raise
+        reason = (
+            f"work-zone object s3://{ctx.settings.work_bucket}/{key} is missing (the S3 server "
+            "lost it, or retention deleted it): nothing of this run is loaded or published; "
+            "clear the whole run to read its raw objects again, or trigger a new run"
+        )
+        raise refuse(ctx, "work_zone", reason) from None
+    return pq.read_table(io.BytesIO(body)).to_pandas()
+
+
+def write_frame(ctx: PipelineContext, key: str, frame: pd.DataFrame) -> str:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    S3Sink(ctx.s3, ctx.settings).put(key, parquet_bytes(table), PARQUET)
+    return key
+
+
+def read_frames(ctx: PipelineContext, keys: Sequence[str]) -> pd.DataFrame:
+    """The chunks as one frame; no chunk gives an empty frame with the scrubbed columns."""
+    frames = [read_frame(ctx, key) for key in keys]
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    return pd.DataFrame({name: [] for name, _ in curated_columns(ctx.config)[:-1]})
+
+
+def aggregate_frames(
+    ctx: PipelineContext, anonymized: Mapping[str, Any]
+) -> dict[str, pd.DataFrame]:
+    """The tables the anonymize stage protected and wrote, by aggregate name (what the
+    validate stage checks and the load stores)."""
+    return {name: read_frame(ctx, item["key"]) for name, item in anonymized["aggregates"].items()}

@@ -1,0 +1,265 @@
+"""The publish stage's task: a new release of everything to date, fail closed.
+
+Nothing is read from the work zone: records and aggregates come from PostgreSQL.
+Before anything is published the platform's accounting is checked, every aggregate is
+recomputed from scratch over the record store and compared with what was loaded, and
+the audit ledger has been verified (`include.audit.task.verify_ledger`) against the
+head the previous release recorded; any refusal's reason is in the ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from include.anonymization.pseudonyms import pseudonym_column
+from include.audit.chain import Anchor
+from include.core.zones import sse_arguments
+from include.pipeline.context import PipelineContext, pipeline_version
+from include.pipeline.outcome import record, refuse, s3_failures
+from include.publish import (
+    AggregateInput,
+    CheckResult,
+    RunInfo,
+    build_release,
+    mirror_release,
+    publish_release,
+)
+from include.publish.errors import PublicationBlockedError
+from include.publish.manifest import ledger_anchor, scrubber_statement
+from include.publish.record_batches import (
+    RecordBatch,
+    earlier_batches,
+    forget_batches,
+    lost_batches,
+    record_batch,
+    unbatched_rows,
+    written_batch,
+)
+from include.publish.s3_release import committed_manifest, release_sizes
+from include.publish.scrubber_statement import ScrubberStatement, current_statement
+from include.scrubber_evaluations import REFERENCE_CORPORA
+from include.warehouse.aggregates import ProtectedAggregate, protect_source
+from include.warehouse.joint_protection import (
+    backfill_record_file_facts,
+    previous_release_cells,
+    record_file_knowledge,
+)
+from include.warehouse.load import ensure_warehouse
+from include.warehouse.pg_tables import (
+    RUN_COLUMN,
+    aggregate_columns,
+    aggregate_table,
+    curated_columns,
+)
+from include.warehouse.platform_accounting import platform_accounting
+from include.warehouse.record_file_bounds import RecordFileFactsError
+from include.warehouse.record_store import store_groups
+from include.warehouse.release_history import mark_published
+
+log = logging.getLogger(__name__)
+
+
+def _record_batch(
+    ctx: PipelineContext, release_id: str
+) -> tuple[pd.DataFrame, list[str], list[RecordBatch]]:
+    """The rows this release publishes (those no earlier release holds: the run's own, on
+    a platform that published every run), without the columns a release never carries;
+    the runs they come from; and the earlier releases' batches, listed by checksum."""
+    withheld = {pseudonym_column(spec.name) for spec in ctx.config.direct_identifiers}
+    source = ctx.config.name
+    with psycopg.connect(ctx.dsn) as conn:
+        ensure_warehouse(conn)
+        earlier = earlier_batches(conn, source, release_id)
+        with s3_failures(ctx, "publish", "listing the earlier releases' record files"):
+            lost = lost_batches(earlier, release_sizes(ctx.s3, ctx.settings.public_bucket, source))
+        if lost:
+            log.warning(
+                "%s: the public bucket lost the record files of releases %s: their rows go into "
+                "release %s again",
+                source,
+                [batch.release_id for batch in lost],
+                release_id,
+            )
+            forget_batches(conn, source, [batch.release_id for batch in lost])
+            earlier = [batch for batch in earlier if batch not in lost]
+        frame = unbatched_rows(conn, ctx.config, release_id, curated_columns(ctx.config))
+    runs = sorted(map(str, frame[RUN_COLUMN].unique()))
+    rows = frame.drop(columns=[c for c in frame.columns if c in withheld or c == RUN_COLUMN])
+    return rows, runs, earlier
+
+
+def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[str | int | bool | None, ...]]:
+    """Cells (dimensions..., count, suppressed, reason) in one form, whoever computed them:
+    dimensions as the warehouse stores them (text; None for a total's summed-over
+    dimension), counts as Python ints, sorted."""
+    cells = [
+        (
+            *(None if pd.isna(value) else str(value) for value in row[:-3]),
+            None if pd.isna(row[-3]) else int(row[-3]),
+            bool(row[-2]),
+            None if pd.isna(row[-1]) else str(row[-1]),
+        )
+        for row in rows
+    ]
+    return sorted(cells, key=str)
+
+
+def _aggregates_from_scratch(ctx: PipelineContext) -> list[ProtectedAggregate]:
+    """Every aggregate recomputed from the whole record store, checked equal to the tables
+    loaded (and validated); refuses to go on otherwise. Protected with what the record file
+    tells as the stored runs' facts give it, the same facts the anonymize stage summed (the
+    run's own were counted from its batch there and stored by its load)."""
+    config = ctx.config
+    loaded = {}
+    backfill_record_file_facts(ctx.dsn, config)
+    with psycopg.connect(ctx.dsn) as conn:
+        groups = {a.name: store_groups(conn, config, a) for a in config.aggregates}
+        try:
+            known = record_file_knowledge(conn, config, groups)
+        except RecordFileFactsError as exc:
+            raise refuse(ctx, "publish", f"{exc}: not published") from None
+        recomputed = protect_source(
+            groups, config, known, previous_release_cells(conn, config, ctx.run_id)
+        )
+        for aggregate in config.aggregates:
+            names = [name for name, _ in aggregate_columns(aggregate)][:-1]  # not the run
+            loaded[aggregate.name] = conn.execute(
+                sql.SQL("SELECT {} FROM {}").format(
+                    sql.SQL(", ").join(map(sql.Identifier, names)),
+                    sql.Identifier("aggregates", aggregate_table(config, aggregate.name)),
+                )
+            ).fetchall()
+    for protected in recomputed:
+        columns = list(protected.columns)
+        names = [*columns, "count", "suppressed", "suppression_reason"]
+        expected = _cell_rows(protected.cells[names].itertuples(index=False, name=None))
+        stored = _cell_rows(loaded[protected.name])
+        if expected != stored:
+            differ = [pair for pair in zip(stored, expected, strict=False) if pair[0] != pair[1]]
+            first = differ[0] if differ else (len(stored), len(expected))
+            raise refuse(
+                ctx,
+                "publish",
+                f"{config.name}: aggregate {protected.name} in the warehouse differs from a "
+                f"from-scratch computation over the record store ({len(stored)} cells stored, "
+                f"{len(expected)} recomputed; first difference: {first[0]} vs {first[1]}): "
+                "not published; rerun the run from its anonymize task",
+            )
+    return recomputed
+
+
+def _release_ledger_head(
+    committed: Mapping[str, Any] | None, run: RunInfo, verified: Mapping[str, Any]
+) -> Anchor | None:
+    """The head this release records: the one its manifest already carries if a first
+    attempt committed it (a rerun rebuilds the same bytes), else the head just verified."""
+    if committed is not None:
+        return ledger_anchor(committed, f"release {run.release_id}")
+    return Anchor.parse(str(verified["head"])) if verified.get("head") else None
+
+
+def _release_scrubber(
+    ctx: PipelineContext, committed: Mapping[str, Any] | None, run: RunInfo
+) -> ScrubberStatement:
+    """What this release states of the PII scrubber: what its manifest already states if a
+    first attempt committed it (same bytes on a rerun), else this scrubber's version and
+    the latest evaluations on record. Never blocks: a missing or outdated evaluation is
+    said in the release (see `scrubber_statement`), logged, and recorded in the ledger."""
+    stated = None
+    if committed is not None:
+        stated = scrubber_statement(committed, f"release {run.release_id}")
+    statement = stated or current_statement(ctx.dsn)
+    for kind, status in statement.ledger_facts()["evaluations"].items():
+        if status != "current":
+            log.warning(
+                "%s: release %s states scrubber %s, whose %s evaluation is %s: the release says "
+                "so; run `%s` to record one",
+                ctx.config.name,
+                run.release_id,
+                statement.version,
+                kind,
+                "missing" if status == "none" else "of another version",
+                "civic eval scrub --corpus" if kind == REFERENCE_CORPORA else "civic eval scrub",
+            )
+    return statement
+
+
+def publish(
+    ctx: PipelineContext,
+    anonymized: Mapping[str, Any],
+    validated: Mapping[str, Any],
+    verified: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A new release of everything to date; skipped when the run brought no new records.
+
+    `verified` is what `verify_ledger` returned: the ledger's head, checked just before.
+    Nothing is read from the work zone: records and aggregates come from PostgreSQL.
+    """
+    if not anonymized["records_in"]:
+        summary = {"skipped": "no new submissions in this run; latest release unchanged"}
+        record(ctx, "publish", summary)
+        return summary
+    config = ctx.config
+    accounting = platform_accounting(ctx.dsn, config)
+    if not accounting.balanced:
+        raise refuse(ctx, "publish", f"not published: {accounting.summary()}")
+    aggregates = _aggregates_from_scratch(ctx)
+    run = RunInfo(ctx.run_id, pipeline_version(), ctx.run_date)
+    records, batch_runs, earlier = (
+        _record_batch(ctx, run.release_id) if config.publish_record_level else (None, [], [])
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="civic-release-") as staging,
+        s3_failures(ctx, "publish", f"publishing release {run.release_id}"),
+    ):
+        committed = committed_manifest(
+            ctx.s3, ctx.settings.public_bucket, config.name, run.release_id
+        )
+        scrubber = _release_scrubber(ctx, committed, run)
+        try:
+            files = build_release(
+                config,
+                run,
+                Path(staging),
+                records=records,
+                anonymization=anonymized.get("anonymization") if records is not None else None,
+                aggregates=[AggregateInput(a.name, a.cells, a.summary) for a in aggregates],
+                earlier_batches=earlier,
+                checks=[CheckResult("great_expectations", bool(validated.get("success")))],
+                scrubber=scrubber,
+                ledger=_release_ledger_head(committed, run, verified),
+            )
+        except PublicationBlockedError as exc:  # a privacy gate: the reason goes to the ledger
+            raise refuse(ctx, "publish", str(exc)) from None
+        published = publish_release(
+            ctx.s3, ctx.settings.public_bucket, files, sse_arguments(ctx.settings)
+        )
+        with psycopg.connect(ctx.dsn) as conn:  # public now: the next release protects against it
+            mark_published(conn, config.name, ctx.run_id)
+            if records is not None:  # and its batch is the next release's earlier file
+                batch = written_batch(files, config.name, len(records))
+                record_batch(conn, config.name, batch, batch_runs)
+        mirrored = mirror_release(files, ctx.settings.exports_dir)
+    summary = {
+        "release_id": files.release_id,
+        "manifest_sha256": files.manifest_sha256,
+        "bucket": published.bucket,
+        "prefix": published.prefix,
+        "uploaded": len(published.uploaded),
+        "previous_latest": published.previous_latest,
+        "mirror": str(mirrored.directory),
+        "records": 0 if records is None else len(records),
+        "earlier_batches": len(earlier),
+        "rows_received_to_date": accounting.rows_received,
+        "scrubber": scrubber.ledger_facts(),
+    }
+    record(ctx, "publish", summary)
+    return summary
