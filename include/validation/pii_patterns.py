@@ -34,6 +34,14 @@ _SEP = r"[\s.\-]?"
 _BREAK = r"(?:[ \t]*\r?\n[ \t]*)?"
 # One label of a domain; a line break may cut it in two ("exa⏎mple").
 _EMAIL_LABEL = r"[A-Za-z0-9\-]+(?:[ \t]*\r?\n[ \t]*[A-Za-z0-9\-]+)*"
+# WHY the look-behinds that start the two e-mail patterns: an address's local part is a run
+# of characters from one class; without them a search tries every position inside every such
+# run and rescans the rest of it each time (quadratic: 70 µs for one UUID, most of the gate's
+# time at a million rows). A match that starts inside a run also matches from the run's
+# start, and a search reports the leftmost match, so what matches and what is masked stay
+# the same (tested against the patterns without them).
+_LOCAL_PART = r"[A-Za-z0-9._%+\-]"
+_OBFUSCATED_LOCAL_PART = r"[\w.\-]"
 
 
 @dataclass(frozen=True)
@@ -50,14 +58,16 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         "email",
         "an e-mail address",
         # Also cut by a line break, as a mail client wraps it: "jean@exa⏎mple.fr", "jean⏎@ex.fr".
-        rf"[A-Za-z0-9._%+\-]+{_BREAK}@{_BREAK}{_EMAIL_LABEL}(?:{_BREAK}\.{_BREAK}{_EMAIL_LABEL})*"
+        rf"(?<!{_LOCAL_PART}){_LOCAL_PART}+{_BREAK}@{_BREAK}{_EMAIL_LABEL}"
+        rf"(?:{_BREAK}\.{_BREAK}{_EMAIL_LABEL})*"
         rf"{_BREAK}\.{_BREAK}[A-Za-z]{{2,}}",
     ),
     PiiPattern(
         "obfuscated_email",
         "an e-mail address with its @ spelt out",
         # "jean (at) exemple.fr", "jean [at] exemple [dot] fr", "jean arobase free point fr".
-        r"[\w.\-]+\s*(?:[(\[{]\s*(?:at|arobase|arrobase|@)\s*[)\]}]|\s(?:arobase|arrobase)\s)\s*\w",
+        rf"(?<!{_OBFUSCATED_LOCAL_PART}){_OBFUSCATED_LOCAL_PART}+\s*"
+        r"(?:[(\[{]\s*(?:at|arobase|arrobase|@)\s*[)\]}]|\s(?:arobase|arrobase)\s)\s*\w",
     ),
     PiiPattern(
         "ipv4",
