@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 import urllib.request
 from typing import Any
 
 from include.services.airflow_runtime import ADMIN_USER
 from include.services.stack import LocalPlatform
+
+log = logging.getLogger(__name__)
 
 
 def request(
@@ -24,9 +27,20 @@ def request(
 
 
 def eventually(check: Any, timeout: float = 90, every: float = 1) -> Any:
+    """Poll `check` until it returns something true or the deadline passes.
+
+    A poll the server does not answer within `request`'s own time-out counts as "not yet":
+    on a loaded 2-core machine the API server can be busy for seconds, and one slow answer
+    in a long wait is no failure. Any other error still fails at once."""
     deadline = time.monotonic() + timeout
     while True:
-        value = check()
+        try:
+            value = check()
+        except TimeoutError:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("the API server did not answer a poll in time; polling on")
+            value = None
         if value or time.monotonic() > deadline:
             return value
         time.sleep(every)
