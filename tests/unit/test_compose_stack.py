@@ -1,0 +1,542 @@
+"""docker-compose.airflow.yml and what it mounts, checked without a Docker engine.
+
+No Docker engine runs where this project is developed and tested, so the stack is never
+started here: these tests validate the compose file against the Compose Specification's
+JSON schema (vendored in tests/data/compose-spec/, see its README for source and licence)
+and check the cross-references a typo would break at `docker compose up` time, or worse,
+at run time: services named in `depends_on`, named volumes, bind-mounted files, variables
+and the env file that documents them, the Airflow components' shared settings, image pins,
+healthchecks, TLS to PostgreSQL, the proxy's upstreams, and the Keycloak realm's groups,
+MFA and clients.
+
+Each check is a function returning the problems it found, so that `test_each_check_catches`
+can break a copy of the files once per check and see that check (and not just any test)
+report it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "tests" / "data" / "compose-spec" / "compose-spec.json"
+FILES = {
+    "compose": "docker-compose.airflow.yml",
+    "env": "deploy/env.example",
+    "caddy": "deploy/caddy/Caddyfile",
+    "realm": "deploy/keycloak/realm-civic.json",
+    "dockerfile": "deploy/Dockerfile",
+    "requirements": "requirements.txt",
+}
+AIRFLOW_COMMANDS = ("api-server", "scheduler", "dag-processor", "triggerer", "celery worker")
+SHARED_AIRFLOW_SETTINGS = (
+    "AIRFLOW__CORE__EXECUTOR",
+    "AIRFLOW__API_AUTH__JWT_SECRET",
+    "AIRFLOW__CORE__FERNET_KEY",
+    "AIRFLOW__API__SECRET_KEY",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "AIRFLOW__CELERY__BROKER_URL",
+    "AIRFLOW__CELERY__RESULT_BACKEND",
+)
+REALM_GROUPS = ("operateurs", "analystes", "gouvernance", "admins")
+# Names of settings that hold a secret (CIVIC_S3_KMS_KEY_ID, a key's name, is not one).
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|_AUTH$|_KEY(_BASE64)?$")
+# ${VAR}, ${VAR:-default}, ${VAR:?message}; `$${...}` is a literal `${` for the container.
+COMPOSE_VAR = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-?])([^}]*))?\}")
+CADDY_VAR = re.compile(r"\{\$([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")
+REALM_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")
+LONG_RUNNING = ("always", "unless-stopped", "on-failure")
+
+
+@dataclass
+class Stack:
+    """The compose file and the files it mounts or that describe it, as read from `paths`."""
+
+    paths: dict[str, Path]
+
+    def text(self, name: str) -> str:
+        return self.paths[name].read_text()
+
+    def uncommented(self, name: str) -> str:
+        """The file without its comment lines (YAML, Caddyfile and env file all use #)."""
+        lines = self.text(name).splitlines()
+        return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+
+    @property
+    def compose(self) -> dict[str, Any]:
+        return yaml.safe_load(self.text("compose"))
+
+    @property
+    def services(self) -> dict[str, dict[str, Any]]:
+        return self.compose["services"]
+
+    @property
+    def realm(self) -> dict[str, Any]:
+        return json.loads(self.text("realm"))
+
+    @property
+    def env_example(self) -> dict[str, str]:
+        values = {}
+        for line in self.text("env").splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                key, sep, value = line.partition("=")
+                assert sep, f"deploy/env.example: not KEY=value: {line!r}"
+                values[key.strip()] = value.strip()
+        return values
+
+
+def repo_stack() -> Stack:
+    return Stack({name: ROOT / rel for name, rel in FILES.items()})
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.partition("=")[::2] for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def command_text(service: dict[str, Any]) -> str:
+    command = service.get("command", "")
+    return " ".join(command) if isinstance(command, list) else str(command)
+
+
+def airflow_services(stack: Stack) -> dict[str, str]:
+    """Service name -> the Airflow component its command starts."""
+    found = {}
+    for name, service in stack.services.items():
+        command = command_text(service)
+        for component in AIRFLOW_COMMANDS:
+            if command == component or command.startswith(component + " "):
+                found[name] = component
+    return found
+
+
+def dependencies(service: dict[str, Any]) -> dict[str, str]:
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return dict.fromkeys(deps, "service_started")
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
+
+
+def is_long_running(service: dict[str, Any]) -> bool:
+    return str(service.get("restart", "no")) in LONG_RUNNING
+
+
+# -- the checks --------------------------------------------------------------------------
+
+
+def schema_problems(stack: Stack) -> list[str]:
+    validator = jsonschema.Draft201909Validator(json.loads(SCHEMA.read_text()))
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
+        for error in validator.iter_errors(stack.compose)
+    ]
+
+
+def depends_on_problems(stack: Stack) -> list[str]:
+    services = stack.services
+    problems = []
+    for name, service in services.items():
+        for target, condition in dependencies(service).items():
+            if target not in services:
+                problems.append(f"{name} depends on {target!r}, which is not a service")
+            elif condition == "service_healthy" and "healthcheck" not in services[target]:
+                problems.append(f"{name} waits for {target} to be healthy; it has no healthcheck")
+            elif condition == "service_completed_successfully" and is_long_running(
+                services[target]
+            ):
+                problems.append(f"{name} waits for {target} to complete; it restarts forever")
+            elif condition == "service_started" and is_long_running(services[target]):
+                problems.append(f"{name} waits for {target} to start, not to be healthy")
+    return problems
+
+
+def mounts(service: dict[str, Any]) -> list[tuple[str, str]]:
+    """(source, target) of each volume entry, short or long syntax."""
+    found = []
+    for entry in service.get("volumes") or []:
+        if isinstance(entry, str):
+            source, _, rest = entry.partition(":")
+            found.append((source, rest.partition(":")[0]))
+        else:
+            found.append((str(entry.get("source", "")), str(entry.get("target", ""))))
+    return found
+
+
+def is_path(source: str) -> bool:
+    return source.startswith((".", "/", "~"))
+
+
+def volume_problems(stack: Stack) -> list[str]:
+    declared = set(stack.compose.get("volumes") or {})
+    used = set()
+    problems = []
+    for name, service in stack.services.items():
+        for source, _ in mounts(service):
+            if source and not is_path(source):
+                used.add(source)
+                if source not in declared:
+                    problems.append(f"{name} mounts volume {source!r}, not declared in volumes:")
+    problems += [f"volume {v!r} is declared but no service mounts it" for v in declared - used]
+    return problems
+
+
+def bind_mount_problems(stack: Stack) -> list[str]:
+    base = ROOT
+    problems = []
+    for name, service in stack.services.items():
+        for source, _ in mounts(service):
+            if is_path(source) and not (base / source).exists():
+                problems.append(f"{name} bind-mounts {source}, which is not in the repository")
+        build = service.get("build")
+        if isinstance(build, dict):
+            context = base / build.get("context", ".")
+            if not (context / build.get("dockerfile", "Dockerfile")).is_file():
+                problems.append(f"{name} builds from {build}, and that Dockerfile is missing")
+    return problems
+
+
+def env_var_problems(stack: Stack) -> list[str]:
+    listed = stack.env_example
+    problems = []
+    used: dict[str, set[str]] = {}
+    for match in COMPOSE_VAR.finditer(stack.uncommented("compose")):
+        used.setdefault(match.group(1), set()).add(match.group(2) or "")
+    for var, forms in sorted(used.items()):
+        if var not in listed:
+            problems.append(f"${{{var}}} is used by the compose file, not in deploy/env.example")
+        if SECRET_NAME.search(var) and forms != {"?"}:
+            problems.append(f"secret ${{{var}}} must be required (${{{var}:?...}}), no default")
+    for source, pattern, service in (
+        ("caddy", CADDY_VAR, "proxy"),
+        ("realm", REALM_VAR, "keycloak"),
+    ):
+        given = environment(stack.services.get(service, {}))
+        text = stack.uncommented(source) if source == "caddy" else stack.text(source)
+        for var in sorted(set(pattern.findall(text))):
+            if var not in given:
+                problems.append(
+                    f"{FILES[source]} uses {var}; the {service} service is not given it"
+                )
+    for var, value in listed.items():
+        if var not in used:
+            problems.append(f"deploy/env.example lists {var}, which the compose file never uses")
+        if SECRET_NAME.search(var) and value:
+            problems.append(f"deploy/env.example holds a value for the secret {var}")
+    return problems
+
+
+def literal_secret_problems(stack: Stack) -> list[str]:
+    """No secret value written in the file: a secret-named setting must come from `${...}`."""
+    problems = []
+    for name, service in stack.services.items():
+        for key, value in environment(service).items():
+            if SECRET_NAME.search(key) and "${" not in value and "/" not in value:
+                problems.append(f"{name}: {key} has a literal value, not ${{VAR:?...}}")
+    text = stack.text("compose")
+    for match in re.finditer(r'"password":"([^"]*)"', text):
+        if not match.group(1).startswith("${"):
+            problems.append(f"a connection's password is written in the file: {match.group(0)}")
+    for match in re.finditer(r"://[^:/@\s]+:([^@\s]+)@", text):
+        if not match.group(1).startswith("${"):
+            problems.append(f"a URL's password is written in the file: {match.group(0)}")
+    return problems
+
+
+def airflow_env_problems(stack: Stack) -> list[str]:
+    compose = stack.compose
+    common = {str(k): str(v) for k, v in compose["x-airflow-common"]["environment"].items()}
+    problems = [
+        f"x-airflow-common lacks {key}" for key in SHARED_AIRFLOW_SETTINGS if key not in common
+    ]
+    if common.get("AIRFLOW__CORE__EXECUTOR") != "CeleryExecutor":
+        problems.append("x-airflow-common's executor is not the CeleryExecutor")
+    found = airflow_services(stack)
+    missing = set(AIRFLOW_COMMANDS) - set(found.values())
+    problems += [f"no service runs Airflow's {component}" for component in sorted(missing)]
+    for name in [*found, "airflow-init"]:
+        env = environment(stack.services.get(name, {}))
+        for key, value in common.items():
+            if env.get(key) != value:
+                problems.append(f"{name}: {key} differs from x-airflow-common (or is missing)")
+    return problems
+
+
+def image_problems(stack: Stack) -> list[str]:
+    problems = []
+    for name, service in stack.services.items():
+        image = service.get("image")
+        if not image:
+            problems.append(f"{name} names no image (pin one by exact tag)")
+            continue
+        repository, _, tag = image.rpartition(":")
+        if "/" in tag or not repository or "@" in image:
+            problems.append(f"{name}: image {image} has no tag")
+        elif tag == "latest" or "$" in tag or not re.search(r"\d", tag):
+            problems.append(f"{name}: image {image} is not pinned to a version")
+    pinned = re.search(r"^apache-airflow==(\S+)$", stack.text("requirements"), re.MULTILINE)
+    base = re.search(r"^FROM apache/airflow:(\S+?)-python", stack.text("dockerfile"), re.MULTILINE)
+    if not (pinned and base and pinned.group(1) == base.group(1)):
+        problems.append(
+            f"deploy/Dockerfile's apache/airflow ({base and base.group(1)}) is not the version "
+            f"requirements.txt pins ({pinned and pinned.group(1)})"
+        )
+    return problems
+
+
+def healthcheck_problems(stack: Stack) -> list[str]:
+    problems = []
+    for name, service in stack.services.items():
+        if is_long_running(service) and not (service.get("healthcheck") or {}).get("test"):
+            problems.append(f"{name} runs for good and has no healthcheck")
+    return problems
+
+
+def postgres_tls_problems(stack: Stack) -> list[str]:
+    """Every client of the compose PostgreSQL verifies its certificate, with a mounted CA."""
+    problems = []
+    for name, service in stack.services.items():
+        ca_mounts = [target for source, target in mounts(service) if source == "pg-ca"]
+        for key, value in environment(service).items():
+            if "postgres:5432" not in value and '"host":"postgres"' not in value:
+                continue
+            root = re.search(r"sslrootcert[=\":]+([^&\"]+)", value)
+            if "verify-full" not in value or not root:
+                problems.append(f"{name}: {key} does not verify PostgreSQL's certificate")
+            elif not any(root.group(1).startswith(target + "/") for target in ca_mounts):
+                problems.append(f"{name}: {key}'s CA {root.group(1)} is not a mounted pg-ca")
+    command = command_text(stack.services["postgres"])
+    if "ssl=on" not in command:
+        problems.append("postgres is not started with ssl=on")
+    return problems
+
+
+def caddy_sites(stack: Stack) -> dict[str, str]:
+    """Site address -> upstream, from the Caddyfile (placeholders written as ${VAR})."""
+    sites = {}
+    for match in re.finditer(
+        r"^(\S+)\s*\{(.*?)^\}", stack.uncommented("caddy"), flags=re.MULTILINE | re.DOTALL
+    ):
+        upstream = re.search(r"reverse_proxy\s+(\S+)", match.group(2))
+        sites[CADDY_VAR.sub(r"${\1}", match.group(1))] = upstream.group(1) if upstream else ""
+    return sites
+
+
+def proxy_problems(stack: Stack) -> list[str]:
+    problems = []
+    services = stack.services
+    sites = caddy_sites(stack)
+    if len(sites) < 3:
+        problems.append(f"the Caddyfile serves {sorted(sites)}; expected airflow, superset, auth")
+    for site, upstream in sites.items():
+        host, _, port = upstream.rpartition(":")
+        exposed = {str(p) for p in services.get(host, {}).get("expose", [])}
+        if host not in services or port not in exposed:
+            problems.append(f"{site} proxies to {upstream}, which no service exposes")
+    return problems
+
+
+def realm_problems(stack: Stack) -> list[str]:
+    realm = stack.realm
+    problems = []
+    if realm.get("realm") != "civic":
+        problems.append("the realm is not named civic")
+    groups = {g["name"]: g for g in realm.get("groups", [])}
+    roles = {r["name"] for r in realm.get("roles", {}).get("realm", [])}
+    for name in REALM_GROUPS:
+        if name not in groups or name not in roles:
+            problems.append(f"group and realm role {name} are not both defined")
+        elif name not in groups[name].get("realmRoles", []):
+            problems.append(f"group {name} does not grant the role {name}")
+    actions = {a["alias"]: a for a in realm.get("requiredActions", [])}
+    totp = actions.get("CONFIGURE_TOTP", {})
+    if not (totp.get("enabled") and totp.get("defaultAction")):
+        problems.append("CONFIGURE_TOTP is not an enabled default required action")
+    if realm.get("otpPolicyType") not in ("totp", "hotp"):
+        problems.append("no OTP policy")
+    flows = {f["alias"]: f for f in realm.get("authenticationFlows", [])}
+
+    def otp_required(alias: str) -> bool:
+        """True if every successful path through the flow passes an OTP form."""
+        executions = flows.get(alias, {}).get("authenticationExecutions", [])
+        required = [e for e in executions if e["requirement"] == "REQUIRED"]
+        alternatives = [e for e in executions if e["requirement"] == "ALTERNATIVE"]
+
+        def passes(e: dict[str, Any]) -> bool:
+            if e.get("authenticatorFlow"):
+                return otp_required(e["flowAlias"])
+            return e.get("authenticator") == "auth-otp-form"
+
+        if any(passes(e) for e in required):
+            return True
+        # Alternatives: the session cookie only resumes an earlier (OTP-checked) login.
+        others = [e for e in alternatives if e.get("authenticator") != "auth-cookie"]
+        return bool(others) and all(passes(e) for e in others)
+
+    if not otp_required(realm.get("browserFlow", "")):
+        problems.append(f"the browser flow {realm.get('browserFlow')!r} does not require OTP")
+    hosts = {urlsplit("https://" + site).hostname for site in caddy_sites(stack)}
+    clients = {c["clientId"]: c for c in realm.get("clients", [])}
+    for client_id in ("airflow", "superset"):
+        client = clients.get(client_id)
+        if client is None:
+            problems.append(f"no client {client_id}")
+            continue
+        if client.get("publicClient", True) or client.get("directAccessGrantsEnabled"):
+            problems.append(f"client {client_id} is not a confidential, code-flow-only client")
+        if not re.fullmatch(r"\$\{[A-Z0-9_]+\}", str(client.get("secret", ""))):
+            problems.append(f"client {client_id}'s secret is not an env placeholder")
+        for uri in client.get("redirectUris", []):
+            parts = urlsplit(uri)
+            if parts.scheme != "https" or parts.hostname not in hosts:
+                problems.append(f"client {client_id} redirects to {uri}, not a proxied host")
+        if not client.get("redirectUris"):
+            problems.append(f"client {client_id} has no redirect URI")
+        mappers = client.get("protocolMappers", [])
+        if not any(
+            m.get("protocolMapper") == "oidc-group-membership-mapper"
+            and m.get("config", {}).get("claim.name") == "groups"
+            and m.get("config", {}).get("access.token.claim") == "true"
+            for m in mappers
+        ):
+            problems.append(f"client {client_id}'s tokens carry no groups claim")
+    text = stack.text("realm")
+    if realm.get("users") or '"credentials"' in text:
+        problems.append("the realm file holds users or credentials")
+    return problems
+
+
+CHECKS: dict[str, Callable[[Stack], list[str]]] = {
+    "schema": schema_problems,
+    "depends_on": depends_on_problems,
+    "volumes": volume_problems,
+    "bind_mounts": bind_mount_problems,
+    "env_vars": env_var_problems,
+    "literal_secrets": literal_secret_problems,
+    "airflow_env": airflow_env_problems,
+    "images": image_problems,
+    "healthchecks": healthcheck_problems,
+    "postgres_tls": postgres_tls_problems,
+    "proxy": proxy_problems,
+    "realm": realm_problems,
+}
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_stack(check: str) -> None:
+    assert CHECKS[check](repo_stack()) == []
+
+
+# -- the checks catch what they are for: each broken once, in a copy ---------------------
+
+
+def _client(realm: dict[str, Any], client_id: str) -> dict[str, Any]:
+    return next(c for c in realm["clients"] if c["clientId"] == client_id)
+
+
+def _otp_optional(realm: dict[str, Any]) -> None:
+    for flow in realm["authenticationFlows"]:
+        for execution in flow["authenticationExecutions"]:
+            if execution.get("authenticator") == "auth-otp-form":
+                execution["requirement"] = "CONDITIONAL"
+
+
+PG_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in deploy/.env}"
+REDIS_AUTH = "REDISCLI_AUTH: ${REDIS_PASSWORD:?set REDIS_PASSWORD in deploy/.env}"
+PSEUDONYM_KEY = '"password":"${CIVIC_PSEUDONYM_KEY:?set CIVIC_PSEUDONYM_KEY in deploy/.env}"'
+DUMB_INIT = '      DUMB_INIT_SETSID: "0"\n'
+OWN_JWT = DUMB_INIT + "      AIRFLOW__API_AUTH__JWT_SECRET: other\n"
+S3_INIT_DONE = "s3-init:\n        condition: service_completed_successfully"
+S3_INIT_HEALTHY = "s3-init:\n        condition: service_healthy"
+KC_SECRET = "KEYCLOAK_SUPERSET_CLIENT_SECRET: ${"
+AIRFLOW_BASE = "FROM apache/airflow:3.3.2-python3.11"
+AIRFLOW_OTHER = AIRFLOW_BASE.replace("3.3.2", "3.3.1")
+BAO_CHECK = 'test: ["CMD-SHELL", "bao'
+VERIFY = "superset?sslmode=verify-full"
+# name: (the check that must notice, text replaced in docker-compose.airflow.yml, replacement)
+COMPOSE_BREAKAGES = {
+    "unknown key": ("schema", "    restart: always\n", "    restrat: always\n"),
+    "depends on a typo": ("depends_on", "      s3-init:\n", "      s3init:\n"),
+    "healthy on a one-shot": ("depends_on", S3_INIT_DONE, S3_INIT_HEALTHY),
+    "undeclared volume": ("volumes", "- minio-data:/data", "- minio-dat:/data"),
+    "missing bind source": ("bind_mounts", "pg_hba.conf:/etc", "pg_hba.cnf:/etc"),
+    "unlisted variable": ("env_vars", REDIS_AUTH, REDIS_AUTH.replace("PASSWORD:", "PASSWD:")),
+    "secret with a default": ("env_vars", PG_PASSWORD, "${POSTGRES_PASSWORD:-postgres}"),
+    "realm placeholder not given": ("env_vars", KC_SECRET, KC_SECRET.replace("CLIENT_", "")),
+    "literal password": ("literal_secrets", REDIS_AUTH, "REDISCLI_AUTH: hunter2"),
+    "password in a connection": ("literal_secrets", PSEUDONYM_KEY, '"password":"0123abcd"'),
+    "worker with its own JWT secret": ("airflow_env", DUMB_INIT, OWN_JWT),
+    "no triggerer": ("airflow_env", "command: triggerer\n", "command: version\n"),
+    "latest image": ("images", "image: redis:7.2.5-bookworm", "image: redis:latest"),
+    "untagged image": ("images", "image: caddy:2.10.2-alpine", "image: caddy"),
+    "no healthcheck": ("healthchecks", BAO_CHECK, BAO_CHECK.replace("test", "tset")),
+    "client without verify-full": (
+        "postgres_tls",
+        VERIFY,
+        VERIFY.replace("verify-full", "require"),
+    ),
+}
+# name: (the check that must notice, the file broken, text replaced, replacement)
+OTHER_BREAKAGES = {
+    "secret value in env.example": ("env_vars", "env", "REDIS_PASSWORD=\n", "REDIS_PASSWORD=x\n"),
+    "Dockerfile drifts from the pin": ("images", "dockerfile", AIRFLOW_BASE, AIRFLOW_OTHER),
+    "proxy to a closed port": ("proxy", "caddy", "superset:8088", "superset:8089"),
+}
+TEXT_BREAKAGES = {
+    **{name: (check, "compose", old, new) for name, (check, old, new) in COMPOSE_BREAKAGES.items()},
+    **OTHER_BREAKAGES,
+}
+# name: how the realm is broken (the realm check must notice)
+REALM_BREAKAGES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "group missing": lambda r: r["groups"].pop(),
+    "TOTP not a default action": lambda r: r["requiredActions"][0].update(defaultAction=False),
+    "OTP only when configured": _otp_optional,
+    "secret in the realm": lambda r: _client(r, "airflow").update(secret="s3cr3t"),
+    "redirect to an unproxied host": lambda r: _client(r, "superset").update(
+        redirectUris=["https://grafana.example.org/*"]
+    ),
+    "no groups claim": lambda r: _client(r, "superset").update(protocolMappers=[]),
+    "a user with a password": lambda r: r.update(
+        users=[{"username": "a", "credentials": [{"type": "password"}]}]
+    ),
+}
+
+
+def broken_copy(tmp_path: Path, name: str, edit: Callable[[str], str]) -> Stack:
+    """The files copied to `tmp_path`, `name` edited."""
+    paths = {}
+    for key, rel in FILES.items():
+        paths[key] = tmp_path / Path(rel).name
+        shutil.copyfile(ROOT / rel, paths[key])
+    paths[name].write_text(edit(paths[name].read_text()))
+    return Stack(paths)
+
+
+@pytest.mark.parametrize("breakage", TEXT_BREAKAGES)
+def test_each_check_catches(breakage: str, tmp_path: Path) -> None:
+    check, name, old, new = TEXT_BREAKAGES[breakage]
+    text = (ROOT / FILES[name]).read_text()
+    assert old in text, f"{old!r} is no longer in {FILES[name]}: update this breakage"
+    assert CHECKS[check](broken_copy(tmp_path, name, lambda t: t.replace(old, new, 1)))
+
+
+@pytest.mark.parametrize("breakage", REALM_BREAKAGES)
+def test_realm_check_catches(breakage: str, tmp_path: Path) -> None:
+    def edit(text: str) -> str:
+        realm = json.loads(text)
+        REALM_BREAKAGES[breakage](realm)
+        return json.dumps(realm)
+
+    assert realm_problems(broken_copy(tmp_path, "realm", edit))
