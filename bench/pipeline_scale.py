@@ -14,6 +14,9 @@ history: what a daily run costs once the platform holds the first run (`--days D
 such days, one after the other). `--keep` keeps the platform's folder; `--platform
 FOLDER` runs the daily deliveries on such a kept platform again (`--rows 0`), after its
 last delivery day: a daily run on a big history without generating it again.
+`--use-executor` runs each task through the LocalExecutor, in a process of its own as
+the scheduler runs it: a stage's peak is then its own, not what the runner kept of the
+stages before it (glibc seldom gives a Python heap back).
 
 Figures only, never pass or fail (issue #14 states the targets); the run's own state
 is checked and the script exits 1 if the pipeline failed.
@@ -66,6 +69,11 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=1, help="daily deliveries (1)")
     parser.add_argument("--keep", action="store_true", help="keep the platform's folder")
     parser.add_argument("--platform", type=Path, help="a folder --keep kept: run on it again")
+    parser.add_argument(
+        "--use-executor",
+        action="store_true",
+        help="each task in a process of its own (LocalExecutor), as a deployment runs them",
+    )
     args = parser.parse_args()
     folder = args.platform or Path(tempfile.mkdtemp(prefix="civic-scale-"))
     keep = args.keep or args.platform is not None
@@ -111,6 +119,7 @@ def main() -> int:
                     run_day,
                     folder / "logs",
                     watch=lambda pid, samples=samples: sampled_memory(pid, samples),
+                    use_executor=args.use_executor,
                 )
             wall = time.monotonic() - started
             intervals = task_intervals(env, dag_id, latest_run_id(env, dag_id))

@@ -82,11 +82,14 @@ def run_dag(
     day: date,
     log_dir: Path,
     watch: Callable[[int], AbstractContextManager[object]] | None = None,
+    use_executor: bool = False,
 ) -> DagRunResult:
     """`airflow dags test DAG DATE`; the state is read from Airflow's own closing line.
 
     `watch`, given the runner's process id, is entered while the run lasts (the scale
-    benchmark samples its memory).
+    benchmark samples its memory). `use_executor`: tasks run through the configured
+    executor (`--use-executor`), each in a process of its own as a deployment runs them,
+    instead of one after another inside the runner.
     """
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{dag_id}.log"
@@ -94,7 +97,14 @@ def run_dag(
     with (
         log.open("w") as out,
         subprocess.Popen(
-            [str(airflow_bin()), "dags", "test", dag_id, day.isoformat()],
+            [
+                str(airflow_bin()),
+                "dags",
+                "test",
+                dag_id,
+                day.isoformat(),
+                *(["--use-executor"] if use_executor else []),
+            ],
             env={**os.environ, **env},
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -11,7 +11,8 @@ task whose recorded start/end interval holds the sample. The tree's memory is it
 proportional set size (PSS: a page shared by n processes counts 1/n in each, so
 the scrubber's workers, forked with the model loaded, are not counted three
 times); the runner's own resident size (RSS, what `/usr/bin/time` reports) is
-kept beside it.
+kept beside it. With `--use-executor` the tasks run in the executor's processes,
+children of the runner: the tree still holds them, the runner's RSS no longer does.
 """
 
 from __future__ import annotations

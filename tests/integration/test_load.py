@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from include.core.source_config import SourceConfig, load_all_sources
+from include.warehouse import pg_tables
 from include.warehouse.aggregates import protect_all
 from include.warehouse.load import LoadError, load_run
 from include.warehouse.pg_tables import curated_columns
@@ -107,6 +108,31 @@ def test_load_then_rerun_replaces_the_run(warehouse_dsn: str) -> None:
             ).fetchall()
             assert statuses == [("run-a", "loaded"), ("run-b", "loaded")]
     assert _stored(warehouse_dsn, config) == before
+
+
+def test_rows_are_copied_in_slices_whole_and_with_their_missing_values(
+    warehouse_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A frame longer than a copy slice arrives whole, in order, NaN/None as NULL."""
+    monkeypatch.setattr(pg_tables, "COPY_SLICE_ROWS", 3)
+    frame = pd.DataFrame(
+        {
+            "id": range(10),
+            "label": ["a", None, "c", "d", float("nan"), "f", "g", "h", "i", None],
+            "value": [1.5, None, 3.0, 4.0, 5.0, float("nan"), 7.0, 8.0, 9.0, 10.0],
+        }
+    )
+    with psycopg.connect(warehouse_dsn) as conn, conn.transaction():
+        conn.execute("CREATE TEMP TABLE copied (id int, label text, value float8)")
+        copied = pg_tables.copy_frame(conn, "pg_temp", "copied", frame, ["id", "label", "value"])
+        assert copied == 10
+        rows = conn.execute("SELECT id, label, value FROM copied ORDER BY id").fetchall()
+    expected = [
+        (i, None if pd.isna(label) else label, None if pd.isna(value) else value)
+        for i, label, value in frame.itertuples(index=False, name=None)
+    ]
+    assert rows == expected
+    assert [r[0] for r in rows if r[1] is None] == [1, 4, 9]
 
 
 def test_a_record_is_stored_once(warehouse_dsn: str) -> None:
