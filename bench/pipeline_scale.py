@@ -100,6 +100,9 @@ def main() -> int:
         with console.status("starting services") as spinner:
             stack.up(lambda message: spinner.update(message))
         env = stack.process_env()
+        if args.use_executor:  # the task processes report to the Execution API
+            with console.status("starting Airflow's API server"):
+                stack.airflow().start(env, only=("api-server",))
         last = _last_delivery(settings, args.source) if args.platform else None
         day = today() if last is None else last + timedelta(days=1)
         deliveries = [(f"{args.rows:,} submissions", args.rows, day)] + [

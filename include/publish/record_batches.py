@@ -49,6 +49,7 @@ from include.publish.run import check_release_id
 from include.warehouse.pg_tables import RUN_COLUMN, ensure_table
 
 TABLE = sql.Identifier("private", "record_batches")
+FETCH_ROWS = 100_000  # rows per round trip when a release reads its batch
 
 
 @dataclass(frozen=True)
@@ -102,14 +103,22 @@ def unbatched_rows(
             (config.name, config.name, check_release_id(release_id)),
         )
     ]
-    cursor = conn.execute(
-        sql.SQL("SELECT * FROM {} WHERE {} = ANY(%s)").format(
-            sql.Identifier("curated", config.name), sql.Identifier(RUN_COLUMN)
-        ),
-        (runs,),
-    )
-    names = [column.name for column in cursor.description or ()]
-    return pd.DataFrame(cursor.fetchall(), columns=names)
+    # WHY a server-side cursor read in slices: a client-side result holds every row twice
+    # before the frame exists (libpq's copy and a Python tuple per row): ~1 GB at 1M rows.
+    with conn.cursor(name=f"unbatched_{config.name}") as cursor:
+        cursor.execute(
+            sql.SQL("SELECT * FROM {} WHERE {} = ANY(%s)").format(
+                sql.Identifier("curated", config.name), sql.Identifier(RUN_COLUMN)
+            ),
+            (runs,),
+        )
+        names = [column.name for column in cursor.description or ()]
+        frames = []
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            frames.append(pd.DataFrame(rows, columns=names))
+    if not frames:
+        return pd.DataFrame([], columns=names)
+    return pd.concat(frames, ignore_index=True)
 
 
 def earlier_batches(

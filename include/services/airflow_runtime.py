@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,9 +177,12 @@ class AirflowServices:
             name: str(part.get("status")) for name, part in body.items() if isinstance(part, dict)
         }
 
-    def start(self, env: Mapping[str, str]) -> None:
+    def start(self, env: Mapping[str, str], only: Sequence[str] | None = None) -> None:
+        """Start the components not running yet: all of them, or `only` those named (the
+        scale benchmark's `dags test --use-executor` needs the API server alone, whose
+        Execution API its task processes report to)."""
         full_env = {**os.environ, **env}
-        for component in self.components:
+        for component in self.components if only is None else only:
             if read_pid(self.pid_file(component)) is None:
                 spawn(
                     self.command(component),

@@ -9,6 +9,8 @@ import psycopg
 import pytest
 
 from include.core.source_config import SourceConfig, load_all_sources
+from include.publish import record_batches
+from include.publish.record_batches import unbatched_rows
 from include.warehouse import pg_tables
 from include.warehouse.aggregates import protect_all
 from include.warehouse.load import LoadError, load_run
@@ -133,6 +135,36 @@ def test_rows_are_copied_in_slices_whole_and_with_their_missing_values(
     ]
     assert rows == expected
     assert [r[0] for r in rows if r[1] is None] == [1, 4, 9]
+
+
+def test_a_release_reads_its_batch_in_slices_as_one_frame(
+    warehouse_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch read a few rows at a time is the batch read at once: same rows, same types."""
+    config = load_all_sources()["signalements"]
+    records = pd.DataFrame(
+        {
+            "category": ["voirie"] * 20,
+            "postcode": ["69001"] * 20,
+            "commune": ["Lyon"] * 20,
+            "submitted_at": [datetime(2026, 3, 1, tzinfo=UTC)] * 20,
+        }
+    )
+    aggregates = {agg.name: agg.cells for agg in protect_all(records, config)}
+    columns = curated_columns(config)
+    with made_up_runs(warehouse_dsn, config, "run-s"):
+        load_run(
+            warehouse_dsn, config, "run-s", _curated(7), aggregates,
+            records=_records(range(7)), records_to_date=_stored(warehouse_dsn, config) + 7,
+        )  # fmt: skip
+        with psycopg.connect(warehouse_dsn) as conn:
+            whole = unbatched_rows(conn, config, "2026-11-25T0300Z-1a2b3c4d", columns)
+            monkeypatch.setattr(record_batches, "FETCH_ROWS", 2)
+            sliced = unbatched_rows(conn, config, "2026-11-25T0300Z-1a2b3c4d", columns)
+    pd.testing.assert_frame_equal(sliced, whole)
+    ours = sliced[sliced["run_id"] == "run-s"]
+    assert sorted(ours["submission_id"]) == sorted(f"id-{i}" for i in range(7))
+    assert ours["commune"].isna().sum() == 1
 
 
 def test_a_record_is_stored_once(warehouse_dsn: str) -> None:
