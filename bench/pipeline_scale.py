@@ -80,12 +80,14 @@ def main() -> int:
     _isolate(folder)
 
     from include.cli.sample import today, write_sources
+    from include.core.connections import WAREHOUSE_CONN_ID, get_connection
     from include.core.settings import load_settings
     from include.demo_runs import run_dag
     from include.scale_benchmark import (
         MemorySample,
         latest_run_id,
         sampled_memory,
+        scrub_time,
         stage_figures,
         task_intervals,
     )
@@ -100,6 +102,7 @@ def main() -> int:
         with console.status("starting services") as spinner:
             stack.up(lambda message: spinner.update(message))
         env = stack.process_env()
+        dsn = get_connection(WAREHOUSE_CONN_ID, env).postgres_dsn()
         if args.use_executor:  # the task processes report to the Execution API
             with console.status("starting Airflow's API server"):
                 stack.airflow().start(env, only=("api-server",))
@@ -125,7 +128,8 @@ def main() -> int:
                     use_executor=args.use_executor,
                 )
             wall = time.monotonic() - started
-            intervals = task_intervals(env, dag_id, latest_run_id(env, dag_id))
+            run_id = latest_run_id(env, dag_id)
+            intervals = task_intervals(env, dag_id, run_id)
             table = Table(title=f"{dag_id}, {label}: {result.state}, {wall:.0f} s in all")
             columns = ("stage", "instances", "seconds", "rows/s", "peak PSS MiB", "runner RSS MiB")
             for column in columns:
@@ -145,6 +149,17 @@ def main() -> int:
                 f"MiB; log {result.log}"
             )
             console.print(table)
+            scrubbed = scrub_time(dsn, run_id)
+            stage = sum(i.end - i.start for i in intervals if i.task_id == "scrub")
+            if scrubbed.tasks:
+                console.print(
+                    f"scrub: {scrubbed.tasks} task(s), {stage:.1f} s in all; scrubber start-up "
+                    f"{scrubbed.startup:.1f} s ({scrubbed.share_of(stage):.1%} of the stage), "
+                    f"scrubbing {scrubbed.scrubbing:.1f} s "
+                    f"({scrubbed.texts / max(scrubbed.scrubbing, 1e-9):,.0f} texts/s), the rest "
+                    f"{stage - scrubbed.startup - scrubbed.scrubbing:.1f} s (task processes, "
+                    "reading and writing the chunks)"
+                )
             failed |= result.state != "success"
     finally:
         stack.down()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psutil
+import psycopg
 
 from include.demo_runs import airflow_json
 
@@ -112,6 +113,37 @@ def latest_run_id(env: Mapping[str, str], dag_id: str) -> str:
     if not runs:
         raise ValueError(f"DAG {dag_id} has no run to measure")
     return max(runs, key=lambda run: run.get("start_date") or "")["run_id"]
+
+
+@dataclass(frozen=True)
+class ScrubTime:
+    """The scrub stage's time as its tasks recorded it in the ledger (`scrub_chunk`)."""
+
+    tasks: int
+    startup: float  # analyzer built, warmed up, workers forked: summed over the tasks
+    scrubbing: float  # inside the scrubber, summed over the tasks
+    texts: int
+
+    def share_of(self, stage_seconds: float) -> float:
+        """The start-up's share of the stage's task time (Airflow's start-to-end)."""
+        return self.startup / stage_seconds if stage_seconds > 0 else 0.0
+
+
+def scrub_time(dsn: str, run_id: str) -> ScrubTime:
+    """What the run's scrub tasks recorded of their time (a task before that records none)."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT payload::jsonb FROM audit.ledger WHERE run_id = %s AND step = 'scrub' "
+            "AND payload::jsonb ? 'seconds'",
+            (run_id,),
+        ).fetchall()
+    payloads = [row[0] for row in rows]
+    return ScrubTime(
+        tasks=len(payloads),
+        startup=sum(float(p["seconds"]["scrubber_startup"]) for p in payloads),
+        scrubbing=sum(float(p["seconds"]["scrubbing"]) for p in payloads),
+        texts=sum(int(p["texts"]) for p in payloads),
+    )
 
 
 def stage_figures(

@@ -59,8 +59,14 @@ def test_workers_start_on_request_and_stop_with_the_block() -> None:
     single.start_workers()
     assert not single.pool_started  # one process: nothing to start
     with Scrubber(processes=2) as parallel:
+        built = parallel.startup_seconds
         parallel.start_workers()
         assert parallel.pool_started
+        # Warm-up and fork are start-up, counted once: a second request starts nothing.
+        assert parallel.startup_seconds > built >= 0
+        ready = parallel.startup_seconds
+        parallel.start_workers()
+        assert parallel.startup_seconds == ready
     assert not parallel.pool_started
 
 
