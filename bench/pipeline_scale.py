@@ -104,6 +104,14 @@ def main() -> int:
         env = stack.process_env()
         dsn = get_connection(WAREHOUSE_CONN_ID, env).postgres_dsn()
         if args.use_executor:  # the task processes report to the Execution API
+            # `dags test` hands every ready task to the executor at once, where the scheduler
+            # queues one scrub at a time (`scrub_share`): one slot keeps the scheduler's order,
+            # and a task's token must outlive its wait in the executor's queue.
+            env = {
+                **env,
+                "AIRFLOW__CORE__PARALLELISM": "1",
+                "AIRFLOW__EXECUTION_API__JWT_EXPIRATION_TIME": str(24 * 3600),
+            }
             with console.status("starting Airflow's API server"):
                 stack.airflow().start(env, only=("api-server",))
         last = _last_delivery(settings, args.source) if args.platform else None

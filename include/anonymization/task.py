@@ -21,7 +21,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import psycopg
 
-from include.anonymization.kanonymity import InfeasibleGeneralizationError, anonymize
+from include.anonymization.kanonymity import (
+    InfeasibleGeneralizationError,
+    anonymize,
+    with_kept_rows_of,
+)
 from include.anonymization.pseudonyms import pseudonym_column
 from include.core.source_config import SourceConfig
 from include.pipeline.context import PipelineContext
@@ -164,7 +168,10 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
     counts travel on to the accounting stage, which publishes them as indicators.
     """
     scrubbed_keys = sorted(item["output"] for item in scrubbed)
-    batch = read_frames(ctx, scrubbed_keys)
+    # The free text is no quasi-identifier and no aggregate's dimension: it is read back
+    # a chunk at a time when the published rows are written, never held whole.
+    free_text = [spec.name for spec in ctx.config.free_text_fields]
+    batch = read_frames(ctx, scrubbed_keys, without=free_text)
     summary: dict[str, Any] = {
         "records_in": len(batch),
         "scrubbed_keys": scrubbed_keys,
@@ -177,6 +184,8 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
         except InfeasibleGeneralizationError as exc:
             record(ctx, "anonymize", {"failed": str(exc), "records_in": len(batch)})
             raise StageRefusedError(f"{ctx.config.name}: no release this run: {exc}") from exc
+        texts = (read_frame(ctx, key, only=free_text) for key in scrubbed_keys)
+        curated = with_kept_rows_of(curated, texts, result.suppressed)
         summary["curated_key"] = write_frame(
             ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated
         )
@@ -186,9 +195,9 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
     else:
         # Nothing new: an empty batch still goes through validation and load (no rows),
         # and publication is skipped, so `latest` stays on the last real release.
-        curated = batch
+        curated = read_frames(ctx, scrubbed_keys)  # no rows: every column, free text too
         summary["curated_key"] = write_frame(
-            ctx, f"{ctx.run_prefix}curated/part-00000.parquet", batch
+            ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated
         )
         summary.update(records_published=0, records_suppressed=0, anonymization=None)
     keys, summary["record_keys"] = _record_keys(ctx, batch)

@@ -29,10 +29,24 @@ from include.warehouse.pg_tables import curated_columns
 PARQUET = "application/vnd.apache.parquet"
 
 
-def read_frame(ctx: PipelineContext, key: str) -> pd.DataFrame:
-    """A chunk of the run's work zone; a missing one stops the stage, named."""
+def read_frame(
+    ctx: PipelineContext,
+    key: str,
+    *,
+    only: Sequence[str] | None = None,
+    without: Sequence[str] = (),
+) -> pd.DataFrame:
+    """A chunk of the run's work zone, all its columns, `only` those or all but `without`
+    (Parquet reads no other column: a stage that needs no free text does not hold it); a
+    missing chunk stops the stage, named."""
+    file = pq.ParquetFile(io.BytesIO(_body(ctx, key)))
+    names = file.schema_arrow.names if only is None else list(only)
+    return file.read(columns=[name for name in names if name not in without]).to_pandas()
+
+
+def _body(ctx: PipelineContext, key: str) -> bytes:
     try:
-        body = ctx.s3.get_object(Bucket=ctx.settings.work_bucket, Key=key)["Body"].read()
+        body: bytes = ctx.s3.get_object(Bucket=ctx.settings.work_bucket, Key=key)["Body"].read()
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code")) not in ("NoSuchKey", "404"):
             raise
@@ -42,7 +56,7 @@ def read_frame(ctx: PipelineContext, key: str) -> pd.DataFrame:
             "clear the whole run to read its raw objects again, or trigger a new run"
         )
         raise refuse(ctx, "work_zone", reason) from None
-    return pq.read_table(io.BytesIO(body)).to_pandas()
+    return body
 
 
 def write_frame(ctx: PipelineContext, key: str, frame: pd.DataFrame) -> str:
@@ -51,12 +65,16 @@ def write_frame(ctx: PipelineContext, key: str, frame: pd.DataFrame) -> str:
     return key
 
 
-def read_frames(ctx: PipelineContext, keys: Sequence[str]) -> pd.DataFrame:
-    """The chunks as one frame; no chunk gives an empty frame with the scrubbed columns."""
-    frames = [read_frame(ctx, key) for key in keys]
+def read_frames(
+    ctx: PipelineContext, keys: Sequence[str], *, without: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The chunks as one frame (all but the `without` columns); no chunk gives an empty
+    frame with the scrubbed columns."""
+    frames = [read_frame(ctx, key, without=without) for key in keys]
     if frames:
         return pd.concat(frames, ignore_index=True)
-    return pd.DataFrame({name: [] for name, _ in curated_columns(ctx.config)[:-1]})
+    names = [name for name, _ in curated_columns(ctx.config)[:-1] if name not in without]
+    return pd.DataFrame({name: [] for name in names})
 
 
 def aggregate_frames(

@@ -32,6 +32,7 @@ from include.anonymization.kanonymity import (
     apply_generalization,
     build_search_inputs,
     find_optimal_generalization,
+    with_kept_rows_of,
 )
 from include.core.metric_spec import MetricSpec
 from include.core.source_config import SOURCES_DIR, LossMeasure, SourceConfig, load_source_config
@@ -438,6 +439,27 @@ def test_benchmark_table_optimum_matches_exhaustive(l_diversity: int, l_kind: st
     assert result.nodes_evaluated < result.lattice_size
     assert_optimal(data, inputs, result)
     check_published(data, inputs, result)
+
+
+@pytest.mark.parametrize("pieces", [1, 3, 7])
+def test_columns_left_out_of_the_search_come_back_on_the_kept_rows(pieces: int) -> None:
+    """Anonymizing without the free text, then taking its kept rows piece by piece, gives
+    the rows anonymizing the whole frame gives (the anonymize stage's memory-lean path)."""
+    config = load_source_config(SOURCES_DIR / "signalements.yaml")
+    rng = np.random.default_rng(9)
+    data = random_table(rng, 800).rename(columns={"rid": config.id_field})
+    data["description"] = pd.array([f"texte {i} é’" for i in range(len(data))], dtype="str")
+    data.loc[rng.random(len(data)) < 0.1, "description"] = None
+    whole, result = anonymize(config, data)
+    assert result.n_suppressed > 0  # the pieces must skip rows for the test to mean something
+    lean, lean_result = anonymize(config, data.drop(columns="description"))
+    assert lean_result.levels == result.levels
+    bounds = np.linspace(0, len(data), pieces + 1).astype(int)
+    parts = [data[["description"]].iloc[a:b] for a, b in itertools.pairwise(bounds)]
+    restored = with_kept_rows_of(lean, parts, lean_result.suppressed)
+    pd.testing.assert_frame_equal(restored[whole.columns], whole)
+    with pytest.raises(ValueError, match="search ran on"):
+        with_kept_rows_of(lean, parts[:-1] if pieces > 1 else [], lean_result.suppressed)
 
 
 @pytest.mark.parametrize("source", ["consultation", "signalements"])
