@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 
@@ -111,11 +112,13 @@ def scrub_chunk(ctx: PipelineContext, chunk_key: str, scrubber: Scrubber) -> dic
 
 
 def _batch_facts(
-    config: SourceConfig, batch: pd.DataFrame, curated: pd.DataFrame
+    config: SourceConfig, batch: pd.DataFrame, curated: pd.DataFrame, kept: np.ndarray
 ) -> RecordFileFacts | None:
-    """The run's own record-file facts: its records and its record-level rows (None when the
-    source needs none)."""
-    return count_record_file(config, batch, curated) if needs_facts(config) else None
+    """The run's own record-file facts: its records and its record-level rows, which are
+    the `kept` rows of the batch in order (None when the source needs none)."""
+    if not needs_facts(config):
+        return None
+    return count_record_file(config, batch, curated, published_rows=np.flatnonzero(kept))
 
 
 def _protect_to_date(
@@ -192,6 +195,7 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
         summary["anonymization"] = summarize_anonymization(result)
         summary["records_published"] = len(curated)
         summary["records_suppressed"] = int(result.n_suppressed)
+        kept = ~result.suppressed
     else:
         # Nothing new: an empty batch still goes through validation and load (no rows),
         # and publication is skipped, so `latest` stays on the last real release.
@@ -200,8 +204,9 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
             ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated
         )
         summary.update(records_published=0, records_suppressed=0, anonymization=None)
+        kept = np.ones(0, dtype=bool)
     keys, summary["record_keys"] = _record_keys(ctx, batch)
-    facts = _batch_facts(ctx.config, batch, curated)
+    facts = _batch_facts(ctx.config, batch, curated, kept)
     summary["record_file_facts"] = None
     if facts is not None:
         key = write_frame(ctx, f"{ctx.run_prefix}record_file_facts.parquet", facts.to_frame())

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,7 +61,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from include.anonymization.cell_system import KnownCell
-from include.anonymization.hierarchies import build_generalizer
+from include.anonymization.hierarchies import EncodedColumn, build_generalizer
 from include.core.source_config import (
     Aggregate,
     Dimension,
@@ -179,16 +179,39 @@ class _DimensionReading:
     options: dict[str, int]  # JSON [level, label, code] -> rows
 
 
-def _published_level(labels: list[np.ndarray], published: np.ndarray) -> np.ndarray:
-    """Per row, the finest level >= 1 whose label is the published value; 0 if none is
-    (the file shows the value as collected)."""
-    level = np.zeros(len(published), dtype=np.int64)
-    unresolved = np.ones(len(published), dtype=bool)
-    for index, level_labels in enumerate(labels, start=1):
-        match = unresolved & (level_labels == published)
+@dataclass(frozen=True)
+class _ShownLevels:
+    """How each row's shown value reads against the hierarchy's levels >= 1.
+
+    WHY in integer codes: comparing each level's label of a million rows as strings costs
+    a string array per level (hundreds of MB at 1M rows); the levels' few labels and the
+    file's few shown values are compared once, and the rows by their codes."""
+
+    level: np.ndarray  # per row: the finest level >= 1 whose label is shown, 0 if none
+    shown: np.ndarray  # per row: its shown value's index in `shown_values` (-1: missing)
+    shown_values: Sequence[str]
+    row_labels: list[np.ndarray]  # per level >= 1: each row's label index at that level
+    label_texts: list[np.ndarray]  # per level >= 1: its labels as text
+
+
+def _shown_levels(encoded: EncodedColumn, shown: pd.Series) -> _ShownLevels:
+    shown_codes, shown_values = pd.factorize(shown.astype(str))
+    values = np.asarray(shown_values, dtype=object).astype(str)
+    level = np.zeros(len(shown_codes), dtype=np.int64)
+    unresolved = np.ones(len(shown_codes), dtype=bool)
+    row_labels, label_texts = [], []
+    for index in range(1, encoded.top + 1):
+        texts = np.asarray(encoded.labels[index], dtype=object).astype(str)
+        # One code per distinct text, labels and shown values alike; missing shows no label.
+        union, _ = pd.factorize(np.concatenate([texts, values]).astype(object))
+        shown_as = np.append(union[len(texts) :], -1)[shown_codes]
+        rows = encoded.maps[index][encoded.codes]
+        match = unresolved & (union[: len(texts)][rows] == shown_as)
         level[match] = index
         unresolved &= ~match
-    return level
+        row_labels.append(rows)
+        label_texts.append(texts)
+    return _ShownLevels(level, shown_codes, list(values), row_labels, label_texts)
 
 
 def _read_dimension(
@@ -207,26 +230,30 @@ def _read_dimension(
     if spec.role is Role.QUASI_IDENTIFIER and spec.hierarchy is not None and len(present):
         target = 0 if dim.level is None else hierarchy_level(spec, dim.level)
         encoded = build_generalizer(spec).encode_records(truth.iloc[present])
-        labels = [encoded.generalized(level).astype(str) for level in range(1, encoded.top + 1)]
-        published = shown.iloc[present].astype(str).to_numpy()
-        level = _published_level(labels, published)
-        wide = level > target
+        read = _shown_levels(encoded, shown.iloc[present])
+        wide = read.level > target
         ids, distinct = pd.factorize(
-            pd.MultiIndex.from_arrays([level[wide], published[wide]]), sort=False
+            pd.MultiIndex.from_arrays([read.level[wide], read.shown[wide]]), sort=False
         )
         coarse[present[wide]] = True
         groups[present[wide]] = ids
         wide_readings = [
-            _json_list(json.dumps(_COARSE), str(int(lvl)), json.dumps(label, ensure_ascii=False))
-            for lvl, label in distinct
+            _json_list(
+                json.dumps(_COARSE),
+                str(int(lvl)),
+                json.dumps(read.shown_values[value], ensure_ascii=False),
+            )
+            for lvl, value in distinct
         ]
         code_ids, distinct_codes = pd.factorize(pd.Series(codes[present], dtype=object))
         texts = [code_text(code) for code in distinct_codes]
         for lvl in range(target + 1, encoded.top + 1):
             # every code of a true value carrying a label at a coarser level than the table's
-            pairs = pd.DataFrame({"label": labels[lvl - 1], "code": code_ids})
+            pairs = pd.DataFrame({"label": read.row_labels[lvl - 1], "code": code_ids})
+            label_texts = read.label_texts[lvl - 1]
             for (label, code), rows in pairs.value_counts(sort=False).items():
-                key = _json_list(str(lvl), json.dumps(label, ensure_ascii=False), texts[code])
+                label_text = json.dumps(str(label_texts[label]), ensure_ascii=False)
+                key = _json_list(str(lvl), label_text, texts[code])
                 options[key] = options.get(key, 0) + int(rows)
     certain_ids, certain_codes = pd.factorize(pd.Series(codes[~coarse], dtype=object))
     rows = np.empty(len(truth), dtype=np.int64)
@@ -259,13 +286,34 @@ def _not_in(values: pd.Series, among: pd.Series) -> np.ndarray:
     return ~found.to_numpy(zero_copy_only=False)
 
 
-def count_record_file(
-    config: SourceConfig, store: pd.DataFrame, published: pd.DataFrame
-) -> RecordFileFacts:
-    """The facts of one set of rows: `store`, the records the tables count (full precision,
-    with the id field); `published`, the record file's rows of those records (labels, with
-    the id field). A run's facts are its stored records and its loaded rows."""
+def _same_ids(left: pd.Series, right: pd.Series) -> bool:
+    """Equal id for id, in one Arrow comparison (no Python string per id)."""
+    equal = pc.equal(
+        pa.array(left, from_pandas=True).cast(pa.large_string()),
+        pa.array(right, from_pandas=True).cast(pa.large_string()),
+    )
+    return equal.null_count == 0 and pc.all(equal).as_py() is not False
+
+
+def _truth(
+    config: SourceConfig,
+    store: pd.DataFrame,
+    published: pd.DataFrame,
+    published_rows: np.ndarray | None,
+) -> pd.DataFrame:
+    """The published rows' records at full precision, row for row, by id; or, when the
+    caller knows which records they are (`published_rows`: their positions in `store`),
+    by position, each id checked equal (no join of a million ids)."""
     ids = config.id_field
+    fields = list(dict.fromkeys([ids, *(d.field for a in config.aggregates for d in a.dimensions)]))
+    if published_rows is not None:
+        truth = _utc_timestamps(config, store[fields].iloc[published_rows]).reset_index(drop=True)
+        if len(truth) != len(published) or not _same_ids(truth[ids], published[ids]):
+            raise ValueError(
+                f"{config.name}: the record file's rows are not the records at the positions "
+                "given: the file and the tables must describe the same records"
+            )
+        return truth
     unknown = pd.Series(_not_in(published[ids], store[ids]), index=published.index)
     if unknown.any():
         raise ValueError(
@@ -273,9 +321,23 @@ def count_record_file(
             f"the store (first id {published.loc[unknown, ids].iloc[0]!r}); the file and the "
             "tables must describe the same records"
         )
-    fields = list(dict.fromkeys([ids, *(d.field for a in config.aggregates for d in a.dimensions)]))
     store = _utc_timestamps(config, store[fields])
-    truth = published[[ids]].merge(store, on=ids, how="left", validate="one_to_one")
+    return published[[ids]].merge(store, on=ids, how="left", validate="one_to_one")
+
+
+def count_record_file(
+    config: SourceConfig,
+    store: pd.DataFrame,
+    published: pd.DataFrame,
+    *,
+    published_rows: np.ndarray | None = None,
+) -> RecordFileFacts:
+    """The facts of one set of rows: `store`, the records the tables count (full precision,
+    with the id field); `published`, the record file's rows of those records (labels, with
+    the id field). A run's facts are its stored records and its loaded rows.
+    `published_rows`: the positions in `store` of the published rows, in order, where the
+    caller knows them (the anonymize stage: its kept rows)."""
+    truth = _truth(config, store, published, published_rows)
     facts = RecordFileFacts(records=len(store), left_out=len(store) - len(published))
     dimensions: dict[str, _DimensionReading] = {}
     for aggregate in config.aggregates:

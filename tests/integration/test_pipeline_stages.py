@@ -175,9 +175,9 @@ def test_runs_protected_with_stored_facts_publish_what_the_whole_file_gives(
         with made_up_runs(dsn, config, *runs):
             for index, ctx in enumerate(contexts):
                 batch = _scrubbed_batch(base, ctx.run_id, 400, 21 + index, date(2026, 5, 1 + index))
-                curated, _ = anonymize(config, batch)
+                curated, result = anonymize(config, batch)
                 records = batch.assign(record_key=draw_record_keys(len(batch)))
-                facts = anonymize_stage._batch_facts(config, batch, curated)
+                facts = anonymize_stage._batch_facts(config, batch, curated, ~result.suppressed)
                 assert facts is not None
                 assert facts.left_out == len(batch) - len(curated)
                 with caplog.at_level(logging.INFO, logger="include.warehouse.record_file_facts"):
@@ -226,12 +226,14 @@ def test_a_run_loaded_before_facts_is_backfilled_from_its_records_and_rows(
     config = base.model_copy(update={"name": f"test_backfill_{uuid.uuid4().hex[:8]}"})
     ctx = _context(platform, "backfill-run", config)
     batch = _scrubbed_batch(base, ctx.run_id, 300, 31, date(2026, 6, 2))
-    curated, _ = anonymize(config, batch)
+    curated, result = anonymize(config, batch)
     records = batch.assign(record_key=draw_record_keys(len(batch)))
     try:
         with made_up_runs(ctx.dsn, config, ctx.run_id):
             protected, to_date = anonymize_stage._protect_to_date(
-                ctx, records, anonymize_stage._batch_facts(config, batch, curated)
+                ctx,
+                records,
+                anonymize_stage._batch_facts(config, batch, curated, ~result.suppressed),
             )
             aggregates = {item.name: item.cells for item in protected}
 

@@ -242,6 +242,26 @@ def test_facts_summed_over_any_split_into_runs_give_the_whole_file_bounds(
     assert max(widened) > left_out, "some row of the file should be coarser than the tables"
 
 
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**31))
+def test_facts_by_the_published_rows_positions_are_the_facts_by_id(
+    consultation: SourceConfig, history: pd.DataFrame, seed: int
+) -> None:
+    """Where the caller knows which records the file's rows are (the anonymize stage: its
+    kept rows, in order), reading them by position gives what joining by id gives; a
+    position that is not the row's record is refused."""
+    published = _mixed_file(consultation, history, seed)
+    ids = consultation.id_field
+    rows = np.flatnonzero(history[ids].isin(published[ids]).to_numpy())
+    by_id = count_record_file(consultation, history, published)
+    assert count_record_file(consultation, history, published, published_rows=rows) == by_id
+    shifted = np.roll(rows, 1)
+    with pytest.raises(ValueError, match="not the records at the positions"):
+        count_record_file(consultation, history, published, published_rows=shifted)
+    with pytest.raises(ValueError, match="not the records at the positions"):
+        count_record_file(consultation, history, published, published_rows=rows[:-1])
+
+
 def test_facts_of_runs_whose_true_values_are_apart_add_up_cell_by_cell(
     consultation: SourceConfig, history: pd.DataFrame
 ) -> None:

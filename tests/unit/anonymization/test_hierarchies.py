@@ -266,3 +266,38 @@ def test_build_generalizer_follows_the_source_config() -> None:
         age.encode(np.array([120]))
     with pytest.raises(HierarchyError, match="has no generalization hierarchy"):
         build_generalizer(config.field("q_velo"))
+
+
+_COMMUNES = ["Lyon", "Saint-Denis", "Bron", "Ajaccio", None]
+_POSTCODES = ["69001", "93200", "97400", "69500", "20000", "75011"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_COMMUNES), st.sampled_from(_POSTCODES)), min_size=0, max_size=60
+    ),
+    st.booleans(),
+)
+def test_communes_encode_as_their_name_and_place_pairs_would(
+    rows: list[tuple[str | None, str]], arrow_strings: bool
+) -> None:
+    """The pair codes give what encoding a (name, département) tuple per record gives: the
+    same codes, maps and labels at every level (a name repeats across départements)."""
+    config = load_source_config(SOURCES_DIR / "signalements.yaml")
+    generalizer = build_generalizer(config.field("commune"))
+    dtype = "str" if arrow_strings else object
+    records = pd.DataFrame(
+        {
+            "commune": pd.Series([c for c, _ in rows], dtype=dtype),
+            "postcode": pd.Series([p for _, p in rows], dtype=dtype),
+        }
+    )
+    encoded = generalizer.encode_records(records)
+    place = generalizer.postcode.encode(records["postcode"]).generalized(1)
+    named = records["commune"].astype(object).where(records["commune"].notna(), None)
+    expected = generalizer.encode(pd.Series(list(zip(named, place, strict=True)), dtype=object))
+    assert encoded.codes.tolist() == expected.codes.tolist()
+    assert [m.tolist() for m in encoded.maps] == [m.tolist() for m in expected.maps]
+    assert [list(labels) for labels in encoded.labels] == [list(x) for x in expected.labels]
+    assert all_levels(encoded) == all_levels(expected)
