@@ -89,8 +89,9 @@ bench: setup ## throughput and memory figures (never pass/fail)
 
 ROWS ?= 100000
 DAILY ?= 10000
+BENCH_ARGS ?=
 bench-scale: setup $(COMMUNES) ## one pipeline at scale through Airflow, per stage (ROWS=, DAILY=)
-	$(VENV)/bin/python bench/pipeline_scale.py --rows $(ROWS) --daily $(DAILY)
+	$(VENV)/bin/python bench/pipeline_scale.py --rows $(ROWS) --daily $(DAILY) $(BENCH_ARGS)
 
 expectations: setup ## regenerate expectations/ from sources/*.yaml
 	$(VENV)/bin/python -m include.validation write
