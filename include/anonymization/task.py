@@ -31,7 +31,12 @@ from include.anonymization.pseudonyms import pseudonym_column
 from include.core.source_config import SourceConfig
 from include.pipeline.context import PipelineContext
 from include.pipeline.outcome import StageRefusedError, record, refuse
-from include.pipeline.workzone import read_frame, read_frames, write_frame
+from include.pipeline.workzone import (
+    CURATED_ROW_GROUP_ROWS,
+    read_frame,
+    read_frames,
+    write_frame,
+)
 from include.publish import summarize_anonymization
 from include.warehouse.aggregates import (
     RECORD_KEY,
@@ -190,7 +195,7 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
         texts = (read_frame(ctx, key, only=free_text) for key in scrubbed_keys)
         curated = with_kept_rows_of(curated, texts, result.suppressed)
         summary["curated_key"] = write_frame(
-            ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated
+            ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated, CURATED_ROW_GROUP_ROWS
         )
         summary["anonymization"] = summarize_anonymization(result)
         summary["records_published"] = len(curated)
@@ -201,7 +206,7 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
         # and publication is skipped, so `latest` stays on the last real release.
         curated = read_frames(ctx, scrubbed_keys)  # no rows: every column, free text too
         summary["curated_key"] = write_frame(
-            ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated
+            ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated, CURATED_ROW_GROUP_ROWS
         )
         summary.update(records_published=0, records_suppressed=0, anonymization=None)
         kept = np.ones(0, dtype=bool)

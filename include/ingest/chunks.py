@@ -97,8 +97,10 @@ class ChunkBuffer:
         return table
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
-    """One Parquet file, one row group, zstd: small, fast to read, byte-stable."""
+def parquet_bytes(table: pa.Table, row_group_rows: int | None = None) -> bytes:
+    """One Parquet file, zstd, byte-stable: one row group, or row groups of
+    `row_group_rows` rows for a reader that takes it a row group at a time."""
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd", row_group_size=max(len(table), 1))
+    rows = row_group_rows or max(len(table), 1)
+    pq.write_table(table, sink, compression="zstd", row_group_size=rows)
     return sink.getvalue()

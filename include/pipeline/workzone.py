@@ -27,6 +27,9 @@ from include.pipeline.outcome import refuse
 from include.warehouse.pg_tables import curated_columns
 
 PARQUET = "application/vnd.apache.parquet"
+# The curated table is written in row groups of this many rows: the validation gate reads
+# it a row group at a time (`include.validation.frames.ParquetSource`).
+CURATED_ROW_GROUP_ROWS = 100_000
 
 
 def read_frame(
@@ -39,12 +42,13 @@ def read_frame(
     """A chunk of the run's work zone, all its columns, `only` those or all but `without`
     (Parquet reads no other column: a stage that needs no free text does not hold it); a
     missing chunk stops the stage, named."""
-    file = pq.ParquetFile(io.BytesIO(_body(ctx, key)))
+    file = pq.ParquetFile(io.BytesIO(object_body(ctx, key)))
     names = file.schema_arrow.names if only is None else list(only)
     return file.read(columns=[name for name in names if name not in without]).to_pandas()
 
 
-def _body(ctx: PipelineContext, key: str) -> bytes:
+def object_body(ctx: PipelineContext, key: str) -> bytes:
+    """An object of the run's work zone, as stored; a missing one stops the stage, named."""
     try:
         body: bytes = ctx.s3.get_object(Bucket=ctx.settings.work_bucket, Key=key)["Body"].read()
     except ClientError as exc:
@@ -59,9 +63,11 @@ def _body(ctx: PipelineContext, key: str) -> bytes:
     return body
 
 
-def write_frame(ctx: PipelineContext, key: str, frame: pd.DataFrame) -> str:
+def write_frame(
+    ctx: PipelineContext, key: str, frame: pd.DataFrame, row_group_rows: int | None = None
+) -> str:
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    S3Sink(ctx.s3, ctx.settings).put(key, parquet_bytes(table), PARQUET)
+    S3Sink(ctx.s3, ctx.settings).put(key, parquet_bytes(table, row_group_rows), PARQUET)
     return key
 
 

@@ -27,11 +27,14 @@ question is one more distinct value.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+import io
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from include.validation.suites import DERIVED_PREFIX
 
@@ -71,24 +74,112 @@ def _class_statistic(frame: pd.DataFrame, spec: Mapping[str, Any]) -> np.ndarray
     return np.exp(entropy)[codes]
 
 
+class TableSource(Protocol):
+    """A table as the gate reads it: some columns whole (statistics, whole-table checks),
+    or every column a piece at a time (the sliced checks)."""
+
+    @property
+    def columns(self) -> list[str]: ...
+
+    def __len__(self) -> int: ...
+
+    def read(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Those columns, every row, indexed by position."""
+        ...
+
+    def pieces(self, rows: int) -> Iterator[pd.DataFrame]:
+        """Every column, at most `rows` rows at a time, in order, indexed by position; an
+        empty table gives one empty piece."""
+        ...
+
+
+class FrameSource:
+    """A frame the caller holds (its index is replaced by positions)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame.reset_index(drop=True)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._frame.columns)
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def read(self, columns: Sequence[str]) -> pd.DataFrame:
+        return self._frame[list(columns)]
+
+    def pieces(self, rows: int) -> Iterator[pd.DataFrame]:
+        for start in range(0, max(len(self._frame), 1), rows):
+            yield self._frame.iloc[start : start + rows]
+
+
+class ParquetSource:
+    """A Parquet file's bytes (the work zone's curated table), never converted whole.
+
+    WHY: a million-row table read into pandas at once held ~1 GB before a check ran; read
+    a row group at a time (the anonymize stage writes the curated table in row groups of
+    `include.pipeline.workzone.CURATED_ROW_GROUP_ROWS`) the gate holds one piece, plus the
+    few columns its statistics and whole-table checks name."""
+
+    def __init__(self, body: bytes) -> None:
+        self._file = pq.ParquetFile(io.BytesIO(body))
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._file.schema_arrow.names)
+
+    def __len__(self) -> int:
+        return int(self._file.metadata.num_rows)
+
+    def read(self, columns: Sequence[str]) -> pd.DataFrame:
+        return self._file.read(columns=list(columns)).to_pandas()
+
+    def pieces(self, rows: int) -> Iterator[pd.DataFrame]:
+        start = 0
+        for batch in self._file.iter_batches(batch_size=rows):
+            frame = pa.Table.from_batches([batch], schema=self._file.schema_arrow).to_pandas()
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            yield frame
+        if start == 0:
+            yield self._file.schema_arrow.empty_table().to_pandas()
+
+
+def as_source(table: pd.DataFrame | TableSource) -> TableSource:
+    return FrameSource(table) if isinstance(table, pd.DataFrame) else table
+
+
+def _statistics_columns(derived: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    named = [column for spec in derived.values() for column in (*spec["over"], spec.get("of"))]
+    return list(dict.fromkeys(str(column) for column in named if column is not None))
+
+
 def validation_slices(
-    df: pd.DataFrame, derived: Mapping[str, Mapping[str, Any]], rows: int
+    table: pd.DataFrame | TableSource, derived: Mapping[str, Mapping[str, Any]], rows: int
 ) -> Iterator[pd.DataFrame]:
-    """The caller's frame, reset, in slices of at most `rows` rows cast to objects, each with
-    its rows' derived statistics (computed over the whole table). An empty table gives one
-    empty slice, so its column-level checks still run."""
+    """The caller's table in slices of at most `rows` rows cast to objects, indexed by
+    position, each with its rows' derived statistics (computed over the whole table, from
+    the columns they name only). An empty table gives one empty slice, so its column-level
+    checks still run."""
     if rows < 1:
         raise ValueError(f"a validation slice needs at least one row, not {rows}")
-    reserved = [column for column in df.columns if str(column).startswith(DERIVED_PREFIX)]
+    source = as_source(table)
+    reserved = [column for column in source.columns if str(column).startswith(DERIVED_PREFIX)]
     if reserved:
         raise ValueError(
             f"columns {reserved} use the prefix '{DERIVED_PREFIX}', which the validation gate "
             "reserves for the statistics it computes; rename them"
         )
-    table = df.reset_index(drop=True)
-    statistics = {name: _class_statistic(table, spec) for name, spec in derived.items()}
-    for start in range(0, max(len(table), 1), rows):
-        frame = table.iloc[start : start + rows].astype(object)
+    statistics: dict[str, np.ndarray] = {}
+    if derived:
+        named = [column for column in _statistics_columns(derived) if column in source.columns]
+        columns = source.read(named) if named else pd.DataFrame(index=range(len(source)))
+        statistics = {name: _class_statistic(columns, spec) for name, spec in derived.items()}
+        del columns
+    for piece in source.pieces(rows):
+        frame = piece.astype(object)
+        start = int(piece.index[0]) if len(piece) else 0
         for name, values in statistics.items():
-            frame[name] = values[start : start + rows]
+            frame[name] = values[start : start + len(piece)]
         yield frame

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from include.core.source_config import SourceConfig
+from include.validation.frames import TableSource, as_source
 from include.validation.gx_runner import run_suite
 from include.validation.report import CheckpointReport, CheckResult, ValidationReport, shown_value
 from include.validation.suite_files import EXPECTATIONS_DIR, load_checkpoint, load_suite
@@ -35,13 +36,13 @@ def _normalized(name: object) -> str:
     return re.sub(r"[^0-9a-z]", "", str(name).casefold())
 
 
-def _identifier_columns(df: pd.DataFrame, suite: Mapping[str, Any]) -> CheckResult:
+def _identifier_columns(source: TableSource, suite: Mapping[str, Any]) -> CheckResult:
     columns_check = next(e for e in suite["expectations"] if e["meta"]["check"] == "table.columns")
     expected = set(columns_check["kwargs"]["column_set"])
     forbidden = {_normalized(name): name for name in suite["meta"]["forbidden_columns"]}
     found = sorted(
         str(column)
-        for column in df.columns
+        for column in source.columns
         if column not in expected and any(key in _normalized(column) for key in forbidden)
     )
     return CheckResult(
@@ -56,23 +57,27 @@ def _identifier_columns(df: pd.DataFrame, suite: Mapping[str, Any]) -> CheckResu
     )
 
 
-def _validate(df: pd.DataFrame, config: SourceConfig, table: str, root: Path) -> ValidationReport:
+def _validate(
+    table_data: pd.DataFrame | TableSource, config: SourceConfig, table: str, root: Path
+) -> ValidationReport:
     suite = load_suite(config, table, root)
-    results = [_identifier_columns(df, suite), *run_suite(suite, df)]
+    source = as_source(table_data)
+    results = [_identifier_columns(source, suite), *run_suite(suite, source)]
     return ValidationReport(
         source=config.name,
         table=table,
         suite=suite["name"],
         config_sha256=suite["meta"]["config_sha256"],
-        row_count=len(df),
+        row_count=len(source),
         results=tuple(results),
     )
 
 
 def validate_curated(
-    df: pd.DataFrame, config: SourceConfig, *, root: Path = EXPECTATIONS_DIR
+    df: pd.DataFrame | TableSource, config: SourceConfig, *, root: Path = EXPECTATIONS_DIR
 ) -> ValidationReport:
-    """Validate the record-level curated table (scrubbed, pseudonymized, generalized)."""
+    """Validate the record-level curated table (scrubbed, pseudonymized, generalized): a
+    frame, or a source read a piece at a time (`frames.ParquetSource`)."""
     return _validate(df, config, CURATED, root)
 
 
@@ -102,7 +107,7 @@ def _absent(config: SourceConfig, table: str, suite: str, why: str) -> Validatio
 
 def validate_release(
     config: SourceConfig,
-    curated: pd.DataFrame,
+    curated: pd.DataFrame | TableSource,
     aggregates: Mapping[str, pd.DataFrame],
     *,
     root: Path = EXPECTATIONS_DIR,

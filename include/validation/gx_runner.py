@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from include.validation.frames import validation_slices
+from include.validation.frames import FrameSource, TableSource, as_source, validation_slices
 from include.validation.pii_patterns import mask_pii
 from include.validation.report import SHOWN_ROWS, CheckResult, shown_value
 
@@ -169,7 +169,7 @@ def _combined(parts: Sequence[CheckResult]) -> CheckResult:
 
 
 def _whole_table(
-    df: pd.DataFrame, derived: Mapping[str, Any], expectations: Sequence[Mapping[str, Any]]
+    source: TableSource, derived: Mapping[str, Any], expectations: Sequence[Mapping[str, Any]]
 ) -> pd.DataFrame:
     """The one frame the whole-table checks read: only the columns they name, unless one
     names none or a derived statistic (then every column, with the statistics)."""
@@ -179,28 +179,33 @@ def _whole_table(
         named.update(str(kwargs[key]) for key in _COLUMN_ARGUMENTS if key in kwargs)
         named.update(str(column) for column in kwargs.get("column_list", ()))
     if not named or named & set(derived):
-        table, statistics = df, derived
+        table, statistics = source, derived
     else:
-        table, statistics = df[[column for column in df.columns if column in named]], {}
-    (frame,) = validation_slices(table, statistics, max(len(df), 1))
+        columns = [column for column in source.columns if column in named]
+        table, statistics = FrameSource(source.read(columns)), {}
+    (frame,) = validation_slices(table, statistics, max(len(source), 1))
     return frame
 
 
 def run_suite(
-    suite: Mapping[str, Any], df: pd.DataFrame, *, slice_rows: int = SLICE_ROWS
+    suite: Mapping[str, Any],
+    table: pd.DataFrame | TableSource,
+    *,
+    slice_rows: int = SLICE_ROWS,
 ) -> list[CheckResult]:
-    """Validate `df` (with the derived statistics its suite names) against a suite file's
+    """Validate `table` (with the derived statistics its suite names) against a suite file's
     content, slice by slice where a check allows it; results in the suite's order."""
+    source = as_source(table)
     expectations = suite["expectations"]
     derived = suite["meta"]["derived_columns"]
     sliced = [e for e in expectations if e["type"] in _SLICEABLE]
     whole = [e for e in expectations if e["type"] not in _SLICEABLE]
     outcomes: dict[str, list[CheckResult]] = {}
     if sliced:
-        for frame in validation_slices(df, derived, slice_rows):
+        for frame in validation_slices(source, derived, slice_rows):
             for result in _run(suite["name"], sliced, frame):
                 outcomes.setdefault(result.check, []).append(result)
     if whole:
-        for result in _run(suite["name"], whole, _whole_table(df, derived, whole)):
+        for result in _run(suite["name"], whole, _whole_table(source, derived, whole)):
             outcomes[result.check] = [result]
     return [_combined(outcomes[e["meta"]["check"]]) for e in expectations]

@@ -11,12 +11,14 @@ from typing import Any
 
 from include.pipeline.context import PipelineContext
 from include.pipeline.outcome import record
-from include.pipeline.workzone import aggregate_frames, read_frame
+from include.pipeline.workzone import aggregate_frames, object_body
 from include.validation import require_valid, validate_release
+from include.validation.frames import ParquetSource
 
 
 def validate(ctx: PipelineContext, anonymized: Mapping[str, Any]) -> dict[str, Any]:
-    curated = read_frame(ctx, anonymized["curated_key"])
+    # Read a row group at a time by the gate, never converted whole (`ParquetSource`).
+    curated = ParquetSource(object_body(ctx, anonymized["curated_key"]))
     report = validate_release(ctx.config, curated, aggregate_frames(ctx, anonymized))
     record(ctx, "validate", report.as_dict())
     require_valid(report)

@@ -42,12 +42,13 @@ from include.core.source_config import SourceConfig, load_all_sources
 from include.core.zones import list_objects, sse_arguments
 from include.ingest.task import account, ingest
 from include.pipeline.context import PipelineContext
-from include.pipeline.workzone import read_frame
+from include.pipeline.workzone import object_body, read_frame
 from include.publish.s3_release import release_prefix
 from include.publish.task import publish
 from include.sample.generator import iter_rows
 from include.services.stack import LocalPlatform
 from include.validation import require_valid, validate_release
+from include.validation.frames import ParquetSource
 from include.validation.suite_files import write_files
 from include.warehouse.aggregates import RECORD_KEY
 from include.warehouse.cell_key_aggregates import perturbation_table
@@ -142,7 +143,7 @@ def _deliver(ctx: PipelineContext, rows: int, seed: int, day: date) -> None:
 def _validated(ctx: PipelineContext, anonymized: Mapping[str, Any], suites: Path) -> dict:
     """The validate stage, against this config's suites (`validate` reads the
     committed ones)."""
-    curated = read_frame(ctx, anonymized["curated_key"])
+    curated = ParquetSource(object_body(ctx, anonymized["curated_key"]))  # as `validate` reads it
     tables = {n: read_frame(ctx, a["key"]) for n, a in anonymized["aggregates"].items()}
     require_valid(validate_release(ctx.config, curated, tables, root=suites))
     return {"success": True}

@@ -6,10 +6,12 @@ import pickle
 from collections.abc import Callable
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from include.audit.canonical import canonical_json
 from include.core.source_config import SourceConfig
+from include.ingest import parquet_bytes
 from include.validation import (
     SuiteFileError,
     ValidationFailed,
@@ -19,6 +21,7 @@ from include.validation import (
     validate_curated,
     validate_release,
 )
+from include.validation.frames import ParquetSource
 from include.validation.gx_runner import run_suite
 from include.validation.suite_files import load_suite
 from include.validation.suites import CURATED
@@ -221,6 +224,36 @@ def test_a_table_validated_in_slices_reads_as_one_validated_whole(
         "table.no_direct_identifier"  # the gate's own check, not the suite's
     }
     assert sliced == whole
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "expected"), SLICED_VIOLATIONS, ids=[c.__name__ for c, _ in SLICED_VIOLATIONS]
+)
+def test_a_parquet_table_read_a_row_group_at_a_time_reads_as_the_frame(
+    curated: pd.DataFrame,
+    consultation: SourceConfig,
+    corrupt: Callable[[pd.DataFrame], None],
+    expected: set[str],
+) -> None:
+    """The work zone's curated file, read a row group at a time (groups of 300 rows, pieces
+    of at most 400), gives every check's result the frame gives."""
+    corrupt(curated)
+    try:
+        table = pa.Table.from_pandas(curated, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        pytest.skip(f"{corrupt.__name__} cannot be written to Parquet, so never reaches it: {exc}")
+    source = ParquetSource(parquet_bytes(table, row_group_rows=300))
+    assert len(source) == len(curated)
+    assert source.columns == list(curated.columns)
+    suite = load_suite(consultation, CURATED)
+    frame = run_suite(suite, table.to_pandas(), slice_rows=400)
+    assert {result.check for result in frame if not result.success} >= expected - {
+        "table.no_direct_identifier"
+    }
+    assert run_suite(suite, source, slice_rows=400) == frame
+    assert validate_curated(source, consultation) == validate_curated(
+        table.to_pandas(), consultation
+    )
 
 
 def test_failures_in_several_slices_are_counted_and_located_in_order(
