@@ -106,11 +106,12 @@ def main() -> int:
         if args.use_executor:  # the task processes report to the Execution API
             # `dags test` hands every ready task to the executor at once, where the scheduler
             # queues one scrub at a time (`scrub_share`): one slot keeps the scheduler's order,
-            # and a task's token must outlive its wait in the executor's queue.
+            # and a task may wait in the executor's queue longer than the scheduler would let
+            # it (the queued timeout also bounds the task's Execution API token: 10 minutes).
             env = {
                 **env,
                 "AIRFLOW__CORE__PARALLELISM": "1",
-                "AIRFLOW__EXECUTION_API__JWT_EXPIRATION_TIME": str(24 * 3600),
+                "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": str(24 * 3600),
             }
             with console.status("starting Airflow's API server"):
                 stack.airflow().start(env, only=("api-server",))
