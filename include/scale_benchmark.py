@@ -28,6 +28,7 @@ import psutil
 import psycopg
 
 from include.demo_runs import airflow_json
+from include.pipeline.context import safe_run_id
 
 SAMPLE_SECONDS = 0.2
 
@@ -130,12 +131,13 @@ class ScrubTime:
 
 
 def scrub_time(dsn: str, run_id: str) -> ScrubTime:
-    """What the run's scrub tasks recorded of their time (a task before that records none)."""
+    """What the scrub tasks of Airflow's run `run_id` recorded of their time (a task before
+    that records none); the ledger knows the run by its key-safe id."""
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
             "SELECT payload::jsonb FROM audit.ledger WHERE run_id = %s AND step = 'scrub' "
             "AND payload::jsonb ? 'seconds'",
-            (run_id,),
+            (safe_run_id(run_id),),
         ).fetchall()
     payloads = [row[0] for row in rows]
     return ScrubTime(
