@@ -194,22 +194,22 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
             raise StageRefusedError(f"{ctx.config.name}: no release this run: {exc}") from exc
         texts = (read_frame(ctx, key, only=free_text) for key in scrubbed_keys)
         curated = with_kept_rows_of(curated, texts, result.suppressed)
-        summary["curated_key"] = write_frame(
-            ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated, CURATED_ROW_GROUP_ROWS
-        )
-        summary["anonymization"] = summarize_anonymization(result)
-        summary["records_published"] = len(curated)
-        summary["records_suppressed"] = int(result.n_suppressed)
         kept = ~result.suppressed
+        outcome = {
+            "anonymization": summarize_anonymization(result),
+            "records_published": len(curated),
+            "records_suppressed": int(result.n_suppressed),
+        }
     else:
         # Nothing new: an empty batch still goes through validation and load (no rows),
         # and publication is skipped, so `latest` stays on the last real release.
         curated = read_frames(ctx, scrubbed_keys)  # no rows: every column, free text too
-        summary["curated_key"] = write_frame(
-            ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated, CURATED_ROW_GROUP_ROWS
-        )
-        summary.update(records_published=0, records_suppressed=0, anonymization=None)
         kept = np.ones(0, dtype=bool)
+        outcome = {"records_published": 0, "records_suppressed": 0, "anonymization": None}
+    summary["curated_key"] = write_frame(
+        ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated, CURATED_ROW_GROUP_ROWS
+    )
+    summary.update(outcome)
     keys, summary["record_keys"] = _record_keys(ctx, batch)
     facts = _batch_facts(ctx.config, batch, curated, kept)
     summary["record_file_facts"] = None
