@@ -23,6 +23,7 @@ from include.anonymization.pii.recognizers.name_shape import (
     CONFIDENT_NAME_KEY,
     is_confident_name,
     name_span,
+    widen_name,
 )
 from include.anonymization.pii.redaction import propagate_names
 
@@ -98,6 +99,11 @@ def test_name_words_are_kept(text: str, name: str) -> None:
         "Audit annuel sur leur engagement Dev.Dur et la commande publique.",
         "Les voitures stationnent rue du Maréchal Foch et place Victor Hugo.",
         "Avocat au Barreau de Paris depuis vingt ans.",
+        # A lone word after an article, and a verb in the imperative opening a sentence.
+        "Financer la rénovation par un Loto qui fait gagner des vélos.",
+        "Douze communes touchées, dont la commune du Robert.",
+        "Consumons mieux et créons beaucoup moins de déchets.",
+        "Arrêtons le gaspillage.\nRendez public le contrôle des émissions.",
     ],
 )
 def test_real_prose_keeps_every_word(found: Callable[[str], Found], text: str) -> None:
@@ -133,6 +139,52 @@ def test_signatures_and_cued_names_stand_even_when_they_are_words(
     found: Callable[[str], Found], text: str, name: str
 ) -> None:
     assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "is_name"),
+    [
+        ("Consumons mieux.", "Consumons", False),
+        ("Rendez public le contrôle.", "Rendez", False),
+        ("Martinez a signé.", "Martinez", True),
+        ("Perez a signé.", "Perez", True),
+        ("Il voit Simons.", "Simons", True),  # inside a sentence: never a verb by this rule
+    ],
+)
+def test_a_lone_imperative_opening_a_sentence_is_no_name(
+    text: str, word: str, is_name: bool
+) -> None:
+    start = text.index(word)
+    assert (name_span(text, start, start + len(word)) is not None) is is_name
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Il bat coup sur coup Marat Safin en finale.", "Marat Safin"),
+        ("Une toile de Vincent van Gogh est vendue.", "Vincent van Gogh"),
+        ("Un film produit par Arthur Rankin Jr. et diffusé.", "Arthur Rankin Jr."),
+    ],
+)
+def test_a_name_the_model_half_tagged_is_widened_to_its_name_words(text: str, name: str) -> None:
+    first = name.split()[0]
+    start = text.index(first)
+    assert widen_name(text, start, start + len(first)) == (start, start + len(name))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Un but de Henrik Pedersen de Silkeborg.",  # "de" starts a club or a place
+        "Le défenseur Roger Piantoni. Reims gagne.",
+        "Il voit Jean Monnet, espion.",
+    ],
+)
+def test_widening_stops_at_french_particles_punctuation_and_sentences(text: str) -> None:
+    for name in ("Henrik Pedersen", "Roger Piantoni", "Jean Monnet"):
+        if name in text:
+            start = text.index(name)
+            assert widen_name(text, start, start + len(name)) == (start, start + len(name))
 
 
 def test_words_glued_by_a_missing_space_are_no_name(found: Callable[[str], Found]) -> None:

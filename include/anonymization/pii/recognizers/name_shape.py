@@ -22,6 +22,10 @@ rules, in the order they apply (the README lists them for users):
    "fondation"...): a public place named after someone is not personal data;
    a street becomes an address only with a house number (the address
    recognizer's job).
+4. A lone word after an article ("un Loto", "du Robert") is no name, nor a
+   word opening a sentence in the imperative ("Consumons", "Rendez").
+A name the model tagged in part is widened over the name words beside it
+(`widen_name`).
 A name is CONFIDENT when it holds a known first name and another strong or
 capitalised word, or a surname in capitals beside a capitalised word: only
 confident names are re-redacted wherever they recur (see `redaction`).
@@ -39,6 +43,7 @@ from include.anonymization.pii.recognizers.address import STREET_TYPES
 from include.anonymization.pii.recognizers.first_names import is_first_name
 from include.anonymization.pii.recognizers.french_lexicon import (
     CAPITAL_RARITY,
+    frequency_rank,
     is_bare_acronym,
     is_common_word,
 )
@@ -170,8 +175,84 @@ def name_span(
             end = len(text[start:end].rstrip(".")) + start  # the sentence's full stop
         if first_word in _SAINTS or names_a_place(text, start) or _glued(text, start, end):
             return None
+        if len(run) == 1 and (_after_an_article(text, start) or _is_a_verb(text, start, end)):
+            return None
         return start, end
     return None
+
+
+# One word right after a name, a particle may come first ("Marat Safin", "Vincent van Gogh",
+# "Arthur Rankin Jr."); one word right before it ("Bethanie Mattek-Sands").
+_WORD_AFTER = re.compile(r"[ \t](?:(?P<particle>[a-z]+)[ \t])?(?P<word>[\w'’\-]+\.?)")
+_WORD_BEFORE = re.compile(r"(?P<word>[\w'’\-]+)[ \t]\Z")
+_SUFFIXES = frozenset({"jr.", "jr", "sr.", "ii", "iii"})
+# "de", "du", "des" after a name usually start a place or a team ("de Montréal"): not these.
+_FOREIGN_PARTICLES = NAME_PARTICLES - FRENCH_STOP_WORDS
+_MAX_WIDENING = 3
+_ARTICLES = frozenset({"un", "une", "le", "la", "du", "au", "aux", "ce", "cet", "cette", "ces"})
+_IMPERATIVE_ENDINGS = ("ons", "ez")
+_INFINITIVE_ENDINGS = ("er", "re", "ir", "oir")
+
+
+def widen_name(text: str, start: int, end: int) -> tuple[int, int]:
+    """text[start:end], a name, with the name words that stand right beside it.
+
+    The model often tags only part of a name it half knows ("Tom" of "Tom Hanks",
+    "Mattek-Sands" of "Bethanie Mattek-Sands"); the rest is redacted with it:
+    after it, a STRONG word with a capital (rule 2) or a suffix ("Jr."); before
+    it, a known first name that does not open the sentence.
+    """
+    for _ in range(_MAX_WIDENING):
+        after = _WORD_AFTER.match(text, end)
+        if after is None or (after["particle"] and after["particle"] not in _FOREIGN_PARTICLES):
+            break
+        word = after["word"]
+        if word.lower() in _SUFFIXES:
+            end = after.end()
+            continue
+        bare = word.rstrip(".")
+        if not bare[:1].isupper() or _is_stop(bare, False) or not _is_strong(bare, False):
+            break
+        end = after.start("word") + len(bare)
+    for _ in range(_MAX_WIDENING):
+        before = _WORD_BEFORE.search(text, max(0, start - _LOOK_BEHIND), start)
+        if before is None:
+            break
+        word, at = before["word"], before.start("word")
+        opens = _opens_a_sentence(text, at)
+        if opens or not word[:1].isupper() or not is_first_name(word):
+            break
+        if names_a_place(text, at):
+            break
+        start = at
+    return start, end
+
+
+def _after_an_article(text: str, start: int) -> bool:
+    """Rule 4: "un Loto", "du Robert" (Le Robert, a commune), "au Yémen": a lone word after an
+    article or a contracted one names a thing or a place; French puts none before a person's
+    name ("les Dupont", the family, aside)."""
+    before = _WORD_BEFORE.search(text, max(0, start - _LOOK_BEHIND), start)
+    return before is not None and before["word"] in _ARTICLES
+
+
+def _is_a_verb(text: str, start: int, end: int) -> bool:
+    """Rule 4 too: "Consumons mieux", "Rendez public ...": a lone word opening a sentence in the
+    imperative's -ons or -ez, whose infinitive the lexicon knows better than the word itself
+    ("consumer", "rendre"; "Perez" and "Martinez" are more frequent than any such verb)."""
+    if not _opens_a_sentence(text, start):
+        return False
+    word = text[start:end]
+    for ending in _IMPERATIVE_ENDINGS:
+        if not word.lower().endswith(ending):
+            continue
+        stem = word.lower()[: -len(ending)]
+        own_rank = frequency_rank(word)
+        for infinitive in (stem + tail for tail in _INFINITIVE_ENDINGS):
+            rank = frequency_rank(infinitive)
+            if rank is not None and (own_rank is None or rank < own_rank):
+                return True
+    return False
 
 
 def _glued(text: str, start: int, end: int) -> bool:

@@ -34,6 +34,7 @@ from include.anonymization.pii.recognizers.name_shape import (
     CONFIDENT_NAME_KEY,
     is_confident_name,
     name_span,
+    widen_name,
 )
 from include.anonymization.pii.recognizers.typos import one_typo_pattern
 from include.anonymization.pii.recognizers.words import (
@@ -374,7 +375,7 @@ class CleanedNerRecognizer(SpacyRecognizer):
             span = name_span(text, result.start, result.end, lower_case_text)
             if span is None:
                 continue  # civilities, greetings, ordinary words, acronyms, named places
-            result.start, result.end = span
+            result.start, result.end = span if lower_case_text else widen_name(text, *span)
             mark_confidence(result, is_confident_name(text[result.start : result.end]))
             kept.append(result)
         return kept
