@@ -117,6 +117,9 @@ def test_real_prose_keeps_every_word(found: Callable[[str], Found], text: str) -
         ("Lisez les chroniques de Nicole Esterolle.", "Nicole Esterolle"),
         ("La fondation de Leonardo Dicaprio donne.", "Leonardo Dicaprio"),
         ("Le film est dédié à l'acteur River Phoenix.", "River Phoenix"),
+        # A role, one adjective between allowed: the model tags these ORG, MISC or nothing.
+        ("Une chanson avec la chanteuse barbadienne Rihanna.", "Rihanna"),
+        ("Le Premier ministre Fumimaro Konoe soumet ce projet.", "Fumimaro Konoe"),
         ("Il entre à la place de Robbie Keane.", "Robbie Keane"),
     ],
 )

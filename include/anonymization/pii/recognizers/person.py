@@ -124,11 +124,16 @@ _ROLES = (
     "comte", "comtesse", "marquis", "marquise", "baron", "baronne", "général", "maréchal",
     "amiral", "capitaine", "colonel", "lieutenant", "sergent", "pape", "évêque", "sultan",
     "chef", "seigneur", "dieu", "déesse", "héros", "héroïne", "champion", "championne",
+    "coéquipier", "coéquipière", "producteur", "productrice", "défenseur", "attaquant",
+    "attaquante", "gardien", "gardienne", "catcheur", "catcheuse", "boxeur", "boxeuse",
+    "cycliste", "nageur", "nageuse", "tennisman", "tenniswoman", "prophète", "ministre",
+    "président", "présidente", "député", "députée", "sénateur", "sénatrice", "maire",
+    "économiste", "sociologue", "chercheur", "chercheuse", "professeur", "professeure",
     "son", "daughter", "wife", "husband", "brother", "sister", "father", "mother", "actor",
     "actress", "singer", "painter", "writer", "player", "king", "queen",
 )  # fmt: skip
 PERSON_ROLE_REGEX = (
-    rf"(?<=\b(?-i:{'|'.join(_ROLES)})(?:[ \t]+(?-i:[{_LOWER}]{(5,)}))?[ \t]+)"
+    rf"(?<=\b(?-i:{'|'.join(_ROLES)})(?:[ \t]+(?-i:[{_LOWER}]{{5,}}))?[ \t]+)"
     rf"(?-i:{_NAME})(?!\w)"
 )
 # An initial and a surname: "M. Poulain", "É. Collin" (a civility "M." is covered too).
