@@ -53,6 +53,13 @@ def up(
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Celery workers on this host (default 2, kept)."
     ),
+    vault: bool | None = typer.Option(
+        None,
+        "--vault/--no-vault",
+        help="Start the embedded vault (OpenBao) and keep Airflow's connections there: its "
+        "processes read them through Airflow's VaultBackend, none in their environment. "
+        "Kept for later starts.",
+    ),
     force: bool = typer.Option(
         False,
         "--force",
@@ -72,6 +79,7 @@ def up(
             force=force,
             executor=executor,
             celery_workers=workers,
+            vault=vault,
         )
         if airflow:
             spinner.update(f"Airflow services, {stack.state.executor} executor (about 30 s)")

@@ -110,8 +110,11 @@ def parse_connection(value: str, conn_id: str) -> Connection:
     )
 
 
+CONNECTION_PREFIX = "AIRFLOW_CONN_"
+
+
 def env_var(conn_id: str) -> str:
-    return f"AIRFLOW_CONN_{conn_id.upper()}"
+    return f"{CONNECTION_PREFIX}{conn_id.upper()}"
 
 
 def get_connection(conn_id: str, environ: Mapping[str, str] | None = None) -> Connection:

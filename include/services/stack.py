@@ -29,6 +29,7 @@ from include.audit import (
     provision_audit,
 )
 from include.core.connections import (
+    CONNECTION_PREFIX,
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
     SUPERSET_CONN_ID,
@@ -53,6 +54,13 @@ from include.services.provision import (
 from include.services.redis_server import RedisServer
 from include.services.s3server import RestoreReport, S3Server
 from include.services.sealed_file import SealedFileError, generate_key
+from include.services.vault_provision import (
+    AppRoleLogin,
+    airflow_login,
+    airflow_secrets_environment,
+    provision,
+)
+from include.services.vault_server import VaultKeys, VaultServer
 from include.services.zone_record import ZoneRecord, ZonesLostError, check_zones
 
 if TYPE_CHECKING:
@@ -66,6 +74,8 @@ DEFAULT_PORTS = {
     "airflow": 8080,
     "superset": 8088,
     "redis": 56379,
+    "vault": 58200,
+    "vault_cluster": 58201,
 }
 EXECUTORS = ("local", "celery")
 # Celery workers started on this host: one per core of the 2-core machines this runs on.
@@ -74,15 +84,17 @@ DEFAULT_CELERY_WORKERS = 2
 
 @dataclass
 class LocalState:
-    """Ports, generated secrets, the embedded S3 zones' record (include/services/zone_record.py)
-    and the Airflow executor chosen (`local`, or `celery` with its number of workers), kept in
-    `.local/state.json` (mode 0600) across restarts."""
+    """Ports, generated secrets, the embedded S3 zones' record (include/services/zone_record.py),
+    the Airflow executor chosen (`local`, or `celery` with its number of workers) and whether
+    Airflow reads its connections from the embedded vault, kept in `.local/state.json` (mode
+    0600) across restarts."""
 
     ports: dict[str, int] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     s3_zones: ZoneRecord = field(default_factory=ZoneRecord)
     executor: str = "local"
     celery_workers: int = DEFAULT_CELERY_WORKERS
+    vault: bool = False
 
     @classmethod
     def load(cls, path: Path) -> LocalState:
@@ -95,6 +107,7 @@ class LocalState:
             s3_zones=ZoneRecord.from_state(data.get("s3_zones", {})),
             executor=data.get("executor", "local"),
             celery_workers=data.get("celery_workers", DEFAULT_CELERY_WORKERS),
+            vault=data.get("vault", False),
         )
 
     def save(self, path: Path) -> None:
@@ -107,6 +120,7 @@ class LocalState:
             "s3_zones": self.s3_zones.to_state(),
             "executor": self.executor,
             "celery_workers": self.celery_workers,
+            "vault": self.vault,
         }
         tmp.write_text(json.dumps(data, indent=2))
         tmp.replace(path)
@@ -224,6 +238,14 @@ class LocalPlatform:
             self.run_dir, self.state.port("redis"), self.state.secret("redis_password")
         )
 
+    def vault(self) -> VaultServer:
+        return VaultServer(
+            self.run_dir,
+            self.settings.local_dir / "vault",
+            self.state.port("vault"),
+            self.state.port("vault_cluster"),
+        )
+
     def airflow(self) -> airflow_runtime.AirflowServices:
         workers = self.state.celery_workers if self.celery else 0
         return airflow_runtime.AirflowServices(self.run_dir, self.state.port("airflow"), workers)
@@ -240,13 +262,16 @@ class LocalPlatform:
         force: bool = False,
         executor: str | None = None,
         celery_workers: int | None = None,
+        vault: bool | None = None,
     ) -> list[BucketState]:
         """Start and provision everything but Airflow's long-running services; write .local/env.
 
         Refuses (ZonesLostError) when the embedded S3 server lacks zone buckets that held
         data; `force` starts with empty zones instead and records it (`self.zone_reset`).
         `executor` (`local` or `celery`) and `celery_workers` are recorded for later starts;
-        with Celery, the Redis broker is started here.
+        with Celery, the Redis broker is started here. `vault` (kept for later starts) starts
+        the embedded vault and stores every connection in it: Airflow's processes then read
+        them through its secrets backend, none in their environment (`airflow_env`).
         """
         if executor is not None:
             if executor not in EXECUTORS:
@@ -256,6 +281,8 @@ class LocalPlatform:
             if celery_workers < 1:
                 raise ServiceError(f"celery_workers must be at least 1, got {celery_workers}")
             self.state.celery_workers = celery_workers
+        if vault is not None:
+            self.state.vault = vault
         self.settings.local_dir.mkdir(parents=True, exist_ok=True)
         env: dict[str, str] = {}
         broker_url = None
@@ -319,6 +346,9 @@ class LocalPlatform:
         # read them with load_settings()) use the same buckets and folders as this checkout.
         env.update(self.settings.as_environment())
         env.update(self._superset_environment(env))
+        if self.state.vault:
+            progress(f"vault (OpenBao) on {self.vault().url}: Airflow's connections")
+            env.update(self._connections_in_vault({**env, **self.overrides}))
         airflow_runtime.write_admin_password(
             self.settings.airflow_home, self.state.secret("airflow_admin_password")
         )
@@ -333,6 +363,36 @@ class LocalPlatform:
         progress("Airflow metadata database")
         airflow_runtime.migrate(self.process_env())
         return buckets
+
+    def _connections_in_vault(self, env: Mapping[str, str]) -> dict[str, str]:
+        """Start the vault, store every connection of `env` in it; return the settings that
+        make Airflow read them there (`include/services/vault_provision.py`)."""
+        server = self.vault()
+        secrets_ = self.state.secrets
+        known = (
+            VaultKeys(secrets_["vault_unseal_key"], secrets_["vault_root_token"])
+            if "vault_unseal_key" in secrets_
+            else None
+        )
+        keys = server.start(known)
+        secrets_["vault_unseal_key"] = keys.unseal_key
+        secrets_["vault_root_token"] = keys.root_token
+        self.state.save(self.state_path)
+        root = server.client(keys.root_token)
+        connections = {
+            key.removeprefix(CONNECTION_PREFIX).lower(): parse_connection(value, key)
+            for key, value in env.items()
+            if key.startswith(CONNECTION_PREFIX)
+        }
+        provision(root, connections)
+        known_login = (
+            AppRoleLogin(secrets_["vault_role_id"], secrets_["vault_secret_id"])
+            if "vault_role_id" in secrets_
+            else None
+        )
+        login = airflow_login(root, known_login)
+        secrets_["vault_role_id"], secrets_["vault_secret_id"] = login.role_id, login.secret_id
+        return airflow_secrets_environment(server.url, login)
 
     def _check_zones(
         self, s3: S3Server, report: RestoreReport | None, client: Any, force: bool
@@ -428,8 +488,16 @@ class LocalPlatform:
         """What a process of the platform sees: `.local/env`, then the user's overrides on top."""
         return {**read_env_file(self.settings.env_file), **self.overrides}
 
+    def airflow_env(self) -> dict[str, str]:
+        """What an Airflow process sees: with the vault, no connection in its environment
+        (its secrets backend reads them from the vault); else `process_env`."""
+        env = self.process_env()
+        if self.state.vault:
+            env = {k: v for k, v in env.items() if not k.startswith(CONNECTION_PREFIX)}
+        return env
+
     def start_airflow(self) -> None:
-        self.airflow().start(self.process_env())
+        self.airflow().start(self.airflow_env())
 
     def readonly_warehouse(self) -> Connection:
         """The analysts' read-only warehouse connection (Superset's data source)."""
@@ -474,6 +542,8 @@ class LocalPlatform:
         stopped += [f"airflow {c}" for c in self.airflow().stop()]
         if self.redis().stop():
             stopped.append("redis")
+        if self.vault().stop():
+            stopped.append("vault")
         s3 = self.s3_server()
         if s3.stop():
             stopped.append("s3")
@@ -516,6 +586,10 @@ class LocalPlatform:
             broker = self.redis()
             state = "healthy" if broker.responds() else "stopped"
             rows.append(ServiceStatus("redis", f"127.0.0.1:{broker.port}", state, "Celery broker"))
+        if self.state.vault:
+            server = self.vault()
+            state = "running" if server.is_running() and server.responds() else "stopped"
+            rows.append(ServiceStatus("vault", server.url, state, "Airflow's connections"))
         airflow = self.airflow()
         health = airflow.health()
         for component, pid in airflow.running().items():

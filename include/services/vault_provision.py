@@ -1,0 +1,107 @@
+"""What the vault holds for Airflow, and the least-privilege login Airflow reads it with.
+
+Airflow's `VaultBackend` (apache-airflow-providers-hashicorp) looks a connection
+up at `<mount>/<connections_path>/<conn_id>` in a KV version 2 engine; a secret
+there holds the connection's fields (`conn_type`, `host`, `login`, `password`,
+`extra`...), which the backend hands to Airflow as the connection's JSON form.
+
+Airflow logs in with an AppRole whose policy reads connections and nothing else:
+it cannot list them, write them, or touch any other path. The root token that
+provisions all this never reaches an Airflow process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import hvac
+
+from include.core.connections import Connection
+
+KV_MOUNT = "airflow"
+CONNECTIONS_PATH = "connections"
+AIRFLOW_POLICY = "civic-airflow"
+AIRFLOW_ROLE = "airflow"
+# Read one named connection; no list, no write, nothing outside the connections path.
+AIRFLOW_POLICY_HCL = f"""
+path "{KV_MOUNT}/data/{CONNECTIONS_PATH}/*" {{
+  capabilities = ["read"]
+}}
+"""
+# An Airflow process logs in again when its token expires; a token lives an hour at most.
+_LOGIN_LIFETIME = "1h"
+BACKEND_CLASS = "airflow.providers.hashicorp.secrets.vault.VaultBackend"
+
+
+@dataclass(frozen=True)
+class AppRoleLogin:
+    """The role id and secret id an Airflow process logs in with."""
+
+    role_id: str
+    secret_id: str = ""
+
+    def __repr__(self) -> str:  # the secret id is a credential: never in a log line
+        return f"AppRoleLogin(role_id={self.role_id!r}, secret_id=***)"
+
+
+def provision(client: hvac.Client, connections: Mapping[str, Connection]) -> None:
+    """Mount the KV engine and AppRole, write the Airflow policy and role, store `connections`.
+
+    Idempotent: run at every `civic services up`, it rewrites the connections (a new
+    password in the state reaches the vault) and leaves the rest as it is.
+    """
+    if f"{KV_MOUNT}/" not in client.sys.list_mounted_secrets_engines():
+        client.sys.enable_secrets_engine("kv", path=KV_MOUNT, options={"version": "2"})
+    if "approle/" not in client.sys.list_auth_methods():
+        client.sys.enable_auth_method("approle")
+    client.sys.create_or_update_policy(AIRFLOW_POLICY, AIRFLOW_POLICY_HCL)
+    client.auth.approle.create_or_update_approle(
+        AIRFLOW_ROLE,
+        token_policies=[AIRFLOW_POLICY],
+        token_ttl=_LOGIN_LIFETIME,
+        token_max_ttl=_LOGIN_LIFETIME,
+    )
+    for conn_id, connection in connections.items():
+        client.secrets.kv.v2.create_or_update_secret(
+            path=f"{CONNECTIONS_PATH}/{conn_id}",
+            secret=json.loads(connection.to_json()),
+            mount_point=KV_MOUNT,
+        )
+
+
+def airflow_login(client: hvac.Client, known: AppRoleLogin | None) -> AppRoleLogin:
+    """Airflow's AppRole login: `known` while it still logs in, else a new secret id."""
+    role_id = client.auth.approle.read_role_id(AIRFLOW_ROLE)["data"]["role_id"]
+    if known is not None and known.role_id == role_id and _logs_in(client.url, known):
+        return known
+    secret_id = client.auth.approle.generate_secret_id(AIRFLOW_ROLE)["data"]["secret_id"]
+    return AppRoleLogin(role_id, secret_id)
+
+
+def _logs_in(url: str, login: AppRoleLogin) -> bool:
+    try:
+        hvac.Client(url=url, timeout=10).auth.approle.login(login.role_id, login.secret_id)
+    except hvac.exceptions.VaultError:
+        return False
+    return True
+
+
+def airflow_secrets_environment(url: str, login: AppRoleLogin) -> dict[str, str]:
+    """The settings that make every Airflow component read connections from the vault."""
+    kwargs = {
+        "url": url,
+        "auth_type": "approle",
+        "role_id": login.role_id,
+        "secret_id": login.secret_id,
+        "mount_point": KV_MOUNT,
+        "connections_path": CONNECTIONS_PATH,
+        "variables_path": None,  # variables and config stay Airflow's own: no lookups
+        "config_path": None,
+        "kv_engine_version": 2,
+    }
+    return {
+        "AIRFLOW__SECRETS__BACKEND": BACKEND_CLASS,
+        "AIRFLOW__SECRETS__BACKEND_KWARGS": json.dumps(kwargs),
+    }
