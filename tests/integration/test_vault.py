@@ -10,6 +10,7 @@ every connection a task used came through Airflow's `VaultBackend`.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,10 +69,16 @@ def test_the_vault_keeps_its_secrets_across_a_restart(vault: VaultServer) -> Non
     assert stored["data"]["data"] == json.loads(WAREHOUSE.to_json())
 
 
-def test_a_vault_whose_keys_were_lost_is_refused_not_replaced(vault: VaultServer) -> None:
-    vault.start(None)
+def test_a_vault_whose_keys_or_data_were_lost_is_refused_not_replaced(
+    vault: VaultServer,
+) -> None:
+    keys = vault.start(None)
     with pytest.raises(ServiceError, match="lost its unseal key"):
         vault.start(None)
+    vault.stop()
+    shutil.rmtree(vault.data_dir)  # the vault's storage gone, the checkout's keys kept
+    with pytest.raises(ServiceError, match="its data was lost"):
+        vault.start(keys)
 
 
 def test_airflow_reads_connections_through_its_backend_and_nothing_else(
