@@ -24,6 +24,7 @@ from include.core.connections import s3_client as make_s3_client
 from include.core.settings import Settings
 from include.services.processes import free_port
 from include.services.stack import LocalPlatform, LocalState
+from include.services.vault_server import VaultServer
 
 
 @pytest.fixture(scope="session")
@@ -95,3 +96,13 @@ def raw_bucket(s3_client: Any, settings: Settings) -> Iterator[str]:
 @pytest.fixture
 def sources_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "sources"
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Iterator[VaultServer]:
+    """An OpenBao server of its own (not started: `start(None)` initialises it), stopped after."""
+    server = VaultServer(tmp_path / "run", tmp_path / "data", free_port(), free_port())
+    try:
+        yield server
+    finally:
+        server.stop()

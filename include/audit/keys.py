@@ -12,6 +12,8 @@ Connection fields:
 - extra.public_key (Ed25519 only, with no password): a verify-only key, for an
   auditor who must be able to check the ledger but never write a valid entry.
   `civic audit public-key` prints this connection.
+A connection of type `vault` names an Ed25519 key that the vault's transit engine
+holds and signs with instead (`vault_transit_key`).
 
 Why Ed25519 by default: verification needs only the public key, so the ledger can
 be checked by people who could not forge it. HMAC verifies several times faster
@@ -45,6 +47,8 @@ Algorithm = Literal["ed25519", "hmac-sha256"]
 ED25519: Algorithm = "ed25519"
 HMAC_SHA256: Algorithm = "hmac-sha256"
 DEFAULT_KEY_ID = "a1"
+# A connection of this type names a key held by a vault's transit engine (vault_transit_key).
+VAULT_CONN_TYPE = "vault"
 
 _MIN_HMAC_BYTES = 32
 _KEY_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
@@ -67,6 +71,10 @@ class AuditKey(ABC):
     @abstractmethod
     def verify(self, message: bytes, signature: str) -> bool:
         """True if `signature` (hex) is this key's signature of `message`."""
+
+    def verifying_keys(self) -> list[AuditKey]:
+        """The keys that check entries its holder meets: itself; a vault's key, every version."""
+        return [self]
 
 
 def _check_key_id(key_id: str) -> None:
@@ -201,6 +209,10 @@ def verify_only_connection(key: Ed25519Key) -> Connection:
 
 
 def key_from_connection(conn: Connection) -> AuditKey:
+    if conn.conn_type == VAULT_CONN_TYPE:
+        from include.audit.vault_transit_key import signing_key  # hvac: only for this form
+
+        return signing_key(conn)
     extra = conn.extra
     key_id = str(extra.get("key_id", DEFAULT_KEY_ID))
     algorithm = str(extra.get("algorithm", ED25519))
@@ -233,7 +245,8 @@ def load_key(environ: Mapping[str, str] | None = None) -> AuditKey:
 def keyring(keys: AuditKey | Iterable[AuditKey]) -> dict[str, AuditKey]:
     """Keys by id, for verifying a ledger signed under several (rotated) keys."""
     ring: dict[str, AuditKey] = {}
-    for key in [keys] if isinstance(keys, AuditKey) else keys:
+    given = [keys] if isinstance(keys, AuditKey) else keys
+    for key in (verifying for one in given for verifying in one.verifying_keys()):
         if key.key_id in ring:
             raise AuditKeyError(f"two verifying keys share the id '{key.key_id}'")
         ring[key.key_id] = key

@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from include.audit import (
     AUDIT_KEY_CONN_ID,
+    Ed25519Key,
     audit_key_connection,
     generate_secret,
     provision_audit,
 )
+from include.audit.keys import DEFAULT_KEY_ID
 from include.core.connections import (
     CONNECTION_PREFIX,
     PSEUDONYM_KEY_CONN_ID,
@@ -59,6 +61,7 @@ from include.services.vault_provision import (
     airflow_login,
     airflow_secrets_environment,
     provision,
+    provision_ledger_signer,
 )
 from include.services.vault_server import VaultKeys, VaultServer
 from include.services.zone_record import ZoneRecord, ZonesLostError, check_zones
@@ -348,7 +351,7 @@ class LocalPlatform:
         env.update(self._superset_environment(env))
         if self.state.vault:
             progress(f"vault (OpenBao) on {self.vault().url}: Airflow's connections")
-            env.update(self._connections_in_vault({**env, **self.overrides}))
+            env.update(self._connections_in_vault(env))
         airflow_runtime.write_admin_password(
             self.settings.airflow_home, self.state.secret("airflow_admin_password")
         )
@@ -364,8 +367,9 @@ class LocalPlatform:
         airflow_runtime.migrate(self.process_env())
         return buckets
 
-    def _connections_in_vault(self, env: Mapping[str, str]) -> dict[str, str]:
-        """Start the vault, store every connection of `env` in it; return the settings that
+    def _connections_in_vault(self, env: dict[str, str]) -> dict[str, str]:
+        """Start the vault, store every connection of `env` in it, the ledger's signing key
+        replaced by one the vault holds (written back into `env`); return the settings that
         make Airflow read them there (`include/services/vault_provision.py`)."""
         server = self.vault()
         secrets_ = self.state.secrets
@@ -381,9 +385,12 @@ class LocalPlatform:
         root = server.client(keys.root_token)
         connections = {
             key.removeprefix(CONNECTION_PREFIX).lower(): parse_connection(value, key)
-            for key, value in env.items()
+            for key, value in {**env, **self.overrides}.items()
             if key.startswith(CONNECTION_PREFIX)
         }
+        if env_var(AUDIT_KEY_CONN_ID) not in self.overrides:
+            connections[AUDIT_KEY_CONN_ID] = self._ledger_signer(root)
+            env[env_var(AUDIT_KEY_CONN_ID)] = connections[AUDIT_KEY_CONN_ID].to_json()
         provision(root, connections)
         known_login = (
             AppRoleLogin(secrets_["vault_role_id"], secrets_["vault_secret_id"])
@@ -393,6 +400,24 @@ class LocalPlatform:
         login = airflow_login(root, known_login)
         secrets_["vault_role_id"], secrets_["vault_secret_id"] = login.role_id, login.secret_id
         return airflow_secrets_environment(server.url, login)
+
+    def _ledger_signer(self, root: Any) -> Connection:
+        """The ledger's key inside the vault; entries the local key signed before keep
+        verifying with its public key."""
+        secrets_ = self.state.secrets
+        known = (
+            AppRoleLogin(secrets_["ledger_role_id"], secrets_["ledger_secret_id"])
+            if "ledger_role_id" in secrets_
+            else None
+        )
+        # The key `up` generates without the vault (audit_key_connection's defaults).
+        local = Ed25519Key.from_seed(
+            DEFAULT_KEY_ID, self.state.secret("audit_key", generate_secret)
+        )
+        connection = provision_ledger_signer(root, known, {local.key_id: local.public_b64()})
+        secrets_["ledger_role_id"] = str(connection.login)
+        secrets_["ledger_secret_id"] = str(connection.password)
+        return connection
 
     def _check_zones(
         self, s3: S3Server, report: RestoreReport | None, client: Any, force: bool

@@ -6,8 +6,10 @@ there holds the connection's fields (`conn_type`, `host`, `login`, `password`,
 `extra`...), which the backend hands to Airflow as the connection's JSON form.
 
 Airflow logs in with an AppRole whose policy reads connections and nothing else:
-it cannot list them, write them, or touch any other path. The root token that
-provisions all this never reaches an Airflow process.
+it cannot list them, write them, or touch any other path. The ledger's signer
+logs in with another, which may sign with the ledger's transit key and read its
+public keys, nothing else. The root token that provisions all this never reaches
+an Airflow process.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 import hvac
 
+from include.audit.keys import VAULT_CONN_TYPE
 from include.core.connections import Connection
 
 KV_MOUNT = "airflow"
@@ -27,6 +30,19 @@ AIRFLOW_ROLE = "airflow"
 # Read one named connection; no list, no write, nothing outside the connections path.
 AIRFLOW_POLICY_HCL = f"""
 path "{KV_MOUNT}/data/{CONNECTIONS_PATH}/*" {{
+  capabilities = ["read"]
+}}
+"""
+TRANSIT_MOUNT = "transit"
+LEDGER_KEY = "civic-ledger"
+LEDGER_POLICY = "civic-ledger-signer"
+LEDGER_ROLE = "ledger-signer"
+# Sign with the ledger's key and read its public keys: no export, no rotation, no other key.
+LEDGER_POLICY_HCL = f"""
+path "{TRANSIT_MOUNT}/sign/{LEDGER_KEY}" {{
+  capabilities = ["update"]
+}}
+path "{TRANSIT_MOUNT}/keys/{LEDGER_KEY}" {{
   capabilities = ["read"]
 }}
 """
@@ -54,15 +70,7 @@ def provision(client: hvac.Client, connections: Mapping[str, Connection]) -> Non
     """
     if f"{KV_MOUNT}/" not in client.sys.list_mounted_secrets_engines():
         client.sys.enable_secrets_engine("kv", path=KV_MOUNT, options={"version": "2"})
-    if "approle/" not in client.sys.list_auth_methods():
-        client.sys.enable_auth_method("approle")
-    client.sys.create_or_update_policy(AIRFLOW_POLICY, AIRFLOW_POLICY_HCL)
-    client.auth.approle.create_or_update_approle(
-        AIRFLOW_ROLE,
-        token_policies=[AIRFLOW_POLICY],
-        token_ttl=_LOGIN_LIFETIME,
-        token_max_ttl=_LOGIN_LIFETIME,
-    )
+    _role_with_policy(client, AIRFLOW_ROLE, AIRFLOW_POLICY, AIRFLOW_POLICY_HCL)
     for conn_id, connection in connections.items():
         client.secrets.kv.v2.create_or_update_secret(
             path=f"{CONNECTIONS_PATH}/{conn_id}",
@@ -73,10 +81,56 @@ def provision(client: hvac.Client, connections: Mapping[str, Connection]) -> Non
 
 def airflow_login(client: hvac.Client, known: AppRoleLogin | None) -> AppRoleLogin:
     """Airflow's AppRole login: `known` while it still logs in, else a new secret id."""
-    role_id = client.auth.approle.read_role_id(AIRFLOW_ROLE)["data"]["role_id"]
+    return _login(client, AIRFLOW_ROLE, known)
+
+
+def provision_ledger_signer(
+    client: hvac.Client,
+    known: AppRoleLogin | None,
+    earlier_public_keys: Mapping[str, str] | None = None,
+) -> Connection:
+    """The transit engine, the ledger's Ed25519 key inside it (created once, never exported)
+    and a login that may sign with it and read its public keys, nothing else; returns the
+    `civic_audit_key` connection of type `vault` (`include/audit/vault_transit_key.py`),
+    carrying `earlier_public_keys`: the keys that signed the ledger before the vault did."""
+    if f"{TRANSIT_MOUNT}/" not in client.sys.list_mounted_secrets_engines():
+        client.sys.enable_secrets_engine("transit", path=TRANSIT_MOUNT)
+    try:
+        client.secrets.transit.read_key(LEDGER_KEY, mount_point=TRANSIT_MOUNT)
+    except hvac.exceptions.InvalidPath:
+        client.secrets.transit.create_key(
+            LEDGER_KEY, key_type="ed25519", exportable=False, mount_point=TRANSIT_MOUNT
+        )
+    _role_with_policy(client, LEDGER_ROLE, LEDGER_POLICY, LEDGER_POLICY_HCL)
+    login = _login(client, LEDGER_ROLE, known)
+    return Connection(
+        VAULT_CONN_TYPE,
+        host=client.url,
+        login=login.role_id,
+        password=login.secret_id,
+        extra={
+            "transit_key": LEDGER_KEY,
+            "transit_mount": TRANSIT_MOUNT,
+            "earlier_public_keys": dict(earlier_public_keys or {}),
+        },
+    )
+
+
+def _role_with_policy(client: hvac.Client, role: str, policy: str, rules: str) -> None:
+    """An AppRole whose tokens carry `policy` (its `rules`) alone and live an hour."""
+    if "approle/" not in client.sys.list_auth_methods():
+        client.sys.enable_auth_method("approle")
+    client.sys.create_or_update_policy(policy, rules)
+    client.auth.approle.create_or_update_approle(
+        role, token_policies=[policy], token_ttl=_LOGIN_LIFETIME, token_max_ttl=_LOGIN_LIFETIME
+    )
+
+
+def _login(client: hvac.Client, role: str, known: AppRoleLogin | None) -> AppRoleLogin:
+    role_id = client.auth.approle.read_role_id(role)["data"]["role_id"]
     if known is not None and known.role_id == role_id and _logs_in(client.url, known):
         return known
-    secret_id = client.auth.approle.generate_secret_id(AIRFLOW_ROLE)["data"]["secret_id"]
+    secret_id = client.auth.approle.generate_secret_id(role)["data"]["secret_id"]
     return AppRoleLogin(role_id, secret_id)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import hvac
 import psycopg
 import pytest
 from psycopg import errors as pg_errors
@@ -42,9 +43,12 @@ from include.audit import (
     verify,
 )
 from include.audit.keys import verify_only_connection
+from include.audit.vault_transit_key import VaultTransitKey
 from include.cli.audit import audit_app
 from include.core.connections import WAREHOUSE_CONN_ID, Connection, env_var, parse_connection
 from include.services.stack import LocalPlatform
+from include.services.vault_provision import LEDGER_KEY, TRANSIT_MOUNT, provision_ledger_signer
+from include.services.vault_server import VaultServer
 
 SECRET = generate_secret()
 KEY = key_from_connection(audit_key_connection(SECRET, "t1"))
@@ -450,3 +454,45 @@ def test_cli_show_and_public_key(platform: LocalPlatform, ledger: LedgerDatabase
         key=parse_connection(verify_only, AUDIT_KEY_CONN_ID),
     )
     assert auditor.exit_code == 0, auditor.output
+
+
+def test_a_ledger_signed_inside_the_vault_verifies_with_public_keys_across_a_rotation(
+    ledger: LedgerDatabase, vault: VaultServer
+) -> None:
+    keys = vault.start(None)
+    root = vault.client(keys.root_token)
+    connection = provision_ledger_signer(root, None)
+    signer = key_from_connection(connection)
+    assert isinstance(signer, VaultTransitKey)
+    assert signer.key_id == "civic-ledger.v1"
+    before = append(ledger.pipeline_dsn, "run-1", "ingest", {"rows": 3}, signer)
+
+    root.secrets.transit.rotate_key(LEDGER_KEY, mount_point=TRANSIT_MOUNT)
+    rotated = key_from_connection(connection)
+    after = append(ledger.pipeline_dsn, "run-2", "ingest", {"rows": 4}, rotated)
+    assert (before.key_id, after.key_id) == ("civic-ledger.v1", "civic-ledger.v2")
+
+    # The signing key's holder and an auditor with the public keys alone both verify it.
+    assert verify(ledger.pipeline_dsn, rotated).intact
+    public = [Ed25519Key.from_public(k.key_id, k.public_b64()) for k in _ed25519(rotated)]
+    assert verify(ledger.pipeline_dsn, public).intact
+    assert not verify(ledger.pipeline_dsn, public[1:]).intact  # v1's entry needs v1's key
+    # The signer's login may sign, not export the key nor rotate it.
+    signer_client = hvac.Client(url=vault.url)
+    signer_client.auth.approle.login(connection.login, connection.password)
+    with pytest.raises(hvac.exceptions.Forbidden):
+        signer_client.secrets.transit.rotate_key(LEDGER_KEY, mount_point=TRANSIT_MOUNT)
+    with pytest.raises((hvac.exceptions.Forbidden, hvac.exceptions.InvalidRequest)):
+        signer_client.secrets.transit.export_key(
+            LEDGER_KEY, "signing-key", mount_point=TRANSIT_MOUNT
+        )
+    assert provision_ledger_signer(root, None).login == connection.login  # idempotent
+
+
+def _ed25519(key: AuditKey) -> list[Ed25519Key]:
+    keys = []
+    for verifying in key.verifying_keys():
+        public = verifying.public if isinstance(verifying, VaultTransitKey) else verifying
+        assert isinstance(public, Ed25519Key)
+        keys.append(public)
+    return keys

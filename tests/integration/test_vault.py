@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import hvac
 import pytest
 from airflow.providers.hashicorp.secrets.vault import VaultBackend
 
+from include.audit import AUDIT_KEY_CONN_ID, key_from_connection, last_entries, verify
 from include.core.connections import (
     CONNECTION_PREFIX,
     S3_CONN_ID,
@@ -29,7 +29,7 @@ from include.core.connections import (
 )
 from include.core.source_config import load_all_sources
 from include.sample.writer import write_sample
-from include.services.processes import ServiceError, free_port
+from include.services.processes import ServiceError
 from include.services.stack import LocalPlatform
 from include.services.vault_provision import (
     CONNECTIONS_PATH,
@@ -43,15 +43,6 @@ from tests.integration.airflow_api import failed_task_logs, run_through_api
 from tests.own_platform import own_platform
 
 WAREHOUSE = Connection("postgres", "127.0.0.1", 5432, "civic", "p@ss/wörd", "civic", {"a": 1})
-
-
-@pytest.fixture
-def vault(tmp_path: Path) -> Iterator[VaultServer]:
-    server = VaultServer(tmp_path / "run", tmp_path / "data", free_port(), free_port())
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_the_vault_keeps_its_secrets_across_a_restart(vault: VaultServer) -> None:
@@ -147,3 +138,10 @@ def _run_from_the_vault(stack: LocalPlatform) -> None:
     assert {r["state"] for r in runs} == {"success"}, failed_task_logs(stack, instances)
     done = {ti["task_id"] for ti in instances if ti["state"] == "success"}
     assert {"ingest", "scrub", "anonymize", "validate", "load", "publish"} <= done, states
+    # Every ledger entry was signed inside the vault, and verifies.
+    dsn = get_connection(WAREHOUSE_CONN_ID, env).postgres_dsn()
+    ledger_key = key_from_connection(get_connection(AUDIT_KEY_CONN_ID, env))
+    entries = last_entries(dsn, 1000)
+    assert entries
+    assert {entry.key_id for entry in entries} == {"civic-ledger.v1"}
+    assert verify(dsn, ledger_key).intact
