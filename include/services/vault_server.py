@@ -16,7 +16,7 @@ and its root token is revoked after set-up (GOVERNANCE.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import hvac
@@ -38,8 +38,8 @@ _START_TIMEOUT = 30.0
 class VaultKeys:
     """What initialising a vault returns once: the unseal key and the root token."""
 
-    unseal_key: str
-    root_token: str
+    unseal_key: str = field(repr=False)  # credentials: never in a log line
+    root_token: str = field(repr=False)
 
 
 @dataclass(frozen=True)
