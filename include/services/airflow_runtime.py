@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from include.core.connections import CONNECTION_PREFIX
 from include.core.settings import PROJECT_DIR
 from include.services.processes import ServiceError, read_pid, spawn, stop_pid_file, wait_until
 
@@ -177,11 +178,21 @@ class AirflowServices:
             name: str(part.get("status")) for name, part in body.items() if isinstance(part, dict)
         }
 
-    def start(self, env: Mapping[str, str], only: Sequence[str] | None = None) -> None:
+    def start(
+        self,
+        env: Mapping[str, str],
+        only: Sequence[str] | None = None,
+        *,
+        connections_in_environment: bool = True,
+    ) -> None:
         """Start the components not running yet: all of them, or `only` those named (the
         scale benchmark's `dags test --use-executor` needs the API server alone, whose
-        Execution API its task processes report to)."""
+        Execution API its task processes report to). With `connections_in_environment`
+        False, no `AIRFLOW_CONN_*` reaches them, not even one this process inherited: their
+        secrets backend is the only source of connections."""
         full_env = {**os.environ, **env}
+        if not connections_in_environment:
+            full_env = {k: v for k, v in full_env.items() if not k.startswith(CONNECTION_PREFIX)}
         for component in self.components if only is None else only:
             if read_pid(self.pid_file(component)) is None:
                 spawn(

@@ -522,7 +522,7 @@ class LocalPlatform:
         return env
 
     def start_airflow(self) -> None:
-        self.airflow().start(self.airflow_env())
+        self.airflow().start(self.airflow_env(), connections_in_environment=not self.state.vault)
 
     def readonly_warehouse(self) -> Connection:
         """The analysts' read-only warehouse connection (Superset's data source)."""

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import hvac
 import pytest
-from airflow.providers.hashicorp.secrets.vault import VaultBackend
 
 from include.audit import AUDIT_KEY_CONN_ID, key_from_connection, last_entries, verify
 from include.core.connections import (
@@ -80,6 +79,10 @@ def test_airflow_reads_connections_through_its_backend_and_nothing_else(
     provision(root, {WAREHOUSE_CONN_ID: WAREHOUSE})
     login = airflow_login(root, None)
     assert airflow_login(root, login) == login  # a login that still works is kept
+
+    # Imported here, not at collection: importing Airflow configures it, and the session's
+    # platform sets its metadata database only when its fixture starts.
+    from airflow.providers.hashicorp.secrets.vault import VaultBackend
 
     kwargs = json.loads(
         airflow_secrets_environment(vault.url, login)["AIRFLOW__SECRETS__BACKEND_KWARGS"]
