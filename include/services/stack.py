@@ -392,32 +392,33 @@ class LocalPlatform:
             connections[AUDIT_KEY_CONN_ID] = self._ledger_signer(root)
             env[env_var(AUDIT_KEY_CONN_ID)] = connections[AUDIT_KEY_CONN_ID].to_json()
         provision(root, connections)
-        known_login = (
-            AppRoleLogin(secrets_["vault_role_id"], secrets_["vault_secret_id"])
-            if "vault_role_id" in secrets_
-            else None
-        )
-        login = airflow_login(root, known_login)
-        secrets_["vault_role_id"], secrets_["vault_secret_id"] = login.role_id, login.secret_id
+        login = airflow_login(root, self._kept_login("vault"))
+        self._keep_login("vault", login)
         return airflow_secrets_environment(server.url, login)
 
     def _ledger_signer(self, root: Any) -> Connection:
         """The ledger's key inside the vault; entries the local key signed before keep
         verifying with its public key."""
-        secrets_ = self.state.secrets
-        known = (
-            AppRoleLogin(secrets_["ledger_role_id"], secrets_["ledger_secret_id"])
-            if "ledger_role_id" in secrets_
-            else None
-        )
         # The key `up` generates without the vault (audit_key_connection's defaults).
         local = Ed25519Key.from_seed(
             DEFAULT_KEY_ID, self.state.secret("audit_key", generate_secret)
         )
-        connection = provision_ledger_signer(root, known, {local.key_id: local.public_b64()})
-        secrets_["ledger_role_id"] = str(connection.login)
-        secrets_["ledger_secret_id"] = str(connection.password)
+        connection = provision_ledger_signer(
+            root, self._kept_login("ledger"), {local.key_id: local.public_b64()}
+        )
+        self._keep_login("ledger", AppRoleLogin(str(connection.login), str(connection.password)))
         return connection
+
+    def _kept_login(self, name: str) -> AppRoleLogin | None:
+        """The AppRole login `_keep_login` kept under `name` in the state, if any."""
+        kept = self.state.secrets
+        if f"{name}_role_id" not in kept:
+            return None
+        return AppRoleLogin(kept[f"{name}_role_id"], kept[f"{name}_secret_id"])
+
+    def _keep_login(self, name: str, login: AppRoleLogin) -> None:
+        self.state.secrets[f"{name}_role_id"] = login.role_id
+        self.state.secrets[f"{name}_secret_id"] = login.secret_id
 
     def _check_zones(
         self, s3: S3Server, report: RestoreReport | None, client: Any, force: bool

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import hvac
 
 from include.audit.keys import VAULT_CONN_TYPE
+from include.audit.vault_transit_key import DEFAULT_TRANSIT_KEY, DEFAULT_TRANSIT_MOUNT
 from include.core.connections import Connection
 
 KV_MOUNT = "airflow"
@@ -33,8 +34,9 @@ path "{KV_MOUNT}/data/{CONNECTIONS_PATH}/*" {{
   capabilities = ["read"]
 }}
 """
-TRANSIT_MOUNT = "transit"
-LEDGER_KEY = "civic-ledger"
+# The names the ledger's key reader defaults to: the connection may omit them.
+TRANSIT_MOUNT = DEFAULT_TRANSIT_MOUNT
+LEDGER_KEY = DEFAULT_TRANSIT_KEY
 LEDGER_POLICY = "civic-ledger-signer"
 LEDGER_ROLE = "ledger-signer"
 # Sign with the ledger's key and read its public keys: no export, no rotation, no other key.
