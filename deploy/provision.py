@@ -10,8 +10,10 @@ operator's step, made of the same calls `civic services up` makes, in the same o
    (from their SQLAlchemy URIs), Keycloak's, and the warehouse (from `civic_warehouse`);
 2. the audit ledger, every source's tables, the analysts' read-only role (its password from
    `civic_warehouse_readonly`), as `LocalPlatform._provision_warehouse` does;
-3. the zone buckets with default encryption (`ensure_buckets`, as `civic services up` does);
-4. the Airflow UI admin's password file (`write_admin_password`).
+3. the zone buckets with default encryption (`ensure_buckets`, as `civic services up` does).
+
+Unlike `civic services up`, which writes the embedded Airflow's admin password file, this
+makes no Airflow account: the compose stack's Airflow signs people in through Keycloak.
 
 Every value comes from the environment the compose file gives the service; nothing is
 generated here, so a rerun changes nothing but re-keys roles whose password the env changed.
@@ -23,7 +25,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from include.audit import provision_audit
@@ -38,7 +39,6 @@ from include.core.connections import (
 from include.core.settings import load_settings
 from include.core.source_config import load_all_sources
 from include.core.zones import ensure_buckets
-from include.services.airflow_runtime import write_admin_password
 from include.services.provision import (
     ANALYST_ROLE,
     DatabaseGrant,
@@ -50,8 +50,6 @@ from include.warehouse.load import ensure_tables
 
 ADMIN_DSN_VAR = "CIVIC_POSTGRES_ADMIN_DSN"
 KEYCLOAK_DB_PASSWORD_VAR = "KEYCLOAK_DB_PASSWORD"  # noqa: S105 - a variable name
-AIRFLOW_ADMIN_PASSWORD_VAR = "AIRFLOW_ADMIN_PASSWORD"  # noqa: S105 - a variable name
-PASSWORDS_FILE_VAR = "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
 
 
 class ProvisionError(RuntimeError):
@@ -108,11 +106,6 @@ def provision(env: Mapping[str, str]) -> None:
     settings = load_settings(env)
     for bucket in ensure_buckets(s3_client(get_connection(S3_CONN_ID, env)), settings):
         print(f"bucket {bucket.name} ({bucket.zone}): default encryption {bucket.encryption}")
-    # write_admin_password writes <folder>/passwords.json, the file Airflow is pointed at.
-    passwords_file = Path(required(env, PASSWORDS_FILE_VAR))
-    if passwords_file.name != "passwords.json":
-        raise ProvisionError(f"{PASSWORDS_FILE_VAR} must end in passwords.json")
-    write_admin_password(passwords_file.parent, required(env, AIRFLOW_ADMIN_PASSWORD_VAR))
 
 
 def main() -> None:

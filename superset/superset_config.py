@@ -9,14 +9,26 @@ refuses to start instead of running with a guessable key.
 
 The server is meant for 127.0.0.1 behind no proxy: one process, in-process
 caches, no Celery, no examples, no outbound network at start-up.
+
+Sign-in: local accounts by default (`make demo`); single sign-on through an OpenID
+Connect provider (Keycloak in docker-compose.airflow.yml) when CIVIC_OIDC_ISSUER is set,
+with roles from the provider's groups (civic_security.py).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from flask_appbuilder.security.manager import AUTH_DB, AUTH_OAUTH
+
+# Superset loads this file by path: its neighbour civic_security.py is importable only once
+# this folder is on the path (deploy/superset/Dockerfile copies both to /app).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from civic_security import GROUP_ROLES, CivicSecurityManager
 
 
 class SupersetConfigError(RuntimeError):
@@ -66,6 +78,31 @@ def _home() -> Path:
     """Where Superset may write (uploads, its log file): under the project's .local/, never
     in ~/.superset or inside the virtualenv (Superset's default upload folder)."""
     return Path(_required("SUPERSET_HOME", "the folder Superset writes its files to"))
+
+
+def _oauth_providers(issuer: str) -> list[dict[str, object]]:
+    """One OpenID Connect provider, discovered from its issuer (Keycloak: the realm's URL,
+    https://auth.example.org/realms/civic). The name `keycloak` is the last segment of the
+    redirect URI the realm's `superset` client allows (/oauth-authorized/keycloak)."""
+    return [
+        {
+            "name": "keycloak",
+            "icon": "fa-key",
+            "token_key": "access_token",
+            "remote_app": {
+                "client_id": _required("CIVIC_OIDC_CLIENT_ID", "Superset's client id"),
+                "client_secret": _required(
+                    "CIVIC_OIDC_CLIENT_SECRET", "Superset's client secret at the provider"
+                ),
+                "server_metadata_url": f"{issuer.rstrip('/')}/.well-known/openid-configuration",
+                # PKCE as the realm's client requires it (S256); `groups` carries the roles.
+                "client_kwargs": {
+                    "scope": "openid profile email groups",
+                    "code_challenge_method": "S256",
+                },
+            },
+        }
+    ]
 
 
 SECRET_KEY = _secret_key()
@@ -139,11 +176,35 @@ RESULTS_BACKEND = None
 # Login rate limits are counted in this process (and flask-limiter stops warning about it).
 RATELIMIT_STORAGE_URI = "memory://"
 
+# -- Who signs in, with which role (civic_security.py) ---------------------------------------
+CUSTOM_SECURITY_MANAGER = CivicSecurityManager
+# The analysts' role reads this database only (the warehouse through its read-only role).
+CIVIC_ANALYST_DATABASE = _required(
+    "CIVIC_SUPERSET_ANALYST_DATABASE", "the name of the warehouse's read-only database in Superset"
+)
+_OIDC_ISSUER = os.environ.get("CIVIC_OIDC_ISSUER", "").strip()
+# No anonymous access.
+PUBLIC_ROLE_LIKE = None
+if _OIDC_ISSUER:
+    AUTH_TYPE = AUTH_OAUTH
+    OAUTH_PROVIDERS = _oauth_providers(_OIDC_ISSUER)
+    # An account is made at a person's first sign-in, with the roles their groups give
+    # (none: refused), and its roles follow the groups at every sign-in after.
+    AUTH_USER_REGISTRATION = True
+    AUTH_ROLES_MAPPING = GROUP_ROLES
+    AUTH_ROLES_SYNC_AT_LOGIN = True
+    # People sign in through the provider; the platform's own service account (the refresh
+    # DAG's `admin`, superset_runtime.ADMIN_USER) keeps its password login to the REST API,
+    # and no provider account may take its name.
+    AUTH_API_LOGIN_ALLOW_MULTIPLE_PROVIDERS = True
+    CIVIC_LOCAL_ACCOUNTS = ("admin",)
+else:
+    AUTH_TYPE = AUTH_DB
+    # No self-registration: accounts are created by an admin.
+    AUTH_USER_REGISTRATION = False
+
 # -- Safe defaults for a loopback server ----------------------------------------------------
 WTF_CSRF_ENABLED = True
-# No anonymous access, no self-registration: accounts are created by an admin.
-PUBLIC_ROLE_LIKE = None
-AUTH_USER_REGISTRATION = False
 # Refuse SQLite and other file-backed "databases" as data sources: data comes from the
 # warehouse through the read-only role only.
 PREVENT_UNSAFE_DB_CONNECTIONS = True
@@ -153,11 +214,14 @@ PREVENT_UNSAFE_DEFAULT_URLS_ON_DATASET = True
 SESSION_COOKIE_NAME = "civic_superset_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-# Plain HTTP on loopback: a Secure cookie would never be sent back. Behind TLS, set it True.
-SESSION_COOKIE_SECURE = False
+# Behind the compose stack's HTTPS proxy (CIVIC_SUPERSET_BEHIND_PROXY=1), and only there:
+# - the session cookie is Secure (on plain-HTTP loopback it would never be sent back);
+# - X-Forwarded-* headers are trusted (they make the sign-in redirect URI
+#   https://superset.<domain>/...; with no proxy in front any client could spoof them).
+_BEHIND_HTTPS_PROXY = os.environ.get("CIVIC_SUPERSET_BEHIND_PROXY", "") == "1"
+SESSION_COOKIE_SECURE = _BEHIND_HTTPS_PROXY
 PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
-# No proxy in front: trusting X-Forwarded-* headers would let any client spoof them.
-ENABLE_PROXY_FIX = False
+ENABLE_PROXY_FIX = _BEHIND_HTTPS_PROXY
 SHOW_STACKTRACE = False
 # The UI is served from this origin only; no other site's page needs to call the API.
 ENABLE_CORS = False
@@ -179,7 +243,7 @@ TALISMAN_CONFIG = {
     },
     "content_security_policy_nonce_in": ["script-src"],
     "force_https": False,
-    "session_cookie_secure": False,
+    "session_cookie_secure": _BEHIND_HTTPS_PROXY,
 }
 
 # Superset 6.1 samples string columns on every dataset refresh to guess datetime formats,

@@ -28,13 +28,17 @@ from include.services.processes import (
     stop_pid_file,
     wait_until,
 )
+from include.superset.assets import DATABASE_NAME
 
 SUPERSET_VENV = PROJECT_DIR / ".venv-superset"
 CONFIG_FILE = PROJECT_DIR / "superset" / "superset_config.py"
+# Superset's security manager (roles, single sign-on), loaded by CONFIG_FILE.
+SECURITY_FILE = PROJECT_DIR / "superset" / "civic_security.py"
 ADMIN_USER = "admin"
 METADATA_VAR = "CIVIC_SUPERSET_METADATA_URI"
 SECRET_KEY_VAR = "SUPERSET_SECRET_KEY"  # noqa: S105 - a variable name, not a secret
 HOME_VAR = "SUPERSET_HOME"
+ANALYST_DATABASE_VAR = "CIVIC_SUPERSET_ANALYST_DATABASE"
 START_TIMEOUT = 180.0
 
 # Run by Superset's own interpreter, with the password in its environment rather than on
@@ -75,6 +79,7 @@ def superset_environment(home: Path, metadata_uri: str, secret_key: str) -> dict
         "SUPERSET_CONFIG_PATH": str(CONFIG_FILE),
         SECRET_KEY_VAR: secret_key,
         METADATA_VAR: metadata_uri,
+        ANALYST_DATABASE_VAR: DATABASE_NAME,
     }
 
 
@@ -98,9 +103,11 @@ def superset_version() -> str:
 
 def setup_marker(env: Mapping[str, str], admin_password: str) -> Path:
     """The file whose presence says this Superset version already set up this metadata
-    database with this admin password; any change of the three runs the set-up again."""
+    database with this admin password and these role definitions (`superset init` builds
+    the analysts' role from SECURITY_FILE); any change of the four runs the set-up again."""
+    roles = hashlib.sha256(SECURITY_FILE.read_bytes()).hexdigest()
     digest = hashlib.sha256(
-        "\n".join((env[METADATA_VAR], ADMIN_USER, admin_password)).encode()
+        "\n".join((env[METADATA_VAR], ADMIN_USER, admin_password, roles)).encode()
     ).hexdigest()[:12]
     return Path(env[HOME_VAR]) / f".set-up-{superset_version()}-{digest}"
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ CHROMIUM_FLAGS = (
     "--no-first-run",
 )
 VIEWPORT = {"width": 1600, "height": 1000}
-LOGIN_TIMEOUT_MS = 30_000
+LOGIN_TIMEOUT_MS = 60_000
 GRID_TIMEOUT_MS = 60_000
 # Generous: on 2 busy cores a cold Superset takes several seconds per chart query.
 CHARTS_TIMEOUT_MS = 120_000
@@ -200,7 +201,14 @@ def browser(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[BrowserContext]:
     """One Chromium, with a fresh profile, logged in through Superset's login form."""
-    profile = tmp_path_factory.mktemp("chromium-profile")
+    with chromium_context(chromium_path, tmp_path_factory.mktemp("chromium-profile")) as context:
+        _log_in(context.new_page(), superset_server)
+        yield context
+
+
+@contextmanager
+def chromium_context(chromium_path: str, profile: Path) -> Iterator[BrowserContext]:
+    """Debian's Chromium, headless, French, on a profile of its own, closed afterwards."""
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile,
@@ -211,7 +219,6 @@ def browser(
             locale="fr-FR",
         )
         try:
-            _log_in(context.new_page(), superset_server)
             yield context
         finally:
             context.close()

@@ -6,8 +6,10 @@ JSON schema (vendored in tests/data/compose-spec/, see its README for source and
 and check the cross-references a typo would break at `docker compose up` time, or worse,
 at run time: services named in `depends_on`, named volumes, bind-mounted files, variables
 and the env file that documents them, the Airflow components' shared settings, image pins,
-healthchecks, TLS to PostgreSQL, the proxy's upstreams, and the Keycloak realm's groups,
-MFA and clients.
+healthchecks, TLS to PostgreSQL, the proxy's upstreams, the Keycloak realm's groups,
+MFA and clients, and Airflow's sign-in: the Keycloak auth manager's settings and the
+`airflow` client's callbacks, resources, scopes and the permissions each group gets, held
+against what the installed `apache-airflow-providers-keycloak` asks of Keycloak.
 
 Each check is a function returning the problems it found, so that `test_each_check_catches`
 can break a copy of the files once per check and see that check (and not just any test)
@@ -16,9 +18,14 @@ report it.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -418,6 +425,288 @@ def realm_problems(stack: Stack) -> list[str]:
     return problems
 
 
+# -- Airflow's sign-in: the Keycloak auth manager and the realm's `airflow` client --------
+
+# What the installed Keycloak provider expects, asked of the provider itself in a child
+# process: importing Airflow here would configure it before the test session's platform has
+# set the environment it must see (tests/conftest.py). argv[1] is Airflow's [api] base_url.
+PROVIDER_PROBE = """
+import json, sys
+from urllib.parse import urljoin
+from airflow.api_fastapi.app import AUTH_MANAGER_FASTAPI_APP_PREFIX
+from airflow.api_fastapi.common.types import MenuItem
+from airflow.providers.keycloak.auth_manager import constants
+from airflow.providers.keycloak.auth_manager.cli.commands import _get_scopes_to_create
+from airflow.providers.keycloak.auth_manager.keycloak_auth_manager import KeycloakAuthManager
+from airflow.providers.keycloak.auth_manager.resources import KeycloakResource
+from airflow.providers.keycloak.auth_manager.routes.login import _login_callback_url, login_router
+routes = {route.name: route.path for route in login_router.routes}
+logout_path = AUTH_MANAGER_FASTAPI_APP_PREFIX + routes["logout_callback"]
+print(json.dumps({
+    "auth_manager": KeycloakAuthManager.__module__ + "." + KeycloakAuthManager.__qualname__,
+    "section": constants.CONF_SECTION_NAME,
+    "options": {
+        "client_id": constants.CONF_CLIENT_ID_KEY,
+        "client_secret": constants.CONF_CLIENT_SECRET_KEY,
+        "realm": constants.CONF_REALM_KEY,
+        "server_url": constants.CONF_SERVER_URL_KEY,
+    },
+    "login_callback": _login_callback_url(None),
+    "logout_callback": urljoin(sys.argv[1], logout_path),
+    "scopes": [scope["name"] for scope in _get_scopes_to_create()],
+    "resources": [resource.value for resource in KeycloakResource],
+    "menu_items": [item.value for item in MenuItem],
+}))
+"""
+# The scopes the provider asks about on each kind of resource (its `_is_authorized` turns a GET
+# without an id into LIST; menu items are asked about in one batch, scope MENU).
+RESOURCE_SCOPES = frozenset({"GET", "POST", "PUT", "DELETE", "LIST"})
+MENU_SCOPES = frozenset({"MENU"})
+# GOVERNANCE.md's Airflow roles: every group but analystes reads; operateurs also run Dags.
+READ_SCOPES = frozenset({"GET", "LIST", "MENU"})
+OPERATED_RESOURCES = frozenset({"Dag", "Asset", "Backfill"})
+OPERATE_SCOPES = frozenset({"POST", "PUT"})
+
+
+@functools.cache
+def provider_facts(base_url: str) -> dict[str, Any]:
+    """The installed provider's class, settings, callback URLs, resources and scopes."""
+    with tempfile.TemporaryDirectory(prefix="civic-keycloak-probe-") as home:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+        env.update(AIRFLOW_HOME=home, AIRFLOW__API__BASE_URL=base_url)
+        result = subprocess.run(
+            [sys.executable, "-c", PROVIDER_PROBE, base_url],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 0, f"the Keycloak provider could not be read:\n{result.stderr}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def concrete(text: str) -> str:
+    """`text` with each ${VAR...} (compose or realm form) replaced by the same sample value."""
+    return COMPOSE_VAR.sub(lambda m: m.group(1).lower().replace("_", "-") + ".test", text)
+
+
+def airflow_common_env(compose: dict[str, Any]) -> dict[str, str]:
+    """The environment every Airflow component shares (the `x-airflow-common` anchor)."""
+    return {str(k): str(v) for k, v in compose["x-airflow-common"]["environment"].items()}
+
+
+def keycloak_option(facts: dict[str, Any], key: str) -> str:
+    """The environment variable that sets one of the provider's options."""
+    return f"AIRFLOW__{facts['section'].upper()}__{facts['options'][key].upper()}"
+
+
+def airflow_facts(common: dict[str, str]) -> dict[str, Any]:
+    """The provider's facts for the stack's [api] base_url (its callbacks derive from it)."""
+    return provider_facts(concrete(common.get("AIRFLOW__API__BASE_URL", "")))
+
+
+def airflow_sign_in_problems(stack: Stack) -> list[str]:
+    """Airflow's components use the Keycloak auth manager, set to reach the realm's client."""
+    compose = stack.compose
+    services = compose["services"]
+    common = airflow_common_env(compose)
+    facts = airflow_facts(common)
+    problems = []
+    if common.get("AIRFLOW__CORE__AUTH_MANAGER") != facts["auth_manager"]:
+        problems.append(f"x-airflow-common's auth manager is not {facts['auth_manager']}")
+    base_url = urlsplit(concrete(common.get("AIRFLOW__API__BASE_URL", "")))
+    proxied = {urlsplit("https://" + concrete(site)).hostname for site in caddy_sites(stack)}
+    if base_url.scheme != "https" or base_url.hostname not in proxied:
+        problems.append(
+            "AIRFLOW__API__BASE_URL (the sign-in callback's base) is not a proxied host"
+        )
+    for key in ("client_id", "realm", "server_url"):
+        if not common.get(keycloak_option(facts, key)):
+            problems.append(f"x-airflow-common lacks {keycloak_option(facts, key)}")
+    realm = stack.realm
+    if common.get(keycloak_option(facts, "realm")) != realm.get("realm"):
+        problems.append(f"{keycloak_option(facts, 'realm')} is not the realm {realm.get('realm')}")
+    clients = {c["clientId"]: c for c in realm.get("clients", [])}
+    client = clients.get(common.get(keycloak_option(facts, "client_id"), ""))
+    if client is None:
+        problems.append(f"{keycloak_option(facts, 'client_id')} names no client of the realm")
+    server = urlsplit(common.get(keycloak_option(facts, "server_url"), ""))
+    exposed = {str(p) for p in services.get(server.hostname or "", {}).get("expose", [])}
+    if str(server.port or 80) not in exposed:
+        problems.append(f"{keycloak_option(facts, 'server_url')} reaches no service's open port")
+    # The secret: the api-server's alone (the one component that talks to Keycloak), from the
+    # variable the keycloak service puts into this client at the realm's import.
+    secret = keycloak_option(facts, "client_secret")
+    placeholder = REALM_VAR.fullmatch(str((client or {}).get("secret", "")))
+    api_servers = [name for name, c in airflow_services(stack).items() if c == "api-server"]
+    for name, service in services.items():
+        value = environment(service).get(secret)
+        if name not in api_servers:
+            if value is not None:
+                problems.append(f"{name} is given {secret}; only the api-server needs it")
+        elif client is not None and not (
+            placeholder
+            and [m.group(1) for m in COMPOSE_VAR.finditer(value or "")] == [placeholder.group(1)]
+        ):
+            problems.append(f"{name}'s {secret} is not the realm client's secret variable")
+        # Behind Caddy: without trusted X-Forwarded-Proto the sign-in cookies lose Secure.
+        if name in api_servers and not (
+            "--proxy-headers" in command_text(service).split()
+            and environment(service).get("FORWARDED_ALLOW_IPS")
+        ):
+            problems.append(f"{name} does not trust the proxy's headers (--proxy-headers)")
+    return problems
+
+
+def redirect_allowed(allowed: list[str], uri: str, root_url: str) -> bool:
+    """Keycloak's match: the same URI, or a prefix ending in `*`; `/...` is under rootUrl."""
+    for pattern in allowed:
+        pattern = concrete(root_url + pattern if pattern.startswith("/") else pattern)
+        if pattern == uri or (pattern.endswith("*") and uri.startswith(pattern[:-1])):
+            return True
+    return False
+
+
+def policy_grants(settings: dict[str, Any], name: str, roles: set[str]) -> bool:
+    """Whether the policy (a role policy or an aggregate of policies) grants these roles."""
+    policy = next((p for p in settings.get("policies", []) if p["name"] == name), None)
+    if policy is None:
+        return False
+    config = policy.get("config", {})
+    if policy["type"] == "role":
+        wanted = json.loads(config.get("roles", "[]"))
+        required = [r["id"] for r in wanted if r.get("required")]
+        granted = (
+            all(r in roles for r in required) if required else any(r["id"] in roles for r in wanted)
+        )
+    else:
+        granted = decide(
+            policy.get("decisionStrategy", "UNANIMOUS"),
+            [
+                policy_grants(settings, n, roles)
+                for n in json.loads(config.get("applyPolicies", "[]"))
+            ],
+        )
+    return granted != (policy.get("logic") == "NEGATIVE")
+
+
+def decide(strategy: str, votes: list[bool]) -> bool:
+    """Keycloak's decision strategies, as a permission, an aggregate or the server apply them."""
+    if strategy == "AFFIRMATIVE":
+        return any(votes)
+    if strategy == "CONSENSUS":
+        return sum(votes) > len(votes) - sum(votes)
+    return bool(votes) and all(votes)
+
+
+def access(client: dict[str, Any], roles: set[str], resource: str, scope: str) -> bool:
+    """Keycloak's answer to `resource#scope` for someone with these realm roles.
+
+    The provider's question is a UMA ticket grant for one resource and scope. Each permission
+    that applies (its resources, none meaning all; its scopes, or every scope of a resource
+    permission's resources) votes by its policies; the resource server's decision strategy
+    combines the votes; under ENFORCING no applicable permission means no. This follows
+    Keycloak's DecisionPermissionCollector for what this realm uses (role policies, scope and
+    resource permissions); under AFFIRMATIVE a scope one permission grants is granted even
+    where another permission denies it, under UNANIMOUS any denial wins.
+    """
+    settings = client.get("authorizationSettings", {})
+    mode = settings.get("policyEnforcementMode", "ENFORCING")
+    if mode == "DISABLED":
+        return True
+    votes = []
+    for permission in settings.get("policies", []):
+        if permission["type"] not in ("scope", "resource"):
+            continue
+        config = permission.get("config", {})
+        resources = json.loads(config.get("resources", "[]"))
+        scopes = json.loads(config.get("scopes", "[]"))
+        if resources and resource not in resources:
+            continue
+        if (scopes and scope not in scopes) or not (scopes or resources):
+            continue
+        votes.append(
+            decide(
+                permission.get("decisionStrategy", "UNANIMOUS"),
+                [
+                    policy_grants(settings, name, roles)
+                    for name in json.loads(config.get("applyPolicies", "[]"))
+                ],
+            )
+        )
+    if not votes:
+        return mode == "PERMISSIVE"
+    return decide(settings.get("decisionStrategy", "UNANIMOUS"), votes)
+
+
+def expected_access(group: str | None, resource: str, scope: str) -> bool:
+    """GOVERNANCE.md's Airflow roles."""
+    if group == "admins":
+        return True
+    if group in ("operateurs", "gouvernance") and scope in READ_SCOPES:
+        return True
+    return group == "operateurs" and resource in OPERATED_RESOURCES and scope in OPERATE_SCOPES
+
+
+def airflow_client_problems(stack: Stack) -> list[str]:
+    """The realm's `airflow` client has what the installed provider asks of Keycloak."""
+    common = airflow_common_env(stack.compose)
+    facts = airflow_facts(common)
+    realm = stack.realm
+    client_id = common.get(keycloak_option(facts, "client_id"), "airflow")
+    client = next((c for c in realm.get("clients", []) if c["clientId"] == client_id), None)
+    if client is None:
+        return [f"no client {client_id}"]
+    problems = []
+    root = client.get("rootUrl", "")
+    if not redirect_allowed(client.get("redirectUris", []), facts["login_callback"], root):
+        problems.append(
+            f"client {client_id} does not accept the callback {facts['login_callback']}"
+        )
+    logout = client.get("attributes", {}).get("post.logout.redirect.uris", "").split("##")
+    if "+" in logout:
+        logout += client.get("redirectUris", [])
+    if not redirect_allowed(logout, facts["logout_callback"], root):
+        problems.append(f"client {client_id} does not accept {facts['logout_callback']} on logout")
+    # The provider's login sends no PKCE code challenge: a client requiring one refuses it.
+    if client.get("attributes", {}).get("pkce.code.challenge.method"):
+        problems.append(f"client {client_id} requires PKCE, which the provider does not send")
+    # Every authorization is a UMA ticket grant with the client as audience.
+    if not client.get("authorizationServicesEnabled"):
+        problems.append(f"client {client_id} has no authorization services")
+    settings = client.get("authorizationSettings", {})
+    if settings.get("policyEnforcementMode", "ENFORCING") != "ENFORCING":
+        problems.append(f"client {client_id}'s authorization is not ENFORCING")
+    scopes = {s["name"] for s in settings.get("scopes", [])}
+    problems += [
+        f"client {client_id} lacks the scope {s}" for s in facts["scopes"] if s not in scopes
+    ]
+    resources = {
+        r["name"]: {s["name"] for s in r.get("scopes", [])} for r in settings.get("resources", [])
+    }
+    wanted = {
+        **dict.fromkeys(facts["resources"], RESOURCE_SCOPES),
+        **dict.fromkeys(facts["menu_items"], MENU_SCOPES),
+    }
+    for resource, needed in wanted.items():
+        if not needed <= resources.get(resource, set()):
+            problems.append(
+                f"client {client_id} lacks the resource {resource} with {sorted(needed)}"
+            )
+    groups = {g["name"]: set(g.get("realmRoles", [])) for g in realm.get("groups", [])}
+    for group in [*REALM_GROUPS, None]:
+        roles = groups.get(group, set()) if group else set()
+        for resource, needed in wanted.items():
+            for scope in sorted(needed):
+                allowed = access(client, roles, resource, scope)
+                if allowed != expected_access(group, resource, scope):
+                    who = f"group {group}" if group else "someone in no group"
+                    verdict = "may" if allowed else "may not"
+                    problems.append(f"{who} {verdict} {scope} {resource} in Airflow")
+    return problems
+
+
 CHECKS: dict[str, Callable[[Stack], list[str]]] = {
     "schema": schema_problems,
     "depends_on": depends_on_problems,
@@ -431,6 +720,8 @@ CHECKS: dict[str, Callable[[Stack], list[str]]] = {
     "postgres_tls": postgres_tls_problems,
     "proxy": proxy_problems,
     "realm": realm_problems,
+    "airflow_sign_in": airflow_sign_in_problems,
+    "airflow_client": airflow_client_problems,
 }
 
 
@@ -465,6 +756,15 @@ AIRFLOW_BASE = "FROM apache/airflow:3.3.2-python3.11"
 AIRFLOW_OTHER = AIRFLOW_BASE.replace("3.3.2", "3.3.1")
 BAO_CHECK = 'test: ["CMD-SHELL", "bao'
 VERIFY = "superset?sslmode=verify-full"
+KC_OPTION = "    AIRFLOW__KEYCLOAK_AUTH_MANAGER__"
+KC_MANAGER = "airflow.providers.keycloak.auth_manager.keycloak_auth_manager.KeycloakAuthManager"
+SIMPLE_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+KC_CLIENT_ID = KC_OPTION + "CLIENT_ID: airflow\n"
+KC_SERVER_URL = KC_OPTION + "SERVER_URL: http://keycloak:8080\n"
+AIRFLOW_KC_SECRET = (
+    "${KEYCLOAK_AIRFLOW_CLIENT_SECRET:?set KEYCLOAK_AIRFLOW_CLIENT_SECRET in deploy/.env}"
+)
+API_KC_SECRET = "  " + KC_OPTION + "CLIENT_SECRET: " + AIRFLOW_KC_SECRET + "\n"
 # name: (the check that must notice, text replaced in docker-compose.airflow.yml, replacement)
 COMPOSE_BREAKAGES = {
     "unknown key": ("schema", "    restart: always\n", "    restrat: always\n"),
@@ -486,6 +786,37 @@ COMPOSE_BREAKAGES = {
         "postgres_tls",
         VERIFY,
         VERIFY.replace("verify-full", "require"),
+    ),
+    "Airflow back on SimpleAuthManager": ("airflow_sign_in", KC_MANAGER, SIMPLE_MANAGER),
+    "no Keycloak client id": ("airflow_sign_in", KC_CLIENT_ID, ""),
+    "client id of no client": ("airflow_sign_in", KC_CLIENT_ID, KC_CLIENT_ID.replace("w", "")),
+    "no Keycloak realm": ("airflow_sign_in", KC_OPTION + "REALM: civic\n", ""),
+    "no Keycloak server URL": ("airflow_sign_in", KC_SERVER_URL, ""),
+    "Keycloak server URL to a closed port": (
+        "airflow_sign_in",
+        KC_SERVER_URL,
+        KC_SERVER_URL.replace("8080", "8443"),
+    ),
+    "callback base URL not proxied": (
+        "airflow_sign_in",
+        "AIRFLOW__API__BASE_URL: https://airflow.",
+        "AIRFLOW__API__BASE_URL: https://airflow-internal.",
+    ),
+    "api-server without the client secret": ("airflow_sign_in", API_KC_SECRET, ""),
+    "api-server with Superset's client secret": (
+        "airflow_sign_in",
+        API_KC_SECRET,
+        API_KC_SECRET.replace("AIRFLOW_CLIENT", "SUPERSET_CLIENT"),
+    ),
+    "client secret in every component": (
+        "airflow_sign_in",
+        KC_CLIENT_ID,
+        KC_CLIENT_ID + KC_OPTION + "CLIENT_SECRET: " + AIRFLOW_KC_SECRET + "\n",
+    ),
+    "api-server ignores the proxy's headers": (
+        "airflow_sign_in",
+        "command: api-server --proxy-headers\n",
+        "command: api-server\n",
     ),
 }
 # name: (the check that must notice, the file broken, text replaced, replacement)
@@ -514,6 +845,67 @@ REALM_BREAKAGES: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 
+def _authz(realm: dict[str, Any]) -> dict[str, Any]:
+    return _client(realm, "airflow")["authorizationSettings"]
+
+
+def _policy(realm: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(p for p in _authz(realm)["policies"] if p["name"] == name)
+
+
+def _config_list(realm: dict[str, Any], policy: str, key: str, edit: Callable) -> None:
+    """Edit one of a policy's name lists (Keycloak keeps them as JSON text in `config`)."""
+    config = _policy(realm, policy)["config"]
+    config[key] = json.dumps(edit(json.loads(config[key])))
+
+
+def _drop_resource(realm: dict[str, Any], name: str) -> None:
+    _authz(realm)["resources"] = [r for r in _authz(realm)["resources"] if r["name"] != name]
+
+
+def _attributes(realm: dict[str, Any]) -> dict[str, str]:
+    return _client(realm, "airflow")["attributes"]
+
+
+# name: how the realm's `airflow` client is broken (the airflow_client check must notice)
+AIRFLOW_CLIENT_BREAKAGES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "callback at another path": lambda r: _client(r, "airflow").update(
+        redirectUris=["https://airflow.${CIVIC_DOMAIN}/oauth-authorized/keycloak"]
+    ),
+    "logout callback refused": lambda r: _attributes(r).update(
+        {"post.logout.redirect.uris": "https://airflow.${CIVIC_DOMAIN}/logout"}
+    ),
+    "PKCE required": lambda r: _attributes(r).update({"pkce.code.challenge.method": "S256"}),
+    "no authorization services": lambda r: _client(r, "airflow").update(
+        authorizationServicesEnabled=False
+    ),
+    "permissive enforcement": lambda r: _authz(r).update(policyEnforcementMode="PERMISSIVE"),
+    "scope LIST missing": lambda r: _authz(r).update(
+        scopes=[s for s in _authz(r)["scopes"] if s["name"] != "LIST"]
+    ),
+    "resource Dag missing": lambda r: _drop_resource(r, "Dag"),
+    "menu item without MENU": lambda r: next(
+        x for x in _authz(r)["resources"] if x["name"] == "Dags"
+    ).update(scopes=[{"name": "GET"}]),
+    "unanimous resource server": lambda r: _authz(r).update(decisionStrategy="UNANIMOUS"),
+    "analystes read, gouvernance not": lambda r: _policy(r, "Allow-gouvernance")["config"].update(
+        roles=json.dumps([{"id": "analystes", "required": False}])
+    ),
+    "operateurs delete": lambda r: _config_list(
+        r, "OperateDags", "scopes", lambda v: [*v, "DELETE"]
+    ),
+    "operateurs edit variables": lambda r: _config_list(
+        r, "OperateDags", "resources", lambda v: [*v, "Variable"]
+    ),
+    "gouvernance operates": lambda r: _config_list(
+        r, "OperateDags", "applyPolicies", lambda v: [*v, "Allow-gouvernance"]
+    ),
+    "admins lose deletions": lambda r: _config_list(
+        r, "Admin", "scopes", lambda v: [s for s in v if s != "DELETE"]
+    ),
+}
+
+
 def broken_copy(tmp_path: Path, name: str, edit: Callable[[str], str]) -> Stack:
     """The files copied to `tmp_path`, `name` edited."""
     paths = {}
@@ -532,11 +924,22 @@ def test_each_check_catches(breakage: str, tmp_path: Path) -> None:
     assert CHECKS[check](broken_copy(tmp_path, name, lambda t: t.replace(old, new, 1)))
 
 
-@pytest.mark.parametrize("breakage", REALM_BREAKAGES)
-def test_realm_check_catches(breakage: str, tmp_path: Path) -> None:
+def broken_realm(tmp_path: Path, breakage: Callable[[dict[str, Any]], object]) -> Path:
+    """A copy of the project with the realm file edited by `breakage`."""
+
     def edit(text: str) -> str:
         realm = json.loads(text)
-        REALM_BREAKAGES[breakage](realm)
+        breakage(realm)
         return json.dumps(realm)
 
-    assert realm_problems(broken_copy(tmp_path, "realm", edit))
+    return broken_copy(tmp_path, "realm", edit)
+
+
+@pytest.mark.parametrize("breakage", REALM_BREAKAGES)
+def test_realm_check_catches(breakage: str, tmp_path: Path) -> None:
+    assert realm_problems(broken_realm(tmp_path, REALM_BREAKAGES[breakage]))
+
+
+@pytest.mark.parametrize("breakage", AIRFLOW_CLIENT_BREAKAGES)
+def test_airflow_client_check_catches(breakage: str, tmp_path: Path) -> None:
+    assert airflow_client_problems(broken_realm(tmp_path, AIRFLOW_CLIENT_BREAKAGES[breakage]))

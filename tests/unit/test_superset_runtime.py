@@ -36,6 +36,7 @@ from include.services.superset_runtime import (
     setup_marker,
     superset_environment,
 )
+from include.superset.assets import DATABASE_NAME
 
 METADATA_URI = "postgresql+psycopg2://superset:pw@127.0.0.1:5432/superset"
 GOOD_KEY = "k" * 40
@@ -52,6 +53,7 @@ def test_environment_keeps_superset_inside_the_project(tmp_path: Path) -> None:
         "SUPERSET_CONFIG_PATH": str(CONFIG_FILE),
         SECRET_KEY_VAR: GOOD_KEY,
         superset_runtime.METADATA_VAR: METADATA_URI,
+        superset_runtime.ANALYST_DATABASE_VAR: DATABASE_NAME,
     }
     assert CONFIG_FILE.is_file()
 
@@ -65,6 +67,18 @@ def test_setup_marker_changes_with_the_database_or_the_password(tmp_path: Path) 
     assert setup_marker(env, "secret-2") != marker
     assert setup_marker(_env(tmp_path, METADATA_URI.replace("5432", "5433")), "secret-1") != marker
     assert "secret-1" not in marker.name
+
+
+def test_setup_marker_changes_with_the_role_definitions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`superset init` builds the analysts' role from civic_security.py: edited, it reruns."""
+    env = _env(tmp_path)
+    marker = setup_marker(env, "secret")
+    edited = tmp_path / "civic_security.py"
+    edited.write_bytes(superset_runtime.SECURITY_FILE.read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(superset_runtime, "SECURITY_FILE", edited)
+    assert setup_marker(env, "secret") != marker
 
 
 def test_set_up_is_skipped_when_the_marker_exists(tmp_path: Path) -> None:
@@ -183,22 +197,44 @@ def test_analyst_role_sql_grants_the_role_the_code_connects_as() -> None:
 # -- superset/superset_config.py, loaded by the Superset virtualenv's interpreter ----------
 
 
+# flask_appbuilder.const's values (Flask-AppBuilder lives in Superset's virtualenv only).
+AUTH_DB, AUTH_OAUTH = 1, 4
+CONFIG_KEYS = (
+    "SECRET_KEY",
+    "SQLALCHEMY_DATABASE_URI",
+    "BABEL_DEFAULT_LOCALE",
+    "LANGUAGES",
+    "WTF_CSRF_ENABLED",
+    "PREVENT_UNSAFE_DB_CONNECTIONS",
+    "CACHE_CONFIG",
+    "UPLOAD_FOLDER",
+    "CUSTOM_SECURITY_MANAGER",
+    "CIVIC_ANALYST_DATABASE",
+    "AUTH_TYPE",
+    "AUTH_USER_REGISTRATION",
+    "AUTH_ROLES_MAPPING",
+    "AUTH_ROLES_SYNC_AT_LOGIN",
+    "OAUTH_PROVIDERS",
+    "AUTH_API_LOGIN_ALLOW_MULTIPLE_PROVIDERS",
+    "CIVIC_LOCAL_ACCOUNTS",
+    "SESSION_COOKIE_SECURE",
+    "ENABLE_PROXY_FIX",
+)
+OIDC_ENV = {
+    "CIVIC_OIDC_ISSUER": "https://auth.ville.example/realms/civic",
+    "CIVIC_OIDC_CLIENT_ID": "superset",
+    "CIVIC_OIDC_CLIENT_SECRET": "client-secret-from-the-realm",
+}
+
+
 def _load_config(**env: str) -> subprocess.CompletedProcess[str]:
+    """The settings superset_config.py defines (None for one it leaves to Superset)."""
     script = (
         "import json, runpy, sys\n"
         "cfg = runpy.run_path(sys.argv[1])\n"
-        "print(json.dumps({key: cfg[key] for key in sys.argv[2:]}, default=str))\n"
+        "print(json.dumps({key: cfg.get(key) for key in sys.argv[2:]}, default=str))\n"
     )
-    keys = [
-        "SECRET_KEY",
-        "SQLALCHEMY_DATABASE_URI",
-        "BABEL_DEFAULT_LOCALE",
-        "LANGUAGES",
-        "WTF_CSRF_ENABLED",
-        "PREVENT_UNSAFE_DB_CONNECTIONS",
-        "CACHE_CONFIG",
-        "UPLOAD_FOLDER",
-    ]
+    keys = list(CONFIG_KEYS)
     return subprocess.run(
         [str(superset_runtime.superset_bin("python")), "-c", script, str(CONFIG_FILE), *keys],
         env={"PATH": os.environ.get("PATH", ""), **env},
@@ -220,6 +256,48 @@ def test_config_loads_from_the_platform_environment(tmp_path: Path) -> None:
     assert config["PREVENT_UNSAFE_DB_CONNECTIONS"] is True
     assert config["CACHE_CONFIG"]["CACHE_TYPE"] == "SimpleCache"
     assert config["UPLOAD_FOLDER"] == f"{tmp_path / 'uploads'}/"
+    assert config["CUSTOM_SECURITY_MANAGER"] == "<class 'civic_security.CivicSecurityManager'>"
+    assert config["CIVIC_ANALYST_DATABASE"] == DATABASE_NAME
+    # Embedded: local accounts made by the admin, no single sign-on, no self-registration.
+    assert config["AUTH_TYPE"] == AUTH_DB
+    assert config["AUTH_USER_REGISTRATION"] is False
+    assert config["OAUTH_PROVIDERS"] is None
+    assert config["SESSION_COOKIE_SECURE"] is False
+    assert config["ENABLE_PROXY_FIX"] is False
+
+
+def test_config_signs_in_through_the_oidc_provider_when_given_one(tmp_path: Path) -> None:
+    result = _load_config(**_env(tmp_path), **OIDC_ENV, CIVIC_SUPERSET_BEHIND_PROXY="1")
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)
+    assert config["AUTH_TYPE"] == AUTH_OAUTH
+    [provider] = config["OAUTH_PROVIDERS"]
+    # The realm's `superset` client allows /oauth-authorized/keycloak only.
+    assert provider["name"] == "keycloak"
+    remote = provider["remote_app"]
+    assert remote["server_metadata_url"] == (
+        "https://auth.ville.example/realms/civic/.well-known/openid-configuration"
+    )
+    assert (remote["client_id"], remote["client_secret"]) == (
+        "superset",
+        "client-secret-from-the-realm",
+    )
+    assert remote["client_kwargs"]["code_challenge_method"] == "S256"
+    assert "groups" in remote["client_kwargs"]["scope"].split()
+    # Accounts follow the realm's groups at each sign-in; only mapped groups give roles.
+    assert config["AUTH_USER_REGISTRATION"] is True
+    assert config["AUTH_ROLES_SYNC_AT_LOGIN"] is True
+    assert config["AUTH_ROLES_MAPPING"] == {
+        "analystes": ["Analyste"],
+        "gouvernance": ["Analyste"],
+        "admins": ["Admin"],
+    }
+    # The refresh DAG's local admin keeps its password login to the REST API, and its name.
+    assert config["AUTH_API_LOGIN_ALLOW_MULTIPLE_PROVIDERS"] is True
+    assert superset_runtime.ADMIN_USER in config["CIVIC_LOCAL_ACCOUNTS"]
+    # Behind the HTTPS proxy: Secure cookie, forwarded headers trusted.
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["ENABLE_PROXY_FIX"] is True
 
 
 @pytest.mark.parametrize(
@@ -233,6 +311,12 @@ def test_config_loads_from_the_platform_environment(tmp_path: Path) -> None:
             "CIVIC_SUPERSET_METADATA_URI must point at PostgreSQL, not 'sqlite'",
         ),
         ({HOME_VAR: ""}, "SUPERSET_HOME is not set"),
+        (
+            {superset_runtime.ANALYST_DATABASE_VAR: ""},
+            "CIVIC_SUPERSET_ANALYST_DATABASE is not set",
+        ),
+        ({**OIDC_ENV, "CIVIC_OIDC_CLIENT_SECRET": ""}, "CIVIC_OIDC_CLIENT_SECRET is not set"),
+        ({**OIDC_ENV, "CIVIC_OIDC_CLIENT_ID": " "}, "CIVIC_OIDC_CLIENT_ID is not set"),
     ],
 )
 def test_config_refuses_to_load_without_its_settings(
