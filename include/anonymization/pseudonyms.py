@@ -17,6 +17,10 @@ Key rotation: add a new key with a new id (`civic_pseudonym_key` connection:
 password = key, extra `{"key_id": "k2"}`). Pseudonyms made under different keys
 are not comparable, so de-duplication and distinct counts restart at the
 rotation; the audit ledger records the key id in use, never the key.
+
+With a `civic_pseudonym_key` connection of type `vault`, the key never leaves the
+vault: its transit engine computes the HMACs (`vault_pseudonyms.py`), same message,
+same format, key ids `v<version>`.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from include.core.connections import Connection
+from include.core.connections import VAULT_CONN_TYPE, Connection
 
 _MIN_KEY_BYTES = 32
 PSEUDONYM_SUFFIX = "_pseudonym"
@@ -71,6 +77,33 @@ def normalize_text(value: str) -> str:
 NORMALIZERS = {"email": normalize_email, "phone": normalize_phone, "text": normalize_text}
 
 
+class Pseudonyms(Protocol):
+    """What the scrub stage needs of a pseudonymizer: the key id it records, and pseudonyms."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    def pseudonyms(
+        self, values: Sequence[str | None], scope: str, kind: str = "text"
+    ) -> list[str | None]: ...
+
+
+def pseudonym_message(value: str | None, scope: str, kind: str) -> bytes | None:
+    """What is HMAC'd for `value`: its normalized form, domain-separated by scope and kind;
+    None for a missing or blank value (it gets no pseudonym)."""
+    if value is None:
+        return None
+    normalized = NORMALIZERS[kind](value)
+    if not normalized:
+        return None
+    return f"civic-pseudonym/v1\x1f{scope}\x1f{kind}\x1f{normalized}".encode()
+
+
+def format_pseudonym(key_id: str, mac: bytes) -> str:
+    """`<key id>.<first 128 bits of the HMAC, base32>`."""
+    return f"{key_id}.{base64.b32encode(mac[:16]).decode().rstrip('=')}"
+
+
 @dataclass(frozen=True)
 class Pseudonymizer:
     """Turns identifiers into stable keyed pseudonyms; the key never appears in its repr."""
@@ -101,11 +134,22 @@ class Pseudonymizer:
 
     def pseudonym(self, value: str | None, scope: str, kind: str = "text") -> str | None:
         """The pseudonym of `value` within `scope` (a source name); None/blank stays None."""
-        if value is None:
+        message = pseudonym_message(value, scope, kind)
+        if message is None:
             return None
-        normalized = NORMALIZERS[kind](value)
-        if not normalized:
-            return None
-        message = f"civic-pseudonym/v1\x1f{scope}\x1f{kind}\x1f{normalized}".encode()
-        digest = hmac.new(self.key, message, hashlib.sha256).digest()[:16]
-        return f"{self.key_id}.{base64.b32encode(digest).decode().rstrip('=')}"
+        return format_pseudonym(self.key_id, hmac.new(self.key, message, hashlib.sha256).digest())
+
+    def pseudonyms(
+        self, values: Sequence[str | None], scope: str, kind: str = "text"
+    ) -> list[str | None]:
+        return [self.pseudonym(value, scope, kind) for value in values]
+
+
+def pseudonymizer_from_connection(conn: Connection) -> Pseudonyms:
+    """The `civic_pseudonym_key` connection's pseudonymizer: the vault's transit engine for
+    a connection of type `vault`, else the key in its password."""
+    if conn.conn_type == VAULT_CONN_TYPE:
+        from include.anonymization.vault_pseudonyms import VaultPseudonymizer
+
+        return VaultPseudonymizer.from_connection(conn)
+    return Pseudonymizer.from_connection(conn)

@@ -92,10 +92,9 @@ def scrub_chunk(ctx: PipelineContext, chunk_key: str, scrubber: Scrubber) -> dic
     scrubbing = time.perf_counter() - started - (scrubber.startup_seconds - ready_before)
     for spec in ctx.config.direct_identifiers:
         if spec.pseudonymize:
-            frame[pseudonym_column(spec.name)] = [
-                ctx.pseudonymizer.pseudonym(value, ctx.config.name, spec.normalize)
-                for value in _values(frame[spec.name])
-            ]
+            frame[pseudonym_column(spec.name)] = ctx.pseudonymizer.pseudonyms(
+                _values(frame[spec.name]), ctx.config.name, spec.normalize
+            )
         frame = frame.drop(columns=spec.name)
     key = chunk_key.replace("/ingested/", "/scrubbed/")
     write_frame(ctx, key, frame)

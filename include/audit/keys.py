@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from include.audit.errors import AuditKeyError
-from include.core.connections import Connection, get_connection
+from include.core.connections import VAULT_CONN_TYPE, Connection, get_connection
 
 AUDIT_KEY_CONN_ID = "civic_audit_key"  # password = key material, extra = key_id, algorithm
 
@@ -47,8 +47,6 @@ Algorithm = Literal["ed25519", "hmac-sha256"]
 ED25519: Algorithm = "ed25519"
 HMAC_SHA256: Algorithm = "hmac-sha256"
 DEFAULT_KEY_ID = "a1"
-# A connection of this type names a key held by a vault's transit engine (vault_transit_key).
-VAULT_CONN_TYPE = "vault"
 
 _MIN_HMAC_BYTES = 32
 _KEY_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")

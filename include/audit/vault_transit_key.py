@@ -31,9 +31,9 @@ import hvac
 from include.audit.errors import AuditKeyError
 from include.audit.keys import ED25519, Algorithm, AuditKey, Ed25519Key
 from include.core.connections import Connection
+from include.core.vault_transit import DEFAULT_TRANSIT_MOUNT, TransitKeyError, read_transit_key
 
 DEFAULT_TRANSIT_KEY = "civic-ledger"
-DEFAULT_TRANSIT_MOUNT = "transit"
 _VAULT_SIGNATURE_PREFIX = "vault:v"
 
 
@@ -82,19 +82,11 @@ class VaultTransitKey(AuditKey):
 
 def signing_key(conn: Connection) -> VaultTransitKey:
     """The latest version of the connection's transit key, with the older versions' public keys."""
-    if not (conn.host and conn.login and conn.password):
-        raise AuditKeyError(
-            "a vault audit key connection needs host (the vault's URL), login (an AppRole "
-            "role id) and password (its secret id)"
-        )
-    client = hvac.Client(url=conn.host, timeout=10)
-    transit_key = str(conn.extra.get("transit_key", DEFAULT_TRANSIT_KEY))
-    mount = str(conn.extra.get("transit_mount", DEFAULT_TRANSIT_MOUNT))
     try:
-        client.auth.approle.login(conn.login, conn.password)
-        data = client.secrets.transit.read_key(transit_key, mount_point=mount)["data"]
-    except hvac.exceptions.VaultError as exc:
-        raise AuditKeyError(f"the vault at {conn.host}: transit key {transit_key}: {exc}") from None
+        key = read_transit_key(conn, DEFAULT_TRANSIT_KEY, "a vault audit key connection")
+    except TransitKeyError as exc:
+        raise AuditKeyError(str(exc)) from None
+    client, transit_key, mount, data = key.client, key.name, key.mount, key.description
     if data.get("type") != ED25519:
         raise AuditKeyError(f"transit key {transit_key} is {data.get('type')!r}, not ed25519")
     versions = sorted(int(version) for version in data["keys"])

@@ -19,6 +19,9 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 WAREHOUSE_CONN_ID = "civic_warehouse"
 S3_CONN_ID = "civic_s3"
 PSEUDONYM_KEY_CONN_ID = "civic_pseudonym_key"  # password = HMAC key, extra.key_id = its id
+# A key connection of this type names a key held by a vault's transit engine instead of
+# carrying it (the ledger's: audit/vault_transit_key.py; pseudonyms': vault_pseudonyms.py).
+VAULT_CONN_TYPE = "vault"
 # The analysts' read-only login on the warehouse (include/sql/analyst_role.sql): what
 # Superset's database asset connects as.
 WAREHOUSE_READONLY_CONN_ID = "civic_warehouse_readonly"

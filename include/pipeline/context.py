@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from include.anonymization.pseudonyms import Pseudonymizer
+from include.anonymization.pseudonyms import Pseudonyms, pseudonymizer_from_connection
 from include.audit import AuditKey, key_from_connection
 from include.core.connections import Connection, s3_client
 from include.core.settings import Settings
@@ -45,7 +45,7 @@ class PipelineContext:
     s3: Any  # boto3 S3 client
     dsn: str  # warehouse, as the pipeline's role
     audit_key: AuditKey
-    pseudonymizer: Pseudonymizer
+    pseudonymizer: Pseudonyms
     dag_id: str | None = None
 
     @classmethod
@@ -70,7 +70,7 @@ class PipelineContext:
             s3=s3_client(s3),
             dsn=warehouse.postgres_dsn(),
             audit_key=key_from_connection(audit_key),
-            pseudonymizer=Pseudonymizer.from_connection(pseudonym_key),
+            pseudonymizer=pseudonymizer_from_connection(pseudonym_key),
             dag_id=dag_id,
         )
 

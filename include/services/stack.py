@@ -62,6 +62,7 @@ from include.services.vault_provision import (
     airflow_secrets_environment,
     provision,
     provision_ledger_signer,
+    provision_pseudonymizer,
 )
 from include.services.vault_server import VaultKeys, VaultServer
 from include.services.zone_record import ZoneRecord, ZonesLostError, check_zones
@@ -391,6 +392,14 @@ class LocalPlatform:
         if env_var(AUDIT_KEY_CONN_ID) not in self.overrides:
             connections[AUDIT_KEY_CONN_ID] = self._ledger_signer(root)
             env[env_var(AUDIT_KEY_CONN_ID)] = connections[AUDIT_KEY_CONN_ID].to_json()
+        if env_var(PSEUDONYM_KEY_CONN_ID) not in self.overrides:
+            # Pseudonyms made from now on carry the transit key's id (v1): distinct counts
+            # restart at the move, as at any key rotation (anonymization/pseudonyms.py).
+            connections[PSEUDONYM_KEY_CONN_ID] = provision_pseudonymizer(
+                root, self._kept_login("pseudonymizer")
+            )
+            self._keep_login("pseudonymizer", _login_of(connections[PSEUDONYM_KEY_CONN_ID]))
+            env[env_var(PSEUDONYM_KEY_CONN_ID)] = connections[PSEUDONYM_KEY_CONN_ID].to_json()
         provision(root, connections)
         login = airflow_login(root, self._kept_login("vault"))
         self._keep_login("vault", login)
@@ -406,7 +415,7 @@ class LocalPlatform:
         connection = provision_ledger_signer(
             root, self._kept_login("ledger"), {local.key_id: local.public_b64()}
         )
-        self._keep_login("ledger", AppRoleLogin(str(connection.login), str(connection.password)))
+        self._keep_login("ledger", _login_of(connection))
         return connection
 
     def _kept_login(self, name: str) -> AppRoleLogin | None:
@@ -635,3 +644,8 @@ class LocalPlatform:
             return ServiceStatus("superset", server.url, "stopped")
         state = "healthy" if server.healthy() else "unhealthy"
         return ServiceStatus("superset", server.url, state, f"pid {pid}")
+
+
+def _login_of(connection: Connection) -> AppRoleLogin:
+    """The AppRole login a vault key connection carries."""
+    return AppRoleLogin(str(connection.login), str(connection.password))

@@ -8,8 +8,9 @@ there holds the connection's fields (`conn_type`, `host`, `login`, `password`,
 Airflow logs in with an AppRole whose policy reads connections and nothing else:
 it cannot list them, write them, or touch any other path. The ledger's signer
 logs in with another, which may sign with the ledger's transit key and read its
-public keys, nothing else. The root token that provisions all this never reaches
-an Airflow process.
+public keys, nothing else; the scrub stage with a third, which may compute HMACs
+with the pseudonymization key and read its versions, nothing else. The root token
+that provisions all this never reaches an Airflow process.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 
 import hvac
 
-from include.audit.keys import VAULT_CONN_TYPE
-from include.audit.vault_transit_key import DEFAULT_TRANSIT_KEY, DEFAULT_TRANSIT_MOUNT
-from include.core.connections import Connection
+from include.anonymization.vault_pseudonyms import DEFAULT_TRANSIT_KEY as VAULT_PSEUDONYM_KEY
+from include.audit.vault_transit_key import DEFAULT_TRANSIT_KEY
+from include.core.connections import VAULT_CONN_TYPE, Connection
+from include.core.vault_transit import DEFAULT_TRANSIT_MOUNT
 
 KV_MOUNT = "airflow"
 CONNECTIONS_PATH = "connections"
@@ -45,6 +47,19 @@ path "{TRANSIT_MOUNT}/sign/{LEDGER_KEY}" {{
   capabilities = ["update"]
 }}
 path "{TRANSIT_MOUNT}/keys/{LEDGER_KEY}" {{
+  capabilities = ["read"]
+}}
+"""
+# The pseudonymization key (include/anonymization/vault_pseudonyms.py): compute HMACs with it
+# and read its versions; no export, no rotation, no other key.
+PSEUDONYM_KEY = VAULT_PSEUDONYM_KEY
+PSEUDONYM_POLICY = "civic-pseudonymizer"
+PSEUDONYM_ROLE = "pseudonymizer"
+PSEUDONYM_POLICY_HCL = f"""
+path "{TRANSIT_MOUNT}/hmac/{PSEUDONYM_KEY}/*" {{
+  capabilities = ["update"]
+}}
+path "{TRANSIT_MOUNT}/keys/{PSEUDONYM_KEY}" {{
   capabilities = ["read"]
 }}
 """
@@ -95,26 +110,63 @@ def provision_ledger_signer(
     and a login that may sign with it and read its public keys, nothing else; returns the
     `civic_audit_key` connection of type `vault` (`include/audit/vault_transit_key.py`),
     carrying `earlier_public_keys`: the keys that signed the ledger before the vault did."""
+    login = _transit_key_user(
+        client, LEDGER_KEY, "ed25519", LEDGER_ROLE, LEDGER_POLICY, LEDGER_POLICY_HCL, known
+    )
+    return _transit_connection(
+        client, login, LEDGER_KEY, earlier_public_keys=dict(earlier_public_keys or {})
+    )
+
+
+def provision_pseudonymizer(client: hvac.Client, known: AppRoleLogin | None) -> Connection:
+    """The pseudonymization key inside the transit engine (created once, never exported) and
+    a login that may compute HMACs with it and read its versions, nothing else; returns the
+    `civic_pseudonym_key` connection of type `vault` (vault_pseudonyms.py)."""
+    login = _transit_key_user(
+        client,
+        PSEUDONYM_KEY,
+        "aes256-gcm96",  # any type: transit keeps an HMAC key beside each named key
+        PSEUDONYM_ROLE,
+        PSEUDONYM_POLICY,
+        PSEUDONYM_POLICY_HCL,
+        known,
+    )
+    return _transit_connection(client, login, PSEUDONYM_KEY)
+
+
+def _transit_key_user(
+    client: hvac.Client,
+    key: str,
+    key_type: str,
+    role: str,
+    policy: str,
+    rules: str,
+    known: AppRoleLogin | None,
+) -> AppRoleLogin:
+    """The transit engine, its non-exportable key `key` (created once), and the AppRole
+    login whose policy is `rules`."""
     if f"{TRANSIT_MOUNT}/" not in client.sys.list_mounted_secrets_engines():
         client.sys.enable_secrets_engine("transit", path=TRANSIT_MOUNT)
     try:
-        client.secrets.transit.read_key(LEDGER_KEY, mount_point=TRANSIT_MOUNT)
+        client.secrets.transit.read_key(key, mount_point=TRANSIT_MOUNT)
     except hvac.exceptions.InvalidPath:
         client.secrets.transit.create_key(
-            LEDGER_KEY, key_type="ed25519", exportable=False, mount_point=TRANSIT_MOUNT
+            key, key_type=key_type, exportable=False, mount_point=TRANSIT_MOUNT
         )
-    _role_with_policy(client, LEDGER_ROLE, LEDGER_POLICY, LEDGER_POLICY_HCL)
-    login = _login(client, LEDGER_ROLE, known)
+    _role_with_policy(client, role, policy, rules)
+    return _login(client, role, known)
+
+
+def _transit_connection(
+    client: hvac.Client, login: AppRoleLogin, key: str, **extra: object
+) -> Connection:
+    """A connection of type `vault` naming a transit key, with the login that may use it."""
     return Connection(
         VAULT_CONN_TYPE,
         host=client.url,
         login=login.role_id,
         password=login.secret_id,
-        extra={
-            "transit_key": LEDGER_KEY,
-            "transit_mount": TRANSIT_MOUNT,
-            "earlier_public_keys": dict(earlier_public_keys or {}),
-        },
+        extra={"transit_key": key, "transit_mount": TRANSIT_MOUNT, **extra},
     )
 
 

@@ -148,3 +148,7 @@ def _run_from_the_vault(stack: LocalPlatform) -> None:
     assert entries
     assert {entry.key_id for entry in entries} == {"civic-ledger.v1"}
     assert verify(dsn, ledger_key).intact
+    # Every pseudonym was computed by the vault's transit engine (key id v1, its version).
+    scrubs = [entry.payload for entry in entries if entry.step == "scrub"]
+    assert scrubs
+    assert {payload["pseudonym_key_id"] for payload in scrubs} == {"v1"}

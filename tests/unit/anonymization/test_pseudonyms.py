@@ -11,7 +11,9 @@ from include.anonymization.pseudonyms import (
     PseudonymKeyError,
     normalize_phone,
     normalize_text,
+    pseudonymizer_from_connection,
 )
+from include.core.connections import Connection
 
 KEY = "k" * 48
 
@@ -81,11 +83,23 @@ def test_pseudonyms_equal_exactly_when_normalized_values_are(a: str, b: str) -> 
 
 
 def test_from_connection() -> None:
-    from include.core.connections import Connection
-
     conn = Connection("generic", password=KEY, extra={"key_id": "k7"})
     value = Pseudonymizer.from_connection(conn).pseudonym("x@y.fr", "s", "email")
     assert value is not None
     assert value.startswith("k7.")
     with pytest.raises(PseudonymKeyError, match="no password"):
         Pseudonymizer.from_connection(Connection("generic"))
+
+
+def test_a_key_connection_gives_the_local_pseudonymizer_unless_it_names_a_vault() -> None:
+    conn = Connection("generic", password=KEY, extra={"key_id": "k2"})
+    local = pseudonymizer_from_connection(conn)
+    assert isinstance(local, Pseudonymizer)
+    assert local.key_id == "k2"
+    values = ["a@b.fr", None, " ", "A@B.fr"]
+    assert local.pseudonyms(values, "s", "email") == [
+        local.pseudonym(value, "s", "email") for value in values
+    ]
+    # A vault connection is never read as a local key: without its login it is refused.
+    with pytest.raises(PseudonymKeyError, match="vault"):
+        pseudonymizer_from_connection(Connection("vault", password=KEY))
