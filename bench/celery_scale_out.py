@@ -30,7 +30,6 @@ more than the seconds. Needs `make redis`. Figures only, never pass or fail.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -47,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
+from include.services.airflow_rest import request
 
 RUN_TIMEOUT = 4 * 3600.0  # seconds; 100k rows on one core take about 10 min
 # Runs of this DAG are triggered by releases; the bench's platform has no Superset, so they
@@ -235,12 +236,12 @@ class AirflowApi:
 
     @classmethod
     def login(cls, base: str, user: str, password: str) -> AirflowApi:
-        token = _request(f"{base}/auth/token", {"username": user, "password": password})
+        token = request(f"{base}/auth/token", {"username": user, "password": password}, timeout=30)
         return cls(base, token["access_token"])
 
     def call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        return _request(f"{self.base}{path}{query}", body, self.token, method)
+        return request(f"{self.base}{path}{query}", body, self.token, method, timeout=30)
 
     def poll(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         """`call`, with an answer that is late (a busy 2-core machine) meaning "not yet"."""
@@ -250,16 +251,6 @@ class AirflowApi:
             if isinstance(exc, urllib.error.HTTPError):
                 raise
             return None
-
-
-def _request(url: str, body: Any = None, token: str | None = None, method: str = "") -> Any:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers=headers, method=method or None)  # noqa: S310 - loopback
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return json.load(response)
 
 
 def _epoch(value: str) -> float:

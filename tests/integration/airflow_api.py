@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-import urllib.request
 from typing import Any
 
+from include.services.airflow_rest import request
 from include.services.airflow_runtime import ADMIN_USER
 from include.services.stack import LocalPlatform
 
 log = logging.getLogger(__name__)
-
-
-def request(
-    url: str, body: dict[str, Any] | None = None, token: str | None = None, method: str = ""
-) -> Any:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    http = urllib.request.Request(url, data=data, headers=headers, method=method or None)  # noqa: S310 - loopback
-    with urllib.request.urlopen(http, timeout=10) as resp:  # noqa: S310
-        return json.load(resp)
 
 
 def eventually(check: Any, timeout: float = 90, every: float = 1) -> Any:
