@@ -315,17 +315,9 @@ def scrub_instances(api: AirflowApi, dag_id: str, runs: Sequence[dict[str, Any]]
 
 def chunk_rows(dsn: str, run_id: str) -> dict[str, int]:
     """Rows of each scrubbed chunk (by its input key), from the audit ledger."""
-    import psycopg
+    from include.scale_benchmark import scrub_records
 
-    from include.pipeline.context import safe_run_id
-
-    with psycopg.connect(dsn) as conn:
-        rows = conn.execute(
-            "SELECT payload::jsonb ->> 'input', (payload::jsonb ->> 'rows')::int "
-            "FROM audit.ledger WHERE run_id = %s AND step = 'scrub' AND payload::jsonb ? 'rows'",
-            (safe_run_id(run_id),),
-        ).fetchall()
-    return {str(key): int(count) for key, count in rows}
+    return {str(p["input"]): int(p["rows"]) for p in scrub_records(dsn, run_id, "rows")}
 
 
 # -- one measurement -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psutil
 import psycopg
@@ -130,16 +131,21 @@ class ScrubTime:
         return self.startup / stage_seconds if stage_seconds > 0 else 0.0
 
 
-def scrub_time(dsn: str, run_id: str) -> ScrubTime:
-    """What the scrub tasks of Airflow's run `run_id` recorded of their time (a task before
-    that records none); the ledger knows the run by its key-safe id."""
+def scrub_records(dsn: str, run_id: str, field: str) -> list[dict[str, Any]]:
+    """The ledger's `scrub` entries of Airflow's run `run_id` that hold `field` (tasks of
+    an older version recorded fewer fields); the ledger knows the run by its key-safe id."""
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
             "SELECT payload::jsonb FROM audit.ledger WHERE run_id = %s AND step = 'scrub' "
-            "AND payload::jsonb ? 'seconds'",
-            (safe_run_id(run_id),),
+            "AND payload::jsonb ? %s",
+            (safe_run_id(run_id), field),
         ).fetchall()
-    payloads = [row[0] for row in rows]
+    return [row[0] for row in rows]
+
+
+def scrub_time(dsn: str, run_id: str) -> ScrubTime:
+    """What the scrub tasks of Airflow's run `run_id` recorded of their time."""
+    payloads = scrub_records(dsn, run_id, "seconds")
     return ScrubTime(
         tasks=len(payloads),
         startup=sum(float(p["seconds"]["scrubber_startup"]) for p in payloads),
