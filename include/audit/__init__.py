@@ -14,6 +14,11 @@ What is protected, and how (details in include/sql/audit.sql):
 - prevention of accidents: the table refuses UPDATE, DELETE and TRUNCATE
   (trigger + revoked privileges) and belongs to a role the pipeline is not
   (`provision_audit`). A superuser can still rewrite it; they cannot make it verify.
+- public detection: every release carries a signed RFC 9162 checkpoint of the
+  whole ledger, its run's entries with inclusion proofs and a consistency proof
+  from the previous release's checkpoint (`public_log`, over `merkle`), which
+  `civic audit verify-release` checks from public files: even the key holder
+  cannot rewrite or cut history a release has signed without it showing.
 
 Typical use in a task:
 

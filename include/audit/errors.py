@@ -21,3 +21,8 @@ class LedgerError(AuditError):
 
 class LedgerBrokenError(AuditError):
     """Verification found an entry that was changed, removed or forged."""
+
+
+class PublicLogError(AuditError):
+    """The public log of a release cannot be built: the ledger does not extend, unchanged,
+    the tree head the previous release signed, or does not hold what was verified."""

@@ -74,6 +74,11 @@ class AuditKey(ABC):
         """The keys that check entries its holder meets: itself; a vault's key, every version."""
         return [self]
 
+    def public_key(self) -> Ed25519Key | None:
+        """The verify-only key anyone may hold to check this key's signatures (the public
+        audit log publishes it), or None when verifying needs the secret (HMAC)."""
+        return None
+
 
 def _check_key_id(key_id: str) -> None:
     if not _KEY_ID.match(key_id):
@@ -146,8 +151,14 @@ class Ed25519Key(AuditKey):
         return self.private is not None
 
     def public_b64(self) -> str:
-        raw = self.public.public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return base64.urlsafe_b64encode(self.public_raw()).decode().rstrip("=")
+
+    def public_raw(self) -> bytes:
+        """The 32 bytes of the public key (RFC 8032 encoding)."""
+        return self.public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    def public_key(self) -> Ed25519Key:
+        return Ed25519Key(self.key_id, self.public)
 
     def sign(self, message: bytes) -> str:
         if self.private is None:

@@ -32,6 +32,8 @@ from include.audit.chain import Anchor, VerifyResult, check_chain
 from include.audit.entry import GENESIS_HASH, Draft, Entry
 from include.audit.errors import AuditKeyError, LedgerError
 from include.audit.keys import AuditKey
+from include.audit.merkle import MerkleTree
+from include.audit.public_log import entry_leaf
 
 LEDGER_TABLE = "audit.ledger"
 DDL_PATH = Path(__file__).resolve().parent.parent / "sql" / "audit.sql"
@@ -53,6 +55,11 @@ _SELECT_ALL = sql.SQL("SELECT {} FROM audit.ledger ORDER BY seq").format(_COLUMN
 _SELECT_LAST = sql.SQL("SELECT {} FROM audit.ledger ORDER BY seq DESC LIMIT %s").format(_COLUMNS)
 _SELECT_LAST_OF_RUN = sql.SQL(
     "SELECT {} FROM audit.ledger WHERE run_id = %s ORDER BY seq DESC LIMIT %s"
+).format(_COLUMNS)
+_SELECT_HASHES = "SELECT seq, entry_hash FROM audit.ledger WHERE seq <= %s ORDER BY seq"
+_SELECT_RUN_UPTO = sql.SQL(
+    "SELECT {} FROM audit.ledger WHERE run_id = %s AND dag_id IS NOT DISTINCT FROM %s "
+    "AND seq <= %s ORDER BY seq"
 ).format(_COLUMNS)
 _HEAD = (
     "SELECT h.seq, h.entry_hash, clock_timestamp() FROM (SELECT 1) AS one LEFT JOIN LATERAL "
@@ -233,3 +240,37 @@ def last_entries(dsn: str, count: int, run_id: str | None = None) -> list[Entry]
         else:
             rows = conn.execute(_SELECT_LAST_OF_RUN, (run_id, count)).fetchall()
     return list(reversed(list(_entries(rows))))
+
+
+def ledger_tree(
+    dsn: str, size: int, run_id: str, dag_id: str | None
+) -> tuple[MerkleTree, list[Entry]]:
+    """The Merkle tree of the ledger's first `size` entries, and the entries among them of
+    one run (`run_id`, `dag_id`): what a release's public log is built from.
+
+    One read-only REPEATABLE READ snapshot, so the tree and the run's entries agree. The
+    hashes are streamed through a server-side cursor and only they are kept (about 66
+    bytes per entry, `include.audit.merkle`); payloads are read for the run's few entries
+    only. Raises LedgerError when entries are missing: the ledger changed since it was
+    verified, and nothing may be published over it.
+    """
+    with psycopg.connect(dsn) as conn:
+        conn.read_only = True
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        with _ledger_errors(conn.info.dbname), conn.transaction():
+            tree = MerkleTree()
+            with conn.cursor(name="audit_tree") as cursor:
+                cursor.itersize = VERIFY_BATCH
+                cursor.execute(_SELECT_HASHES, (size,))
+                for seq, entry_hash in cursor:
+                    if seq != tree.size + 1:
+                        break
+                    tree.append(entry_leaf(entry_hash))
+            if tree.size != size:
+                raise LedgerError(
+                    f"{LEDGER_TABLE} no longer holds entries 1..{size} as verified (entry "
+                    f"{tree.size + 1} is missing): it changed since it was verified; run "
+                    "`civic audit verify` and treat this as an incident"
+                )
+            rows = conn.execute(_SELECT_RUN_UPTO, (run_id, dag_id, size)).fetchall()
+    return tree, list(_entries(rows))

@@ -3,6 +3,8 @@
 The chain and its signatures are recomputed, and the head is checked against the head
 the previous release recorded in its manifest (`include.publish.ledger_checkpoint`), so
 entries cut from the end are caught too. Fail closed: a broken ledger stops the run.
+The previous release's signed checkpoint, read from the same manifest, is handed on to
+the publish stage, which proves the new release's ledger extends it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def verify_ledger(ctx: PipelineContext) -> dict[str, Any]:
         "head": str(result.head) if result.head else None,
         "anchor": str(checkpoint.anchor) if checkpoint.anchor else None,
         "anchor_from": checkpoint.where,
+        "previous_checkpoint": None if checkpoint.log is None else checkpoint.log.to_json(),
     }
     record(ctx, "verify_ledger", payload)
     return payload

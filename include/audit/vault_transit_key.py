@@ -79,6 +79,10 @@ class VaultTransitKey(AuditKey):
         """Every version's public key: entries signed before a rotation keep verifying."""
         return [*self.older, self]
 
+    def public_key(self) -> Ed25519Key:
+        """The latest version's public key: what checks what this key signs now."""
+        return self.public
+
 
 def signing_key(conn: Connection) -> VaultTransitKey:
     """The latest version of the connection's transit key, with the older versions' public keys."""

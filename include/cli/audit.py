@@ -1,7 +1,12 @@
-"""`civic audit verify | show | public-key | risk`: the ledger, and a release seen by an attacker.
+"""`civic audit verify | show | public-key | verify-release | risk`: the ledger, and releases
+checked by the public and seen by an attacker.
 
 Exit codes of `verify`, for scripts and monitoring: 0 intact, 1 broken (the first
 broken entry is named), 2 could not check (no connection, no key, no ledger).
+`verify-release` reads a release's public files only, from a folder or over HTTP(S) (no
+connection, no credentials): exit 0 when its files, its signed checkpoint of the ledger
+and its proofs all verify, 1 when one does not (each failed check is named), 2 when it
+is not a release or something could not be checked.
 `risk` reads a published release folder only (no connection): exit 0 when every
 record file keeps its k over declared and inferred quasi-identifiers, 1 otherwise,
 2 when the folder is not a release.
@@ -218,7 +223,10 @@ def show(
 @audit_app.command("public-key")
 def public_key() -> None:
     """Print a verify-only `civic_audit_key` connection for auditors (Ed25519 keys only):
-    with it they can check the ledger but never write an entry that verifies."""
+    with it they can check the ledger but never write an entry that verifies; and the key's
+    fingerprint, which every release's checkpoint states, for the platform to publish."""
+    from include.audit.public_log import fingerprint, note_verifier_key
+
     with _unchecked_on_error():
         key = load_key(_environment())
     if not isinstance(key, Ed25519Key):
@@ -227,8 +235,94 @@ def public_key() -> None:
             "verifier needs the secret itself; use an ed25519 key to hand out verify-only keys"
         )
         raise typer.Exit(EXIT_UNCHECKED)
+    # What releases state of the key (ledger_checkpoint.json), for the platform to publish
+    # so that citizens can compare: `civic audit verify-release --public-key` reads this.
+    typer.echo(f"# sha256 fingerprint: {fingerprint(key)}")
+    typer.echo(f"# signed-note verifier key: {note_verifier_key(key)}")
     typer.echo(f"# {env_var(AUDIT_KEY_CONN_ID)} for verifiers (key {key.key_id}):")
     typer.echo(verify_only_connection(key).to_json())
+
+
+def _public_keys(values: list[str]) -> list[Ed25519Key]:
+    """Each --public-key: a file holding a key, or the key itself (hex, base64url, PEM...)."""
+    from include.audit.public_log import parse_public_key
+
+    keys = []
+    for index, value in enumerate(values):
+        path = Path(value)
+        try:
+            text = path.read_text(encoding="utf-8") if path.is_file() else value
+            keys.append(parse_public_key(text, f"given-{index + 1}"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise typer.BadParameter(f"{value!r}: {exc}", param_hint="--public-key") from None
+    return keys
+
+
+_VERDICT_STYLE = {"ok": "green", "FAILED": "bold red", "unchecked": "yellow", "note": "cyan"}
+
+
+@audit_app.command("verify-release")
+def verify_release_command(
+    release: str = typer.Argument(
+        ...,
+        metavar="RELEASE",
+        help="A release folder (holding manifest.json; e.g. exports/<source>/latest) or its "
+        "URL in the public bucket (https://…/<source>/releases/<release id>/).",
+    ),
+    public_key: list[str] | None = typer.Option(
+        None,
+        "--public-key",
+        metavar="KEY",
+        help="The ledger's Ed25519 public key, obtained from the platform rather than from "
+        "the release: a file or the key itself (64 hex digits, base64url, PEM, a signed-note "
+        "verifier key, or what `civic audit public-key` prints). Repeat it for rotated keys. "
+        "Default: the key the release carries (weaker: whoever rewrites the release can "
+        "replace it).",
+    ),
+    previous: str | None = typer.Option(
+        None,
+        "--previous",
+        metavar="RELEASE",
+        help="The previous release (folder or URL), to read its checkpoint from itself. "
+        "Default: the release beside this one (../<release id>/) if there, else the copy this "
+        "release carries (weaker).",
+    ),
+) -> None:
+    """Check a published release from its public files alone: every file's SHA-256, the
+    signed checkpoint of the audit ledger, each entry's inclusion proof and the consistency
+    proof from the previous release's checkpoint. Exit 0 verified, 1 tampered (each failed
+    check named), 2 not a release or not checkable."""
+    from include.publish.public_verification import (
+        ReleaseUnreadableError,
+        release_location,
+        verify_public_release,
+    )
+
+    keys = _public_keys(public_key or [])
+    try:
+        report = verify_public_release(
+            release_location(release),
+            keys,
+            None if previous is None else release_location(previous),
+        )
+    except (ReleaseUnreadableError, ValueError) as exc:
+        fail(" ".join(str(exc).split()))
+        raise typer.Exit(EXIT_UNCHECKED) from None
+    console.print(f"release {escape(report.release_id)} ({escape(report.where)})")
+    for finding in report.findings:
+        style = _VERDICT_STYLE[str(finding.verdict)]
+        console.print(
+            f"  [{style}]{finding.verdict}[/] {escape(finding.check)}: {escape(finding.detail)}",
+            soft_wrap=True,
+        )
+    if report.exit_code == 0:
+        console.print("[green]verified[/]: files, checkpoint signature and proofs all check")
+    elif report.exit_code == EXIT_BROKEN:
+        names = ", ".join(dict.fromkeys(f.check for f in report.failed))
+        console.print(f"[bold red]TAMPERED[/]: {len(report.failed)} check(s) failed ({names})")
+    else:
+        console.print("[yellow]not fully checked[/]: see the unchecked lines above")
+    raise typer.Exit(report.exit_code)
 
 
 def _record_files(release: Path, table: dict) -> list[Path]:

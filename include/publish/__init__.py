@@ -3,8 +3,12 @@
 A release is a folder of files: per table a CSV (UTF-8, comma, formula-safe)
 and a Parquet file, plus `datapackage.json` (Frictionless, French field
 descriptions), `README.md` (French; what the data is, how it was protected,
-Licence Ouverte 2.0) and `manifest.json` (rows, bytes, SHA-256 and schema per
-file, k/l and suppression counts per table, run id and pipeline version).
+Licence Ouverte 2.0; how to verify it), `manifest.json` (rows, bytes, SHA-256 and
+schema per file, k/l and suppression counts per table, run id and pipeline version)
+and, when the publish stage hands it the public audit log, `ledger_checkpoint.json`
+and `ledger_proofs.json` (a signed checkpoint of the audit ledger and its proofs,
+`include.audit.public_log`; checked by `civic audit verify-release`,
+`public_verification`).
 
     files = build_release(config, run, staging_dir, records=..., anonymization=...,
                           aggregates=[...], checks=[...])      # gates, then files

@@ -1,8 +1,9 @@
 """Build a release in a local staging folder: data files, data package, README, manifest.
 
 The order matters: the data files are written first (their hashes go into the
-data package and the manifest), then `datapackage.json` and `README.md`, and the
-manifest last, since it lists the others. Every gate runs before the first byte
+data package and the manifest), then `datapackage.json`, the public audit log's
+`ledger_checkpoint.json` and `ledger_proofs.json` (when given one) and `README.md`,
+and the manifest last, since it lists the others. Every gate runs before the first byte
 is written: a failed expectation, k or l not met on the published rows, a small
 count left visible, a suppression audit that did not pass. A blocked release
 therefore leaves nothing behind that could be published by mistake.
@@ -20,6 +21,7 @@ import pandas as pd
 
 from include.audit.chain import Anchor
 from include.audit.checksums import checksum_file
+from include.audit.public_log import CHECKPOINT_NAME, PROOFS_NAME, ReleaseLog
 from include.core.source_config import SourceConfig
 from include.publish.datapackage import DATAPACKAGE_NAME, build_datapackage
 from include.publish.errors import PublicationBlockedError
@@ -154,6 +156,7 @@ def build_release(
     scrubber: ScrubberStatement,
     checks: Sequence[CheckResult] = (),
     ledger: Anchor | None = None,
+    log: ReleaseLog | None = None,
 ) -> ReleaseFiles:
     """Write the release of one source into `staging_dir/<source>/<release id>/`.
 
@@ -165,11 +168,17 @@ def build_release(
     (expectation suites...): one that failed blocks the release; `scrubber` is the PII
     scrubber's version and last evaluations, which the README and the manifest state (a
     missing evaluation is said, never blocking); `ledger` is the audit ledger's head as
-    verified before publishing. Raises `PublicationBlockedError` when a gate fails,
-    ValueError when the inputs do not match the source config. Same inputs →
-    byte-identical files.
+    verified before publishing, and `log` the public log over it (a signed checkpoint and
+    proofs, `include.audit.public_log`), written as two JSON files. Raises
+    `PublicationBlockedError` when a gate fails, ValueError when the inputs do not match
+    the source config. Same inputs → byte-identical files.
     """
     _require_checks_passed(config.name, checks)
+    if log is not None and log.head != ledger:
+        raise ValueError(
+            f"the public log ends at ledger entry {log.head}, not at the head {ledger} the "
+            "release records; build both from the same verified ledger"
+        )
     tables = _tables(config, records, anonymization, aggregates, earlier_batches)
     directory = staging_dir / config.name / run.release_id
     if directory.exists():
@@ -179,8 +188,23 @@ def build_release(
     datapackage = _write(
         directory / DATAPACKAGE_NAME, json_bytes(build_datapackage(config, run, written))
     )
+    log_files = (
+        []
+        if log is None
+        else [
+            _write(
+                directory / CHECKPOINT_NAME,
+                json_bytes(log.checkpoint_document(config.name, run.release_id)),
+            ),
+            _write(
+                directory / PROOFS_NAME,
+                json_bytes(log.proofs_document(config.name, run.release_id)),
+            ),
+        ]
+    )
     readme = _write(
-        directory / README_NAME, render_readme(config, run, written, scrubber).encode("utf-8")
+        directory / README_NAME,
+        render_readme(config, run, written, scrubber, log).encode("utf-8"),
     )
     files = [
         *(
@@ -189,6 +213,7 @@ def build_release(
             for entry, fmt in ((table.csv, "csv"), (table.parquet, "parquet"))
         ),
         _document(datapackage),
+        *map(_document, log_files),
         _document(readme),
     ]
     manifest_tables = [
@@ -212,6 +237,7 @@ def build_release(
         checks=checks,
         scrubber=scrubber,
         ledger=ledger,
+        log=log,
     )
     manifest_entry = _write(directory / MANIFEST_NAME, json_bytes(manifest))
     return ReleaseFiles(
@@ -221,6 +247,7 @@ def build_release(
         files=(
             *(entry for table in written for entry in (table.csv, table.parquet)),
             datapackage,
+            *log_files,
             readme,
         ),
         manifest_sha256=manifest_entry.sha256,

@@ -8,6 +8,12 @@ before it writes anything. The public bucket is where that manifest lives; the
 local mirror (`exports/<source>/latest/`) stands in when the bucket lost it. When
 the ledger says a release was published but neither copy of its manifest can be
 read, the check cannot be made and publication stops (fail closed).
+
+The same manifest carries the previous release's signed checkpoint of the ledger
+(`include.audit.public_log`): `release_log` builds the new release's public log over
+the ledger as verified, proves it extends that checkpoint, and refuses (fail closed)
+when it does not: a history rewritten or truncated since the previous release is
+never published over.
 """
 
 from __future__ import annotations
@@ -19,7 +25,15 @@ from typing import Any
 import psycopg
 
 from include.audit.chain import Anchor
-from include.publish.manifest import MANIFEST_NAME, ledger_anchor, parse_manifest
+from include.audit.keys import AuditKey
+from include.audit.ledger import ledger_tree
+from include.audit.public_log import (
+    PreviousCheckpoint,
+    ReleaseLog,
+    SignedCheckpoint,
+    build_release_log,
+)
+from include.publish.manifest import MANIFEST_NAME, ledger_anchor, ledger_log, parse_manifest
 from include.publish.mirror import LATEST_NAME
 from include.publish.s3_release import committed_manifest, current_release, release_prefix
 
@@ -30,10 +44,18 @@ class LedgerCheckpointError(RuntimeError):
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """The head the previous release recorded, and where it was read."""
+    """The head the previous release recorded, and where it was read; and that release's
+    signed checkpoint of the ledger, if it carries one."""
 
     anchor: Anchor | None
     where: str
+    log: PreviousCheckpoint | None = None
+
+
+def _checkpoint(manifest: dict[str, Any], where: str) -> Checkpoint:
+    signed = ledger_log(manifest, where)
+    log = None if signed is None else PreviousCheckpoint(str(manifest["release_id"]), signed[0])
+    return Checkpoint(ledger_anchor(manifest, where), where, log)
 
 
 def _mirrored_manifest(exports_dir: Path, source: str) -> tuple[dict[str, Any], str] | None:
@@ -67,10 +89,10 @@ def previous_checkpoint(
         manifest = committed_manifest(client, bucket, source, pointer.release_id)
         if manifest is not None:
             where = f"s3://{bucket}/{release_prefix(source, pointer.release_id)}{MANIFEST_NAME}"
-            return Checkpoint(ledger_anchor(manifest, where), where)
+            return _checkpoint(manifest, where)
     mirrored = _mirrored_manifest(exports_dir, source)
     if mirrored is not None:
-        return Checkpoint(ledger_anchor(*mirrored), mirrored[1])
+        return _checkpoint(*mirrored)
     earlier = _published_before(dsn, source)
     if earlier is not None:
         raise LedgerCheckpointError(
@@ -80,3 +102,22 @@ def previous_checkpoint(
             "(or its mirror) before publishing"
         )
     return Checkpoint(None, "no earlier release")
+
+
+def release_log(
+    dsn: str,
+    key: AuditKey,
+    head: Anchor,
+    run_id: str,
+    dag_id: str | None,
+    previous: PreviousCheckpoint | None,
+    committed: SignedCheckpoint | None = None,
+) -> ReleaseLog:
+    """The public log of a release whose ledger was verified up to `head`: a checkpoint of
+    the ledger's first `head.seq` entries signed with `key`, the run's entries with their
+    inclusion proofs, and the consistency proof from `previous` (the checkpoint of the
+    release `latest` pointed to). Raises PublicLogError (publish nothing) when the ledger
+    does not extend `previous` or no longer holds what was verified; LedgerError when it
+    cannot be read."""
+    tree, own = ledger_tree(dsn, head.seq, run_id, dag_id)
+    return build_release_log(tree, own, key, head, previous, committed)

@@ -12,8 +12,14 @@ names the run (id, pipeline version, date) and the checks that gated it, and the
 audit ledger's head as verified before publishing (`ledger.head`, `SEQ:HASH`): the
 next release checks that this entry is still there, unchanged, so entries cut from
 the ledger's end cannot go unnoticed, and anyone can check it with
-`civic audit verify --anchor`. And it states the PII scrubber that redacted the free
-text: its version and its last measured figures (`scrubber`, see `scrubber_statement`).
+`civic audit verify --anchor`. Beside the head, `ledger` carries the release's signed
+checkpoint of the whole ledger (`checkpoint`: tree size, RFC 9162 Merkle root,
+signature, key), the previous release's (`previous_checkpoint`), and names the files
+that prove them (`files`: `ledger_checkpoint.json`, `ledger_proofs.json`; see
+`include.audit.public_log`): with `civic audit verify-release` anyone can check that
+the history behind the release was neither rewritten nor truncated. And it states the
+PII scrubber that redacted the free text: its version and its last measured figures
+(`scrubber`, see `scrubber_statement`).
 
 The manifest holds no timestamp of its own: it is a function of the inputs, so
 a rerun rebuilds the same bytes and its SHA-256 identifies the release content.
@@ -29,6 +35,7 @@ from typing import Any
 
 from include.audit.chain import Anchor
 from include.audit.checksums import Checksum
+from include.audit.public_log import PreviousCheckpoint, ReleaseLog, SignedCheckpoint
 from include.core.source_config import SourceConfig
 from include.publish.jsonfile import JSON
 from include.publish.run import RunInfo, check_release_id
@@ -77,7 +84,16 @@ def build_manifest(
     scrubber: ScrubberStatement,
     risk_report: Mapping[str, JSON] | None = None,
     ledger: Anchor | None = None,
+    log: ReleaseLog | None = None,
 ) -> dict[str, JSON]:
+    if log is not None and log.head != ledger:
+        raise ValueError(
+            f"the public log ends at ledger entry {log.head}, not at the head {ledger} the "
+            "release records"
+        )
+    ledger_entry: dict[str, JSON] | None = None
+    if ledger is not None:
+        ledger_entry = {"head": str(ledger), **(log.manifest_entry() if log else {})}
     return {
         "manifest_version": MANIFEST_VERSION,
         "source": config.name,
@@ -90,7 +106,7 @@ def build_manifest(
         },
         "licence": "etalab-2.0",
         "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in checks],
-        "ledger": None if ledger is None else {"head": str(ledger)},
+        "ledger": ledger_entry,
         "scrubber": scrubber.manifest_entry(),
         "risk_report": None if risk_report is None else dict(risk_report),
         "tables": [dict(table) for table in tables],
@@ -143,3 +159,16 @@ def ledger_anchor(manifest: Mapping[str, Any], where: str) -> Anchor | None:
         return Anchor.parse(str(ledger["head"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{where}: its ledger head is not SEQ:HASH ({exc})") from None
+
+
+def ledger_log(
+    manifest: Mapping[str, Any], where: str
+) -> tuple[SignedCheckpoint, PreviousCheckpoint | None] | None:
+    """The signed checkpoint a manifest carries and the previous one it proves consistency
+    from, or None (a manifest older than the public log, or one without a ledger head)."""
+    ledger = manifest.get("ledger")
+    if not isinstance(ledger, Mapping) or ledger.get("checkpoint") is None:
+        return None
+    checkpoint = SignedCheckpoint.from_json(ledger["checkpoint"], where)
+    previous = ledger.get("previous_checkpoint")
+    return checkpoint, None if previous is None else PreviousCheckpoint.from_json(previous, where)

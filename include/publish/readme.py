@@ -2,14 +2,17 @@
 
 Written in French for the public it serves, with a short English summary. It is
 generated from the source config, the measured privacy figures, the written
-files and the scrubber's statement (`scrubber_statement`) only, and dated by the
-run, never by the clock, so the same inputs give the same bytes.
+files, the scrubber's statement (`scrubber_statement`) and the public audit log
+(`include.audit.public_log`) only, and dated by the run, never by the clock, so the
+same inputs give the same bytes. When the release carries the public audit log, it
+tells a citizen how to check it: with `civic audit verify-release`, and by hand.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from include.audit.public_log import CHECKPOINT_NAME, PROOFS_NAME, ReleaseLog, fingerprint
 from include.core.source_config import CellKeyDisclosure, SourceConfig
 from include.publish.jsonfile import JSON
 from include.publish.risk_report import build_risk_report, risk_readme_section
@@ -25,7 +28,7 @@ def _names(names: JSON) -> str:
     return ", ".join(f"`{name}`" for name in names) if isinstance(names, list) else ""
 
 
-def _contents(written: Sequence[WrittenTable]) -> list[str]:
+def _contents(written: Sequence[WrittenTable], log: ReleaseLog | None) -> list[str]:
     lines = ["## Contenu", "", "| Fichiers | Contenu | Lignes |", "| --- | --- | --- |"]
     for item in written:
         table = item.table
@@ -46,9 +49,87 @@ def _contents(written: Sequence[WrittenTable]) -> list[str]:
         "| `datapackage.json` | Description des colonnes (Frictionless Data Package) | |",
         "| `manifest.json` | Inventaire : lignes, taille, empreinte SHA-256 et schéma de chaque "
         "fichier ; garanties de confidentialité atteintes | |",
+    ]
+    if log is not None:
+        lines += [
+            f"| `{CHECKPOINT_NAME}` | État signé du journal d'audit de la plateforme à la "
+            "publication (voir « Vérifier le journal d'audit ») | |",
+            f"| `{PROOFS_NAME}` | Entrées du journal d'audit écrites pour cette version, avec "
+            "leurs preuves | |",
+        ]
+    return [*lines, ""]
+
+
+def _audit_log(run: RunInfo, log: ReleaseLog) -> list[str]:
+    """How a citizen checks the release's public audit log, with the tool and by hand."""
+    checkpoint = log.checkpoint
+    public = checkpoint.carried_key()
+    key = (
+        f"la clé Ed25519 `{checkpoint.key_id}` de la plateforme, d'empreinte SHA-256 "
+        f"`{fingerprint(public)}`"
+        if public is not None
+        else f"la clé `{checkpoint.key_id}` ({checkpoint.algorithm}, vérifiable seulement par "
+        "son détenteur)"
+    )
+    previous = (
+        f"la preuve de cohérence depuis l'état signé par la version précédente, "
+        f"`{log.previous.release_id}` ({french_number(log.previous.checkpoint.head.size)} "
+        "entrées) : le journal n'a été ni réécrit ni tronqué depuis"
+        if log.previous is not None
+        else "aucune preuve de cohérence : aucune version précédente de cette source ne "
+        "publiait d'état signé du journal"
+    )
+    return [
+        "## Vérifier le journal d'audit",
+        "",
+        "Chaque étape de la chaîne de traitement est inscrite dans un journal d'audit chaîné "
+        "et signé. Cette version publie de quoi vérifier, sans rien demander à la plateforme, "
+        "que l'historique derrière elle n'a pas été réécrit :",
+        "",
+        f"- `{CHECKPOINT_NAME}` : l'état signé du journal (« checkpoint ») vérifié juste avant "
+        f"la publication : {french_number(checkpoint.head.size)} entrées, racine de leur arbre "
+        f"de Merkle (RFC 9162) `{checkpoint.head.root.hex()}`, signée par {key}. Comparez "
+        "cette empreinte à celle que l'organisme publie par ailleurs.",
+        f"- `{PROOFS_NAME}` : les {french_number(len(log.entries))} entrées du journal écrites "
+        "par l'exécution qui a produit cette version, en clair (des comptes et des "
+        "identifiants techniques, aucune donnée personnelle), chacune avec sa preuve "
+        f"d'inclusion ; et {previous}.",
+        "",
+        "Avec l'outil de la plateforme (0 : vérifié ; 1 : falsification détectée, le contrôle "
+        "en échec est nommé ; 2 : illisible) :",
+        "",
+        "```",
+        f"civic audit verify-release <dossier ou URL de la version {run.release_id}> "
+        "--public-key <clé publique de la plateforme>",
+        "```",
+        "",
+        "Sans `--public-key`, la clé que porte la version est utilisée : c'est moins sûr, car "
+        "qui peut réécrire la version peut aussi remplacer la clé. La version précédente est "
+        "lue à côté de celle-ci (`../<version>/`) ou avec `--previous <dossier ou URL>`.",
+        "",
+        "À la main, avec n'importe quel outil SHA-256 et Ed25519 :",
+        "",
+        "1. **Fichiers** : l'empreinte SHA-256 de chaque fichier est celle que donne "
+        "`manifest.json`.",
+        f"2. **Signature** : dans `{CHECKPOINT_NAME}`, `checkpoint.signed_text` est le texte "
+        "signé (trois lignes : origine, nombre d'entrées, racine en base64) ; la signature "
+        "Ed25519 `checkpoint.signature.value` (hexadécimal) de ce texte en UTF-8 se vérifie "
+        "avec la clé publique (`checkpoint.public_key.ed25519`, base64url). C'est un "
+        "checkpoint au format C2SP : `checkpoint.signed_note` se vérifie aussi avec les outils "
+        "des journaux de transparence (clé `checkpoint.public_key.note_verifier_key`).",
+        f"3. **Entrées** : pour chaque entrée de `{PROOFS_NAME}`, `entry_hash` est le SHA-256 "
+        "de `civic-audit-ledger/v1/entry`, un octet nul, le JSON compact (sans espaces, "
+        "UTF-8) de `[prev_hash, seq, recorded_at, run_id, dag_id, step, key_id]`, un octet "
+        "nul, puis `payload` tel quel ; la feuille de l'arbre est SHA-256(0x00 ‖ les 32 "
+        "octets d'`entry_hash`) ; la preuve `inclusion_proof` (RFC 9162, § 2.1.3.2) mène de "
+        "la feuille n° `leaf_index` à `root_hash`. Une entrée marquée `withheld` (celle de "
+        "l'ingestion, qui nomme les fichiers reçus tels que leur expéditeur les a nommés) "
+        "ne publie que son `entry_hash` : seule son inclusion se vérifie.",
+        f"4. **Historique** : avec le `{CHECKPOINT_NAME}` de la version précédente, la preuve "
+        "`consistency.proof` (RFC 9162, § 2.1.4.2) montre que ses entrées sont, inchangées, "
+        "les premières de cet arbre.",
         "",
     ]
-    return lines
 
 
 def _records_protection(privacy: dict[str, JSON]) -> list[str]:
@@ -200,6 +281,7 @@ def render_readme(
     run: RunInfo,
     written: Sequence[WrittenTable],
     scrubber: ScrubberStatement,
+    log: ReleaseLog | None = None,
 ) -> str:
     day = f"{run.run_date_utc:%Y-%m-%d}"
     records = next((item.table for item in written if item.table.kind == "records"), None)
@@ -237,7 +319,7 @@ def render_readme(
         "",
         config.description,
         "",
-        *_contents(written),
+        *_contents(written, log),
         *protection,
         *risk_readme_section(build_risk_report(written)),
         *readme_section(scrubber),
@@ -257,6 +339,7 @@ def render_readme(
         f"(`sha256sum <fichier>`). Produit par la chaîne de traitement version "
         f"{run.pipeline_version}, exécution `{run.run_id}`.",
         "",
+        *(_audit_log(run, log) if log is not None else []),
         "## In English",
         "",
         f"{config.title}: open-data release {run.release_id} (data as of {day}). In this "
@@ -264,5 +347,23 @@ def render_readme(
         "text cells starting with = + - @ are prefixed with ' against formula injection "
         "(the Parquet files keep the exact text). Licence: Etalab Open Licence 2.0.",
         "",
+        *(_audit_log_english(run, log) if log is not None else []),
     ]
     return "\n".join(lines)
+
+
+def _audit_log_english(run: RunInfo, log: ReleaseLog) -> list[str]:
+    since = (
+        f"the consistency proof from the checkpoint of release {log.previous.release_id}"
+        if log.previous is not None
+        else "no consistency proof (no earlier release carried a checkpoint)"
+    )
+    return [
+        f"Audit log: `{CHECKPOINT_NAME}` is an Ed25519-signed RFC 9162 tree head of the "
+        f"platform's audit ledger ({log.checkpoint.head.size} entries); `{PROOFS_NAME}` holds "
+        f"the run's ledger entries with their inclusion proofs, and {since}. Check it all with "
+        f"`civic audit verify-release <folder or URL of release {run.release_id}> --public-key "
+        "<the platform's public key>` (exit 0 verified, 1 tampered, 2 unreadable), or by hand "
+        "as the French section above describes.",
+        "",
+    ]

@@ -4,7 +4,10 @@ Nothing is read from the work zone: records and aggregates come from PostgreSQL.
 Before anything is published the platform's accounting is checked, every aggregate is
 recomputed from scratch over the record store and compared with what was loaded, and
 the audit ledger has been verified (`include.audit.task.verify_ledger`) against the
-head the previous release recorded; any refusal's reason is in the ledger.
+head the previous release recorded; any refusal's reason is in the ledger. The release
+carries a signed checkpoint of that verified ledger, its run's entries with inclusion
+proofs and the consistency proof from the previous release's checkpoint
+(`include.publish.ledger_checkpoint.release_log`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from psycopg import sql
 
 from include.anonymization.pseudonyms import pseudonym_column
 from include.audit.chain import Anchor
+from include.audit.errors import LedgerError, PublicLogError
+from include.audit.public_log import PreviousCheckpoint, ReleaseLog
 from include.core.zones import sse_arguments
 from include.pipeline.context import PipelineContext, pipeline_version
 from include.pipeline.outcome import record, refuse, s3_failures
@@ -33,7 +38,8 @@ from include.publish import (
     publish_release,
 )
 from include.publish.errors import PublicationBlockedError
-from include.publish.manifest import ledger_anchor, scrubber_statement
+from include.publish.ledger_checkpoint import release_log
+from include.publish.manifest import ledger_anchor, ledger_log, scrubber_statement
 from include.publish.record_batches import (
     RecordBatch,
     earlier_batches,
@@ -166,6 +172,39 @@ def _release_ledger_head(
     return Anchor.parse(str(verified["head"])) if verified.get("head") else None
 
 
+def _release_public_log(
+    ctx: PipelineContext,
+    committed: Mapping[str, Any] | None,
+    run: RunInfo,
+    head: Anchor | None,
+    verified: Mapping[str, Any],
+) -> ReleaseLog | None:
+    """The release's public log of the ledger (`include.audit.public_log`) up to the head
+    it records, proven to extend the previous release's checkpoint (which `verify_ledger`
+    read with that head). On a rerun, the checkpoints its committed manifest carries are
+    reused (same bytes); a release committed before the public log existed stays without.
+    A ledger that does not extend the previous checkpoint stops the publication."""
+    if head is None:
+        return None
+    committed_checkpoint = None
+    if committed is not None:
+        signed = ledger_log(committed, f"release {run.release_id}")
+        if signed is None:
+            return None
+        committed_checkpoint, previous = signed
+    else:
+        given = verified.get("previous_checkpoint")
+        previous = None if given is None else PreviousCheckpoint.from_json(given, "verify_ledger")
+    try:
+        return release_log(
+            ctx.dsn, ctx.audit_key, head, ctx.run_id, ctx.dag_id, previous, committed_checkpoint
+        )
+    except (PublicLogError, LedgerError) as exc:
+        raise refuse(
+            ctx, "publish", f"{ctx.config.name}: {exc}: not published; treat this as an incident"
+        ) from None
+
+
 def _release_scrubber(
     ctx: PipelineContext, committed: Mapping[str, Any] | None, run: RunInfo
 ) -> ScrubberStatement:
@@ -224,6 +263,8 @@ def publish(
             ctx.s3, ctx.settings.public_bucket, config.name, run.release_id
         )
         scrubber = _release_scrubber(ctx, committed, run)
+        head = _release_ledger_head(committed, run, verified)
+        log = _release_public_log(ctx, committed, run, head, verified)
         try:
             files = build_release(
                 config,
@@ -235,7 +276,8 @@ def publish(
                 earlier_batches=earlier,
                 checks=[CheckResult("great_expectations", bool(validated.get("success")))],
                 scrubber=scrubber,
-                ledger=_release_ledger_head(committed, run, verified),
+                ledger=head,
+                log=log,
             )
         except PublicationBlockedError as exc:  # a privacy gate: the reason goes to the ledger
             raise refuse(ctx, "publish", str(exc)) from None
@@ -260,6 +302,13 @@ def publish(
         "earlier_batches": len(earlier),
         "rows_received_to_date": accounting.rows_received,
         "scrubber": scrubber.ledger_facts(),
+        "checkpoint": None
+        if log is None
+        else {
+            "tree_size": log.checkpoint.head.size,
+            "root_hash": log.checkpoint.head.root.hex(),
+            "previous_release": None if log.previous is None else log.previous.release_id,
+        },
     }
     record(ctx, "publish", summary)
     return summary

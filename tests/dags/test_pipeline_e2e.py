@@ -821,6 +821,23 @@ def test_a_daily_release_writes_its_days_rows_and_lists_the_earlier_files(
     assert cli.exit_code == 0, cli.output
     assert json.loads(cli.output)[source]["records"] == stored
 
+    # The public audit log, from the mirrored public files and the ledger's public key
+    # alone: this release's checkpoint extends the one the release before it signed.
+    public = key_from_connection(get_connection(AUDIT_KEY_CONN_ID)).public_key()
+    assert public is not None
+    cli = CliRunner().invoke(
+        audit_app,
+        [
+            "verify-release", str(settings.exports_dir / source / pointer["release_id"]),
+            "--public-key", public.public_b64(),
+            "--previous", str(settings.exports_dir / source / before["release_id"]),
+        ],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert cli.exit_code == 0, cli.output
+    assert "verified" in cli.output
+    assert manifest["ledger"]["previous_checkpoint"]["release_id"] == before["release_id"]
+
 
 # -- 5. a tampered ledger -----------------------------------------------------------------------
 

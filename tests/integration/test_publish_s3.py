@@ -6,15 +6,25 @@ bucket's name does not matter to the publisher.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from typer.testing import CliRunner
 
+from include.audit import Ed25519Key, append, ensure_ledger, generate_secret, verify
+from include.audit.errors import PublicLogError
+from include.audit.public_log import PROOFS_NAME, PreviousCheckpoint
+from include.cli.audit import audit_app
 from include.core.settings import Settings
 from include.core.zones import list_objects, sse_arguments
 from include.publish import (
@@ -31,6 +41,9 @@ from include.publish import (
     publish_release,
     verify_release,
 )
+from include.publish.jsonfile import json_bytes
+from include.publish.ledger_checkpoint import previous_checkpoint, release_log
+from include.services.stack import LocalPlatform
 from tests.unit.publish.inputs import RUN_A, RUN_B, release_inputs, source
 
 pytestmark = pytest.mark.integration
@@ -263,3 +276,128 @@ def test_a_pointer_switched_by_someone_else_meanwhile_is_not_overwritten(
     stored = s3_client.get_object(Bucket=raw_bucket, Key="consultation/latest.json")["Body"]
     assert stored.read() == rival
     verify_release(s3_client, raw_bucket, "consultation", b.release_id)  # B itself is complete
+
+
+# -- the public audit log ---------------------------------------------------------------------
+
+DAG = "civic_pipeline_consultation"
+RUN_STEPS = ("ingest", "scrub", "anonymize", "validate", "load", "accounting")
+
+
+@pytest.fixture
+def ledger_dsn(platform: LocalPlatform) -> Iterator[str]:
+    """A database of its own holding an empty ledger: this test's entries, signed with a
+    key of its own, never meet the session's ledger."""
+    admin = platform.postgres().dsn()
+    name = f"public_log_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+    dsn = make_conninfo(admin, dbname=name)
+    try:
+        ensure_ledger(dsn)
+        yield dsn
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def _run(dsn: str, key: Ed25519Key, run_id: str, dag_id: str = DAG) -> None:
+    for step in RUN_STEPS:
+        append(dsn, run_id, step, {"rows_read": 120, "quarantined": {"invalid_json": 2}}, key,
+               dag_id=dag_id)  # fmt: skip
+
+
+def _verify_release(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(audit_app, ["verify-release", *args], catch_exceptions=False)
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_releases_carry_a_public_log_that_anyone_verifies_over_http(
+    s3_client: Any,
+    raw_bucket: str,
+    build: Build,
+    sse: dict[str, str],
+    ledger_dsn: str,
+    tmp_path: Path,
+) -> None:
+    """Two releases built from a ledger in PostgreSQL as the publish stage builds them,
+    published to the S3 server, then checked by a citizen with plain HTTP GETs of the
+    bucket's objects and the ledger's public key only; the history rewritten behind them
+    is refused at the next publication, and an object rewritten in the bucket is named."""
+    key = Ed25519Key.from_seed("t1", generate_secret())
+    public = key.public_key().public_b64()
+    _run(ledger_dsn, key, RUN_A.run_id)
+    _run(ledger_dsn, key, RUN_A.run_id, dag_id="civic_pipeline_signalements")  # same run id
+    head_a = verify(ledger_dsn, key).head
+    assert head_a is not None
+    log_a = release_log(ledger_dsn, key, head_a, RUN_A.run_id, DAG, None)
+    assert [entry.step for entry, _ in log_a.entries] == list(RUN_STEPS)  # this DAG's only
+    assert log_a.checkpoint.head.size == head_a.seq == 2 * len(RUN_STEPS)
+    a = build(RUN_A, ledger=head_a, log=log_a)
+    publish_release(s3_client, raw_bucket, a, sse)
+
+    append(ledger_dsn, RUN_A.run_id, "publish", {"release_id": a.release_id}, key, dag_id=DAG)
+    _run(ledger_dsn, key, RUN_B.run_id)
+    head_b = verify(ledger_dsn, key).head
+    assert head_b is not None
+    # What verify_ledger reads before publishing: the checkpoint of the release `latest` is.
+    found = previous_checkpoint(
+        s3_client, raw_bucket, tmp_path / "exports", ledger_dsn, "consultation"
+    )
+    assert found.log == PreviousCheckpoint(a.release_id, log_a.checkpoint)
+    log_b = release_log(ledger_dsn, key, head_b, RUN_B.run_id, DAG, found.log)
+    b = build(RUN_B, ledger=head_b, log=log_b)
+    publish_release(s3_client, raw_bucket, b, sse)
+
+    # Readable by anyone, as a public bucket is: the citizen below sends no credentials.
+    anyone_reads = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                       "Resource": f"arn:aws:s3:::{raw_bucket}/*"}],
+    }  # fmt: skip
+    s3_client.put_bucket_policy(Bucket=raw_bucket, Policy=json.dumps(anyone_reads))
+    base = f"{s3_client.meta.endpoint_url}/{raw_bucket}/consultation/releases/"
+    code, out = _verify_release(f"{base}{b.release_id}/", "--public-key", public)
+    assert code == 0, out
+    assert f"{base}{a.release_id}/ ledger_checkpoint.json" in out  # A read over HTTP, beside B
+    assert f"extend, unchanged, the {head_a.seq} release {a.release_id} signed" in out
+
+    # The key holder rewrites an entry A covered and re-seals the chain after it: the
+    # chain verifies, but the next release refuses to publish over it.
+    with psycopg.connect(ledger_dsn) as conn:
+        rows = conn.execute("SELECT seq FROM audit.ledger WHERE seq >= 3 ORDER BY seq").fetchall()
+        conn.execute("ALTER TABLE audit.ledger DISABLE TRIGGER USER")
+        conn.execute("DELETE FROM audit.ledger WHERE seq >= 3")
+        conn.execute("ALTER TABLE audit.ledger ENABLE TRIGGER USER")
+    for _ in rows:
+        append(ledger_dsn, "rewritten", "ingest", {"rows_read": 0}, key, dag_id=DAG)
+    rewritten_head = verify(ledger_dsn, key).head
+    assert rewritten_head is not None
+    assert rewritten_head.seq == head_b.seq
+    with pytest.raises(PublicLogError, match="rewritten or truncated"):
+        release_log(ledger_dsn, key, rewritten_head, RUN_B.run_id, DAG, log_b.previous)
+
+    # Someone with write access to the bucket edits a published entry (and its checksum).
+    prefix = f"consultation/releases/{b.release_id}/"
+    proofs = json.loads(
+        s3_client.get_object(Bucket=raw_bucket, Key=prefix + PROOFS_NAME)["Body"].read()
+    )
+    proofs["entries"][0]["payload"] = proofs["entries"][0]["payload"].replace("120", "12")
+    body = json_bytes(proofs)
+    manifest = json.loads(
+        s3_client.get_object(Bucket=raw_bucket, Key=prefix + "manifest.json")["Body"].read()
+    )
+    for item in manifest["files"]:
+        if item["path"] == PROOFS_NAME:
+            item["bytes"], item["sha256"] = len(body), hashlib.sha256(body).hexdigest()
+    s3_client.put_object(Bucket=raw_bucket, Key=prefix + PROOFS_NAME, Body=body, **sse)
+    s3_client.put_object(
+        Bucket=raw_bucket, Key=prefix + "manifest.json", Body=json_bytes(manifest), **sse
+    )
+    code, out = _verify_release(f"{base}{b.release_id}/manifest.json", "--public-key", public)
+    assert code == 1, out
+    assert f"FAILED entry {log_b.entries[0][0].seq}: its published content hashes to" in out
+    code, out = _verify_release(f"{base}no-such-release/", "--public-key", public)
+    assert code == 2, out
