@@ -16,7 +16,7 @@ CIVIC := $(VENV)/bin/civic
 
 COMMUNES := .local/reference/communes-fr-6.0.0.json
 
-.PHONY: help setup browser redis oidc communes demo test test-fast up down status lint bench bench-scale expectations lock clean
+.PHONY: help setup browser redis monitoring oidc communes demo test test-fast up down status lint bench bench-scale expectations lock clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,16 @@ redis: ## Debian's redis-server, the Celery executor's broker (apt-get, as root 
 	echo "redis-server is missing (the Celery executor's broker): $$install"; \
 	$$install || { echo "retrying after: $${sudo}apt-get update"; $${sudo}apt-get update && $$install; }
 
+# `civic services up --monitoring` starts Debian's Prometheus and Alertmanager (never a downloaded
+# binary); `promtool` (in the prometheus package) checks the alert rules.
+monitoring: ## Debian's prometheus and prometheus-alertmanager (apt-get, as root or with sudo)
+	@if command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null; then \
+	  echo "prometheus: $$(command -v prometheus), alertmanager: $$(command -v prometheus-alertmanager)"; exit 0; fi; \
+	sudo=$$([ "$$(id -u)" -eq 0 ] || echo "sudo "); \
+	install="$${sudo}apt-get install -y --no-install-recommends prometheus prometheus-alertmanager"; \
+	echo "prometheus or prometheus-alertmanager is missing (the monitoring needs both): $$install"; \
+	$$install || { echo "retrying after: $${sudo}apt-get update"; $${sudo}apt-get update && $$install; }
+
 # The test session's OpenID Connect provider (stands in for Keycloak, tests/oidc_provider.py):
 # the pinned oidc-provider from tests/oidc/package-lock.json, installed by the npm of the Node.js
 # wheel pinned in requirements-dev.txt (Debian bookworm's Node.js 18 is too old for it).
@@ -78,7 +88,7 @@ communes: $(COMMUNES) ## the official list of French communes (pinned download, 
 demo: setup $(COMMUNES) ## services up, sample data in, every DAG run through Airflow, summary printed
 	$(CIVIC) demo
 
-test: setup browser redis oidc $(COMMUNES) ## the whole test suite (starts its own PostgreSQL and S3 server)
+test: setup browser redis monitoring oidc $(COMMUNES) ## the whole test suite (starts its own PostgreSQL and S3 server)
 	$(VENV)/bin/pytest
 
 test-fast: setup $(COMMUNES) ## the suite without tests marked slow or needing Superset

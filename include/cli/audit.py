@@ -97,7 +97,7 @@ def _release_anchor(dsn: str, environ: dict[str, str]) -> tuple[Anchor, str] | N
     from botocore.exceptions import BotoCoreError, ClientError
 
     from include.dag_helpers import source_names
-    from include.publish.ledger_checkpoint import LedgerCheckpointError, previous_checkpoint
+    from include.publish.ledger_checkpoint import LedgerCheckpointError, newest_release_anchor
 
     settings = load_settings()
     try:
@@ -106,18 +106,13 @@ def _release_anchor(dsn: str, environ: dict[str, str]) -> tuple[Anchor, str] | N
     except (BotoCoreError, ClientError, ConnectionConfigError) as exc:
         console.print(f"[yellow]public bucket unreachable ({exc}); using the local mirror[/]")
         client = None
-    best: tuple[Anchor, str] | None = None
-    for source in source_names():
-        try:
-            found = previous_checkpoint(
-                client, settings.public_bucket, settings.exports_dir, dsn, source
-            )
-        except (LedgerCheckpointError, ValueError) as exc:
-            fail(" ".join(str(exc).split()))
-            raise typer.Exit(EXIT_UNCHECKED) from None
-        if found.anchor is not None and (best is None or found.anchor.seq > best[0].seq):
-            best = (found.anchor, found.where)
-    return best
+    try:
+        return newest_release_anchor(
+            client, settings.public_bucket, settings.exports_dir, dsn, source_names()
+        )
+    except (LedgerCheckpointError, ValueError) as exc:
+        fail(" ".join(str(exc).split()))
+        raise typer.Exit(EXIT_UNCHECKED) from None
 
 
 def _parse_anchor(text: str | None) -> Anchor | None:

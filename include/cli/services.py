@@ -1,4 +1,5 @@
-"""`civic services up | down | status`: the embedded PostgreSQL, S3 server, Airflow, Superset."""
+"""`civic services up | down | status`: the embedded PostgreSQL, S3 server, Airflow, Superset,
+and the monitoring (metrics exporter, Prometheus, Alertmanager)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,13 @@ def up(
         "processes read them through Airflow's VaultBackend, none in their environment. "
         "Kept for later starts.",
     ),
+    monitoring: bool | None = typer.Option(
+        None,
+        "--monitoring/--no-monitoring",
+        help="Start the metrics exporter, Prometheus and Alertmanager (Debian's packages: "
+        "`make monitoring`); alerts go to CIVIC_ALERT_WEBHOOK_URL if set. Kept for later "
+        "starts; --no-monitoring stops them.",
+    ),
     force: bool = typer.Option(
         False,
         "--force",
@@ -80,6 +88,7 @@ def up(
             executor=executor,
             celery_workers=workers,
             vault=vault,
+            monitoring=monitoring,
         )
         if airflow:
             spinner.update(f"Airflow services, {stack.state.executor} executor (about 30 s)")
@@ -108,6 +117,12 @@ def up(
         console.print(
             f"Airflow UI: [bold]http://127.0.0.1:{stack.airflow().api_port}[/]  "
             f"login [bold]admin[/] / [bold]{password}[/]  (stored in .local/state.json)"
+        )
+    if stack.state.monitoring:
+        console.print(
+            f"Prometheus: [bold]{stack.prometheus().url}[/] (alerts: /alerts, targets: "
+            f"/targets)  Alertmanager: [bold]{stack.alertmanager().url}[/]  metrics: "
+            f"[bold]{stack.exporter().url}[/]"
         )
     if superset:
         console.print(

@@ -49,6 +49,10 @@ class Settings(BaseModel):
     exports_dir: Path = PROJECT_DIR / "exports"
     max_object_bytes: int = Field(512 * MIB, ge=1)
     max_line_bytes: int = Field(MIB, ge=1)
+    # Where Alertmanager posts alerts (a ticketing system's webhook; deploy/alertmanager/).
+    # None: Alertmanager runs with a receiver that sends nothing. May carry a token: kept
+    # out of repr and logs.
+    alert_webhook_url: str | None = Field(None, pattern=r"^https?://\S+$", repr=False)
 
     @property
     def env_file(self) -> Path:
@@ -74,6 +78,7 @@ _ENV_NAMES = {
     "exports_dir": "CIVIC_EXPORTS_DIR",
     "max_object_bytes": "CIVIC_MAX_OBJECT_BYTES",
     "max_line_bytes": "CIVIC_MAX_LINE_BYTES",
+    "alert_webhook_url": "CIVIC_ALERT_WEBHOOK_URL",
 }
 
 

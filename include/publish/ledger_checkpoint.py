@@ -18,6 +18,7 @@ never published over.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,18 @@ def release_log(
     cannot be read."""
     tree, own = ledger_tree(dsn, head.seq, run_id, dag_id)
     return build_release_log(tree, own, key, head, previous, committed)
+
+
+def newest_release_anchor(
+    client: Any | None, bucket: str, exports_dir: Path, dsn: str, sources: Iterable[str]
+) -> tuple[Anchor, str] | None:
+    """The newest ledger head any source's latest release recorded, and where it was read:
+    what a verification of the whole ledger checks so that entries cut from its end show
+    (`civic audit verify`, the metrics exporter). Raises LedgerCheckpointError as
+    `previous_checkpoint` does."""
+    best: tuple[Anchor, str] | None = None
+    for source in sources:
+        found = previous_checkpoint(client, bucket, exports_dir, dsn, source)
+        if found.anchor is not None and (best is None or found.anchor.seq > best[0].seq):
+            best = (found.anchor, found.where)
+    return best

@@ -45,8 +45,11 @@ from include.core.connections import (
 from include.core.settings import Settings
 from include.core.zones import BucketState, ensure_buckets
 from include.services import airflow_runtime, superset_runtime
+from include.services.alertmanager_server import AlertmanagerServer, shown_url
+from include.services.metrics_exporter import MetricsExporter
 from include.services.postgres import PostgresServer
 from include.services.processes import ServiceError, free_port
+from include.services.prometheus_server import PrometheusServer
 from include.services.provision import (
     ANALYST_ROLE,
     DatabaseGrant,
@@ -80,6 +83,9 @@ DEFAULT_PORTS = {
     "redis": 56379,
     "vault": 58200,
     "vault_cluster": 58201,
+    "exporter": 59464,
+    "prometheus": 59090,
+    "alertmanager": 59093,
 }
 EXECUTORS = ("local", "celery")
 # Celery workers started on this host: one per core of the 2-core machines this runs on.
@@ -89,9 +95,10 @@ DEFAULT_CELERY_WORKERS = 2
 @dataclass
 class LocalState:
     """Ports, generated secrets, the embedded S3 zones' record (include/services/zone_record.py),
-    the Airflow executor chosen (`local`, or `celery` with its number of workers) and whether
-    Airflow reads its connections from the embedded vault, kept in `.local/state.json` (mode
-    0600) across restarts."""
+    the Airflow executor chosen (`local`, or `celery` with its number of workers), whether
+    Airflow reads its connections from the embedded vault and whether the monitoring
+    (exporter, Prometheus, Alertmanager) runs, kept in `.local/state.json` (mode 0600)
+    across restarts."""
 
     ports: dict[str, int] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
@@ -99,6 +106,7 @@ class LocalState:
     executor: str = "local"
     celery_workers: int = DEFAULT_CELERY_WORKERS
     vault: bool = False
+    monitoring: bool = False
 
     @classmethod
     def load(cls, path: Path) -> LocalState:
@@ -112,6 +120,7 @@ class LocalState:
             executor=data.get("executor", "local"),
             celery_workers=data.get("celery_workers", DEFAULT_CELERY_WORKERS),
             vault=data.get("vault", False),
+            monitoring=data.get("monitoring", False),
         )
 
     def save(self, path: Path) -> None:
@@ -125,6 +134,7 @@ class LocalState:
             "executor": self.executor,
             "celery_workers": self.celery_workers,
             "vault": self.vault,
+            "monitoring": self.monitoring,
         }
         tmp.write_text(json.dumps(data, indent=2))
         tmp.replace(path)
@@ -257,6 +267,31 @@ class LocalPlatform:
     def superset(self) -> superset_runtime.SupersetServer:
         return superset_runtime.SupersetServer(self.run_dir, self.state.port("superset"))
 
+    def exporter(self, refresh_seconds: float = 30.0) -> MetricsExporter:
+        return MetricsExporter(
+            run_dir=self.run_dir,
+            port=self.state.port("exporter"),
+            refresh_seconds=refresh_seconds,
+        )
+
+    def prometheus(self, scrape_interval: str = "15s") -> PrometheusServer:
+        return PrometheusServer(
+            run_dir=self.run_dir,
+            port=self.state.port("prometheus"),
+            data_dir=self.settings.local_dir / "prometheus",
+            exporter_port=self.state.port("exporter"),
+            alertmanager_port=self.state.port("alertmanager"),
+            scrape_interval=scrape_interval,
+        )
+
+    def alertmanager(self) -> AlertmanagerServer:
+        return AlertmanagerServer(
+            run_dir=self.run_dir,
+            port=self.state.port("alertmanager"),
+            data_dir=self.settings.local_dir / "alertmanager",
+            webhook_url=self.settings.alert_webhook_url,
+        )
+
     # -- commands ----------------------------------------------------------------------------
 
     def up(
@@ -267,6 +302,7 @@ class LocalPlatform:
         executor: str | None = None,
         celery_workers: int | None = None,
         vault: bool | None = None,
+        monitoring: bool | None = None,
     ) -> list[BucketState]:
         """Start and provision everything but Airflow's long-running services; write .local/env.
 
@@ -276,6 +312,8 @@ class LocalPlatform:
         with Celery, the Redis broker is started here. `vault` (kept for later starts) starts
         the embedded vault and stores every connection in it: Airflow's processes then read
         them through its secrets backend, none in their environment (`airflow_env`).
+        `monitoring` (kept for later starts) starts the metrics exporter, Prometheus and
+        Alertmanager once the rest is up (`start_monitoring`); False stops them.
         """
         if executor is not None:
             if executor not in EXECUTORS:
@@ -287,6 +325,8 @@ class LocalPlatform:
             self.state.celery_workers = celery_workers
         if vault is not None:
             self.state.vault = vault
+        if monitoring is not None:
+            self.state.monitoring = monitoring
         self.settings.local_dir.mkdir(parents=True, exist_ok=True)
         env: dict[str, str] = {}
         broker_url = None
@@ -366,7 +406,37 @@ class LocalPlatform:
             self._record_last_save(self.s3_server())
         progress("Airflow metadata database")
         airflow_runtime.migrate(self.process_env())
+        if self.state.monitoring:
+            self.start_monitoring(progress)
+        elif monitoring is False:
+            self.stop_monitoring()
         return buckets
+
+    def start_monitoring(
+        self,
+        progress: Callable[[str], None] = lambda _msg: None,
+        *,
+        scrape_interval: str = "15s",
+        refresh_seconds: float = 30.0,
+    ) -> None:
+        """The metrics exporter (include/monitoring/), then Alertmanager, then Prometheus
+        scraping both (Debian's packages: include/services/prometheus_server.py)."""
+        for name in ("exporter", "alertmanager", "prometheus"):
+            self.state.port(name)
+        self.state.save(self.state_path)  # the ports chosen, for `status` and later starts
+        exporter = self.exporter(refresh_seconds)
+        progress(f"metrics exporter on {exporter.url}")
+        exporter.start(self.process_env())
+        alertmanager = self.alertmanager()
+        progress(f"Alertmanager on {alertmanager.url}")
+        alertmanager.start()
+        prometheus = self.prometheus(scrape_interval)
+        progress(f"Prometheus on {prometheus.url}")
+        prometheus.start()
+
+    def stop_monitoring(self) -> list[str]:
+        services = (self.prometheus(), self.alertmanager(), self.exporter())
+        return [service.name for service in services if service.stop()]
 
     def _connections_in_vault(self, env: dict[str, str]) -> dict[str, str]:
         """Start the vault, store every connection of `env` in it, the ledger's signing key
@@ -574,6 +644,7 @@ class LocalPlatform:
     def down(self) -> list[str]:
         """Stop every process this checkout started; return their names."""
         stopped = ["superset"] if self.superset().stop() else []
+        stopped += self.stop_monitoring()
         stopped += [f"airflow {c}" for c in self.airflow().stop()]
         if self.redis().stop():
             stopped.append("redis")
@@ -635,6 +706,49 @@ class LocalPlatform:
                 ServiceStatus(f"airflow {component}", address, state, f"pid {pid}" if pid else "")
             )
         rows.append(self._superset_status())
+        if self.state.monitoring or any(
+            service.running() is not None
+            for service in (self.exporter(), self.prometheus(), self.alertmanager())
+        ):
+            rows += self.monitoring_status()
+        return rows
+
+    def monitoring_status(self) -> list[ServiceStatus]:
+        """The exporter (/metrics), Prometheus (/-/healthy and /-/ready) and Alertmanager
+        (/-/healthy, and where its alerts go)."""
+        rows = []
+        exporter = self.exporter()
+        pid = exporter.running()
+        state = "stopped" if pid is None else "healthy" if exporter.healthy() else "unhealthy"
+        rows.append(ServiceStatus("exporter", exporter.url, state, f"pid {pid}" if pid else ""))
+        prometheus = self.prometheus()
+        pid = prometheus.running()
+        if pid is None:
+            rows.append(ServiceStatus("prometheus", prometheus.url, "stopped"))
+        else:
+            healthy, ready = prometheus.healthy(), prometheus.ready()
+            state = "healthy" if healthy and ready else "unhealthy"
+            detail = (
+                f"pid {pid}"
+                + ("" if ready else ", not ready")
+                + ("" if healthy else ", not healthy")
+            )
+            rows.append(ServiceStatus("prometheus", prometheus.url, state, detail))
+        alertmanager = self.alertmanager()
+        pid = alertmanager.running()
+        if pid is None:
+            rows.append(ServiceStatus("alertmanager", alertmanager.url, "stopped"))
+        else:
+            webhook = alertmanager.webhook_in_use()
+            sends = (
+                f"alerts to {shown_url(webhook)}"
+                if webhook
+                else "no webhook (null receiver): set CIVIC_ALERT_WEBHOOK_URL"
+            )
+            state = "healthy" if alertmanager.healthy() else "unhealthy"
+            rows.append(
+                ServiceStatus("alertmanager", alertmanager.url, state, f"pid {pid}; {sends}")
+            )
         return rows
 
     def _superset_status(self) -> ServiceStatus:

@@ -9,7 +9,12 @@ and the env file that documents them, the Airflow components' shared settings, i
 healthchecks, TLS to PostgreSQL, the proxy's upstreams, the Keycloak realm's groups,
 MFA and clients, and Airflow's sign-in: the Keycloak auth manager's settings and the
 `airflow` client's callbacks, resources, scopes and the permissions each group gets, held
-against what the installed `apache-airflow-providers-keycloak` asks of Keycloak.
+against what the installed `apache-airflow-providers-keycloak` asks of Keycloak. And the
+monitoring: Prometheus's scrape targets and rule files, Alertmanager's rendered routes,
+Grafana's provisioning (data source uid, dashboard folder, mounts) and its dashboards,
+parsed, laid out, read only from the contract's metrics (tests/monitoring_contract.py) and
+round-tripped through Grafana's own dashboard model (grafana-foundation-sdk, Grafana 11.6):
+a key that model does not know, or a panel or query type it has no model for, is reported.
 
 Each check is a function returning the problems it found, so that `test_each_check_catches`
 can break a copy of the files once per check and see that check (and not just any test)
@@ -36,6 +41,13 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.monitoring_contract import (
+    CONTRACT_METRICS,
+    EXPORTER_JOB,
+    promql_selectors,
+    selector_problems,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "tests" / "data" / "compose-spec" / "compose-spec.json"
 FILES = {
@@ -45,7 +57,19 @@ FILES = {
     "realm": "deploy/keycloak/realm-civic.json",
     "dockerfile": "deploy/Dockerfile",
     "requirements": "requirements.txt",
+    "prometheus": "deploy/prometheus/prometheus.yml",
+    "alertmanager": "deploy/alertmanager/alertmanager.yml",
+    "grafana_datasources": "deploy/grafana/provisioning/datasources/prometheus.yml",
+    "grafana_dashboards": "deploy/grafana/provisioning/dashboards/civic.yml",
 }
+# The dashboards, each its own file of the stack (key `dashboard:<name>`).
+DASHBOARDS_DIR = "deploy/grafana/dashboards"
+FILES.update(
+    {
+        f"dashboard:{path.stem}": f"{DASHBOARDS_DIR}/{path.name}"
+        for path in sorted((Path(__file__).resolve().parents[2] / DASHBOARDS_DIR).glob("*.json"))
+    }
+)
 AIRFLOW_COMMANDS = ("api-server", "scheduler", "dag-processor", "triggerer", "celery worker")
 SHARED_AIRFLOW_SETTINGS = (
     "AIRFLOW__CORE__EXECUTOR",
@@ -396,7 +420,7 @@ def realm_problems(stack: Stack) -> list[str]:
         problems.append(f"the browser flow {realm.get('browserFlow')!r} does not require OTP")
     hosts = {urlsplit("https://" + site).hostname for site in caddy_sites(stack)}
     clients = {c["clientId"]: c for c in realm.get("clients", [])}
-    for client_id in ("airflow", "superset"):
+    for client_id in ("airflow", "superset", "grafana"):
         client = clients.get(client_id)
         if client is None:
             problems.append(f"no client {client_id}")
@@ -707,6 +731,322 @@ def airflow_client_problems(stack: Stack) -> list[str]:
     return problems
 
 
+# -- monitoring: Prometheus, Alertmanager, Grafana --------------------------------------------
+
+
+def yaml_file(stack: Stack, name: str) -> dict[str, Any]:
+    return yaml.safe_load(stack.text(name)) or {}
+
+
+def bind_target(stack: Stack, service: str, source: str) -> str | None:
+    """Where `service` mounts the repository path `source` (./ relative), or None."""
+    for mounted, target in mounts(stack.services.get(service, {})):
+        if is_path(mounted) and Path(mounted).as_posix().removeprefix("./") == source:
+            return target
+    return None
+
+
+def exposed(stack: Stack, host: str, port: int | str) -> bool:
+    return str(port) in {str(p) for p in stack.services.get(host, {}).get("expose", [])}
+
+
+def prometheus_problems(stack: Stack) -> list[str]:
+    """Prometheus's rule files are the repository's rules as mounted, its targets are the
+    services that serve them, the exporter's job is the contract's."""
+    config = yaml_file(stack, "prometheus")
+    problems = []
+    if bind_target(stack, "prometheus", FILES["prometheus"]) is None:
+        problems.append(f"the prometheus service does not mount {FILES['prometheus']}")
+    rules_target = bind_target(stack, "prometheus", "deploy/prometheus/rules")
+    globs = config.get("rule_files") or []
+    if rules_target is None:
+        problems.append("the prometheus service does not mount deploy/prometheus/rules")
+    for pattern in globs:
+        if rules_target is None or not pattern.startswith(rules_target + "/"):
+            problems.append(f"rule_files {pattern} is not under the mounted rules folder")
+            continue
+        local = ROOT / "deploy" / "prometheus" / "rules" / pattern.removeprefix(rules_target + "/")
+        matched = sorted(p.name for p in local.parent.glob(local.name))
+        if "civic.yml" not in matched:
+            problems.append(f"rule_files {pattern} does not match the repository's civic.yml")
+    if not globs:
+        problems.append("Prometheus loads no rule file")
+    jobs = {job["job_name"]: job for job in config.get("scrape_configs", [])}
+    exporter = jobs.get(EXPORTER_JOB)
+    if exporter is None:
+        problems.append(f"no scrape job {EXPORTER_JOB!r} (the alert rules select on it)")
+    targets = [
+        (job_name, target)
+        for job_name, job in jobs.items()
+        for static in job.get("static_configs", [])
+        for target in static.get("targets", [])
+    ]
+    for job_name, target in targets:
+        host, _, port = target.rpartition(":")
+        if host not in ("localhost", "127.0.0.1") and not exposed(stack, host, port):
+            problems.append(f"job {job_name} scrapes {target}, which no service exposes")
+    if exporter is not None:
+        command = command_text(stack.services.get("civic-exporter", {}))
+        ports = re.findall(r"--port (\d+)", command)
+        for static in exporter.get("static_configs", []):
+            for target in static.get("targets", []):
+                if target.rpartition(":")[2] not in ports:
+                    problems.append(
+                        f"job {EXPORTER_JOB} scrapes {target}; the exporter serves {ports}"
+                    )
+        if "--host 0.0.0.0" not in command:
+            problems.append("the exporter listens on the loopback only: Prometheus cannot reach it")
+    for manager in (config.get("alerting") or {}).get("alertmanagers", []):
+        for static in manager.get("static_configs", []):
+            for target in static.get("targets", []):
+                host, _, port = target.rpartition(":")
+                if not exposed(stack, host, port):
+                    problems.append(f"alerts go to {target}, which no service exposes")
+    if not (config.get("alerting") or {}).get("alertmanagers"):
+        problems.append("Prometheus sends its alerts nowhere")
+    return problems
+
+
+# The webhook URL placeholder of deploy/alertmanager/alertmanager.yml, replaced at start.
+AM_PLACEHOLDER = re.compile(r'sed "s\|([^|]+)\|')
+
+
+def alertmanager_script(stack: Stack) -> str:
+    command = stack.services.get("alertmanager", {}).get("command") or []
+    return (command[0] if isinstance(command, list) and command else str(command)).replace(
+        "$$", "$"
+    )
+
+
+def alertmanager_problems(stack: Stack) -> list[str]:
+    """The compose Alertmanager renders the repository's routes: the placeholder its start
+    script replaces is the webhook receiver's URL there, and the file it reads is the one
+    mounted."""
+    problems = []
+    script = alertmanager_script(stack)
+    target = bind_target(stack, "alertmanager", FILES["alertmanager"])
+    if target is None:
+        return [f"the alertmanager service does not mount {FILES['alertmanager']}"]
+    if target not in script:
+        problems.append(f"the alertmanager start script does not read {target}")
+    placeholder = AM_PLACEHOLDER.search(script)
+    config = yaml_file(stack, "alertmanager")
+    urls = [
+        hook.get("url")
+        for receiver in config.get("receivers", [])
+        for hook in receiver.get("webhook_configs", []) or []
+    ]
+    if placeholder is None or placeholder.group(1) not in urls:
+        problems.append(
+            f"the start script replaces {placeholder and placeholder.group(1)!r}; the routes' "
+            f"webhook URLs are {urls}"
+        )
+    if "CIVIC_ALERT_WEBHOOK_URL" not in environment(stack.services.get("alertmanager", {})):
+        problems.append("the alertmanager service is not given CIVIC_ALERT_WEBHOOK_URL")
+    return problems
+
+
+def datasource_uid(stack: Stack) -> str | None:
+    sources = yaml_file(stack, "grafana_datasources").get("datasources") or []
+    return next((s.get("uid") for s in sources if s.get("type") == "prometheus"), None)
+
+
+def grafana_provisioning_problems(stack: Stack) -> list[str]:
+    """The provisioning files are mounted where Grafana reads them, the data source is the
+    stack's Prometheus, and the dashboards' provider reads the mounted dashboards folder."""
+    problems = []
+    for key, folder in (
+        ("grafana_datasources", "/etc/grafana/provisioning/datasources"),
+        ("grafana_dashboards", "/etc/grafana/provisioning/dashboards"),
+    ):
+        source = FILES[key].rsplit("/", 1)[0]
+        if bind_target(stack, "grafana", source) != folder:
+            problems.append(f"grafana does not mount {source} at {folder}")
+    datasources = yaml_file(stack, "grafana_datasources")
+    sources = datasources.get("datasources") or []
+    prometheus = [s for s in sources if s.get("type") == "prometheus"]
+    if datasources.get("apiVersion") != 1 or len(prometheus) != 1:
+        problems.append("the data source file is not one apiVersion 1 Prometheus data source")
+    for source in prometheus:
+        url = urlsplit(str(source.get("url", "")))
+        if not (url.hostname and exposed(stack, url.hostname, url.port or 80)):
+            problems.append(f"the data source's url {source.get('url')} reaches no service")
+        if not source.get("uid"):
+            problems.append("the Prometheus data source has no uid for the dashboards to name")
+    providers = yaml_file(stack, "grafana_dashboards").get("providers") or []
+    mounted = bind_target(stack, "grafana", DASHBOARDS_DIR)
+    if not providers:
+        problems.append("no dashboard provider")
+    for provider in providers:
+        path = (provider.get("options") or {}).get("path")
+        if provider.get("type") != "file" or path != mounted:
+            problems.append(
+                f"provider {provider.get('name')} reads {path}; {DASHBOARDS_DIR} is mounted "
+                f"at {mounted}"
+            )
+        if provider.get("allowUiUpdates"):
+            problems.append("dashboards edited in the UI would drift from the files")
+    return problems
+
+
+def dashboards(stack: Stack) -> dict[str, Any]:
+    """Each dashboard file's key -> its parsed JSON (a parse error is the error's text)."""
+    found: dict[str, Any] = {}
+    for key in stack.paths:
+        if key.startswith("dashboard:"):
+            try:
+                found[key] = json.loads(stack.text(key))
+            except ValueError as exc:
+                found[key] = f"not JSON: {exc}"
+    return found
+
+
+def panels_of(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every panel, rows' nested panels included."""
+    found = []
+    for panel in dashboard.get("panels", []):
+        found.append(panel)
+        found.extend(panel.get("panels", []))
+    return found
+
+
+LABEL_VALUES = re.compile(r"label_values\(\s*(.*?)\s*,\s*([A-Za-z_]\w*)\s*\)")
+
+
+def dashboard_problems(stack: Stack) -> list[str]:
+    """Each dashboard parses, has a unique uid and a French title, lays its panels out on
+    Grafana's 24-column grid without overlap, names the provisioned data source, and reads
+    only the contract's metrics and labels."""
+    problems = []
+    uid = datasource_uid(stack)
+    found = dashboards(stack)
+    if len(found) < 3:
+        problems.append(
+            f"{len(found)} dashboards; expected pipeline health, data quality, freshness"
+        )
+    uids: dict[str, str] = {}
+    for key, dashboard in found.items():
+        where = FILES.get(key, key)
+        if isinstance(dashboard, str):
+            problems.append(f"{where}: {dashboard}")
+            continue
+        if not dashboard.get("uid") or dashboard["uid"] in uids:
+            problems.append(f"{where}: uid {dashboard.get('uid')!r} missing or not unique")
+        uids[str(dashboard.get("uid"))] = key
+        title = str(dashboard.get("title", ""))
+        if not re.search(r"[àâçéèêëîïôûùüÿœ]|\b(?:du|des|de|la|le|les)\b", title, re.IGNORECASE):
+            problems.append(f"{where}: title {title!r} is not French")
+        cells: dict[tuple[int, int], int] = {}
+        ids = set()
+        for panel in panels_of(dashboard):
+            name = f"{where}: panel {panel.get('title')!r}"
+            if panel.get("id") in ids or not isinstance(panel.get("id"), int):
+                problems.append(f"{name}: id {panel.get('id')!r} missing or repeated")
+            ids.add(panel.get("id"))
+            pos = panel.get("gridPos") or {}
+            if not all(isinstance(pos.get(k), int) for k in ("h", "w", "x", "y")):
+                problems.append(f"{name}: gridPos {pos} is not four integers")
+                continue
+            if pos["x"] < 0 or pos["w"] <= 0 or pos["x"] + pos["w"] > 24:
+                problems.append(f"{name}: gridPos {pos} is off Grafana's 24 columns")
+            for x in range(pos["x"], pos["x"] + pos["w"]):
+                for y in range(pos["y"], pos["y"] + pos["h"]):
+                    if (x, y) in cells:
+                        problems.append(f"{name}: overlaps panel {cells[(x, y)]}")
+                        break
+                    cells[(x, y)] = panel["id"]
+                else:
+                    continue
+                break
+            if panel.get("type") == "row":
+                continue
+            if not panel.get("title"):
+                problems.append(f"{name}: no title")
+            sources = [
+                panel.get("datasource"),
+                *(t.get("datasource") for t in panel.get("targets", [])),
+            ]
+            for source in sources:
+                if not isinstance(source, dict) or source.get("uid") != uid:
+                    problems.append(f"{name}: data source {source} is not the provisioned {uid!r}")
+            if not panel.get("targets"):
+                problems.append(f"{name}: no query")
+            for target in panel.get("targets", []):
+                if not target.get("refId") or not target.get("expr"):
+                    problems.append(f"{name}: a query without refId or expr")
+                    continue
+                problems += selector_problems(target["expr"], f"{name} {target['refId']}")
+        for variable in (dashboard.get("templating") or {}).get("list", []):
+            query = variable.get("query")
+            text = query.get("query", "") if isinstance(query, dict) else str(query or "")
+            match = LABEL_VALUES.fullmatch(text.strip())
+            vname = f"{where}: variable {variable.get('name')}"
+            if (variable.get("datasource") or {}).get("uid") != uid:
+                problems.append(f"{vname}: not the provisioned data source")
+            if match is None:
+                problems.append(f"{vname}: not a label_values(metric, label) query: {text!r}")
+                continue
+            problems += selector_problems(match.group(1), vname)
+            labels = {s.metric: s for s in promql_selectors(match.group(1))}
+            for metric in labels:
+                if metric in CONTRACT_METRICS and match.group(2) not in CONTRACT_METRICS[metric]:
+                    problems.append(f"{vname}: {metric} has no label {match.group(2)}")
+    return problems
+
+
+def _schema_diff(written: Any, read: Any, path: str) -> list[str]:
+    """What Grafana's model dropped or changed of `written` (defaults it adds are fine)."""
+    if isinstance(written, dict):
+        if not isinstance(read, dict):
+            return [f"{path}: read back as {type(read).__name__}"]
+        found = []
+        for key, value in written.items():
+            if key not in read:
+                found.append(f"{path}.{key}: not in Grafana's dashboard model")
+            else:
+                found += _schema_diff(value, read[key], f"{path}.{key}")
+        return found
+    if isinstance(written, list):
+        if not isinstance(read, list) or len(read) != len(written):
+            return [f"{path}: read back as {read!r}"]
+        return [
+            p
+            for i, (w, r) in enumerate(zip(written, read, strict=True))
+            for p in _schema_diff(w, r, f"{path}[{i}]")
+        ]
+    return [] if written == read else [f"{path}: {written!r} read back as {read!r}"]
+
+
+def grafana_schema_problems(stack: Stack) -> list[str]:
+    """Each dashboard read into Grafana's own dashboard model and written back unchanged;
+    its panels' and queries' types are ones the model knows (else their options and query
+    fields would pass unread)."""
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.cog.plugins import register_default_plugins
+    from grafana_foundation_sdk.cog.runtime import Runtime
+    from grafana_foundation_sdk.models.dashboard import Dashboard
+
+    register_default_plugins()
+    runtime = Runtime()
+    problems = []
+    for key, dashboard in dashboards(stack).items():
+        where = FILES.get(key, key)
+        if isinstance(dashboard, str):
+            problems.append(f"{where}: {dashboard}")
+            continue
+        read = json.loads(json.dumps(Dashboard.from_json(dashboard), cls=JSONEncoder))
+        problems += [f"{where}: {p}" for p in _schema_diff(dashboard, read, "$")]
+        for panel in panels_of(dashboard):
+            kind = panel.get("type")
+            if kind != "row" and kind not in runtime.panelcfg_variants:
+                problems.append(f"{where}: panel {panel.get('title')!r}: unknown type {kind!r}")
+            for target in panel.get("targets", []):
+                query_type = (target.get("datasource") or {}).get("type")
+                if query_type not in runtime.dataquery_variants:
+                    problems.append(f"{where}: a query of unknown type {query_type!r}")
+    return problems
+
+
 CHECKS: dict[str, Callable[[Stack], list[str]]] = {
     "schema": schema_problems,
     "depends_on": depends_on_problems,
@@ -722,6 +1062,11 @@ CHECKS: dict[str, Callable[[Stack], list[str]]] = {
     "realm": realm_problems,
     "airflow_sign_in": airflow_sign_in_problems,
     "airflow_client": airflow_client_problems,
+    "prometheus": prometheus_problems,
+    "alertmanager": alertmanager_problems,
+    "grafana_provisioning": grafana_provisioning_problems,
+    "dashboards": dashboard_problems,
+    "grafana_schema": grafana_schema_problems,
 }
 
 
@@ -813,6 +1158,28 @@ COMPOSE_BREAKAGES = {
         KC_CLIENT_ID,
         KC_CLIENT_ID + KC_OPTION + "CLIENT_SECRET: " + AIRFLOW_KC_SECRET + "\n",
     ),
+    "prometheus without the rules": (
+        "prometheus",
+        "./deploy/prometheus/rules:/etc/prometheus/rules:ro",
+        "./deploy/prometheus/rules:/etc/prometheus/rule:ro",
+    ),
+    "exporter on the loopback": ("prometheus", '"--host", "0.0.0.0", ', ""),
+    "alertmanager reads another file": (
+        "alertmanager",
+        "/etc/alertmanager/civic.yml:ro",
+        "/etc/alertmanager/routes.yml:ro",
+    ),
+    "grafana without its dashboards": (
+        "grafana_provisioning",
+        "./deploy/grafana/dashboards:/etc/grafana/dashboards/civic:ro",
+        "./deploy/grafana/dashboards:/etc/grafana/civic:ro",
+    ),
+    "grafana's client secret not given to keycloak": (
+        "env_vars",
+        "      KEYCLOAK_GRAFANA_CLIENT_SECRET: ${KEYCLOAK_GRAFANA_CLIENT_SECRET:?set "
+        "KEYCLOAK_GRAFANA_CLIENT_SECRET in deploy/.env}\n    volumes:",
+        "    volumes:",
+    ),
     "api-server ignores the proxy's headers": (
         "airflow_sign_in",
         "command: api-server --proxy-headers\n",
@@ -824,6 +1191,63 @@ OTHER_BREAKAGES = {
     "secret value in env.example": ("env_vars", "env", "REDIS_PASSWORD=\n", "REDIS_PASSWORD=x\n"),
     "Dockerfile drifts from the pin": ("images", "dockerfile", AIRFLOW_BASE, AIRFLOW_OTHER),
     "proxy to a closed port": ("proxy", "caddy", "superset:8088", "superset:8089"),
+    "exporter's job renamed": ("prometheus", "prometheus", "job_name: civic\n", "job_name: x\n"),
+    "exporter scraped on another port": (
+        "prometheus",
+        "prometheus",
+        "civic-exporter:9464",
+        "civic-exporter:9465",
+    ),
+    "rule files that match nothing": ("prometheus", "prometheus", "rules/*.yml", "rules/*.yaml"),
+    "alerts to a closed port": ("prometheus", "prometheus", '["alertmanager:9093"]', '["am:9093"]'),
+    "webhook placeholder changed": (
+        "alertmanager",
+        "alertmanager",
+        "url: http://127.0.0.1:9/set-CIVIC_ALERT_WEBHOOK_URL",
+        "url: http://127.0.0.1:9/set-the-url",
+    ),
+    "data source on a closed port": (
+        "grafana_provisioning",
+        "grafana_datasources",
+        "url: http://prometheus:9090",
+        "url: http://prometheus:9091",
+    ),
+    "data source uid the dashboards do not name": (
+        "dashboards",
+        "grafana_datasources",
+        "uid: civic-prometheus",
+        "uid: prometheus",
+    ),
+    "provider reading another folder": (
+        "grafana_provisioning",
+        "grafana_dashboards",
+        "path: /etc/grafana/dashboards/civic",
+        "path: /var/lib/grafana/dashboards",
+    ),
+    "dashboards editable in the UI": (
+        "grafana_provisioning",
+        "grafana_dashboards",
+        "allowUiUpdates: false",
+        "allowUiUpdates: true",
+    ),
+    "dashboard metric outside the contract": (
+        "dashboards",
+        "dashboard:pipeline-health",
+        '"expr": "civic_ledger_entries"',
+        '"expr": "civic_ledger_entry_count"',
+    ),
+    "dashboard label outside the contract": (
+        "dashboards",
+        "dashboard:data-quality",
+        "civic_run_redaction_ratio{source",
+        'civic_run_redaction_ratio{kind=\\"x\\",source',
+    ),
+    "dashboard that is not JSON": (
+        "dashboards",
+        "dashboard:release-freshness",
+        "{",
+        "",
+    ),
 }
 TEXT_BREAKAGES = {
     **{name: (check, "compose", old, new) for name, (check, old, new) in COMPOSE_BREAKAGES.items()},
@@ -843,6 +1267,80 @@ REALM_BREAKAGES: dict[str, Callable[[dict[str, Any]], Any]] = {
         users=[{"username": "a", "credentials": [{"type": "password"}]}]
     ),
 }
+
+
+def _panel(dashboard: dict[str, Any], index: int) -> dict[str, Any]:
+    return dashboard["panels"][index]
+
+
+# name: (the check that must notice, the dashboard, how it is broken)
+DASHBOARD_BREAKAGES: dict[str, tuple[str, str, Callable[[dict[str, Any]], Any]]] = {
+    "panel off the grid": (
+        "dashboards",
+        "dashboard:data-quality",
+        lambda d: _panel(d, 1)["gridPos"].update(w=30),
+    ),
+    "panels overlapping": (
+        "dashboards",
+        "dashboard:data-quality",
+        lambda d: _panel(d, 2).update(gridPos=dict(_panel(d, 1)["gridPos"])),
+    ),
+    "repeated panel id": (
+        "dashboards",
+        "dashboard:pipeline-health",
+        lambda d: _panel(d, 2).update(id=_panel(d, 1)["id"]),
+    ),
+    "English title": ("dashboards", "dashboard:data-quality", lambda d: d.update(title="Quality")),
+    "same uid twice": (
+        "dashboards",
+        "dashboard:release-freshness",
+        lambda d: d.update(uid="civic-data-quality"),
+    ),
+    "variable on a label the metric lacks": (
+        "dashboards",
+        "dashboard:data-quality",
+        lambda d: d["templating"]["list"][0]["query"].update(
+            query="label_values(civic_run_rows, dag_id)"
+        ),
+    ),
+    "query on another data source": (
+        "dashboards",
+        "dashboard:pipeline-health",
+        lambda d: _panel(d, 1)["targets"][0]["datasource"].update(uid="other"),
+    ),
+    "key Grafana does not know": (
+        "grafana_schema",
+        "dashboard:data-quality",
+        lambda d: _panel(d, 1)["fieldConfig"]["defaults"].update(unitt="s"),
+    ),
+    "option Grafana does not know": (
+        "grafana_schema",
+        "dashboard:data-quality",
+        lambda d: _panel(d, 1)["options"]["legend"].update(placment="bottom"),
+    ),
+    "panel type Grafana does not know": (
+        "grafana_schema",
+        "dashboard:release-freshness",
+        lambda d: _panel(d, 0).update(type="stats"),
+    ),
+    "query type Grafana does not know": (
+        "grafana_schema",
+        "dashboard:pipeline-health",
+        lambda d: _panel(d, 1)["targets"][0]["datasource"].update(type="prometeus"),
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", DASHBOARD_BREAKAGES)
+def test_dashboard_checks_catch(breakage: str, tmp_path: Path) -> None:
+    check, key, edit = DASHBOARD_BREAKAGES[breakage]
+
+    def broken(text: str) -> str:
+        dashboard = json.loads(text)
+        edit(dashboard)
+        return json.dumps(dashboard)
+
+    assert CHECKS[check](broken_copy(tmp_path, key, broken))
 
 
 def _authz(realm: dict[str, Any]) -> dict[str, Any]:
@@ -910,7 +1408,7 @@ def broken_copy(tmp_path: Path, name: str, edit: Callable[[str], str]) -> Stack:
     """The files copied to `tmp_path`, `name` edited."""
     paths = {}
     for key, rel in FILES.items():
-        paths[key] = tmp_path / Path(rel).name
+        paths[key] = tmp_path / (key.replace(":", "-") + Path(rel).suffix)
         shutil.copyfile(ROOT / rel, paths[key])
     paths[name].write_text(edit(paths[name].read_text()))
     return Stack(paths)
@@ -943,3 +1441,106 @@ def test_realm_check_catches(breakage: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("breakage", AIRFLOW_CLIENT_BREAKAGES)
 def test_airflow_client_check_catches(breakage: str, tmp_path: Path) -> None:
     assert airflow_client_problems(broken_realm(tmp_path, AIRFLOW_CLIENT_BREAKAGES[breakage]))
+
+
+@pytest.mark.skipif(
+    shutil.which("amtool") is None,
+    reason="amtool is not installed (Debian package `prometheus-alertmanager`; "
+    "`make monitoring` installs it)",
+)
+def test_alertmanager_start_script_renders_valid_routes(tmp_path: Path) -> None:
+    """The compose Alertmanager's start script, run here by /bin/sh (GNU sed standing in for
+    the image's busybox sed), puts a URL with sed's special characters into the routes
+    verbatim, and Alertmanager's own `amtool check-config` accepts the result."""
+    stack = repo_stack()
+    script = alertmanager_script(stack)
+    source = bind_target(stack, "alertmanager", FILES["alertmanager"])
+    assert source is not None
+    rendered = tmp_path / "alertmanager.yml"
+    lines = [
+        line.replace("> /alertmanager/alertmanager.yml", f"> {rendered}").replace(
+            source, str(ROOT / FILES["alertmanager"])
+        )
+        for line in script.splitlines()
+        if not line.lstrip().startswith("exec ")
+    ]
+    url = "https://tickets.example.org/hooks/am?token=a&b=|c\\d"
+    result = subprocess.run(
+        ["/bin/sh", "-c", "\n".join(lines)],
+        env={"PATH": os.environ["PATH"], "CIVIC_ALERT_WEBHOOK_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert rendered.stat().st_mode & 0o077 == 0, "the rendered routes are readable by others"
+    config = yaml.safe_load(rendered.read_text())
+    hooks = [h["url"] for r in config["receivers"] for h in r.get("webhook_configs") or []]
+    assert hooks == [url]
+    check = subprocess.run(
+        ["amtool", "check-config", str(rendered)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("promtool") is None,
+    reason="promtool is not installed (Debian package `prometheus`; `make monitoring` installs it)",
+)
+def test_prometheus_config_is_valid(tmp_path: Path) -> None:
+    """`promtool check config` accepts the compose stack's Prometheus configuration, with its
+    rule files read from where the compose file mounts them from (so the rules are checked
+    as Prometheus will load them)."""
+    stack = repo_stack()
+    config = yaml_file(stack, "prometheus")
+    target = bind_target(stack, "prometheus", "deploy/prometheus/rules")
+    assert target is not None
+    config["rule_files"] = [
+        pattern.replace(target, str(ROOT / "deploy" / "prometheus" / "rules"))
+        for pattern in config["rule_files"]
+    ]
+    copy = tmp_path / "prometheus.yml"
+    copy.write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        ["promtool", "check", "config", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "civic.yml" in result.stdout, result.stdout
+    assert "SUCCESS" in result.stdout, result.stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("promtool") is None,
+    reason="promtool is not installed (Debian package `prometheus`; `make monitoring` installs it)",
+)
+def test_dashboard_queries_are_promql(tmp_path: Path) -> None:
+    """Every dashboard query parses as PromQL: each becomes a recording rule of a scratch
+    rule file, which Prometheus's own parser (`promtool check rules`) reads. Grafana's
+    variables stand inside label matchers' strings, so the queries parse as written."""
+    rules = []
+    for key, dashboard in dashboards(repo_stack()).items():
+        for panel in panels_of(dashboard):
+            for target in panel.get("targets", []):
+                name = f"dashboard:{key.split(':')[1]}:{panel['id']}:{target['refId']}"
+                rules.append({"record": name.replace("-", "_"), "expr": target["expr"]})
+    assert rules
+    path = tmp_path / "dashboards.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
+    result = subprocess.run(
+        ["promtool", "check", "rules", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(rules)} rules found" in result.stdout, result.stdout
