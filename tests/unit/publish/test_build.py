@@ -218,6 +218,7 @@ def test_records_of_a_source_that_publishes_only_aggregates_are_refused(
         *(f"{a.name}.{ext}" for a in aggregates_only.aggregates for ext in ("csv", "parquet")),
         "datapackage.json",
         "README.md",
+        "index.html",
     ]
 
 
