@@ -30,7 +30,13 @@ import yaml
 from include.core.settings import PROJECT_DIR
 from include.core.source_config import SourceConfig
 from include.superset.charts import Chart
-from include.superset.dashboards import metadata, position, source_dashboard
+from include.superset.dashboards import (
+    metadata,
+    native_filter_configuration,
+    native_filters,
+    position,
+    source_dashboard,
+)
 from include.superset.datasets import Dataset, all_datasets
 
 ASSETS_DIR = PROJECT_DIR / "superset" / "assets"
@@ -165,7 +171,9 @@ def render_assets(configs: Iterable[SourceConfig]) -> dict[str, str]:
         "metadata.yaml": dump({"version": IMPORT_VERSION, "type": "assets"}),
         DATABASE_FILE: dump(database_document()),
     }
-    for dataset in all_datasets(configs):
+    datasets = {dataset.key: dataset for dataset in all_datasets(configs)}
+    dataset_uuids = {key: asset_uuid("dataset", key) for key in datasets}
+    for dataset in datasets.values():
         path = f"datasets/{DATABASE_SLUG}/{_file_name(dataset.key)}.yaml"
         files[path] = dump(dataset_document(dataset))
     for config in configs:
@@ -182,7 +190,11 @@ def render_assets(configs: Iterable[SourceConfig]) -> dict[str, str]:
                 "published": True,
                 "uuid": asset_uuid("dashboard", dashboard.key),
                 "position": position(dashboard, uuids),
-                "metadata": metadata(),
+                "metadata": metadata(
+                    native_filter_configuration(
+                        dashboard, native_filters(dashboard, datasets), dataset_uuids
+                    )
+                ),
                 "version": IMPORT_VERSION,
             }
         )

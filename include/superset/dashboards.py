@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from include.core.source_config import SourceConfig
+from include.core.source_config import DateLevels, FieldType, Role, SourceConfig
 from include.superset.charts import GRID_WIDTH, Chart, aggregate_charts, quality_charts
-from include.superset.labels import SUPPRESSED_LABEL
+from include.superset.datasets import Dataset, display_column
+from include.superset.labels import SUPPRESSED_LABEL, dimension_label
 
 MARKDOWN_HEIGHT = 22
 
@@ -49,6 +50,14 @@ class Dashboard:
     @property
     def charts(self) -> list[Chart]:
         return [item for item in self.components if isinstance(item, Chart)]
+
+    def chart_ids(self) -> dict[str, int]:
+        """Chart key → the `chartId` the layout gives it (1, 2... in reading order).
+
+        The importer maps these numbers to the real ids through the layout, in the layout
+        and in the native filters' `scope.excluded` alike.
+        """
+        return {chart.key: number for number, chart in enumerate(self.charts, start=1)}
 
 
 def _introduction(config: SourceConfig) -> Markdown:
@@ -146,21 +155,126 @@ def position(dashboard: Dashboard, chart_uuids: dict[str, str]) -> dict[str, Any
     return tree
 
 
-def metadata() -> dict[str, Any]:
-    """The dashboard's `json_metadata`: no native filter, no auto-refresh.
+@dataclass(frozen=True)
+class NativeFilter:
+    """A native filter of the dashboard: one published column, offered as a value list.
+
+    `column` is what the charts group by (the French labels when the codes have any), so
+    a value picked in the filter bar and a cross-filter clicked in a chart filter on the
+    same column. `dataset` (a Dataset.key) lists the values; `excluded` are the charts
+    whose dataset does not publish the column (the quality charts, the other aggregates):
+    the filter is not theirs to apply.
+    """
+
+    key: str
+    title: str
+    column: str
+    dataset: str
+    excluded: tuple[str, ...]  # chart keys
+
+    @property
+    def filter_id(self) -> str:
+        return f"NATIVE_FILTER-{self.key}"
+
+
+def _filter_rank(config: SourceConfig, field_name: str) -> int:
+    """Period first, then what was reported (categories), then who and where."""
+    spec = config.field(field_name)
+    if isinstance(spec.hierarchy, DateLevels):
+        return 0
+    if spec.role is not Role.QUASI_IDENTIFIER:
+        return 1
+    return 2
+
+
+def native_filters(dashboard: Dashboard, datasets: dict[str, Dataset]) -> list[NativeFilter]:
+    """One filter per dimension the source's aggregates publish that says when, what, who
+    or where: a date, a category, or a quasi-identifier (age band, gender, occupation,
+    département, commune), at the level the aggregates publish it and never below.
+
+    Answer scales (the consultation's satisfaction levels) are what the charts show, not
+    a way to cut them, and get no filter. A field no aggregate publishes (the reports'
+    channel) gets none either: the record-level table holds it, but no chart counts by
+    it, so such a filter would filter nothing the dashboard shows.
+    """
+    config = dashboard.config
+    dimensions = []
+    for aggregate in config.aggregates:
+        for dimension in aggregate.dimensions:
+            spec = config.field(dimension.field)
+            if spec.type is FieldType.CATEGORY or spec.role is Role.QUASI_IDENTIFIER:
+                dimensions.append(dimension)
+    filters: dict[str, NativeFilter] = {}
+    for dimension in sorted(dimensions, key=lambda d: _filter_rank(config, d.field)):
+        column = display_column(config, dimension)
+        if column in filters:
+            continue
+        having = [
+            chart.key
+            for chart in dashboard.charts
+            if column in {c.name for c in datasets[chart.dataset].columns}
+        ]
+        filters[column] = NativeFilter(
+            key=f"{config.name}-{dimension.column}".replace("_", "-"),
+            title=dimension_label(config, dimension)[0],
+            column=column,
+            dataset=next(chart.dataset for chart in dashboard.charts if chart.key in having),
+            excluded=tuple(chart.key for chart in dashboard.charts if chart.key not in having),
+        )
+    return list(filters.values())
+
+
+def native_filter_configuration(
+    dashboard: Dashboard, filters: list[NativeFilter], dataset_uuids: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Superset's `native_filter_configuration`: value lists, several values at once, no
+    default (the whole release shows until an analyst picks), sorted ascending."""
+    ids = dashboard.chart_ids()
+    return [
+        {
+            "id": item.filter_id,
+            "name": item.title,
+            "filterType": "filter_select",
+            "type": "NATIVE_FILTER",
+            "description": f"Ne garder que les valeurs choisies de « {item.title} »",
+            "targets": [
+                {"datasetUuid": dataset_uuids[item.dataset], "column": {"name": item.column}}
+            ],
+            "controlValues": {
+                "enableEmptyFilter": False,
+                "defaultToFirstItem": False,
+                "multiSelect": True,
+                "searchAllOptions": False,
+                "inverseSelection": False,
+                "sortAscending": True,
+            },
+            "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
+            "cascadeParentIds": [],
+            "scope": {"rootPath": ["ROOT_ID"], "excluded": [ids[key] for key in item.excluded]},
+        }
+        for item in filters
+    ]
+
+
+def metadata(native_filter_config: list[dict[str, Any]]) -> dict[str, Any]:
+    """The dashboard's `json_metadata`: its native filters, cross-filters, no auto-refresh.
+
+    Cross-filters are on, across the whole dashboard: a click on a bar or a cell filters
+    the other charts on the column the chart groups by (the same label columns the native
+    filters use); charts whose dataset lacks that column are left as they are by Superset.
 
     No dashboard `color_scheme`: the dashboard would hand it to every chart, and the map
     then colours départements by name (categorical) instead of by count (sequential).
     """
     return {
         "refresh_frequency": 0,
-        "cross_filters_enabled": False,
-        "native_filter_configuration": [],
+        "cross_filters_enabled": True,
+        "native_filter_configuration": native_filter_config,
         "expanded_slices": {},
         "label_colors": {},
         "shared_label_colors": [],
         "timed_refresh_immune_slices": [],
         "default_filters": "{}",
         "chart_configuration": {},
-        "global_chart_configuration": {},
+        "global_chart_configuration": {"scope": {"rootPath": ["ROOT_ID"], "excluded": []}},
     }

@@ -19,7 +19,11 @@ asserts anything, so a failure leaves its evidence. Why each assertion is there:
   warehouse) nor the "no results" placeholder: the pipelines ran, so every chart
   has data to show;
 - every chart drew something (painted canvas pixels, SVG shapes, table body rows, or
-  a big number with digits): a chart can end without error and still draw nothing.
+  a big number with digits): a chart can end without error and still draw nothing;
+- one chart per dashboard (`FIGURES_CHECKED`) plotted exactly the warehouse's figures:
+  the values in the `/api/v1/chart/data` responses the page drew it from equal the
+  same aggregation run in SQL on the warehouse through the read-only role
+  (tests/superset/chart_figures.py). Drawing something is not drawing the right thing.
 
 Chromium is Debian's `chromium` package driven by Playwright (never a downloaded
 browser); `make browser` installs it. If it is missing the test fails, it does not
@@ -44,6 +48,14 @@ from include.dag_helpers import source_names
 from include.superset.assets import ASSETS_DIR
 from include.superset.client import SupersetClient
 from include.superset.sync import SyncResult, sync_assets
+from tests.superset.chart_figures import (
+    ChartDataRecorder,
+    ChartResponse,
+    chart_asset,
+    grouping,
+    plotted_figures,
+    warehouse_figures,
+)
 from tests.superset.conftest import RunningSuperset
 from tests.superset.data_fixtures import ReleasedSource
 
@@ -124,6 +136,13 @@ expected => {{
   return charts.length >= expected && charts.every(chart => chart.settled);
 }}
 """
+# Per dashboard, the chart whose plotted values are compared with the warehouse's: the
+# stacked bars of reports (a sum per month and category label) and the consultation's
+# cross-tab by gender (each cell's count as displayed, or the secret label).
+FIGURES_CHECKED = {
+    "signalements": "Signalements par catégorie et par mois",
+    "consultation": "Satisfaction vis-à-vis des transports par genre (tableau croisé)",
+}
 UI_LOCALE_JS = """
 () => {
   const app = document.getElementById('app');
@@ -195,6 +214,15 @@ def imported_assets(
 
 
 @pytest.fixture(scope="module")
+def chart_uuids(superset_server: RunningSuperset, imported_assets: SyncResult) -> dict[int, str]:
+    """The imported charts' ids in this Superset → their UUIDs in the assets."""
+    with SupersetClient(
+        superset_server.base_url, superset_server.username, superset_server.password
+    ) as client:
+        return {int(chart["id"]): str(chart["uuid"]) for chart in client.charts()}
+
+
+@pytest.fixture(scope="module")
 def browser(
     chromium_path: str,
     superset_server: RunningSuperset,
@@ -251,6 +279,7 @@ class DashboardVisit:
     locale: str | None
     charts: list[dict[str, Any]]
     page_errors: list[str]
+    responses: list[ChartResponse]  # the charts' /api/v1/chart/data answers
 
 
 def visit_dashboard(
@@ -260,12 +289,13 @@ def visit_dashboard(
     page = context.new_page()
     page_errors: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
+    recorder = ChartDataRecorder(page)
     timed_out = None
     try:
         response = page.goto(f"{base_url}/superset/dashboard/{asset.slug}/")
         status = response.status if response else None
         if status is not None and status < 400:
-            timed_out = _wait_for_charts(page, len(asset.chart_names))
+            timed_out = wait_for_charts(page, len(asset.chart_names))
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(screenshot), full_page=True)
         title_input = page.locator('input[data-test="editable-title-input"]')
@@ -276,12 +306,13 @@ def visit_dashboard(
             locale=page.evaluate(UI_LOCALE_JS),
             charts=page.evaluate(INSPECT_CHARTS_JS),
             page_errors=page_errors,
+            responses=recorder.charts(),
         )
     finally:
         page.close()
 
 
-def _wait_for_charts(page: Page, expected: int) -> str | None:
+def wait_for_charts(page: Page, expected: int) -> str | None:
     """Wait until the grid shows `expected` charts, each settled; None, or what timed out."""
     try:
         page.wait_for_selector('[data-test="grid-content"]', timeout=GRID_TIMEOUT_MS)
@@ -314,7 +345,10 @@ def chart_problem(chart: dict[str, Any]) -> str | None:
 @pytest.mark.usefixtures("chromium_path", "imported_assets")
 @pytest.mark.parametrize("source", source_names())
 def test_dashboard_renders_every_chart_in_french(
-    source: str, browser: BrowserContext, superset_server: RunningSuperset
+    source: str,
+    browser: BrowserContext,
+    superset_server: RunningSuperset,
+    chart_uuids: dict[int, str],
 ) -> None:
     asset = dashboard_asset(source)
     screenshot = ARTIFACTS_DIR / f"superset-{source}.png"
@@ -345,4 +379,20 @@ def test_dashboard_renders_every_chart_in_french(
         f"{asset.slug}: {len(problems)} of {len(shown)} charts did not render:\n  "
         + "\n  ".join(problems)
         + f"\ntimed out: {visit.timed_out or 'nothing'} {context}"
+    )
+    checked = chart_asset(FIGURES_CHECKED[source])
+    answers = [r for r in visit.responses if chart_uuids.get(r.slice_id) == checked["uuid"]]
+    assert answers, (
+        f"{asset.slug}: the page made no chart-data request for {checked['slice_name']!r} {context}"
+    )
+    plotted = plotted_figures(answers[-1])
+    expected = warehouse_figures(
+        superset_server.warehouse_readonly.postgres_dsn(), checked, grouping(answers[-1])
+    )
+    assert expected, f"{asset.slug}: the warehouse has no figure for {checked['slice_name']!r}"
+    assert plotted == expected, (
+        f"{asset.slug}: {checked['slice_name']!r} plotted other figures than the warehouse's:"
+        f" only plotted {sorted(set(plotted.items()) - set(expected.items()))[:10]},"
+        f" only in the warehouse {sorted(set(expected.items()) - set(plotted.items()))[:10]}"
+        f" {context}"
     )

@@ -622,3 +622,108 @@ def test_wide_cross_tabs_span_the_row_and_show_their_rows(
     assert occupation["width"] == GRID_WIDTH // 2
     assert occupation["height"] * GRID_UNIT_PX >= 8 * WRAPPED_ROW_PX
     assert all(meta["height"] > CHART_HEIGHT for meta in pivots.values())
+
+
+# -- Native filters and cross-filters (issue #17) -------------------------------------------
+
+# What each dashboard's filter bar offers, in order: the period, what was reported, who
+# and where, each at the level the aggregates publish (labels where the codes have some).
+EXPECTED_FILTER_COLUMNS = {
+    "signalements": [
+        "submitted_at_month",
+        "category_libelle",
+        "postcode_departement",
+        "commune",
+    ],
+    "consultation": ["age_20", "gender_libelle", "occupation_libelle"],
+}
+
+
+def _filters(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    return dashboard["metadata"]["native_filter_configuration"]
+
+
+def test_each_dashboard_has_the_expected_native_filters_and_cross_filters(
+    configs: dict[str, SourceConfig], dashboards: dict[str, dict[str, Any]]
+) -> None:
+    assert set(EXPECTED_FILTER_COLUMNS) == set(configs)
+    for source, columns in EXPECTED_FILTER_COLUMNS.items():
+        dashboard = dashboards[f"{source}.yaml"]
+        filters = _filters(dashboard)
+        assert [f["targets"][0]["column"]["name"] for f in filters] == columns, source
+        assert dashboard["metadata"]["cross_filters_enabled"] is True
+        ids = [f["id"] for f in filters]
+        assert len(set(ids)) == len(ids), f"{source}: filter ids repeat"
+        for native in filters:
+            assert native["id"].startswith("NATIVE_FILTER-")
+            assert native["type"] == "NATIVE_FILTER"
+            assert native["filterType"] == "filter_select"
+            assert len(native["targets"]) == 1
+            # No default: the whole release shows until an analyst picks values.
+            assert native["defaultDataMask"]["filterState"] == {}
+            assert native["controlValues"]["multiSelect"] is True
+            assert native["name"][:1].isupper()
+
+
+def test_native_filters_target_published_columns_and_scope_the_charts_that_have_them(
+    datasets: dict[str, dict[str, Any]],
+    charts: dict[str, dict[str, Any]],
+    dashboards: dict[str, dict[str, Any]],
+) -> None:
+    """A filter lists values of an aggregate the release publishes (never the record-level
+    table, never below the published level), and is scoped to exactly the dashboard's
+    charts whose dataset has its column: the importer maps `excluded` through `chartId`."""
+    for name, dashboard in dashboards.items():
+        placed = {
+            item["meta"]["chartId"]: item["meta"]["uuid"] for item in _position_charts(dashboard)
+        }
+        for native in _filters(dashboard):
+            target = native["targets"][0]
+            column = target["column"]["name"]
+            dataset = datasets.get(target["datasetUuid"])
+            assert dataset is not None, f"{name}: {native['name']} targets an unknown dataset"
+            assert dataset["schema"] == "aggregates", f"{name}: {native['name']}"
+            assert dataset["table_name"] not in RUN_TABLES
+            assert column in _columns_by_name(dataset), f"{name}: {column} not in its dataset"
+            excluded = native["scope"]["excluded"]
+            assert native["scope"]["rootPath"] == ["ROOT_ID"]
+            assert set(excluded) <= set(placed), f"{name}: {native['name']} excludes unknown ids"
+            applies = {
+                chart_id
+                for chart_id, uuid in placed.items()
+                if column in _columns_by_name(datasets[charts[uuid]["dataset_uuid"]])
+            }
+            assert applies, f"{name}: {native['name']} filters no chart"
+            assert set(placed) - set(excluded) == applies, f"{name}: {native['name']}"
+            # The values come from a dataset one of the filtered charts reads.
+            assert target["datasetUuid"] in {
+                charts[placed[chart_id]]["dataset_uuid"] for chart_id in applies
+            }
+
+
+def test_filters_follow_the_published_dimensions(configs: dict[str, SourceConfig]) -> None:
+    """The reports' channel is in no aggregate, so no filter (it would filter no chart);
+    an aggregate that publishes it brings its filter, on its French labels, with no code."""
+    data = configs["signalements"].model_dump(by_alias=True, mode="json")
+    data["aggregates"].append(
+        {
+            "name": "par_canal",
+            "title": "Signalements par canal",
+            "dimensions": [{"field": "channel"}],
+        }
+    )
+    changed = parse_source_config(data, "test")
+    before = yaml.safe_load(
+        render_assets([configs["signalements"]])["dashboards/signalements.yaml"]
+    )
+    after = yaml.safe_load(render_assets([changed])["dashboards/signalements.yaml"])
+    before_columns = [f["targets"][0]["column"]["name"] for f in _filters(before)]
+    after_columns = [f["targets"][0]["column"]["name"] for f in _filters(after)]
+    assert "channel_libelle" not in before_columns
+    # What was reported comes before who and where: the channel right after the category.
+    assert after_columns == [*before_columns[:2], "channel_libelle", *before_columns[2:]]
+    channel = _filters(after)[2]
+    assert channel["name"] == "Canal de dépôt"
+    # Only the new aggregate's table has the column: every other chart is out of scope.
+    placed = len(_position_charts(after))
+    assert len(channel["scope"]["excluded"]) == placed - 1
