@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 import matplotlib
+from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
 from include.core.source_config import SourceConfig
@@ -65,57 +66,13 @@ blockquote{border-left:4px solid #767676;margin-left:0;padding-left:1rem}
 """
 
 
-def _inline(text: str) -> str:
-    """The README's inline Markdown (`code`, **bold**) as HTML, everything else escaped."""
-    escaped = html.escape(text, quote=False)
-    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
-    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+# The README is written by `readme.py`; the page shows some of its sections as they are.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def markdown_html(lines: Sequence[str]) -> str:
-    """The Markdown subset `readme` writes (## headings, lists, one nested level of
-    lists, numbered lists, quotes, fenced code, paragraphs) as HTML."""
-    out: list[str] = []
-    lists: list[str] = []  # open list tags, outermost first
-    code: list[str] | None = None
-
-    def close_lists(depth: int = 0) -> None:
-        while len(lists) > depth:
-            out.append(f"</li></{lists.pop()}>")
-
-    for line in lines:
-        if code is not None:
-            if line.startswith("```"):
-                out.append(f"<pre><code>{html.escape(chr(10).join(code))}</code></pre>")
-                code = None
-            else:
-                code.append(line)
-            continue
-        item = re.match(r"^( *)(- |\d+\. )(.*)$", line)
-        if item:
-            depth = len(item.group(1)) // 2 + 1
-            tag = "ul" if item.group(2) == "- " else "ol"
-            if len(lists) >= depth:
-                close_lists(depth)
-                out.append(f"</li><li>{_inline(item.group(3))}")
-            else:
-                close_lists(depth - 1)
-                out.append(f"<{tag}><li>{_inline(item.group(3))}")
-                lists.append(tag)
-            continue
-        close_lists()
-        if line.startswith("```"):
-            code = []
-        elif line.startswith("## "):
-            out.append(f"<h2>{_inline(line[3:])}</h2>")
-        elif line.startswith("> "):
-            out.append(f"<blockquote><p>{_inline(line[2:])}</p></blockquote>")
-        elif line.strip():
-            out.append(f"<p>{_inline(line)}</p>")
-    close_lists()
-    if code is not None:
-        raise ValueError("unterminated code block in the README")
-    return "\n".join(out)
+    """README lines as HTML, by markdown-it-py (CommonMark, raw HTML escaped, not passed)."""
+    return _MARKDOWN.render("\n".join(lines))
 
 
 def readme_sections(readme: str) -> dict[str, list[str]]:
@@ -298,7 +255,7 @@ def render_public_page(
             f"<p>Version <code>{html.escape(run.release_id)}</code> — données au {day} — "
             f"{html.escape(LICENCE['title'])} ({LICENCE['name']}). "
             f'Documentation complète : <a href="README.md">README.md</a>.</p>',
-            f"<p>{_inline(config.description.strip())}</p>",
+            markdown_html([config.description.strip()]),
             "<h2>Graphiques</h2>",
             "<p>Les effectifs tels que cette version les publie, après protection. Une "
             f"bande hachurée marquée « {SECRET} » est un effectif masqué pour protéger les "
