@@ -124,6 +124,24 @@ def _prefix_ids(svg: str, prefix: str) -> str:
     return re.sub(r'(xlink:)?href="#([^"]+)"', rf'\1href="#{prefix}-\2"', svg)
 
 
+_GEOMETRY = re.compile(r'(\s(?:d|x|y|width|height|viewBox|transform|points)=")([^"]*)"')
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _one_decimal(svg: str) -> str:
+    """Every coordinate written with exactly one decimal (a tenth of a point is finer than
+    any screen shows). WHY: matplotlib's six decimals and bare integers run together into
+    digit strings such as `0 540 1019.52` or `rotate(-0 272.767089 …)`, which have the shape
+    of a French phone number to whoever scans public files for identifiers (the end-to-end
+    tests do); with one decimal after each number, no run of more than four digits forms."""
+
+    def numbers(found: re.Match[str]) -> str:
+        values = _NUMBER.sub(lambda n: f"{float(n.group()):.1f}", found.group(2))
+        return f'{found.group(1)}{values}"'
+
+    return _GEOMETRY.sub(numbers, svg)
+
+
 def chart_svg(table: PublishedTable, chart_id: str) -> str:
     """One aggregate as a horizontal bar chart, inline SVG with its <title> and <desc>."""
     cells = _cells(table)
@@ -152,6 +170,7 @@ def chart_svg(table: PublishedTable, chart_id: str) -> str:
     svg = buffer.getvalue()
     svg = re.sub(r"^.*?(?=<svg)", "", svg, flags=re.S)  # XML declaration, DOCTYPE
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
+    svg = _one_decimal(svg)
     svg = _prefix_ids(svg, chart_id)
     description = (
         f"Diagramme en barres horizontales : l'effectif publié de chacune des "

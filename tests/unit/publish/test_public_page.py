@@ -19,6 +19,7 @@ import pytest
 from include.publish import ReleaseFiles, load_release
 from include.publish.public_page import PAGE_NAME, SECRET, markdown_html, readme_sections
 from include.publish.readme import README_NAME
+from tests.dags.pipeline_helpers import BACKSTOP_PATTERNS
 from tests.ledger_history import grow, head_of, release_log
 from tests.unit.publish.inputs import RUN_A, source
 
@@ -136,6 +137,21 @@ def test_no_external_resource_or_link(release: tuple[ReleaseFiles, dict[str, Any
     assert len(ids) == len(set(ids)), "duplicate ids"
     for ref in re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', text):
         assert (ref[0] or ref[1]) in ids
+
+
+def test_no_number_in_the_charts_reads_as_an_identifier(
+    release: tuple[ReleaseFiles, dict[str, Any]],
+) -> None:
+    """The end-to-end tests scan every public file for identifier shapes; the SVG's numbers
+    must not trip them (matplotlib's `rotate(-0 272.767089 …)` on unrotated text did)."""
+    files, _ = release
+    text = files.path(PAGE_NAME).read_text("utf-8")
+    shapes = [
+        (name, text[max(0, found.start() - 60) : found.end() + 20])
+        for name, pattern in BACKSTOP_PATTERNS.items()
+        for found in pattern.finditer(text)
+    ]
+    assert shapes == []
 
 
 def test_the_page_is_french_with_a_heading_hierarchy(
