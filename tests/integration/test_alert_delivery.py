@@ -30,6 +30,7 @@ from include.monitoring.ledger_runs import DAG_PREFIX
 from include.services.processes import free_port
 from include.services.stack import METADATA_VAR, LocalPlatform
 from tests.dags import pipeline_helpers as helpers
+from tests.integration.test_monitoring import forget_scrapes
 
 pytestmark = [pytest.mark.airflow, pytest.mark.integration, pytest.mark.slow]
 
@@ -132,6 +133,7 @@ def test_a_failed_run_reaches_the_webhook_through_alertmanager(
         body, alert = _wait_for_alert(received, "CivicDagRunFailed")
     finally:
         monitoring.stop_monitoring()
+        forget_scrapes(monitoring)
 
     # Alertmanager's webhook payload, as docs/runbooks/alert-webhook.md documents it.
     assert body["version"] == "4"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import statistics
 import time
 import uuid
@@ -43,7 +44,7 @@ SOURCE = "signalements"
 DAG_ID = f"{DAG_PREFIX}{SOURCE}"
 # A Monday of its own (no other test runs this source at this date), after the
 # end-to-end tests' dates, so their runs are this run's history.
-RUN_DAY, SEED, ROWS = date(2026, 5, 4), 61_001, 300
+RUN_DAY, SEED, ROWS = date(2026, 8, 3), 81_001, 300
 WAIT = 60.0
 _RUN_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})T")
 
@@ -90,6 +91,15 @@ def monitored(platform: LocalPlatform, s3_client: Any, settings: Settings) -> It
         )
     finally:
         platform.stop_monitoring()
+        forget_scrapes(platform)
+
+
+def forget_scrapes(platform: LocalPlatform) -> None:
+    """Delete what Prometheus and Alertmanager stored: the next test's Prometheus would
+    otherwise answer queries with this one's series (another exporter port, another
+    instance label) for its 5-minute lookback."""
+    for data_dir in (platform.prometheus().data_dir, platform.alertmanager().data_dir):
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 # -- reading Prometheus ---------------------------------------------------------------------
@@ -181,9 +191,13 @@ def test_prometheus_scrapes_the_exporter_and_itself(monitored: Monitored) -> Non
         return up
 
     eventually(targets_up, "every target up")
-    alertmanagers = requests.get(f"{monitored.prometheus}/api/v1/alertmanagers", timeout=5).json()
-    active = [am["url"] for am in alertmanagers["data"]["activeAlertmanagers"]]
-    assert active == [f"{monitored.alertmanager}/api/v2/alerts"]
+
+    def alertmanager_registered() -> None:  # Prometheus discovers it on its own schedule
+        found = requests.get(f"{monitored.prometheus}/api/v1/alertmanagers", timeout=5).json()
+        active = [am["url"] for am in found["data"]["activeAlertmanagers"]]
+        assert active == [f"{monitored.alertmanager}/api/v2/alerts"]
+
+    eventually(alertmanager_registered, "Alertmanager registered")
 
 
 def test_the_exporter_serves_the_contract_s_names_and_labels(monitored: Monitored) -> None:
