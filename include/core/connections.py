@@ -18,6 +18,9 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 WAREHOUSE_CONN_ID = "civic_warehouse"
 S3_CONN_ID = "civic_s3"
+# Airflow's metadata database (a SQLAlchemy URL): set by `civic services up`, read by the
+# metrics exporter for DAG and task states.
+AIRFLOW_METADATA_VAR = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 PSEUDONYM_KEY_CONN_ID = "civic_pseudonym_key"  # password = HMAC key, extra.key_id = its id
 # A key connection of this type names a key held by a vault's transit engine instead of
 # carrying it (the ledger's: audit/vault_transit_key.py; pseudonyms': vault_pseudonyms.py).

@@ -23,7 +23,13 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.process_collector import ProcessCollector
 
 from include.audit import Anchor, load_key
-from include.core.connections import S3_CONN_ID, WAREHOUSE_CONN_ID, get_connection, s3_client
+from include.core.connections import (
+    AIRFLOW_METADATA_VAR,
+    S3_CONN_ID,
+    WAREHOUSE_CONN_ID,
+    get_connection,
+    s3_client,
+)
 from include.core.settings import Settings, load_settings
 from include.dag_helpers import source_names
 from include.monitoring.airflow_db import AirflowMetadata
@@ -38,7 +44,6 @@ from include.publish.ledger_checkpoint import newest_release_anchor
 
 log = logging.getLogger("include.monitoring.exporter")
 
-METADATA_VAR = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 DEFAULT_REFRESH = 30.0  # seconds between two ledger verifications / raw-zone listings
 
 
@@ -49,7 +54,7 @@ def build_parts(
     dsn = get_connection(WAREHOUSE_CONN_ID, environ).postgres_dsn()
     client = s3_client(get_connection(S3_CONN_ID, environ))
     scanner = RawZoneScanner(client, settings.raw_bucket)
-    metadata = environ.get(METADATA_VAR)
+    metadata = environ.get(AIRFLOW_METADATA_VAR)
     sources = tuple(source_names())
 
     def released_head() -> Anchor | None:
@@ -94,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.host,
         args.port,
         ", ".join(parts.sources),
-        "yes" if parts.airflow else f"no ({METADATA_VAR} not set)",
+        "yes" if parts.airflow else f"no ({AIRFLOW_METADATA_VAR} not set)",
         args.refresh,
     )
     stop = threading.Event()

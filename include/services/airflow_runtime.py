@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from include.core.connections import CONNECTION_PREFIX
+from include.core.connections import AIRFLOW_METADATA_VAR, CONNECTION_PREFIX
 from include.core.settings import PROJECT_DIR
 from include.services.processes import ServiceError, read_pid, spawn, stop_pid_file, wait_until
 
@@ -49,7 +49,7 @@ def airflow_environment(
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+        AIRFLOW_METADATA_VAR: metadata_url,
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__API__WORKERS": "1",

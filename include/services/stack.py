@@ -31,6 +31,7 @@ from include.audit import (
 )
 from include.audit.keys import DEFAULT_KEY_ID
 from include.core.connections import (
+    AIRFLOW_METADATA_VAR,
     CONNECTION_PREFIX,
     PSEUDONYM_KEY_CONN_ID,
     S3_CONN_ID,
@@ -73,7 +74,7 @@ from include.services.zone_record import ZoneRecord, ZonesLostError, check_zones
 if TYPE_CHECKING:
     from include.superset.sync import SyncResult
 
-METADATA_VAR = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+METADATA_VAR = AIRFLOW_METADATA_VAR
 SUPERSET_METADATA_VAR = superset_runtime.METADATA_VAR
 DEFAULT_PORTS = {
     "postgres": 55432,

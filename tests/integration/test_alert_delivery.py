@@ -26,6 +26,7 @@ import psycopg
 import pytest
 
 from include.core.connections import S3_CONN_ID, env_var
+from include.monitoring.airflow_db import libpq_dsn
 from include.monitoring.ledger_runs import DAG_PREFIX
 from include.services.processes import free_port
 from include.services.stack import METADATA_VAR, LocalPlatform
@@ -83,7 +84,7 @@ def _failed_run_with_s3_down(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def _newest_finished_run(platform: LocalPlatform) -> tuple[str, str]:
     """(run id, state) of the DAG's newest finished run, read in Airflow's database."""
-    dsn = "postgresql://" + platform.process_env()[METADATA_VAR].split("://", 1)[1]
+    dsn = libpq_dsn(platform.process_env()[METADATA_VAR])
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "SELECT run_id, state FROM dag_run WHERE dag_id = %s AND end_date IS NOT NULL "

@@ -31,6 +31,7 @@ from include.audit import key_from_connection, verify
 from include.core.connections import get_connection
 from include.core.settings import Settings
 from include.core.source_config import load_all_sources
+from include.monitoring.airflow_db import libpq_dsn
 from include.monitoring.ledger_runs import DAG_PREFIX
 from include.sample.writer import write_sample
 from include.services.processes import free_port
@@ -339,7 +340,7 @@ def test_the_ledger_verifies_and_its_entries_are_counted(
 
 def test_airflow_s_states_are_its_database_s(monitored: Monitored) -> None:
     env = monitored.platform.process_env()
-    dsn = "postgresql://" + env[METADATA_VAR].split("://", 1)[1]
+    dsn = libpq_dsn(env[METADATA_VAR])
     runs = dict(
         fetch(dsn, "SELECT state, count(*) FROM dag_run WHERE dag_id = %s GROUP BY state", DAG_ID)
     )
@@ -368,7 +369,7 @@ def test_airflow_s_states_are_its_database_s(monitored: Monitored) -> None:
 
 def test_stage_durations_are_airflow_s_task_times(monitored: Monitored) -> None:
     env = monitored.platform.process_env()
-    dsn = "postgresql://" + env[METADATA_VAR].split("://", 1)[1]
+    dsn = libpq_dsn(env[METADATA_VAR])
     spans = fetch(
         dsn,
         "SELECT task_id, extract(epoch FROM max(end_date) - min(start_date)) FROM task_instance "
