@@ -4,10 +4,17 @@ The raw and work zones hold personal data: they get default server-side
 encryption and a public-access block. Because some S3 servers ignore bucket
 policy conditions (moto does), "encrypted only" is also enforced in code: the
 ingest reads an object only after `require_encrypted` has seen its SSE header.
+
+The public zone is where citizens download the releases: anyone may read an
+object in it (a bucket policy granting `s3:GetObject` to every principal), and
+nothing else: no listing, no write, no other bucket. A release's page and its
+`latest.json` tell readers which keys exist, so listing adds nothing but a
+crawl of every past release.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +23,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from include.core.settings import Settings
+
+# The statement of the public zone's bucket policy (`anonymous_read_policy`).
+PUBLIC_READ_SID = "CitizensReadReleases"
 
 
 class UnencryptedObjectError(RuntimeError):
@@ -38,8 +48,25 @@ def sse_arguments(settings: Settings) -> dict[str, str]:
     return args
 
 
+def anonymous_read_policy(bucket: str) -> dict[str, Any]:
+    """The public zone's bucket policy: anyone reads its objects; nothing else is granted."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": PUBLIC_READ_SID,
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{bucket}/*"],
+            }
+        ],
+    }
+
+
 def ensure_buckets(client: Any, settings: Settings) -> list[BucketState]:
-    """Create the zone buckets if missing; encryption by default on every one of them."""
+    """Create the zone buckets if missing; encryption by default on every one of them, the
+    private zones blocked from any public access, the public zone readable by anyone."""
     states = []
     for zone, name in (
         ("raw", settings.raw_bucket),
@@ -66,7 +93,9 @@ def ensure_buckets(client: Any, settings: Settings) -> list[BucketState]:
                 "Rules": [{"ApplyServerSideEncryptionByDefault": rule, "BucketKeyEnabled": True}]
             },
         )
-        if zone != "public":
+        if zone == "public":
+            client.put_bucket_policy(Bucket=name, Policy=json.dumps(anonymous_read_policy(name)))
+        else:
             client.put_public_access_block(
                 Bucket=name,
                 PublicAccessBlockConfiguration={

@@ -20,12 +20,13 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import matplotlib
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
+from include.core.french_collation import french_key
 from include.core.source_config import SourceConfig
 from include.publish.manifest import MANIFEST_NAME, ManifestEntry
 from include.publish.privacy_gates import SUPPRESSION_COLUMNS
@@ -102,19 +103,38 @@ def _dimensions(table: PublishedTable) -> list[str]:
     return [c.name for c in table.columns if c.name not in SUPPRESSION_COLUMNS]
 
 
-def _cells(table: PublishedTable) -> list[tuple[str, int | None]]:
-    """(label, published count or None when hidden) for each row, in the file's order."""
+# A dimension column's labels: column → (stored code → French label).
+ColumnLabels = Mapping[str, Mapping[str, str]]
+
+
+def column_labels(config: SourceConfig, table: PublishedTable) -> dict[str, dict[str, str]]:
+    """The French labels of an aggregate's coded dimensions, from its source's config."""
+    spec = next((a for a in config.aggregates if a.name == table.name), None)
+    if spec is None:
+        return {}
+    return {dimension.column: config.dimension_labels(dimension) for dimension in spec.dimensions}
+
+
+def _cells(table: PublishedTable, labels: ColumnLabels) -> list[tuple[str, int | None]]:
+    """(label, published count or None when hidden) for each row: codes read as their French
+    labels, rows in the French alphabetical order of those, a dimension's total after its
+    values and the grand total last (the files keep codes and their own order)."""
     dimensions = _dimensions(table)
-    cells = []
+    keyed = []
     for row in table.data.to_pylist():
-        values = [row[name] for name in dimensions]
+        words = [
+            None if row[name] is None else labels.get(name, {}).get(str(row[name]), str(row[name]))
+            for name in dimensions
+        ]
         label = (
-            " · ".join("Total" if v is None else str(v) for v in values)
-            if any(v is not None for v in values)
+            " · ".join("Total" if word is None else word for word in words)
+            if any(word is not None for word in words)
             else "Total général"
         )
-        cells.append((label, None if row.get("suppressed") else row["count"]))
-    return cells
+        order = tuple((word is None, french_key(word or "")) for word in words)
+        keyed.append((order, label, None if row.get("suppressed") else row["count"]))
+    keyed.sort(key=lambda item: item[0])
+    return [(label, count) for _, label, count in keyed]
 
 
 def _prefix_ids(svg: str, prefix: str) -> str:
@@ -142,9 +162,9 @@ def _one_decimal(svg: str) -> str:
     return _GEOMETRY.sub(numbers, svg)
 
 
-def chart_svg(table: PublishedTable, chart_id: str) -> str:
+def chart_svg(table: PublishedTable, chart_id: str, labels: ColumnLabels) -> str:
     """One aggregate as a horizontal bar chart, inline SVG with its <title> and <desc>."""
-    cells = _cells(table)
+    cells = _cells(table, labels)
     published = [count for _, count in cells if count is not None]
     hidden = len(cells) - len(published)
     width = max(published, default=0) * 1.15 or 1
@@ -193,7 +213,7 @@ def chart_svg(table: PublishedTable, chart_id: str) -> str:
     return re.sub(r"<svg\b([^>]*)>", lambda m: f"{accessible}{m.group(1)}>{head}", svg, count=1)
 
 
-def _chart_section(index: int, item: WrittenTable) -> str:
+def _chart_section(index: int, item: WrittenTable, labels: ColumnLabels) -> str:
     table = item.table
     chart_id = f"graphique-{index}"
     rows = "\n".join(
@@ -204,12 +224,12 @@ def _chart_section(index: int, item: WrittenTable) -> str:
             else f'<td class="secret">{SECRET}</td>'
         )
         + "</tr>"
-        for label, count in _cells(table)
+        for label, count in _cells(table, labels)
     )
     return (
         f'<section aria-labelledby="{chart_id}-h">\n'
         f'<h3 id="{chart_id}-h">{html.escape(table.title)}</h3>\n'
-        f"<figure>\n{chart_svg(table, chart_id)}\n"
+        f"<figure>\n{chart_svg(table, chart_id, labels)}\n"
         f'<figcaption>Source : <a href="{html.escape(item.csv.path)}">'
         f"{html.escape(item.csv.path)}</a>. Un effectif masqué est marqué « {SECRET} » : "
         "il n'est pas nul, il n'est pas publié.</figcaption>\n</figure>\n"
@@ -255,7 +275,10 @@ def render_public_page(
         sections, OPTIONAL_SECTIONS, required=False
     )
     aggregates = [item for item in written if item.table.kind == "aggregate"]
-    charts = "\n".join(_chart_section(i, item) for i, item in enumerate(aggregates, 1))
+    charts = "\n".join(
+        _chart_section(i, item, column_labels(config, item.table))
+        for i, item in enumerate(aggregates, 1)
+    )
     day = f"{run.run_date_utc:%Y-%m-%d}"
     title = f"{config.title} — version {run.release_id}"
     return "\n".join(

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from include.anonymization.cell_suppression import Reason
 from include.anonymization.pii import entities
+from include.core.french_collation import french_sorted
 from include.core.source_config import FieldSpec, Grouping, HierarchyFile, NumericBands
 
 LICENCE = {
@@ -162,10 +163,12 @@ def describe_level(level: str) -> str:
 
 def with_labels(description: str, labels: Mapping[str, str]) -> str:
     """A coded column's description, completed with what its codes mean: the data keeps
-    the stable codes, the reader finds their French labels in the data package."""
+    the stable codes, the reader finds their French labels in the data package, listed
+    in the French alphabetical order of the labels."""
     if not labels:
         return description
-    pairs = " ; ".join(f"« {code} » : {label}" for code, label in labels.items())
+    ordered = french_sorted(labels.items(), lambda pair: pair[1])
+    pairs = " ; ".join(f"« {code} » : {label}" for code, label in ordered)
     return f"{description.rstrip().rstrip('.')}. Codes : {pairs}."
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
+import uuid
 from typing import Any
 
 import psycopg
@@ -16,7 +20,7 @@ from include.core.connections import (
     parse_connection,
 )
 from include.core.settings import Settings
-from include.core.zones import bucket_encryption
+from include.core.zones import PUBLIC_READ_SID, bucket_encryption, sse_arguments
 from include.services.stack import METADATA_VAR, LocalPlatform, read_env_file, user_overrides
 
 
@@ -41,6 +45,40 @@ def test_env_file_is_private_and_complete(platform: LocalPlatform, settings: Set
 def test_every_zone_bucket_encrypts_by_default(s3_client: Any, settings: Settings) -> None:
     for bucket in (settings.raw_bucket, settings.work_bucket, settings.public_bucket):
         assert bucket_encryption(s3_client, bucket) == settings.sse
+
+
+def _anonymous_get(url: str) -> int:
+    """The HTTP status of an unsigned GET, as a citizen's browser or curl sends it."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_anyone_reads_the_public_zone_and_nothing_else(s3_client: Any, settings: Settings) -> None:
+    key = f"zz-test/anonymous-read-{uuid.uuid4().hex}.txt"
+    statuses = {}
+    for bucket in (settings.raw_bucket, settings.work_bucket, settings.public_bucket):
+        s3_client.put_object(Bucket=bucket, Key=key, Body=b"x", **sse_arguments(settings))
+        try:
+            statuses[bucket] = _anonymous_get(f"{s3_client.meta.endpoint_url}/{bucket}/{key}")
+        finally:
+            s3_client.delete_object(Bucket=bucket, Key=key)
+    assert statuses == {settings.raw_bucket: 403, settings.work_bucket: 403,
+                        settings.public_bucket: 200}  # fmt: skip
+    # What makes the public zone readable, and all it grants: reading objects.
+    (statement,) = json.loads(s3_client.get_bucket_policy(Bucket=settings.public_bucket)["Policy"])[
+        "Statement"
+    ]
+    assert statement["Sid"] == PUBLIC_READ_SID
+    assert (statement["Effect"], statement["Principal"]) == ("Allow", "*")
+    assert statement["Action"] in ("s3:GetObject", ["s3:GetObject"])
+    assert statement["Resource"] in (f"arn:aws:s3:::{settings.public_bucket}/*",
+                                     [f"arn:aws:s3:::{settings.public_bucket}/*"])  # fmt: skip
+    for bucket in (settings.raw_bucket, settings.work_bucket):
+        block = s3_client.get_public_access_block(Bucket=bucket)
+        assert all(block["PublicAccessBlockConfiguration"].values()), bucket
 
 
 def test_roles_are_least_privilege(platform: LocalPlatform, warehouse_dsn: str) -> None:

@@ -33,6 +33,7 @@ SAMPLE_ROWS = 1_000
 class ReleasedSource:
     source: str
     run_id: str  # as the stages write it into the warehouse
+    release_id: str  # what the run published in the public bucket
     states: dict[str, list[str | None]]
 
 
@@ -61,7 +62,11 @@ def released_sources(
         states = helpers.task_states(run)
         failed = {task: s for task, s in states.items() if s != ["success"] * len(s)}
         assert not failed, f"{source}: the pipeline run did not succeed: {failed}"
-        released[source] = ReleasedSource(source, helpers.stage_run_id(run), states)
+        pointer = helpers.latest_pointer(s3_client, settings.public_bucket, source)
+        assert pointer is not None, f"{source}: the run published no release"
+        released[source] = ReleasedSource(
+            source, helpers.stage_run_id(run), str(pointer["release_id"]), states
+        )
     return released
 
 

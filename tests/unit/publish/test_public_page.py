@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from include.core.french_collation import french_key
 from include.publish import ReleaseFiles, load_release
 from include.publish.public_page import PAGE_NAME, SECRET, markdown_html, readme_sections
 from include.publish.readme import README_NAME
@@ -259,3 +260,39 @@ def test_markdown_subset() -> None:
         "<blockquote>\n<p><strong>Attention</strong> : fin</p>\n</blockquote>",
     ):
         assert part in page
+
+
+def _value_tables(page: Page) -> list[list[list[str]]]:
+    """Each chart's table of values (its rows without the header), in the page's order."""
+    tables: list[list[list[str]]] = []
+    for row in page.rows:
+        if len(row) == 2 and row[1] == "Effectif publié" and row[0].startswith("Cellule"):
+            tables.append([])
+        elif tables and len(row) == 2:
+            tables[-1].append(row)
+    return tables
+
+
+def test_codes_read_as_their_french_labels_in_french_order(
+    build: Callable[..., ReleaseFiles], inputs_of: Callable[[str], dict[str, Any]]
+) -> None:
+    config = source("signalements")
+    files = build(inputs_of("signalements"), name="signalements")
+    _, page = _parse(files)
+    category = config.field("category")
+    labels = category.labels_at(0)
+    assert labels["eclairage"] == "Éclairage public"  # an accented label, or this proves nothing
+    tables = _value_tables(page)
+    assert len(tables) == len(config.aggregates)
+    shown = {row[0].split(" · ")[0] for table in tables[:2] for row in table}
+    assert shown & set(labels.values()), "the category reads as its labels"
+    assert not shown & (set(labels) - set(labels.values())), "no code is shown for a label"
+    for table in tables:
+        firsts = [row[0].split(" · ")[0] for row in table]
+        values = [first for first in dict.fromkeys(firsts) if not first.startswith("Total")]
+        assert values == sorted(values, key=french_key), values
+        totals = [i for i, first in enumerate(firsts) if first.startswith("Total")]
+        assert totals == list(range(len(firsts) - len(totals), len(firsts))), "totals come last"
+    categories = [first for first in dict.fromkeys(r[0].split(" · ")[0] for r in tables[0])]
+    in_code_point_order = sorted(c for c in categories if not c.startswith("Total"))
+    assert categories[: len(in_code_point_order)] != in_code_point_order  # « É » before « V »
