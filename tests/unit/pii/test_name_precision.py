@@ -14,6 +14,7 @@ import pytest
 from presidio_analyzer import RecognizerResult
 
 from include.anonymization.pii import Scrubber
+from include.anonymization.pii.recognizers.enumerations import enumerated_names
 from include.anonymization.pii.recognizers.french_lexicon import (
     frequency_rank,
     is_bare_acronym,
@@ -25,6 +26,7 @@ from include.anonymization.pii.recognizers.name_shape import (
     name_span,
     widen_name,
 )
+from include.anonymization.pii.recognizers.person import join_split_names
 from include.anonymization.pii.redaction import propagate_names
 
 Found = list[tuple[str, str]]
@@ -74,6 +76,14 @@ def test_never_a_name_without_a_cue(value: str) -> None:
         ("Il épouse Ben Affleck.", "Ben Affleck"),
         ("Un texte de Russell M. Nelson.", "Russell M. Nelson"),
         ("le parti de Le Pen.", "Le Pen"),
+        # Suffixes, dotted initialisms and surnames with a lower-case prefix.
+        ("Un film produit par Marc Tillier Jr. et diffusé.", "Marc Tillier Jr."),
+        ("Le sketch de Paul D.J. passe demain.", "Paul D.J."),
+        ("Un rôle pour Colin Hanks ce soir.", "Colin Hanks"),
+        ("Le conseiller Maarten terBrugge démissionne.", "Maarten terBrugge"),
+        ("selon ex-Président Durandal, tout va bien.", "Durandal"),  # it opens no name
+        ("Un livre de Primo Levi est au programme.", "Primo Levi"),
+        ("Un film avec Grace Kelly ce soir.", "Grace Kelly"),
     ],
 )
 def test_name_words_are_kept(text: str, name: str) -> None:
@@ -173,6 +183,151 @@ def test_a_name_the_model_half_tagged_is_widened_to_its_name_words(text: str, na
     first = name.split()[0]
     start = text.index(first)
     assert widen_name(text, start, start + len(first)) == (start, start + len(name))
+
+
+@pytest.mark.parametrize(
+    ("text", "tagged", "name"),
+    [
+        # A suffix's or an initialism's dot is the name's, not the sentence's.
+        ("Un film produit par Marc Tillier Jr. et diffusé.", "Marc Tillier Jr", "Marc Tillier Jr."),
+        # The tokenizer splits an Irish "O'": the rest of the name follows the apostrophe.
+        ("Il a battu Declan O 'Brien en finale.", "Declan O", "Declan O 'Brien"),
+        # After a lone known first name, a surname that is also an ordinary word.
+        ("Une lettre de Lucie Charbon arrive.", "Lucie", "Lucie Charbon"),
+        ("Un rôle pour Colin Hanks ce soir.", "Colin", "Colin Hanks"),  # one slip from "thanks"
+        # A surname with a lower-case prefix.
+        ("Le conseiller Maarten terBrugge démissionne.", "Maarten", "Maarten terBrugge"),
+        ("Un discours de Youssef ul-Hassan à la tribune.", "Youssef", "Youssef ul-Hassan"),
+        # Before the name, a capitalised word that is no ordinary word (not a first name only).
+        (
+            "Une victoire contre Ilona Brzezicka-Wolf en trois sets.",
+            "Brzezicka-Wolf",
+            "Ilona Brzezicka-Wolf",
+        ),
+    ],
+)
+def test_widening_takes_suffixes_split_names_surnames_and_first_words(
+    text: str, tagged: str, name: str
+) -> None:
+    start, name_start = text.index(tagged), text.index(name)
+    assert widen_name(text, start, start + len(tagged)) == (name_start, name_start + len(name))
+
+
+@pytest.mark.parametrize(
+    ("text", "tagged"),
+    [
+        ("Il a écrit à Jean Mairie de quartier.", "Jean"),  # an institution word
+        ("Avec le RIC Brzezicka-Wolf revient.", "Brzezicka-Wolf"),  # an acronym before
+        ("Toutefois Brzezicka-Wolf gagne.", "Brzezicka-Wolf"),  # the sentence's first word
+        ("Un film avec Inès Roux. Fin", "Inès Roux"),  # the sentence's full stop
+    ],
+)
+def test_widening_stops_at_institutions_acronyms_openings_and_full_stops(
+    text: str, tagged: str
+) -> None:
+    start = text.index(tagged)
+    assert widen_name(text, start, start + len(tagged)) == (start, start + len(tagged))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Latin ordinal adverbs numbering a list, the unaccented "grâce à".
+        "Primo : réduire les emballages. Secundo : taxer le kérosène.",
+        "Grace au vélo, on respire mieux en ville.",
+        "Grace aux bénévoles, le jardin partagé revit.",
+        # A site's or a product's name before its link, a label's value after a colon.
+        "Des vélos comme Cyclomix https://example.org/cyclomix pour tous",
+        "Une idée simple.\nPlus d'info: Recyclorama",
+        # A heading: an ordinary word in capitals beside a capitalised one.
+        "Focus PESTICIDES : une urgence pour nos rivières",
+    ],
+)
+def test_list_adverbs_locutions_sites_and_headings_are_no_names(
+    found: Callable[[str], Found], text: str
+) -> None:
+    assert [value for kind, value in found(text) if kind == "PERSON"] == []
+
+
+def test_a_first_name_before_other_words_stays_a_name(found: Callable[[str], Found]) -> None:
+    assert ("PERSON", "Grace") in found("Grace a signé la pétition hier.")
+
+
+def _spans(text: str, *values: str) -> list[tuple[int, int]]:
+    return [(text.index(value), text.index(value) + len(value)) for value in values]
+
+
+def _values(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    return [text[start:end] for start, end in spans]
+
+
+def test_an_item_of_a_list_of_people_is_a_name() -> None:
+    text = "Le jury réunit Camille Vasseur, Bastien Morel, Ysolde et Gaspard Lenoir."
+    people = _spans(text, "Camille Vasseur", "Bastien Morel", "Gaspard Lenoir")
+    assert _values(text, enumerated_names(text, people, [])) == ["Ysolde"]
+    pair = "Elle chante en duo avec Oriane et Lucas Ferrand."
+    assert _values(pair, enumerated_names(pair, _spans(pair, "Lucas Ferrand"), [])) == ["Oriane"]
+
+
+def test_first_names_listed_with_one_person_are_names() -> None:
+    text = "Elle est la mère de Julien, Thomas et Hugo."
+    found = enumerated_names(text, _spans(text, "Julien"), [])
+    assert _values(text, found) == ["Thomas", "Hugo"]
+    # Items that are no first names need a second person in a list of three or more.
+    text = "Le jury réunit Camille Vasseur, Sorenza et Orlanda."
+    assert enumerated_names(text, _spans(text, "Camille Vasseur"), []) == []
+
+
+def test_a_list_of_places_or_bodies_does_not_become_names() -> None:
+    text = "La tournée passe par Lille, Rouen, Bastien Morel et Lucie Garnier."
+    people = _spans(text, "Bastien Morel", "Lucie Garnier")
+    assert enumerated_names(text, people, _spans(text, "Lille", "Rouen")) == []
+    one = "La tournée passe par Lille, Rouen, Tours et Bastien Morel y chante."
+    assert enumerated_names(one, _spans(one, "Bastien Morel"), []) == []
+    for text in (
+        "Pourtant, Bastien Morel refuse.",  # an adverb and a name are no pair
+        "Un accord entre Bastien Morel et SNCF.",  # an acronym
+        "Avec Bastien Morel, Lucie Garnier et Conseil Départemental.",  # an institution
+        "Signé Bastien Morel et Monsieur Durand.",  # a civility
+    ):
+        assert enumerated_names(text, _spans(text, "Bastien Morel"), []) == [], text
+
+
+def test_a_list_needs_an_anchor_or_the_model_s_own_tag() -> None:
+    text = "Il cite Sorenza et Orlanda."  # no first name, no surname: no anchor
+    assert enumerated_names(text, _spans(text, "Sorenza"), []) == []
+    text = "Il cite Carbone, Camille Vasseur et Lucie Garnier."
+    people = _spans(text, "Camille Vasseur", "Lucie Garnier")
+    assert enumerated_names(text, people, []) == []  # an ordinary word
+    tagged = enumerated_names(text, people, [], tagged_people=_spans(text, "Carbone"))
+    assert _values(text, tagged) == ["Carbone"]  # the model took it for a person
+
+
+def test_lists_of_people_and_of_towns_through_the_scrubber(
+    found: Callable[[str], Found],
+) -> None:
+    # The model tags "Sorenza" MISC: the list makes it a name.
+    people = found("Le prix revient à Yannick Ferrand, Sorenza, Bastien Morel et Lucie Garnier.")
+    assert ("PERSON", "Sorenza") in people
+    towns = found("La tournée passe par Lille, Rouen, Bastien Morel et Lucie Garnier.")
+    assert [value for _, value in towns] == ["Bastien Morel", "Lucie Garnier"]
+
+
+def test_pieces_of_one_name_around_a_particle_are_joined() -> None:
+    text = "Une lettre de Gaspard de La Tour et de Pierre, de Lyon."
+    pieces = [
+        RecognizerResult("PERSON", *span, 0.85)
+        for span in _spans(text, "Gaspard", "La Tour", "Pierre", "Lyon")
+    ]
+    joined = join_split_names(text, pieces)
+    assert [text[r.start : r.end] for r in joined] == ["Gaspard de La Tour", "Pierre", "Lyon"]
+    text = "Un portrait de Gaspard de la Tour, par Lucie van der Berg."
+    pieces = [
+        RecognizerResult("PERSON", *span, 0.85)
+        for span in _spans(text, "Gaspard", "Tour", "Lucie", "Berg")
+    ]
+    joined = join_split_names(text, pieces)
+    assert [text[r.start : r.end] for r in joined] == ["Gaspard de la Tour", "Lucie van der Berg"]
 
 
 @pytest.mark.parametrize(

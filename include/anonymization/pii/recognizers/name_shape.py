@@ -23,7 +23,14 @@ rules, in the order they apply (the README lists them for users):
    a street becomes an address only with a house number (the address
    recognizer's job).
 4. A lone word after an article ("un Loto", "du Robert") is no name, nor a
-   word opening a sentence in the imperative ("Consumons", "Rendez").
+   word opening a sentence in the imperative ("Consumons", "Rendez"), nor a
+   Latin ordinal adverb numbering a list ("Primo :"), nor "Grace" before "au"
+   or "à" (the locution "grâce à" typed without its accent), nor a lone word
+   right before a link ("comme Algopack https://..."): it names the site.
+A surname right after a name word is never taken for a typo of a
+greeting ("Tom Hanks" is no slip of "thanks"); a surname may carry a
+lower-case prefix ("Jerald terHorst", "Tahir ul-Qadri"), never at a name's
+start; a suffix ("Jr.") or a dotted initialism ("Louis C.K.") keeps its dot.
 A name the model tagged in part is widened over the name words beside it
 (`widen_name`).
 A name is CONFIDENT when it holds a known first name and another strong or
@@ -100,6 +107,22 @@ _PARTICLE_GLUED = re.compile(r"(?:[dl]['’]|al-|el-)[A-ZÀ-ÖØ-Þ]")
 _DOT_LETTER = re.compile(r"\.[^\W\d_]")
 _DOTTED = re.compile(r"[^\W\d_]{2}\.[^\W\d_]")
 _INITIAL = re.compile(r"[A-ZÀ-ÖØ-Þ]\.")
+# A dotted initialism ("C.K.", "J.R.R."): its last dot belongs to it, not to the sentence.
+_INITIALISM = re.compile(r"(?:[A-ZÀ-ÖØ-Þ]\.){2,}")
+# A surname with a lower-case prefix of one to three letters: "terHorst", "kaBhekuzulu",
+# "ul-Qadri", "os-Saltaneh" (longer lower-case heads are words glued by a missing space,
+# "verserLes").
+_PREFIXED_SURNAME = re.compile(r"[a-zß-öø-ÿ]{1,3}-?[A-ZÀ-ÖØ-Þ][^\W\d_]+(?:-[^\W\d_]+)*")
+# Latin ordinal adverbs that number the points of a list ("Primo : ...", "Secundo, ...").
+_ORDINAL_ADVERBS = frozenset(
+    {"primo", "secundo", "tertio", "quarto", "quinto", "sexto", "septimo", "deuxio", "troisio"}
+)
+# A word that, before these words, is a preposition typed without its accent: "Grace au
+# numérique" is "grâce au numérique", no woman named Grace.
+_UNACCENTED_LOCUTIONS = {"grace": frozenset({"à", "au", "aux"})}
+_NEXT_WORD = re.compile(r"[ \t]+(?P<word>[^\W\d_]+)")
+# A link right after a lone word: the word names the site or product the link points to.
+_LINK_AFTER = re.compile(r"[ \t]*(?:\(|:)?[ \t]*(?:https?://|www\.)", re.IGNORECASE)
 
 
 def _opens_a_sentence(text: str, start: int) -> bool:
@@ -112,20 +135,26 @@ _WORD_CACHE = 1 << 16
 
 
 @functools.lru_cache(maxsize=_WORD_CACHE)
-def _is_stop(word: str, lower_case_text: bool) -> bool:
-    """Rule 1: a word that ends a run of name words."""
+def _is_stop(word: str, lower_case_text: bool, inside_a_name: bool = False) -> bool:
+    """Rule 1: a word that ends a run of name words.
+
+    Right after a name word a capitalised word is not suspected of being a typo of a
+    greeting: "Tom Hanks" is one slip from "thanks"; "Boonjour" opening a letter is one.
+    """
     stripped = word.strip(".'’-")
     bare = stripped.lower()
     if not bare or any(char.isdigit() for char in word):
         return True
-    if _DOTTED.search(stripped):
+    if _DOTTED.search(stripped) and not _INITIALISM.fullmatch(word):
         return True  # "jean.dupont", "example.fr", "Dev.Dur": a login, a domain, an abbreviation
     if bare in NAME_PARTICLES or _PARTICLE_GLUED.match(stripped):
         return False  # "van", "d'Autriche", "l'Isle", "al-Sissi"
     if bare in NOT_NAMES or bare in TITLES or bare in _ABBREVIATED_TITLES or bare in _LETTER_WORDS:
         return True
-    if is_typo_of_any(bare, NOT_NAMES):
+    if not (inside_a_name and stripped[0].isupper()) and is_typo_of_any(bare, NOT_NAMES):
         return True  # "Boonjour", "Mdaame"
+    if _PREFIXED_SURNAME.fullmatch(stripped):
+        return False  # "terHorst", "ul-Qadri": never a name's first word (`name_span`)
     return not lower_case_text and not stripped[0].isupper()
 
 
@@ -157,7 +186,7 @@ def name_span(
         if runs[-1] and _INITIAL.fullmatch(word):
             runs[-1].append((*match.span(), False))  # "Russell M. Nelson": an initial, not "M."
             continue
-        if _is_stop(word, lower_case_text):
+        if _is_stop(word, lower_case_text, inside_a_name=bool(runs[-1])):
             runs.append([])
             continue
         opens = _opens_a_sentence(text, match.start())
@@ -165,17 +194,19 @@ def name_span(
     for run in runs:
         if not any(strong for _, _, strong in run):
             continue
-        while _is_lower_filler(text[run[0][0] : run[0][1]]):
+        while run and _opens_with_lower_case(text[run[0][0] : run[0][1]], lower_case_text):
             run.pop(0)  # "de la République" (but "Ben Affleck", "Le Pen" keep their capital)
+        if not any(strong for _, _, strong in run):
+            continue
         while text[run[-1][0] : run[-1][1]].lower() in NAME_PARTICLES:
             run.pop()  # "Jean de" is not a longer name than "Jean"
         first_word = text[run[0][0] : run[0][1]].lower().strip(".")
         start, end = run[0][0], run[-1][1]
-        if not _INITIAL.fullmatch(text, run[-1][0], end):
+        if not _keeps_its_dot(text[run[-1][0] : end]):
             end = len(text[start:end].rstrip(".")) + start  # the sentence's full stop
         if first_word in _SAINTS or names_a_place(text, start) or _glued(text, start, end):
             return None
-        if len(run) == 1 and (_after_an_article(text, start) or _is_a_verb(text, start, end)):
+        if len(run) == 1 and _lone_word_is_no_name(text, start, end):
             return None
         return start, end
     return None
@@ -186,6 +217,9 @@ def name_span(
 _WORD_AFTER = re.compile(r"[ \t](?:(?P<particle>[a-z]+)[ \t])?(?P<word>[\w'’\-]+\.?)")
 _WORD_BEFORE = re.compile(r"(?P<word>[\w'’\-]+)[ \t]\Z")
 _SUFFIXES = frozenset({"jr.", "jr", "sr.", "ii", "iii"})
+_LAST_WORD = re.compile(r"[\w'’.\-]+\Z")
+_ONE_LETTER_END = re.compile(r"(?<=[ \t])[A-ZÀ-ÖØ-Þ]\Z")
+_ELIDED_REST = re.compile(r"[ \t]?['’][ \t]?[A-ZÀ-ÖØ-Þ][^\W\d_]+(?:-[^\W\d_]+)*")
 # "de", "du", "des" after a name usually start a place or a team ("de Montréal"): not these.
 _FOREIGN_PARTICLES = NAME_PARTICLES - FRENCH_STOP_WORDS
 _MAX_WIDENING = 3
@@ -199,9 +233,17 @@ def widen_name(text: str, start: int, end: int) -> tuple[int, int]:
 
     The model often tags only part of a name it half knows ("Tom" of "Tom Hanks",
     "Mattek-Sands" of "Bethanie Mattek-Sands"); the rest is redacted with it:
-    after it, a STRONG word with a capital (rule 2) or a suffix ("Jr."); before
-    it, a known first name that does not open the sentence.
+    after it, a STRONG word with a capital (rule 2), a suffix ("Jr.") or its dot, the
+    rest of an Irish "O'" the tokenizer split ("Ronnie O 'Sullivan"), a surname
+    with a lower-case prefix ("terHorst"), or, after a lone known first name, any
+    capitalised word that is no stop, place or institution word ("Jean Moulin" the
+    man: surnames are often ordinary words); before it, a capitalised STRONG word
+    or a known first name that does not open the sentence.
     """
+    if text.startswith(".", end) and _keeps_its_dot(_LAST_WORD.search(text, start, end + 1)[0]):
+        end += 1  # "Arthur Rankin Jr" tagged without its suffix's dot
+    if _ONE_LETTER_END.search(text, start, end) and (elided := _ELIDED_REST.match(text, end)):
+        end = elided.end()  # "Ronnie O 'Sullivan": the tokenizer split the Irish "O'"
     for _ in range(_MAX_WIDENING):
         after = _WORD_AFTER.match(text, end)
         if after is None or (after["particle"] and after["particle"] not in _FOREIGN_PARTICLES):
@@ -211,7 +253,13 @@ def widen_name(text: str, start: int, end: int) -> tuple[int, int]:
             end = after.end()
             continue
         bare = word.rstrip(".")
-        if not bare[:1].isupper() or _is_stop(bare, False) or not _is_strong(bare, False):
+        lone_first_name = not after["particle"] and _is_lone_first_name(text[start:end])
+        if _PREFIXED_SURNAME.fullmatch(bare) and not after["particle"]:
+            end = after.start("word") + len(bare)
+            continue
+        if not bare[:1].isupper() or _is_stop(bare, False, inside_a_name=True):
+            break
+        if not _is_strong(bare, False) and not (lone_first_name and _may_be_a_surname(bare)):
             break
         end = after.start("word") + len(bare)
     for _ in range(_MAX_WIDENING):
@@ -220,12 +268,41 @@ def widen_name(text: str, start: int, end: int) -> tuple[int, int]:
             break
         word, at = before["word"], before.start("word")
         opens = _opens_a_sentence(text, at)
-        if opens or not word[:1].isupper() or not is_first_name(word):
+        if opens or not word[:1].isupper() or _is_stop(word, False):
             break
-        if names_a_place(text, at):
+        if not (is_first_name(word) or _is_strong(word, False)) or names_a_place(text, at):
             break
         start = at
     return start, end
+
+
+def name_word_is_stop(word: str) -> bool:
+    """Rule 1 for a word of a text typed with capitals: whether it cannot be a name word."""
+    return _is_stop(word, False)
+
+
+def is_strong_name_word(text: str, start: int, end: int) -> bool:
+    """Rule 2 for text[start:end]: whether the word makes its run a name (a capital opening
+    a sentence says nothing)."""
+    return _is_strong(text[start:end], _opens_a_sentence(text, start))
+
+
+def _is_lone_first_name(value: str) -> bool:
+    return " " not in value and value[:1].isupper() and is_first_name(value)
+
+
+def _may_be_a_surname(word: str) -> bool:
+    """A capitalised ordinary word after a first name: a surname ("Moulin", "Charbon"),
+    unless a stop, particle, institution, public-place or saint's word, or a bare acronym."""
+    lower = word.lower()
+    return not (
+        lower in FRENCH_STOP_WORDS
+        or lower in NAME_PARTICLES
+        or lower in INSTITUTION_WORDS
+        or lower in NAMED_PLACE_WORDS
+        or lower in _SAINTS
+        or is_bare_acronym(word)
+    )
 
 
 def _after_an_article(text: str, start: int) -> bool:
@@ -264,6 +341,38 @@ def _glued(text: str, start: int, end: int) -> bool:
 
 def _is_lower_filler(word: str) -> bool:
     return word.islower() and (word in NAME_PARTICLES or word in FRENCH_STOP_WORDS)
+
+
+def _opens_with_lower_case(word: str, lower_case_text: bool) -> bool:
+    """A word that cannot open a name: a lower-case particle or stop word, or a prefixed
+    surname ("terHorst" follows a first name; "ex-Président" is no name's start)."""
+    return _is_lower_filler(word) or (
+        not lower_case_text and bool(_PREFIXED_SURNAME.fullmatch(word.strip(".'’-")))
+    )
+
+
+def _keeps_its_dot(last_word: str) -> bool:
+    """Whether the name's last word owns its final dot: an initial ("Russell M."), a dotted
+    initialism ("Louis C.K.") or a suffix ("Arthur Rankin Jr."), not the sentence's stop."""
+    return bool(
+        _INITIAL.fullmatch(last_word)
+        or _INITIALISM.fullmatch(last_word)
+        or last_word.lower() in _SUFFIXES
+    )
+
+
+def _lone_word_is_no_name(text: str, start: int, end: int) -> bool:
+    """Rule 4: a lone word after an article, an imperative opening a sentence, a Latin
+    ordinal adverb numbering a list, the unaccented "grace" of "grâce à", a site's name."""
+    word = text[start:end].lower()
+    if word in _ORDINAL_ADVERBS:
+        return True
+    if _LINK_AFTER.match(text, end) and not is_first_name(word):
+        return True  # a first name before a link is someone's page
+    next_word = _NEXT_WORD.match(text, end)
+    if next_word and next_word["word"].lower() in _UNACCENTED_LOCUTIONS.get(word, ()):
+        return True
+    return _after_an_article(text, start) or _is_a_verb(text, start, end)
 
 
 def names_a_place(text: str, start: int) -> bool:

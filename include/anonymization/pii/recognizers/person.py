@@ -6,7 +6,8 @@ The statistical model misses names it has never seen, names in capitals
 So three kinds of recognizers work together:
 - the model's PER entities, cleaned: civilities and greetings trimmed off,
   street names and lower-case words (typos) dropped unless the whole text is in
-  lower case;
+  lower case; pieces of one name it split around a particle joined, and the
+  other items of a list of the people it found (`enumerations`);
 - patterns after the cues that announce a name with near certainty ("Je
   m'appelle", "Madame", "M.", "Signé :", "my name is", the dash of a signature;
   one typo allowed in the longer cue words), for the signature line that ends a
@@ -21,18 +22,26 @@ Cues of both languages apply to every text.
 from __future__ import annotations
 
 import regex as re
-from presidio_analyzer import LocalRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import (
+    EntityRecognizer,
+    LocalRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerResult,
+)
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from include.anonymization.pii.entities import PERSON
 from include.anonymization.pii.lean_analysis import run_patterns
 from include.anonymization.pii.recognizers.address import STREET_TYPES
+from include.anonymization.pii.recognizers.enumerations import enumerated_names
 from include.anonymization.pii.recognizers.first_names import is_first_name
 from include.anonymization.pii.recognizers.french_lexicon import is_common_word
 from include.anonymization.pii.recognizers.name_shape import (
     CONFIDENT_NAME_KEY,
     is_confident_name,
+    is_strong_name_word,
     name_span,
     widen_name,
 )
@@ -93,9 +102,11 @@ _NOT_NAME_START = alternation(NOT_NAMES)
 PERSON_CUE_REGEX = rf"(?=(?-i:[{_UPPER}]))(?<={_CUE})(?!(?:{_NOT_NAME_START})\b){_NAME}(?!\w)"
 # A line that is only a name, after a sentence, a closing, a dash or at the start of a
 # line: the signature ("Merci d'avance. Victoire", "Cordialement Pierre-Yves", "QUINN
-# Joel", "— Inès Roux"). A dash opening a line that goes on is a list item, not a name.
+# Joel", "— Inès Roux"). A dash opening a line that goes on is a list item, not a name;
+# a colon after words on the same line introduces a label's value ("Plus d'info:
+# Doconomy", "Thème : Mobilité"), not a signature (a cue's colon, "Signé :", is the cue's).
 PERSON_SIGNATURE_REGEX = (
-    rf"(?:(?<=[.!?,;:—–][ \t]+)|(?<=^[ \t]*)|(?<=\b(?:{_CLOSINGS})[.,!]*[ \t]+))"
+    rf"(?:(?<=[.!?,;—–][ \t]+)|(?<=^[ \t]*)|(?<=\b(?:{_CLOSINGS})[.,!]*[ \t]+))"
     rf"(?!(?:{_NOT_NAME_START})\b){_NAME}(?=[ \t]*$)"
 )
 # In English texts (no English NER model): a first and last name inside a sentence,
@@ -188,11 +199,25 @@ class NameShapedPatternRecognizer(PatternRecognizer):
                 span = name_span(text, result.start, result.end, lower_case_text)
                 if span is None:
                     continue
+                if pattern == _CAPS_PATTERN and not _surname_is_strong(text, *span):
+                    continue  # "Focus SARGASSES": a heading, not "DUPONT Machin"
                 result.start, result.end = span
             value = text[result.start : result.end]
             mark_confidence(result, pattern == "name_after_cue" or is_confident_name(value))
             kept.append(result)
         return kept
+
+
+_CAPS_PATTERN = "surname_in_capitals"
+_CAPS_WORDS = re.compile(rf"(?<![\w'’\-]){_CAPS_WORD}(?![\w'’\-])")
+
+
+def _surname_is_strong(text: str, start: int, end: int) -> bool:
+    """Whether the word in capitals is a name word: a surname ("DUPONT", "LAFFONT"), not an
+    ordinary word set in capitals for emphasis or a heading ("Focus SARGASSES")."""
+    return any(
+        is_strong_name_word(text, *word.span()) for word in _CAPS_WORDS.finditer(text, start, end)
+    )
 
 
 def _trusted(text: str, result: RecognizerResult, pattern: str | None) -> bool:
@@ -228,7 +253,7 @@ def person_cue_recognizer(language: str) -> PatternRecognizer:
         patterns=[
             Pattern(name="name_after_cue", regex=PERSON_CUE_REGEX, score=0.8),
             Pattern(name="signature_line", regex=PERSON_SIGNATURE_REGEX, score=0.6),
-            Pattern(name="surname_in_capitals", regex=PERSON_CAPS_REGEX, score=0.6),
+            Pattern(name=_CAPS_PATTERN, regex=PERSON_CAPS_REGEX, score=0.6),
             Pattern(name="initial_and_surname", regex=PERSON_INITIAL_REGEX, score=0.6),
             Pattern(name="name_after_role", regex=PERSON_ROLE_REGEX, score=0.6),
             *(
@@ -309,6 +334,19 @@ def _stands_as_a_name(text: str, start: int, end: int) -> bool:
     )
 
 
+def person_result(
+    recognizer: EntityRecognizer, start: int, end: int, score: float, confident: bool | None = None
+) -> RecognizerResult:
+    """A PERSON result signed by `recognizer`; `confident` marks it for re-redaction."""
+    metadata: dict[str, object] = {
+        RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+    }
+    if confident is not None:
+        metadata[CONFIDENT_NAME_KEY] = confident
+    return RecognizerResult(PERSON, start, end, score, recognition_metadata=metadata)
+
+
 class LowercaseNameRecognizer(LocalRecognizer):
     """Names in texts typed in lower case: after a cue or a closing, or alone on their line."""
 
@@ -342,18 +380,9 @@ class LowercaseNameRecognizer(LocalRecognizer):
             end = _lower_name_end(text, start)
             if end > start and _stands_as_a_name(text, start, end):
                 spans.append((start, end, 0.6, False))
+        # A cue announced it (confident); a bare line may be a heading.
         return [
-            RecognizerResult(
-                PERSON,
-                start,
-                end,
-                score,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    CONFIDENT_NAME_KEY: cued,  # a cue announced it; a bare line may be a heading
-                },
-            )
+            person_result(self, start, end, score, confident=cued)
             for start, end, score, cued in spans
         ]
 
@@ -363,15 +392,44 @@ class LowercaseNameRecognizer(LocalRecognizer):
 # Hilton" as ORG): such a span is taken when a known first name opens it.
 _OTHER_LABELS = frozenset({"LOC", "MISC", "ORG"})
 _MISLABELLED_SCORE = 0.6
+# Labels whose spans a list of names never spreads onto: towns, countries, bodies.
+_PLACES_AND_BODIES = frozenset({"LOC", "ORG"})
+# What may separate two pieces of one name the model tagged apart: a particle, with its
+# article ("Gadifer" + "de" + "La Salle", "Gadifer" + "de la" + "Salle").
+_SPLIT_PARTICLE = re.compile(
+    r"[ \t]+(?:(?:de|van|von)(?:[ \t]+(?:la|le|der|den)[ \t]+|[ \t]+l['’]|[ \t]+)"
+    r"|(?:du|des|da|di)[ \t]+|d['’])"
+)
+
+
+def join_split_names(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """The model's PER spans, those it cut in two around a particle joined.
+
+    Both pieces are PER: the model took them for (parts of) one person's name, and a
+    piece alone ("La Salle") is lost by the name rules.
+    """
+    joined: list[RecognizerResult] = []
+    for result in sorted(results, key=lambda r: r.start):
+        if joined and _one_name(text, joined[-1], result):
+            joined[-1].end = max(joined[-1].end, result.end)
+            continue
+        joined.append(result)
+    return joined
+
+
+def _one_name(text: str, left: RecognizerResult, right: RecognizerResult) -> bool:
+    return bool(_SPLIT_PARTICLE.fullmatch(text, left.end, right.start))
 
 
 class CleanedNerRecognizer(SpacyRecognizer):
-    """spaCy's PER entities, held to the rules of `name_shape`, plus first-name-led others."""
+    """spaCy's PER entities, held to the rules of `name_shape`, plus first-name-led others and
+    the other items of the lists of people it found (`enumerations`)."""
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        results = super().analyze(text, entities, nlp_artifacts)
+        results = join_split_names(text, super().analyze(text, entities, nlp_artifacts))
+        tagged = [(r.start, r.end) for r in results]
         if nlp_artifacts is not None and PERSON in entities:
             results += self._first_name_led(nlp_artifacts)
         lower_case_text = typed_in_lower_case(text)
@@ -383,21 +441,35 @@ class CleanedNerRecognizer(SpacyRecognizer):
             result.start, result.end = span if lower_case_text else widen_name(text, *span)
             mark_confidence(result, is_confident_name(text[result.start : result.end]))
             kept.append(result)
+        if nlp_artifacts is not None and not lower_case_text and kept:
+            kept += self._listed_with_them(text, kept, tagged, nlp_artifacts)
         return kept
+
+    def _listed_with_them(
+        self,
+        text: str,
+        kept: list[RecognizerResult],
+        tagged: list[tuple[int, int]],
+        nlp_artifacts: NlpArtifacts,
+    ) -> list[RecognizerResult]:
+        """The other items of lists of names the model found in part (`enumerations`)."""
+        others = [
+            (ent.start_char, ent.end_char)
+            for ent in nlp_artifacts.tokens.ents
+            if ent.label_ in _PLACES_AND_BODIES
+        ]
+        people = [(r.start, r.end) for r in kept]
+        listed = []
+        for start, end in enumerated_names(text, people, others, tagged):
+            result = person_result(self, start, end, _MISLABELLED_SCORE)
+            mark_confidence(result, is_confident_name(text[start:end]))
+            listed.append(result)
+        return listed
 
     def _first_name_led(self, nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
         """LOC, MISC and ORG spans of two words or more that a known first name opens."""
         return [
-            RecognizerResult(
-                PERSON,
-                ent.start_char,
-                ent.end_char,
-                _MISLABELLED_SCORE,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
+            person_result(self, ent.start_char, ent.end_char, _MISLABELLED_SCORE)
             for ent in nlp_artifacts.tokens.ents
             if ent.label_ in _OTHER_LABELS
             and len(ent) > 1
