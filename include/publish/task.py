@@ -53,6 +53,7 @@ from include.publish.s3_release import committed_manifest, release_sizes
 from include.publish.scrubber_statement import ScrubberStatement, current_statement
 from include.scrubber_evaluations import REFERENCE_CORPORA
 from include.warehouse.aggregates import ProtectedAggregate, protect_source
+from include.warehouse.indicators import record_release
 from include.warehouse.joint_protection import (
     backfill_record_file_facts,
     previous_release_cells,
@@ -286,6 +287,7 @@ def publish(
         )
         with psycopg.connect(ctx.dsn) as conn:  # public now: the next release protects against it
             mark_published(conn, config.name, ctx.run_id)
+            record_release(conn, config.name, ctx.run_id, files.release_id, ctx.run_date.date())
             if records is not None:  # and its batch is the next release's earlier file
                 batch = written_batch(files, config.name, len(records))
                 record_batch(conn, config.name, batch, batch_runs)

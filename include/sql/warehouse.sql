@@ -62,6 +62,21 @@ CREATE TABLE IF NOT EXISTS aggregates.quarantaine_par_motif (
 COMMENT ON TABLE aggregates.quarantaine_par_motif IS
     'Lignes (et fichiers entiers) mis en quarantaine par motif technique, par exécution';
 
+-- Every release a run published, with the date of the data it holds (the run's logical
+-- date, « données au ») and when it went public: the analysts' weekly view marks the
+-- releases on its time axis. Release ids and dates are public (the bucket's latest.json
+-- and each release's manifest say them); nothing here describes a person.
+CREATE TABLE IF NOT EXISTS aggregates.versions_publiees (
+    source       text        NOT NULL,
+    release_id   text        NOT NULL,
+    run_id       text        NOT NULL,
+    run_date     date        NOT NULL,
+    published_at timestamptz NOT NULL,
+    PRIMARY KEY (source, release_id)
+);
+COMMENT ON TABLE aggregates.versions_publiees IS
+    'Versions publiées par source : identifiant, date des données, date de publication';
+
 -- What each release published of each aggregate cell, and its true count then: the next
 -- release protects its cells jointly with the previous one's, so that subtracting two
 -- releases cannot expose a small group of new submissions (include/warehouse/release_history.py).

@@ -29,7 +29,7 @@ import yaml
 
 from include.core.settings import PROJECT_DIR
 from include.core.source_config import SourceConfig
-from include.superset.charts import Chart
+from include.superset.charts import Chart, map_annotation_sources
 from include.superset.dashboards import (
     metadata,
     native_filter_configuration,
@@ -151,12 +151,17 @@ def dataset_document(dataset: Dataset) -> dict[str, Any]:
 
 
 def chart_document(chart: Chart) -> dict[str, Any]:
+    # Annotation layers name their source chart by key in `charts`; Superset keeps UUIDs.
+    def by_uuid(key: Any) -> str:
+        return asset_uuid("chart", str(key))
+
+    query_context = map_annotation_sources(chart.query_context(), by_uuid)
     return {
         "slice_name": chart.title,
         "description": chart.description,
         "viz_type": chart.viz_type,
-        "params": chart.params,
-        "query_context": json.dumps(chart.query_context(), indent=2, ensure_ascii=False),
+        "params": map_annotation_sources(chart.params, by_uuid),
+        "query_context": json.dumps(query_context, indent=2, ensure_ascii=False),
         "cache_timeout": None,
         "uuid": asset_uuid("chart", chart.key),
         "version": IMPORT_VERSION,

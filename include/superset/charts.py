@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,8 @@ from include.superset.datasets import (
     QUARANTINED_ROWS,
     REASON_LABEL,
     REDACTED_SHARE,
+    RELEASES,
+    ROWS_RECEIVED,
     RUN_INDICATORS,
     departement_dimension,
     display_column,
@@ -498,6 +501,170 @@ def _big_number(config: SourceConfig, name: str, title: str, metric: str, text: 
     )
 
 
+# The releases drawn on the weekly view: an event annotation layer whose source is the
+# releases table chart. In the assets, `value` names that chart by its key; the bundle
+# writes its UUID and `include.superset.sync` puts its id in once imported (Superset
+# looks annotation charts up by id only).
+RELEASES_LAYER = "Versions publiées"
+WEEK = "P1W"
+
+
+def releases_layer(releases_chart_key: str) -> dict[str, Any]:
+    return {
+        "name": RELEASES_LAYER,
+        "annotationType": "EVENT",
+        "sourceType": "table",
+        "value": releases_chart_key,
+        "overrides": {"time_range": None},
+        "show": True,
+        "showLabel": True,
+        "showMarkers": False,
+        "hideLine": False,
+        "timeColumn": "run_date",
+        "titleColumn": "release_id",
+        "descriptionColumns": ["published_at"],
+        "intervalEndColumn": "",
+        "color": None,
+        "opacity": "",
+        "style": "dashed",
+        "width": 2,
+    }
+
+
+def map_annotation_sources(document: Any, source: Callable[[Any], Any]) -> Any:
+    """`document` (a chart's params or query context) with the `value` of each annotation
+    layer drawn from a chart replaced by `source(value)`: key → UUID when the assets are
+    written, UUID → id once Superset has imported them."""
+    if isinstance(document, dict):
+        if document.get("sourceType") == "table" and "value" in document:
+            return {**document, "value": source(document["value"])}
+        return {key: map_annotation_sources(value, source) for key, value in document.items()}
+    if isinstance(document, list):
+        return [map_annotation_sources(item, source) for item in document]
+    return document
+
+
+def _run_date_query(metrics: list[str], filters: list[dict[str, Any]], grain: str) -> _Query:
+    """Metrics of the run-level tables over time, one point per `grain` of `run_date`."""
+    return _Query(
+        columns=[{**_base_axis("run_date"), "timeGrain": grain}],
+        metrics=metrics,
+        orderby=[[metrics[0], False]],
+        filters=filters,
+        series_columns=[],
+        time_grain=grain,
+        post_processing=[
+            {
+                "operation": "pivot",
+                "options": {
+                    "index": ["run_date"],
+                    "columns": [],
+                    "aggregates": {metric: {"operator": "mean"} for metric in metrics},
+                    "drop_missing_columns": False,
+                },
+            },
+            {"operation": "flatten"},
+        ],
+    )
+
+
+def _run_table(
+    columns: list[str], adhoc: list[dict[str, Any]], filters: list[dict[str, Any]]
+) -> tuple[dict[str, Any], _Query]:
+    """A table of a run-level table's rows, the latest `run_date` first."""
+    params = {
+        "viz_type": "table",
+        "query_mode": "raw",
+        "all_columns": columns,
+        "order_by_cols": ['["run_date", false]'],
+        "adhoc_filters": adhoc,
+        "row_limit": 1000,
+        "server_pagination": False,
+        "page_length": TABLE_PAGE_ROWS,
+        "table_timestamp_format": TABLE_DATE_FORMAT,
+    }
+    query = _Query(
+        columns=columns,
+        orderby=[["run_date", False]],
+        filters=filters,
+        row_limit=1000,
+        post_processing=[],
+    )
+    return params, query
+
+
+def time_view_charts(config: SourceConfig) -> list[Chart]:
+    """The source's story week by week: submissions received as bars, quarantine and
+    redaction rates as lines on a second axis, each release a dashed line at the date of
+    the data it holds; then the table of those releases, which the lines are drawn from."""
+    adhoc, filters = _source_filter(config)
+    releases_key = f"{config.name}/qualite/versions"
+    layer = releases_layer(releases_key)
+    rates = [QUARANTINE_RATE, REDACTED_SHARE]
+    params = {
+        "viz_type": "mixed_timeseries",
+        "x_axis": "run_date",
+        "time_grain_sqla": WEEK,
+        "metrics": [ROWS_RECEIVED],
+        "groupby": [],
+        "adhoc_filters": adhoc,
+        "metrics_b": rates,
+        "groupby_b": [],
+        "adhoc_filters_b": adhoc,
+        "row_limit": ROW_LIMIT,
+        "row_limit_b": ROW_LIMIT,
+        "order_desc": True,
+        "order_desc_b": True,
+        "seriesType": "bar",
+        "seriesTypeB": "line",
+        "yAxisIndex": 0,
+        "yAxisIndexB": 1,
+        "markerEnabledB": True,
+        "y_axis_format": COUNT_FORMAT,
+        "y_axis_format_secondary": ".1%",
+        "show_legend": True,
+        "legendOrientation": "top",
+        "legendType": "scroll",
+        "rich_tooltip": True,
+        "x_axis_time_format": DATE_FORMAT,
+        "tooltipTimeFormat": DATE_FORMAT,
+        "color_scheme": "supersetColors",
+        "annotation_layers": [layer],
+    }
+    queries = [
+        _run_date_query([ROWS_RECEIVED], filters, WEEK),
+        _run_date_query(rates, filters, WEEK),
+    ]
+    built = [{**query.build(), "annotation_layers": [layer]} for query in queries]
+    releases_params, releases_query = _run_table(
+        ["run_date", "release_id", "published_at"], adhoc, filters
+    )
+    return [
+        Chart(
+            f"{config.name}/qualite/semaines",
+            f"Semaine après semaine ({config.name})",
+            "Lignes reçues chaque semaine (barres), taux de quarantaine et part des textes"
+            " expurgés (courbes, axe de droite) ; chaque version publiée est une ligne"
+            " pointillée à la date des données qu'elle contient.",
+            "mixed_timeseries",
+            f"{AGGREGATES_SCHEMA}.{RUN_INDICATORS}",
+            params,
+            built,
+            width=GRID_WIDTH,
+        ),
+        Chart(
+            releases_key,
+            f"Versions publiées ({config.name})",
+            "Chaque version publiée : la date des données qu'elle contient, son identifiant"
+            " et le moment de sa publication.",
+            "table",
+            f"{AGGREGATES_SCHEMA}.{RELEASES}",
+            releases_params,
+            [releases_query.build()],
+        ),
+    ]
+
+
 def quality_charts(config: SourceConfig) -> list[Chart]:
     """Quarantine rate, share of redacted texts, their trend, reasons, and the runs' figures."""
     adhoc, filters = _source_filter(config)
@@ -521,48 +688,11 @@ def quality_charts(config: SourceConfig) -> list[Chart]:
         "tooltipTimeFormat": DATE_FORMAT,
         "color_scheme": "supersetColors",
     }
-    trend_query = _Query(
-        columns=[{**_base_axis("run_date"), "timeGrain": "P1D"}],
-        metrics=[QUARANTINE_RATE, REDACTED_SHARE],
-        orderby=[[QUARANTINE_RATE, False]],
-        filters=filters,
-        series_columns=[],
-        time_grain="P1D",
-        post_processing=[
-            {
-                "operation": "pivot",
-                "options": {
-                    "index": ["run_date"],
-                    "columns": [],
-                    "aggregates": {
-                        QUARANTINE_RATE: {"operator": "mean"},
-                        REDACTED_SHARE: {"operator": "mean"},
-                    },
-                    "drop_missing_columns": False,
-                },
-            },
-            {"operation": "flatten"},
-        ],
-    )
-    runs_params = {
-        "viz_type": "table",
-        "query_mode": "raw",
-        "all_columns": _RUN_FIGURES,
-        "order_by_cols": ['["run_date", false]'],
-        "adhoc_filters": adhoc,
-        "row_limit": 1000,
-        "server_pagination": False,
-        "page_length": TABLE_PAGE_ROWS,
-        "table_timestamp_format": TABLE_DATE_FORMAT,
-        "column_config": {figure: {"d3NumberFormat": COUNT_FORMAT} for figure in _RUN_FIGURES[1:]},
+    trend_query = _run_date_query([QUARANTINE_RATE, REDACTED_SHARE], filters, "P1D")
+    runs_params, runs_query = _run_table(_RUN_FIGURES, adhoc, filters)
+    runs_params["column_config"] = {
+        figure: {"d3NumberFormat": COUNT_FORMAT} for figure in _RUN_FIGURES[1:]
     }
-    runs_query = _Query(
-        columns=_RUN_FIGURES,
-        orderby=[["run_date", False]],
-        filters=filters,
-        row_limit=1000,
-        post_processing=[],
-    )
     return [
         _big_number(
             config,

@@ -202,11 +202,26 @@ class SupersetClient:
         """One dataset with its columns and metrics."""
         return dict(self._json("GET", f"/api/v1/dataset/{dataset_id}")["result"])
 
+    def update_chart(
+        self, chart_id: int, params: Mapping[str, Any], query_context: Mapping[str, Any]
+    ) -> None:
+        """Replace a chart's params and saved query context."""
+        body = {
+            "params": json.dumps(params, ensure_ascii=False),
+            "query_context": json.dumps(query_context, ensure_ascii=False),
+        }
+        self._json("PUT", f"/api/v1/chart/{chart_id}", json=body)
+
     def refresh_dataset(self, dataset_id: int) -> None:
         """Re-read the table's columns from the warehouse (calculated columns are kept)."""
         self._json("PUT", f"/api/v1/dataset/{dataset_id}/refresh")
 
     # -- data -------------------------------------------------------------------------------
+
+    def chart_params(self, chart_id: int) -> dict[str, Any]:
+        """The chart's params (its form data) as Superset holds them."""
+        result = self._json("GET", f"/api/v1/chart/{chart_id}")["result"]
+        return dict(json.loads(result.get("params") or "{}"))
 
     def chart_query_context(self, chart_id: int) -> dict[str, Any]:
         """The query context saved with the chart (the bundle's charts all carry one)."""
@@ -225,7 +240,12 @@ class SupersetClient:
         body = self._json("GET", f"/api/v1/chart/{chart_id}/data/", params={"format": "json"})
         return list(body["result"][0]["data"])
 
-    def query(self, query_context: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Run a query context (`POST /api/v1/chart/data`); the rows of its first query."""
+    def query_results(self, query_context: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run a query context (`POST /api/v1/chart/data`); each query's whole result: its
+        rows (`data`), the annotation layers' records (`annotation_data`), ..."""
         body = self._json("POST", "/api/v1/chart/data", json=dict(query_context))
-        return list(body["result"][0]["data"])
+        return list(body["result"])
+
+    def query(self, query_context: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run a query context; the rows of its first query."""
+        return list(self.query_results(query_context)[0]["data"])

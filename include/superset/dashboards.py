@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from include.core.source_config import DateLevels, FieldType, Role, SourceConfig
-from include.superset.charts import GRID_WIDTH, Chart, aggregate_charts, quality_charts
+from include.superset.charts import (
+    GRID_WIDTH,
+    Chart,
+    aggregate_charts,
+    quality_charts,
+    time_view_charts,
+)
 from include.superset.datasets import Dataset, display_column
 from include.superset.labels import SUPPRESSED_LABEL, dimension_label
 
@@ -86,6 +92,7 @@ def source_dashboard(config: SourceConfig) -> Dashboard:
     for aggregate in config.aggregates:
         components += aggregate_charts(config, aggregate)
     components.append(_quality_heading(config))
+    components += time_view_charts(config)
     components += quality_charts(config)
     return Dashboard(config, tuple(components))
 

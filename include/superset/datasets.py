@@ -45,6 +45,7 @@ CURATED_SCHEMA = "curated"
 AGGREGATES_SCHEMA = "aggregates"
 RUN_INDICATORS = "indicateurs_execution"
 QUARANTINE_REASONS = "quarantaine_par_motif"
+RELEASES = "versions_publiees"
 
 # Calculated columns and saved metrics that charts refer to by name.
 DISPLAYED_COUNT = "effectif_affiche"
@@ -58,6 +59,7 @@ ROW_COUNT = "count"
 QUARANTINE_RATE = "taux_quarantaine"
 REDACTED_SHARE = "part_textes_expurges"
 QUARANTINED_ROWS = "lignes_en_quarantaine"
+ROWS_RECEIVED = "lignes_recues"
 # The French labels of a coded column, beside it: `category` → `category_libelle`.
 LABEL_SUFFIX = "_libelle"
 # The quarantine reason in French, beside the `reason` code.
@@ -71,6 +73,7 @@ _DISPLAYED_EXPRESSION = (
 )
 # Superset names PostgreSQL types the way the dialect compiles them, upper case.
 _SUPERSET_TYPES = {"timestamptz": "TIMESTAMP WITH TIME ZONE"}
+_TEMPORAL = ("date", "timestamptz")
 # Overseas départements: INSEE code → the ISO 3166-2 code of Superset's France map.
 _OVERSEAS_ISO = {"971": "FR-GP", "972": "FR-MQ", "973": "FR-GF", "974": "FR-RE", "976": "FR-YT"}
 
@@ -127,15 +130,20 @@ class Dataset:
 
 # The run-level quality tables (DDL in include/sql/warehouse.sql): name, PostgreSQL type,
 # French title, description.
+# Columns every run-level table starts with.
+_SOURCE = ("source", "text", "Source", "Nom de la source (fichier sources/<source>.yaml)")
+_RUN = [
+    ("run_id", "text", "Exécution", "Identifiant de l'exécution du pipeline"),
+    ("run_date", "date", "Date de l'exécution", "Date logique de l'exécution"),
+]
 RUN_TABLES: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {
     RUN_INDICATORS: (
         "Indicateurs de qualité par exécution du pipeline et par source : lignes reçues, mises"
         " en quarantaine, doublons, publiées, supprimées par le k-anonymat, textes libres et"
         " textes où des données personnelles ont été masquées.",
         [
-            ("source", "text", "Source", "Nom de la source (fichier sources/<source>.yaml)"),
-            ("run_id", "text", "Exécution", "Identifiant de l'exécution du pipeline"),
-            ("run_date", "date", "Date de l'exécution", "Date logique de l'exécution"),
+            _SOURCE,
+            *_RUN,
             ("rows_read", "bigint", "Lignes reçues", "Lignes lues dans la zone brute"),
             ("rows_quarantined", "bigint", "Lignes en quarantaine",
              "Lignes refusées (format, type, valeur non autorisée) et conservées à part"),
@@ -153,13 +161,23 @@ RUN_TABLES: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {
         "Lignes (et fichiers entiers) mises en quarantaine par motif technique, par exécution"
         " du pipeline et par source.",
         [
-            ("source", "text", "Source", "Nom de la source (fichier sources/<source>.yaml)"),
-            ("run_id", "text", "Exécution", "Identifiant de l'exécution du pipeline"),
-            ("run_date", "date", "Date de l'exécution", "Date logique de l'exécution"),
+            _SOURCE,
+            *_RUN,
             ("reason", "text", "Motif (code)",
              "Code technique du refus (code:champ) ; en clair : colonne « Motif »"),
             ("rows", "bigint", "Lignes", "Lignes mises en quarantaine pour ce motif"),
             ("objects", "integer", "Fichiers", "Fichiers entiers mis en quarantaine"),
+        ],
+    ),
+    RELEASES: (
+        "Versions publiées par source : identifiant, date des données qu'elles contiennent et"
+        " date de leur publication.",
+        [
+            _SOURCE,
+            ("release_id", "text", "Version", "Identifiant de la version publiée"),
+            ("run_id", "text", "Exécution", "Identifiant de l'exécution qui l'a publiée"),
+            ("run_date", "date", "Données au", "Date des données que la version contient"),
+            ("published_at", "timestamptz", "Publiée le", "Date et heure de la publication"),
         ],
     ),
 }  # fmt: skip
@@ -348,7 +366,7 @@ def run_dataset(table: str, configs: Iterable[SourceConfig]) -> Dataset:
     the quarantine reasons read in French with the field names of every source in `configs`."""
     description, definitions = RUN_TABLES[table]
     columns = tuple(
-        Column(name, superset_type(pg_type), title, text, is_dttm=pg_type == "date")
+        Column(name, superset_type(pg_type), title, text, is_dttm=pg_type in _TEMPORAL)
         for name, pg_type, title, text in definitions
     )
     if table == QUARANTINE_REASONS:
@@ -380,7 +398,10 @@ def run_dataset(table: str, configs: Iterable[SourceConfig]) -> Dataset:
                 "Textes libres où une donnée personnelle a été masquée / textes libres examinés",
                 ".1%",
             ),
+            Metric(ROWS_RECEIVED, _sum("rows_read"), "Lignes reçues", "Somme des lignes", ",d"),
         )
+    elif table == RELEASES:
+        metrics = (Metric(ROW_COUNT, "COUNT(*)", "Versions", "Nombre de versions publiées", ",d"),)
     else:
         metrics = (
             Metric(ROW_COUNT, "COUNT(*)", "Motifs", "Nombre de lignes (exécution × motif)", ",d"),
@@ -406,4 +427,5 @@ def all_datasets(configs: Iterable[SourceConfig]) -> list[Dataset]:
         *datasets,
         run_dataset(RUN_INDICATORS, configs),
         run_dataset(QUARANTINE_REASONS, configs),
+        run_dataset(RELEASES, configs),
     ]

@@ -25,6 +25,7 @@ import yaml
 from include.core.connections import Connection
 from include.superset.assets import ASSETS_DIR
 from include.superset.bundle import Bundle, build_bundle
+from include.superset.charts import map_annotation_sources
 from include.superset.client import SupersetClient, SupersetError
 
 
@@ -88,6 +89,7 @@ def sync_assets(
     dashboards = _resolve(
         _bundle_uuids(bundle, "dashboards/"), _ids_by_uuid(client.dashboards()), "dashboard"
     )
+    _annotation_sources_to_ids(client, bundle, _ids_by_uuid(client.charts()))
     for path, dataset_id in sorted(datasets.items()):
         try:
             client.refresh_dataset(dataset_id)
@@ -104,6 +106,30 @@ def sync_assets(
         import_seconds=imported - started,
         refresh_seconds=time.monotonic() - imported,
     )
+
+
+def _annotation_sources_to_ids(
+    client: SupersetClient, bundle: Bundle, chart_ids: dict[str, int]
+) -> None:
+    """Point every annotation layer drawn from a chart at that chart's id: the bundle names
+    it by UUID, the import keeps the UUID, and Superset looks annotation charts up by id."""
+
+    def to_id(value: Any) -> Any:
+        if str(value) not in chart_ids:
+            raise SyncError(f"an annotation layer's source chart {value} is not in Superset")
+        return chart_ids[str(value)]
+
+    for doc in bundle.documents("charts/").values():
+        layers = (doc.get("params") or {}).get("annotation_layers", [])
+        if not any(layer.get("sourceType") == "table" for layer in layers):
+            continue
+        # What the import saved (it filled the datasource in), not the bundle's documents.
+        chart_id = chart_ids[str(doc["uuid"])]
+        client.update_chart(
+            chart_id,
+            map_annotation_sources(client.chart_params(chart_id), to_id),
+            map_annotation_sources(client.chart_query_context(chart_id), to_id),
+        )
 
 
 @dataclass(frozen=True)

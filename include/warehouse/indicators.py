@@ -60,3 +60,15 @@ def record_run_indicators(
             "WHERE source = %s AND run_id = %s",
             (run_date, *key),
         )
+
+
+def record_release(
+    conn: psycopg.Connection, source: str, run_id: str, release_id: str, run_date: date
+) -> None:
+    """Note a release the run just made public, for the analysts' time view; a rerun that
+    publishes the same release again keeps the first publication's time."""
+    conn.execute(
+        "INSERT INTO aggregates.versions_publiees (source, release_id, run_id, run_date, "
+        "published_at) VALUES (%s, %s, %s, %s, now()) ON CONFLICT (source, release_id) DO NOTHING",
+        (source, release_id, run_id, run_date),
+    )

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
@@ -19,8 +20,9 @@ from psycopg import sql
 from include.core.source_config import load_all_sources
 from include.services.superset_runtime import SUPERSET_VENV
 from include.superset.assets import ASSETS_DIR
+from include.superset.charts import RELEASES_LAYER, map_annotation_sources
 from include.superset.client import SupersetClient
-from include.superset.datasets import CELL_LABEL
+from include.superset.datasets import CELL_LABEL, QUARANTINE_RATE, REDACTED_SHARE, ROWS_RECEIVED
 from include.superset.labels import SUPPRESSED_LABEL
 from include.superset.sync import SyncResult, check_charts, sync_assets
 from tests.superset.conftest import RunningSuperset
@@ -259,8 +261,55 @@ def test_query_contexts_run_as_saved(
     released_sources: dict[str, ReleasedSource], synced: Synced, client: SupersetClient
 ) -> None:
     """The saved query context is the bundle's, datasource ids filled in by the import."""
+    ids = {str(chart["uuid"]): chart["id"] for chart in client.charts()}
     for doc in _committed("charts"):
         saved = client.chart_query_context(_chart_id(client, doc["slice_name"]))
-        committed = json.loads(doc["query_context"])
+        # Annotation layers name their source chart by UUID in the bundle, by id once synced.
+        committed = map_annotation_sources(json.loads(doc["query_context"]), ids.__getitem__)
         assert saved["queries"] == committed["queries"], doc["slice_name"]
         assert saved["datasource"]["type"] == "table"
+
+
+def _day(value: Any) -> date:
+    """A temporal value as Superset's JSON results give it: epoch milliseconds."""
+    return datetime.fromtimestamp(int(value) / 1000, UTC).date()
+
+
+def test_the_weekly_view_marks_each_release_and_sums_each_week(
+    released_sources: dict[str, ReleasedSource],
+    synced: Synced,
+    client: SupersetClient,
+    warehouse_dsn: str,
+) -> None:
+    """What the weekly chart draws equals the warehouse: lines received per week, the two
+    rates per week, and one release mark per release of the source at its data's date."""
+    for source, released in released_sources.items():
+        context = client.chart_query_context(_chart_id(client, f"Semaine après semaine ({source})"))
+        bars, rates = client.query_results(context)
+        with psycopg.connect(warehouse_dsn) as conn:
+            releases = conn.execute(
+                "SELECT release_id, run_date FROM aggregates.versions_publiees WHERE source = %s",
+                (source,),
+            ).fetchall()
+            weeks = conn.execute(
+                "SELECT date_trunc('week', run_date)::date, sum(rows_read),"
+                " sum(rows_quarantined)::float8 / nullif(sum(rows_read), 0),"
+                " sum(texts_redacted)::float8 / nullif(sum(texts), 0)"
+                " FROM aggregates.indicateurs_execution WHERE source = %s GROUP BY 1",
+                (source,),
+            ).fetchall()
+        assert released.release_id in {release for release, _ in releases}
+        for result in (bars, rates):
+            marks = result["annotation_data"][RELEASES_LAYER]["records"]
+            assert sorted((m["release_id"], _day(m["run_date"])) for m in marks) == sorted(
+                releases
+            ), source
+        assert {_day(r["run_date"]): r[ROWS_RECEIVED] for r in bars["data"]} == {
+            week: received for week, received, _, _ in weeks
+        }
+        drawn = {
+            _day(r["run_date"]): (r[QUARANTINE_RATE], r[REDACTED_SHARE]) for r in rates["data"]
+        }
+        assert drawn.keys() == {week for week, *_ in weeks}
+        for week, _, quarantine, redacted in weeks:
+            assert drawn[week] == pytest.approx((quarantine, redacted)), (source, week)

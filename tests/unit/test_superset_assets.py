@@ -242,9 +242,12 @@ def test_raw_tables_ask_for_rows_and_aggregating_charts_for_metrics(
 ) -> None:
     """Superset groups whenever a query has a `metrics` key: a raw table must leave it out."""
     for chart in charts.values():
-        (query,) = json.loads(chart["query_context"])["queries"]
+        queries = json.loads(chart["query_context"])["queries"]
+        # A mixed chart sends one query per axis; every other chart one.
+        assert len(queries) == (2 if chart["viz_type"] == "mixed_timeseries" else 1)
         raw = chart["params"].get("query_mode") == "raw"
-        assert ("metrics" not in query) is raw, chart["slice_name"]
+        for query in queries:
+            assert ("metrics" not in query) is raw, chart["slice_name"]
 
 
 def test_dashboards_place_every_chart_once_in_rows_of_twelve(
@@ -319,16 +322,19 @@ def test_run_level_charts_are_filtered_to_their_dashboards_source(
             chart = charts[item["meta"]["uuid"]]
             if datasets[chart["dataset_uuid"]]["table_name"] not in RUN_TABLES:
                 continue
-            (query,) = json.loads(chart["query_context"])["queries"]
-            assert query["filters"] == [{"col": "source", "op": "==", "val": source}]
-            (adhoc,) = chart["params"]["adhoc_filters"]
-            assert (adhoc["subject"], adhoc["operator"], adhoc["comparator"]) == (
-                "source",
-                "==",
-                source,
-            )
+            for query in json.loads(chart["query_context"])["queries"]:
+                assert query["filters"] == [{"col": "source", "op": "==", "val": source}]
+            for key in ("adhoc_filters", "adhoc_filters_b"):  # a mixed chart has two
+                if key not in chart["params"]:
+                    continue
+                (adhoc,) = chart["params"][key]
+                assert (adhoc["subject"], adhoc["operator"], adhoc["comparator"]) == (
+                    "source",
+                    "==",
+                    source,
+                )
             filtered += 1
-    assert filtered == 5 * len(dashboards)
+    assert filtered == 7 * len(dashboards)
 
 
 def test_viz_types_are_current_ones(charts: dict[str, dict[str, Any]]) -> None:
@@ -337,6 +343,7 @@ def test_viz_types_are_current_ones(charts: dict[str, dict[str, Any]]) -> None:
     assert used == {
         "echarts_timeseries_bar",
         "echarts_timeseries_line",
+        "mixed_timeseries",
         "pivot_table_v2",
         "table",
         "country_map",
@@ -727,3 +734,31 @@ def test_filters_follow_the_published_dimensions(configs: dict[str, SourceConfig
     # Only the new aggregate's table has the column: every other chart is out of scope.
     placed = len(_position_charts(after))
     assert len(channel["scope"]["excluded"]) == placed - 1
+
+
+def test_the_weekly_view_draws_the_releases_from_the_releases_table_chart(
+    charts: dict[str, dict[str, Any]], datasets: dict[str, dict[str, Any]]
+) -> None:
+    """Submissions and rates per week, and each release marked where its data ends: an
+    event annotation layer fed by the releases table of the same source (its UUID here,
+    its id once imported), declared alike in the params and in every query."""
+    weekly = [c for c in charts.values() if c["viz_type"] == "mixed_timeseries"]
+    assert len(weekly) == 2
+    for chart in weekly:
+        params = chart["params"]
+        assert params["time_grain_sqla"] == "P1W"
+        assert (params["seriesType"], params["seriesTypeB"]) == ("bar", "line")
+        assert (params["yAxisIndex"], params["yAxisIndexB"]) == (0, 1)
+        (layer,) = params["annotation_layers"]
+        assert (layer["annotationType"], layer["sourceType"]) == ("EVENT", "table")
+        source_chart = charts[layer["value"]]
+        table = datasets[source_chart["dataset_uuid"]]["table_name"]
+        assert table == "versions_publiees"
+        assert source_chart["params"]["adhoc_filters"] == params["adhoc_filters"]
+        columns = source_chart["params"]["all_columns"]
+        assert {layer["timeColumn"], layer["titleColumn"], *layer["descriptionColumns"]} <= set(
+            columns
+        )
+        for query in json.loads(chart["query_context"])["queries"]:
+            assert query["annotation_layers"] == [layer]
+            assert query["extras"]["time_grain_sqla"] == "P1W"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Mapping
 from typing import Any
@@ -47,6 +48,7 @@ class FakeSuperset(SupersetClient):
         self.rows: dict[int, int | SupersetError] = {}
         self.table_rows = 0  # what COUNT(*) over a chart's table answers
         self.refresh_error: SupersetError | None = None
+        self.updated: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def import_assets(self, bundle: bytes, passwords: Mapping[str, str]) -> None:
         self.imported.append((bundle, dict(passwords)))
@@ -70,6 +72,22 @@ class FakeSuperset(SupersetClient):
 
     def dashboards(self) -> list[dict[str, Any]]:
         return self.objects["dashboard"]
+
+    def _chart_document(self, chart_id: int) -> dict[str, Any]:
+        uuid = next(item["uuid"] for item in self.objects["chart"] if item["id"] == chart_id)
+        return next(
+            doc
+            for doc in (yaml.safe_load(p.read_text()) for p in (ASSETS_DIR / "charts").glob("*"))
+            if doc["uuid"] == uuid
+        )
+
+    def chart_params(self, chart_id: int) -> dict[str, Any]:
+        return dict(self._chart_document(chart_id)["params"])
+
+    def update_chart(
+        self, chart_id: int, params: Mapping[str, Any], query_context: Mapping[str, Any]
+    ) -> None:
+        self.updated[chart_id] = (dict(params), dict(query_context))
 
     def refresh_dataset(self, dataset_id: int) -> None:
         if self.refresh_error is not None:
@@ -106,6 +124,33 @@ def test_sync_imports_then_refreshes_every_dataset_of_the_bundle() -> None:
     assert set(result.as_dict()) == {
         "datasets", "charts", "dashboards", "refreshed", "import_seconds", "refresh_seconds"
     }  # fmt: skip
+
+
+def test_annotation_layers_point_at_their_source_charts_id_once_imported() -> None:
+    """The bundle names an annotation's source chart by UUID; Superset wants its id. The
+    sync rewrites what the import saved (its query context has the datasource filled in)."""
+
+    class Saved(FakeSuperset):
+        def chart_query_context(self, chart_id: int) -> dict[str, Any]:
+            saved = json.loads(self._chart_document(chart_id)["query_context"])
+            return {**saved, "datasource": {"id": 7, "type": "table"}}
+
+    superset = Saved()
+    sync_assets(superset, READONLY)
+    ids = {item["uuid"]: item["id"] for item in superset.charts()}
+    names = {ids[uuid]: name for uuid, name in _names().items()}
+    assert sorted(names[chart] for chart in superset.updated) == [
+        "Semaine après semaine (consultation)", "Semaine après semaine (signalements)",
+    ]  # fmt: skip
+    for chart, (params, query_context) in superset.updated.items():
+        source = names[chart].split("(")[1].rstrip(")")
+        releases = next(i for i, name in names.items() if name == f"Versions publiées ({source})")
+        layers = [params["annotation_layers"]] + [
+            q["annotation_layers"] for q in query_context["queries"]
+        ]
+        assert [layer["value"] for group in layers for layer in group] == [releases] * 3
+        assert query_context["form_data"] == params
+        assert query_context["datasource"] == {"id": 7, "type": "table"}
 
 
 def test_an_object_missing_after_the_import_is_an_error() -> None:
