@@ -303,6 +303,52 @@ def test_a_list_needs_an_anchor_or_the_model_s_own_tag() -> None:
     assert _values(text, tagged) == ["Carbone"]  # the model took it for a person
 
 
+def test_the_one_person_the_model_took_for_a_place_in_a_list_of_people_is_a_name() -> None:
+    text = "Le casting réunit Camille Vasseur, Orlanda Kervellec, Bastien Morel et Lucie Garnier."
+    people = _spans(text, "Camille Vasseur", "Bastien Morel", "Lucie Garnier")
+    found = enumerated_names(text, people, _spans(text, "Orlanda Kervellec"))
+    assert _values(text, found) == ["Orlanda Kervellec"]
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        # Towns stay towns, however many people the list names.
+        (
+            "Avec Camille Vasseur, Bastien Morel, Paris, Lyon et Marseille.",
+            ["Paris", "Lyon", "Marseille"],
+        ),
+        ("Avec Camille Vasseur, Bastien Morel, Lucie Garnier et Marseille.", ["Marseille"]),
+        # Two places or bodies in the list: it is no list of people.
+        (
+            "Avec Camille Vasseur, Bastien Morel, Tulsa Creek et Kenwood Harbor.",
+            ["Tulsa Creek", "Kenwood Harbor"],
+        ),
+        # No full name's shape: a stop word, an ordinary word, an institution, an acronym.
+        ("Avec Camille Vasseur, Bastien Morel, Lucie Garnier et Le Havre.", ["Le Havre"]),
+        ("Avec Camille Vasseur, Bastien Morel, Lucie Garnier et Mont Blanc.", ["Mont Blanc"]),
+        ("Avec Camille Vasseur, Bastien Morel, Lucie Garnier et Air France.", ["Air France"]),
+        ("Avec Camille Vasseur, Bastien Morel, Lucie Garnier et Groupe SEB.", ["Groupe SEB"]),
+        # Four words: more than a full name.
+        (
+            "Avec Camille Vasseur, Bastien Morel, Lucie Garnier, Tulsa Creek Valley Ranch.",
+            ["Tulsa Creek Valley Ranch"],
+        ),
+    ],
+)
+def test_a_place_or_a_body_in_a_list_of_people_stays_as_it_is(text: str, places: list[str]) -> None:
+    items = ["Camille Vasseur", "Bastien Morel", "Lucie Garnier"]
+    people = _spans(text, *(item for item in items if item in text))
+    assert enumerated_names(text, people, _spans(text, *places)) == []
+
+
+def test_a_place_in_a_list_needs_two_anchored_people() -> None:
+    # "Sorenza" and "Jancovici" are no anchors: neither a first name nor two words.
+    text = "Il cite Sorenza, Jancovici et Orlanda Kervellec."
+    people = _spans(text, "Sorenza", "Jancovici")
+    assert enumerated_names(text, people, _spans(text, "Orlanda Kervellec")) == []
+
+
 def test_lists_of_people_and_of_towns_through_the_scrubber(
     found: Callable[[str], Found],
 ) -> None:
@@ -311,6 +357,11 @@ def test_lists_of_people_and_of_towns_through_the_scrubber(
     assert ("PERSON", "Sorenza") in people
     towns = found("La tournée passe par Lille, Rouen, Bastien Morel et Lucie Garnier.")
     assert [value for _, value in towns] == ["Bastien Morel", "Lucie Garnier"]
+    # The model tags "Tulsa Creek" LOC, the only item it did not take for a person.
+    film = "Le film réunit Camille Vasseur, Bastien Morel, Tulsa Creek et Lucie Garnier."
+    assert ("PERSON", "Tulsa Creek") in found(film)
+    cities = found("Le jury réunit Camille Vasseur, Bastien Morel, Paris, Lyon et Marseille.")
+    assert [value for _, value in cities] == ["Camille Vasseur", "Bastien Morel"]
 
 
 def test_pieces_of_one_name_around_a_particle_are_joined() -> None:

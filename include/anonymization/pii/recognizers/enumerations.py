@@ -15,7 +15,12 @@ of such a list is a name too, when:
   the model itself tagged as a person (and the name rules refused as an
   ordinary word: "Racine") needs no anchor among two detected people or more;
 - the item is not tagged LOC or ORG by the model (a list of towns or bodies with
-  a person in it stays as it is), holds no acronym, stop, civility, title,
+  a person in it stays as it is), unless it is the list's only item not
+  detected as a person, two detected items are anchors, and it has the shape
+  of a full name: two or three capitalised words, each a known first name or
+  a STRONG word (the model tags "Queen Latifah" ORG among actors, "Anderl
+  Heckmair" LOC among climbers; "Paris, Lyon et Marseille" stay towns);
+- the item holds no acronym, stop, civility, title,
   institution or public-place word, does not follow a street word, and, if it
   is a single word, is a known first name, a word the model tagged as a person,
   or a STRONG word (`name_shape` rule 2: not an ordinary French word, a capital
@@ -58,6 +63,8 @@ _CAPITALISED_WORDS = re.compile(rf"(?<![\w'’\-]){_CAPITALISED}")
 _LEADS = frozenset({"DJ", "The"})
 _SAINTS = frozenset({"saint", "sainte", "st", "ste"})
 _MIN_PEOPLE_IN_A_LONG_LIST = 2
+# A person's full name in a list of people where the model saw a place or a body.
+_MIN_FULL_NAME_WORDS, _MAX_FULL_NAME_WORDS = 2, 3
 
 
 def enumerated_names(
@@ -82,8 +89,12 @@ def enumerated_names(
         anchored = any(_anchors(text, item, people) for item in detected)
         enough = len(items) == 2 or len(detected) >= _MIN_PEOPLE_IN_A_LONG_LIST
         for item in items:
-            if item in detected or _overlaps_any(item, others):
+            if item in detected:
                 continue
+            if _overlaps_any(item, others) and not _mislabelled_person(
+                text, item, len(items), detected, people
+            ):
+                continue  # a place or a body
             tagged_person = item in tagged
             listed = anchored and (enough or is_first_name(text[item[0] : item[1]]))
             confirmed = tagged_person and len(detected) >= _MIN_PEOPLE_IN_A_LONG_LIST
@@ -104,6 +115,30 @@ def _anchors(text: str, item: Span, people: Sequence[Span]) -> bool:
         or len(_CAPITALISED_WORDS.findall(value)) > 1
         for value in (text[start:end] for start, end in people if start < item[1] and item[0] < end)
     )
+
+
+def _mislabelled_person(
+    text: str, item: Span, items: int, detected: Sequence[Span], people: Sequence[Span]
+) -> bool:
+    """Whether an item the model tagged LOC or ORG is a person all the same (module doc): the
+    one item of the list not detected as a person, two detected items anchors, a full name's
+    shape. A list with two towns or bodies in it stays as it is, whoever else it names."""
+    return (
+        len(detected) == items - 1
+        and sum(_anchors(text, other, people) for other in detected) >= _MIN_PEOPLE_IN_A_LONG_LIST
+        and _has_a_full_name_s_shape(text, item)
+    )
+
+
+def _has_a_full_name_s_shape(text: str, item: Span) -> bool:
+    """Two or three capitalised words, each a known first name or a STRONG word (not an
+    ordinary French word, stop word or acronym): "Queen Latifah", not "Le Havre" or
+    "Grande Bretagne". `_may_be_a_name` then refuses institution and place words."""
+    words = [m for m in _WORD.finditer(text, *item) if m.group() not in _LEADS]
+    name_words = [m for m in words if m.group() not in NAME_PARTICLES]
+    if not _MIN_FULL_NAME_WORDS <= len(name_words) <= _MAX_FULL_NAME_WORDS:
+        return False
+    return all(is_first_name(m.group()) or is_strong_name_word(text, *m.span()) for m in name_words)
 
 
 def _may_be_a_name(text: str, item: Span, tagged_person: bool) -> bool:
