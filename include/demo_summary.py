@@ -20,6 +20,7 @@ from include.audit import load_key, verify
 from include.core.connections import WAREHOUSE_CONN_ID, get_connection
 from include.core.settings import Settings
 from include.core.source_config import SourceConfig, load_all_sources
+from include.publish.public_page import PAGE_NAME
 from include.warehouse.platform_accounting import platform_accounting
 
 IN_FLIGHT_SHOWN = 5  # objects named per source; the rest are counted
@@ -149,7 +150,8 @@ def print_summary(
             f"[bold]{source}[/] release {manifest['release_id']}: {privacy}; "
             f"aggregates {hidden}/{cells} cells suppressed\n"
             f"  public: s3://{settings.public_bucket}/{source}/releases/{manifest['release_id']}/\n"
-            f"  local:  {settings.exports_dir / source / 'latest'}/"
+            f"  local:  {settings.exports_dir / source / 'latest'}/\n"
+            f"  page:   {(settings.exports_dir / source / 'latest' / PAGE_NAME).resolve().as_uri()}"
         )
     result = verify(dsn, load_key(environ))
     if result.intact:
