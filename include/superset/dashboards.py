@@ -200,9 +200,9 @@ def native_filters(dashboard: Dashboard, datasets: dict[str, Dataset]) -> list[N
     département, commune), at the level the aggregates publish it and never below.
 
     Answer scales (the consultation's satisfaction levels) are what the charts show, not
-    a way to cut them, and get no filter. A field no aggregate publishes (the reports'
-    channel) gets none either: the record-level table holds it, but no chart counts by
-    it, so such a filter would filter nothing the dashboard shows.
+    a way to cut them, and get no filter. A field no aggregate publishes gets none either:
+    the record-level table may hold it, but no chart counts by it, so such a filter would
+    filter nothing the dashboard shows (the reports' channel has its aggregate for that).
     """
     config = dashboard.config
     dimensions = []

@@ -633,12 +633,14 @@ def test_wide_cross_tabs_span_the_row_and_show_their_rows(
 
 # -- Native filters and cross-filters (issue #17) -------------------------------------------
 
-# What each dashboard's filter bar offers, in order: the period, what was reported, who
-# and where, each at the level the aggregates publish (labels where the codes have some).
+# What each dashboard's filter bar offers, in order: the period, what was reported and
+# through which channel, who and where, each at the level the aggregates publish (labels
+# where the codes have some).
 EXPECTED_FILTER_COLUMNS = {
     "signalements": [
         "submitted_at_month",
         "category_libelle",
+        "channel_libelle",
         "postcode_departement",
         "commune",
     ],
@@ -709,31 +711,30 @@ def test_native_filters_target_published_columns_and_scope_the_charts_that_have_
 
 
 def test_filters_follow_the_published_dimensions(configs: dict[str, SourceConfig]) -> None:
-    """The reports' channel is in no aggregate, so no filter (it would filter no chart);
-    an aggregate that publishes it brings its filter, on its French labels, with no code."""
+    """The reports' channel has a filter because an aggregate publishes it, on its French
+    labels, scoped to that aggregate's charts; without the aggregate, no filter (it would
+    filter no chart)."""
     data = configs["signalements"].model_dump(by_alias=True, mode="json")
-    data["aggregates"].append(
-        {
-            "name": "par_canal",
-            "title": "Signalements par canal",
-            "dimensions": [{"field": "channel"}],
-        }
+    by_channel = [a for a in data["aggregates"] if "channel" in str(a["dimensions"])]
+    assert len(by_channel) == 1, "the sample config publishes the channel in one aggregate"
+    data["aggregates"].remove(by_channel[0])
+    without = yaml.safe_load(
+        render_assets([parse_source_config(data, "test")])["dashboards/signalements.yaml"]
     )
-    changed = parse_source_config(data, "test")
-    before = yaml.safe_load(
+    actual = yaml.safe_load(
         render_assets([configs["signalements"]])["dashboards/signalements.yaml"]
     )
-    after = yaml.safe_load(render_assets([changed])["dashboards/signalements.yaml"])
-    before_columns = [f["targets"][0]["column"]["name"] for f in _filters(before)]
-    after_columns = [f["targets"][0]["column"]["name"] for f in _filters(after)]
-    assert "channel_libelle" not in before_columns
+    without_columns = [f["targets"][0]["column"]["name"] for f in _filters(without)]
+    columns = [f["targets"][0]["column"]["name"] for f in _filters(actual)]
+    assert "channel_libelle" not in without_columns
     # What was reported comes before who and where: the channel right after the category.
-    assert after_columns == [*before_columns[:2], "channel_libelle", *before_columns[2:]]
-    channel = _filters(after)[2]
+    assert columns == [*without_columns[:2], "channel_libelle", *without_columns[2:]]
+    channel = _filters(actual)[2]
     assert channel["name"] == "Canal de dépôt"
-    # Only the new aggregate's table has the column: every other chart is out of scope.
-    placed = len(_position_charts(after))
-    assert len(channel["scope"]["excluded"]) == placed - 1
+    # Only the channel aggregate's table has the column: its two charts (bars over the
+    # months, cross-tab) are in scope, every other chart out of it.
+    placed = len(_position_charts(actual))
+    assert len(channel["scope"]["excluded"]) == placed - 2
 
 
 def test_the_weekly_view_draws_the_releases_from_the_releases_table_chart(
