@@ -568,6 +568,26 @@ def _run_date_query(metrics: list[str], filters: list[dict[str, Any]], grain: st
     )
 
 
+def _over_run_dates(grain: str, metrics: list[str], adhoc: list[dict[str, Any]]) -> dict[str, Any]:
+    """The params every chart of the run-level figures over `run_date` shares."""
+    return {
+        "x_axis": "run_date",
+        "time_grain_sqla": grain,
+        "metrics": metrics,
+        "groupby": [],
+        "adhoc_filters": adhoc,
+        "row_limit": ROW_LIMIT,
+        "order_desc": True,
+        "show_legend": True,
+        "legendOrientation": "top",
+        "legendType": "scroll",
+        "rich_tooltip": True,
+        "x_axis_time_format": DATE_FORMAT,
+        "tooltipTimeFormat": DATE_FORMAT,
+        "color_scheme": "supersetColors",
+    }
+
+
 def _run_table(
     columns: list[str], adhoc: list[dict[str, Any]], filters: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], _Query]:
@@ -603,17 +623,11 @@ def time_view_charts(config: SourceConfig) -> list[Chart]:
     rates = [QUARANTINE_RATE, REDACTED_SHARE]
     params = {
         "viz_type": "mixed_timeseries",
-        "x_axis": "run_date",
-        "time_grain_sqla": WEEK,
-        "metrics": [ROWS_RECEIVED],
-        "groupby": [],
-        "adhoc_filters": adhoc,
+        **_over_run_dates(WEEK, [ROWS_RECEIVED], adhoc),
         "metrics_b": rates,
         "groupby_b": [],
         "adhoc_filters_b": adhoc,
-        "row_limit": ROW_LIMIT,
         "row_limit_b": ROW_LIMIT,
-        "order_desc": True,
         "order_desc_b": True,
         "seriesType": "bar",
         "seriesTypeB": "line",
@@ -622,13 +636,6 @@ def time_view_charts(config: SourceConfig) -> list[Chart]:
         "markerEnabledB": True,
         "y_axis_format": COUNT_FORMAT,
         "y_axis_format_secondary": ".1%",
-        "show_legend": True,
-        "legendOrientation": "top",
-        "legendType": "scroll",
-        "rich_tooltip": True,
-        "x_axis_time_format": DATE_FORMAT,
-        "tooltipTimeFormat": DATE_FORMAT,
-        "color_scheme": "supersetColors",
         "annotation_layers": [layer],
     }
     queries = [
@@ -671,22 +678,9 @@ def quality_charts(config: SourceConfig) -> list[Chart]:
     indicators = f"{AGGREGATES_SCHEMA}.{RUN_INDICATORS}"
     trend_params = {
         "viz_type": "echarts_timeseries_line",
-        "x_axis": "run_date",
-        "time_grain_sqla": "P1D",
-        "metrics": [QUARANTINE_RATE, REDACTED_SHARE],
-        "groupby": [],
-        "adhoc_filters": adhoc,
-        "row_limit": ROW_LIMIT,
-        "order_desc": True,
-        "show_legend": True,
-        "legendOrientation": "top",
-        "legendType": "scroll",
+        **_over_run_dates("P1D", [QUARANTINE_RATE, REDACTED_SHARE], adhoc),
         "markerEnabled": True,
-        "rich_tooltip": True,
         "y_axis_format": ".1%",
-        "x_axis_time_format": DATE_FORMAT,
-        "tooltipTimeFormat": DATE_FORMAT,
-        "color_scheme": "supersetColors",
     }
     trend_query = _run_date_query([QUARANTINE_RATE, REDACTED_SHARE], filters, "P1D")
     runs_params, runs_query = _run_table(_RUN_FIGURES, adhoc, filters)
