@@ -65,6 +65,7 @@ def test_load_then_rerun_replaces_the_run(warehouse_dsn: str) -> None:
     records = pd.DataFrame(
         {
             "category": ["voirie"] * 30 + ["bruit"] * 12,
+            "channel": ["web"] * 42,
             "postcode": ["69001"] * 42,
             "commune": ["Lyon"] * 42,
             "submitted_at": [datetime(2026, 3, 1, tzinfo=UTC)] * 42,
@@ -145,6 +146,7 @@ def test_a_release_reads_its_batch_in_slices_as_one_frame(
     records = pd.DataFrame(
         {
             "category": ["voirie"] * 20,
+            "channel": ["web"] * 20,
             "postcode": ["69001"] * 20,
             "commune": ["Lyon"] * 20,
             "submitted_at": [datetime(2026, 3, 1, tzinfo=UTC)] * 20,
