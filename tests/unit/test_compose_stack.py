@@ -379,6 +379,39 @@ def proxy_problems(stack: Stack) -> list[str]:
     return problems
 
 
+def public_data_problems(stack: Stack) -> list[str]:
+    """The public releases' site serves reads of the public bucket and refuses the rest:
+    the raw and work zones, listings, writes and MinIO's console never reach MinIO."""
+    blocks = {
+        CADDY_VAR.sub(r"${\1}", m.group(1)): m.group(2)
+        for m in re.finditer(
+            r"^(\S+)\s*\{(.*?)^\}", stack.uncommented("caddy"), flags=re.MULTILINE | re.DOTALL
+        )
+    }
+    block = blocks.get("donnees.${CIVIC_DOMAIN}")
+    if block is None:
+        return ["no site donnees.${CIVIC_DOMAIN} for the public releases"]
+    matcher = re.search(r"@(\w+)\s*\{(.*?)\}", block, flags=re.DOTALL)
+    if matcher is None:
+        return ["the releases' site has no request matcher"]
+    name, conditions = matcher.groups()
+    problems = []
+    method = re.search(r"method\s+([A-Z ]+)", conditions)
+    methods = set(method.group(1).split()) if method else set()
+    if not methods or not methods <= {"GET", "HEAD"}:
+        problems.append(f"the releases' site lets through methods {sorted(methods) or 'all'}")
+    paths = re.findall(r"path\s+(\S+)", conditions)
+    buckets = set(re.findall(r"CIVIC_PUBLIC_BUCKET: (\S+)", stack.text("compose")))
+    if len(buckets) != 1 or paths != [f"/{buckets.pop()}/*"]:
+        problems.append(f"the releases' site serves paths {paths}, not the public bucket's")
+    proxied = re.search(rf"handle\s+@{name}\s*\{{\s*reverse_proxy\s+\S+\s*\}}", block)
+    if proxied is None or block.count("reverse_proxy") != 1:
+        problems.append("the releases' site proxies more than the matched reads")
+    if not re.search(r"handle\s*\{\s*respond\s+.*\s403\s*\}", block):
+        problems.append("the releases' site does not answer 403 to the rest")
+    return problems
+
+
 def realm_problems(stack: Stack) -> list[str]:
     realm = stack.realm
     problems = []
@@ -1059,6 +1092,7 @@ CHECKS: dict[str, Callable[[Stack], list[str]]] = {
     "healthchecks": healthcheck_problems,
     "postgres_tls": postgres_tls_problems,
     "proxy": proxy_problems,
+    "public_data": public_data_problems,
     "realm": realm_problems,
     "airflow_sign_in": airflow_sign_in_problems,
     "airflow_client": airflow_client_problems,
@@ -1191,6 +1225,9 @@ OTHER_BREAKAGES = {
     "secret value in env.example": ("env_vars", "env", "REDIS_PASSWORD=\n", "REDIS_PASSWORD=x\n"),
     "Dockerfile drifts from the pin": ("images", "dockerfile", AIRFLOW_BASE, AIRFLOW_OTHER),
     "proxy to a closed port": ("proxy", "caddy", "superset:8088", "superset:8089"),
+    "releases writable": ("public_data", "caddy", "method GET HEAD", "method GET HEAD PUT"),
+    "raw zone served": ("public_data", "caddy", "path /civic-public/*", "path /*"),
+    "everything proxied": ("public_data", "caddy", 'respond "Seules', "reverse_proxy minio:9000 #"),
     "exporter's job renamed": ("prometheus", "prometheus", "job_name: civic\n", "job_name: x\n"),
     "exporter scraped on another port": (
         "prometheus",
