@@ -38,6 +38,7 @@ from include.anonymization.pii.recognizers.french_lexicon import is_bare_acronym
 from include.anonymization.pii.recognizers.name_shape import (
     INSTITUTION_WORDS,
     NAMED_PLACE_WORDS,
+    SAINT_WORDS,
     is_confident_name,
     is_strong_name_word,
     name_word_is_stop,
@@ -61,7 +62,6 @@ _WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 _CONJUNCTION = re.compile(r"\b(?:et|ou|and)\b")
 _CAPITALISED_WORDS = re.compile(rf"(?<![\w'’\-]){_CAPITALISED}")
 _LEADS = frozenset({"DJ", "The"})
-_SAINTS = frozenset({"saint", "sainte", "st", "ste"})
 _MIN_PEOPLE_IN_A_LONG_LIST = 2
 # A person's full name in a list of people where the model saw a place or a body.
 _MIN_FULL_NAME_WORDS, _MAX_FULL_NAME_WORDS = 2, 3
@@ -150,7 +150,7 @@ def _may_be_a_name(text: str, item: Span, tagged_person: bool) -> bool:
         lower = word.lower()
         if name_word_is_stop(word) or is_bare_acronym(word):
             return False
-        if lower in INSTITUTION_WORDS or lower in NAMED_PLACE_WORDS or lower in _SAINTS:
+        if lower in INSTITUTION_WORDS or lower in NAMED_PLACE_WORDS or lower in SAINT_WORDS:
             return False
     if len(name_words) > 1:
         return True

@@ -83,7 +83,7 @@ _NAMED_PLACES = (
 NAMED_PLACE_WORDS = frozenset(_NAMED_PLACES) | frozenset(STREET_TYPES)
 # The recognition-metadata key that marks a confident name (module doc).
 CONFIDENT_NAME_KEY = "confident_name"
-_SAINTS = frozenset({"saint", "sainte", "st", "ste"})
+SAINT_WORDS = frozenset({"saint", "sainte", "st", "ste"})
 # A civility abbreviation the model glues to a name ("Pr Fischer"): trimmed like "Dr".
 _ABBREVIATED_TITLES = frozenset({"pr", "prof", "me", "mgr", "sr"})
 # Words that follow "je suis" or open a letter ("riverain", "ici"): never part of a name.
@@ -204,7 +204,7 @@ def name_span(
         start, end = run[0][0], run[-1][1]
         if not _keeps_its_dot(text[run[-1][0] : end]):
             end = len(text[start:end].rstrip(".")) + start  # the sentence's full stop
-        if first_word in _SAINTS or names_a_place(text, start) or _glued(text, start, end):
+        if first_word in SAINT_WORDS or names_a_place(text, start) or _glued(text, start, end):
             return None
         if len(run) == 1 and _lone_word_is_no_name(text, start, end):
             return None
@@ -300,7 +300,7 @@ def _may_be_a_surname(word: str) -> bool:
         or lower in NAME_PARTICLES
         or lower in INSTITUTION_WORDS
         or lower in NAMED_PLACE_WORDS
-        or lower in _SAINTS
+        or lower in SAINT_WORDS
         or is_bare_acronym(word)
     )
 
@@ -390,7 +390,7 @@ def is_confident_name(value: str) -> bool:
     """A first name with another capitalised word, or a surname in capitals beside one."""
     words = [w.strip(".") for w in _WORD.findall(value) if w.lower() not in NAME_PARTICLES]
     capitalised = [w for w in words if len(w) > 1 and w[0].isupper()]
-    if len(capitalised) < 2 or capitalised[0].lower() in _SAINTS:
+    if len(capitalised) < 2 or capitalised[0].lower() in SAINT_WORDS:
         return False
     if any(is_first_name(w) for w in capitalised):
         return True
