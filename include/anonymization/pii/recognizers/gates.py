@@ -24,6 +24,7 @@ import regex
 from presidio_analyzer import EntityRecognizer
 
 from include.anonymization.pii.lean_analysis import GATE_ATTRIBUTE, Gate
+from include.anonymization.pii.recognizers.last_text import LastTextMemo
 
 Recognizer = TypeVar("Recognizer", bound=EntityRecognizer)
 
@@ -54,27 +55,8 @@ def contains(*characters: str) -> Gate:
     return lambda text: any(char in text for char in characters)
 
 
-class _LastTextGate:
-    """A gate that remembers its answer for the last text: many recognizers share it.
-
-    The text and its answer are one tuple, replaced at once, so that a thread never
-    reads one text's answer for another.
-    """
-
-    def __init__(self, gate: Gate) -> None:
-        self._gate = gate
-        self._last: tuple[str | None, bool] = (None, False)
-
-    def __call__(self, text: str) -> bool:
-        last = self._last
-        if last[0] is not text:
-            last = (text, self._gate(text))
-            self._last = last
-        return last[1]
-
-
 # Every identifier number, date, address number and phone has at least one `\d` or
 # `[0-9]` (a subset of `\d`) that no alternative of its pattern can do without.
-HAS_DIGIT: Gate = _LastTextGate(matches(r"\d"))
+HAS_DIGIT: Gate = LastTextMemo(matches(r"\d"))
 # E-mail addresses: Presidio's pattern has a literal `[@]`.
 HAS_AT_SIGN = contains("@")

@@ -12,6 +12,8 @@ import regex
 from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
 from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH_STOP_WORDS
 
+from include.anonymization.pii.recognizers.last_text import LastTextMemo
+
 # Words that open a line or sit beside a name without being one.
 _NOT_NAME_WORDS = (
     "monsieur", "madame", "mademoiselle", "mme", "mlle", "m", "mr", "mrs", "ms", "miss", "dr",
@@ -66,7 +68,19 @@ def alternation(words: frozenset[str]) -> str:
 _PLAIN_WORD = regex.compile(r"(?<![\w\-])[^\W\d_]{4,}(?![\w\-])")
 
 
+def _all_plain_words_lower(text: str) -> bool:
+    found = False
+    for word in _PLAIN_WORD.finditer(text):
+        if not word.group().islower():
+            return False  # most texts have a capital early on: no need to read on
+        found = True
+    return found
+
+
+# The person recognizers and the redaction each ask it of the same text.
+_TYPED_IN_LOWER_CASE = LastTextMemo(_all_plain_words_lower)
+
+
 def typed_in_lower_case(text: str) -> bool:
     """Whether the writer typed everything in lower case (identifiers aside)."""
-    words = _PLAIN_WORD.findall(text)
-    return bool(words) and all(word.islower() for word in words)
+    return _TYPED_IN_LOWER_CASE(text)
