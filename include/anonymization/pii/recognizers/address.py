@@ -13,7 +13,12 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import FR_ADDRESS
 from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
-from include.anonymization.pii.recognizers.words import COMMON_WORDS, alternation
+from include.anonymization.pii.recognizers.words import (
+    COMMON_WORDS,
+    LOWER_LETTERS,
+    UPPER_LETTERS,
+    alternation,
+)
 
 STREET_TYPES = (
     "rue", "avenue", "av", "ave", "boulevard", "bd", "bld", "place", "pl", "allée", "allee",
@@ -22,8 +27,8 @@ STREET_TYPES = (
     "parvis", "esplanade", "promenade", "rond-point", "villa", "montée", "traverse", "ruelle",
     "clos", "domaine", "chaussée", "mail",
 )  # fmt: skip
-_UPPER = "A-ZÀ-ÖØ-ÞŒ"
-_LOWER = "a-zß-öø-ÿœ"
+_UPPER = UPPER_LETTERS
+_LOWER = LOWER_LETTERS
 _PARTICLE = r"(?:de|du|des|la|le|les|et|sur|sous|en|aux|au|à)"
 _ELIDED = r"(?:[ld][’'])"
 _LEAD = rf"(?:{_PARTICLE}\s+|{_ELIDED})*"

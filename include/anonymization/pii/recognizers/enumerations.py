@@ -44,12 +44,11 @@ from include.anonymization.pii.recognizers.name_shape import (
     name_word_is_stop,
     names_a_place,
 )
-from include.anonymization.pii.recognizers.words import NAME_PARTICLES
+from include.anonymization.pii.recognizers.words import NAME_PARTICLES, UPPER_LETTERS
 
 Span = tuple[int, int]
 
-_UPPER = "A-ZÀ-ÖØ-ÞŒ"
-_CAPITALISED = rf"[{_UPPER}][^\W\d_]*(?:[\-'’][^\W\d_]+)*"
+_CAPITALISED = rf"[{UPPER_LETTERS}][^\W\d_]*(?:[\-'’][^\W\d_]+)*"
 _PARTICLE = r"(?:de|du|des|van|von|der|den|da|di|del|dos|y)"
 _ITEM = (
     rf"(?:(?:DJ|The)[ \t]+)?{_CAPITALISED}"

@@ -57,9 +57,11 @@ from include.anonymization.pii.recognizers.french_lexicon import (
 from include.anonymization.pii.recognizers.typos import is_typo_of_any
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
+    LOWER_LETTERS,
     NAME_PARTICLES,
     NOT_NAMES,
     TITLES,
+    UPPER_LETTERS,
 )
 
 # Institutions and collective names the model tags as people; never a name on their own.
@@ -103,16 +105,18 @@ _STREETS = frozenset(STREET_TYPES) | {"gare"}
 _INSTEAD_OF = re.compile(r"\bà\s+la\s+place\s+(?:de\s+|d['’]\s*)\Z", re.IGNORECASE)
 _LOOK_BEHIND = 40
 # A name word with its particle glued on: "d'Autriche", "l'Isle", "al-Sissi", "el-Assad".
-_PARTICLE_GLUED = re.compile(r"(?:[dl]['’]|al-|el-)[A-ZÀ-ÖØ-Þ]")
+_PARTICLE_GLUED = re.compile(rf"(?:[dl]['’]|al-|el-)[{UPPER_LETTERS}]")
 _DOT_LETTER = re.compile(r"\.[^\W\d_]")
 _DOTTED = re.compile(r"[^\W\d_]{2}\.[^\W\d_]")
-_INITIAL = re.compile(r"[A-ZÀ-ÖØ-Þ]\.")
+_INITIAL = re.compile(rf"[{UPPER_LETTERS}]\.")
 # A dotted initialism ("C.K.", "J.R.R."): its last dot belongs to it, not to the sentence.
-_INITIALISM = re.compile(r"(?:[A-ZÀ-ÖØ-Þ]\.){2,}")
+_INITIALISM = re.compile(rf"(?:[{UPPER_LETTERS}]\.){{2,}}")
 # A surname with a lower-case prefix of one to three letters: "terHorst", "kaBhekuzulu",
 # "ul-Qadri", "os-Saltaneh" (longer lower-case heads are words glued by a missing space,
 # "verserLes").
-_PREFIXED_SURNAME = re.compile(r"[a-zß-öø-ÿ]{1,3}-?[A-ZÀ-ÖØ-Þ][^\W\d_]+(?:-[^\W\d_]+)*")
+_PREFIXED_SURNAME = re.compile(
+    rf"[{LOWER_LETTERS}]{{1,3}}-?[{UPPER_LETTERS}][^\W\d_]+(?:-[^\W\d_]+)*"
+)
 # Latin ordinal adverbs that number the points of a list ("Primo : ...", "Secundo, ...").
 _ORDINAL_ADVERBS = frozenset(
     {"primo", "secundo", "tertio", "quarto", "quinto", "sexto", "septimo", "deuxio", "troisio"}
@@ -218,8 +222,8 @@ _WORD_AFTER = re.compile(r"[ \t](?:(?P<particle>[a-z]+)[ \t])?(?P<word>[\w'’\-
 _WORD_BEFORE = re.compile(r"(?P<word>[\w'’\-]+)[ \t]\Z")
 _SUFFIXES = frozenset({"jr.", "jr", "sr.", "ii", "iii"})
 _LAST_WORD = re.compile(r"[\w'’.\-]+\Z")
-_ONE_LETTER_END = re.compile(r"(?<=[ \t])[A-ZÀ-ÖØ-Þ]\Z")
-_ELIDED_REST = re.compile(r"[ \t]?['’][ \t]?[A-ZÀ-ÖØ-Þ][^\W\d_]+(?:-[^\W\d_]+)*")
+_ONE_LETTER_END = re.compile(rf"(?<=[ \t])[{UPPER_LETTERS}]\Z")
+_ELIDED_REST = re.compile(rf"[ \t]?['’][ \t]?[{UPPER_LETTERS}][^\W\d_]+(?:-[^\W\d_]+)*")
 # "de", "du", "des" after a name usually start a place or a team ("de Montréal"): not these.
 _FOREIGN_PARTICLES = NAME_PARTICLES - FRENCH_STOP_WORDS
 _MAX_WIDENING = 3

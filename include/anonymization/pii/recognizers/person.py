@@ -48,15 +48,17 @@ from include.anonymization.pii.recognizers.name_shape import (
 from include.anonymization.pii.recognizers.typos import one_typo_pattern
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
+    LOWER_LETTERS,
     NAME_PARTICLES,
     NOT_NAMES,
     TITLES,
+    UPPER_LETTERS,
     alternation,
     typed_in_lower_case,
 )
 
-_UPPER = "A-ZÀ-ÖØ-ÞŒ"
-_LOWER = "a-zß-öø-ÿœ"
+_UPPER = UPPER_LETTERS
+_LOWER = LOWER_LETTERS
 
 # What announces a name: introductions, civilities, signatures (case-insensitive). The
 # long cue words are recognised with one slip ("je m'applele", "Maadame", "Monsieru");

@@ -14,6 +14,10 @@ from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH_STOP_WORDS
 
 from include.anonymization.pii.recognizers.last_text import LastTextMemo
 
+# Latin letters as the name patterns' character classes spell them, one definition for all:
+# capitals with their accents and "Œ", lower case with "ß" and "œ".
+UPPER_LETTERS = "A-ZÀ-ÖØ-ÞŒ"
+LOWER_LETTERS = "a-zß-öø-ÿœ"
 # Words that open a line or sit beside a name without being one.
 _NOT_NAME_WORDS = (
     "monsieur", "madame", "mademoiselle", "mme", "mlle", "m", "mr", "mrs", "ms", "miss", "dr",
