@@ -46,11 +46,19 @@ _OBFUSCATED_LOCAL_PART = r"[\w.\-]"
 
 @dataclass(frozen=True)
 class PiiPattern:
-    """One kind of residual personal data: a short name, what it is, and its regex."""
+    r"""One kind of residual personal data: a short name, what it is, and its regex.
+
+    `candidate` is a pattern in RE2's syntax (what Arrow's vectorised search takes) found
+    in every text in which `regex` finds a match: something no alternative of `regex` can
+    do without (its "@", a run of its digits; Python's `\d` is any Unicode decimal digit,
+    RE2's `\p{Nd}`). It only narrows the rows that `regex` must read
+    (`include.validation.pii_prefilter`); it never decides anything alone.
+    """
 
     name: str
     label: str
     regex: str
+    candidate: str
 
 
 PII_PATTERNS: tuple[PiiPattern, ...] = (
@@ -61,6 +69,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         rf"(?<!{_LOCAL_PART}){_LOCAL_PART}+{_BREAK}@{_BREAK}{_EMAIL_LABEL}"
         rf"(?:{_BREAK}\.{_BREAK}{_EMAIL_LABEL})*"
         rf"{_BREAK}\.{_BREAK}[A-Za-z]{{2,}}",
+        "@",  # its literal @
     ),
     PiiPattern(
         "obfuscated_email",
@@ -68,12 +77,14 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # "jean (at) exemple.fr", "jean [at] exemple [dot] fr", "jean arobase free point fr".
         rf"(?<!{_OBFUSCATED_LOCAL_PART}){_OBFUSCATED_LOCAL_PART}+\s*"
         r"(?:[(\[{]\s*(?:at|arobase|arrobase|@)\s*[)\]}]|\s(?:arobase|arrobase)\s)\s*\w",
+        r"[(\[{]|arr?obase",  # a bracket around the @, or (ar)robase
     ),
     PiiPattern(
         "ipv4",
         "an IPv4 address",
         r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)"
         r"(?![\w]|\.\d)",
+        r"\p{Nd}\.\p{Nd}",  # a digit, the first dot, a digit
     ),
     PiiPattern(
         "ipv6",
@@ -83,12 +94,14 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"
         r"|(?:[0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*"
         r"|(?:[0-9A-Fa-f]{1,4}:){2,7}:)(?![\w:])",
+        r"[0-9A-Fa-f]:[0-9A-Fa-f:]",  # a group, its colon, a group or a colon
     ),
     PiiPattern(
         "phone_fr",
         "a French phone number",
         # 0X XX XX XX XX, +33, 0033, +33 (0); spaced, dotted, dashed or compact.
         rf"(?<![\w+])(?:(?:\+|00)\s?33{_SEP}(?:\(0\){_SEP})?|0)[1-9](?:{_SEP}\d{{2}}){{4}}(?!\w)",
+        r"\p{Nd}\p{Nd}",  # each of its pairs of digits
     ),
     PiiPattern(
         "iban",
@@ -96,6 +109,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # Not right after "<alnum>." ("k1.RN35QGFZ…" is a pseudonym, not an IBAN).
         r"(?<![A-Za-z0-9])(?<![A-Za-z0-9]\.)[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}"
         r"(?:\s?[A-Z0-9]{1,4})?(?![A-Za-z0-9])",
+        r"[A-Z][A-Z]\p{Nd}\p{Nd}",  # its country code and check digits
     ),
     PiiPattern(
         "nir",
@@ -103,6 +117,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # 13 characters (2A/2B for Corsica) and the 2-digit key, spaced or not.
         rf"(?<!\w)[1-478]{_SEP}\d{{2}}{_SEP}\d{{2}}{_SEP}(?:\d{{2}}|2[ABab])"
         rf"{_SEP}\d{{3}}{_SEP}\d{{3}}(?:{_SEP}\d{{2}})?(?!\w)",
+        r"\p{Nd}\p{Nd}",  # its birth year
     ),
     PiiPattern(
         "long_digit_run",
@@ -112,6 +127,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # Decimals ("3,141592653") and dash-joined codes (a UUID's last group) are not.
         r"(?<![\w\-])(?<!\d[.,])(?:\d{9,}|\d{3}[ .]\d{3}[ .]\d{3}(?:[ .]?\d{5})?"
         r"(?!\s?(?:€|EUR|euros?|habitants|km|m²|m2|%)))(?![\w\-])(?![.,]\d)",
+        r"\p{Nd}\p{Nd}\p{Nd}",  # three digits in a row, either form
     ),
     PiiPattern(
         "payment_card",
@@ -120,6 +136,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # verifies does not matter (a mistyped card number is still one). Ungrouped card
         # numbers are long digit runs.
         r"(?<![\w.])\d{4}(?:[\s.\-]\d{4}){3}(?![\w])",
+        r"\p{Nd}\p{Nd}\p{Nd}\p{Nd}",  # a group of four digits
     ),
     PiiPattern(
         "licence_plate",
@@ -128,6 +145,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # I, O and U are never issued.
         r"(?<![\w\-])(?:[A-HJ-NP-TV-Z]{2}[\s\-]?\d{3}[\s\-]?[A-HJ-NP-TV-Z]{2}"
         r"|[a-hj-np-tv-z]{2}-\d{3}-[a-hj-np-tv-z]{2})(?![\w\-])",
+        r"\p{Nd}\p{Nd}\p{Nd}",  # the three digits of either format
     ),
 )
 

@@ -1,0 +1,163 @@
+"""The PII checks' first pass: it may only skip rows the exact pattern cannot match.
+
+A candidate pattern that missed one text the exact pattern matches would let that
+text through the gate unread, so its necessity is tested three ways: on texts drawn
+from each exact pattern (Unicode digits included), on every Unicode decimal digit
+(Python's `\\d` against RE2's `\\p{Nd}`), and end to end, where the narrowed checks
+must report exactly what GX reports when it reads every row.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from include.core.source_config import SourceConfig
+from include.validation import gx_runner
+from include.validation.pii_patterns import PII_PATTERNS, PiiPattern
+from include.validation.pii_prefilter import narrowable, narrowed_frame
+from include.validation.suite_files import load_suite
+from include.validation.suites import CURATED
+
+
+def candidate_found(pattern: PiiPattern, texts: list[str]) -> list[bool]:
+    found = pc.match_substring_regex(pa.array(texts, type=pa.large_string()), pattern.candidate)
+    return found.to_pylist()
+
+
+@pytest.mark.parametrize("pattern", PII_PATTERNS, ids=lambda p: p.name)
+def test_every_text_the_pattern_matches_holds_its_candidate(pattern: PiiPattern) -> None:
+    exact = re.compile(pattern.regex)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.from_regex(exact), st.text(max_size=8), st.text(max_size=8))
+    def check(core: str, before: str, after: str) -> None:
+        text = before + core + after
+        if exact.search(text):
+            assert candidate_found(pattern, [text]) == [True], text
+
+    check()
+
+
+def test_every_digit_of_pythons_d_is_a_digit_for_re2() -> None:
+    digits = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(r"\d", chr(c))]
+    assert len(digits) > 600  # every script's digits, not only 0-9
+    found = pc.match_substring_regex(pa.array(digits), r"^\p{Nd}$").to_pylist()
+    assert [d for d, hit in zip(digits, found, strict=True) if not hit] == []
+
+
+def test_a_candidate_that_is_not_necessary_is_caught() -> None:
+    """The property above fails for a candidate that misses a notation: it can fail."""
+    nir = next(p for p in PII_PATTERNS if p.name == "nir")
+    ascii_only = PiiPattern(nir.name, nir.label, nir.regex, r"[0-9][0-9]")
+    arabic_indic = "mon numéro : 1 ٨٥ ٠٥ ٧٥ ١١٢ ٠٤٥ ٢٣ merci"
+    assert re.search(nir.regex, arabic_indic)
+    assert candidate_found(nir, [arabic_indic]) == [True]
+    assert candidate_found(ascii_only, [arabic_indic]) == [False]
+
+
+# Personal data in every published text column, in notations the candidates must not skip.
+LEAKS = {
+    "description": [
+        "Appelez le 06 ١٢ ٣٤ ٥٦ ٧٨ svp",  # Arabic-Indic digits
+        "NIR 1 ٨٥ ٠٥ ٧٥ ١١٢ ٠٤٥ ٢٣",
+        "écrire à jean.dupont@exa\nmple.fr",
+        "IP fe80::1ff:fe23:4567:890a",
+        "jean [at] example [dot] fr",
+        "carte 4970 1012 3456 7890",
+        "plaque AB-123-CD",
+        "IBAN FR76 3000 6000 0112 3456 7890 189",
+    ],
+    "submission_id": ["s-paul.martin@orange.fr", "NIR 185037511204523"],
+    "commune": ["Lyon 192.168.1.34"],
+}
+
+
+# Where each leak is put: every third row, in the order above.
+ROWS = {
+    value: 3 * position
+    for position, value in enumerate(value for values in LEAKS.values() for value in values)
+}
+
+
+def _table_with_leaks(curated: pd.DataFrame) -> pd.DataFrame:
+    table = curated.copy().astype(object).reset_index(drop=True)
+    for column, values in LEAKS.items():
+        for value in values:
+            table.loc[ROWS[value], column] = value
+    after = max(ROWS.values()) + 1
+    table.loc[after, "description"] = None
+    table.loc[after + 1, "description"] = 12345678901  # not text: read as GX would read it
+    return table
+
+
+def test_narrowed_checks_report_what_reading_every_row_reports(
+    reports: tuple[pd.DataFrame, dict[str, pd.DataFrame]], signalements: SourceConfig
+) -> None:
+    curated, _ = reports
+    table = _table_with_leaks(curated)
+    suite = load_suite(signalements, CURATED)
+    checks = [e for e in suite["expectations"] if narrowable(e)]
+    assert {e["kwargs"]["column"] for e in checks} >= set(LEAKS)
+    assert len(checks) == len(PII_PATTERNS) * len({e["kwargs"]["column"] for e in checks})
+
+    every_row = gx_runner._run(suite["name"], checks, table)
+    candidates, as_run = narrowed_frame(table, checks)
+    narrowed = gx_runner._run(suite["name"], checks, candidates, as_run=as_run)
+
+    assert narrowed == every_row
+    failed = {result.check for result in every_row if not result.success}
+    assert {
+        "description.no_pii.phone_fr",
+        "description.no_pii.nir",
+        "description.no_pii.email",
+        "description.no_pii.ipv6",
+        "description.no_pii.obfuscated_email",
+        "description.no_pii.payment_card",
+        "description.no_pii.licence_plate",
+        "description.no_pii.iban",
+        "description.no_pii.long_digit_run",
+        "submission_id.no_pii.email",
+        "submission_id.no_pii.nir",
+        "commune.no_pii.ipv4",
+    } <= failed
+    # Most rows hold none of the candidates: the exact patterns read a fraction of them.
+    read = candidates.notna().to_numpy().sum()
+    assert read < 0.5 * len(table) * len(checks)
+
+
+def test_the_gate_runs_narrowed_and_fails_on_the_same_rows(
+    reports: tuple[pd.DataFrame, dict[str, pd.DataFrame]], signalements: SourceConfig
+) -> None:
+    curated, _ = reports
+    table = _table_with_leaks(curated)
+    suite = load_suite(signalements, CURATED)
+    results = {r.check: r for r in gx_runner.run_suite(suite, table, slice_rows=200)}
+    phone = results["description.no_pii.phone_fr"]
+    assert not phone.success
+    assert phone.unexpected_count == 1
+    assert phone.rows == (ROWS["Appelez le 06 ١٢ ٣٤ ٥٦ ٧٨ svp"],)
+    assert phone.element_count == len(table)
+    assert phone.values_withheld
+    assert results["description.no_pii.nir"].rows == (ROWS["NIR 1 ٨٥ ٠٥ ٧٥ ١١٢ ٠٤٥ ٢٣"],)
+    assert results["submission_id.no_pii.nir"].rows == (ROWS["NIR 185037511204523"],)
+
+
+def test_only_exact_pii_checks_are_narrowed() -> None:
+    pattern = PII_PATTERNS[0]
+    check = {
+        "type": "expect_column_values_to_not_match_regex",
+        "kwargs": {"column": "c", "regex": pattern.regex},
+        "meta": {"check": "c.no_pii.email"},
+    }
+    assert narrowable(check)
+    assert not narrowable({**check, "kwargs": {"column": "c", "regex": pattern.regex + "x"}})
+    assert not narrowable({**check, "kwargs": {**check["kwargs"], "mostly": 0.99}})
+    assert not narrowable({**check, "type": "expect_column_values_to_match_regex"})
