@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -87,23 +88,25 @@ ROWS = {
 }
 
 
-def _table_with_leaks(curated: pd.DataFrame) -> pd.DataFrame:
-    table = curated.copy().astype(object).reset_index(drop=True)
+@pytest.fixture
+def leaky(
+    reports: tuple[pd.DataFrame, dict[str, pd.DataFrame]], signalements: SourceConfig
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The signalements curated table with the leaks above, and its suite."""
+    table = reports[0].copy().astype(object).reset_index(drop=True)
     for column, values in LEAKS.items():
         for value in values:
             table.loc[ROWS[value], column] = value
     after = max(ROWS.values()) + 1
     table.loc[after, "description"] = None
     table.loc[after + 1, "description"] = 12345678901  # not text: read as GX would read it
-    return table
+    return table, load_suite(signalements, CURATED)
 
 
 def test_narrowed_checks_report_what_reading_every_row_reports(
-    reports: tuple[pd.DataFrame, dict[str, pd.DataFrame]], signalements: SourceConfig
+    leaky: tuple[pd.DataFrame, dict[str, Any]],
 ) -> None:
-    curated, _ = reports
-    table = _table_with_leaks(curated)
-    suite = load_suite(signalements, CURATED)
+    table, suite = leaky
     checks = [e for e in suite["expectations"] if narrowable(e)]
     assert {e["kwargs"]["column"] for e in checks} >= set(LEAKS)
     assert len(checks) == len(PII_PATTERNS) * len({e["kwargs"]["column"] for e in checks})
@@ -134,11 +137,9 @@ def test_narrowed_checks_report_what_reading_every_row_reports(
 
 
 def test_the_gate_runs_narrowed_and_fails_on_the_same_rows(
-    reports: tuple[pd.DataFrame, dict[str, pd.DataFrame]], signalements: SourceConfig
+    leaky: tuple[pd.DataFrame, dict[str, Any]],
 ) -> None:
-    curated, _ = reports
-    table = _table_with_leaks(curated)
-    suite = load_suite(signalements, CURATED)
+    table, suite = leaky
     results = {r.check: r for r in gx_runner.run_suite(suite, table, slice_rows=200)}
     phone = results["description.no_pii.phone_fr"]
     assert not phone.success
