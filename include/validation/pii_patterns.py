@@ -43,6 +43,14 @@ _EMAIL_LABEL = r"[A-Za-z0-9\-]+(?:[ \t]*\r?\n[ \t]*[A-Za-z0-9\-]+)*"
 _LOCAL_PART = r"[A-Za-z0-9._%+\-]"
 _OBFUSCATED_LOCAL_PART = r"[\w.\-]"
 
+# RE2 spellings, for the candidates below, of classes at least as wide as Python's: its
+# `\d` is any Unicode decimal digit, its `\s` any Unicode space (RE2's `\s` is ASCII).
+# Both checked code point by code point in tests/unit/validation/test_pii_prefilter.py.
+RE2_DIGIT = r"\p{Nd}"
+RE2_SPACES = r"\s\p{Z}\x{0b}\x{1c}-\x{1f}\x{85}"  # inside a class
+_D = RE2_DIGIT
+_C_SEP = rf"[{RE2_SPACES}.\-]?"  # `_SEP`
+
 
 @dataclass(frozen=True)
 class PiiPattern:
@@ -84,7 +92,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         "an IPv4 address",
         r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)"
         r"(?![\w]|\.\d)",
-        r"\p{Nd}\.\p{Nd}",  # a digit, the first dot, a digit
+        rf"{_D}\.{_D}{{1,3}}\.{_D}{{1,3}}\.{_D}",  # the four octets, minus two ends
     ),
     PiiPattern(
         "ipv6",
@@ -101,7 +109,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         "a French phone number",
         # 0X XX XX XX XX, +33, 0033, +33 (0); spaced, dotted, dashed or compact.
         rf"(?<![\w+])(?:(?:\+|00)\s?33{_SEP}(?:\(0\){_SEP})?|0)[1-9](?:{_SEP}\d{{2}}){{4}}(?!\w)",
-        r"\p{Nd}\p{Nd}",  # each of its pairs of digits
+        rf"[1-9](?:{_C_SEP}{_D}{{2}}){{4}}",  # its last nine digits
     ),
     PiiPattern(
         "iban",
@@ -109,7 +117,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # Not right after "<alnum>." ("k1.RN35QGFZ…" is a pseudonym, not an IBAN).
         r"(?<![A-Za-z0-9])(?<![A-Za-z0-9]\.)[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}"
         r"(?:\s?[A-Z0-9]{1,4})?(?![A-Za-z0-9])",
-        r"[A-Z][A-Z]\p{Nd}\p{Nd}",  # its country code and check digits
+        rf"[A-Z]{{2}}{_D}{{2}}(?:[{RE2_SPACES}]?[A-Z0-9]{{4}}){{3}}",  # its first groups
     ),
     PiiPattern(
         "nir",
@@ -117,7 +125,8 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # 13 characters (2A/2B for Corsica) and the 2-digit key, spaced or not.
         rf"(?<!\w)[1-478]{_SEP}\d{{2}}{_SEP}\d{{2}}{_SEP}(?:\d{{2}}|2[ABab])"
         rf"{_SEP}\d{{3}}{_SEP}\d{{3}}(?:{_SEP}\d{{2}})?(?!\w)",
-        r"\p{Nd}\p{Nd}",  # its birth year
+        rf"[1-478]{_C_SEP}{_D}{{2}}{_C_SEP}{_D}{{2}}{_C_SEP}(?:{_D}{{2}}|2[ABab])"
+        rf"{_C_SEP}{_D}{{3}}{_C_SEP}{_D}{{3}}",  # all but its key
     ),
     PiiPattern(
         "long_digit_run",
@@ -127,7 +136,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # Decimals ("3,141592653") and dash-joined codes (a UUID's last group) are not.
         r"(?<![\w\-])(?<!\d[.,])(?:\d{9,}|\d{3}[ .]\d{3}[ .]\d{3}(?:[ .]?\d{5})?"
         r"(?!\s?(?:€|EUR|euros?|habitants|km|m²|m2|%)))(?![\w\-])(?![.,]\d)",
-        r"\p{Nd}\p{Nd}\p{Nd}",  # three digits in a row, either form
+        rf"{_D}{{9}}|{_D}{{3}}[ .]{_D}{{3}}[ .]{_D}{{3}}",  # either form, its first nine
     ),
     PiiPattern(
         "payment_card",
@@ -136,7 +145,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # verifies does not matter (a mistyped card number is still one). Ungrouped card
         # numbers are long digit runs.
         r"(?<![\w.])\d{4}(?:[\s.\-]\d{4}){3}(?![\w])",
-        r"\p{Nd}\p{Nd}\p{Nd}\p{Nd}",  # a group of four digits
+        rf"{_D}{{4}}(?:[{RE2_SPACES}.\-]{_D}{{4}}){{3}}",  # the four groups
     ),
     PiiPattern(
         "licence_plate",
@@ -145,7 +154,8 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # I, O and U are never issued.
         r"(?<![\w\-])(?:[A-HJ-NP-TV-Z]{2}[\s\-]?\d{3}[\s\-]?[A-HJ-NP-TV-Z]{2}"
         r"|[a-hj-np-tv-z]{2}-\d{3}-[a-hj-np-tv-z]{2})(?![\w\-])",
-        r"\p{Nd}\p{Nd}\p{Nd}",  # the three digits of either format
+        rf"[A-HJ-NP-TV-Z]{{2}}[{RE2_SPACES}\-]?{_D}{{3}}[{RE2_SPACES}\-]?[A-HJ-NP-TV-Z]{{2}}"
+        rf"|[a-hj-np-tv-z]{{2}}-{_D}{{3}}-[a-hj-np-tv-z]{{2}}",  # either format
     ),
 )
 

@@ -3,9 +3,9 @@
 Why: the gate's PII checks (`expect_column_values_to_not_match_regex`, ten patterns
 on every published text column) were most of its time at a million rows. GX's pandas
 implementation is `str.contains`, which for these patterns (their look-behinds are
-beyond Arrow's RE2) runs Python's `re` on every value, one pattern at a time (measured:
-26 s of regex for 200,000 rows of four text columns, against 2 s for the vectorised
-first pass below and 1 s for the exact patterns on the rows it leaves).
+beyond Arrow's RE2) runs Python's `re` on every value, one pattern at a time. Measured
+on 200,000 signalements rows (four text columns, a loaded machine): the whole curated
+suite took 22.6 s reading every row, 4.2 s narrowed.
 
 Each pattern carries a *candidate* (`PiiPattern.candidate`): an RE2 pattern found in
 every text in which the exact pattern finds a match. Arrow's RE2 marks a slice's
@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -66,26 +67,49 @@ def narrowed_frame(
 
     Every expectation must be `narrowable`.
     """
-    texts: dict[str, pa.Array | None] = {}
-    marks: dict[tuple[str, str], pd.Series] = {}
+    for expectation in expectations:
+        if not narrowable(expectation):
+            raise ValueError(f"check {expectation['meta']['check']!r} cannot be narrowed")
+    by_column: dict[str, list[str]] = {}
+    for expectation in expectations:
+        candidate = _CANDIDATES[expectation["kwargs"]["regex"]]
+        by_column.setdefault(expectation["kwargs"]["column"], []).append(candidate)
+    marks = {
+        column: _candidate_rows(frame[column], candidates)
+        for column, candidates in by_column.items()
+    }
     columns: dict[str, pd.Series] = {}
     narrowed: list[dict[str, Any]] = []
     for index, expectation in enumerate(expectations):
-        if not narrowable(expectation):
-            raise ValueError(f"check {expectation['meta']['check']!r} cannot be narrowed")
         column, regex = expectation["kwargs"]["column"], expectation["kwargs"]["regex"]
-        values = frame[column]
-        if column not in texts:
-            texts[column] = _as_text(values)
-        key = (column, _CANDIDATES[regex])
-        if key not in marks:
-            text = texts[column]
-            if text is None:
-                marks[key] = values.notna()
-            else:
-                found = pc.fill_null(pc.match_substring_regex(text, _CANDIDATES[regex]), False)
-                marks[key] = pd.Series(found.to_numpy(zero_copy_only=False), index=frame.index)
         name = f"{_COLUMN_PREFIX}{index}"
-        columns[name] = values.where(marks[key], None)
+        columns[name] = frame[column].where(marks[column][_CANDIDATES[regex]], None)
         narrowed.append({**expectation, "kwargs": {**expectation["kwargs"], "column": name}})
     return pd.DataFrame(columns, index=frame.index), narrowed
+
+
+def _candidate_rows(values: pd.Series, candidates: list[str]) -> dict[str, np.ndarray]:
+    """For each candidate pattern, the rows of `values` that hold it.
+
+    One pass with all of them at once first (RE2 runs an alternation in one scan): most
+    rows hold none, and each candidate alone then reads only the rows that hold some.
+    """
+    text = _as_text(values)
+    if text is None:
+        present = values.notna().to_numpy()
+        return dict.fromkeys(candidates, present)
+    either = "|".join(f"(?:{candidate})" for candidate in dict.fromkeys(candidates))
+    rows = np.flatnonzero(_found(text, either))
+    some = text.take(pa.array(rows, type=pa.int64()))
+    marks = {}
+    for candidate in dict.fromkeys(candidates):
+        mark = np.zeros(len(values), dtype=bool)
+        mark[rows] = _found(some, candidate)
+        marks[candidate] = mark
+    return marks
+
+
+def _found(text: pa.Array, pattern: str) -> np.ndarray:
+    return pc.fill_null(pc.match_substring_regex(text, pattern), False).to_numpy(
+        zero_copy_only=False
+    )

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from include.core.source_config import SourceConfig
 from include.validation import gx_runner
-from include.validation.pii_patterns import PII_PATTERNS, PiiPattern
+from include.validation.pii_patterns import PII_PATTERNS, RE2_DIGIT, RE2_SPACES, PiiPattern
 from include.validation.pii_prefilter import narrowable, narrowed_frame
 from include.validation.suite_files import load_suite
 from include.validation.suites import CURATED
@@ -47,11 +47,18 @@ def test_every_text_the_pattern_matches_holds_its_candidate(pattern: PiiPattern)
     check()
 
 
-def test_every_digit_of_pythons_d_is_a_digit_for_re2() -> None:
-    digits = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(r"\d", chr(c))]
-    assert len(digits) > 600  # every script's digits, not only 0-9
-    found = pc.match_substring_regex(pa.array(digits), r"^\p{Nd}$").to_pylist()
-    assert [d for d, hit in zip(digits, found, strict=True) if not hit] == []
+@pytest.mark.parametrize(
+    ("python", "re2", "at_least"),
+    [(r"\d", RE2_DIGIT, 600), (r"\s", f"[{RE2_SPACES}]", 25)],
+    ids=["digits", "spaces"],
+)
+def test_the_candidates_classes_hold_every_character_of_pythons(
+    python: str, re2: str, at_least: int
+) -> None:
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(python, chr(c))]
+    assert len(chars) > at_least  # every script's, not only ASCII
+    found = pc.match_substring_regex(pa.array(chars), f"^(?:{re2})$").to_pylist()
+    assert [c for c, hit in zip(chars, found, strict=True) if not hit] == []
 
 
 def test_a_candidate_that_is_not_necessary_is_caught() -> None:
