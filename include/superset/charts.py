@@ -9,6 +9,10 @@ Rules, so that a new aggregate in `sources/<source>.yaml` gets its charts withou
   (`echarts_timeseries_bar`, the date labels as a category axis in label order);
 * an aggregate with a `postcode:departement` dimension also gets a map of France
   (`country_map`, on the dataset's ISO-code calculated column);
+* an aggregate of communes within their départements (`postcode:departement` and the
+  commune placed by that postcode) gets instead a table by département from which the
+  analyst drills to its communes (Superset's « Explorer par »), and a table of its cells
+  rather than a cross-tab;
 * coded dimensions (categories) are shown by their French labels (the dataset's
   `<column>_libelle` calculated column), in axes, legends and table headers;
 * counts read as French integers: `,d` (« 1 234 » with Superset's French d3 locale) and
@@ -45,9 +49,11 @@ from include.superset.datasets import (
     AGGREGATES_SCHEMA,
     CELL_LABEL,
     DISPLAYED_COUNT,
+    GROUPED_LABEL,
     ISO_SUFFIX,
     PUBLISHED_COUNT,
     PUBLISHED_NUMBER,
+    PUBLISHED_SUM_SQL,
     QUARANTINE_RATE,
     QUARANTINE_REASONS,
     QUARANTINED_ROWS,
@@ -56,6 +62,7 @@ from include.superset.datasets import (
     RELEASES,
     ROWS_RECEIVED,
     RUN_INDICATORS,
+    commune_drill,
     departement_dimension,
     display_column,
 )
@@ -332,14 +339,23 @@ def cells_chart(config: SourceConfig, aggregate: Aggregate) -> Chart:
     """Every cell of the aggregate, suppressed ones written « secret statistique »."""
     dataset = _dataset_key(config, aggregate)
     key = f"{config.name}/{aggregate.name}/cellules"
-    if len(aggregate.dimensions) == 1:
-        (dimension,) = aggregate.dimensions
+    nested = commune_drill(config, aggregate)
+    if len(aggregate.dimensions) == 1 or nested is not None:
+        # One row per cell: communes within their départements are too many columns for a
+        # cross-tab (and a commune belongs to one département: the cross-tab would be empty
+        # but for one cell per column); each département's communes then follow each other.
+        dimensions = list(nested or aggregate.dimensions)
+        dimension = dimensions[-1]
         # Published cells first, largest first (a suppressed cell's count is NULL).
-        order = [["suppressed", True], [PUBLISHED_NUMBER, False]]
+        order = [
+            *([[nested[0].column, True]] if nested else []),
+            ["suppressed", True],
+            [PUBLISHED_NUMBER, False],
+        ]
         params = {
             "viz_type": "table",
             "query_mode": "raw",
-            "all_columns": [display_column(config, dimension), DISPLAYED_COUNT],
+            "all_columns": [*(display_column(config, d) for d in dimensions), DISPLAYED_COUNT],
             "order_by_cols": [f'["{column}", {str(asc).lower()}]' for column, asc in order],
             "adhoc_filters": [],
             "row_limit": ROW_LIMIT,
@@ -349,11 +365,16 @@ def cells_chart(config: SourceConfig, aggregate: Aggregate) -> Chart:
             "table_timestamp_format": TABLE_DATE_FORMAT,
         }
         query = _Query(columns=params["all_columns"], orderby=order, post_processing=[])
-        rows = _expected_values(config, dimension)
+        rows = _expected_values(config, dimension) if not nested else None
         return Chart(
             key,
             f"{aggregate.title} (tableau)",
-            "Une ligne par valeur, les plus grands effectifs publiés d'abord. "
+            (
+                "Une ligne par valeur, les plus grands effectifs publiés d'abord. "
+                if not nested
+                else "Une ligne par commune, département par département, les plus grands"
+                " effectifs publiés d'abord. "
+            )
             + _suppression_note(config),
             "table",
             dataset,
@@ -471,9 +492,83 @@ def map_chart(config: SourceConfig, aggregate: Aggregate) -> Chart | None:
     )
 
 
+def drill_chart(config: SourceConfig, aggregate: Aggregate) -> Chart | None:
+    """A table by département from which the analyst drills to its communes.
+
+    Superset's « Explorer par » (Drill by: right-click on a département, then the commune
+    column) re-runs this chart grouped by commune, filtered on that département, in a
+    window of its own. The table holds one cell per (département, commune), so the
+    commune rows are the release's cells one by one: each reads its published count or
+    « secret statistique » (`GROUPED_LABEL`), never 0 and never a count computed below
+    what the release publishes. A département reads the sum of its published communes
+    and how many are suppressed. A table rather than bars: its rows are text, so the
+    secret label shows where a bar would simply be missing.
+    """
+    nested = commune_drill(config, aggregate)
+    if nested is None:
+        return None
+    departement, commune = nested
+    row = display_column(config, departement)
+    commune_title = dimension_label(config, commune)[0]
+    # Largest published sum first, wholly suppressed groups last: a plain SUM is NULL for
+    # them, which PostgreSQL puts first in a descending order. Used to sort, never shown.
+    sort_by = {
+        "expressionType": "SQL",
+        "sqlExpression": f"COALESCE({PUBLISHED_SUM_SQL}, -1)",
+        "label": "Effectif publié (ordre des lignes)",
+        "hasCustomLabel": True,
+        "optionName": "metric_ordre_effectif_publie",
+    }
+    params = {
+        "viz_type": "table",
+        "query_mode": "aggregate",
+        "groupby": [row],
+        "metrics": [GROUPED_LABEL],
+        "all_columns": [],
+        "percent_metrics": [],
+        # The label is text: sort by the published count it starts with.
+        "timeseries_limit_metric": sort_by,
+        "order_desc": True,
+        "adhoc_filters": [],
+        "row_limit": ROW_LIMIT,
+        "server_pagination": False,
+        "include_search": True,
+        "page_length": 0,  # every département: the analyst right-clicks the one wanted
+        "show_totals": False,
+        "table_timestamp_format": TABLE_DATE_FORMAT,
+    }
+    query = _Query(
+        columns=[row],
+        metrics=[GROUPED_LABEL],
+        orderby=[[sort_by, False]],
+        post_processing=[],
+    )
+    return Chart(
+        f"{config.name}/{aggregate.name}/exploration",
+        f"{aggregate.title} (exploration)",
+        "Une ligne par département : la somme des effectifs publiés de ses communes, et le"
+        " nombre de communes au secret statistique."
+        f" Clic droit sur une ligne, « Explorer par », « {commune_title} » : ses communes,"
+        " chacune telle que la version la publie. " + _suppression_note(config),
+        "table",
+        _dataset_key(config, aggregate),
+        params,
+        [query.build()],
+        height=_table_height(None, TABLE_CHROME_PX),
+    )
+
+
 def aggregate_charts(config: SourceConfig, aggregate: Aggregate) -> list[Chart]:
-    """The aggregate's visual (if its dimensions call for one), then its cells table."""
-    visuals = [timeline_chart(config, aggregate), map_chart(config, aggregate)]
+    """The aggregate's visual (if its dimensions call for one), then its cells table.
+
+    Communes within their départements get the drill-down table instead of a map: the
+    aggregate by category and département already maps the départements, and this one
+    would map only the sum of the communes it publishes.
+    """
+    if commune_drill(config, aggregate) is not None:
+        visuals = [drill_chart(config, aggregate)]
+    else:
+        visuals = [timeline_chart(config, aggregate), map_chart(config, aggregate)]
     return [chart for chart in visuals if chart is not None] + [cells_chart(config, aggregate)]
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from include.anonymization.pseudonyms import pseudonym_column
 from include.core.source_config import (
     Aggregate,
+    CommuneFr,
     Dimension,
     FieldSpec,
     Grouping,
@@ -53,6 +54,9 @@ PUBLISHED_NUMBER = "effectif_publie"
 ISO_SUFFIX = "_iso"
 PUBLISHED_COUNT = "effectif"
 CELL_LABEL = "effectif_ou_secret"
+# What a group of cells adds up to, written so that it reads right whatever the grouping
+# (one cell, a département's communes...): see `_GROUPED_EXPRESSION`.
+GROUPED_LABEL = "effectif_des_cellules"
 # Superset adds a metric `count` (COUNT(*)) to every dataset it refreshes; declaring it
 # keeps import and refresh in agreement and gives it a French name saying what it counts.
 ROW_COUNT = "count"
@@ -70,6 +74,24 @@ REASON_LABEL = "motif"
 _DISPLAYED_EXPRESSION = (
     f"CASE WHEN \"suppressed\" THEN '{SUPPRESSED_LABEL}'"
     " ELSE replace(to_char(\"count\", 'FM999,999,999,999,990'), ',', chr(160)) END"
+)
+# A group of cells as text, right at any grouping (CELL_LABEL's MAX is right for one cell
+# only): a group whose every cell is suppressed reads the secret label; otherwise the sum of
+# its published cells, followed by how many cells are suppressed when some are. Suppressed
+# cells never enter the sum (their count is NULL anyway; the CASE says so twice), so a drill
+# from a département to its communes shows each commune exactly as the release publishes it
+# and the département as the sum of what is published: never a figure below a published cell.
+_HIDDEN_CELLS = 'SUM(CASE WHEN "suppressed" THEN 1 ELSE 0 END)'
+_PUBLISHED_SUM = (
+    'replace(to_char(SUM(CASE WHEN "suppressed" THEN NULL ELSE "count" END),'
+    " 'FM999,999,999,999,990'), ',', chr(160))"
+)
+_GROUPED_EXPRESSION = (
+    f"CASE WHEN {_HIDDEN_CELLS} = COUNT(*) THEN '{SUPPRESSED_LABEL}'"
+    f" WHEN {_HIDDEN_CELLS} = 0 THEN {_PUBLISHED_SUM}"
+    f" ELSE {_PUBLISHED_SUM} || ' (hors ' || {_HIDDEN_CELLS}"
+    f" || CASE WHEN {_HIDDEN_CELLS} = 1 THEN ' cellule' ELSE ' cellules' END"
+    f" || ' au {SUPPRESSED_LABEL})' END"
 )
 # Superset names PostgreSQL types the way the dialect compiles them, upper case.
 _SUPERSET_TYPES = {"timestamptz": "TIMESTAMP WITH TIME ZONE"}
@@ -187,6 +209,10 @@ def _sum(column: str) -> str:
     return f'SUM("{column}")'
 
 
+# What the `effectif` metric sums: the published counts (a suppressed cell's is NULL).
+PUBLISHED_SUM_SQL = _sum("count")
+
+
 def _cells_metric() -> Metric:
     return Metric(
         ROW_COUNT,
@@ -291,6 +317,26 @@ def departement_dimension(config: SourceConfig, aggregate: Aggregate) -> str | N
     return None
 
 
+def commune_drill(config: SourceConfig, aggregate: Aggregate) -> tuple[Dimension, Dimension] | None:
+    """(département, commune) when the aggregate publishes communes within their
+    départements: the analysts drill from one to the other in the same table, whose cells
+    are the release's (never a finer grouping than it publishes)."""
+    departement = departement_dimension(config, aggregate)
+    by_departement = next((d for d in aggregate.dimensions if d.column == departement), None)
+    if by_departement is None:
+        return None
+    for dimension in aggregate.dimensions:
+        hierarchy = config.field(dimension.field).hierarchy
+        # The commune placed by the same postcode the département comes from: nested.
+        if (
+            isinstance(hierarchy, CommuneFr)
+            and dimension.level is None
+            and hierarchy.postcode_field == by_departement.field
+        ):
+            return by_departement, dimension
+    return None
+
+
 def aggregate_dataset(config: SourceConfig, aggregate: Aggregate) -> Dataset:
     """A published statistic: one row per cell, suppressed cells with an empty count."""
     titles = cell_labels(config)
@@ -345,7 +391,7 @@ def aggregate_dataset(config: SourceConfig, aggregate: Aggregate) -> Dataset:
         metrics=(
             Metric(
                 PUBLISHED_COUNT,
-                _sum("count"),
+                PUBLISHED_SUM_SQL,
                 "Somme des effectifs publiés",
                 "Somme des effectifs publiés ; les cellules au secret statistique n'y sont pas",
                 ",d",
@@ -356,6 +402,14 @@ def aggregate_dataset(config: SourceConfig, aggregate: Aggregate) -> Dataset:
                 f"MAX({_DISPLAYED_EXPRESSION})",
                 "Effectif ou secret",
                 f"L'effectif d'une cellule, ou « {SUPPRESSED_LABEL} » (tableaux croisés)",
+            ),
+            Metric(
+                GROUPED_LABEL,
+                _GROUPED_EXPRESSION,
+                "Effectif (cellules au secret signalées)",
+                "Somme des effectifs publiés des cellules regroupées, suivie du nombre de"
+                f" cellules au secret statistique s'il y en a ; « {SUPPRESSED_LABEL} » quand"
+                " toutes le sont (une seule cellule : son effectif ou le secret)",
             ),
         ),
     )

@@ -46,28 +46,33 @@ def released_sources(
     Each run is limited to its own delivery date (`from_date` = `to_date`), so raw objects
     other tests left unprocessed in the session's bucket cannot change its outcome.
     """
-    configs = load_all_sources()
-    released = {}
-    for source, (day, seed) in RELEASES.items():
-        write_sample(
-            s3_client, settings.raw_bucket, configs[source], SAMPLE_ROWS, seed, day, settings.sse
-        )
-        when = datetime.combine(day, time(), tzinfo=UTC)
-        dag = helpers.pipeline_dag(source, retries=0)
-        run = dag.test(
-            logical_date=when,
-            run_after=when,
-            run_conf={"from_date": day.isoformat(), "to_date": day.isoformat()},
-        )
-        states = helpers.task_states(run)
-        failed = {task: s for task, s in states.items() if s != ["success"] * len(s)}
-        assert not failed, f"{source}: the pipeline run did not succeed: {failed}"
-        pointer = helpers.latest_pointer(s3_client, settings.public_bucket, source)
-        assert pointer is not None, f"{source}: the run published no release"
-        released[source] = ReleasedSource(
-            source, helpers.stage_run_id(run), str(pointer["release_id"]), states
-        )
-    return released
+    return {
+        source: release_sample(s3_client, settings, source, SAMPLE_ROWS, seed, day)
+        for source, (day, seed) in RELEASES.items()
+    }
+
+
+def release_sample(
+    s3_client: Any, settings: Settings, source: str, rows: int, seed: int, day: date
+) -> ReleasedSource:
+    """`rows` sample records of `source` delivered on `day`, then its pipeline run through
+    Airflow for that day only; fails the test unless every task succeeded and it published."""
+    write_sample(
+        s3_client, settings.raw_bucket, load_all_sources()[source], rows, seed, day, settings.sse
+    )
+    when = datetime.combine(day, time(), tzinfo=UTC)
+    dag = helpers.pipeline_dag(source, retries=0)
+    run = dag.test(
+        logical_date=when,
+        run_after=when,
+        run_conf={"from_date": day.isoformat(), "to_date": day.isoformat()},
+    )
+    states = helpers.task_states(run)
+    failed = {task: s for task, s in states.items() if s != ["success"] * len(s)}
+    assert not failed, f"{source}: the pipeline run did not succeed: {failed}"
+    pointer = helpers.latest_pointer(s3_client, settings.public_bucket, source)
+    assert pointer is not None, f"{source}: the run published no release"
+    return ReleasedSource(source, helpers.stage_run_id(run), str(pointer["release_id"]), states)
 
 
 @contextmanager

@@ -32,6 +32,7 @@ from include.superset.charts import (
 from include.superset.datasets import (
     CELL_LABEL,
     DISPLAYED_COUNT,
+    GROUPED_LABEL,
     LABEL_SUFFIX,
     QUARANTINE_REASONS,
     REASON_LABEL,
@@ -202,7 +203,8 @@ def _referenced_names(chart: dict[str, Any]) -> set[str]:
         for column in query["columns"]:
             names.add(column if isinstance(column, str) else column["sqlExpression"])
         names.update(query.get("metrics") or [])
-        names.update(item[0] for item in query.get("orderby") or [])
+        # A saved metric by name; an adhoc SQL one (a sort key) names none.
+        names.update(item[0] for item in query.get("orderby") or [] if isinstance(item[0], str))
         names.update(item["col"] for item in query["filters"])
     params = chart["params"]
     for key in ("groupby", "all_columns", "groupbyRows", "groupbyColumns", "metrics"):
@@ -371,6 +373,44 @@ def test_a_new_aggregate_gets_its_dataset_chart_and_place(configs: dict[str, Sou
     assert chart["dataset_uuid"] == dataset["uuid"]
     dashboard = yaml.safe_load(files["dashboards/consultation.yaml"])
     assert chart["uuid"] in {i["meta"]["uuid"] for i in _position_charts(dashboard)}
+
+
+def test_communes_within_their_departements_get_a_drill_down_table(
+    configs: dict[str, SourceConfig],
+    charts: dict[str, dict[str, Any]],
+    datasets: dict[str, dict[str, Any]],
+) -> None:
+    """An aggregate by département and commune gets a table by département (the analyst
+    drills to the communes with « Explorer par », which needs the commune groupable) and a
+    table of its cells; no map and no cross-tab of a hundred commune columns. A commune
+    alone (no département to drill from) gets no drill-down."""
+    by_table: dict[str, list[dict[str, Any]]] = {}
+    for chart in charts.values():
+        by_table.setdefault(datasets[chart["dataset_uuid"]]["table_name"], []).append(chart)
+    drills = {
+        table
+        for table, placed in by_table.items()
+        for chart in placed
+        if GROUPED_LABEL in (chart["params"].get("metrics") or [])
+    }
+    assert drills == {"signalements__par_departement_et_commune"}
+    (table,) = drills
+    params = {chart["params"]["viz_type"]: chart["params"] for chart in by_table[table]}
+    assert set(params) == {"table"}, "no map, no cross-tab for communes within départements"
+    modes = sorted(chart["params"]["query_mode"] for chart in by_table[table])
+    assert modes == ["aggregate", "raw"]
+    (drill,) = (c["params"] for c in by_table[table] if c["params"]["query_mode"] == "aggregate")
+    assert drill["groupby"] == ["postcode_departement"]
+    assert drill["metrics"] == [GROUPED_LABEL]
+    (cells,) = (c["params"] for c in by_table[table] if c["params"]["query_mode"] == "raw")
+    assert cells["all_columns"] == ["postcode_departement", "commune", DISPLAYED_COUNT]
+    (dataset,) = (d for d in datasets.values() if d["table_name"] == table)
+    commune = _columns_by_name(dataset)["commune"]
+    assert commune["groupby"] is True
+    metric = next(m for m in dataset["metrics"] if m["metric_name"] == GROUPED_LABEL)
+    # Suppressed cells never enter the sum; a wholly suppressed group reads the label.
+    assert 'CASE WHEN "suppressed" THEN NULL ELSE "count" END' in metric["expression"]
+    assert f"= COUNT(*) THEN '{SUPPRESSED_LABEL}'" in metric["expression"]
 
 
 # -- French labels for coded values --------------------------------------------------------
