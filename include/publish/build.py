@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ def _require_checks_passed(source: str, checks: Sequence[CheckResult]) -> None:
 
 def _tables(
     config: SourceConfig,
-    records: pd.DataFrame | None,
+    records: pd.DataFrame | Iterable[pd.DataFrame] | None,
     anonymization: Mapping[str, Any] | None,
     aggregates: Sequence[AggregateInput],
     earlier_batches: Sequence[RecordBatch],
@@ -151,7 +151,7 @@ def build_release(
     run: RunInfo,
     staging_dir: Path,
     *,
-    records: pd.DataFrame | None = None,
+    records: pd.DataFrame | Iterable[pd.DataFrame] | None = None,
     anonymization: Mapping[str, Any] | None = None,
     aggregates: Sequence[AggregateInput] = (),
     earlier_batches: Sequence[RecordBatch] = (),
@@ -163,7 +163,8 @@ def build_release(
     """Write the release of one source into `staging_dir/<source>/<release id>/`.
 
     `records` (only when the source publishes record-level data) are the scrubbed,
-    pseudonymized, generalized rows no earlier release published, with their
+    pseudonymized, generalized rows no earlier release published (one frame, or slices
+    converted one at a time: `records_table`), with their
     `anonymization` summary (see `summaries`); `earlier_batches` are the record files
     earlier releases published, listed by checksum (`record_batches`); `aggregates` are
     every configured aggregate, protected; `checks` are the gates the pipeline ran

@@ -33,7 +33,7 @@ measures the union from the published files, as an attacker holding them all wou
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,7 @@ from include.publish.run import check_release_id
 from include.warehouse.pg_tables import RUN_COLUMN, ensure_table
 
 TABLE = sql.Identifier("private", "record_batches")
-FETCH_ROWS = 100_000  # rows per round trip when a release reads its batch
+FETCH_ROWS = 10_000  # rows per round trip (and per slice) when a release reads its batch
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,24 @@ def unbatched_rows(
     release_id: str,
     columns: Sequence[tuple[str, str]],
 ) -> pd.DataFrame:
-    """The loaded (curated) rows no other release's batch holds: `release_id`'s batch.
+    """The loaded (curated) rows no other release's batch holds: `release_id`'s batch, as
+    one frame (`unbatched_slices` reads the same rows a slice at a time)."""
+    frames = list(unbatched_slices(conn, config, release_id, columns))
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
+
+
+def unbatched_slices(
+    conn: psycopg.Connection[Any],
+    config: SourceConfig,
+    release_id: str,
+    columns: Sequence[tuple[str, str]],
+    without: Collection[str] = (),
+) -> Iterator[pd.DataFrame]:
+    """`release_id`'s batch (see `unbatched_rows`), a slice of at most `FETCH_ROWS` rows at
+    a time, with all its columns but `without` (never read); at least one slice, empty
+    when no row is unbatched.
 
     The runs come from the small run tables (loaded runs, minus those another batch
     holds) and their rows through the curated table's run index: a daily release reads
@@ -103,22 +120,37 @@ def unbatched_rows(
             (config.name, config.name, check_release_id(release_id)),
         )
     ]
+    table = sql.Identifier("curated", config.name)
+    # Every column the table holds (as `SELECT *` would: one the config no longer declares
+    # is still refused downstream), in its order, but `without`.
+    names = [
+        str(name)
+        for (name,) in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+            "AND NOT attisdropped ORDER BY attnum",
+            (table.as_string(conn),),
+        )
+        if name not in without
+    ]
     # WHY a server-side cursor read in slices: a client-side result holds every row twice
-    # before the frame exists (libpq's copy and a Python tuple per row): ~1 GB at 1M rows.
+    # before the frame exists (libpq's copy and a Python tuple per row): ~1 GB at 1M rows;
+    # and a caller that converts each slice as it comes never holds the rows as Python
+    # objects, nor the batch twice (slices and their concatenation).
     with conn.cursor(name=f"unbatched_{config.name}") as cursor:
         cursor.execute(
-            sql.SQL("SELECT * FROM {} WHERE {} = ANY(%s)").format(
-                sql.Identifier("curated", config.name), sql.Identifier(RUN_COLUMN)
+            sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
+                sql.SQL(", ").join(map(sql.Identifier, names)),
+                table,
+                sql.Identifier(RUN_COLUMN),
             ),
             (runs,),
         )
-        names = [column.name for column in cursor.description or ()]
-        frames = []
+        empty = True
         while rows := cursor.fetchmany(FETCH_ROWS):
-            frames.append(pd.DataFrame(rows, columns=names))
-    if not frames:
-        return pd.DataFrame([], columns=names)
-    return pd.concat(frames, ignore_index=True)
+            empty = False
+            yield pd.DataFrame(rows, columns=names)
+    if empty:
+        yield pd.DataFrame([], columns=names)
 
 
 def earlier_batches(

@@ -21,7 +21,7 @@ byte-identical), and the row order cannot leak the order of submission.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -136,17 +136,7 @@ def _configured_column(spec: FieldSpec, level: str | None) -> Column:
     return Column(spec.name, "string", description)
 
 
-def records_table(
-    config: SourceConfig,
-    records: pd.DataFrame,
-    anonymization: Mapping[str, Any],
-    earlier_batches: tuple[RecordBatch, ...] = (),
-) -> PublishedTable:
-    """The record-level table of the rows no earlier release published (all rows, on a
-    first release), after checking its columns, k and l on those rows: each earlier batch
-    passed the same gates when it was published, and the union keeps them
-    (`record_batches`)."""
-    summary = check_anonymization_summary(config, anonymization)
+def _checked_columns(config: SourceConfig, records: pd.DataFrame) -> None:
     declared = {spec.name for spec in config.fields}
     unknown = sorted(set(map(str, records.columns)) - declared)
     if unknown:
@@ -158,8 +148,52 @@ def records_table(
     absent = [spec.name for spec in published if spec.name not in records.columns]
     if absent:
         raise ValueError(f"source '{config.name}': the records lack the columns {absent}")
+
+
+def _converted(
+    config: SourceConfig,
+    records: pd.DataFrame | Iterable[pd.DataFrame],
+    columns: tuple[Column, ...],
+) -> pa.Table:
+    """The records in their published types, a frame (slice) at a time: each slice is
+    checked and converted as it comes, and only its Arrow form is kept (the slices are
+    concatenated without a copy). A column missing throughout a slice is published as
+    missing, as the whole frame's conversion gives it (converting such a slice alone would
+    see no value to type it by)."""
+    schema = pa.schema([column.arrow_field for column in columns])
+    parts = []
+    for frame in [records] if isinstance(records, pd.DataFrame) else records:
+        _checked_columns(config, frame)
+        present = tuple(column for column in columns if frame[column.name].notna().any())
+        converted = to_arrow(frame, present, config.name)
+        parts.append(
+            pa.Table.from_arrays(
+                [
+                    converted.column(column.name)
+                    if column in present
+                    else pa.nulls(len(frame), column.arrow_field.type)
+                    for column in columns
+                ],
+                schema=schema,
+            )
+        )
+    return pa.concat_tables(parts) if parts else schema.empty_table()
+
+
+def records_table(
+    config: SourceConfig,
+    records: pd.DataFrame | Iterable[pd.DataFrame],
+    anonymization: Mapping[str, Any],
+    earlier_batches: tuple[RecordBatch, ...] = (),
+) -> PublishedTable:
+    """The record-level table of the rows no earlier release published (all rows, on a
+    first release), after checking its columns, k and l on those rows: each earlier batch
+    passed the same gates when it was published, and the union keeps them
+    (`record_batches`). `records`: one frame, or slices (`_converted`)."""
+    summary = check_anonymization_summary(config, anonymization)
+    published = [spec for spec in config.fields if spec.role is not Role.DIRECT_IDENTIFIER]
     columns = tuple(_configured_column(spec, summary.levels.get(spec.name)) for spec in published)
-    data = _sorted(to_arrow(records, columns, config.name))
+    data = _sorted(_converted(config, records, columns))
     qis = [spec.name for spec in config.quasi_identifiers]
     sensitive = [spec.name for spec in config.sensitive_fields]
     # Measured on the converted rows, exactly as they are written to the files.

@@ -65,14 +65,11 @@ def _as_text(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, int]:
 
 
 def write_csv(table: pa.Table, path: Path) -> CsvStats:
-    """Write `table` as the platform's CSV; return its row count and neutralised cells."""
-    texts: list[pa.ChunkedArray] = []
+    """Write `table` as the platform's CSV; return its row count and neutralised cells.
+
+    A batch of rows at a time, from its values to its text: the table's text is never
+    held whole beside the table (it is as large, and a record table grows with the run)."""
     neutralised = 0
-    for column in table.columns:
-        text, count = _as_text(column)
-        texts.append(pc.fill_null(text, ""))
-        neutralised += count
-    as_text = pa.Table.from_arrays(texts, names=table.column_names)
     with path.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(
             stream,
@@ -83,8 +80,13 @@ def write_csv(table: pa.Table, path: Path) -> CsvStats:
             quoting=csv.QUOTE_MINIMAL,
         )
         writer.writerow(table.column_names)
-        for batch in as_text.to_batches(max_chunksize=BATCH_ROWS):
-            writer.writerows(zip(*(array.to_pylist() for array in batch.columns), strict=True))
+        for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+            texts = []
+            for column in batch.columns:
+                text, count = _as_text(pa.chunked_array([column]))
+                texts.append(pc.fill_null(text, "").to_pylist())
+                neutralised += count
+            writer.writerows(zip(*texts, strict=True))
     return CsvStats(rows=table.num_rows, neutralised_cells=neutralised)
 
 

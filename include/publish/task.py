@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ from include.publish.record_batches import (
     forget_batches,
     lost_batches,
     record_batch,
-    unbatched_rows,
+    unbatched_slices,
     written_batch,
 )
 from include.publish.s3_release import committed_manifest, release_sizes
@@ -76,10 +76,11 @@ log = logging.getLogger(__name__)
 
 def _record_batch(
     ctx: PipelineContext, release_id: str
-) -> tuple[pd.DataFrame, list[str], list[RecordBatch]]:
+) -> tuple[list[pd.DataFrame], list[str], list[RecordBatch]]:
     """The rows this release publishes (those no earlier release holds: the run's own, on
-    a platform that published every run), without the columns a release never carries;
-    the runs they come from; and the earlier releases' batches, listed by checksum."""
+    a platform that published every run), in slices, without the columns a release never
+    carries (not even read); the runs they come from; and the earlier releases' batches,
+    listed by checksum."""
     withheld = {pseudonym_column(spec.name) for spec in ctx.config.direct_identifiers}
     source = ctx.config.name
     with psycopg.connect(ctx.dsn) as conn:
@@ -97,10 +98,21 @@ def _record_batch(
             )
             forget_batches(conn, source, [batch.release_id for batch in lost])
             earlier = [batch for batch in earlier if batch not in lost]
-        frame = unbatched_rows(conn, ctx.config, release_id, curated_columns(ctx.config))
-    runs = sorted(map(str, frame[RUN_COLUMN].unique()))
-    rows = frame.drop(columns=[c for c in frame.columns if c in withheld or c == RUN_COLUMN])
-    return rows, runs, earlier
+        slices: list[pd.DataFrame] = []
+        runs: set[str] = set()
+        for frame in unbatched_slices(
+            conn, ctx.config, release_id, curated_columns(ctx.config), without=withheld
+        ):
+            runs.update(map(str, frame[RUN_COLUMN].unique()))
+            slices.append(frame.drop(columns=[RUN_COLUMN]))
+    return slices, sorted(runs), earlier
+
+
+def _handed_over(slices: list[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Each slice once, let go of as it is handed over: the release converts a slice to
+    its published types as it comes, so the batch is never held twice."""
+    while slices:
+        yield slices.pop(0)
 
 
 def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[str | int | bool | None, ...]]:
@@ -253,9 +265,10 @@ def publish(
         raise refuse(ctx, "publish", f"not published: {accounting.summary()}")
     aggregates = _aggregates_from_scratch(ctx)
     run = RunInfo(ctx.run_id, pipeline_version(), ctx.run_date)
-    records, batch_runs, earlier = (
+    slices, batch_runs, earlier = (
         _record_batch(ctx, run.release_id) if config.publish_record_level else (None, [], [])
     )
+    rows = None if slices is None else sum(map(len, slices))
     with (
         tempfile.TemporaryDirectory(prefix="civic-release-") as staging,
         s3_failures(ctx, "publish", f"publishing release {run.release_id}"),
@@ -271,8 +284,8 @@ def publish(
                 config,
                 run,
                 Path(staging),
-                records=records,
-                anonymization=anonymized.get("anonymization") if records is not None else None,
+                records=None if slices is None else _handed_over(slices),
+                anonymization=anonymized.get("anonymization") if slices is not None else None,
                 aggregates=[AggregateInput(a.name, a.cells, a.summary) for a in aggregates],
                 earlier_batches=earlier,
                 checks=[CheckResult("great_expectations", bool(validated.get("success")))],
@@ -288,8 +301,8 @@ def publish(
         with psycopg.connect(ctx.dsn) as conn:  # public now: the next release protects against it
             mark_published(conn, config.name, ctx.run_id)
             record_release(conn, config.name, ctx.run_id, files.release_id, ctx.run_date.date())
-            if records is not None:  # and its batch is the next release's earlier file
-                batch = written_batch(files, config.name, len(records))
+            if rows is not None:  # and its batch is the next release's earlier file
+                batch = written_batch(files, config.name, rows)
                 record_batch(conn, config.name, batch, batch_runs)
         mirrored = mirror_release(files, ctx.settings.exports_dir)
     summary = {
@@ -300,7 +313,7 @@ def publish(
         "uploaded": len(published.uploaded),
         "previous_latest": published.previous_latest,
         "mirror": str(mirrored.directory),
-        "records": 0 if records is None else len(records),
+        "records": rows or 0,
         "earlier_batches": len(earlier),
         "rows_received_to_date": accounting.rows_received,
         "scrubber": scrubber.ledger_facts(),

@@ -144,17 +144,20 @@ def load_run(
     dsn: str,
     config: SourceConfig,
     run_id: str,
-    curated: pd.DataFrame | None,
+    curated: pd.DataFrame | Iterable[pd.DataFrame] | None,
     aggregates: Mapping[str, pd.DataFrame],
     *,
-    records: pd.DataFrame,
+    records: pd.DataFrame | Iterable[pd.DataFrame],
     records_to_date: int,
     record_file_facts: RecordFileFacts | None = None,
 ) -> LoadResult:
     """Store the run's records, replace its record-level rows and every aggregate of the
     source, and mark the run loaded, atomically.
 
-    `records` are the run's scrubbed records at full precision (for the private store);
+    `records` are the run's scrubbed records at full precision (for the private store) and
+    `curated` its record-level rows, each a frame or frames (slices read one at a time: what
+    a run's size makes grow is then never held whole); every frame is checked before it is
+    copied, and a refusal rolls the whole transaction back.
     `records_to_date` is how many records the aggregates were computed over, which the
     store must hold once the run's records are in. `aggregates` maps each configured
     aggregate's name to its protected cells (`ProtectedAggregate.cells`); an aggregate the
@@ -170,17 +173,9 @@ def load_run(
     unknown = sorted(set(aggregates) - set(declared))
     if unknown:
         raise LoadError(f"{config.name}: aggregates {unknown} are not in the source config")
-    columns = curated_columns(config)
-    names = [name for name, _ in columns]
-    published = None if curated is None else curated.assign(**{RUN_COLUMN: run_id})
-    if published is not None:
-        _check_curated(config, published, names)
-    if record_file_facts is not None and record_file_facts.records != len(records):
-        raise LoadError(
-            f"{config.name} run {run_id}: the record file facts count {record_file_facts.records} "
-            f"records but the run has {len(records)}: nothing loaded; re-run the run from its "
-            "anonymize task"
-        )
+    names = [name for name, _ in curated_columns(config)]
+    if isinstance(curated, pd.DataFrame):  # whole: refused before the transaction opens
+        _check_curated(config, curated.assign(**{RUN_COLUMN: run_id}), names)
     with psycopg.connect(dsn) as conn, conn.transaction():
         ensure_warehouse(conn)
         _ensure_source_tables(conn, config)
@@ -189,6 +184,12 @@ def load_run(
             stored = write_run(conn, config, run_id, records)
         except RecordStoreError as exc:
             raise LoadError(str(exc)) from None
+        if record_file_facts is not None and record_file_facts.records != stored:
+            raise LoadError(
+                f"{config.name} run {run_id}: the record file facts count "
+                f"{record_file_facts.records} records but the run has {stored}: nothing loaded; "
+                "re-run the run from its anonymize task"
+            )
         in_store = record_count(conn, config)
         if in_store != records_to_date:
             raise LoadError(
@@ -197,9 +198,12 @@ def load_run(
                 "in between?): nothing loaded; re-run this run from its anonymize task"
             )
         curated_rows = 0
-        if published is not None:
+        if curated is not None:
             delete_run(conn, "curated", config.name, run_id)
-            curated_rows = copy_frame(conn, "curated", config.name, published, names)
+            for frame in [curated] if isinstance(curated, pd.DataFrame) else curated:
+                published = frame.assign(**{RUN_COLUMN: run_id})
+                _check_curated(config, published, names)
+                curated_rows += copy_frame(conn, "curated", config.name, published, names)
         aggregate_rows = {}
         for name, cells in aggregates.items():
             table = aggregate_table(config, name)

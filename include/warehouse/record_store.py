@@ -25,7 +25,7 @@ existed gets it, with freshly drawn keys for the records it holds (`ensure_store
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -166,9 +166,10 @@ def keys_for_records(
 
 
 def _check_keys(
-    conn: psycopg.Connection[Any], config: SourceConfig, run_id: str, records: pd.DataFrame
+    config: SourceConfig, run_id: str, records: pd.DataFrame, before: Mapping[Any, int]
 ) -> None:
-    """Every record has a key in range, and a record the run stored before keeps its key."""
+    """Every record has a key in range, and a record the run stored before (`before`: id →
+    key of the run's records as the store held them) keeps its key."""
     if RECORD_KEY not in records.columns:
         raise RecordStoreError(
             f"{config.name} run {run_id}: the records carry no '{RECORD_KEY}' column; give "
@@ -181,13 +182,8 @@ def _check_keys(
             f"{config.name} run {run_id}: {int(bad.sum())} record(s) without a valid key "
             f"(an integer in [0, {KEY_MODULUS}))"
         )
-    query = sql.SQL("SELECT {}, {} FROM {} WHERE {} = %s").format(
-        sql.Identifier(config.id_field),
-        sql.Identifier(RECORD_KEY),
-        sql.Identifier(SCHEMA, config.name),
-        sql.Identifier(RUN_COLUMN),
-    )
-    before = dict(conn.execute(query, (run_id,)).fetchall())
+    if not before:
+        return
     previous = records[config.id_field].map(before)
     changed = previous.notna() & (previous != keys)
     if changed.any():
@@ -199,30 +195,64 @@ def _check_keys(
         )
 
 
-def write_run(
-    conn: psycopg.Connection[Any], config: SourceConfig, run_id: str, records: pd.DataFrame
+def _run_keys(conn: psycopg.Connection[Any], config: SourceConfig, run_id: str) -> dict[Any, int]:
+    """id → record key of the records the run stored before (a rerun's first attempt)."""
+    query = sql.SQL("SELECT {}, {} FROM {} WHERE {} = %s").format(
+        sql.Identifier(config.id_field),
+        sql.Identifier(RECORD_KEY),
+        sql.Identifier(SCHEMA, config.name),
+        sql.Identifier(RUN_COLUMN),
+    )
+    return dict(conn.execute(query, (run_id,)).fetchall())
+
+
+def _write_frame(
+    conn: psycopg.Connection[Any],
+    config: SourceConfig,
+    run_id: str,
+    frame: pd.DataFrame,
+    names: Sequence[str],
+    before: Mapping[Any, int],
 ) -> int:
-    """Replace the run's records with `records` (the run's scrubbed chunks, each with its
-    `record_key`), in the caller's transaction. A record id already stored by another run
-    is refused, and so is a key other than the one a record of the run already has."""
-    names = [name for name, _ in store_columns(config)]
-    leaked = sorted({spec.name for spec in config.direct_identifiers} & set(records.columns))
-    missing = sorted(set(names) - {RUN_COLUMN, RECORD_KEY} - set(records.columns))
+    """Check one frame of the run's records, then copy it into the store."""
+    leaked = sorted({spec.name for spec in config.direct_identifiers} & set(frame.columns))
+    missing = sorted(set(names) - {RUN_COLUMN, RECORD_KEY} - set(frame.columns))
     if leaked or missing:
         raise RecordStoreError(
             f"{config.name}: the run's records do not fit the record store: "
             f"direct identifiers {leaked}, missing columns {missing}"
         )
-    _check_keys(conn, config, run_id, records)
-    delete_run(conn, SCHEMA, config.name, run_id)
+    _check_keys(config, run_id, frame, before)
     try:
-        return copy_frame(conn, SCHEMA, config.name, records.assign(**{RUN_COLUMN: run_id}), names)
+        return copy_frame(conn, SCHEMA, config.name, frame.assign(**{RUN_COLUMN: run_id}), names)
     except pg_errors.UniqueViolation as exc:
         detail = exc.diag.message_detail or str(exc)
         raise RecordStoreError(
             f"{config.name} run {run_id}: a record is already stored by another run "
             f"({detail}); a record is published once: refusing the load"
         ) from None
+
+
+def write_run(
+    conn: psycopg.Connection[Any],
+    config: SourceConfig,
+    run_id: str,
+    records: pd.DataFrame | Iterable[pd.DataFrame],
+) -> int:
+    """Replace the run's records with `records` (the run's scrubbed chunks, each with its
+    `record_key`: one frame, or frames read one at a time), in the caller's transaction,
+    and return how many were stored. A record id already stored by another run is refused,
+    and so is a key other than the one a record of the run already has: every frame is
+    checked before it is copied, and a refusal leaves the store as it was."""
+    names = [name for name, _ in store_columns(config)]
+    before = _run_keys(conn, config, run_id)
+    stored = 0
+    # A savepoint: a frame refused midway leaves the store as it was, earlier frames too.
+    with conn.transaction():
+        delete_run(conn, SCHEMA, config.name, run_id)
+        for frame in [records] if isinstance(records, pd.DataFrame) else records:
+            stored += _write_frame(conn, config, run_id, frame, names, before)
+    return stored
 
 
 def _other_runs(exclude_run: str | None) -> tuple[sql.Composable, tuple[str, ...]]:

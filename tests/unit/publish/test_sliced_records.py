@@ -1,0 +1,84 @@
+"""A release built from its records in slices (as the publish task reads them from the
+warehouse) is the release built from the same records whole, byte for byte, and its CSV
+written a batch of rows at a time is the CSV written at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from include.publish import ReleaseFiles, tabular_files
+from include.publish.tables import records_table
+from tests.unit.publish.inputs import source
+
+Build = Callable[..., ReleaseFiles]
+
+
+def _file_bytes(files: ReleaseFiles) -> dict[str, bytes]:
+    return {entry.path: files.path(entry.path).read_bytes() for entry in files.upload_order}
+
+
+def _slices(records: pd.DataFrame, name: str) -> Iterator[pd.DataFrame]:
+    """The records in slices of uneven sizes, the first holding only rows whose some column
+    is missing throughout (converted alone, such a slice has no value to type it by)."""
+    column = "description" if name == "signalements" else "opinion"
+    missing = records[column].isna()
+    assert missing.any(), "the inputs hold rows missing the column"
+    assert (~missing).any(), "and rows that have it"
+    rest = records[~missing]
+    yield records[missing]
+    yield rest.iloc[:7]
+    yield rest.iloc[7:8]
+    yield rest.iloc[8:150]
+    yield rest.iloc[150:]
+
+
+@pytest.mark.parametrize("name", ["consultation", "signalements"])
+def test_a_release_from_slices_is_the_release_from_the_whole_frame(
+    name: str,
+    build: Build,
+    inputs_of: Callable[[str], dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inputs = inputs_of(name)
+    whole = _file_bytes(build(inputs, name=name))
+    monkeypatch.setattr(tabular_files, "BATCH_ROWS", 5)  # the CSV in many batches of rows
+    sliced = build({**inputs, "records": _slices(inputs["records"], name)}, name=name)
+    assert _file_bytes(sliced) == whole
+    csv = sliced.path(f"{name}.csv").read_bytes()
+    assert csv.count(b"\r\n") == len(inputs["records"]) + 1  # a header, then every row once
+
+
+def test_a_column_no_config_declares_is_refused_in_any_slice(
+    inputs_of: Callable[[str], dict[str, Any]],
+) -> None:
+    inputs = inputs_of("signalements")
+    records = inputs["records"]
+    later = records.iloc[10:].assign(remarque="?")
+    with pytest.raises(ValueError, match=r"columns \['remarque'\] that the source config"):
+        records_table(
+            source("signalements"), iter([records.iloc[:10], later]), inputs["anonymization"]
+        )
+    with pytest.raises(ValueError, match="lack the columns"):
+        records_table(
+            source("signalements"),
+            iter([records.iloc[:10], records.iloc[10:].drop(columns="channel")]),
+            inputs["anonymization"],
+        )
+
+
+def test_the_csv_in_batches_of_rows_is_the_csv_at_once(
+    inputs_of: Callable[[str], dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = inputs_of("consultation")
+    table = records_table(source("consultation"), inputs["records"], inputs["anonymization"])
+    at_once = tabular_files.write_csv(table.data, tmp_path / "at_once.csv")
+    monkeypatch.setattr(tabular_files, "BATCH_ROWS", 3)
+    batched = tabular_files.write_csv(table.data, tmp_path / "batched.csv")
+    assert (tmp_path / "batched.csv").read_bytes() == (tmp_path / "at_once.csv").read_bytes()
+    assert batched == at_once
+    assert at_once.neutralised_cells > 0, "the inputs hold formula-looking answers"
