@@ -1,10 +1,15 @@
 """A load streamed a slice at a time stores what the same load stores whole, and a slice
-refused midway leaves nothing of the run (the load task reads its run's chunks and curated
-rows this way, so that its memory does not grow with the run's size)."""
+refused midway, or the loading process killed midway, leaves nothing of the run (the load
+task reads its run's chunks and curated rows this way, so that its memory does not grow
+with the run's size)."""
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import os
+import signal
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -176,3 +181,54 @@ def test_facts_that_do_not_count_the_streamed_records_are_refused(warehouse_dsn:
                 record_file_facts=facts,
             )  # fmt: skip
         assert _rows(warehouse_dsn, config, "run-facts") == {"curated": [], "private": []}
+
+
+def _load_until_killed(dsn: str, run_id: str, records_to_date: int, copied: Any) -> None:
+    """A load whose third curated slice never comes: it says when two are copied, then waits
+    (inside its open transaction) to be killed."""
+
+    def curated_slices() -> Iterator[pd.DataFrame]:
+        yield from _slices(_curated(range(12)), 4, 8)
+        copied.set()
+        time.sleep(600)
+
+    config = load_all_sources()["signalements"]
+    load_run(
+        dsn, config, run_id, curated_slices(), {},
+        records=_slices(_records(range(400, 412)), 6), records_to_date=records_to_date,
+    )  # fmt: skip
+
+
+def test_a_load_killed_midway_leaves_nothing_and_its_rerun_loads_everything(
+    warehouse_dsn: str,
+) -> None:
+    """SIGKILL of the loading process after slices were copied: PostgreSQL drops its open
+    transaction, nothing of the run is visible, the run is not marked loaded, and the same
+    load run again stores every row once."""
+    config = load_all_sources()["signalements"]
+    spawn = multiprocessing.get_context("spawn")
+    with made_up_runs(warehouse_dsn, config, "run-killed"):
+        with psycopg.connect(warehouse_dsn) as conn:
+            before = int(conn.execute("SELECT count(*) FROM private.signalements").fetchone()[0])
+        copied = spawn.Event()
+        loader = spawn.Process(
+            target=_load_until_killed, args=(warehouse_dsn, "run-killed", before + 12, copied)
+        )
+        loader.start()
+        try:
+            assert copied.wait(120), "the load never copied its first slices"
+            assert _rows(warehouse_dsn, config, "run-killed") == {"curated": [], "private": []}
+        finally:
+            os.kill(loader.pid, signal.SIGKILL)
+            loader.join(30)
+        assert loader.exitcode == -signal.SIGKILL
+        assert _rows(warehouse_dsn, config, "run-killed") == {"curated": [], "private": []}
+        assert _status(warehouse_dsn, config, "run-killed") == "ingested", "not marked loaded"
+        rerun = load_run(
+            warehouse_dsn, config, "run-killed", _slices(_curated(range(12)), 4, 8), {},
+            records=_slices(_records(range(400, 412)), 6), records_to_date=before + 12,
+        )  # fmt: skip
+        assert (rerun.curated_rows, rerun.stored_records) == (12, 12)
+        stored = _rows(warehouse_dsn, config, "run-killed")
+        assert [len(stored["curated"]), len(stored["private"])] == [12, 12]
+        assert _status(warehouse_dsn, config, "run-killed") == "loaded"
