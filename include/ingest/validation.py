@@ -31,6 +31,7 @@ Decisions, in one place:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -209,13 +210,20 @@ def _coercer(spec: FieldSpec) -> Coercer:
     return string
 
 
-def _check_commune(commune: str, postcode: str, field: str) -> None:
-    """Reject a commune that its record's postcode neither serves nor lies beside."""
+@functools.lru_cache(maxsize=1 << 16)
+def _commune_agrees(commune: str, postcode: str) -> bool:
+    """Whether the postcode serves the commune or lies in its département. Cached: the same
+    few thousand pairs recur over a delivery, and this ran once per record."""
     try:
         departement: str | None = departement_code(postcode)
     except PostcodeError:
         departement = None
-    if not commune_matches_postcode(commune, postcode, departement):
+    return commune_matches_postcode(commune, postcode, departement)
+
+
+def _check_commune(commune: str, postcode: str, field: str) -> None:
+    """Reject a commune that its record's postcode neither serves nor lies beside."""
+    if not _commune_agrees(commune, postcode):
         raise RowRejectedError(reasons.field_reason(reasons.INCONSISTENT, field))
 
 
