@@ -45,7 +45,7 @@ for every measure, and with ARX's published optima on its adult benchmark.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -489,34 +489,35 @@ def apply_generalization(
     return published
 
 
-def with_kept_rows_of(
+def kept_rows_by_part(
     published: pd.DataFrame, parts: Iterable[pd.DataFrame], suppressed: np.ndarray
-) -> pd.DataFrame:
+) -> Iterator[pd.DataFrame]:
     """`published` (what `apply_generalization` gave for frames without some columns) with
-    those columns put back: `parts` hold them for the same rows, in order, one frame per
-    piece of the input; each piece's kept rows are taken as it comes.
+    those columns put back, a piece at a time: `parts` hold them for the same rows, in
+    order, one frame per piece of the input; each yields the published rows of its kept
+    rows with its columns beside them.
 
     WHY: the search and the labels need no free text, but the published rows carry it.
     Taking the kept rows of a whole 1M-row frame copies every string at once beside the
-    input (a second gigabyte); taking them piece by piece holds one piece of input at a time.
+    input, and joining them to the published rows copies them again; piece by piece, one
+    piece's strings are held at a time and can be written out as they come.
     """
     kept = ~np.asarray(suppressed, dtype=bool)
-    taken, offset = [], 0
+    offset = published_offset = 0
     for part in parts:
         rows = kept[offset : offset + len(part)]
         if len(rows) != len(part):
             raise ValueError(f"the pieces hold more rows than the {len(kept)} searched")
-        taken.append(part.loc[rows])
-        offset += len(part)
+        columns = part.loc[rows].reset_index(drop=True)
+        clash = sorted(set(columns.columns) & set(published.columns))
+        if clash:
+            raise ValueError(f"columns {clash} are already in the published rows")
+        end = published_offset + len(columns)
+        rows_published = published.iloc[published_offset:end].reset_index(drop=True)
+        yield pd.concat([rows_published, columns], axis=1)
+        offset, published_offset = offset + len(part), end
     if offset != len(kept):
         raise ValueError(f"the pieces hold {offset} rows but the search ran on {len(kept)}")
-    if not taken:
-        return published
-    columns = pd.concat(taken, ignore_index=True)
-    clash = sorted(set(columns.columns) & set(published.columns))
-    if clash:
-        raise ValueError(f"columns {clash} are already in the published rows")
-    return pd.concat([published, columns], axis=1)
 
 
 def anonymize(config: SourceConfig, data: pd.DataFrame) -> tuple[pd.DataFrame, AnonymizationResult]:

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
 
 from include.anonymization.kanonymity import (
     InfeasibleGeneralizationError,
     anonymize,
-    with_kept_rows_of,
+    kept_rows_by_part,
 )
 from include.anonymization.pseudonyms import pseudonym_column
 from include.core.source_config import SourceConfig
@@ -36,6 +37,7 @@ from include.pipeline.workzone import (
     read_frame,
     read_frames,
     write_frame,
+    write_frames,
 )
 from include.publish import summarize_anonymization
 from include.warehouse.aggregates import (
@@ -185,14 +187,21 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
         "texts": sum(int(item["texts"]) for item in scrubbed),
         "texts_redacted": sum(int(item["texts_redacted"]) for item in scrubbed),
     }
+    curated_key = f"{ctx.run_prefix}curated/part-00000.parquet"
     if len(batch):
         try:
-            curated, result = anonymize(ctx.config, batch)
+            curated, result = anonymize(ctx.config, batch)  # the published rows, without text
         except InfeasibleGeneralizationError as exc:
             record(ctx, "anonymize", {"failed": str(exc), "records_in": len(batch)})
             raise StageRefusedError(f"{ctx.config.name}: no release this run: {exc}") from exc
         texts = (read_frame(ctx, key, only=free_text) for key in scrubbed_keys)
-        curated = with_kept_rows_of(curated, texts, result.suppressed)
+        schema = pa.Schema.from_pandas(curated, preserve_index=False)
+        for name in free_text:
+            schema = schema.append(pa.field(name, pa.string()))
+        rows = kept_rows_by_part(curated, texts, result.suppressed)
+        summary["curated_key"] = write_frames(
+            ctx, curated_key, rows, schema, CURATED_ROW_GROUP_ROWS
+        )
         kept = ~result.suppressed
         outcome = {
             "anonymization": summarize_anonymization(result),
@@ -203,11 +212,9 @@ def anonymize_run(ctx: PipelineContext, scrubbed: Sequence[Mapping[str, Any]]) -
         # Nothing new: an empty batch still goes through validation and load (no rows),
         # and publication is skipped, so `latest` stays on the last real release.
         curated = read_frames(ctx, scrubbed_keys)  # no rows: every column, free text too
+        summary["curated_key"] = write_frame(ctx, curated_key, curated, CURATED_ROW_GROUP_ROWS)
         kept = np.ones(0, dtype=bool)
         outcome = {"records_published": 0, "records_suppressed": 0, "anonymization": None}
-    summary["curated_key"] = write_frame(
-        ctx, f"{ctx.run_prefix}curated/part-00000.parquet", curated, CURATED_ROW_GROUP_ROWS
-    )
     summary.update(outcome)
     keys, summary["record_keys"] = _record_keys(ctx, batch)
     facts = _batch_facts(ctx.config, batch, curated, kept)

@@ -13,7 +13,7 @@ raw objects are read again); the published figures come from PostgreSQL.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -69,6 +69,40 @@ def write_frame(
     table = pa.Table.from_pandas(frame, preserve_index=False)
     S3Sink(ctx.s3, ctx.settings).put(key, parquet_bytes(table, row_group_rows), PARQUET)
     return key
+
+
+def write_frames(
+    ctx: PipelineContext,
+    key: str,
+    frames: Iterable[pd.DataFrame],
+    schema: pa.Schema,
+    row_group_rows: int,
+) -> str:
+    """`write_frame` for rows that come as a stream of frames (see `frames_parquet`)."""
+    body = frames_parquet(frames, schema, row_group_rows)
+    S3Sink(ctx.s3, ctx.settings).put(key, body, PARQUET)
+    return key
+
+
+def frames_parquet(frames: Iterable[pd.DataFrame], schema: pa.Schema, row_group_rows: int) -> bytes:
+    """One Parquet file of `schema` from frames converted as they come, in row groups of
+    `row_group_rows` rows (as `parquet_bytes` cuts them), so that the rows are never held
+    whole, neither as Python objects nor as one Arrow table."""
+    sink = io.BytesIO()
+    pending: list[pa.Table] = []
+    rows, written = 0, False
+    with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
+        for frame in frames:
+            pending.append(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+            rows += len(frame)
+            while rows >= row_group_rows:
+                table = pa.concat_tables(pending)
+                writer.write_table(table.slice(0, row_group_rows), row_group_size=row_group_rows)
+                pending, rows = [table.slice(row_group_rows)], rows - row_group_rows
+                written = True
+        if rows or not written:
+            writer.write_table(pa.concat_tables(pending) if pending else schema.empty_table())
+    return sink.getvalue()
 
 
 def read_frames(

@@ -32,7 +32,7 @@ from include.anonymization.kanonymity import (
     apply_generalization,
     build_search_inputs,
     find_optimal_generalization,
-    with_kept_rows_of,
+    kept_rows_by_part,
 )
 from include.core.metric_spec import MetricSpec
 from include.core.source_config import SOURCES_DIR, LossMeasure, SourceConfig, load_source_config
@@ -456,10 +456,14 @@ def test_columns_left_out_of_the_search_come_back_on_the_kept_rows(pieces: int) 
     assert lean_result.levels == result.levels
     bounds = np.linspace(0, len(data), pieces + 1).astype(int)
     parts = [data[["description"]].iloc[a:b] for a, b in itertools.pairwise(bounds)]
-    restored = with_kept_rows_of(lean, parts, lean_result.suppressed)
+    pieces_out = list(kept_rows_by_part(lean, parts, lean_result.suppressed))
+    assert len(pieces_out) == pieces
+    restored = pd.concat(pieces_out, ignore_index=True)
     pd.testing.assert_frame_equal(restored[whole.columns], whole)
     with pytest.raises(ValueError, match="search ran on"):
-        with_kept_rows_of(lean, parts[:-1] if pieces > 1 else [], lean_result.suppressed)
+        list(kept_rows_by_part(lean, parts[:-1] if pieces > 1 else [], lean_result.suppressed))
+    with pytest.raises(ValueError, match="more rows than"):
+        list(kept_rows_by_part(lean, [*parts, parts[0]], lean_result.suppressed))
 
 
 @pytest.mark.parametrize("source", ["consultation", "signalements"])
