@@ -60,6 +60,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
+from include.anonymization.linear_programs import solve_lp
 from include.anonymization.suppression_audit import (
     AdditiveLayout,
     CellInterval,
@@ -70,7 +71,6 @@ from include.anonymization.suppression_audit import (
     audit_layout,
     audit_suppression,
     recovery_tolerance,
-    solve_lp,
 )
 
 if TYPE_CHECKING:

@@ -43,13 +43,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import connected_components
+
+from include.anonymization.linear_programs import UNBOUNDED, BoundProgram
 
 # Closer than this, two LP bounds are the same number: HiGHS's feasibility tolerance (1e-7)
 # with a margin, or 1e-10 of the table's largest entry for large amounts. Measured: on
@@ -178,31 +178,6 @@ class TableLayout(AdditiveLayout):
         return f"cell {pos}"
 
 
-def solve_lp(
-    objective: NDArray[np.float64],
-    a_eq: sparse.csr_array,
-    b_eq: NDArray[np.float64],
-    bounds: NDArray[np.float64],
-) -> Any:
-    """`linprog` with HiGHS, robust to its numerical misdiagnoses.
-
-    Without presolve first: on these network LPs it is the fastest (presolve made the audit
-    40 % slower, the cover LPs 5x slower: 150 ms instead of 30 on a 300 x 36 table).
-    But on large components with amounts of very different sizes (1 to 1e8) the dual simplex
-    without presolve has called feasible systems infeasible (seen on INSEE's linked tables:
-    1,048 hidden cells, the true table meeting every equation to 3e-8). Any answer other
-    than optimal or unbounded is therefore asked again with presolve, then by interior point.
-    """
-    attempts = (("highs", {"presolve": False}), ("highs", {"presolve": True}), ("highs-ipm", {}))
-    for method, options in attempts:
-        result = linprog(
-            objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method=method, options=options
-        )
-        if result.status in (0, 3):
-            break
-    return result
-
-
 def recovery_tolerance(values: NDArray[np.float64]) -> float:
     """Below this width an interval is a single point (solver noise, scaled to the table)."""
     return max(ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE * float(np.max(values, initial=0.0)))
@@ -268,6 +243,15 @@ class CellInterval:
         """Not recoverable, and consistent with a value at least `required` above the truth."""
         reach = self.upper - self.value
         return not self.recoverable and reach >= self.required - self.tolerance
+
+
+@dataclass(frozen=True, eq=False)
+class _Component:
+    """Hidden entries tied by equations, apart from every other: their own programme."""
+
+    variables: NDArray[np.intp]  # positions among the hidden entries
+    entries: NDArray[np.intp]  # flat indices in the layout
+    program: BoundProgram
 
 
 class FeasibleSet:
@@ -339,7 +323,7 @@ class FeasibleSet:
         self._var_label = labels[:n_vars]
         self._eq_label = labels[n_vars:]
         self._var_of = {int(flat): k for k, flat in enumerate(self._hidden)}
-        self._components: dict[int, tuple[NDArray[np.intp], sparse.csr_array, NDArray[Any]]] = {}
+        self._components: dict[int, _Component] = {}
         if seen is not None and np.any(seen.suppressed & ~suppressed):
             raise ValueError("`seen` must come from a subset of the hidden entries")
         self.lowest_seen = values.copy() if seen is None else seen.lowest_seen.copy()
@@ -379,34 +363,30 @@ class FeasibleSet:
         if self.tables is not None:
             self.tables.append(table.copy())
 
-    def _component(self, label: int) -> tuple[NDArray[np.intp], sparse.csr_array, NDArray[Any]]:
+    def _component(self, label: int) -> _Component:
         if label not in self._components:
             variables = np.flatnonzero(self._var_label == label)
             eqs = np.flatnonzero(self._eq_label == label)
-            self._components[label] = (variables, self._a[eqs][:, variables], self._b[eqs])
+            entries = self._hidden[variables]
+            program = BoundProgram(
+                self._a[eqs][:, variables],
+                self._b[eqs],
+                self._bounds.lower[entries],
+                self._bounds.upper[entries],
+            )
+            self._components[label] = _Component(variables, entries, program)
         return self._components[label]
 
     def _optimize(self, flat: int, sign: float) -> float:
         """min (sign=+1) or -max (sign=-1) of one hidden entry over its component."""
         k = self._var_of[flat]
-        variables, a_eq, b_eq = self._component(int(self._var_label[k]))
-        entries = self._hidden[variables]
-        lower, upper = self._bounds.lower[entries], self._bounds.upper[entries]
-        objective = np.zeros(len(variables))
-        objective[np.searchsorted(variables, k)] = sign
-        result = solve_lp(objective, a_eq, b_eq, np.column_stack([lower, upper]))
-        if result.status == 3:  # unbounded: only possible when maximizing
-            return -math.inf
-        fractional = result.status == 0 and np.any(
-            np.abs(result.x - np.round(result.x)) > self._tolerance
+        component = self._component(int(self._var_label[k]))
+        position = int(np.searchsorted(component.variables, k))
+        result = component.program.optimize(
+            position, sign, integral=self._integral, tolerance=self._tolerance
         )
-        if self._integral and fractional:
-            result = milp(
-                objective,
-                integrality=np.ones(len(variables)),
-                bounds=Bounds(lower, upper),
-                constraints=LinearConstraint(a_eq, b_eq, b_eq),
-            )
+        if result.status == UNBOUNDED:  # only possible when maximizing
+            return -math.inf
         if result.status != 0:
             raise RuntimeError(
                 f"HiGHS could not bound {self._layout.describe(flat)} "
@@ -414,7 +394,7 @@ class FeasibleSet:
                 "inconsistent (negative or non-additive values)"
             )
         table = self._values.copy()
-        table[entries] = result.x
+        table[component.entries] = result.x
         self.record(table)
         return float(result.fun)
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from include.anonymization import suppression_audit
 from include.anonymization.suppression_audit import (
     AdditiveLayout,
     CellInterval,
@@ -252,21 +251,3 @@ def test_what_a_reader_knows_narrows_the_intervals() -> None:
         )
     with pytest.raises(ValueError, match="0 <= lower <= upper"):
         KnownBounds(np.ones(5), np.zeros(5))
-
-
-def test_a_solver_misdiagnosis_is_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    """HiGHS without presolve has called feasible systems infeasible (fault injected here)."""
-    real = suppression_audit.linprog
-    calls: list[dict] = []
-
-    def first_call_fails(*args, **kwargs):
-        calls.append(kwargs["options"])
-        result = real(*args, **kwargs)
-        if len(calls) == 1:
-            result.status = 2
-        return result
-
-    monkeypatch.setattr(suppression_audit, "linprog", first_call_fails)
-    [interval] = audit_suppression([3, 20, 40, 15], [True, False, False, True, False])[:1]
-    assert (interval.lower, interval.upper) == (0, 18)
-    assert calls[:2] == [{"presolve": False}, {"presolve": True}]
