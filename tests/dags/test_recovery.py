@@ -45,7 +45,7 @@ from include.core.connections import S3_CONN_ID, env_var, get_connection
 from include.core.connections import s3_client as make_s3_client
 from include.core.settings import Settings
 from include.core.source_config import SourceConfig, load_all_sources
-from include.core.zones import ensure_buckets, sse_arguments
+from include.core.zones import ensure_buckets, list_objects, sse_arguments
 from include.demo_runs import airflow_bin
 from include.pipeline.context import safe_run_id
 from include.publish import s3_release, verify_release
@@ -54,6 +54,8 @@ from include.publish.s3_release import committed_manifest
 from include.sample.generator import iter_rows
 from include.services.processes import free_port, read_pid
 from include.services.stack import LocalPlatform
+from include.warehouse.load import ensure_warehouse
+from include.warehouse.record_file_facts import FACTS_NAME, FACTS_SCHEMA, FACTS_TABLE
 from include.warehouse.record_store import record_count
 from tests.dags import pipeline_helpers as helpers
 
@@ -188,6 +190,70 @@ def test_kill_9_mid_scrub_then_a_new_run_publishes_every_row_once(
         if step == "ingest"
     ]  # fmt: skip
     assert sum(ingested[0]["duplicates"].values()) == 0, "the dead run's rows taken for duplicates"
+    helpers.assert_each_row_stored_once(warehouse_dsn, config, rows)
+    helpers.assert_latest_release_is_right(s3_client, settings, warehouse_dsn, config)
+
+
+# -- 1b. the whole Airflow process killed half-way through the anonymize stage -------------------
+
+
+def test_kill_9_mid_anonymize_then_a_new_run_publishes_every_row_once(
+    platform: LocalPlatform,
+    s3_client: Any,
+    settings: Settings,
+    warehouse_dsn: str,
+    config: SourceConfig,
+    tmp_path: Any,
+) -> None:
+    """The stage is caught after it wrote its curated file, record keys and record-file
+    facts to the work zone, while it reads the stored facts to protect the tables (the
+    facts table locked by the test), and the whole process group is killed (-9). The dead
+    run's objects stay in the work zone; nothing of them may reach the store or a release."""
+    day = date(2026, 6, 3)
+    rows = _put_rows(s3_client, settings, config, day, 66_009)
+    log_path = tmp_path / "airflow.log"
+    admin = make_conninfo(platform.postgres().dsn(), dbname="civic")
+    with psycopg.connect(warehouse_dsn) as conn:
+        ensure_warehouse(conn)  # the facts table exists before any load of the session
+    holder = psycopg.connect(admin)
+    try:
+        holder.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(FACTS_TABLE))
+        with (
+            log_path.open("wb") as log,
+            _airflow_dags_test(f"civic_pipeline_{SOURCE}", day, log) as proc,
+        ):
+            _wait_for(
+                lambda: _backend_waiting_on(admin, f"{FACTS_SCHEMA}.{FACTS_NAME}") is not None,
+                300,
+                "the anonymize stage to read the stored facts",
+            )
+            assert _task_started(log_path, "anonymize")
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+    finally:
+        holder.close()
+    dead_run = _killed_run(log_path)
+    written = {
+        item.key.rsplit(f"{dead_run}/", 1)[1]
+        for item in list_objects(s3_client, settings.work_bucket, f"runs/{SOURCE}/{dead_run}/")
+    }
+    assert {"curated/part-00000.parquet", "record_keys.parquet"} <= written, written
+    assert not any(key.startswith("aggregates/") for key in written), "killed after protecting"
+    assert "anonymize" not in _ledger_steps(warehouse_dsn, dead_run)
+    assert _run_status(warehouse_dsn, dead_run) == ("ingested", None)
+
+    again = helpers.run_pipeline(SOURCE, _midnight(date(2026, 6, 4)), retries=0)
+
+    assert again.state == "success", helpers.task_states(again)
+    assert _run_status(warehouse_dsn, dead_run) == ("superseded", helpers.stage_run_id(again))
+    with psycopg.connect(warehouse_dsn) as conn:
+        left = conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE run_id = %s").format(
+                sql.Identifier("private", SOURCE)
+            ),
+            (dead_run,),
+        ).fetchone()
+    assert left == (0,)
     helpers.assert_each_row_stored_once(warehouse_dsn, config, rows)
     helpers.assert_latest_release_is_right(s3_client, settings, warehouse_dsn, config)
 
