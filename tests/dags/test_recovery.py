@@ -111,6 +111,28 @@ def _run_status(dsn: str, run_id: str) -> tuple[str, str | None]:
     )
 
 
+def _stored_of(dsn: str, run_id: str) -> int:
+    """How many records of `run_id` the private record store holds."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE run_id = %s").format(
+                sql.Identifier("private", SOURCE)
+            ),
+            (run_id,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _next_run_supersedes(dsn: str, dead_run: str, day: date) -> Any:
+    """The source's next run (at `day`): it succeeds and supersedes the dead or crashed run,
+    whose ingested rows it takes over; returns the DagRun."""
+    again = helpers.run_pipeline(SOURCE, _midnight(day), retries=0)
+    assert again.state == "success", helpers.task_states(again)
+    assert _run_status(dsn, dead_run) == ("superseded", helpers.stage_run_id(again))
+    return again
+
+
 # -- 1. the whole Airflow process killed in the middle of the scrub ------------------------------
 
 
@@ -181,10 +203,7 @@ def test_kill_9_mid_scrub_then_a_new_run_publishes_every_row_once(
     assert _run_status(warehouse_dsn, dead_run) == ("ingested", None)
     assert "load" not in _ledger_steps(warehouse_dsn, dead_run)
 
-    again = helpers.run_pipeline(SOURCE, _midnight(date(2026, 6, 2)), retries=0)
-
-    assert again.state == "success", helpers.task_states(again)
-    assert _run_status(warehouse_dsn, dead_run) == ("superseded", helpers.stage_run_id(again))
+    again = _next_run_supersedes(warehouse_dsn, dead_run, date(2026, 6, 2))
     ingested = [
         p for _, step, p in helpers.ledger_entries(warehouse_dsn, helpers.stage_run_id(again))
         if step == "ingest"
@@ -242,18 +261,8 @@ def test_kill_9_mid_anonymize_then_a_new_run_publishes_every_row_once(
     assert "anonymize" not in _ledger_steps(warehouse_dsn, dead_run)
     assert _run_status(warehouse_dsn, dead_run) == ("ingested", None)
 
-    again = helpers.run_pipeline(SOURCE, _midnight(date(2026, 6, 4)), retries=0)
-
-    assert again.state == "success", helpers.task_states(again)
-    assert _run_status(warehouse_dsn, dead_run) == ("superseded", helpers.stage_run_id(again))
-    with psycopg.connect(warehouse_dsn) as conn:
-        left = conn.execute(
-            sql.SQL("SELECT count(*) FROM {} WHERE run_id = %s").format(
-                sql.Identifier("private", SOURCE)
-            ),
-            (dead_run,),
-        ).fetchone()
-    assert left == (0,)
+    _next_run_supersedes(warehouse_dsn, dead_run, date(2026, 6, 4))
+    assert _stored_of(warehouse_dsn, dead_run) == 0
     helpers.assert_each_row_stored_once(warehouse_dsn, config, rows)
     helpers.assert_latest_release_is_right(s3_client, settings, warehouse_dsn, config)
 
@@ -313,19 +322,9 @@ def test_postgres_crash_mid_load_then_a_new_run_publishes_every_row_once(
     airflow_settings.engine.dispose()
     crashed_run = _killed_run(log_path)
     assert _run_status(warehouse_dsn, crashed_run)[0] == "ingested", "the load was rolled back"
-    with psycopg.connect(warehouse_dsn) as conn:
-        left = conn.execute(
-            sql.SQL("SELECT count(*) FROM {} WHERE run_id = %s").format(
-                sql.Identifier("private", SOURCE)
-            ),
-            (crashed_run,),
-        ).fetchone()
-    assert left == (0,)
+    assert _stored_of(warehouse_dsn, crashed_run) == 0
 
-    again = helpers.run_pipeline(SOURCE, _midnight(date(2026, 6, 9)), retries=0)
-
-    assert again.state == "success", helpers.task_states(again)
-    assert _run_status(warehouse_dsn, crashed_run) == ("superseded", helpers.stage_run_id(again))
+    _next_run_supersedes(warehouse_dsn, crashed_run, date(2026, 6, 9))
     helpers.assert_each_row_stored_once(warehouse_dsn, config, rows)
     helpers.assert_latest_release_is_right(s3_client, settings, warehouse_dsn, config)
 
