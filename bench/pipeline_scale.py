@@ -91,6 +91,7 @@ def main() -> int:
         MemorySample,
         latest_run_id,
         sampled_memory,
+        sampler_summary,
         scrub_time,
         stage_figures,
         task_intervals,
@@ -159,7 +160,7 @@ def main() -> int:
             table.caption = (
                 f"peak PSS {_mib(max((s.tree_pss for s in samples), default=None))} MiB, "
                 f"runner's peak RSS {_mib(max((s.runner_rss for s in samples), default=None))} "
-                f"MiB; log {result.log}"
+                f"MiB; log {result.log}; {sampler_summary(samples, wall)}"
             )
             console.print(table)
             scrubbed = scrub_time(dsn, run_id)

@@ -32,6 +32,13 @@ from include.demo_runs import airflow_json
 from include.pipeline.context import safe_run_id
 
 SAMPLE_SECONDS = 0.2
+# At most this share of one core goes to the sampler. A process's PSS comes from its
+# /proc/<pid>/smaps_rollup, which the kernel computes by walking the process's page
+# tables: tens of milliseconds for a scrub task's tree (two ~600 MB workers). Every
+# 0.2 s that took a quarter of a core (py-spy, 300k rows: 152 s of a 620 s run) from
+# the two cores the scrub runs on, so the benchmark slowed what it measured. The wait
+# between samples therefore grows with what a sample costs.
+SAMPLER_CPU_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,18 @@ class MemorySample:
     at: float  # epoch seconds
     tree_pss: int  # bytes, the runner and its children
     runner_rss: int  # bytes, the runner alone
+    cpu_seconds: float = 0.0  # what taking this sample cost the sampler (kernel time included)
+
+
+def sampler_summary(samples: Sequence[MemorySample], wall_seconds: float) -> str:
+    """How often memory was sampled and what the sampling cost, for the report."""
+    if not samples or wall_seconds <= 0:
+        return "memory not sampled"
+    cpu = sum(s.cpu_seconds for s in samples)
+    return (
+        f"memory sampled {len(samples):,} times (every {wall_seconds / len(samples):.2f} s "
+        f"on average), costing {cpu:.1f} s of CPU ({cpu / wall_seconds:.1%} of one core)"
+    )
 
 
 def tree_pss(process: psutil.Process) -> int:
@@ -71,6 +90,12 @@ def tree_pss(process: psutil.Process) -> int:
     return total
 
 
+def next_wait(sample_cpu_seconds: float) -> float:
+    """Seconds until the next sample: `SAMPLE_SECONDS`, or longer when a sample costs more
+    than `SAMPLER_CPU_SHARE` of a core at that pace."""
+    return max(SAMPLE_SECONDS, sample_cpu_seconds / SAMPLER_CPU_SHARE)
+
+
 @contextmanager
 def sampled_memory(pid: int, samples: list[MemorySample]) -> Iterator[None]:
     """Append a `MemorySample` of `pid` to `samples` until the block ends."""
@@ -79,13 +104,14 @@ def sampled_memory(pid: int, samples: list[MemorySample]) -> Iterator[None]:
 
     def sample() -> None:
         while not stop.is_set():
+            started, at = time.thread_time(), time.time()
             try:
-                samples.append(
-                    MemorySample(time.time(), tree_pss(process), process.memory_info().rss)
-                )
+                pss, rss = tree_pss(process), process.memory_info().rss
             except psutil.Error:
                 return
-            stop.wait(SAMPLE_SECONDS)
+            spent = time.thread_time() - started
+            samples.append(MemorySample(at, pss, rss, spent))
+            stop.wait(next_wait(spent))
 
     thread = threading.Thread(target=sample, name="rss-sampler", daemon=True)
     thread.start()

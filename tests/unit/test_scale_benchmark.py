@@ -8,7 +8,16 @@ import time
 
 import pytest
 
-from include.scale_benchmark import MemorySample, TaskInterval, sampled_memory, stage_figures
+from include.scale_benchmark import (
+    SAMPLE_SECONDS,
+    SAMPLER_CPU_SHARE,
+    MemorySample,
+    TaskInterval,
+    next_wait,
+    sampled_memory,
+    sampler_summary,
+    stage_figures,
+)
 
 
 def test_time_and_memory_go_to_the_stage_that_was_running() -> None:
@@ -43,6 +52,7 @@ def test_a_process_tree_memory_is_sampled_children_included() -> None:
         "child.wait()"
     )
     samples: list[MemorySample] = []
+    started = time.monotonic()
     with (
         subprocess.Popen([sys.executable, "-c", script]) as parent,
         sampled_memory(parent.pid, samples),
@@ -50,8 +60,31 @@ def test_a_process_tree_memory_is_sampled_children_included() -> None:
         deadline = time.monotonic() + 10
         while parent.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
+    wall = time.monotonic() - started
     assert parent.returncode == 0
     assert len(samples) >= 5
+    # the sampler's own CPU is counted, and stays within its share of a core
+    spent = [s.cpu_seconds for s in samples]
+    assert all(cost > 0 for cost in spent)
+    assert sum(spent) <= SAMPLER_CPU_SHARE * wall + max(spent)
+    assert "of one core" in sampler_summary(samples, wall)
     # the child's 64 MiB are its own pages: in the tree's PSS, not in the parent's RSS
     assert max(s.tree_pss for s in samples) >= 64 * 2**20
     assert max(s.runner_rss for s in samples) < 64 * 2**20
+
+
+def test_an_expensive_sample_waits_longer_so_the_sampler_keeps_to_its_share() -> None:
+    assert next_wait(0.0) == SAMPLE_SECONDS
+    assert next_wait(0.001) == SAMPLE_SECONDS  # 0.5 % of a core at the base pace
+    # 65 ms a sample (a scrub task's tree): every 0.2 s would be a quarter of a core
+    wait = next_wait(0.065)
+    assert wait == pytest.approx(0.065 / SAMPLER_CPU_SHARE)
+    assert 0.065 / (0.065 + wait) <= SAMPLER_CPU_SHARE
+
+
+def test_the_sampler_summary_says_how_often_and_at_what_cost() -> None:
+    samples = [MemorySample(float(at), 1, 1, 0.05) for at in range(10)]
+    assert sampler_summary(samples, 20.0) == (
+        "memory sampled 10 times (every 2.00 s on average), costing 0.5 s of CPU (2.5% of one core)"
+    )
+    assert sampler_summary([], 20.0) == "memory not sampled"
