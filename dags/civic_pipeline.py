@@ -45,7 +45,7 @@ from airflow.sdk import Asset, Param, conf, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from include.dag_helpers import release_asset_uri, source_names
-from include.pipeline.scrub_share import chunk_rows, scrub_tasks_cap
+from include.pipeline.scrub_share import scrub_tasks_cap
 
 
 def _context(source: str) -> Any:
@@ -97,9 +97,7 @@ def build_pipeline(source: str) -> None:
                 if first or last
                 else None
             )
-            return stage.ingest(
-                _context(source), date_range, chunk_rows(conf.get("core", "executor"))
-            )
+            return stage.ingest(_context(source), date_range)
 
         @task
         def chunks(ingested: dict) -> list[str]:

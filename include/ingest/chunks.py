@@ -1,8 +1,7 @@
 """Valid rows, buffered by column, written as typed Parquet chunks of the work zone.
 
 WHY: downstream stages (PII scrub, k-anonymity) fan out over chunks, so a chunk is
-the unit of work: 50,000 rows by default (a DAG sizes them to its executor:
-`pipeline.scrub_share.chunk_rows`), typed columns exactly as the source
+the unit of work: about 50,000 rows, typed columns exactly as the source
 configuration declares them (and nothing else: undeclared fields never leave the
 raw zone), timestamps in UTC. Writing is deterministic (same rows, same bytes), so a
 rerun rewrites identical objects.

@@ -13,19 +13,15 @@ from dataclasses import asdict
 from typing import Any
 
 from include.ingest import AccountingError, DateRange, check_accounting, ingest_run
-from include.ingest.chunks import CHUNK_ROWS
 from include.pipeline.context import PipelineContext
 from include.pipeline.outcome import record
 from include.warehouse.indicators import TextCounts, record_run_indicators
 
 
-def ingest(
-    ctx: PipelineContext, date_range: DateRange | None = None, chunk_rows: int = CHUNK_ROWS
-) -> dict[str, Any]:
-    """New raw objects (within `date_range`'s delivery partitions, if given) → work zone,
-    in chunks of `chunk_rows` valid rows (one scrub task each: `pipeline.scrub_share`)."""
+def ingest(ctx: PipelineContext, date_range: DateRange | None = None) -> dict[str, Any]:
+    """New raw objects (within `date_range`'s delivery partitions, if given) → work zone."""
     result = ingest_run(
-        ctx.s3, ctx.dsn, ctx.settings, ctx.config, ctx.run_id, chunk_rows, date_range
+        ctx.s3, ctx.dsn, ctx.settings, ctx.config, ctx.run_id, date_range=date_range
     )
     payload = result.to_xcom()
     if date_range is not None:

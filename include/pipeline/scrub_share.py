@@ -12,15 +12,6 @@ as what it is) divided by the scrub tasks that may run beside it on that host:
 - CeleryExecutor: a worker runs `worker_concurrency` tasks at once (1 on this
   platform: a worker is sized to its host or its core), and more hosts mean more
   workers, so the tasks are not capped: each takes its worker's cores.
-
-The chunk (the rows of one scrub task, cut by the ingest) follows the same split. A
-task pays a fixed cost whatever its size: its process, the scrubber's start-up,
-reading and writing its chunk, and the scheduler's gap before the next one (about
-5 s in all per task at 1M rows: 20 tasks of 50k took 13 s of start-up and 54 s of
-the rest). On one host the chunks run one after another with every core, so fewer,
-larger chunks only save that cost: 100k rows. With Celery the chunks are what
-spreads over the workers: 50k rows still gives a 100k-row run a chunk per worker
-of two.
 """
 
 from __future__ import annotations
@@ -28,8 +19,6 @@ from __future__ import annotations
 import os
 
 LOCAL_SCRUB_TASKS_AT_ONCE = 1
-LOCAL_CHUNK_ROWS = 100_000
-CELERY_CHUNK_ROWS = 50_000
 
 
 def is_celery(executor: str) -> bool:
@@ -41,11 +30,6 @@ def scrub_tasks_cap(executor: str) -> int | None:
     """The cap on one source's concurrent scrub tasks (`max_active_tis_per_dag`): one at a
     time on a single host, none when workers on other hosts take them."""
     return None if is_celery(executor) else LOCAL_SCRUB_TASKS_AT_ONCE
-
-
-def chunk_rows(executor: str) -> int:
-    """Rows per ingested chunk (one scrub task each) under `executor`."""
-    return CELERY_CHUNK_ROWS if is_celery(executor) else LOCAL_CHUNK_ROWS
 
 
 def tasks_at_once_here(executor: str, worker_concurrency: int) -> int:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from include.pipeline.scrub_share import (
-    chunk_rows,
     is_celery,
     scrub_processes,
     scrub_tasks_cap,
@@ -68,12 +67,3 @@ def test_embedded_workers_are_pinned_round_robin(tmp_path: Path) -> None:
     assert [argv[:2] for argv in pinned] == [["taskset", "--cpu-list"]] * services.workers
     assert [int(argv[2]) for argv in pinned] == [*cores, cores[0]]
     assert services.command("scheduler")[1:] == ["scheduler"]
-
-
-def test_chunks_are_larger_on_one_host_and_spread_over_two_celery_workers() -> None:
-    # One host runs its chunks one after another: fewer, larger chunks save each task's
-    # fixed cost. Celery spreads chunks over workers: a 100k-row run must give two of
-    # them a chunk each (the scale-out benchmark's run).
-    assert chunk_rows("LocalExecutor") > chunk_rows(CELERY)
-    assert -(-100_000 // chunk_rows(CELERY)) >= 2
-    assert chunk_rows("LocalExecutor") == 100_000
