@@ -49,6 +49,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from include.anonymization.implied_bounds import implied_bounds
 from include.anonymization.linear_programs import UNBOUNDED, BoundProgram
 
 # Closer than this, two LP bounds are the same number: HiGHS's feasibility tolerance (1e-7)
@@ -265,10 +266,11 @@ class FeasibleSet:
 
     Every table found feasible (the true one, each LP optimum, a caller's perturbed table,
     each checked before use) is remembered as the lowest and highest value seen per entry:
-    a hidden count seen at its lower bound needs no LP for its minimum, and a cell seen high
-    enough needs none to prove its protection. Hiding more entries keeps old tables feasible,
-    so a larger hidden set may start from a smaller one's memory (`seen`). With `integral`,
-    only integral tables count as seen, and bounds are integer bounds (module docstring).
+    a hidden count seen at its lower bound needs no LP for its minimum, nor one seen at the
+    bound its lines imply (`implied_bounds`), and a cell seen high enough needs none to prove
+    its protection. Hiding more entries keeps old tables feasible, so a larger hidden set may
+    start from a smaller one's memory (`seen`). With `integral`, only integral tables count
+    as seen, and bounds are integer bounds (module docstring).
     `keep_tables` also keeps each remembered table whole (`tables`).
     """
 
@@ -398,14 +400,35 @@ class FeasibleSet:
         self.record(table)
         return float(result.fun)
 
+    @cached_property
+    def _implied(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """What single lines imply of each entry (`implied_bounds`): computed once, on the
+        first bound a remembered table does not already give."""
+        return implied_bounds(
+            self._layout.equations,
+            self._values,
+            self._suppressed,
+            self._bounds.lower,
+            self._bounds.upper,
+            integral=self._integral,
+            tolerance=self._tolerance,
+        )
+
     def lower(self, flat: int) -> float:
-        floor = float(self._bounds.lower[flat])
+        """The entry's minimum: a bound no table goes below that a remembered table meets
+        needs no LP (first what the reader knows, then what single lines imply)."""
+        if self.lowest_seen[flat] <= self._bounds.lower[flat] + self._tolerance:
+            return float(self._bounds.lower[flat])
+        floor = float(self._implied[0][flat])
         if self.lowest_seen[flat] <= floor + self._tolerance:
             return floor
         return max(floor, self._optimize(flat, 1.0))
 
     def upper(self, flat: int) -> float:
-        ceiling = float(self._bounds.upper[flat])
+        """The entry's maximum, found as `lower` finds the minimum."""
+        if self.highest_seen[flat] >= self._bounds.upper[flat] - self._tolerance:
+            return float(self._bounds.upper[flat])
+        ceiling = float(self._implied[1][flat])
         if self.highest_seen[flat] >= ceiling - self._tolerance:
             return ceiling
         return -self._optimize(flat, -1.0)
