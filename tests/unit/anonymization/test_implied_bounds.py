@@ -46,19 +46,26 @@ def exact_bounds(
     return lows, highs
 
 
+def nonnegative_bounds(
+    layout: TableLayout, values: np.ndarray, hidden: np.ndarray, *, integral: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """What single lines imply when a reader knows only that entries are >= 0."""
+    return implied_bounds(
+        layout.equations,
+        values,
+        hidden,
+        np.zeros(layout.size),
+        np.full(layout.size, np.inf),
+        integral=integral,
+        tolerance=1e-6,
+    )
+
+
 def test_a_hidden_cell_gets_its_row_total_minus_the_published_cells() -> None:
     layout = TableLayout((3,))
     values = np.array([3.0, 5.0, 40.0, 48.0])
     hidden = np.array([True, True, False, False])
-    lo, hi = implied_bounds(
-        layout.equations,
-        values,
-        hidden,
-        np.zeros(4),
-        np.full(4, np.inf),
-        integral=True,
-        tolerance=1e-6,
-    )
+    lo, hi = nonnegative_bounds(layout, values, hidden, integral=True)
     assert lo.tolist() == [0, 0, 40, 48]
     assert hi.tolist() == [8, 8, 40, 48]
 
@@ -69,15 +76,7 @@ def test_bounds_travel_through_a_hidden_total() -> None:
     values = layout.extend(np.array([[1.0, 2.0], [4.0, 8.0]]))  # [1 2 3; 4 8 12; 5 10 15]
     hidden = np.zeros(9, dtype=bool)
     hidden[[0, 1, 2]] = True
-    lo, hi = implied_bounds(
-        layout.equations,
-        values,
-        hidden,
-        np.zeros(9),
-        np.full(9, np.inf),
-        integral=False,
-        tolerance=1e-6,
-    )
+    lo, hi = nonnegative_bounds(layout, values, hidden, integral=False)
     # cell (0, 0) is column 0's total minus cell (1, 0): exactly 1; likewise cell (0, 1).
     assert (lo[[0, 1, 2]], hi[[0, 1, 2]]) == (pytest.approx([1, 2, 3]), pytest.approx([1, 2, 3]))
 
