@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,14 +76,9 @@ from include.warehouse.release_history import mark_published
 log = logging.getLogger(__name__)
 
 
-def _record_batch(
-    ctx: PipelineContext, release_id: str
-) -> tuple[list[pd.DataFrame], list[str], list[RecordBatch]]:
-    """The rows this release publishes (those no earlier release holds: the run's own, on
-    a platform that published every run), in slices, without the columns a release never
-    carries (not even read); the runs they come from; and the earlier releases' batches,
-    listed by checksum."""
-    withheld = {pseudonym_column(spec.name) for spec in ctx.config.direct_identifiers}
+def _earlier_batches(ctx: PipelineContext, release_id: str) -> list[RecordBatch]:
+    """The earlier releases' batches, listed by checksum; those whose files the public
+    bucket lost are forgotten (committed here), so that their rows go into this release."""
     source = ctx.config.name
     with psycopg.connect(ctx.dsn) as conn:
         ensure_warehouse(conn)
@@ -97,22 +94,36 @@ def _record_batch(
                 release_id,
             )
             forget_batches(conn, source, [batch.release_id for batch in lost])
-            earlier = [batch for batch in earlier if batch not in lost]
-        slices: list[pd.DataFrame] = []
-        runs: set[str] = set()
+    return [batch for batch in earlier if batch not in lost]
+
+
+@dataclass
+class _BatchRead:
+    """How many rows the release's batch held, and which runs they came from: known once
+    its slices have all been handed over."""
+
+    rows: int = 0
+    runs: set[str] = field(default_factory=set)
+
+
+def _batch_slices(
+    ctx: PipelineContext, release_id: str, read: _BatchRead
+) -> Iterator[pd.DataFrame]:
+    """The rows this release publishes (those no earlier release holds: the run's own, on
+    a platform that published every run), a slice at a time, without the columns a
+    release never carries (not even read), counted into `read` as they go.
+
+    WHY read as the release is built rather than before: the release converts each slice
+    to its published types as it comes, so only one slice is ever held as Python objects;
+    read up front, the whole batch was, before the first slice was converted."""
+    withheld = {pseudonym_column(spec.name) for spec in ctx.config.direct_identifiers}
+    with psycopg.connect(ctx.dsn) as conn:
         for frame in unbatched_slices(
             conn, ctx.config, release_id, curated_columns(ctx.config), without=withheld
         ):
-            runs.update(map(str, frame[RUN_COLUMN].unique()))
-            slices.append(frame.drop(columns=[RUN_COLUMN]))
-    return slices, sorted(runs), earlier
-
-
-def _handed_over(slices: list[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """Each slice once, let go of as it is handed over: the release converts a slice to
-    its published types as it comes, so the batch is never held twice."""
-    while slices:
-        yield slices.pop(0)
+            read.runs.update(map(str, frame[RUN_COLUMN].unique()))
+            read.rows += len(frame)
+            yield frame.drop(columns=[RUN_COLUMN])
 
 
 def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[str | int | bool | None, ...]]:
@@ -265,13 +276,13 @@ def publish(
         raise refuse(ctx, "publish", f"not published: {accounting.summary()}")
     aggregates = _aggregates_from_scratch(ctx)
     run = RunInfo(ctx.run_id, pipeline_version(), ctx.run_date)
-    slices, batch_runs, earlier = (
-        _record_batch(ctx, run.release_id) if config.publish_record_level else (None, [], [])
-    )
-    rows = None if slices is None else sum(map(len, slices))
+    records = config.publish_record_level
+    earlier = _earlier_batches(ctx, run.release_id) if records else []
+    read = _BatchRead()
     with (
         tempfile.TemporaryDirectory(prefix="civic-release-") as staging,
         s3_failures(ctx, "publish", f"publishing release {run.release_id}"),
+        closing(_batch_slices(ctx, run.release_id, read)) as slices,
     ):
         committed = committed_manifest(
             ctx.s3, ctx.settings.public_bucket, config.name, run.release_id
@@ -284,8 +295,8 @@ def publish(
                 config,
                 run,
                 Path(staging),
-                records=None if slices is None else _handed_over(slices),
-                anonymization=anonymized.get("anonymization") if slices is not None else None,
+                records=slices if records else None,
+                anonymization=anonymized.get("anonymization") if records else None,
                 aggregates=[AggregateInput(a.name, a.cells, a.summary) for a in aggregates],
                 earlier_batches=earlier,
                 checks=[CheckResult("great_expectations", bool(validated.get("success")))],
@@ -301,9 +312,9 @@ def publish(
         with psycopg.connect(ctx.dsn) as conn:  # public now: the next release protects against it
             mark_published(conn, config.name, ctx.run_id)
             record_release(conn, config.name, ctx.run_id, files.release_id, ctx.run_date.date())
-            if rows is not None:  # and its batch is the next release's earlier file
-                batch = written_batch(files, config.name, rows)
-                record_batch(conn, config.name, batch, batch_runs)
+            if records:  # and its batch is the next release's earlier file
+                batch = written_batch(files, config.name, read.rows)
+                record_batch(conn, config.name, batch, sorted(read.runs))
         mirrored = mirror_release(files, ctx.settings.exports_dir)
     summary = {
         "release_id": files.release_id,
@@ -313,7 +324,7 @@ def publish(
         "uploaded": len(published.uploaded),
         "previous_latest": published.previous_latest,
         "mirror": str(mirrored.directory),
-        "records": rows or 0,
+        "records": read.rows,
         "earlier_batches": len(earlier),
         "rows_received_to_date": accounting.rows_received,
         "scrubber": scrubber.ledger_facts(),
