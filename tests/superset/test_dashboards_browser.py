@@ -321,9 +321,13 @@ def wait_for_charts(page: Page, expected: int) -> str | None:
         height = page.evaluate("document.documentElement.scrollHeight")
         page.set_viewport_size({"width": VIEWPORT["width"], "height": max(height, 1)})
         page.wait_for_function(SETTLED_JS, arg=expected, polling=POLL_MS, timeout=CHARTS_TIMEOUT_MS)
+        page.wait_for_timeout(ANIMATION_MS)
+        # Still there and settled after the animations: Superset may mount its grid again
+        # meanwhile (seen once in CI: every chart settled, then an empty grid was inspected
+        # and shot; the same test passed alone right after).
+        page.wait_for_function(SETTLED_JS, arg=expected, polling=POLL_MS, timeout=CHARTS_TIMEOUT_MS)
     except PlaywrightTimeoutError as exc:
         return str(exc).splitlines()[0]
-    page.wait_for_timeout(ANIMATION_MS)
     return None
 
 
