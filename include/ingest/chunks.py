@@ -77,12 +77,6 @@ class ChunkBuffer:
         self.origins.append(origin)
         self.raws.append(raw)
 
-    def clear(self) -> None:
-        for column in self.columns:
-            column.clear()
-        for attribute in (self.ids, self.fingerprints, self.origins, self.raws):
-            attribute.clear()
-
     def table(self, schema: pa.Schema, drop: set[int]) -> pa.Table:
         """The buffered rows as an Arrow table, without the positions in `drop`."""
         table = pa.Table.from_arrays(

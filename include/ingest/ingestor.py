@@ -8,6 +8,13 @@ Each record read ends in exactly one place: a chunk (valid, first occurrence), t
 quarantine log (with its reason and raw text) or the duplicates log. `finish()`
 checks that rows read = valid + quarantined + duplicates before returning.
 
+A full chunk is written by one background thread while the next rows are read: its
+duplicate check waits on PostgreSQL and its upload on S3, both without the GIL, and
+they took a third of the ingest's time when the reading waited for them. One chunk at
+a time, in order, so the chunks, their keys and the logs are the same as if written
+inline; whoever uses the ingestor must `close()` it (or `finish()` it) before its
+connection is used or closed, since the writer uses that connection.
+
 An object found unusable as a whole (`check_object`: too large, not a whole gzip
 stream) is quarantined as a whole: its records are still read, up to where it
 fails, only to be counted, every one as `row_of_quarantined_object`, none kept and
@@ -24,6 +31,7 @@ from __future__ import annotations
 import base64
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +111,8 @@ class RunIngestor:
         self.validator = RowValidator(config)
         self.schema = arrow_schema(config)
         self.buffer = ChunkBuffer(len(self.validator.columns))
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-chunks")
+        self._writing: Future[None] | None = None
         self.chunk_prefix = ingested_prefix(config.name, run_id)
         quarantine = quarantine_prefix(config.name, run_id)
         self.rejected = JsonLinesParts(sink, quarantine, "rows")
@@ -184,15 +194,36 @@ class RunIngestor:
         record_id = str(values[self.validator.id_index])
         self.buffer.append(values, record_id, fingerprint(values), (key, record.line), record.raw)
         if len(self.buffer) >= self.chunk_rows:
-            self._flush()
+            self._hand_over()
 
     def _reject(self, key: str, record: RawRecord, reason: str) -> None:
         self.quarantined[reason] += 1
         entry: dict[str, Any] = {"object": key, "line": record.line, "reason": reason}
         self.rejected.add(entry | _record_fields(record))
 
-    def _flush(self) -> None:
-        buffer = self.buffer
+    def _hand_over(self) -> None:
+        """Give the full buffer to the writer (once the chunk before it is written) and
+        start a new one."""
+        self._wait_for_writer()
+        buffer, self.buffer = self.buffer, ChunkBuffer(len(self.validator.columns))
+        self._writing = self._writer.submit(self._write_chunk, buffer)
+
+    def _wait_for_writer(self) -> None:
+        """Until the chunk being written is written; raises what its writing raised."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
+
+    def close(self) -> None:
+        """Wait for the chunk being written and stop the writer: it uses the caller's
+        connection, which must not be used or closed before (also on an error path)."""
+        try:
+            self._wait_for_writer()
+        finally:
+            self._writer.shutdown(wait=True)
+
+    def _write_chunk(self, buffer: ChunkBuffer) -> None:
+        """Check the buffered rows for duplicates, write the rest as one chunk."""
         if not len(buffer):
             return
         duplicates = find_duplicates(buffer.ids, buffer.fingerprints, self.run_id, self.seen)
@@ -214,11 +245,12 @@ class RunIngestor:
             self.sink.put(chunk_key, parquet_bytes(table), CONTENT_TYPE)
             self.chunk_keys.append(chunk_key)
             self.rows_valid += kept
-        buffer.clear()
 
     def finish(self) -> IngestResult:
         """Write what is buffered, close the logs, check the identity, sum up."""
-        self._flush()
+        self.close()
+        self._write_chunk(self.buffer)
+        self.buffer = ChunkBuffer(len(self.validator.columns))
         self.rejected.flush()
         self.duplicate_log.flush()
         result = IngestResult(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any
 
 import psycopg
@@ -158,11 +158,11 @@ def ingest_run(
             lock_source(conn, source)
             seen = PostgresSeenIds(conn, source, run_id)
             seen.forget_run()
-            ingestor = RunIngestor(config, run_id, sink, seen, chunk_rows)
-            outcomes = [
-                (obj, _ingest_object(client, bucket, obj, ingestor, limits)) for obj in claimed
-            ]
-            result = ingestor.finish()
+            with closing(RunIngestor(config, run_id, sink, seen, chunk_rows)) as ingestor:
+                outcomes = [
+                    (obj, _ingest_object(client, bucket, obj, ingestor, limits)) for obj in claimed
+                ]
+                result = ingestor.finish()
             record_ingest(conn, bucket, result, outcomes)
     stale = sink.delete_others(
         (ingested_prefix(source, run_id), quarantine_prefix(source, run_id)),

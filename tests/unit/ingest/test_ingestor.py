@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import threading
 import zlib
 
 import pyarrow.parquet as pq
@@ -162,3 +163,50 @@ def test_the_result_travels_as_plain_json_and_comes_back_equal() -> None:
     assert IngestResult.from_xcom(json.loads(text)) == result
     assert result.quarantined == {"invalid_json": 1}
     assert "Nid-de-poule" not in text  # keys and counts, never data
+
+
+class _FailingSink(MemorySink):
+    """A sink whose chunk uploads fail from the `fail_from`-th chunk on (a fault injected
+    into the background chunk writer), and that records the threads it is written from."""
+
+    def __init__(self, fail_from: int) -> None:
+        super().__init__()
+        self.fail_from = fail_from
+        self.chunks = 0
+        self.threads: set[str] = set()
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        if key.endswith(".parquet"):
+            self.chunks += 1
+            self.threads.add(threading.current_thread().name)
+            if self.chunks >= self.fail_from:
+                raise OSError(f"S3 refused {key}")
+        super().put(key, body, content_type)
+
+
+def test_a_chunk_the_background_writer_fails_to_write_fails_the_ingest() -> None:
+    sink = _FailingSink(fail_from=2)
+    ingestor = _ingestor(sink, chunk_rows=2)
+    ids = [f"id-{n}" for n in range(9)]
+    # Raised when the third chunk is handed over, which waits for the second to be written.
+    with pytest.raises(OSError, match="part-00002"):
+        ingestor.ingest_object("signalements/2026-03-21/a.jsonl", records("a.jsonl", _jsonl(*ids)))
+    ingestor.close()  # the failed writer is stopped; closing neither hangs nor raises again
+    assert sink.chunks == 2
+    assert sorted(key for key in sink if key.endswith(".parquet")) == [
+        "runs/signalements/run-7/ingested/part-00001.parquet"
+    ]
+
+
+def test_full_chunks_are_written_by_the_background_writer_in_order() -> None:
+    sink = _FailingSink(fail_from=10**6)
+    ingestor = _ingestor(sink, chunk_rows=2)
+    ids = [f"id-{n}" for n in range(7)]
+    ingestor.ingest_object("signalements/2026-03-21/a.jsonl", records("a.jsonl", _jsonl(*ids)))
+    result = ingestor.finish()
+    assert any(name.startswith("ingest-chunks") for name in sink.threads)
+    written = [
+        pq.read_table(io.BytesIO(sink[key])).column("submission_id").to_pylist()
+        for key in result.chunk_keys
+    ]
+    assert written == [["id-0", "id-1"], ["id-2", "id-3"], ["id-4", "id-5"], ["id-6"]]
