@@ -110,7 +110,7 @@ class RunIngestor:
         self.chunk_rows = chunk_rows
         self.validator = RowValidator(config)
         self.schema = arrow_schema(config)
-        self.buffer = ChunkBuffer(len(self.validator.columns))
+        self.buffer = self._new_buffer()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-chunks")
         self._writing: Future[None] | None = None
         self.chunk_prefix = ingested_prefix(config.name, run_id)
@@ -201,11 +201,15 @@ class RunIngestor:
         entry: dict[str, Any] = {"object": key, "line": record.line, "reason": reason}
         self.rejected.add(entry | _record_fields(record))
 
+    def _new_buffer(self) -> ChunkBuffer:
+        """An empty buffer with one column per validated field."""
+        return ChunkBuffer(len(self.validator.columns))
+
     def _hand_over(self) -> None:
         """Give the full buffer to the writer (once the chunk before it is written) and
         start a new one."""
         self._wait_for_writer()
-        buffer, self.buffer = self.buffer, ChunkBuffer(len(self.validator.columns))
+        buffer, self.buffer = self.buffer, self._new_buffer()
         self._writing = self._writer.submit(self._write_chunk, buffer)
 
     def _wait_for_writer(self) -> None:
@@ -250,7 +254,7 @@ class RunIngestor:
         """Write what is buffered, close the logs, check the identity, sum up."""
         self.close()
         self._write_chunk(self.buffer)
-        self.buffer = ChunkBuffer(len(self.validator.columns))
+        self.buffer = self._new_buffer()
         self.rejected.flush()
         self.duplicate_log.flush()
         result = IngestResult(
