@@ -10,12 +10,15 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
 import uuid
 import zlib
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,8 +29,11 @@ import psycopg
 import pyarrow.parquet as pq
 import pytest
 
+from include.core.connections import Connection
+from include.core.connections import s3_client as make_s3_client
 from include.core.settings import MIB, PROJECT_DIR, Settings
 from include.core.source_config import SourceConfig, load_all_sources
+from include.core.zones import ensure_buckets
 from include.ingest import (
     AccountingError,
     DateRange,
@@ -42,6 +48,9 @@ from include.ingest.readers import EXCERPT_BYTES
 from include.ingest.state import claim_objects, ensure_schema
 from include.sample import malformed
 from include.sample.writer import write_sample
+from include.services.processes import free_port, port_accepts, read_pid
+from include.services.s3server import S3Server
+from include.services.sealed_file import generate_key
 
 pytestmark = pytest.mark.integration
 
@@ -560,3 +569,74 @@ def test_a_gzip_bomb_a_huge_line_and_broken_gzips_are_quarantined_in_bounded_mem
         f"{prefix}/huge-line.jsonl.gz", 1, "line_too_long", 100 * MIB + 16,
     )  # fmt: skip
     assert entry["raw"] == '{"opinion": "' + "a" * (EXCERPT_BYTES - 13)
+
+
+@pytest.fixture
+def own_s3(tmp_path: Path) -> Iterator[S3Server]:
+    """An S3 server of this test's own, which it may kill without touching the session's."""
+    server = S3Server(
+        port=free_port(),
+        run_dir=tmp_path / "run",
+        data_dir=tmp_path / "s3",
+        snapshot_key=generate_key(),
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def _kill_server_at(server: S3Server, key_suffix: str) -> Callable[..., None]:
+    """A boto3 hook that SIGKILLs the S3 server just before the upload of the key ending in
+    `key_suffix` is sent: the server dies while the ingest's chunk writer is busy with it."""
+
+    def hook(request: Any, **_: Any) -> None:
+        # boto3 retries the upload: only its first attempt finds the server alive.
+        pid = read_pid(server.pid_file)
+        if pid and request.method == "PUT" and urlsplit(request.url).path.endswith(key_suffix):
+            os.killpg(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while port_accepts(server.port) and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+    return hook
+
+
+def test_an_s3_server_killed_mid_ingest_fails_the_run_closed_and_the_rerun_is_right(
+    own_s3: S3Server, settings: Settings, warehouse_dsn: str
+) -> None:
+    endpoint = {"endpoint_url": own_s3.endpoint_url}
+    client = make_s3_client(Connection("aws", login="test", password="test", extra=endpoint))
+    ensure_buckets(client, settings)
+    sample = write_sample(
+        client, settings.raw_bucket, CONFIG, rows=2400, seed=41_020, day=DAY, rows_per_object=600
+    )
+    own_s3.stop()  # the raw zone is saved whole before anything is killed
+    own_s3.start()
+    run_id = _run_id()
+    hook = _kill_server_at(own_s3, "/part-00002.parquet")
+    client.meta.events.register("before-send.s3.PutObject", hook)
+
+    with pytest.raises(IngestError, match=r"could not write s3://.*/part-00002\.parquet"):
+        ingest_run(client, warehouse_dsn, settings, CONFIG, run_id, 500)
+
+    # Nothing of the run is recorded: its objects stay claimed, no id, no quarantine row.
+    state = _db_state(warehouse_dsn, run_id)
+    assert [(row[0], row[5]) for row in state["run"]] == [("claimed", None)]
+    assert (state["ids"], state["quarantine"]) == ([], [])
+    assert {o[5] for o in state["objects"]} == {"claimed"}
+
+    client.meta.events.unregister("before-send.s3.PutObject", hook)
+    assert own_s3.start().outcome == "restored"
+    result = ingest_run(client, warehouse_dsn, settings, CONFIG, run_id, 500)
+    assert (result.objects_read, result.rows_read) == (len(sample.objects), sample.rows)
+    assert result.balanced
+    assert len(result.chunk_keys) > 2
+    outputs, state = _work_objects(client, settings, run_id), _db_state(warehouse_dsn, run_id)
+    assert set(outputs) == set(result.chunk_keys) | set(result.quarantine_keys)
+    assert state["run"][0][0] == "ingested"
+    assert len(state["ids"]) == result.rows_valid
+
+    # And the run after that changes nothing: same result, keys, bytes and database rows.
+    assert ingest_run(client, warehouse_dsn, settings, CONFIG, run_id, 500) == result
+    assert _work_objects(client, settings, run_id) == outputs
+    assert _db_state(warehouse_dsn, run_id) == state
