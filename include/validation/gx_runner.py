@@ -157,10 +157,30 @@ def _run(
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     validation = batch.validate(
         gx_suite,
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SHOWN_ROWS},
+        # No index query: a list of every failing row as a string, which the gate never
+        # reads and GX builds for each check (1.1 s of 26 at a million rows).
+        result_format={
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": SHOWN_ROWS,
+            "return_unexpected_index_query": False,
+        },
     )
     by_check = {outcome.expectation_config.meta["check"]: outcome for outcome in validation.results}
     return [_convert(by_check[e["meta"]["check"]], e) for e in expectations]
+
+
+def _run_narrowed(
+    name: str, expectations: Sequence[Mapping[str, Any]], frame: pd.DataFrame
+) -> list[CheckResult]:
+    """The residual-PII checks on `frame`'s candidate rows only (`pii_prefilter`); each
+    result counts the frame's rows, as GX reading every row counts them."""
+    candidates, as_run = narrowed_frame(frame, expectations)
+    return [
+        result
+        if result.element_count is None
+        else dataclasses.replace(result, element_count=len(frame))
+        for result in _run(name, expectations, candidates, as_run=as_run)
+    ]
 
 
 def _combined(parts: Sequence[CheckResult]) -> CheckResult:
@@ -223,8 +243,7 @@ def run_suite(
         for frame in validation_slices(source, derived, slice_rows):
             results = _run(suite["name"], sliced, frame) if sliced else []
             if narrowed:
-                candidates, as_run = narrowed_frame(frame, narrowed)
-                results += _run(suite["name"], narrowed, candidates, as_run=as_run)
+                results += _run_narrowed(suite["name"], narrowed, frame)
             for result in results:
                 outcomes.setdefault(result.check, []).append(result)
     if whole:

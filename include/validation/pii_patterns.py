@@ -85,7 +85,9 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # "jean (at) exemple.fr", "jean [at] exemple [dot] fr", "jean arobase free point fr".
         rf"(?<!{_OBFUSCATED_LOCAL_PART}){_OBFUSCATED_LOCAL_PART}+\s*"
         r"(?:[(\[{]\s*(?:at|arobase|arrobase|@)\s*[)\]}]|\s(?:arobase|arrobase)\s)\s*\w",
-        r"[(\[{]|arr?obase",  # a bracket around the @, or (ar)robase
+        # A bracket and its "at" or "@", or (ar)robase. Not any bracket: one generated text
+        # in eight holds one, and the exact pattern then read each of them in Python.
+        rf"[(\[{{][{RE2_SPACES}]*(?:at|@)|arr?obase",
     ),
     PiiPattern(
         "ipv4",

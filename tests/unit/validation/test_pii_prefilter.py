@@ -119,8 +119,7 @@ def test_narrowed_checks_report_what_reading_every_row_reports(
     assert len(checks) == len(PII_PATTERNS) * len({e["kwargs"]["column"] for e in checks})
 
     every_row = gx_runner._run(suite["name"], checks, table)
-    candidates, as_run = narrowed_frame(table, checks)
-    narrowed = gx_runner._run(suite["name"], checks, candidates, as_run=as_run)
+    narrowed = gx_runner._run_narrowed(suite["name"], checks, table)
 
     assert narrowed == every_row
     failed = {result.check for result in every_row if not result.success}
@@ -138,9 +137,27 @@ def test_narrowed_checks_report_what_reading_every_row_reports(
         "submission_id.no_pii.nir",
         "commune.no_pii.ipv4",
     } <= failed
-    # Most rows hold none of the candidates: the exact patterns read a fraction of them.
-    read = candidates.notna().to_numpy().sum()
-    assert read < 0.5 * len(table) * len(checks)
+    # Most rows hold none of the candidates: the exact patterns read a fraction of them
+    # (here every row stays in the narrowed frame: a number in `description` is no text,
+    # and every row of a column that is not all text is a candidate).
+    candidates, _ = narrowed_frame(table, checks)
+    assert set(candidates.index) >= set(ROWS.values())
+    assert candidates.notna().to_numpy().sum() < 0.5 * len(table) * len(checks)
+
+
+def test_gx_reads_only_the_candidate_rows_of_an_all_text_table(
+    leaky: tuple[pd.DataFrame, dict[str, Any]],
+) -> None:
+    table, suite = leaky
+    table.loc[max(ROWS.values()) + 2, "description"] = "12345678901"  # the number, as text
+    checks = [e for e in suite["expectations"] if narrowable(e)]
+
+    candidates, _ = narrowed_frame(table, checks)
+    assert set(candidates.index) >= set(ROWS.values()) | {max(ROWS.values()) + 2}
+    assert len(candidates) < 0.5 * len(table)
+    assert gx_runner._run_narrowed(suite["name"], checks, table) == gx_runner._run(
+        suite["name"], checks, table
+    )
 
 
 def test_the_gate_runs_narrowed_and_fails_on_the_same_rows(
