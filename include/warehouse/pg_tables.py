@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from psycopg import sql
 
 from include.anonymization.pseudonyms import pseudonym_column
@@ -107,18 +109,26 @@ def ensure_table(
 
 
 COPY_SLICE_ROWS = 50_000
+# PostgreSQL's CSV format as Arrow writes it: every text value quoted (so an empty string
+# stays one) and a missing value as an empty unquoted cell, which COPY reads as NULL.
+_CSV_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
 
-def _rows(frame: pd.DataFrame, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-    """Rows as Python values, with pandas' missing markers (NaN, NaT, NA) as None.
+def _csv_slices(frame: pd.DataFrame, names: Sequence[str]) -> Iterator[pa.Buffer]:
+    """The rows as CSV for COPY, with pandas' missing markers (NaN, NaT, NA) as NULL.
 
-    WHY in slices: a frame cast to Python objects whole costs an object per cell at once
-    (a 1M-row table, ~20 columns: gigabytes); a slice at a time keeps it to that slice's.
+    WHY Arrow's CSV writer: psycopg formatted a row at a time from Python values, 11 s of
+    the 20 s a million-row load took (py-spy); Arrow formats in C++.
+    WHY in slices: the text of a slice at a time, never the whole table's.
     """
     columns = frame[list(names)]
     for start in range(0, len(columns), COPY_SLICE_ROWS):
-        part = columns.iloc[start : start + COPY_SLICE_ROWS]
-        yield from part.astype(object).where(part.notna(), None).itertuples(index=False, name=None)
+        part = pa.Table.from_pandas(
+            columns.iloc[start : start + COPY_SLICE_ROWS], preserve_index=False
+        )
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(part, sink, _CSV_OPTIONS)
+        yield sink.getvalue()
 
 
 def copy_frame(
@@ -128,12 +138,12 @@ def copy_frame(
     frame: pd.DataFrame,
     names: Sequence[str],
 ) -> int:
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
         sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, names))
     )
     with conn.cursor().copy(statement) as copy:
-        for row in _rows(frame, names):
-            copy.write_row(row)
+        for text in _csv_slices(frame, names):
+            copy.write(memoryview(text))
     return len(frame)
 
 

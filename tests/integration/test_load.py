@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import psycopg
@@ -136,6 +136,44 @@ def test_rows_are_copied_in_slices_whole_and_with_their_missing_values(
     ]
     assert rows == expected
     assert [r[0] for r in rows if r[1] is None] == [1, 4, 9]
+
+
+def test_every_kind_of_value_arrives_as_it_was(warehouse_dsn: str) -> None:
+    """Text that CSV must quote (quotes, commas, line breaks, a lone CR, a backslash, what
+    reads as NULL elsewhere), empty text apart from NULL, and every column type the
+    tables use, with its missing markers, read back equal."""
+    texts = ['il a dit "non", puis', "ligne\nsuivante", "retour\rseul", "a\\b", "\\N",
+             "", None, "NULL", " espaces ", "Évry–Courcouronnes ✓", '"', ","]  # fmt: skip
+    n = len(texts)
+    moments = pd.to_datetime(["2026-03-25T09:00:00.123456+01:00"] * (n - 1) + [None], utc=True)
+    frame = pd.DataFrame(
+        {
+            "id": range(n),
+            "label": texts,
+            "amount": pd.array([2**63 - 1, -(2**63)] + [None] * (n - 2), dtype="Int64"),
+            "ratio": [0.1, float("nan"), -1e-300] + [2.5] * (n - 3),
+            "flag": [True, False, None] + [True] * (n - 3),
+            "day": [date(2026, 2, 28), None] + [date(2000, 1, 1)] * (n - 2),
+            "at": moments.astype("datetime64[ns, UTC]"),
+            "kind": pd.Categorical(["a", None] + ["b"] * (n - 2)),
+        }
+    )
+    names = list(frame.columns)
+    with psycopg.connect(warehouse_dsn) as conn, conn.transaction():
+        conn.execute(
+            "CREATE TEMP TABLE kinds (id int, label text, amount bigint, ratio float8, "
+            "flag boolean, day date, at timestamptz, kind text)"
+        )
+        assert pg_tables.copy_frame(conn, "pg_temp", "kinds", frame, names) == n
+        rows = conn.execute("SELECT * FROM kinds ORDER BY id").fetchall()
+    expected = [
+        tuple(None if pd.isna(value) else value for value in row)
+        for row in frame.astype(object).itertuples(index=False, name=None)
+    ]
+    assert rows == [
+        (*row[:6], None if row[6] is None else row[6].to_pydatetime(), row[7]) for row in expected
+    ]
+    assert (rows[5][1], rows[6][1]) == ("", None)  # empty text is not NULL
 
 
 def test_a_release_reads_its_batch_in_slices_as_one_frame(
