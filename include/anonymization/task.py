@@ -164,7 +164,7 @@ def _record_keys(ctx: PipelineContext, batch: pd.DataFrame) -> tuple[pd.DataFram
     with psycopg.connect(ctx.dsn) as conn:
         ensure_warehouse(conn)
         ensure_store(conn, ctx.config)
-        keys, carried = keys_for_records(conn, ctx.config, batch[ctx.config.id_field])
+        keys, carried = keys_for_records(conn, ctx.config, ctx.run_id, batch[ctx.config.id_field])
     frame = pd.DataFrame({ctx.config.id_field: batch[ctx.config.id_field], RECORD_KEY: keys})
     key = write_frame(ctx, f"{ctx.run_prefix}record_keys.parquet", frame.reset_index(drop=True))
     return frame, {"key": key, "carried_over": carried, "drawn": len(frame) - carried}

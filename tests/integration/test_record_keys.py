@@ -99,14 +99,14 @@ def test_keys_are_carried_over_and_a_redrawn_key_is_refused(
     records = _records(config, 120, 22)
     with psycopg.connect(warehouse_dsn) as conn:
         ensure_store(conn, config)
-        keys, carried = keys_for_records(conn, config, records[config.id_field])
+        keys, carried = keys_for_records(conn, config, "run-k", records[config.id_field])
         assert carried == 0
         write_run(conn, config, "run-k", records.assign(**{RECORD_KEY: keys}))
         stored = _stored_keys(conn, config)
 
         # A rerun of the run: every key carried over; new ids drawn.
         more = pd.concat([records, _records(config, 30, 23)], ignore_index=True)
-        again, carried = keys_for_records(conn, config, more[config.id_field])
+        again, carried = keys_for_records(conn, config, "run-k", more[config.id_field])
         assert carried == 120
         assert again.iloc[:120].tolist() == keys.tolist()
         write_run(conn, config, "run-k", records.assign(**{RECORD_KEY: keys}))
