@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from include.anonymization.attacker_view import (
+    _alone,
     attacker_view,
     infer_quasi_identifiers,
     informative_columns,
@@ -108,6 +110,14 @@ def test_sample_uniques_equal_a_brute_force_count(seed: int) -> None:
     assert result.unique_records == _unique_records_brute_force(frame, list("abcd"), 3)
     assert sum(result.by_size.values()) == result.unique_records
     assert result.worst[0][1] == max(n for _, n in result.worst)
+
+
+@pytest.mark.parametrize("largest", [1000, 10**12], ids=["counted", "sorted"])
+def test_keys_alone_are_found_whether_counted_or_sorted(largest: int) -> None:
+    keys = np.random.default_rng(largest).integers(0, largest, 400)
+    keys[:3] = keys[3]  # a key four times over, whatever the draw
+    seen = Counter(keys.tolist())
+    assert _alone(keys).tolist() == [seen[k] == 1 for k in keys.tolist()]
 
 
 def test_civic_audit_risk_reads_a_release_folder_and_fails_below_k(tmp_path: Path) -> None:
