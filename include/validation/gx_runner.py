@@ -9,7 +9,8 @@
 - GX results carry sample values; they are converted to `CheckResult` right here, and
   for checks flagged `withhold_values` only counts and row positions are kept.
 - The residual-PII checks read only the rows a vectorised first pass leaves them
-  (`pii_prefilter`), with the same outcome, counts and rows as on every row.
+  (`pii_prefilter`), with the same outcome, counts and rows as on every row; those rows
+  are gathered over slices, up to a slice's worth, for one GX run.
 - A table is validated in slices of `SLICE_ROWS` rows (see `frames`): memory follows the
   slice, not the run. A check whose outcome on a row depends only on that row (and on the
   derived statistics, computed over the whole table) runs on every slice and its results
@@ -169,18 +170,49 @@ def _run(
     return [_convert(by_check[e["meta"]["check"]], e) for e in expectations]
 
 
-def _run_narrowed(
-    name: str, expectations: Sequence[Mapping[str, Any]], frame: pd.DataFrame
-) -> list[CheckResult]:
-    """The residual-PII checks on `frame`'s candidate rows only (`pii_prefilter`); each
-    result counts the frame's rows, as GX reading every row counts them."""
-    candidates, as_run = narrowed_frame(frame, expectations)
-    return [
-        result
-        if result.element_count is None
-        else dataclasses.replace(result, element_count=len(frame))
-        for result in _run(name, expectations, candidates, as_run=as_run)
-    ]
+class _NarrowedChecks:
+    """The residual-PII checks, run by GX on the candidate rows (`pii_prefilter`) of
+    several slices at once; each result counts the rows of those slices, as GX reading
+    every row counts them.
+
+    WHY gathered: GX costs per check and per call whatever the rows (about 9 ms), and a
+    slice's candidate rows are few: fifty checks on each 100,000-row slice took 4.3 s of
+    a million-row gate. The candidates wait until they fill a slice, so memory stays a
+    slice's.
+    """
+
+    def __init__(
+        self, name: str, expectations: Sequence[Mapping[str, Any]], slice_rows: int
+    ) -> None:
+        self.name = name
+        self.expectations = expectations
+        self.slice_rows = slice_rows
+        self.pending: list[pd.DataFrame] = []
+        self.as_run: list[dict[str, Any]] = []
+        self.waiting = 0  # candidate rows pending
+        self.covered = 0  # rows of the slices they come from
+
+    def add(self, frame: pd.DataFrame) -> list[CheckResult]:
+        """Take a slice's candidates; the results of a GX run once they fill a slice."""
+        candidates, self.as_run = narrowed_frame(frame, self.expectations)
+        self.pending.append(candidates)
+        self.waiting += len(candidates)
+        self.covered += len(frame)
+        return self.flush() if self.waiting >= self.slice_rows else []
+
+    def flush(self) -> list[CheckResult]:
+        """GX on the pending candidates (none: no results)."""
+        if not self.pending:
+            return []
+        candidates = pd.concat(self.pending) if len(self.pending) > 1 else self.pending[0]
+        results = [
+            result
+            if result.element_count is None
+            else dataclasses.replace(result, element_count=self.covered)
+            for result in _run(self.name, self.expectations, candidates, as_run=self.as_run)
+        ]
+        self.pending, self.waiting, self.covered = [], 0, 0
+        return results
 
 
 def _combined(parts: Sequence[CheckResult]) -> CheckResult:
@@ -239,13 +271,16 @@ def run_suite(
     sliced = [e for e in expectations if e["type"] in _SLICEABLE and not narrowable(e)]
     whole = [e for e in expectations if e["type"] not in _SLICEABLE]
     outcomes: dict[str, list[CheckResult]] = {}
+    narrowing = _NarrowedChecks(suite["name"], narrowed, slice_rows)
     if sliced or narrowed:
         for frame in validation_slices(source, derived, slice_rows):
             results = _run(suite["name"], sliced, frame) if sliced else []
             if narrowed:
-                results += _run_narrowed(suite["name"], narrowed, frame)
+                results += narrowing.add(frame)
             for result in results:
                 outcomes.setdefault(result.check, []).append(result)
+        for result in narrowing.flush():
+            outcomes.setdefault(result.check, []).append(result)
     if whole:
         for result in _run(suite["name"], whole, _whole_table(source, derived, whole)):
             outcomes[result.check] = [result]

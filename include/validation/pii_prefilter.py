@@ -14,7 +14,7 @@ rows that are a candidate of some check (the slice's row labels kept), in a colu
 holds its own candidates' values and nulls elsewhere. A column-map check does not read
 nulls, and a row that is not a candidate cannot match, so the check's outcome, its count
 of failing rows and their positions are those of the check on every row (the caller puts
-back the slice's row count, `gx_runner._run_narrowed`); the table's other checks still
+back the slices' row count, `gx_runner._NarrowedChecks`); the table's other checks still
 run on the untouched slice.
 
 Only a check this module can vouch for is narrowed: the suite's regex is exactly one of
