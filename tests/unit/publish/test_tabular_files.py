@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
+import io
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from include.publish import tabular_files
 from include.publish.columns import Column, to_arrow
-from include.publish.tabular_files import write_csv, write_parquet
+from include.publish.tabular_files import CSV_DIALECT, _as_text, write_csv, write_parquet
 
 COLUMNS = (
     Column("texte", "string", "Texte libre"),
@@ -124,3 +130,127 @@ def test_values_that_do_not_fit_their_type_are_refused(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         to_arrow(pd.DataFrame({column.name: values}), (column,), "exemple")
+
+
+def _csv_module_bytes(table: pa.Table) -> bytes:
+    """The oracle: what Python's csv module writes from the same cell texts (`_as_text`)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(
+        buffer,
+        delimiter=CSV_DIALECT["delimiter"],
+        quotechar=CSV_DIALECT["quoteChar"],
+        doublequote=True,
+        lineterminator=CSV_DIALECT["lineTerminator"],
+        quoting=csv.QUOTE_MINIMAL,
+    )
+    writer.writerow(table.column_names)
+    texts = [pc.fill_null(_as_text(column)[0], "").to_pylist() for column in table.columns]
+    writer.writerows(zip(*texts, strict=True))
+    return buffer.getvalue().encode("utf-8")
+
+
+def _neutralised_cells(table: pa.Table) -> int:
+    return sum(_as_text(column)[1] for column in table.columns)
+
+
+# Text a CSV writer must get right: any Unicode (no lone surrogates, which UTF-8 cannot
+# hold), the delimiter, quotes and line breaks anywhere, and starts a spreadsheet would
+# evaluate (neutralised by csv_safety before quoting).
+_SPECIALS = (",", '"', "\r", "\n", "\r\n", '""', " ", "\t", "=", "-", "+", "@", "'", "＝")
+_TEXT = st.lists(
+    st.one_of(st.characters(exclude_categories=("Cs",)), st.sampled_from(_SPECIALS)),
+    max_size=12,
+).map("".join)
+_CELL_TEXT = st.one_of(
+    st.none(),
+    st.just(""),
+    st.sampled_from(_SPECIALS),
+    st.tuples(st.sampled_from(("", "=", "-", " ", "  =", "\n-", "\t", "\r", "@")), _TEXT).map(
+        "".join
+    ),
+)
+_INSTANTS = st.datetimes(
+    min_value=datetime(1900, 1, 1), max_value=datetime(2200, 12, 31), timezones=st.just(UTC)
+).map(lambda instant: instant.replace(microsecond=0))
+_KINDS: dict[str, tuple[pa.DataType, st.SearchStrategy[object]]] = {
+    "text": (pa.string(), _CELL_TEXT),
+    "integer": (pa.int64(), st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1))),
+    "number": (
+        pa.float64(),
+        st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+    ),
+    "boolean": (pa.bool_(), st.one_of(st.none(), st.booleans())),
+    "date": (pa.date32(), st.one_of(st.none(), st.dates())),
+    "instant": (pa.timestamp("ms", tz="UTC"), st.one_of(st.none(), _INSTANTS)),
+}
+
+
+@st.composite
+def _tables(draw: st.DrawFn) -> pa.Table:
+    """A table of 1 to 6 columns of the published types, nulls included, in 1 or 2 chunks."""
+    kinds = draw(st.lists(st.sampled_from(sorted(_KINDS)), min_size=1, max_size=6))
+    names = draw(
+        st.lists(_CELL_TEXT.map(lambda name: name or ""), min_size=len(kinds), max_size=len(kinds))
+    )
+    rows = draw(st.integers(0, 30))
+    columns = []
+    for kind in kinds:
+        arrow_type, values = _KINDS[kind]
+        columns.append(pa.array(draw(st.lists(values, min_size=rows, max_size=rows)), arrow_type))
+    table = pa.Table.from_arrays(columns, names=names)
+    split = draw(st.integers(0, rows))
+    return pa.concat_tables([table.slice(0, split), table.slice(split)])
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(table=_tables(), batch_rows=st.integers(1, 8))
+def test_csv_bytes_are_what_the_csv_module_writes(
+    table: pa.Table, batch_rows: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tabular_files, "BATCH_ROWS", batch_rows)  # rows in many batches
+        stats = write_csv(table, path)
+    assert path.read_bytes() == _csv_module_bytes(table)
+    assert stats == tabular_files.CsvStats(table.num_rows, _neutralised_cells(table))
+
+
+@pytest.mark.parametrize("name", ["texte", "", "a,b"])
+def test_one_column_table_quotes_its_empty_cells_as_the_csv_module_does(
+    name: str, tmp_path: Path
+) -> None:
+    # csv.writer writes the one empty cell of a row as `""`: an empty line is no row.
+    table = pa.table({name: pa.array(["", None, "a", "", '"', "=1"], pa.string())})
+    stats = write_csv(table, tmp_path / "t.csv")
+    written = (tmp_path / "t.csv").read_bytes()
+    assert written == _csv_module_bytes(table)
+    header = {"texte": b"texte", "": b'""', "a,b": b'"a,b"'}[name]
+    assert written == header + b'\r\n""\r\n""\r\na\r\n""\r\n""""\r\n\'=1\r\n'
+    assert stats == tabular_files.CsvStats(rows=6, neutralised_cells=1)
+
+
+def test_one_column_table_of_numbers_with_missing_values(tmp_path: Path) -> None:
+    table = pa.table({"n": pa.array([None, 3, None], pa.int64())})
+    write_csv(table, tmp_path / "t.csv")
+    assert (
+        (tmp_path / "t.csv").read_bytes() == _csv_module_bytes(table) == b'n\r\n""\r\n3\r\n""\r\n'
+    )
+
+
+def test_table_without_columns_is_an_empty_header_line_as_the_csv_module_writes(
+    tmp_path: Path,
+) -> None:
+    table = pa.table({})
+    assert write_csv(table, tmp_path / "t.csv") == tabular_files.CsvStats(0, 0)
+    assert (tmp_path / "t.csv").read_bytes() == _csv_module_bytes(table) == b"\r\n"
+
+
+def test_text_that_is_not_utf8_is_refused_not_published(tmp_path: Path) -> None:
+    # Arrow does not check a string array's bytes when it is built from buffers.
+    broken = pa.Array.from_buffers(
+        pa.string(), 1, [None, pa.array([0, 2], pa.int32()).buffers()[1], pa.py_buffer(b"\xff,")]
+    )
+    table = pa.table({"texte": broken, "n": pa.array([1], pa.int64())})
+    with pytest.raises(pa.ArrowInvalid, match="UTF8"):
+        write_csv(table, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_bytes() == b"texte,n\r\n"  # the header only
