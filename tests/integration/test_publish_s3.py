@@ -158,6 +158,31 @@ def test_a_corrupted_upload_fails_verification_and_latest_stays_on_a(
     verify_release(s3_client, raw_bucket, "consultation", b.release_id)
 
 
+def test_an_upload_that_fails_beside_the_others_commits_nothing(
+    s3_client: Any, raw_bucket: str, build: Build, sse: dict[str, str]
+) -> None:
+    """The files go up side by side: one refused put fails the publication (the puts not yet
+    started are dropped), and neither the manifest nor the pointer is written."""
+    a, b = build(RUN_A), build(RUN_B)
+    publish_release(s3_client, raw_bucket, a, sse)
+    real_put = s3_client.put_object
+
+    def put(**kwargs: Any) -> Any:
+        if kwargs["Key"].endswith(".csv"):
+            raise ConnectionResetError("the connection dropped mid-upload")
+        return real_put(**kwargs)
+
+    with (
+        mock.patch.object(s3_client, "put_object", side_effect=put),
+        pytest.raises(ConnectionResetError),
+    ):
+        publish_release(s3_client, raw_bucket, b, sse)
+    assert _latest(s3_client, raw_bucket) == a.release_id
+    prefix = f"consultation/releases/{b.release_id}/"
+    assert f"{prefix}manifest.json" not in _keys(s3_client, raw_bucket, prefix)
+    assert publish_release(s3_client, raw_bucket, b, sse).latest == b.release_id
+
+
 def test_rerun_of_b_is_a_no_op(
     s3_client: Any, raw_bucket: str, build: Build, sse: dict[str, str]
 ) -> None:
