@@ -57,8 +57,8 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 # What csv.writer's QUOTE_MINIMAL quotes a cell for (CPython's Modules/_csv.c): the
 # delimiter, the quote character or a character of the line terminator. RE2 syntax.
-_NEEDS_QUOTES = r'[,"\r\n]'
 _SPECIAL_CHARACTERS = (",", '"', r"\r", r"\n")
+_NEEDS_QUOTES = "[" + "".join(_SPECIAL_CHARACTERS) + "]"
 _QUOTE_PATTERN = '"'
 # Cells are built as large strings (see `_rows`); the pieces joined to them must match.
 _TEXT = pa.large_string()

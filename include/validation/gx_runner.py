@@ -31,7 +31,7 @@ import pandas as pd
 
 from include.validation.frames import FrameSource, TableSource, as_source, validation_slices
 from include.validation.pii_patterns import mask_pii
-from include.validation.pii_prefilter import narrowable, narrowed_frame
+from include.validation.pii_prefilter import narrowable, narrowed_checks, narrowed_frame
 from include.validation.report import SHOWN_ROWS, CheckResult, shown_value
 
 if TYPE_CHECKING:
@@ -188,13 +188,13 @@ class _NarrowedChecks:
         self.expectations = expectations
         self.slice_rows = slice_rows
         self.pending: list[pd.DataFrame] = []
-        self.as_run: list[dict[str, Any]] = []
+        self.as_run = narrowed_checks(expectations)
         self.waiting = 0  # candidate rows pending
         self.covered = 0  # rows of the slices they come from
 
     def add(self, frame: pd.DataFrame) -> list[CheckResult]:
         """Take a slice's candidates; the results of a GX run once they fill a slice."""
-        candidates, self.as_run = narrowed_frame(frame, self.expectations)
+        candidates = narrowed_frame(frame, self.expectations)
         self.pending.append(candidates)
         self.waiting += len(candidates)
         self.covered += len(frame)

@@ -70,12 +70,19 @@ def _as_text(values: pd.Series) -> pa.Array | None:
     return pa.array(values.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
 
 
-def narrowed_frame(
-    frame: pd.DataFrame, expectations: Sequence[Mapping[str, Any]]
-) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+def narrowed_checks(expectations: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The checks as GX is to run them on `narrowed_frame`'s result: each pointed at its
+    own column of candidates."""
+    return [
+        {**expectation, "kwargs": {**expectation["kwargs"], "column": _narrowed_column(index)}}
+        for index, expectation in enumerate(expectations)
+    ]
+
+
+def narrowed_frame(frame: pd.DataFrame, expectations: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """The rows of `frame` that are a candidate of some check (with their labels, so failing
     rows keep their positions), one column per check (its candidates' values, nulls on
-    the other rows), and the checks pointed at those columns.
+    the other rows), for the checks of `narrowed_checks`.
 
     Every expectation must be `narrowable`. GX counts the rows it is given: the checks'
     element count is `len(frame)`, not the narrowed frame's.
@@ -96,13 +103,16 @@ def narrowed_frame(
         for mark in column_marks.values():
             kept |= mark
     columns: dict[str, pd.Series] = {}
-    narrowed: list[dict[str, Any]] = []
     for index, expectation in enumerate(expectations):
         column, regex = expectation["kwargs"]["column"], expectation["kwargs"]["regex"]
-        name = f"{_COLUMN_PREFIX}{index}"
-        columns[name] = frame[column][kept].where(marks[column][_CANDIDATES[regex]][kept], None)
-        narrowed.append({**expectation, "kwargs": {**expectation["kwargs"], "column": name}})
-    return pd.DataFrame(columns, index=frame.index[kept]), narrowed
+        mark = marks[column][_CANDIDATES[regex]][kept]
+        columns[_narrowed_column(index)] = frame[column][kept].where(mark, None)
+    return pd.DataFrame(columns, index=frame.index[kept])
+
+
+def _narrowed_column(index: int) -> str:
+    """The narrowed frame's column for the check at `index`."""
+    return f"{_COLUMN_PREFIX}{index}"
 
 
 def _candidate_rows(values: pd.Series, candidates: list[str]) -> dict[str, np.ndarray]:

@@ -146,7 +146,7 @@ def test_narrowed_checks_report_what_reading_every_row_reports(
     # Most rows hold none of the candidates: the exact patterns read a fraction of them
     # (here every row stays in the narrowed frame: a number in `description` is no text,
     # and every row of a column that is not all text is a candidate).
-    candidates, _ = narrowed_frame(table, checks)
+    candidates = narrowed_frame(table, checks)
     assert set(candidates.index) >= set(ROWS.values())
     assert candidates.notna().to_numpy().sum() < 0.5 * len(table) * len(checks)
 
@@ -158,7 +158,7 @@ def test_gx_reads_only_the_candidate_rows_of_an_all_text_table(
     table.loc[max(ROWS.values()) + 2, "description"] = "12345678901"  # the number, as text
     checks = [e for e in suite["expectations"] if narrowable(e)]
 
-    candidates, _ = narrowed_frame(table, checks)
+    candidates = narrowed_frame(table, checks)
     assert set(candidates.index) >= set(ROWS.values()) | {max(ROWS.values()) + 2}
     assert len(candidates) < 0.5 * len(table)
     narrowing = gx_runner._NarrowedChecks(suite["name"], checks, slice_rows=len(table))
@@ -213,7 +213,7 @@ def test_on_real_citizen_prose_the_narrowed_checks_report_what_every_row_reports
     narrowing = gx_runner._NarrowedChecks(suite["name"], checks, slice_rows=len(rows))
     narrowed = narrowing.add(rows) + narrowing.flush()
     assert narrowed == gx_runner._run(suite["name"], checks, rows)
-    candidates, _ = narrowed_frame(rows.iloc[len(table) :], checks)
+    candidates = narrowed_frame(rows.iloc[len(table) :], checks)
     assert len(candidates) < len(texts)  # not every text is read by the exact patterns
 
 
