@@ -164,10 +164,12 @@ def main() -> int:
             )
             console.print(table)
             scrubbed = scrub_time(dsn, run_id)
-            stage = sum(i.end - i.start for i in intervals if i.task_id == "scrub")
-            if scrubbed.tasks:
+            tasks = [i for i in intervals if i.task_id == "scrub"]
+            stage = sum(i.end - i.start for i in tasks)
+            if scrubbed.chunks:
                 console.print(
-                    f"scrub: {scrubbed.tasks} task(s), {stage:.1f} s in all; scrubber start-up "
+                    f"scrub: {scrubbed.chunks} chunk(s) in {len(tasks)} task(s), {stage:.1f} s "
+                    f"in all; scrubber start-up "
                     f"{scrubbed.startup:.1f} s ({scrubbed.share_of(stage):.1%} of the stage), "
                     f"scrubbing {scrubbed.scrubbing:.1f} s "
                     f"({scrubbed.texts / max(scrubbed.scrubbing, 1e-9):,.0f} texts/s), the rest "

@@ -8,7 +8,8 @@ audit ledger.
 1. **ingest** — new raw objects only (a processed-objects table, never the clock);
    unencrypted objects refused unread; bad rows quarantined with a reason;
    duplicates dropped; typed Parquet chunks in the private work zone.
-2. **scrub** — one mapped task per chunk: free text redacted (Presidio, French
+2. **scrub** — mapped tasks over the chunks (a few chunks each in turn on one
+   host, one chunk each under Celery): free text redacted (Presidio, French
    first), direct identifiers dropped, keyed pseudonyms where configured.
 3. **anonymize** — the run's records made k-anonymous and l-diverse (optimal
    generalization under a suppression cap); every aggregate recomputed over all
@@ -45,7 +46,7 @@ from airflow.sdk import Asset, Param, conf, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from include.dag_helpers import release_asset_uri, source_names
-from include.pipeline.scrub_share import scrub_tasks_cap
+from include.pipeline.scrub_share import scrub_groups, scrub_tasks_cap
 
 
 def _context(source: str) -> Any:
@@ -100,29 +101,31 @@ def build_pipeline(source: str) -> None:
             return stage.ingest(_context(source), date_range)
 
         @task
-        def chunks(ingested: dict) -> list[str]:
-            return list(ingested["chunk_keys"])
+        def chunks(ingested: dict) -> list[list[str]]:
+            return scrub_groups(ingested["chunk_keys"], conf.get("core", "executor"))
 
-        # One chunk at a time per host with every core, or one per Celery worker.
+        # One task at a time per host with every core, or one per Celery worker.
         @task(
-            map_index_template="{{ chunk_name }}",
+            map_index_template="{{ chunk_names }}",
             max_active_tis_per_dag=scrub_tasks_cap(conf.get("core", "executor")),
         )
-        def scrub(chunk_key: str) -> dict:
+        def scrub(chunk_keys: list[str]) -> list[dict]:
             from civic_hooks import scrub_processes_here
 
             from include.anonymization import task as stage
             from include.anonymization.pii import Scrubber
 
-            get_current_context()["chunk_name"] = chunk_key.rsplit("/", 1)[-1]  # type: ignore[typeddict-unknown-key]
+            names = [key.rsplit("/", 1)[-1] for key in chunk_keys]
+            get_current_context()["chunk_names"] = " … ".join(dict.fromkeys((names[0], names[-1])))  # type: ignore[typeddict-unknown-key]
             with Scrubber(processes=scrub_processes_here()) as scrubber:
-                return stage.scrub_chunk(_context(source), chunk_key, scrubber)
+                return [stage.scrub_chunk(_context(source), key, scrubber) for key in chunk_keys]
 
         @task(trigger_rule="none_failed")
-        def anonymize(scrubbed: list[dict] | None) -> dict:
+        def anonymize(scrubbed: list[list[dict]] | None) -> dict:
             from include.anonymization import task as stage
 
-            return stage.anonymize_run(_context(source), list(scrubbed or []))
+            chunk_summaries = [summary for group in scrubbed or [] for summary in group]
+            return stage.anonymize_run(_context(source), chunk_summaries)
 
         @task
         def validate(anonymized: dict) -> dict:
@@ -157,7 +160,7 @@ def build_pipeline(source: str) -> None:
             return stage.account(_context(source), anonymized)
 
         ingested = ingest()
-        anonymized = anonymize(scrub.expand(chunk_key=chunks(ingested)))
+        anonymized = anonymize(scrub.expand(chunk_keys=chunks(ingested)))
         validated = validate(anonymized)
         loaded = load(anonymized, validated)
         # A run is released only once every row it read is accounted for; the release

@@ -44,7 +44,7 @@ SAMPLER_CPU_SHARE = 0.05
 
 @dataclass(frozen=True)
 class TaskInterval:
-    """One task instance (a mapped task has one per chunk) as Airflow recorded it."""
+    """One task instance (a mapped task has one per group of chunks) as Airflow recorded it."""
 
     task_id: str
     start: float
@@ -146,11 +146,12 @@ def latest_run_id(env: Mapping[str, str], dag_id: str) -> str:
 
 @dataclass(frozen=True)
 class ScrubTime:
-    """The scrub stage's time as its tasks recorded it in the ledger (`scrub_chunk`)."""
+    """The scrub stage's time as its tasks recorded it in the ledger (`scrub_chunk`, an
+    entry per chunk)."""
 
-    tasks: int
-    startup: float  # analyzer built, warmed up, workers forked: summed over the tasks
-    scrubbing: float  # inside the scrubber, summed over the tasks
+    chunks: int
+    startup: float  # analyzer built, warmed up, workers forked: summed over the chunks
+    scrubbing: float  # inside the scrubber, summed over the chunks
     texts: int
 
     def share_of(self, stage_seconds: float) -> float:
@@ -174,7 +175,7 @@ def scrub_time(dsn: str, run_id: str) -> ScrubTime:
     """What the scrub tasks of Airflow's run `run_id` recorded of their time."""
     payloads = scrub_records(dsn, run_id, "seconds")
     return ScrubTime(
-        tasks=len(payloads),
+        chunks=len(payloads),
         startup=sum(float(p["seconds"]["scrubber_startup"]) for p in payloads),
         scrubbing=sum(float(p["seconds"]["scrubbing"]) for p in payloads),
         texts=sum(int(p["texts"]) for p in payloads),

@@ -1,7 +1,7 @@
 """The scrub and anonymize stages' tasks, for one source and one run.
 
-`scrub_chunk` (one mapped task per ingested chunk) redacts free text and drops direct
-identifiers (pseudonyms where configured). `anonymize_run` k-anonymizes the run's
+`scrub_chunk` (each ingested chunk, in the mapped scrub tasks) redacts free text and drops
+direct identifiers (pseudonyms where configured). `anonymize_run` k-anonymizes the run's
 scrubbed records as one batch that is never republished under another generalization,
 and protects every aggregate over all scrubbed submissions to date (the private record
 store in PostgreSQL, grouped in SQL, plus the run's own batch) by cell suppression, or
@@ -109,7 +109,7 @@ def scrub_chunk(ctx: PipelineContext, chunk_key: str, scrubber: Scrubber) -> dic
         "entities": dict(sorted(entities.items())),
         "pseudonym_key_id": ctx.pseudonymizer.key_id,
         "seconds": {
-            "scrubber_startup": round(scrubber.startup_seconds, 3),
+            "scrubber_startup": round(scrubber.uncounted_startup_seconds(), 3),
             "scrubbing": round(scrubbing, 3),
         },
     }

@@ -29,6 +29,6 @@ def test_scrub_time_sums_the_runs_scrub_entries_only(
     append(warehouse_dsn, other, "scrub", {"texts": 5, "seconds": seconds}, key)
 
     measured = scrub_time(warehouse_dsn, airflow_run)
-    assert measured == ScrubTime(tasks=2, startup=2.0, scrubbing=38.0, texts=1_900)
+    assert measured == ScrubTime(chunks=2, startup=2.0, scrubbing=38.0, texts=1_900)
     assert measured.share_of(40.0) == 0.05
     assert scrub_time(warehouse_dsn, f"bench-{uuid.uuid4().hex[:8]}") == ScrubTime(0, 0.0, 0.0, 0)

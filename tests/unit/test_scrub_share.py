@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from include.pipeline.scrub_share import (
+    LOCAL_CHUNKS_PER_SCRUB_TASK,
     is_celery,
+    scrub_groups,
     scrub_processes,
     scrub_tasks_cap,
     tasks_at_once_here,
@@ -67,3 +69,12 @@ def test_embedded_workers_are_pinned_round_robin(tmp_path: Path) -> None:
     assert [argv[:2] for argv in pinned] == [["taskset", "--cpu-list"]] * services.workers
     assert [int(argv[2]) for argv in pinned] == [*cores, cores[0]]
     assert services.command("scheduler")[1:] == ["scheduler"]
+
+
+def test_one_host_scrubs_consecutive_chunks_in_turn_and_celery_one_per_task() -> None:
+    keys = [f"part-{n:05d}.parquet" for n in range(1, 11)]
+    local = scrub_groups(keys, "LocalExecutor")
+    assert LOCAL_CHUNKS_PER_SCRUB_TASK == 4
+    assert local == [keys[0:4], keys[4:8], keys[8:10]]  # every chunk once, in order
+    assert scrub_groups(keys, CELERY) == [[key] for key in keys]
+    assert scrub_groups([], "LocalExecutor") == []

@@ -114,6 +114,14 @@ class Scrubber:
         # scrubbing: what a short task pays before its first text (the scale benchmark's
         # start-up share).
         self.startup_seconds = time.perf_counter() - started
+        self._startup_counted = 0.0
+
+    def uncounted_startup_seconds(self) -> float:
+        """The start-up seconds not yet counted by a caller, which are then counted: a task
+        that scrubs several chunks with one scrubber reports its start-up once."""
+        uncounted = self.startup_seconds - self._startup_counted
+        self._startup_counted = self.startup_seconds
+        return uncounted
 
     @property
     def pool_started(self) -> bool:

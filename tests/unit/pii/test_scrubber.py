@@ -67,6 +67,9 @@ def test_workers_start_on_request_and_stop_with_the_block() -> None:
         ready = parallel.startup_seconds
         parallel.start_workers()
         assert parallel.startup_seconds == ready
+        # A task that scrubs several chunks with one scrubber counts its start-up once.
+        assert parallel.uncounted_startup_seconds() == ready
+        assert parallel.uncounted_startup_seconds() == 0
     assert not parallel.pool_started
 
 
