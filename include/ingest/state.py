@@ -250,12 +250,12 @@ class PostgresSeenIds:
                 "JOIN pipeline.ingested_ids i ON i.source = %s AND i.record_id = c.record_id",
                 (self.source,),
             ).fetchall()
+            # The ids that conflict are exactly those just read (the source is locked).
             cur.execute(
                 "INSERT INTO pipeline.ingested_ids (source, record_id, row_hash, run_id) "
-                "SELECT %s, c.record_id, c.row_hash, %s FROM pg_temp.chunk_ids c "
-                "WHERE NOT EXISTS (SELECT FROM pipeline.ingested_ids i "
-                "WHERE i.source = %s AND i.record_id = c.record_id)",
-                (self.source, self.run_id, self.source),
+                "SELECT %s, record_id, row_hash, %s FROM pg_temp.chunk_ids "
+                "ON CONFLICT (source, record_id) DO NOTHING",
+                (self.source, self.run_id),
             )
         return {record_id: FirstSeen(bytes(digest), run) for record_id, digest, run in rows}
 
