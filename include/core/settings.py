@@ -18,6 +18,13 @@ rows published); a line over its limit costs only its own row.
   source accepts is 10,000 characters (≤ 40 kB in UTF-8) and the longest pastes
   seen in exports reach 200 kB; a line over 1 MiB is not a submission. Only that line
   is quarantined (with an excerpt); it costs a few MiB while it is parsed.
+
+Chunk size (`CIVIC_CHUNK_ROWS`, 50,000 rows): the ingest cuts a run's valid rows into
+chunks of the work zone, and a chunk is what one scrub task (or one turn of it) takes:
+about a minute of scrubbing on two cores, 2 to 4 MB of Parquet. Smaller chunks spread a
+day over more Celery workers and bound a retry's repeated work, at the cost of a task's
+start-up per chunk; larger ones the reverse. A run's chunks are fixed when it is
+ingested, so a change applies from the next run.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ class Settings(BaseModel):
     exports_dir: Path = PROJECT_DIR / "exports"
     max_object_bytes: int = Field(512 * MIB, ge=1)
     max_line_bytes: int = Field(MIB, ge=1)
+    chunk_rows: int = Field(50_000, ge=1)
     # Where Alertmanager posts alerts (a ticketing system's webhook; deploy/alertmanager/).
     # None: Alertmanager runs with a receiver that sends nothing. May carry a token: kept
     # out of repr and logs.
@@ -78,6 +86,7 @@ _ENV_NAMES = {
     "exports_dir": "CIVIC_EXPORTS_DIR",
     "max_object_bytes": "CIVIC_MAX_OBJECT_BYTES",
     "max_line_bytes": "CIVIC_MAX_LINE_BYTES",
+    "chunk_rows": "CIVIC_CHUNK_ROWS",
     "alert_webhook_url": "CIVIC_ALERT_WEBHOOK_URL",
 }
 

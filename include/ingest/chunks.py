@@ -1,7 +1,7 @@
 """Valid rows, buffered by column, written as typed Parquet chunks of the work zone.
 
 WHY: downstream stages (PII scrub, k-anonymity) fan out over chunks, so a chunk is
-the unit of work: about 50,000 rows, typed columns exactly as the source
+the unit of work: `CIVIC_CHUNK_ROWS` rows (50,000 by default), typed columns exactly as the source
 configuration declares them (and nothing else: undeclared fields never leave the
 raw zone), timestamps in UTC. Writing is deterministic (same rows, same bytes), so a
 rerun rewrites identical objects.
@@ -17,7 +17,6 @@ import pyarrow.parquet as pq
 
 from include.core.source_config import FieldType, SourceConfig
 
-CHUNK_ROWS = 50_000
 CONTENT_TYPE = "application/vnd.apache.parquet"
 
 _ARROW_TYPES: dict[FieldType, pa.DataType] = {

@@ -37,7 +37,7 @@ from typing import Any
 
 from include.core.source_config import SourceConfig
 from include.ingest import reasons
-from include.ingest.chunks import CHUNK_ROWS, CONTENT_TYPE, ChunkBuffer, arrow_schema, parquet_bytes
+from include.ingest.chunks import CONTENT_TYPE, ChunkBuffer, arrow_schema, parquet_bytes
 from include.ingest.dedup import SeenIds, find_duplicates, fingerprint
 from include.ingest.errors import (
     AccountingError,
@@ -99,7 +99,7 @@ class RunIngestor:
         run_id: str,
         sink: ObjectSink,
         seen: SeenIds,
-        chunk_rows: int = CHUNK_ROWS,
+        chunk_rows: int,
     ) -> None:
         if chunk_rows < 1:
             raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")

@@ -35,7 +35,6 @@ from include.core.settings import Settings
 from include.core.source_config import SourceConfig
 from include.core.zones import UnencryptedObjectError, require_encrypted
 from include.ingest import reasons
-from include.ingest.chunks import CHUNK_ROWS
 from include.ingest.ingestor import ObjectOutcome, RunIngestor
 from include.ingest.keys import check_run_id, ingested_prefix, quarantine_prefix
 from include.ingest.readers import (
@@ -138,7 +137,6 @@ def ingest_run(
     settings: Settings,
     config: SourceConfig,
     run_id: str,
-    chunk_rows: int = CHUNK_ROWS,
     date_range: DateRange | None = None,
 ) -> IngestResult:
     """Ingest the raw objects of `config`'s source not taken by any run yet (or, for a
@@ -158,7 +156,7 @@ def ingest_run(
             lock_source(conn, source)
             seen = PostgresSeenIds(conn, source, run_id)
             seen.forget_run()
-            with closing(RunIngestor(config, run_id, sink, seen, chunk_rows)) as ingestor:
+            with closing(RunIngestor(config, run_id, sink, seen, settings.chunk_rows)) as ingestor:
                 outcomes = [
                     (obj, _ingest_object(client, bucket, obj, ingestor, limits)) for obj in claimed
                 ]

@@ -63,8 +63,10 @@ def _run_id() -> str:
     return f"manual__2026-03-26T08:00:00+00:00_{uuid.uuid4().hex[:8]}"
 
 
-def _raw_settings(settings: Settings, raw_bucket: str) -> Settings:
-    return settings.model_copy(update={"raw_bucket": raw_bucket})
+def _raw_settings(settings: Settings, raw_bucket: str, chunk_rows: int | None = None) -> Settings:
+    """The session's settings on this test's raw bucket (and chunk size, if given)."""
+    changes = {"raw_bucket": raw_bucket, "chunk_rows": chunk_rows or settings.chunk_rows}
+    return settings.model_copy(update=changes)
 
 
 def _mark_loaded(dsn: str, run_id: str) -> None:
@@ -139,7 +141,7 @@ def test_a_sample_lands_as_encrypted_typed_chunks_with_every_row_accounted_for(
     work = settings.work_bucket
 
     result = ingest_run(
-        s3_client, warehouse_dsn, _raw_settings(settings, raw_bucket), CONFIG, run_id, 1000
+        s3_client, warehouse_dsn, _raw_settings(settings, raw_bucket, 1000), CONFIG, run_id
     )
 
     assert (result.objects_claimed, result.objects_read, result.rows_read) == (5, 5, 3000)
@@ -231,12 +233,12 @@ def test_an_unencrypted_object_is_quarantined_unread_until_it_is_encrypted(
 def test_a_rerun_changes_nothing_and_the_next_run_takes_only_new_objects(
     s3_client: Any, raw_bucket: str, settings: Settings, warehouse_dsn: str
 ) -> None:
-    run_settings = _raw_settings(settings, raw_bucket)
+    run_settings = _raw_settings(settings, raw_bucket, 600)
     first_sample = write_sample(
         s3_client, raw_bucket, CONFIG, rows=1500, seed=41_003, day=DAY, rows_per_object=500
     )
     run_a = _run_id()
-    result_a = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, run_a, 600)
+    result_a = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, run_a)
     outputs_a = _work_objects(s3_client, settings, run_a)
     state_a = _db_state(warehouse_dsn, run_a)
     assert set(outputs_a) == set(result_a.chunk_keys) | set(result_a.quarantine_keys)
@@ -256,14 +258,14 @@ def test_a_rerun_changes_nothing_and_the_next_run_takes_only_new_objects(
     stale = f"{ingested_prefix(CONFIG.name, run_a)}part-00099.parquet"
     s3_client.put_object(Bucket=settings.work_bucket, Key=stale, Body=b"stale")
 
-    rerun = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, run_a, 600)
+    rerun = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, run_a)
     assert rerun == result_a
     assert _work_objects(s3_client, settings, run_a) == outputs_a  # same keys, same bytes
     assert _db_state(warehouse_dsn, run_a) == state_a
     _mark_loaded(warehouse_dsn, run_a)
 
     run_b = _run_id()
-    result_b = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, run_b, 600)
+    result_b = ingest_run(s3_client, warehouse_dsn, run_settings, CONFIG, run_b)
     assert result_b.objects_claimed == 1 + len(second_sample.objects)
     assert result_b.rows_read == original.rows + second_sample.rows
     entries = _log_entries(s3_client, settings.work_bucket, result_b.quarantine_keys)
@@ -612,12 +614,13 @@ def test_an_s3_server_killed_mid_ingest_fails_the_run_closed_and_the_rerun_is_ri
     )
     own_s3.stop()  # the raw zone is saved whole before anything is killed
     own_s3.start()
+    settings = settings.model_copy(update={"chunk_rows": 500})
     run_id = _run_id()
     hook = _kill_server_at(own_s3, "/part-00002.parquet")
     client.meta.events.register("before-send.s3.PutObject", hook)
 
     with pytest.raises(IngestError, match=r"could not write s3://.*/part-00002\.parquet"):
-        ingest_run(client, warehouse_dsn, settings, CONFIG, run_id, 500)
+        ingest_run(client, warehouse_dsn, settings, CONFIG, run_id)
 
     # Nothing of the run is recorded: its objects stay claimed, no id, no quarantine row.
     state = _db_state(warehouse_dsn, run_id)
@@ -627,7 +630,7 @@ def test_an_s3_server_killed_mid_ingest_fails_the_run_closed_and_the_rerun_is_ri
 
     client.meta.events.unregister("before-send.s3.PutObject", hook)
     assert own_s3.start().outcome == "restored"
-    result = ingest_run(client, warehouse_dsn, settings, CONFIG, run_id, 500)
+    result = ingest_run(client, warehouse_dsn, settings, CONFIG, run_id)
     assert (result.objects_read, result.rows_read) == (len(sample.objects), sample.rows)
     assert result.balanced
     assert len(result.chunk_keys) > 2
@@ -637,6 +640,6 @@ def test_an_s3_server_killed_mid_ingest_fails_the_run_closed_and_the_rerun_is_ri
     assert len(state["ids"]) == result.rows_valid
 
     # And the run after that changes nothing: same result, keys, bytes and database rows.
-    assert ingest_run(client, warehouse_dsn, settings, CONFIG, run_id, 500) == result
+    assert ingest_run(client, warehouse_dsn, settings, CONFIG, run_id) == result
     assert _work_objects(client, settings, run_id) == outputs
     assert _db_state(warehouse_dsn, run_id) == state

@@ -303,3 +303,12 @@ def test_the_limits_come_from_the_environment_with_sensible_defaults() -> None:
         load_settings({"CIVIC_MAX_LINE_BYTES": "0"})
     with pytest.raises(SettingsError, match="CIVIC_MAX_OBJECT_BYTES"):
         load_settings({"CIVIC_MAX_OBJECT_BYTES": "512MiB"})
+
+
+def test_the_chunk_size_comes_from_the_environment() -> None:
+    assert Settings().chunk_rows == 50_000
+    configured = load_settings({"CIVIC_CHUNK_ROWS": "1000"})
+    assert configured.chunk_rows == 1000
+    assert load_settings(configured.as_environment()) == configured
+    with pytest.raises(SettingsError, match="CIVIC_CHUNK_ROWS"):
+        load_settings({"CIVIC_CHUNK_ROWS": "0"})

@@ -179,7 +179,7 @@ def test_the_whole_sample_is_accounted_for(sample: Sample, chunk_rows: int) -> N
 
 def test_quarantined_rows_keep_their_exact_raw_bytes(sample: Sample) -> None:
     sink = MemorySink()
-    ingestor = RunIngestor(sample.config, "run-1", sink, MemorySeenIds("run-1"))
+    ingestor = RunIngestor(sample.config, "run-1", sink, MemorySeenIds("run-1"), 50_000)
     result = ingest_objects(ingestor, sample.objects)
     rejected = _quarantine_records(sink, "rows-")
     duplicates = _quarantine_records(sink, "duplicates-")
@@ -203,7 +203,7 @@ def test_ingesting_the_same_objects_again_writes_the_same_bytes(sample: Sample) 
     sinks = []
     for _ in range(2):
         sink = MemorySink()
-        ingest_objects(RunIngestor(sample.config, "run-1", sink, MemorySeenIds("run-1")),
+        ingest_objects(RunIngestor(sample.config, "run-1", sink, MemorySeenIds("run-1"), 50_000),
                        sample.objects)  # fmt: skip
         sinks.append(sink)
     assert sinks[0] == sinks[1]
