@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -55,8 +55,9 @@ BACKSTOP_PATTERNS = {
 def pipeline_dag(source: str, *, retries: int | None = None) -> Any:
     """The source's pipeline DAG as Airflow's DagBag parses it from `dags/`.
 
-    `retries` overrides every task's retries: a run that is meant to fail must not
-    sit out the DAG's two-minute retry delays inside `dag.test()`.
+    `retries` overrides every task's retries, and their delay with none: a run that is
+    meant to fail must not sit out the DAG's two-minute retry delays inside `dag.test()`,
+    nor a run that is meant to retry.
     """
     from airflow.models import DagBag
 
@@ -67,6 +68,7 @@ def pipeline_dag(source: str, *, retries: int | None = None) -> Any:
     if retries is not None:
         for task in dag.tasks:
             task.retries = retries
+            task.retry_delay = timedelta(0)
     return dag
 
 
@@ -81,12 +83,17 @@ def run_pipeline(source: str, logical_date: datetime, *, retries: int | None = N
     return dag.test(logical_date=logical_date, run_after=logical_date)
 
 
-def task_states(run: Any) -> dict[str, list[str | None]]:
-    """Task id → the states of its instances (a mapped task has one per chunk)."""
+def task_instances(run: Any) -> list[Any]:
+    """The run's task instances as the metadata database holds them (one per mapped chunk)."""
     from airflow.models.dagrun import DagRun
 
+    return list(DagRun.fetch_task_instances(dag_id=run.dag_id, run_id=run.run_id))
+
+
+def task_states(run: Any) -> dict[str, list[str | None]]:
+    """Task id → the states of its instances (a mapped task has one per map index)."""
     states: dict[str, list[str | None]] = {}
-    for ti in DagRun.fetch_task_instances(dag_id=run.dag_id, run_id=run.run_id):
+    for ti in task_instances(run):
         states.setdefault(ti.task_id, []).append(None if ti.state is None else str(ti.state))
     return states
 

@@ -1,8 +1,9 @@
 """The fault matrix: the platform broken on purpose, then run again through Airflow.
 
 Each scenario kills or breaks something in the middle of a real run (the whole
-`airflow dags test` process, PostgreSQL, the audit ledger), runs the source again,
-and then reads the platform the way an auditor would:
+`airflow dags test` process, one scrub worker process, PostgreSQL, the S3 server, the
+audit ledger), runs the source (or the failed task) again, and then reads the platform
+the way an auditor would:
 - every submission the scenario wrote is in the private record store exactly once,
   with the values it was sent with, and was published (or suppressed) once;
 - the release `latest` points to holds aggregates equal to a from-scratch
@@ -21,10 +22,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import multiprocessing
 import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -75,10 +78,15 @@ def config() -> SourceConfig:
 
 
 def _put_rows(
-    s3_client: Any, settings: Settings, config: SourceConfig, day: date, seed: int
+    s3_client: Any,
+    settings: Settings,
+    config: SourceConfig,
+    day: date,
+    seed: int,
+    count: int = ROWS,
 ) -> list[dict[str, Any]]:
-    """ROWS valid submissions as one encrypted JSON Lines object of the raw zone."""
-    rows = list(iter_rows(config, ROWS, seed, day))
+    """`count` valid submissions as one encrypted JSON Lines object of the raw zone."""
+    rows = list(iter_rows(config, count, seed, day))
     body = "".join(json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in rows)
     s3_client.put_object(
         Bucket=settings.raw_bucket,
@@ -263,6 +271,77 @@ def test_kill_9_mid_anonymize_then_a_new_run_publishes_every_row_once(
 
     _next_run_supersedes(warehouse_dsn, dead_run, date(2026, 6, 4))
     assert _stored_of(warehouse_dsn, dead_run) == 0
+    helpers.assert_each_row_stored_once(warehouse_dsn, config, rows)
+    helpers.assert_latest_release_is_right(s3_client, settings, warehouse_dsn, config)
+
+
+# -- 1c. a scrub worker killed (-9) after the first of its task's chunks -------------------------
+
+
+def _scrubbed_keys(s3_client: Any, settings: Settings) -> set[str]:
+    return {
+        item.key
+        for item in list_objects(s3_client, settings.work_bucket, f"runs/{SOURCE}/")
+        if "/scrubbed/" in item.key
+    }
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        user, system = stat.read().rsplit(")", 1)[1].split()[11:13]
+    return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
+
+
+def _kill_a_scrub_worker_after_a_first_chunk(
+    s3_client: Any, settings: Settings, killed: list[int]
+) -> None:
+    """Once a new chunk is scrubbed, SIGKILL one of the scrubber's worker processes (the
+    children this process forked since) after it spent 0.3 s of CPU on the next chunk."""
+    before_keys = _scrubbed_keys(s3_client, settings)
+    before_children = set(multiprocessing.active_children())
+    _wait_for(lambda: _scrubbed_keys(s3_client, settings) > before_keys, 300, "a scrubbed chunk")
+    workers = [p for p in multiprocessing.active_children() if p not in before_children]
+    assert workers, "no scrubber worker process runs: the chunk was scrubbed in one process"
+    busy_from = _cpu_seconds(workers[0].pid) + 0.3
+    _wait_for(lambda: _cpu_seconds(workers[0].pid) >= busy_from, 60, "the next chunk")
+    os.kill(workers[0].pid, signal.SIGKILL)
+    killed.append(workers[0].pid)
+
+
+@pytest.mark.timeout(900, method="thread")  # a scrub that waits for its dead worker waits forever
+def test_a_scrub_worker_killed_after_the_first_chunk_then_the_retry_publishes_every_row_once(
+    s3_client: Any,
+    settings: Settings,
+    warehouse_dsn: str,
+    config: SourceConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The OOM killer's case, in a scrub task that takes three chunks in turn: one of its
+    worker processes dies in the second chunk, after the first chunk's output and ledger
+    entry were written. The task must fail (not wait forever for the lost work), and its
+    retry must scrub all three chunks again, so that every row is published once."""
+    monkeypatch.setenv("CIVIC_CHUNK_ROWS", "2000")
+    day = date(2026, 6, 5)
+    rows = _put_rows(s3_client, settings, config, day, 66_010, count=6_000)
+    killed: list[int] = []
+    killer = threading.Thread(
+        target=_kill_a_scrub_worker_after_a_first_chunk,
+        args=(s3_client, settings, killed),
+        daemon=True,
+    )
+    killer.start()
+    run = helpers.run_pipeline(SOURCE, _midnight(day), retries=1)
+    killer.join(timeout=10)
+    assert killed, "no scrub worker was killed"
+    assert run.state == "success", helpers.task_states(run)
+
+    [scrub] = [ti for ti in helpers.task_instances(run) if ti.task_id == "scrub"]
+    assert scrub.try_number == 2, "the scrub task was not retried"
+    entries = helpers.ledger_entries(warehouse_dsn, helpers.stage_run_id(run))
+    [chunks] = [payload["chunk_keys"] for _, step, payload in entries if step == "ingest"]
+    assert len(chunks) == 3
+    scrubbed = [payload["input"] for _, step, payload in entries if step == "scrub"]
+    assert scrubbed == [chunks[0], *chunks], "the first try did not die after its first chunk"
     helpers.assert_each_row_stored_once(warehouse_dsn, config, rows)
     helpers.assert_latest_release_is_right(s3_client, settings, warehouse_dsn, config)
 

@@ -25,7 +25,7 @@ from include.anonymization.pii.entities import (
     Entity,
     placeholder,
 )
-from include.anonymization.pii.errors import ModelNotInstalledError
+from include.anonymization.pii.errors import ModelNotInstalledError, ScrubWorkerLostError
 
 if TYPE_CHECKING:
     from include.anonymization.pii.scrubber import Scrubber, ScrubResult, ScrubSettings
@@ -50,6 +50,7 @@ __all__ = [
     "ModelNotInstalledError",
     "ScrubResult",
     "ScrubSettings",
+    "ScrubWorkerLostError",
     "Scrubber",
     "placeholder",
 ]

@@ -3,3 +3,7 @@
 
 class ModelNotInstalledError(RuntimeError):
     """The spaCy model package is not installed (the scrubber never downloads one)."""
+
+
+class ScrubWorkerLostError(RuntimeError):
+    """A worker process died before returning its chunk: the batch was not scrubbed."""

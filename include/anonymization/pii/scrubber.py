@@ -15,15 +15,25 @@ The workers start with the first batch that is large enough to use them, not
 before: a scrub task or `civic scrub` run on a few texts never forks at all
 (forking costs little here, but each worker then copies the pages it touches
 of a ~300 MB process, and the machine has two cores for everyone).
+
+A worker that dies mid-batch (the kernel's OOM killer, a stray `kill -9`) fails
+the batch at once with `ScrubWorkerLostError`, rather than leaving it waiting
+forever for a chunk nobody will return: the workers are a `ProcessPoolExecutor`,
+which notices a dead worker, not a `multiprocessing.Pool`, which replaces it and
+loses its chunk. Nothing of the batch is kept, so the task fails and its retry
+scrubs it again.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing.pool import Pool
 from types import TracebackType
 
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
@@ -36,6 +46,7 @@ from include.anonymization.pii.entities import (
     SUPPORTED_LANGUAGES,
     Entity,
 )
+from include.anonymization.pii.errors import ScrubWorkerLostError
 from include.anonymization.pii.language import detect_language
 from include.anonymization.pii.lean_analysis import LeanAnalyzer
 from include.anonymization.pii.nlp import DEFAULT_MODEL, InstalledSpacyNlpEngine
@@ -109,7 +120,7 @@ class Scrubber:
         started = time.perf_counter()
         self._analyzer: AnalyzerEngine = build_analyzer(self.settings.model)
         self._lean = LeanAnalyzer.for_engine(self._analyzer)
-        self._pool: Pool | None = None
+        self._pool: ProcessPoolExecutor | None = None
         # Seconds spent getting ready (analyzer, warm-up, workers' fork) rather than
         # scrubbing: what a short task pays before its first text (the scale benchmark's
         # start-up share).
@@ -174,11 +185,19 @@ class Scrubber:
                 (texts[start:end], languages[start:end])
                 for start, end in self._chunk_bounds(len(texts))
             ]
-            return [
-                result
-                for chunk in self._worker_pool().imap(_scrub_chunk_in_worker, chunks)
-                for result in chunk
-            ]
+            pool = self._worker_pool()
+            try:
+                return [
+                    result for chunk in pool.map(_scrub_chunk_in_worker, chunks) for result in chunk
+                ]
+            except BrokenProcessPool as exc:
+                self.close()  # a broken pool takes no more work: the next batch starts anew
+                raise ScrubWorkerLostError(
+                    f"a scrub worker process died in a batch of {len(texts):,} texts (killed "
+                    "by a signal, or by the kernel when memory ran out: see `dmesg`); none of "
+                    "the batch was kept, so a rerun is safe (runbook: "
+                    "docs/runbooks/dag-run-failed.md)"
+                ) from exc
         return self._scrub_batch(texts, languages)
 
     def _chunk_bounds(self, count: int) -> list[tuple[int, int]]:
@@ -253,7 +272,7 @@ class Scrubber:
         if self.processes > 1:
             self._worker_pool()
 
-    def _worker_pool(self) -> Pool:
+    def _worker_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             started = time.perf_counter()
             # Whatever the scrub path loads on first use (the French lexicon behind the name
@@ -263,19 +282,22 @@ class Scrubber:
             # does not exist, each worker builds its own scrubber in the initializer.
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = context.Pool(
+            self._pool = ProcessPoolExecutor(
                 self.processes,
+                mp_context=context,
                 initializer=_start_worker,
                 initargs=(self.settings, self.batch_size),
             )
+            # Forked workers all start with the first call (the pool forks them before its
+            # own thread starts): now, so start-up holds the fork and the initializer.
+            self._pool.submit(os.getpid).result()
             self.startup_seconds += time.perf_counter() - started
         return self._pool
 
     def close(self) -> None:
         """Stop the worker processes, if any were started."""
         if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
+            self._pool.shutdown()
             self._pool = None
 
     def __enter__(self) -> Scrubber:
@@ -296,6 +318,10 @@ _worker_scrubber: Scrubber | None = None
 
 def _start_worker(settings: ScrubSettings, batch_size: int) -> None:
     global _worker_scrubber
+    # A forked worker inherits its parent's SIGTERM handler (Airflow's task runner sets
+    # one), which may not stop it; then the pool cannot stop a worker stuck writing a
+    # result nobody reads any more once another worker died, and waits for it forever.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker_scrubber = Scrubber(settings, processes=1, batch_size=batch_size)
 
 

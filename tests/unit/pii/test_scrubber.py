@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
 import pytest
 import spacy
 from spacy.tokens import Doc
 
-from include.anonymization.pii import ModelNotInstalledError, Scrubber, ScrubSettings
+from include.anonymization.pii import (
+    ModelNotInstalledError,
+    Scrubber,
+    ScrubSettings,
+    ScrubWorkerLostError,
+)
 from include.anonymization.pii.blas import use_single_threaded_openblas
 from include.anonymization.pii.language import detect_language
 from include.anonymization.pii.nlp import DEFAULT_MODEL, components_for_ner, load_ner_pipeline
@@ -71,6 +83,77 @@ def test_workers_start_on_request_and_stop_with_the_block() -> None:
         assert parallel.uncounted_startup_seconds() == ready
         assert parallel.uncounted_startup_seconds() == 0
     assert not parallel.pool_started
+
+
+def _kill_a_worker_once_busy(worker: multiprocessing.Process) -> None:
+    """SIGKILL the worker once it has spent 0.3 s of CPU more than now: it holds a chunk."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def cpu_seconds() -> float:
+        with open(f"/proc/{worker.pid}/stat") as stat:
+            user, system = stat.read().rsplit(")", 1)[1].split()[11:13]
+        return (int(user) + int(system)) / ticks
+
+    idle = cpu_seconds()
+    while cpu_seconds() < idle + 0.3:
+        time.sleep(0.01)
+    os.kill(worker.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def sigterm_as_under_airflow() -> Iterator[None]:
+    """SIGTERM handled as Airflow's task runner handles it: its handler acts in the task's
+    own process only and returns in any other, so a forked child that inherits it ignores
+    SIGTERM (nothing sends one to this process during the test)."""
+    parent = os.getpid()
+
+    def on_term(signum: int, frame: object) -> None:
+        if os.getpid() != parent:
+            return
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120, method="thread")  # a pool that waits forever hangs at exit too
+@pytest.mark.usefixtures("sigterm_as_under_airflow")
+def test_a_worker_killed_mid_batch_fails_the_batch_at_once_and_the_next_batch_runs(
+    scrubber: Scrubber, corpus_texts: list[str]
+) -> None:
+    """The OOM killer's case: a worker dies holding a chunk. A pool that waits for that
+    chunk waits forever (and a scrub task with it); the batch must fail instead.
+
+    The surviving worker inherits a SIGTERM handler that does nothing, as under Airflow:
+    the pool must still stop it (it may be stuck writing a result nobody reads)."""
+    many = corpus_texts * 10  # ~4 s of scrubbing on two workers: killed long before the end
+    # Chunks of 256 texts: a chunk's results outgrow a pipe's buffer, as a chunk's do in a
+    # scrub task, so the survivor blocks writing them once the pool stopped reading.
+    with Scrubber(processes=2, batch_size=256) as parallel:
+        parallel.start_workers()
+        before = multiprocessing.active_children()
+        assert len(before) == 2
+        outcome: list[BaseException | int] = []
+
+        def scrub() -> None:
+            try:
+                outcome.append(len(parallel.scrub_texts(many)))
+            except BaseException as exc:  # handed to the test's thread
+                outcome.append(exc)
+
+        worker = threading.Thread(target=scrub, daemon=True)
+        worker.start()
+        _kill_a_worker_once_busy(before[0])
+        worker.join(timeout=60)
+        assert not worker.is_alive(), "the batch still waits for the killed worker's chunk"
+        [lost] = outcome
+        assert isinstance(lost, ScrubWorkerLostError), lost
+        assert not parallel.pool_started  # the broken workers are gone
+        # The next batch starts workers anew and is scrubbed whole.
+        assert parallel.scrub_texts(corpus_texts) == scrubber.scrub_texts(corpus_texts)
+        assert parallel.pool_started
+    assert not set(before) & set(multiprocessing.active_children())
 
 
 def test_offsets_point_into_the_original_text(scrubber: Scrubber) -> None:
