@@ -21,9 +21,9 @@ rows published); a line over its limit costs only its own row.
 
 Chunk size (`CIVIC_CHUNK_ROWS`, 50,000 rows): the ingest cuts a run's valid rows into
 chunks of the work zone, and a chunk is what one scrub task (or one turn of it) takes:
-about a minute of scrubbing on two cores, 2 to 4 MB of Parquet. Smaller chunks spread a
-day over more Celery workers and bound a retry's repeated work, at the cost of a task's
-start-up per chunk; larger ones the reverse. A run's chunks are fixed when it is
+about a minute of scrubbing on two cores. Smaller chunks spread a day over more Celery
+workers and bound a retry's repeated work, at the cost of a task's start-up per chunk;
+larger ones the reverse. A run's chunks are fixed when it is
 ingested, so a change applies from the next run.
 """
 

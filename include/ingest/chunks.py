@@ -1,9 +1,9 @@
 """Valid rows, buffered by column, written as typed Parquet chunks of the work zone.
 
 WHY: downstream stages (PII scrub, k-anonymity) fan out over chunks, so a chunk is
-the unit of work: `CIVIC_CHUNK_ROWS` rows (50,000 by default), typed columns exactly as the source
-configuration declares them (and nothing else: undeclared fields never leave the
-raw zone), timestamps in UTC. Writing is deterministic (same rows, same bytes), so a
+the unit of work: `CIVIC_CHUNK_ROWS` rows (50,000 by default), typed columns exactly
+as the source configuration declares them (and nothing else: undeclared fields never
+leave the raw zone), timestamps in UTC. Writing is deterministic (same rows, same bytes), so a
 rerun rewrites identical objects.
 """
 
