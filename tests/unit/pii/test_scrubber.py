@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import psutil
 import pytest
 import spacy
 from spacy.tokens import Doc
@@ -87,12 +88,11 @@ def test_workers_start_on_request_and_stop_with_the_block() -> None:
 
 def _kill_a_worker_once_busy(worker: multiprocessing.Process) -> None:
     """SIGKILL the worker once it has spent 0.3 s of CPU more than now: it holds a chunk."""
-    ticks = os.sysconf("SC_CLK_TCK")
+    process = psutil.Process(worker.pid)
 
     def cpu_seconds() -> float:
-        with open(f"/proc/{worker.pid}/stat") as stat:
-            user, system = stat.read().rsplit(")", 1)[1].split()[11:13]
-        return (int(user) + int(system)) / ticks
+        times = process.cpu_times()
+        return times.user + times.system
 
     idle = cpu_seconds()
     while cpu_seconds() < idle + 0.3:
