@@ -108,6 +108,8 @@ def test_name_words_are_kept(text: str, name: str) -> None:
         "Voici mes idées.\n\nFACILITER\n-créer un label\nOBLIGATION\n-quota carbone",
         "Audit annuel sur leur engagement Dev.Dur et la commande publique.",
         "Les voitures stationnent rue du Maréchal Foch et place Victor Hugo.",
+        "Le marché se tient sur la place de Gaulle et place Jean Jaurès.",
+        "Le bus passe par l'avenue Jean Jaurès, puis devant l'école Jules Ferry.",
         "Avocat au Barreau de Paris depuis vingt ans.",
         # A lone word after an article, and a verb in the imperative opening a sentence.
         "Financer la rénovation par un Loto qui fait gagner des vélos.",
@@ -131,6 +133,10 @@ def test_real_prose_keeps_every_word(found: Callable[[str], Found], text: str) -
         ("Une chanson avec la chanteuse barbadienne Rihanna.", "Rihanna"),
         ("Le Premier ministre Fumimaro Konoe soumet ce projet.", "Fumimaro Konoe"),
         ("Il entre à la place de Robbie Keane.", "Robbie Keane"),
+        # "place" in a locution, or glued in a compound word, names no square or street.
+        ("Il a pris la place de Jhonny Peralta au conseil.", "Jhonny Peralta"),
+        ("Le maire en place Umberto Caligaris refuse.", "Umberto Caligaris"),
+        ("Au rez-de-chaussée Martine Kowalczyk tient la loge.", "Martine Kowalczyk"),
     ],
 )
 def test_a_name_after_a_noun_and_de_stays_a_name(
@@ -192,6 +198,8 @@ def test_a_name_the_model_half_tagged_is_widened_to_its_name_words(text: str, na
         ("Un film produit par Marc Tillier Jr. et diffusé.", "Marc Tillier Jr", "Marc Tillier Jr."),
         # The tokenizer splits an Irish "O'": the rest of the name follows the apostrophe.
         ("Il a battu Declan O 'Brien en finale.", "Declan O", "Declan O 'Brien"),
+        # A name the model cut at its apostrophe.
+        ("Le gardien Michel Preud'homme arrête tout.", "Michel Preud'", "Michel Preud'homme"),
         # After a lone known first name, a surname that is also an ordinary word.
         ("Une lettre de Lucie Charbon arrive.", "Lucie", "Lucie Charbon"),
         ("Un rôle pour Colin Hanks ce soir.", "Colin", "Colin Hanks"),  # one slip from "thanks"

@@ -21,7 +21,9 @@ rules, in the order they apply (the README lists them for users):
    follows a street or public-place word ("rue", "place", "collège", "gare",
    "fondation"...): a public place named after someone is not personal data;
    a street becomes an address only with a house number (the address
-   recognizer's job).
+   recognizer's job). "Place" in a locution ("à la place de", "prendre la
+   place de", "en place", "sur place") and a word glued by a hyphen
+   ("rez-de-chaussée") name no place.
 4. A lone word after an article ("un Loto", "du Robert") is no name, nor a
    word opening a sentence in the imperative ("Consumons", "Rendez"), nor a
    Latin ordinal adverb numbering a list ("Primo :"), nor "Grace" before "au"
@@ -97,12 +99,21 @@ _OPENS = re.compile(r"(?:\A|[\n.!?:;—–•*>«(\"“])[ \t]*\Z")
 # The place word right before the name; a street's articles may come between ("rue de la
 # Paix", "gare de Lyon"), a public place's may not ("la fondation de Leonardo Dicaprio" is
 # his foundation, the "Fondation Nicolas Hulot" is named after him).
+# The word is no hyphenated compound's tail: the "chaussée" of "rez-de-chaussée" is no street
+# ("l'avenue", "d'allée" keep theirs).
 _PLACE_BEFORE = re.compile(
-    r"\b(?P<word>[^\W\d_]+)\.?\s+(?P<articles>(?:(?:de|du|des|la|le|les)\s+|[ld]['’]\s*)*)\Z",
+    r"(?<![\w\-])(?P<word>[^\W\d_]+)\.?\s+"
+    r"(?P<articles>(?:(?:de|du|des|la|le|les)\s+|[ld]['’]\s*)*)\Z",
     re.IGNORECASE,
 )
 _STREETS = frozenset(STREET_TYPES) | {"gare"}
-_INSTEAD_OF = re.compile(r"\bà\s+la\s+place\s+(?:de\s+|d['’]\s*)\Z", re.IGNORECASE)
+# "Place" in a locution, not a square: "à la place de" / "prendre la place de" (instead of),
+# "en place", "sur place" (in office, on the spot). A square takes no "en" or "sur" alone.
+_PLACE_LOCUTION = re.compile(
+    r"(?:\b(?:à|pren\w*|pri[st]\w*)\s+la\s+place\s+(?:de\s+|d['’]\s*)|\b(?:en|sur)\s+place\s+)\Z",
+    re.IGNORECASE,
+)
+_LOCUTION_LOOK_BEHIND = 12
 _LOOK_BEHIND = 40
 # A name word with its particle glued on: "d'Autriche", "l'Isle", "al-Sissi", "el-Assad".
 _PARTICLE_GLUED = re.compile(rf"(?:[dl]['’]|al-|el-)[{UPPER_LETTERS}]")
@@ -224,6 +235,7 @@ _SUFFIXES = frozenset({"jr.", "jr", "sr.", "ii", "iii"})
 _LAST_WORD = re.compile(r"[\w'’.\-]+\Z")
 _ONE_LETTER_END = re.compile(rf"(?<=[ \t])[{UPPER_LETTERS}]\Z")
 _ELIDED_REST = re.compile(rf"[ \t]?['’][ \t]?[{UPPER_LETTERS}][^\W\d_]+(?:-[^\W\d_]+)*")
+_APOSTROPHE_REST = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 # "de", "du", "des" after a name usually start a place or a team ("de Montréal"): not these.
 _FOREIGN_PARTICLES = NAME_PARTICLES - FRENCH_STOP_WORDS
 _MAX_WIDENING = 3
@@ -238,7 +250,8 @@ def widen_name(text: str, start: int, end: int) -> tuple[int, int]:
     The model often tags only part of a name it half knows ("Tom" of "Tom Hanks",
     "Mattek-Sands" of "Bethanie Mattek-Sands"); the rest is redacted with it:
     after it, a STRONG word with a capital (rule 2), a suffix ("Jr.") or its dot, the
-    rest of an Irish "O'" the tokenizer split ("Ronnie O 'Sullivan"), a surname
+    rest of an Irish "O'" the tokenizer split ("Ronnie O 'Sullivan") or of a name the
+    model cut at its apostrophe ("Michel Preud'" of "Preud'homme"), a surname
     with a lower-case prefix ("terHorst"), or, after a lone known first name, any
     capitalised word that is no stop, place or institution word ("Jean Moulin" the
     man: surnames are often ordinary words); before it, a capitalised STRONG word
@@ -248,6 +261,8 @@ def widen_name(text: str, start: int, end: int) -> tuple[int, int]:
         end += 1  # "Arthur Rankin Jr" tagged without its suffix's dot
     if _ONE_LETTER_END.search(text, start, end) and (elided := _ELIDED_REST.match(text, end)):
         end = elided.end()  # "Ronnie O 'Sullivan": the tokenizer split the Irish "O'"
+    if text[end - 1 : end] in ("'", "’") and (rest := _APOSTROPHE_REST.match(text, end)):
+        end = rest.end()  # "Michel Preud'" tagged without the "homme" of "Preud'homme"
     for _ in range(_MAX_WIDENING):
         after = _WORD_AFTER.match(text, end)
         if after is None or (after["particle"] and after["particle"] not in _FOREIGN_PARTICLES):
@@ -385,8 +400,10 @@ def names_a_place(text: str, start: int) -> bool:
     if before is None:
         return False
     word = before.group("word").lower()
-    if word == "place" and _INSTEAD_OF.search(text, max(0, before.start() - 6), start):
-        return False  # "à la place de Robbie Keane": instead of him, not a square
+    if word == "place" and _PLACE_LOCUTION.search(
+        text, max(0, before.start() - _LOCUTION_LOOK_BEHIND), start
+    ):
+        return False  # "à la place de Robbie Keane", "l'entraîneur en place X": not a square
     return word in (_STREETS if before.group("articles") else NAMED_PLACE_WORDS)
 
 
