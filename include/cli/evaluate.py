@@ -141,9 +141,10 @@ def name_recall_table(result: NameRecall, title: str) -> Table:
 
     table = _corpus_table(title)
     recall, target = result.recall, NAME_RECALL_TARGET
-    table.add_row("person names fully redacted", f"{result.names:,}", _rate(recall),
-                  f"≥ {target}", _verdict(recall, target))  # fmt: skip
-    table.add_row("person-name tokens redacted", f"{result.name_tokens:,}",
+    table.add_row("person names fully redacted", f"{result.names_redacted:,} / {result.names:,}",
+                  _rate(recall), f"≥ {target}", _verdict(recall, target))  # fmt: skip
+    table.add_row("person-name tokens redacted",
+                  f"{result.name_tokens_redacted:,} / {result.name_tokens:,}",
                   _rate(result.token_recall), "", "")  # fmt: skip
     table.add_section()
     table.add_row("PERSON detections on a name", f"{result.person_detections:,}",
@@ -217,7 +218,7 @@ def _record(dsn: str, record: EvaluationRecord, to_stderr: bool) -> None:
 
 
 def _corpus_eval(
-    processes: int, limit: int, as_json: bool, reference_dir: Path, record: bool
+    processes: int, limit: int, as_json: bool, reference_dir: Path, record: bool, show_misses: int
 ) -> None:
     """Run the corpus mode of `civic eval scrub` (see the module doc)."""
     from include.anonymization.pii.corpus_evaluation import score_names, score_over_redaction
@@ -256,6 +257,10 @@ def _corpus_eval(
         title = f"Person names in {names.sentences:,} NER sentences (scrubber {version.id})"
         console.print(name_recall_table(names, title))
         console.print(over_redaction_table(over, f"Over-redaction on {over.texts:,} citizen texts"))
+        for miss in names.missed[:show_misses]:
+            sentence = sentences[miss.sentence].text
+            console.print(f"missed PER {miss.value!r} in sentence #{miss.sentence}: {sentence}",
+                          markup=False, highlight=False)  # fmt: skip
     if dsn is not None:
         evaluation = reference_corpora_record(
             names,
@@ -321,7 +326,7 @@ def scrub_eval(
 ) -> None:
     """Recall per entity type, precision and non-PII words kept on the labelled corpus."""
     if corpus:
-        _corpus_eval(processes, limit, as_json, reference_dir, record)
+        _corpus_eval(processes, limit, as_json, reference_dir, record, show_misses)
         return
     # Heavy imports (spaCy, Presidio, the text generator) only when the command runs.
     from include.sample.texts import labelled_corpus

@@ -4,9 +4,10 @@ The generator's corpus measures the scrubber on texts shaped like its own rules.
 Two public corpora measure it where it was never tuned (see `reference_corpora`):
 - name recall on NER sentences: the share of PER spans whose every character
   (spaces aside) is redacted, whatever the detection's type, and the same per
-  token. A civility opening a span, and the particles after it ("Dr. Dre",
-  "Madame de Maintenon"), are left out of it: the scrubber keeps them in clear
-  on purpose, they say nothing about who the person is. Then the precision of
+  token. A civility or a lower-case title opening a span, and the particles
+  after it ("Dr. Dre", "Madame de Maintenon", "général de Gaulle", "roi
+  Scorpion"), are left out of it: the scrubber keeps them in clear on purpose,
+  they say nothing about who the person is. Then the precision of
   PERSON detections against the PER spans, with the PERSON detections that fall
   on a place, organisation or other named thing counted apart (the corpus
   labels those, but they are not a person's name);
@@ -35,6 +36,14 @@ REDACTED_TEXTS_TARGET = 0.05
 TOP_REDACTED = 30
 
 
+@dataclass(frozen=True)
+class MissedName:
+    """A person name not fully redacted, and the index of its sentence (to show it in context)."""
+
+    value: str
+    sentence: int
+
+
 @dataclass
 class NameRecall:
     """Counts over NER sentences; the rates are properties."""
@@ -48,7 +57,7 @@ class NameRecall:
     person_on_names: int = 0
     person_on_other_labels: Counter[str] = field(default_factory=Counter)
     person_unlabelled: int = 0
-    missed: list[str] = field(default_factory=list)
+    missed: list[MissedName] = field(default_factory=list)
     false_persons: list[str] = field(default_factory=list)
 
     @property
@@ -74,7 +83,7 @@ class NameRecall:
             if is_covered(text, span, covered):
                 self.names_redacted += 1
             else:
-                self.missed.append(text[span.start : span.end])
+                self.missed.append(MissedName(text[span.start : span.end], self.sentences - 1))
         for start, end, tag in sentence.tokens:
             if tag.endswith(f"-{PER}") and any(n.start <= start < n.end for n in names):
                 self.name_tokens += 1
@@ -107,7 +116,7 @@ class NameRecall:
             "precision": round(self.precision, 4),
             "person_on_other_labels": dict(sorted(self.person_on_other_labels.items())),
             "person_unlabelled": self.person_unlabelled,
-            "top_missed": Counter(self.missed).most_common(TOP_REDACTED),
+            "top_missed": Counter(m.value for m in self.missed).most_common(TOP_REDACTED),
             "top_unlabelled_persons": Counter(self.false_persons).most_common(TOP_REDACTED),
         }
 
@@ -163,15 +172,24 @@ class OverRedaction:
 
 
 def _without_civility(sentence: TaggedSentence, span: TaggedSpan) -> TaggedSpan:
-    """The span minus the civility that opens it and its particles ("Madame de" of "Madame de
-    Maintenon")."""
-    words = [sentence.text[s:e].lower() for s, e, _ in sentence.tokens]
+    """The span minus the civility or lower-case title that opens it and its particles
+    ("Madame de" of "Madame de Maintenon", "général de" of "général de Gaulle", "roi" of
+    "roi Scorpion", "frères" of "frères Taviani"): a name word starts with a capital, and the
+    scrubber keeps such words in clear on purpose (`name_shape` rule 1)."""
+    words = [sentence.text[s:e] for s, e, _ in sentence.tokens]
     tokens = [i for i, (s, _, _) in enumerate(sentence.tokens) if span.start <= s < span.end]
-    if len(tokens) > 1 and words[tokens[0]].strip(".") in NOT_NAMES:
+    if len(tokens) > 1 and _kept_in_clear(words[tokens[0]]):
         tokens.pop(0)
-        while len(tokens) > 1 and (words[tokens[0]] == "." or words[tokens[0]] in NAME_PARTICLES):
+        while len(tokens) > 1 and (
+            words[tokens[0]] == "." or words[tokens[0]].lower() in NAME_PARTICLES
+        ):
             tokens.pop(0)
     return TaggedSpan(sentence.tokens[tokens[0]][0], span.end, span.entity_type)
+
+
+def _kept_in_clear(word: str) -> bool:
+    """A civility ("Madame", "M.") or a title or role in lower case ("roi", "général")."""
+    return word.lower().strip(".") in NOT_NAMES or (word[:1].islower() and word.isalpha())
 
 
 def score_names(

@@ -9,7 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from include.anonymization.pii import Scrubber
-from include.anonymization.pii.corpus_evaluation import score_names, score_over_redaction
+from include.anonymization.pii.corpus_evaluation import (
+    MissedName,
+    score_names,
+    score_over_redaction,
+)
 from include.anonymization.pii.evaluation import Detection, scrubber_detector
 from include.anonymization.pii.reference_corpora import (
     CITIZEN_TEXTS_FILE,
@@ -74,11 +78,30 @@ def test_name_recall_leaves_the_civility_out_and_splits_precision(conll: Path) -
     ]
     result = score_names([first, second], found)
     assert (result.names, result.names_redacted) == (3, 2)  # "Marie Curie" half redacted
-    assert result.missed == ["Marie Curie"]
+    assert result.missed == [MissedName("Marie Curie", sentence=1)]
     assert (result.name_tokens, result.name_tokens_redacted) == (5, 4)  # "Dr." left out
     assert result.person_detections == 4
     assert result.precision == 3 / 4
     assert dict(result.person_on_other_labels) == {"LOC": 1}
+
+
+TITLED = (
+    "0\tLe\tO\n1\tgénéral\tB-PER\n2\tde\tI-PER\n3\tGaulle\tI-PER\n4\tet\tO\n"
+    "5\tle\tO\n6\troi\tB-PER\n7\tArthur\tI-PER\n8\tparlent\tO\n9\t.\tO\n"
+)
+
+
+def test_a_lower_case_title_opening_a_name_is_left_out_like_a_civility(tmp_path: Path) -> None:
+    """The scrubber keeps "général", "roi" in clear (a name word starts with a capital)."""
+    path = tmp_path / "titled.conllu"
+    path.write_text(TITLED, encoding="utf-8")
+    (sentence,) = read_conll_sentences(path)
+    gaulle, arthur = sentence.text.index("Gaulle"), sentence.text.index("Arthur")
+    result = score_names([sentence], [[Detection(gaulle, gaulle + 6, "PERSON")]])
+    assert (result.names, result.names_redacted) == (2, 1)
+    assert result.missed == [MissedName("Arthur", sentence=0)]  # the title left out here too
+    assert (result.name_tokens, result.name_tokens_redacted) == (2, 1)
+    assert arthur > gaulle
 
 
 def test_over_redaction_counts_texts_characters_and_function_words() -> None:
@@ -104,6 +127,24 @@ def test_absent_reference_data_is_one_line_and_its_own_exit_code(tmp_path: Path)
     assert result.exit_code == REFERENCE_MISSING_EXIT
     assert "is absent" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_show_misses_prints_each_missed_name_with_its_sentence(
+    tmp_path: Path, scrubber: Scrubber
+) -> None:
+    """`--show-misses` in the corpus mode, on a reference folder of four sentences: a verb
+    opening a proposal is never a name by the scrubber's rules, so a label on it is missed."""
+    ner = tmp_path / WIKINEURAL_FILE
+    ner.parent.mkdir(parents=True)
+    ner.write_text(CONLL + "\n0\tInterdire\tB-PER\n1\tles\tO\n2\tpesticides\tO\n", "utf-8")
+    texts = tmp_path / CITIZEN_TEXTS_FILE
+    texts.parent.mkdir(parents=True)
+    texts.write_text('{"source": "s", "id": "1", "text": "Plus de bancs."}\n', "utf-8")
+    args = ["scrub", "--corpus", "--reference-dir", str(tmp_path), "--processes", "1"]
+    result = CliRunner().invoke(eval_app, [*args, "--no-record", "--show-misses", "5"])
+    assert result.exit_code == 0, result.output
+    assert "missed PER 'Interdire' in sentence #3: Interdire les pesticides" in result.output
+    assert "4 / 5" in result.output  # names fully redacted / names
 
 
 _MISSING = [p for p in (WIKINEURAL_FILE, CITIZEN_TEXTS_FILE) if not (REFERENCE_DIR / p).is_file()]
