@@ -31,6 +31,7 @@ from rich.table import Table
 from include.anonymization.pii import ENTITY_TYPES, ModelNotInstalledError
 from include.anonymization.pii.evaluation import (
     KEPT_WORDS_TARGET,
+    PRECISION_TARGET,
     RECALL_TARGETS,
     TimedEvaluation,
     evaluate_detector,
@@ -115,7 +116,8 @@ def scrub_table(run: TimedEvaluation, title: str) -> Table:
     table.add_row("all labelled values", f"{sum(evaluation.labelled.values()):,}",
                   _rate(evaluation.overall_recall), "", "", "", "")  # fmt: skip
     table.add_row("precision (detections)", f"{evaluation.detections:,}",
-                  _rate(evaluation.precision), "", "", "", "")  # fmt: skip
+                  _rate(evaluation.precision), "", "", f"≥ {PRECISION_TARGET}",
+                  _verdict(evaluation.precision, PRECISION_TARGET))  # fmt: skip
     table.add_row("non-PII words kept", f"{evaluation.non_pii_words:,}",
                   _rate(evaluation.kept_share), "", "", f"≥ {KEPT_WORDS_TARGET}",
                   _verdict(evaluation.kept_share, KEPT_WORDS_TARGET))  # fmt: skip

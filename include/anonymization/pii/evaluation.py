@@ -37,6 +37,8 @@ RECALL_TARGETS: dict[str, float] = {
     DATE_OF_BIRTH: 0.98,
 }
 KEPT_WORDS_TARGET = 0.95
+# Issue #11: of all detections, at least 97% fall on a labelled value.
+PRECISION_TARGET = 0.97
 
 _WORD = re.compile(r"\w+")
 
@@ -137,6 +139,8 @@ class Evaluation:
             recall = self.recall(entity_type)
             if recall is not None and recall < target:
                 failures.append(f"{entity_type} recall {recall:.4f} < {target}")
+        if self.precision < PRECISION_TARGET:
+            failures.append(f"precision {self.precision:.4f} < {PRECISION_TARGET}")
         if self.kept_share < KEPT_WORDS_TARGET:
             failures.append(f"non-PII words kept {self.kept_share:.4f} < {KEPT_WORDS_TARGET}")
         return failures

@@ -44,7 +44,10 @@ def test_precision_and_words_kept() -> None:
     evaluation = evaluate([TEXT], [LABELS], [detections])
     assert evaluation.precision == 2 / 4
     assert (evaluation.kept_words, evaluation.non_pii_words) == (2, 4)
-    assert evaluation.failed_targets() == ["non-PII words kept 0.5000 < 0.95"]
+    assert evaluation.failed_targets() == [
+        "precision 0.5000 < 0.97",
+        "non-PII words kept 0.5000 < 0.95",
+    ]
 
 
 def test_mismatched_inputs_are_refused() -> None:
