@@ -452,3 +452,10 @@ def test_a_name_recurring_after_a_cue_is_redacted_everywhere(
 ) -> None:
     text = "Je m'appelle Inès Roux. Signalé par Inès hier."
     assert ("PERSON", "Inès") in found(text)
+
+
+def test_in_a_text_typed_in_lower_case_a_stop_word_ends_the_name() -> None:
+    """No capital tells the name from the words after it: the model's span ran on."""
+    text = "hi, i saw ruth sims and the bins stink"
+    start = text.index("ruth")
+    assert name_span(text, start, len(text), lower_case_text=True) == (start, start + 9)

@@ -166,6 +166,8 @@ def _is_stop(word: str, lower_case_text: bool, inside_a_name: bool = False) -> b
         return False  # "van", "d'Autriche", "l'Isle", "al-Sissi"
     if bare in NOT_NAMES or bare in TITLES or bare in _ABBREVIATED_TITLES or bare in _LETTER_WORDS:
         return True
+    if lower_case_text and (bare in FRENCH_STOP_WORDS or bare in ENGLISH_STOP_WORDS):
+        return True  # no capital tells "my nmae is ruth sims and the bins" from a name there
     if not (inside_a_name and stripped[0].isupper()) and is_typo_of_any(bare, NOT_NAMES):
         return True  # "Boonjour", "Mdaame"
     if _PREFIXED_SURNAME.fullmatch(stripped):
