@@ -200,6 +200,10 @@ def test_a_street_without_number_is_not_an_address(found: Found) -> None:
         ("Date de naissance : 1985-01-03.", "1985-01-03"),
         ("I was born on 3 January 1985 in Leeds.", "3 January 1985"),
         ("Date of birth: March 3, 1985.", "March 3, 1985"),
+        # One slip in the cue, two letters swapped included.
+        ("I was obrn on 3 March 1975 and I no longer drive.", "3 March 1975"),
+        ("Date de naissacne : 03/01/1985.", "03/01/1985"),
+        ("Naisance : 12/11/1960", "12/11/1960"),
     ],
 )
 def test_dates_of_birth_are_found_without_their_cue(found: Found, text: str, date: str) -> None:
@@ -288,6 +292,7 @@ def _names(found: Found, text: str) -> list[str]:
         ("Mademoiselel Sanchez a vu le camion.", "Sanchez"),
         ("Le cabinet du Doctuer Morel est inaccessible.", "Morel"),
         ("My neighbuor Oliver Smith parks on the pavement.", "Oliver Smith"),
+        ("hi, my nmae is ruth sims and the bins stink", "ruth sims"),
     ],
 )
 def test_names_after_a_mistyped_cue_are_found(found: Found, text: str, name: str) -> None:

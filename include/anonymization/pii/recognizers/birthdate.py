@@ -12,6 +12,7 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import DATE_OF_BIRTH
 from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
+from include.anonymization.pii.recognizers.typos import one_typo_before_its_value, one_typo_pattern
 
 _FR_MONTHS = (
     r"(?:janvier|janv\.?|f[ée]vrier|f[ée]vr?\.?|mars|avril|avr\.?|mai|juin|juillet|juil\.?"
@@ -27,14 +28,18 @@ _EN_DATE = (
     rf"(?:{_NUMERIC_DATE}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_EN_MONTHS},?\s+\d{{4}}"
     rf"|{_EN_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
 )
+# One slip of the fingers allowed in "naissance" and "born" ("naissannce", "obrn"): a date
+# must follow, which bounds what a slip may match.
+_BIRTH = one_typo_pattern("naissance")
 _FR_CUE = (
     r"(?:\bn[ée]e?s?(?:\(e\))?\s+le"  # né le, née le, né(e) le
-    r"|\bdate\s+de\s+(?:naissance){e<=1}\s*:?"  # one typo allowed: "naissannce"
-    r"|\b(?:naissance){e<=1}\s*:"
+    rf"|\bdate\s+de\s+{_BIRTH}\s*:?"
+    rf"|\b{_BIRTH}\s*:"
     r"|\bDDN\s*:?)"
 )
 _EN_CUE = (
-    r"(?:\b(?:born){e<=1}\s+(?:on\s+)?|\bdate\s+of\s+birth\s*:?|\bbirth\s*date\s*:?|\bDOB\s*:?)"
+    rf"(?:\b{one_typo_before_its_value('born')}\s+(?:on\s+)?|\bdate\s+of\s+birth\s*:?"
+    r"|\bbirth\s*date\s*:?|\bDOB\s*:?)"
 )
 
 # What every date above starts with: a digit or an English month's first three letters.

@@ -45,7 +45,7 @@ from include.anonymization.pii.recognizers.name_shape import (
     name_span,
     widen_name,
 )
-from include.anonymization.pii.recognizers.typos import one_typo_pattern
+from include.anonymization.pii.recognizers.typos import one_typo_before_its_value, one_typo_pattern
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
     LOWER_LETTERS,
@@ -68,7 +68,7 @@ _CIVILITIES = one_typo_pattern("mademoiselle", "monsieur", "madame", "docteur")
 _CUE_WORDS = (
     rf"je\s+m['’]{one_typo_pattern('appelle')}|je\s+me\s+nomme|je\s+suis|mon\s+nom\s+est"
     rf"|moi[\s,]+c['’]est|ici|{_CIVILITIES}|mme|mlle|mr?\.|mr|me\.|dr\.?|sign[ée](?:\s+par)?"
-    r"|my\s+(?:name){e<=1}\s+is|i\s+am|mrs\.?|ms\.?|miss|signed(?:\s+by)?"
+    rf"|my\s+{one_typo_before_its_value('name')}\s+is|i\s+am|mrs\.?|ms\.?|miss|signed(?:\s+by)?"
 )
 # A comma may separate only these from the name ("Ma voisine, Inès Roux, ...").
 _NEIGHBOUR = (

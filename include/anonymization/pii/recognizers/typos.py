@@ -60,6 +60,14 @@ def one_typo_pattern(*words: str) -> str:
     return "(?:" + "|".join(alternatives) + ")"
 
 
+def one_typo_before_its_value(word: str) -> str:
+    """A `regex` pattern matching a SHORT cue word typed with at most one slip ("obrn" for
+    "born", "nmae" for "name"), for a cue trusted only right before the value it announces
+    ("born" + a date, "my name is" + a name): what must follow bounds the match, so the
+    length limit of `one_typo_pattern` does not apply."""
+    return "(?:" + "|".join(_one_slip_variants(word)) + ")"
+
+
 def one_typo_apart(typed: str, word: str) -> bool:
     """Whether `typed` is `word` with exactly one slip (an identical word is not a typo)."""
     if len(typed) == len(word):
