@@ -135,6 +135,8 @@ def test_a_tax_number_with_a_wrong_key_is_not_one(found: Found) -> None:
     "value",
     [
         "@julie_m",
+        "@julie-martin75",  # never cut at the hyphen
+        "@julie-martin.bsky.social",
         "facebook.com/julie.martin",
         "https://www.instagram.com/julie_martin/",
         "x.com/jmartin75",
