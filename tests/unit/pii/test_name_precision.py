@@ -459,3 +459,19 @@ def test_in_a_text_typed_in_lower_case_a_stop_word_ends_the_name() -> None:
     text = "hi, i saw ruth sims and the bins stink"
     start = text.index("ruth")
     assert name_span(text, start, len(text), lower_case_text=True) == (start, start + 9)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Le lampadaire clignote depuis une semaine. Pouvez-vous passer ? Lucie Parent",
+         "Lucie Parent"),
+        ("Le bus 12 ne passe plus le dimanche, Sylvain Content nous l'a confirmé.",
+         "Sylvain Content"),
+    ],
+)  # fmt: skip
+def test_a_surname_that_is_a_letter_word_is_kept_with_its_first_name(
+    found: Callable[[str], Found], text: str, name: str
+) -> None:
+    """A letter word ("Parent", "Content") opens no name ("je suis parent") but may end one."""
+    assert ("PERSON", name) in found(text)

@@ -9,8 +9,10 @@ named after someone ("collège Jean Moulin", "Fondation Nicolas Hulot"). The
 rules, in the order they apply (the README lists them for users):
 1. A name word starts with a capital (in a text typed with capitals), holds no
    digit, and is not a civility, a greeting, a title or a letter word
-   ("Monsieur", "Cordialement", "maire", "riverain"); lower-case particles
-   ("de", "van", "da") may sit inside a name, never at its ends.
+   ("Monsieur", "Cordialement", "maire", "riverain"; a letter word with a capital
+   may end a name: "Alice Parent"); lower-case particles ("de", "van", "da") may
+   sit inside a name, never at its ends; in a text typed in lower case, a stop
+   word ("my", "et", "the") ends it.
 2. A span keeps its first run of such words that holds at least one STRONG
    word: not an ordinary French word by the model's lexicon (`french_lexicon`;
    a word opening a sentence or a line, or written in capitals, counts as
@@ -164,8 +166,10 @@ def _is_stop(word: str, lower_case_text: bool, inside_a_name: bool = False) -> b
         return True  # "jean.dupont", "example.fr", "Dev.Dur": a login, a domain, an abbreviation
     if bare in NAME_PARTICLES or _PARTICLE_GLUED.match(stripped):
         return False  # "van", "d'Autriche", "l'Isle", "al-Sissi"
-    if bare in NOT_NAMES or bare in TITLES or bare in _ABBREVIATED_TITLES or bare in _LETTER_WORDS:
+    if bare in NOT_NAMES or bare in TITLES or bare in _ABBREVIATED_TITLES:
         return True
+    if bare in _LETTER_WORDS and not (inside_a_name and stripped[0].isupper()):
+        return True  # "je suis riverain"; but "Alice Parent", "Luc Content" are surnames
     if lower_case_text and (bare in FRENCH_STOP_WORDS or bare in ENGLISH_STOP_WORDS):
         return True  # no capital tells "my nmae is ruth sims and the bins" from a name there
     if not (inside_a_name and stripped[0].isupper()) and is_typo_of_any(bare, NOT_NAMES):
