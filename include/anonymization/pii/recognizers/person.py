@@ -168,6 +168,8 @@ PERSON_CAPS_REGEX = (
 _CUED = frozenset({"name_after_cue", "initial_and_surname"})
 _SIGNATURE = "signature_line"
 _INITIAL_AND_SURNAME = re.compile(PERSON_INITIAL_REGEX)
+# A first name and the initial of a surname, the way a message is signed ("Aimé M.").
+_WORD_AND_INITIAL = re.compile(rf"{_CAPITALISED_WORD}[ \t][{_UPPER}]\.")
 _SURNAME_IN_CAPITALS = re.compile(PERSON_CAPS_REGEX)
 # What may follow a signature at the end of a message: contact details, not words.
 _CONTACT = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
@@ -226,8 +228,9 @@ def _trusted(text: str, result: RecognizerResult, pattern: str | None) -> bool:
     """Whether a match stands without the `name_shape` rules (they would refuse an ordinary word).
 
     A cue or an initial announces a name; a surname in capitals beside a known first name
-    ("BIRCH Ben") is one; a single capitalised word closing the message after the prose
-    ("Bien crdialement,\nAimé\n07 41 00 28 07") is a signature, not a heading.
+    ("BIRCH Ben") is one; a single capitalised word, alone or with an initial, closing the
+    message after the prose ("Bien crdialement,\nAimé\n07 41 00 28 07", "Merci. Aimé M.")
+    is a signature, not a heading.
     """
     value = text[result.start : result.end]
     if pattern in _CUED or _INITIAL_AND_SURNAME.fullmatch(value):
@@ -236,7 +239,7 @@ def _trusted(text: str, result: RecognizerResult, pattern: str | None) -> bool:
         return any(is_first_name(word) for word in value.split())
     return (
         pattern == _SIGNATURE
-        and " " not in value
+        and (" " not in value or bool(_WORD_AND_INITIAL.fullmatch(value)))
         and not value.isupper()
         and _ends_the_message(text, result.end)
     )
