@@ -15,9 +15,7 @@ from include.anonymization.pii.recognizers.gates import contains, gated
 # "@julie_m", not the "@orange" of an e-mail ("paul.martin @orange.fr") nor "a@b". A hyphen
 # may sit inside ("@jean-dupont.bsky.social", a Bluesky handle): a handle is never cut there,
 # "@olivier" of "@olivier-marin67" would publish the rest.
-HANDLE_REGEX = (
-    r"(?<![\w.@+\-])@[A-Za-z0-9_](?:[A-Za-z0-9_.\-]{0,28}[A-Za-z0-9_])?(?![\w@\-]|\.\w)"
-)
+HANDLE_REGEX = r"(?<![\w.@+\-])@[A-Za-z0-9_](?:[A-Za-z0-9_.\-]{0,28}[A-Za-z0-9_])?(?![\w@\-]|\.\w)"
 _NETWORKS = (
     r"(?:facebook\.com|fb\.com|instagram\.com|x\.com|twitter\.com|tiktok\.com|threads\.net"
     r"|youtube\.com(?=/@)|snapchat\.com/add|linkedin\.com/in|mastodon\.social|bsky\.app/profile)"
