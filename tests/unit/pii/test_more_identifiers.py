@@ -191,6 +191,9 @@ def test_spelt_out_emails_are_found(found: Found, email: str) -> None:
         ("Mon mail : paul.martin\n@orange.fr", "paul.martin\n@orange.fr"),
         ("Contact :\nn.leje\nune1971@orange.fr\nMerci d'avance", "n.leje\nune1971@orange.fr"),
         ("Mon mail : potier.aime@gmail.\ncom\nBien à vous", "potier.aime@gmail.\ncom"),
+        # Cut after a head that is also a determiner ("ma", "ce"): still the head.
+        ("Mon adresse :\nma\nrion.petit@free.fr", "ma\nrion.petit@free.fr"),
+        ("Contact: ce\ncile.roy@orange.fr Merci", "ce\ncile.roy@orange.fr"),
     ],
 )
 def test_emails_split_by_a_line_break_are_found_whole(found: Found, text: str, value: str) -> None:

@@ -7,9 +7,9 @@ disappears for e-mails, becomes a space for numbers), runs Presidio's own
 recognizers on the joined text and maps what they find back onto the original
 characters, so that the redaction covers both halves and the break between them.
 A value the same recognizer already finds without joining is left to it when
-what stands before the break is a word of its own, capitalised or common
-("Merci⏎jean@exemple.fr", "Jean Dupont⏎jean@exemple.fr"): the join only glued
-it onto the value. Anything else ("jean.du⏎pont@exemple.fr", "n.leje⏎une@...")
+what stands before the break is a word of its own, capitalised or common but
+no determiner ("Merci⏎jean@exemple.fr", "Jean Dupont⏎jean@exemple.fr"): the join
+only glued it onto the value. Anything else ("jean.du⏎pont@exemple.fr", "n.leje⏎une@...")
 is the head of the value.
 """
 
@@ -31,6 +31,12 @@ from include.anonymization.pii.lean_analysis import Gate
 from include.anonymization.pii.recognizers.gates import HAS_AT_SIGN, HAS_DIGIT
 from include.anonymization.pii.recognizers.words import COMMON_WORDS
 
+# Words that announce a noun, so never stand right before an e-mail address.
+DETERMINERS = frozenset(
+    {"le", "la", "les", "un", "une", "des", "du", "ce", "cet", "cette", "ces", "mon", "ma",
+     "mes", "ton", "ta", "tes", "son", "sa", "ses", "notre", "nos", "votre", "vos", "leur",
+     "leurs", "the", "an", "my", "his", "her", "your", "our", "their"}
+)  # fmt: skip
 # A line break, with the spaces around it, between two characters that can continue a
 # token: e-mail characters for e-mails, letters and digits for grouped numbers.
 _EMAIL_BREAK = re.compile(r"(?<=[\w.@+\-])[ \t]*\r?\n[ \t]*(?=[\w.@\-])")
@@ -56,10 +62,16 @@ class JoinedText:
 
     @property
     def after_word(self) -> bool:
-        """Is what precedes the break a word of its own (see the module's doc)?"""
+        """Is what precedes the break a word of its own (see the module's doc)? Not a
+        determiner: "ma", "ce", "sa", "the" need a noun after them, never an e-mail, so
+        "ma⏎rgaux.moreno@..." is the head of the value."""
         before = self.original[: self.start].rsplit(None, 1)
         token = before[-1] if before else ""
-        return token.isalpha() and (token[0].isupper() or token.casefold() in COMMON_WORDS)
+        return (
+            token.isalpha()
+            and token.casefold() not in DETERMINERS
+            and (token[0].isupper() or token.casefold() in COMMON_WORDS)
+        )
 
     def crosses(self, start: int, end: int) -> bool:
         return start < self.start + len(self.glue) and self.start < end
