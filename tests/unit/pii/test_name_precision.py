@@ -109,6 +109,7 @@ def test_name_words_are_kept(text: str, name: str) -> None:
         "Audit annuel sur leur engagement Dev.Dur et la commande publique.",
         "Les voitures stationnent rue du Maréchal Foch et place Victor Hugo.",
         "Le marché se tient sur la place de Gaulle et place Jean Jaurès.",
+        "Les voitures stationnent av. Victor Hugo et bd. Jean Jaurès.",
         "Le bus passe par l'avenue Jean Jaurès, puis devant l'école Jules Ferry.",
         "Avocat au Barreau de Paris depuis vingt ans.",
         # A lone word after an article, and a verb in the imperative opening a sentence.
@@ -137,6 +138,13 @@ def test_real_prose_keeps_every_word(found: Callable[[str], Found], text: str) -
         ("Il a pris la place de Jhonny Peralta au conseil.", "Jhonny Peralta"),
         ("Le maire en place Umberto Caligaris refuse.", "Umberto Caligaris"),
         ("Au rez-de-chaussée Martine Kowalczyk tient la loge.", "Martine Kowalczyk"),
+        # A place word ending a sentence or a line is no street before the name after it.
+        (
+            "Il y a des trous partout sur la route. Marguerite Lelièvre\n06 12 34 56 78",
+            "Marguerite Lelièvre",
+        ),
+        ("Le bus ne s'arrête plus près de la gare. Pierre Lemaire", "Pierre Lemaire"),
+        ("Les poubelles débordent dans la rue\nJeanne Morvan", "Jeanne Morvan"),
     ],
 )
 def test_a_name_after_a_noun_and_de_stays_a_name(

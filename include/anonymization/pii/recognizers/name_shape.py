@@ -103,11 +103,14 @@ _OPENS = re.compile(r"(?:\A|[\n.!?:;—–•*>«(\"“])[ \t]*\Z")
 # his foundation, the "Fondation Nicolas Hulot" is named after him).
 # The word is no hyphenated compound's tail: the "chaussée" of "rez-de-chaussée" is no street
 # ("l'avenue", "d'allée" keep theirs).
+# On the same line only, and a dot only after an abbreviation ("av. Victor Hugo"): "sur la
+# route. Marguerite Lelièvre" and "dans la rue⏎Jean Dupont" end a sentence, not a street.
 _PLACE_BEFORE = re.compile(
-    r"(?<![\w\-])(?P<word>[^\W\d_]+)\.?\s+"
-    r"(?P<articles>(?:(?:de|du|des|la|le|les)\s+|[ld]['’]\s*)*)\Z",
+    r"(?<![\w\-])(?P<word>[^\W\d_]+)(?P<dot>\.)?[ \t]+"
+    r"(?P<articles>(?:(?:de|du|des|la|le|les)[ \t]+|[ld]['’][ \t]*)*)\Z",
     re.IGNORECASE,
 )
+_ABBREVIATED_STREETS = frozenset({"av", "ave", "bd", "bld", "pl", "imp", "ch", "rte"})
 _STREETS = frozenset(STREET_TYPES) | {"gare"}
 # "Place" in a locution, not a square: "à la place de" / "prendre la place de" (instead of),
 # "en place", "sur place" (in office, on the spot). A square takes no "en" or "sur" alone.
@@ -406,6 +409,8 @@ def names_a_place(text: str, start: int) -> bool:
     if before is None:
         return False
     word = before.group("word").lower()
+    if before.group("dot") and word not in _ABBREVIATED_STREETS:
+        return False  # "... sur la route. Marguerite": the dot ends a sentence
     if word == "place" and _PLACE_LOCUTION.search(
         text, max(0, before.start() - _LOCUTION_LOOK_BEHIND), start
     ):

@@ -9,7 +9,8 @@ with what follows it as a signature:
   name and a lone letter are not how a French or English sentence ends;
 - followed by a surname ("enzo da silva") or alone ("... 85 Victoire"), only where
   no ordinary word precedes it (after contact details or a punctuation mark, or on
-  a line of its own): "une madeleine" and "la pierre tombale" end sentences too.
+  a line of its own): "une madeleine" and "la pierre tombale" end sentences too;
+  and never after a street word ("... bd. Jean Jaurès": `name_shape` rule 3).
 A surname is up to two words that are not common ones, particles allowed ("da
 silva", "de la fontaine", "le goff").
 """
@@ -22,6 +23,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from include.anonymization.pii.entities import PERSON
 from include.anonymization.pii.recognizers.first_names import is_first_name
+from include.anonymization.pii.recognizers.name_shape import names_a_place
 from include.anonymization.pii.recognizers.words import COMMON_WORDS, NAME_PARTICLES, alternation
 
 _LETTER = r"[^\W\d_]"
@@ -64,6 +66,8 @@ def _signature_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     before = text[: match.start()].rstrip(" \t")
     if before and before[-1].isalpha():
         return None  # "... une madeleine": a word before the first name makes it a noun
+    if names_a_place(text, match.start()):
+        return None  # "... bd. Jean Jaurès": a street, not a signature
     return match.start(), match.end("surname" if surname else "first")
 
 
