@@ -239,6 +239,13 @@ def test_names_after_a_cue_are_found(found: Found, text: str, name: str) -> None
         ("Merci de votre retour. Kind regards, Zoe Pearce", "Zoe Pearce"),
         ("Ici DUPONT Marie, riveraine du marché.", "DUPONT Marie"),
         ("Cordialement,\nJ. Moreau\n06 12 34 56 78", "J. Moreau"),
+        # Right after contact details, on the signature's line or ending the message.
+        (
+            "Merci de faire remonter. Mon adresse mail:\nju\nles.caron@live.fr Jules Caron\n"
+            "3 allée des Pins",
+            "Jules Caron",
+        ),
+        ("Les rames sont sales. Mail : anastasie.s@laposte.net Anastasie", "Anastasie"),
         # A first name and an initial signing the message, though "aimé" is a word.
         ("Le banc est cassé depuis mars. Merci de votre retour. Aimé L.", "Aimé L."),
         ("It comes from the flat of Billy Lloyd, at the corner.", "Billy Lloyd"),

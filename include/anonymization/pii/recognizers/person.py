@@ -102,13 +102,16 @@ _NOT_NAME_START = alternation(NOT_NAMES)
 # The capital is tested first: it rules out most positions before the long cue alternation
 # (every typo of every cue word) is tried backwards.
 PERSON_CUE_REGEX = rf"(?=(?-i:[{_UPPER}]))(?<={_CUE})(?!(?:{_NOT_NAME_START})\b){_NAME}(?!\w)"
-# A line that is only a name, after a sentence, a closing, a dash or at the start of a
-# line: the signature ("Merci d'avance. Victoire", "Cordialement Pierre-Yves", "QUINN
-# Joel", "— Inès Roux"). A dash opening a line that goes on is a list item, not a name;
-# a colon after words on the same line introduces a label's value ("Plus d'info:
-# Doconomy", "Thème : Mobilité"), not a signature (a cue's colon, "Signé :", is the cue's).
+# A line that is only a name, after a sentence, a closing, a dash, contact details or at
+# the start of a line: the signature ("Merci d'avance. Victoire", "Cordialement
+# Pierre-Yves", "QUINN Joel", "— Inès Roux", "timothee.barre@live.fr Timothée Barre"). A
+# dash opening a line that goes on is a list item, not a name; a colon after words on the
+# same line introduces a label's value ("Plus d'info: Doconomy", "Thème : Mobilité"), not
+# a signature (a cue's colon, "Signé :", is the cue's).
+_CONTACT_DETAILS = r"(?:[\w.+\-]+@[\w\-]+\.[\w.\-]+|https?://\S+|www\.\S+)"
 PERSON_SIGNATURE_REGEX = (
-    rf"(?:(?<=[.!?,;—–][ \t]+)|(?<=^[ \t]*)|(?<=\b(?:{_CLOSINGS})[.,!]*[ \t]+))"
+    rf"(?:(?<=[.!?,;—–][ \t]+)|(?<=^[ \t]*)|(?<=\b(?:{_CLOSINGS})[.,!]*[ \t]+)"
+    rf"|(?<={_CONTACT_DETAILS}[ \t]+))"
     rf"(?!(?:{_NOT_NAME_START})\b){_NAME}(?=[ \t]*$)"
 )
 # In English texts (no English NER model): a first and last name inside a sentence,

@@ -38,6 +38,8 @@ _TRAILING_NAME = re.compile(
     re.IGNORECASE,
 )
 _SURNAME_WORD = re.compile(_WORD)
+# Contact details end in letters too ("...@laposte.net Anastasie"): they are not a word.
+_ENDS_WITH_CONTACT = re.compile(r"(?:\S@\S+\.\w+|https?://\S+|www\.\S+)\Z")
 # Where the signature can start: a first name, two particles and two surname words fit.
 _TAIL_CHARS = 80
 SIGNATURE_SCORE = 0.6
@@ -64,7 +66,7 @@ def _signature_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
         if any(w in COMMON_WORDS for w in words if w not in NAME_PARTICLES):
             return None
     before = text[: match.start()].rstrip(" \t")
-    if before and before[-1].isalpha():
+    if before and before[-1].isalpha() and not _ENDS_WITH_CONTACT.search(before):
         return None  # "... une madeleine": a word before the first name makes it a noun
     if names_a_place(text, match.start()):
         return None  # "... bd. Jean Jaurès": a street, not a signature
