@@ -48,6 +48,7 @@ from include.anonymization.pii.recognizers.name_shape import (
 from include.anonymization.pii.recognizers.typos import one_typo_before_its_value, one_typo_pattern
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
+    CONTACT_DETAILS,
     LOWER_LETTERS,
     NAME_PARTICLES,
     NOT_NAMES,
@@ -108,10 +109,9 @@ PERSON_CUE_REGEX = rf"(?=(?-i:[{_UPPER}]))(?<={_CUE})(?!(?:{_NOT_NAME_START})\b)
 # dash opening a line that goes on is a list item, not a name; a colon after words on the
 # same line introduces a label's value ("Plus d'info: Doconomy", "Thème : Mobilité"), not
 # a signature (a cue's colon, "Signé :", is the cue's).
-_CONTACT_DETAILS = r"(?:[\w.+\-]+@[\w\-]+\.[\w.\-]+|https?://\S+|www\.\S+)"
 PERSON_SIGNATURE_REGEX = (
     rf"(?:(?<=[.!?,;—–][ \t]+)|(?<=^[ \t]*)|(?<=\b(?:{_CLOSINGS})[.,!]*[ \t]+)"
-    rf"|(?<={_CONTACT_DETAILS}[ \t]+))"
+    rf"|(?<={CONTACT_DETAILS}[ \t]+))"
     rf"(?!(?:{_NOT_NAME_START})\b){_NAME}(?=[ \t]*$)"
 )
 # In English texts (no English NER model): a first and last name inside a sentence,
@@ -175,7 +175,7 @@ _INITIAL_AND_SURNAME = re.compile(PERSON_INITIAL_REGEX)
 _WORD_AND_INITIAL = re.compile(rf"{_CAPITALISED_WORD}[ \t][{_UPPER}]\.")
 _SURNAME_IN_CAPITALS = re.compile(PERSON_CAPS_REGEX)
 # What may follow a signature at the end of a message: contact details, not words.
-_CONTACT = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
+_CONTACT = re.compile(CONTACT_DETAILS)
 _WORD_OF_THREE = re.compile(r"[^\W\d_]{3,}")
 
 

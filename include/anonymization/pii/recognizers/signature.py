@@ -24,7 +24,12 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from include.anonymization.pii.entities import PERSON
 from include.anonymization.pii.recognizers.first_names import is_first_name
 from include.anonymization.pii.recognizers.name_shape import names_a_place
-from include.anonymization.pii.recognizers.words import COMMON_WORDS, NAME_PARTICLES, alternation
+from include.anonymization.pii.recognizers.words import (
+    COMMON_WORDS,
+    CONTACT_DETAILS,
+    NAME_PARTICLES,
+    alternation,
+)
 
 _LETTER = r"[^\W\d_]"
 _WORD = rf"{_LETTER}+(?:[\-'’]{_LETTER}+)*"
@@ -39,7 +44,7 @@ _TRAILING_NAME = re.compile(
 )
 _SURNAME_WORD = re.compile(_WORD)
 # Contact details end in letters too ("...@laposte.net Anastasie"): they are not a word.
-_ENDS_WITH_CONTACT = re.compile(r"(?:\S@\S+\.\w+|https?://\S+|www\.\S+)\Z")
+_CONTACT = re.compile(CONTACT_DETAILS)
 # Where the signature can start: a first name, two particles and two surname words fit.
 _TAIL_CHARS = 80
 SIGNATURE_SCORE = 0.6
@@ -66,7 +71,7 @@ def _signature_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
         if any(w in COMMON_WORDS for w in words if w not in NAME_PARTICLES):
             return None
     before = text[: match.start()].rstrip(" \t")
-    if before and before[-1].isalpha() and not _ENDS_WITH_CONTACT.search(before):
+    if before and before[-1].isalpha() and not _CONTACT.fullmatch(before.rsplit(None, 1)[-1]):
         return None  # "... une madeleine": a word before the first name makes it a noun
     if names_a_place(text, match.start()):
         return None  # "... bd. Jean Jaurès": a street, not a signature

@@ -32,7 +32,7 @@ from include.anonymization.pii.recognizers.gates import HAS_AT_SIGN, HAS_DIGIT
 from include.anonymization.pii.recognizers.words import COMMON_WORDS
 
 # Words that announce a noun, so never stand right before an e-mail address.
-DETERMINERS = frozenset(
+_DETERMINERS = frozenset(
     {"le", "la", "les", "un", "une", "des", "du", "ce", "cet", "cette", "ces", "mon", "ma",
      "mes", "ton", "ta", "tes", "son", "sa", "ses", "notre", "nos", "votre", "vos", "leur",
      "leurs", "the", "an", "my", "his", "her", "your", "our", "their"}
@@ -69,7 +69,7 @@ class JoinedText:
         token = before[-1] if before else ""
         return (
             token.isalpha()
-            and token.casefold() not in DETERMINERS
+            and token.casefold() not in _DETERMINERS
             and (token[0].isupper() or token.casefold() in COMMON_WORDS)
         )
 

@@ -58,6 +58,10 @@ COMMON_WORDS = (
 ) - NAME_PARTICLES
 
 
+# Contact details a signature may stand beside: an e-mail address, a link.
+CONTACT_DETAILS = r"(?:\S+@\S+|https?://\S+|www\.\S+)"
+
+
 def alternation(words: frozenset[str]) -> str:
     """A regex alternation of `words`, longest first so that no word shadows a longer one.
 
