@@ -19,6 +19,7 @@ from include.anonymization.pii.reference_corpora import (
     read_conll_sentences,
 )
 from include.sample.texts import labelled_corpus
+from tests.unit.pii.reference_marks import needs_reference_corpora
 
 # Texts whose tokens share an ORTH but not a NORM ("Mme"/"mme"), repeat within and across
 # batches, are empty, blank, one character, or far outside the vectors' vocabulary.
@@ -98,13 +99,8 @@ def test_the_same_entities_as_without_the_cache(reference_nlp: Language, texts: 
     assert sum(map(len, expected)) > len(texts)  # the comparison has names to compare
 
 
-_MISSING = [p for p in (WIKINEURAL_FILE, CITIZEN_TEXTS_FILE) if not (REFERENCE_DIR / p).is_file()]
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(
-    bool(_MISSING), reason=f"reference corpora absent: {REFERENCE_DIR} (../shared/reference)"
-)
+@needs_reference_corpora
 def test_the_same_entities_on_public_text(reference_nlp: Language) -> None:
     """Sentences and citizen proposals written elsewhere, not by the project's generator."""
     texts = [s.text for s in read_conll_sentences(REFERENCE_DIR / WIKINEURAL_FILE, limit=1500)]

@@ -17,7 +17,12 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from include.anonymization.pii import Scrubber
 from include.anonymization.pii.analyzer import build_analyzer
 from include.anonymization.pii.entities import ENTITY_TYPES, PHONE_NUMBER, SUPPORTED_LANGUAGES
-from include.anonymization.pii.evaluation import coverage, scrubber_detector
+from include.anonymization.pii.evaluation import (
+    Detection,
+    coverage,
+    is_covered,
+    scrubber_detector,
+)
 from include.anonymization.pii.recognizers.presidio_defaults import NOT_USED
 from include.anonymization.pii.reference_corpora import (
     CITIZEN_TEXTS_FILE,
@@ -25,6 +30,7 @@ from include.anonymization.pii.reference_corpora import (
     read_citizen_texts,
 )
 from include.sample.texts import labelled_corpus
+from tests.unit.pii.reference_marks import needs_reference_corpora
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +93,7 @@ _PHONE_REGIONS = ("FR", "BE", "CH", "LU", "MC", "GB", "US", "DE", "ES", "IT", "P
 _ORACLES = ("CreditCardRecognizer", "CryptoRecognizer", "EmailRecognizer", "IbanRecognizer",
             "IpRecognizer", "MacAddressRecognizer")  # fmt: skip
 # Punctuation around a value that Presidio takes in and the scrubber leaves ("(06 12 ...)").
-_AROUND = frozenset(".,;:!?()[]'\"«»")
+_AROUND = ".,;:!?()[]'\"«»"
 # libphonenumber's lenient matching also takes years and law numbers ("2012 - 2013",
 # "n° 2017-1836") for numbers: a telephone number has at least nine digits.
 _MIN_PHONE_DIGITS = 9
@@ -126,10 +132,11 @@ def _presidio_finds_what_the_scrubber_keeps(
             for result in oracle.analyze(text, oracle.supported_entities, None):
                 if not _a_value(text, result):
                     continue
-                chars = range(result.start, result.end)
-                if any(not covered[i] and not text[i].isspace() and text[i] not in _AROUND
-                       for i in chars):  # fmt: skip
-                    kept.append((result.entity_type, text[result.start : result.end]))
+                value = text[result.start : result.end]
+                start = result.start + len(value) - len(value.lstrip(_AROUND))
+                end = result.start + len(value.rstrip(_AROUND))
+                if not is_covered(text, Detection(start, end, result.entity_type), covered):
+                    kept.append((result.entity_type, value))
     return kept
 
 
@@ -141,10 +148,7 @@ def test_what_presidio_finds_in_generated_texts_is_redacted(scrubber: Scrubber) 
     assert _presidio_finds_what_the_scrubber_keeps(scrubber, texts) == []
 
 
-@pytest.mark.skipif(
-    not (REFERENCE_DIR / CITIZEN_TEXTS_FILE).is_file(),
-    reason=f"reference corpus absent: {REFERENCE_DIR / CITIZEN_TEXTS_FILE} (../shared/reference)",
-)
+@needs_reference_corpora
 def test_what_presidio_finds_in_real_citizen_texts_is_redacted(scrubber: Scrubber) -> None:
     """The same on 635 real citizen proposals, written by people, not by the generator."""
     texts = [t.text for t in read_citizen_texts(REFERENCE_DIR / CITIZEN_TEXTS_FILE)]
