@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -219,6 +220,39 @@ class PublicFile:
             table = pq.read_table(io.BytesIO(self.body))
             return "\n".join(str(value) for column in table.columns for value in column.to_pylist())
         return self.body.decode("utf-8")
+
+    def reader_text(self) -> str:
+        """What a reader of the file meets: `text()`, but for an HTML page its text and the
+        attribute values that carry words, without the drawing of its charts (an SVG's
+        coordinates, "rotate(-0.0 299.8 1396.3)", read as telephone numbers)."""
+        if not self.key.endswith(".html"):
+            return self.text()
+        page = _ReaderText()
+        page.feed(self.body.decode("utf-8"))
+        page.close()
+        return "\n".join(page.pieces)
+
+
+# SVG and CSS attributes that hold a drawing's numbers, never words.
+_DRAWING_ATTRIBUTES = frozenset({
+    "d", "points", "transform", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry",
+    "dx", "dy", "width", "height", "viewbox", "style", "offset", "stroke-width",
+    "stroke-dasharray", "stroke-miterlimit", "font-size", "opacity",
+})  # fmt: skip
+
+
+class _ReaderText(HTMLParser):
+    """A page's text and its attribute values, less `_DRAWING_ATTRIBUTES`, one per line."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pieces: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.pieces += [v for k, v in attrs if v and k.lower() not in _DRAWING_ATTRIBUTES]
+
+    def handle_data(self, data: str) -> None:
+        self.pieces.append(data)
 
 
 def latest_pointer(client: Any, bucket: str, source: str) -> dict[str, Any] | None:

@@ -56,6 +56,7 @@ from include.warehouse.aggregates import count_cells
 from include.warehouse.pg_tables import RUN_COLUMN
 from include.warehouse.record_store import store_groups
 from tests.dags import pipeline_helpers as helpers
+from tests.presidio_oracle import presidio_findings
 from tests.unit.anonymization import linked_attack
 
 pytestmark = [pytest.mark.airflow, pytest.mark.integration, pytest.mark.slow]
@@ -437,6 +438,25 @@ def test_no_planted_identifier_is_in_any_public_file(
 
     assert helpers.files_containing(files, values) == {}
     assert helpers.pattern_hits(files) == {}
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_presidio_finds_no_identifier_in_any_public_file(
+    first_release: Callable[[str], FirstRelease], source: str, s3_client: Any, settings: Settings
+) -> None:
+    """As an attacker would, with a tool the project did not write: Presidio's own
+    recognizers (cards, crypto wallets, e-mails, IBANs, IP and MAC addresses) and Google's
+    libphonenumber read every public file of the release and find nothing, whoever wrote
+    the value and however it is spelled."""
+    release = first_release(source)
+    files = helpers.public_files(s3_client, settings.public_bucket, source, release.release_id)
+    found = {
+        public.key: sorted(
+            {(f.entity_type, f.value) for f in presidio_findings(public.reader_text())}
+        )
+        for public in files
+    }
+    assert {key: values for key, values in found.items() if values} == {}
 
 
 @pytest.mark.parametrize("source", SOURCES)

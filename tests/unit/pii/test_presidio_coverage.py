@@ -10,13 +10,11 @@ all detected by the scrubber's analyzer in both languages.
 from __future__ import annotations
 
 import pytest
-import regex as re
-from presidio_analyzer import EntityRecognizer, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+from presidio_analyzer import RecognizerRegistry
 
 from include.anonymization.pii import Scrubber
 from include.anonymization.pii.analyzer import build_analyzer
-from include.anonymization.pii.entities import ENTITY_TYPES, PHONE_NUMBER, SUPPORTED_LANGUAGES
+from include.anonymization.pii.entities import ENTITY_TYPES, SUPPORTED_LANGUAGES
 from include.anonymization.pii.evaluation import (
     Detection,
     coverage,
@@ -30,6 +28,7 @@ from include.anonymization.pii.reference_corpora import (
     read_citizen_texts,
 )
 from include.sample.texts import labelled_corpus
+from tests.presidio_oracle import presidio_findings
 from tests.unit.pii.reference_marks import needs_reference_corpora
 
 
@@ -84,59 +83,18 @@ def test_presidio_classes_run_in_both_languages() -> None:
 
 
 # -- Presidio as an outside oracle: what its own recognizers find, the scrubber redacts -----------
-# Presidio's phone recognizer (Google's libphonenumber) looks only where it is told: France, its
-# neighbours and the countries French civic text most often writes numbers from.
-_PHONE_REGIONS = ("FR", "BE", "CH", "LU", "MC", "GB", "US", "DE", "ES", "IT", "PT", "MA", "DZ",
-                  "TN", "SN", "CI")  # fmt: skip
-# Presidio's recognizers whose findings the scrubber must redact; the others are in NOT_USED
-# or are the URL recognizer (a URL alone is kept on purpose: presidio_defaults.py).
-_ORACLES = ("CreditCardRecognizer", "CryptoRecognizer", "EmailRecognizer", "IbanRecognizer",
-            "IpRecognizer", "MacAddressRecognizer")  # fmt: skip
-# Punctuation around a value that Presidio takes in and the scrubber leaves ("(06 12 ...)").
-_AROUND = ".,;:!?()[]'\"«»"
-# libphonenumber's lenient matching also takes years and law numbers ("2012 - 2013",
-# "n° 2017-1836") for numbers: a telephone number has at least nine digits.
-_MIN_PHONE_DIGITS = 9
-_IN_A_LINK = re.compile(r"\S*(?:/|\.[a-z]{2,4}\b)\S*")
-
-
-def _presidio_oracles() -> list[EntityRecognizer]:
-    registry = RecognizerRegistry()
-    registry.load_predefined_recognizers(languages=["en"])
-    chosen = [r for r in registry.recognizers if type(r).__name__ in _ORACLES]
-    assert sorted({type(r).__name__ for r in chosen}) == sorted(_ORACLES), "Presidio changed"
-    return [*chosen, PhoneRecognizer(supported_regions=_PHONE_REGIONS)]
-
-
-def _a_value(text: str, result: RecognizerResult) -> bool:
-    """Whether Presidio's finding is an identifier, not libphonenumber reading a year range
-    or the digits of a link as a telephone number."""
-    if result.entity_type != PHONE_NUMBER:
-        return True
-    value = text[result.start : result.end]
-    in_a_link = any(
-        link.start() <= result.start and result.end <= link.end()
-        for link in _IN_A_LINK.finditer(text)
-    )
-    return sum(c.isdigit() for c in value) >= _MIN_PHONE_DIGITS and not in_a_link
 
 
 def _presidio_finds_what_the_scrubber_keeps(
     scrubber: Scrubber, texts: list[str]
 ) -> list[tuple[str, str]]:
-    oracles = _presidio_oracles()
     kept = []
     for text, found in zip(texts, scrubber_detector(scrubber)(texts), strict=True):
         covered = coverage(len(text), found)
-        for oracle in oracles:
-            for result in oracle.analyze(text, oracle.supported_entities, None):
-                if not _a_value(text, result):
-                    continue
-                value = text[result.start : result.end]
-                start = result.start + len(value) - len(value.lstrip(_AROUND))
-                end = result.start + len(value.rstrip(_AROUND))
-                if not is_covered(text, Detection(start, end, result.entity_type), covered):
-                    kept.append((result.entity_type, value))
+        for finding in presidio_findings(text):
+            detection = Detection(finding.start, finding.end, finding.entity_type)
+            if not is_covered(text, detection, covered):
+                kept.append((finding.entity_type, finding.value))
     return kept
 
 

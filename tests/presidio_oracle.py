@@ -1,0 +1,110 @@
+"""Presidio's own recognizers as an outside oracle: what they find in a text is an identifier.
+
+WHY a test helper and not part of the scrubber: the scrubber replaced Presidio's default
+recognizers (see analyzer.py); these tests use the originals, untouched, as the attacker's
+tool would be, to check the scrubber's output (tests/unit/pii) and the published files
+(tests/dags) from outside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import regex as re
+from presidio_analyzer import EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+from include.anonymization.pii.entities import IP_ADDRESS, PHONE_NUMBER
+
+# Presidio's phone recognizer (Google's libphonenumber) looks only where it is told: France, its
+# neighbours and the countries French civic text most often writes numbers from.
+PHONE_REGIONS = ("FR", "BE", "CH", "LU", "MC", "GB", "US", "DE", "ES", "IT", "PT", "MA", "DZ",
+                 "TN", "SN", "CI")  # fmt: skip
+# Presidio's recognizers whose findings are identifiers; the others are in NOT_USED or are the
+# URL recognizer (a URL alone is kept on purpose: presidio_defaults.py).
+ORACLES = ("CreditCardRecognizer", "CryptoRecognizer", "EmailRecognizer", "IbanRecognizer",
+           "IpRecognizer", "MacAddressRecognizer")  # fmt: skip
+# Punctuation around a value that Presidio takes in and the scrubber leaves ("(06 12 ...)").
+_AROUND = ".,;:!?()[]'\"«»"
+# libphonenumber's lenient matching also takes years and law numbers ("2012 - 2013",
+# "n° 2017-1836") for numbers: a telephone number has at least nine digits.
+_MIN_PHONE_DIGITS = 9
+# A link: a run of non-blank characters with a slash or a dot and a top-level domain in it.
+_LINK_MARK = re.compile(r"/|\.[a-z]{2,4}\b")
+_BLANK = re.compile(r"\s")
+_RUN_AFTER = re.compile(r"\S*")
+_RUN_BEFORE = re.compile(r"(?r)\S*")  # matched backwards from its end
+# A random identifier of the release (a record's UUID, a SHA-256 digest): its digits are no
+# telephone or card number ("8dea503b-3634-4609-8927-dc4053b011fd" holds "3634-4609-8927").
+_HEX_AFTER = re.compile(r"[0-9A-Fa-f-]*")
+_HEX_BEFORE = re.compile(r"(?r)[0-9A-Fa-f-]*")
+_DIGEST = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,}")
+# A dotted section number of a cited standard (« RFC 9162, § 2.1.4.2 ») is no IP address.
+_SECTION_SIGN = re.compile(r"§\s*\Z")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An identifier Presidio found: its type and where it stands, punctuation trimmed."""
+
+    entity_type: str
+    start: int
+    end: int
+    value: str
+
+
+@cache
+def presidio_oracles() -> tuple[EntityRecognizer, ...]:
+    registry = RecognizerRegistry()
+    registry.load_predefined_recognizers(languages=["en"])
+    chosen = [r for r in registry.recognizers if type(r).__name__ in ORACLES]
+    assert sorted({type(r).__name__ for r in chosen}) == sorted(ORACLES), "Presidio changed"
+    return (*chosen, PhoneRecognizer(supported_regions=PHONE_REGIONS))
+
+
+def _a_value(text: str, result: RecognizerResult) -> bool:
+    """Whether Presidio's finding is an identifier: not digits inside a UUID or a digest
+    (a card number passes Luhn there by chance), not a section number read as an IP
+    address, nor libphonenumber reading a year range or the digits of a link as a
+    telephone number."""
+    if _in_a_digest(text, result):
+        return False
+    if result.entity_type == IP_ADDRESS:
+        return not _SECTION_SIGN.search(text[max(0, result.start - 3) : result.start])
+    if result.entity_type != PHONE_NUMBER:
+        return True
+    value = text[result.start : result.end]
+    return sum(c.isdigit() for c in value) >= _MIN_PHONE_DIGITS and not _in_a_link(text, result)
+
+
+def _in_a_digest(text: str, result: RecognizerResult) -> bool:
+    """Whether the finding lies inside a UUID or a hex digest (widened to its hex run)."""
+    start = _HEX_BEFORE.match(text, 0, result.start).start()
+    end = _HEX_AFTER.match(text, result.end).end()
+    return bool(_DIGEST.fullmatch(text[start:end].strip("-")))
+
+
+def _in_a_link(text: str, result: RecognizerResult) -> bool:
+    """Whether the finding lies inside one run of non-blank characters that is a link. Only
+    that run is searched: a public file is large, and it has many such findings."""
+    if _BLANK.search(text, result.start, result.end):
+        return False
+    run_start = _RUN_BEFORE.match(text, 0, result.start).start()
+    run_end = _RUN_AFTER.match(text, result.end).end()
+    return bool(_LINK_MARK.search(text[run_start:run_end]))
+
+
+def presidio_findings(text: str) -> list[Finding]:
+    """Every card, crypto wallet, e-mail, IBAN, IP or MAC address Presidio's recognizers find
+    in `text`, and every telephone number libphonenumber finds."""
+    findings = []
+    for oracle in presidio_oracles():
+        for result in oracle.analyze(text, oracle.supported_entities, None):
+            if not _a_value(text, result):
+                continue
+            value = text[result.start : result.end]
+            start = result.start + len(value) - len(value.lstrip(_AROUND))
+            end = result.start + len(value.rstrip(_AROUND))
+            findings.append(Finding(result.entity_type, start, end, text[start:end]))
+    return findings
