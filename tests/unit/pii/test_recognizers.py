@@ -54,6 +54,20 @@ def test_siren_is_found(found: Found, siren: str) -> None:
     assert found(f"L'entreprise (SIREN {siren}) n'a jamais répondu.") == [("FR_SIREN", siren)]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le film a rapporté 223 664 608 $ au box-office mondial.",  # WikiNEuRal
+        "Un budget de 223 664 608 euros pour la piscine.",
+        "Le chantier a coûté 223664608€ en tout.",
+        "Montant total : 732 829 320 00074 EUR.",
+    ],
+)
+def test_an_amount_is_not_a_company_number(found: Found, text: str) -> None:
+    """The check digit alone does not tell: one nine-digit amount in ten passes it."""
+    assert {"FR_SIREN", "FR_SIRET"}.isdisjoint(_kinds(found(text)))
+
+
 @pytest.mark.parametrize("siret", ["73282932000074", "732 829 320 00074"])
 def test_siret_is_found_whole_not_as_a_siren(found: Found, siret: str) -> None:
     assert found(f"Le restaurant, SIRET {siret}, laisse ses poubelles.") == [("FR_SIRET", siret)]
@@ -186,6 +200,27 @@ def test_addresses_with_and_without_postcode_are_found(found: Found, address: st
 
 def test_a_street_without_number_is_not_an_address(found: Found) -> None:
     assert "FR_ADDRESS" not in _kinds(found("La rue de la République est bloquée depuis lundi."))
+
+
+@pytest.mark.parametrize("address", ["3 ch Pasteur", "3 ch. de la Forêt", "3 ch d'Enfer"])
+def test_a_chemin_abbreviated_is_an_address(found: Found, address: str) -> None:
+    assert found(f"J'habite au {address}. Le trottoir est défoncé.") == [("FR_ADDRESS", address)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Sentences of French Wikipedia (WikiNEuRal) that were taken for addresses.
+        "Des groupes tribaux s'installent à partir de 1100 av. J. - C., sur le plateau.",
+        "Le règne de Hammurabi (1792 – 1750 av. J.-C.) vit cette dynamique aboutir.",
+        "Un moteur de 990 ch produit sous licence par Praga.",
+        "Avec un moteur plus puissant, un de 68 ch. Le prototype a effectué son premier vol.",
+        "Vers 630 av JC, l'Assyrie plongea dans une crise.",
+        "Il faut interdire les SUV de plus de 150 ch en ville.",
+    ],
+)
+def test_before_christ_and_horsepower_are_not_addresses(found: Found, text: str) -> None:
+    assert "FR_ADDRESS" not in _kinds(found(text))
 
 
 # -- dates of birth ----------------------------------------------------------------------------

@@ -52,7 +52,14 @@ _POSTCODE_CITY = (
     rf"(?:\s+cedex(?:\s+\d{{1,2}})?)?)"
 )
 _NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater|[btq]))?"
-_STREET_TYPE = "(?:" + "|".join(STREET_TYPES) + r")\.?"
+# "ch" is also horsepower ("un moteur de 990 ch produit sous licence", "les SUV de plus
+# de 150 ch en ville", "68 ch. Le prototype"): as a chemin it names its street after a
+# particle or a capitalised word ("18 ch. des Vignes", "3 ch Pasteur"), never after a
+# lower-case word or an article opening the next sentence.
+_HORSEPOWER = rf"ch\b\.?\s+(?!(?-i:d[eu]s?\b|d['’]|(?!(?:Les?|La|L['’])\b)[{_UPPER}]))"
+# "av." is also "avant", as in "1750 av. J.-C." (before Christ), never "av. Jacques Cartier".
+_BEFORE_CHRIST = r"av\b\.?\s*J\.?\s*[\-–]?\s*C\b"
+_STREET_TYPE = rf"(?!{_HORSEPOWER}|{_BEFORE_CHRIST})(?:{'|'.join(STREET_TYPES)})\.?"
 
 ADDRESS_REGEX = rf"(?<!\w){_NUMBER},?\s+{_STREET_TYPE}\s+{_STREET_NAME}{_POSTCODE_CITY}?(?!\w)"
 

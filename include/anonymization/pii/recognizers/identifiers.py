@@ -31,10 +31,16 @@ NIR_REGEX = (
     rf"(?<!\w)[1-478]{_SEP}\d{{2}}{_SEP}\d{{2}}{_SEP}(?:\d{{2}}|2[AB]){_SEP}\d{{3}}"
     rf"{_SEP}\d{{3}}{_SEP}\d{{2}}(?!\w)"
 )
+# An amount is no company number, whatever its check digit: one in ten nine-digit amounts
+# passes it ("le film a rapporté 223 664 608 $", "un budget de 450 000 000 euros").
+_NOT_AN_AMOUNT = r"(?!\s?(?:[€$£]|(?:euros?|eur|dollars?|livres?)\b))"
 # Nine digits in groups of three; not followed by more digits (that would be a SIRET).
-SIREN_REGEX = r"(?<![\w.])\d{3}[ .]?\d{3}[ .]?\d{3}(?![ .]?\d)(?!\w)"
+SIREN_REGEX = rf"(?<![\w.])\d{{3}}[ .]?\d{{3}}[ .]?\d{{3}}(?![ .]?\d)(?!\w){_NOT_AN_AMOUNT}"
 # SIREN + the five-digit establishment number (NIC), sometimes written 3 + 2.
-SIRET_REGEX = r"(?<![\w.])\d{3}[ .]?\d{3}[ .]?\d{3}[ .]?(?:\d{5}|\d{3}[ .]\d{2})(?![ .]?\d)(?!\w)"
+SIRET_REGEX = (
+    rf"(?<![\w.])\d{{3}}[ .]?\d{{3}}[ .]?\d{{3}}[ .]?(?:\d{{5}}|\d{{3}}[ .]\d{{2}})"
+    rf"(?![ .]?\d)(?!\w){_NOT_AN_AMOUNT}"
+)
 
 
 class ChecksumRecognizer(PatternRecognizer):
