@@ -208,7 +208,7 @@ def _reference_lines(evaluation: EvaluationRecord) -> list[str]:
         f"{french_number(texts['texts'])} textes citoyens réels du corpus `{texts['name']}`, "
         "qui ne contiennent presque aucune donnée personnelle, ont eu au moins un passage "
         f"masqué ; {french_number(figures['function_words_redacted'])} mot(s) grammatical(aux) "
-        "(« les », « des »…) masqué(s).",
+        "(« les », « des »…) masqué(s) dans l'un ou l'autre corpus.",
         "",
     ]
 
@@ -252,7 +252,7 @@ def _reference_english(evaluation: EvaluationRecord) -> str:
         f"on real text ({_day(evaluation)}), {english_percent(name_recall)} of person names "
         f"were fully redacted and {english_percent(redacted_share, round_up=True)} of real "
         f"citizen texts had a redaction, {evaluation.figures['function_words_redacted']} "
-        "function word(s)"
+        "function word(s) in either corpus"
     )
 
 

@@ -10,7 +10,9 @@ Two public corpora measure it where it was never tuned (see `reference_corpora`)
   they say nothing about who the person is. Then the precision of
   PERSON detections against the PER spans, with the PERSON detections that fall
   on a place, organisation or other named thing counted apart (the corpus
-  labels those, but they are not a person's name);
+  labels those, but they are not a person's name); the detections of other types
+  (Wikipedia prose holds almost no identifiers: nearly all are false) and every
+  French function word taken for personal data;
 - over-redaction on citizen proposals, which hold almost no personal data: the
   share of texts with any redaction, the characters redacted, what was redacted
   most often, per type, and every French function word taken for personal data.
@@ -59,6 +61,9 @@ class NameRecall:
     person_unlabelled: int = 0
     missed: list[MissedName] = field(default_factory=list)
     false_persons: list[str] = field(default_factory=list)
+    other_types: Counter[str] = field(default_factory=Counter)
+    other_values: Counter[str] = field(default_factory=Counter)
+    function_words: Counter[str] = field(default_factory=Counter)
 
     @property
     def recall(self) -> float:
@@ -89,7 +94,12 @@ class NameRecall:
                 self.name_tokens += 1
                 self.name_tokens_redacted += all(covered[start:end])
         for detection in detections:
+            value = text[detection.start : detection.end]
+            if is_function_word(value):
+                self.function_words[value] += 1
             if detection.entity_type != PERSON:
+                self.other_types[detection.entity_type] += 1
+                self.other_values[value] += 1
                 continue
             self.person_detections += 1
             labels = {
@@ -118,6 +128,9 @@ class NameRecall:
             "person_unlabelled": self.person_unlabelled,
             "top_missed": Counter(m.value for m in self.missed).most_common(TOP_REDACTED),
             "top_unlabelled_persons": Counter(self.false_persons).most_common(TOP_REDACTED),
+            "other_detections": dict(self.other_types.most_common()),
+            "top_other_detections": self.other_values.most_common(TOP_REDACTED),
+            "function_words_redacted": dict(self.function_words.most_common()),
         }
 
 
@@ -153,7 +166,7 @@ class OverRedaction:
             value = text[detection.start : detection.end]
             self.per_type[detection.entity_type] += 1
             self.strings[value] += 1
-            if value.strip().casefold() in FRENCH_STOP_WORDS or not value.strip():
+            if is_function_word(value):
                 self.function_words[value] += 1
 
     def as_dict(self) -> dict[str, object]:
@@ -169,6 +182,11 @@ class OverRedaction:
             "top_redacted": self.strings.most_common(TOP_REDACTED),
             "function_words_redacted": dict(self.function_words.most_common()),
         }
+
+
+def is_function_word(value: str) -> bool:
+    """A French function word («les», «des») or a blank: never personal data."""
+    return value.strip().casefold() in FRENCH_STOP_WORDS or not value.strip()
 
 
 def _without_civility(sentence: TaggedSentence, span: TaggedSpan) -> TaggedSpan:

@@ -86,6 +86,20 @@ def test_name_recall_leaves_the_civility_out_and_splits_precision(conll: Path) -
     assert dict(result.person_on_other_labels) == {"LOC": 1}
 
 
+def test_name_recall_counts_other_detections_and_function_words_apart(conll: Path) -> None:
+    """Detections of other types are not names: counted by type with their values, and a
+    function word taken for anything fails the issue's target on these sentences too."""
+    first, _, _ = read_conll_sentences(conll)
+    vit, abord = first.text.index("vit"), first.text.index("d'abord")
+    found = [[Detection(vit, vit + 3, "FR_ADDRESS"), Detection(abord, abord + 2, "PERSON")]]
+    result = score_names([first], found)
+    assert dict(result.other_types) == {"FR_ADDRESS": 1}
+    assert dict(result.other_values) == {"vit": 1}
+    assert dict(result.function_words) == {"d'": 1}
+    assert result.person_detections == 1
+    assert result.as_dict()["function_words_redacted"] == {"d'": 1}
+
+
 TITLED = (
     "0\tLe\tO\n1\tgénéral\tB-PER\n2\tde\tI-PER\n3\tGaulle\tI-PER\n4\tet\tO\n"
     "5\tle\tO\n6\troi\tB-PER\n7\tArthur\tI-PER\n8\tparlent\tO\n9\t.\tO\n"
