@@ -37,9 +37,12 @@ _RUN_AFTER = re.compile(r"\S*")
 _RUN_BEFORE = re.compile(r"(?r)\S*")  # matched backwards from its end
 # A random identifier of the release (a record's UUID, a SHA-256 digest): its digits are no
 # telephone or card number ("8dea503b-3634-4609-8927-dc4053b011fd" holds "3634-4609-8927").
+# It has a letter: a run of 32 digits or more is digits, whatever else it may be.
 _HEX_AFTER = re.compile(r"[0-9A-Fa-f-]*")
 _HEX_BEFORE = re.compile(r"(?r)[0-9A-Fa-f-]*")
-_DIGEST = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,}")
+_DIGEST = re.compile(
+    r"(?=[\d-]*[a-fA-F])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})"
+)
 # A dotted section number of a cited standard (« RFC 9162, § 2.1.4.2 ») is no IP address.
 _SECTION_SIGN = re.compile(r"§\s*\Z")
 

@@ -19,7 +19,7 @@ def test_identifiers_in_a_record_file_are_found() -> None:
     body = (
         "id,periode,texte\n"
         f'{_UUID},2025-T2,"Rappelez-moi au 06.12.34.56.78 ou écrivez à lea.roux@orange.fr"\n'
-        '11111111-2222-3333-4444-555555555555,2025-T3,"Ma carte 4111 1111 1111 1111, IP 10.0.0.1"\n'
+        '1a2b3c4d-2222-3333-4444-555555555555,2025-T3,"Ma carte 4111 1111 1111 1111, IP 10.0.0.1"\n'
     )
     assert _found("s/releases/r/s.csv", body) == [
         ("CREDIT_CARD", "4111 1111 1111 1111"),
@@ -37,6 +37,12 @@ def test_a_release_s_own_numbers_are_not_identifiers() -> None:
         "années 2012 - 2013, loi n° 2017-1836\n"
     )
     assert _found("s/releases/r/README.md", body) == []
+
+
+def test_digits_alone_are_never_taken_for_a_digest() -> None:
+    """A UUID has letters: one made of digits only is digits, and the card in it is found."""
+    body = "id\n11111111-2222-3333-4444-555555555555\n"
+    assert _found("s/releases/r/s.csv", body) == [("CREDIT_CARD", "4444-555555555555")]
 
 
 def test_a_page_is_read_as_its_reader_sees_it() -> None:
