@@ -8,6 +8,7 @@ tool would be, to check the scrubber's output (tests/unit/pii) and the published
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -15,7 +16,14 @@ import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
+from include.anonymization.pii import Scrubber
 from include.anonymization.pii.entities import IP_ADDRESS, PHONE_NUMBER
+from include.anonymization.pii.evaluation import (
+    Detection,
+    coverage,
+    is_covered,
+    scrubber_detector,
+)
 
 # Presidio's phone recognizer (Google's libphonenumber) looks only where it is told: France, its
 # neighbours and the countries French civic text most often writes numbers from.
@@ -83,8 +91,7 @@ def _a_value(text: str, result: RecognizerResult) -> bool:
 
 def _in_a_digest(text: str, result: RecognizerResult) -> bool:
     """Whether the finding lies inside a UUID or a hex digest (widened to its hex run)."""
-    start = _HEX_BEFORE.match(text, 0, result.start).start()
-    end = _HEX_AFTER.match(text, result.end).end()
+    start, end = _widened(text, result, _HEX_BEFORE, _HEX_AFTER)
     return bool(_DIGEST.fullmatch(text[start:end].strip("-")))
 
 
@@ -93,9 +100,16 @@ def _in_a_link(text: str, result: RecognizerResult) -> bool:
     that run is searched: a public file is large, and it has many such findings."""
     if _BLANK.search(text, result.start, result.end):
         return False
-    run_start = _RUN_BEFORE.match(text, 0, result.start).start()
-    run_end = _RUN_AFTER.match(text, result.end).end()
-    return bool(_LINK_MARK.search(text[run_start:run_end]))
+    start, end = _widened(text, result, _RUN_BEFORE, _RUN_AFTER)
+    return bool(_LINK_MARK.search(text[start:end]))
+
+
+def _widened(
+    text: str, result: RecognizerResult, before: re.Pattern[str], after: re.Pattern[str]
+) -> tuple[int, int]:
+    """The finding's span widened by what `before` matches backwards up to its start and
+    `after` matches from its end."""
+    return before.match(text, 0, result.start).start(), after.match(text, result.end).end()
 
 
 def presidio_findings(text: str) -> list[Finding]:
@@ -111,3 +125,20 @@ def presidio_findings(text: str) -> list[Finding]:
             end = result.start + len(value.rstrip(_AROUND))
             findings.append(Finding(result.entity_type, start, end, text[start:end]))
     return findings
+
+
+def kept_in_clear(
+    scrubber: Scrubber, cases: Sequence[tuple[str, Sequence[Detection]]]
+) -> list[tuple[str, str]]:
+    """(type, value) of each value expected in each text that the scrubber leaves, even in
+    part, in clear."""
+    found = scrubber_detector(scrubber)([text for text, _ in cases])
+    kept = []
+    for (text, expected), detections in zip(cases, found, strict=True):
+        covered = coverage(len(text), detections)
+        kept += [
+            (value.entity_type, text[value.start : value.end])
+            for value in expected
+            if not is_covered(text, value, covered)
+        ]
+    return kept

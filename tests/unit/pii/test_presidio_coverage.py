@@ -15,12 +15,7 @@ from presidio_analyzer import RecognizerRegistry
 from include.anonymization.pii import Scrubber
 from include.anonymization.pii.analyzer import build_analyzer
 from include.anonymization.pii.entities import ENTITY_TYPES, SUPPORTED_LANGUAGES
-from include.anonymization.pii.evaluation import (
-    Detection,
-    coverage,
-    is_covered,
-    scrubber_detector,
-)
+from include.anonymization.pii.evaluation import Detection
 from include.anonymization.pii.recognizers.presidio_defaults import NOT_USED
 from include.anonymization.pii.reference_corpora import (
     CITIZEN_TEXTS_FILE,
@@ -28,7 +23,7 @@ from include.anonymization.pii.reference_corpora import (
     read_citizen_texts,
 )
 from include.sample.texts import labelled_corpus
-from tests.presidio_oracle import presidio_findings
+from tests.presidio_oracle import kept_in_clear, presidio_findings
 from tests.unit.pii.reference_marks import needs_reference_corpora
 
 
@@ -88,14 +83,11 @@ def test_presidio_classes_run_in_both_languages() -> None:
 def _presidio_finds_what_the_scrubber_keeps(
     scrubber: Scrubber, texts: list[str]
 ) -> list[tuple[str, str]]:
-    kept = []
-    for text, found in zip(texts, scrubber_detector(scrubber)(texts), strict=True):
-        covered = coverage(len(text), found)
-        for finding in presidio_findings(text):
-            detection = Detection(finding.start, finding.end, finding.entity_type)
-            if not is_covered(text, detection, covered):
-                kept.append((finding.entity_type, finding.value))
-    return kept
+    cases = [
+        (text, [Detection(f.start, f.end, f.entity_type) for f in presidio_findings(text)])
+        for text in texts
+    ]
+    return kept_in_clear(scrubber, cases)
 
 
 def test_what_presidio_finds_in_generated_texts_is_redacted(scrubber: Scrubber) -> None:
