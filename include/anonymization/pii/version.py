@@ -36,14 +36,16 @@ MEASUREMENT_MODULES = frozenset(
     {"evaluation.py", "corpus_evaluation.py", "reference_corpora.py", "version.py"}
 )
 # Third-party code that takes part in a detection: Presidio (recognizers, context
-# scoring), spaCy and thinc (the NER), phonenumbers, python-stdnum (checksums), regex
-# (the name rules' pattern engine), tldextract (the e-mail domain check).
+# scoring), spaCy and thinc (the NER), phonenumbers, python-stdnum (checksums), schwifty
+# (the IBAN registry), regex (the name rules' pattern engine), tldextract (the e-mail
+# domain check).
 DETECTING_PACKAGES = (
     "presidio-analyzer",
     "spacy",
     "thinc",
     "phonenumbers",
     "python-stdnum",
+    "schwifty",
     "regex",
     "tldextract",
 )

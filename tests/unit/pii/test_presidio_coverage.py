@@ -11,6 +11,12 @@ from __future__ import annotations
 
 import pytest
 from presidio_analyzer import RecognizerRegistry
+from presidio_analyzer.predefined_recognizers import (
+    CreditCardRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
+    UrlRecognizer,
+)
 
 from include.anonymization.pii import Scrubber
 from include.anonymization.pii.analyzer import build_analyzer
@@ -69,12 +75,12 @@ def test_every_left_out_recognizer_exists_and_has_a_reason(
 
 
 def test_presidio_classes_run_in_both_languages() -> None:
+    """Presidio's own code runs for these types (the IBAN's as a subclass that widens it)."""
     analyzer = build_analyzer()
     for language in SUPPORTED_LANGUAGES:
-        names = {
-            type(r).__name__ for r in analyzer.registry.get_recognizers(language, all_fields=True)
-        }
-        assert {"CreditCardRecognizer", "IpRecognizer", "UrlRecognizer", "IbanRecognizer"} <= names
+        ours = analyzer.registry.get_recognizers(language, all_fields=True)
+        for presidio_class in (CreditCardRecognizer, IpRecognizer, UrlRecognizer, IbanRecognizer):
+            assert any(isinstance(r, presidio_class) for r in ours), presidio_class.__name__
 
 
 # -- Presidio as an outside oracle: what its own recognizers find, the scrubber redacts -----------
