@@ -299,5 +299,7 @@ def test_published_ibans_of_francophone_and_newer_countries_are_found(
 ) -> None:
     written = _grouped(number)
     assert found(f"Mon RIB au pays : {written}, pour le virement.") == [("IBAN_CODE", written)]
+    split = identifiers.split_by_line_break(random.Random(number), written)
+    assert found(f"Mon RIB au pays :\n{split}\nMerci.") == [("IBAN_CODE", split)]
     wrong = _grouped(number[:-1] + str((int(number[-1]) + 1) % 10))  # the last digit mistyped
     assert "IBAN_CODE" not in _kinds(found(f"Mon RIB au pays : {wrong}, pour le virement."))

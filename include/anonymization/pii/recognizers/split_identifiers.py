@@ -20,15 +20,12 @@ from dataclasses import dataclass
 
 from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from presidio_analyzer.predefined_recognizers import (
-    CreditCardRecognizer,
-    EmailRecognizer,
-    IbanRecognizer,
-)
+from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer
 
 from include.anonymization.pii.entities import CREDIT_CARD, EMAIL_ADDRESS, IBAN_CODE
 from include.anonymization.pii.lean_analysis import Gate
 from include.anonymization.pii.recognizers.gates import HAS_AT_SIGN, HAS_DIGIT
+from include.anonymization.pii.recognizers.identifiers import RegistryIbanRecognizer
 from include.anonymization.pii.recognizers.words import COMMON_WORDS
 
 # Words that announce a noun, so never stand right before an e-mail address.
@@ -91,14 +88,15 @@ def single_joins(text: str, breaks: re.Pattern[str], glue: str) -> list[JoinedTe
 
 
 class SplitIdentifierRecognizer(EntityRecognizer):
-    """Runs Presidio's e-mail, IBAN and card recognizers across line breaks."""
+    """Runs the e-mail, IBAN and card recognizers across line breaks (Presidio's, and its
+    IBAN one widened to every country: see `identifiers.RegistryIbanRecognizer`)."""
 
     def __init__(self, language: str) -> None:
         # Joining lines only removes white space: a text without the inner recognizer's
         # gate (see gates.py) has no joined version with a match either.
         self._inner: tuple[tuple[PatternRecognizer, re.Pattern[str], str, Gate], ...] = (
             (EmailRecognizer(supported_language=language), _EMAIL_BREAK, "", HAS_AT_SIGN),
-            (IbanRecognizer(supported_language=language), _NUMBER_BREAK, " ", HAS_DIGIT),
+            (RegistryIbanRecognizer(supported_language=language), _NUMBER_BREAK, " ", HAS_DIGIT),
             (CreditCardRecognizer(supported_language=language), _NUMBER_BREAK, " ", HAS_DIGIT),
         )
         super().__init__(
