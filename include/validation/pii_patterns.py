@@ -50,6 +50,7 @@ RE2_DIGIT = r"\p{Nd}"
 RE2_SPACES = r"\s\p{Z}\x{0b}\x{1c}-\x{1f}\x{85}"  # inside a class
 _D = RE2_DIGIT
 _C_SEP = rf"[{RE2_SPACES}.\-]?"  # `_SEP`
+_CARD_SEP = rf"[{RE2_SPACES}.\-]"  # `[\s.\-]`
 
 
 @dataclass(frozen=True)
@@ -143,11 +144,12 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern(
         "payment_card",
         "a payment card number",
-        # Grouped by four, a line break possibly between two groups; whether the Luhn key
-        # verifies does not matter (a mistyped card number is still one). Ungrouped card
-        # numbers are long digit runs.
-        r"(?<![\w.])\d{4}(?:[\s.\-]\d{4}){3}(?![\w])",
-        rf"{_D}{{4}}(?:[{RE2_SPACES}.\-]{_D}{{4}}){{3}}",  # the four groups
+        # Grouped by four (a line break possibly between two groups), or as American
+        # Express and Diners print theirs (4-6-5, 4-6-4); whether the Luhn key verifies
+        # does not matter (a mistyped card number is still one). Ungrouped card numbers
+        # are long digit runs.
+        r"(?<![\w.])\d{4}(?:(?:[\s.\-]\d{4}){3}|[\s.\-]\d{6}[\s.\-]\d{4,5})(?![\w])",
+        rf"{_D}{{4}}(?:(?:{_CARD_SEP}{_D}{{4}}){{3}}|{_CARD_SEP}{_D}{{6}}{_CARD_SEP}{_D}{{4}})",
     ),
     PiiPattern(
         "licence_plate",

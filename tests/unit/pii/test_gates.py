@@ -44,6 +44,8 @@ SAMPLES = [
     "tél. +33 (0)1 23 45 67 89",
     "Carte 4970 1012 3456 7896",
     "CB 4111111111111111",
+    "Payé avec 2223 0031 2200 3222",
+    "UnionPay 6205500000000000004",
     "bitcoin 1BoatSLRHtKNngkdXEeobR76b53LETtpyT",
     "insta @julie_m",
     "facebook.com/jean.dupont",

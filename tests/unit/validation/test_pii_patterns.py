@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from include.anonymization.pseudonyms import Pseudonymizer
 from include.sample import identifiers
 from include.validation.pii_patterns import PII_PATTERNS, WITHHELD, mask_pii
+from tests.published_identifiers import PUBLISHED_IBANS, PUBLISHED_TEST_CARDS
 
 PATTERNS = {pattern.name: re.compile(pattern.regex) for pattern in PII_PATTERNS}
 DRAWS = 60
@@ -56,6 +57,20 @@ def test_identifiers_are_caught_spaced_or_not(make: object, pattern: str, spaced
 def test_card_numbers_are_caught(notation: str) -> None:
     for card in drawn(identifiers.luhn_card, notation):
         assert matches(in_sentence(card)) & {"payment_card", "long_digit_run"}, card
+
+
+@pytest.mark.parametrize("card", PUBLISHED_TEST_CARDS)
+def test_published_test_cards_are_caught_as_printed_dashed_or_compact(card: str) -> None:
+    # American Express's 4-6-5 and Diners' 4-6-4 groupings passed the gate before.
+    for written in (card, card.replace(" ", "-"), card.replace(" ", "")):
+        assert matches(in_sentence(written)) & {"payment_card", "long_digit_run"}, written
+
+
+@pytest.mark.parametrize("number", PUBLISHED_IBANS)
+def test_published_ibans_of_every_registry_are_caught(number: str) -> None:
+    grouped = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+    for written in (number, grouped):
+        assert "iban" in matches(in_sentence(written)), written
 
 
 def test_generated_ip_addresses_are_caught() -> None:

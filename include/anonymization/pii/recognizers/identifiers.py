@@ -56,10 +56,11 @@ class ChecksumRecognizer(PatternRecognizer):
         regex: str,
         is_valid: Callable[[str], bool],
         context: list[str],
+        name: str | None = None,
     ) -> None:
         super().__init__(
             supported_entity=entity,
-            name=f"{entity}_{language}",
+            name=name or f"{entity}_{language}",
             supported_language=language,
             patterns=[Pattern(name=entity.lower(), regex=regex, score=0.5)],
             context=context,
