@@ -110,9 +110,10 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern(
         "phone_fr",
         "a French phone number",
-        # 0X XX XX XX XX, +33, 0033, +33 (0); spaced, dotted, dashed or compact.
-        rf"(?<![\w+])(?:(?:\+|00)\s?33{_SEP}(?:\(0\){_SEP})?|0)[1-9](?:{_SEP}\d{{2}}){{4}}(?!\w)",
-        rf"[1-9](?:{_C_SEP}{_D}{{2}}){{4}}",  # its last nine digits
+        # 0X XX XX XX XX, +33, 0033, +33 (0); spaced, dotted, dashed or compact, in pairs
+        # or grouped otherwise ("+33 612 345 678", "0612 345 678"): nine digits after it.
+        rf"(?<![\w+])(?:(?:\+|00)\s?33{_SEP}(?:\(0\){_SEP})?|0)[1-9](?:{_SEP}\d){{8}}(?!\w)",
+        rf"[1-9](?:{_C_SEP}{_D}){{8}}",  # its last nine digits
     ),
     PiiPattern(
         "iban",

@@ -194,6 +194,21 @@ def test_international_phones_are_found(found: Found, phone: str) -> None:
     assert found(f"Je suis à l'étranger, appelez le {phone} svp.") == [("PHONE_NUMBER", phone)]
 
 
+@pytest.mark.parametrize(
+    "phone",
+    ["+33 612 345 678", "0033 612 345 678", "+33 (0)612 345 678", "0612 345 678",
+     "06 123 456 78", "078 123 45 67", "061 234 5678", "06.123.456.78", "01 4020 5050"],
+)  # fmt: skip
+def test_french_numbers_grouped_otherwise_than_in_pairs_are_found(found: Found, phone: str) -> None:
+    # As phones and forms print them; all but the last were left in clear, or "+33 612
+    # 345 678" lost only its last nine digits, and only when they made a valid SIREN.
+    assert found(f"Vous pouvez me joindre au {phone} en journée.") == [("PHONE_NUMBER", phone)]
+
+
+def test_a_longer_grouped_number_is_not_a_phone(found: Found) -> None:
+    assert found("Le numéro de série 0612 345 6789 est sur la facture.") == []
+
+
 def test_an_invalid_foreign_number_is_not_a_phone(found: Found) -> None:
     assert found("Le code +44 12 est faux.") == []
 

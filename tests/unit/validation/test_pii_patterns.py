@@ -95,6 +95,8 @@ def test_siv_licence_plates_are_caught() -> None:
         ("client n°123456789012", "long_digit_run"),
         ("appelez le +33 (0)6 12 34 56 78 ou le 01.23.45.67.89", "phone_fr"),
         ("numéro 06\u202f12\u202f34\u202f56\u202f78", "phone_fr"),  # narrow no-break spaces
+        ("joignable au 0612 345 678 ou au 06 123 456 78", "phone_fr"),  # not in pairs
+        ("tél. +33 612 345 678", "phone_fr"),
         ("écrire à jean.dupont@exa\nmple.fr merci", "email"),
         ("écrire à paul.martin\n@orange.fr", "email"),
         ("mail : potier.aime@gmail.\ncom", "email"),

@@ -2,8 +2,11 @@
 
 Presidio's phone recognizer (phonenumbers) scores 0.4, misses numbers the library
 considers unassigned, and is slow. A French number has a rigid shape: a trunk
-prefix (0, +33, 0033, "+33 (0)") then a non-zero digit and four pairs, grouped
-by spaces, dots or dashes or not at all. That shape alone is specific enough.
+prefix (0, +33, 0033, "+33 (0)") then nine digits, the first non-zero. Most
+people group them in pairs, by spaces, dots or dashes or not at all; a number
+copied from a phone or typed in a form comes grouped otherwise ("+33 612 345 678",
+"0612 345 678", "06 123 456 78"), and those were left in clear. The count of
+digits after the prefix, whatever the grouping, is specific enough.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated, matche
 PHONE_REGEX = (
     r"(?<![\w+])(?<!\d[ .\-])"  # not the tail of a longer number
     r"(?:(?:\+|00)[ ]?33[ .\-]?(?:\(0\)[ .\-]?)?|0)"  # +33 / 0033 / +33 (0) / 0
-    r"[1-9](?:[ .\-]?\d{2}){4}"  # 6 12 34 56 78, 6.12.34.56.78, 612345678
+    r"[1-9](?:[ .\-]?\d){8}"  # 6 12 34 56 78, 6.12.34.56.78, 612345678, 612 345 678
     r"(?!\w)(?![ .\-]\d)"
 )
 
