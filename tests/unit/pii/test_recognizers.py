@@ -239,6 +239,8 @@ def test_before_christ_and_horsepower_are_not_addresses(found: Found, text: str)
         ("I was obrn on 3 March 1975 and I no longer drive.", "3 March 1975"),
         ("Date de naissacne : 03/01/1985.", "03/01/1985"),
         ("Naisance : 12/11/1960", "12/11/1960"),
+        ("date de naiss. 03/05/1985", "03/05/1985"),
+        ("Date de nais. : 3 mai 1985", "3 mai 1985"),
     ],
 )
 def test_dates_of_birth_are_found_without_their_cue(found: Found, text: str, date: str) -> None:

@@ -34,6 +34,7 @@ _BIRTH = one_typo_pattern("naissance")
 _FR_CUE = (
     r"(?:\bn[ée]e?s?(?:\(e\))?\s+le"  # né le, née le, né(e) le
     rf"|\bdate\s+de\s+{_BIRTH}\s*:?"
+    r"|\bdate\s+de\s+nai?ss?\.\s*:?"  # date de naiss., as forms abbreviate it
     rf"|\b{_BIRTH}\s*:"
     r"|\bDDN\s*:?)"
 )
