@@ -171,6 +171,10 @@ def test_a_tax_number_with_a_wrong_key_is_not_one(found: Found) -> None:
         "linkedin.com/in/julie-martin-75",
         "facebook.com/p.dupont",
         "https://www.youtube.com/@juliemartin",
+        # Facebook's numeric profiles: the id, and the name, were left in clear.
+        "https://www.facebook.com/profile.php?id=100087654321987",
+        "https://m.facebook.com/people/Julie-Martin/100087654321987/",
+        "linkedin.com/in/julie-martin-75?originalSubdomain=fr",
     ],
 )
 def test_social_handles_and_profiles_are_found(found: Found, value: str) -> None:

@@ -25,9 +25,12 @@ _NOT_A_PROFILE = (
     r"(?!(?:watch|groups|events|pages|p|i|hashtag|explore|share|sharer|search|intent|home"
     r"|login|reel|story|stories|status|playlist|results)(?![\w.\-]))"
 )
+# The rest of a profile's address goes with it: Facebook's numeric profiles
+# ("profile.php?id=1000…", "people/Jean-Dupont/1000…/") kept their id, and the name.
 PROFILE_URL_REGEX = (
     rf"(?<![\w.\-/])(?:https?://)?(?:(?:www|m|fr|mobile)\.)?{_NETWORKS}/{_NOT_A_PROFILE}"
-    r"@?[\w.\-]{2,60}"
+    r"@?[\w.\-]{2,60}(?:/[\w.\-]{1,60}){0,3}"
+    r"(?:\?[\w=&%.\-]{1,200})?"
     r"(?<![.\-])/?"
 )
 
