@@ -9,8 +9,12 @@ so a seed reproduces the same values, and returns the identifier as a string.
 from __future__ import annotations
 
 import random
+import re
 import string
 import unicodedata
+from itertools import pairwise
+
+from stdnum import iban, numdb
 
 # Letters used on French plates: I, O and U are never issued (confusion with 1, 0, V).
 _PLATE_LETTERS = "".join(c for c in string.ascii_uppercase if c not in "IOU")
@@ -52,9 +56,38 @@ PHONE_NOTATIONS = (
     "intl_trunk",  # +33 (0)6 12 34 56 78
     "intl_compact",  # +33612345678
     "intl_00",  # 0033 6 12 34 56 78
+    "grouped_433",  # 0612 345 678 (as some phones display it)
+    "intl_333",  # +33 612 345 678
 )
 # How often people use each notation (spaced pairs dominate in French writing).
-_PHONE_NOTATION_WEIGHTS = (40, 10, 4, 20, 10, 4, 8, 4)
+_PHONE_NOTATION_WEIGHTS = (40, 10, 4, 20, 10, 4, 8, 4, 3, 3)
+
+# Where the bank accounts of people writing to a French city are, when not in France:
+# the neighbours, and French-speaking countries. Senegal, Côte d'Ivoire (BCEAO) and
+# Morocco issue IBANs outside SWIFT's registry.
+FOREIGN_IBAN_COUNTRIES = (
+    "BE", "LU", "CH", "MC", "DE", "ES", "IT", "PT", "GB", "TN", "MR", "SN", "CI", "MA",
+)  # fmt: skip
+# Each country's BBAN format in the registry's notation ("5!n12!c"; capitals are
+# literal): SWIFT's IBAN registry as python-stdnum ships it, and for the countries
+# outside it the format of their published IBANs (a BCEAO bank code opens with the
+# country's letters: "SN08 SN01 0015 ...").
+BBAN_FORMATS = {cc: info["bban"] for _, cc, _, info, _ in numdb.get("iban").prefixes} | {
+    "SN": "SN22!n",
+    "CI": "CI22!n",
+    "MA": "24!n",
+}
+_BBAN_CHARACTERS = {"n": string.digits, "a": string.ascii_uppercase}
+_BBAN_CHARACTERS["c"] = string.digits + string.ascii_uppercase
+
+# Payment cards people carry in France, roughly by share: issuer prefixes, length.
+_CARD_ISSUERS = (
+    (("4",), 16),  # Visa
+    (("51", "52", "53", "54", "55"), 16),  # Mastercard
+    (tuple(str(p) for p in range(2221, 2721)), 16),  # Mastercard's 2-series (since 2017)
+    (("34", "37"), 15),  # American Express
+)
+_CARD_ISSUER_WEIGHTS = (55, 30, 5, 10)
 
 
 def _luhn_check_digit(body: str) -> str:
@@ -136,6 +169,34 @@ def iban_fr(rng: random.Random, grouped: bool | None = None) -> str:
     if not grouped:
         return iban
     return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+def foreign_iban(
+    rng: random.Random, country: str | None = None, grouped: bool | None = None
+) -> str:
+    """IBAN of a bank abroad, valid mod 97 ("BE71 0961 2345 6769").
+
+    `country` is any key of BBAN_FORMATS (SWIFT's registry, and a few countries outside
+    it); None picks one of FOREIGN_IBAN_COUNTRIES. The BBAN follows the country's format,
+    with random characters: its national key, where it has one, is left unchecked, as
+    the scrubber does not need it to know an IBAN. `grouped` as in `iban_fr`.
+    """
+    country = country or rng.choice(FOREIGN_IBAN_COUNTRIES)
+    bban = "".join(
+        literal or "".join(rng.choice(_BBAN_CHARACTERS[kind]) for _ in range(int(length)))
+        for length, kind, literal in re.findall(r"(\d+)!([nac])|([A-Z]+)", BBAN_FORMATS[country])
+    )
+    number = country + iban.calc_check_digits(country + "00" + bban) + bban
+    if grouped is None:
+        grouped = rng.random() < 0.7
+    return iban.format(number) if grouped else number
+
+
+def bank_account(rng: random.Random, grouped: bool | None = None) -> str:
+    """The IBAN a citizen gives for a refund: French four times in five, else abroad."""
+    if rng.random() < 0.8:
+        return iban_fr(rng, grouped)
+    return foreign_iban(rng, grouped=grouped)
 
 
 def _siren_digits(rng: random.Random) -> str:
@@ -231,21 +292,28 @@ def phone_fr(rng: random.Random, notation: str | None = None) -> str:
             return f"+33 (0){national[0]} " + " ".join(pairs)
         case "intl_compact":
             return "+33" + national
-        case _:  # "intl_00"
+        case "intl_00":
             return "0033 " + " ".join([national[0], *pairs])
+        case "grouped_433":
+            return f"0{national[:3]} {national[3:6]} {national[6:]}"
+        case _:  # "intl_333"
+            return f"+33 {national[:3]} {national[3:6]} {national[6:]}"
 
 
 def luhn_card(rng: random.Random, notation: str | None = None) -> str:
-    """Payment card number (Visa or Mastercard, 16 digits, Luhn-valid).
+    """Payment card number, Luhn-valid: Visa, Mastercard (both series) or American Express.
 
-    `notation` is "spaced" (4970 1012 3456 7897), "dashed" or "compact"; None picks one.
+    `notation` is "spaced" as printed on the card (4970 1012 3456 7897, and
+    3782 822463 10005 for a 15-digit Amex), "dashed" or "compact"; None picks one.
     """
-    body = rng.choice(("4", "51", "52", "53", "54", "55"))
-    body += "".join(str(rng.randrange(10)) for _ in range(15 - len(body)))
+    prefixes, length = rng.choices(_CARD_ISSUERS, weights=_CARD_ISSUER_WEIGHTS)[0]
+    body = rng.choice(prefixes)
+    body += "".join(str(rng.randrange(10)) for _ in range(length - 1 - len(body)))
     number = body + _luhn_check_digit(body)
     if notation is None:
         notation = rng.choices(("spaced", "dashed", "compact"), weights=(60, 10, 30))[0]
-    groups = [number[i : i + 4] for i in range(0, 16, 4)]
+    cuts = (0, 4, 10, 15) if length == 15 else (0, 4, 8, 12, 16)
+    groups = [number[start:end] for start, end in pairwise(cuts)]
     match notation:
         case "spaced":
             return " ".join(groups)
@@ -345,15 +413,19 @@ def international_phone(rng: random.Random) -> str:
 
 
 def social(rng: random.Random, first: str, last: str) -> str:
-    """A person's handle or profile URL, made from their name."""
+    """A person's handle or profile URL: made from their name, or Facebook's numeric id."""
     slug = rng.choice(
         (f"{first}.{last}", f"{first}_{last[0]}", f"{first}{last}{rng.randint(1, 99)}")
     )
     slug = _ascii(slug.lower())
+    numeric_id = f"1000{rng.randrange(10**11):011d}"  # Facebook's ids for people
+    full_name = _ascii(f"{first} {last}".replace(" ", "-"))
     return rng.choice(
         (
             f"@{slug.replace('.', '_')}",
             f"facebook.com/{slug}",
+            f"https://www.facebook.com/profile.php?id={numeric_id}",
+            f"https://m.facebook.com/people/{full_name}/{numeric_id}/",
             f"https://www.facebook.com/{slug}",
             f"instagram.com/{slug.replace('.', '_')}",
             f"x.com/{slug.replace('.', '_')}",

@@ -317,7 +317,7 @@ _SLOTS: dict[str, Callable[[_Writer, list[Piece]], None]] = {
     "my_phone": _entity_slot("PHONE_NUMBER", lambda w: w.author.phone),
     "addr": _entity_slot("FR_ADDRESS", lambda w: w._address(with_city=w.rng.random() < 0.3)),
     "plate": _entity_slot("FR_LICENSE_PLATE", lambda w: identifiers.licence_plate(w.rng)),
-    "iban": _entity_slot("IBAN_CODE", lambda w: identifiers.iban_fr(w.rng)),
+    "iban": _entity_slot("IBAN_CODE", lambda w: identifiers.bank_account(w.rng)),
     "nir": _entity_slot("FR_NIR", lambda w: identifiers.nir(w.rng)),
     "siren": _entity_slot("FR_SIREN", lambda w: identifiers.siren(w.rng)),
     "siret": _entity_slot("FR_SIRET", lambda w: identifiers.siret(w.rng)),
@@ -344,7 +344,9 @@ _SLOTS: dict[str, Callable[[_Writer, list[Piece]], None]] = {
     ),
     "iban_split": _entity_slot(
         "IBAN_CODE",
-        lambda w: identifiers.split_by_line_break(w.rng, identifiers.iban_fr(w.rng, grouped=True)),
+        lambda w: identifiers.split_by_line_break(
+            w.rng, identifiers.bank_account(w.rng, grouped=True)
+        ),
     ),
     "civ": _text_slot(lambda w: w._civility(w.rng, w.author)),
     "o_civ": _text_slot(lambda w: w._civility(w.rng, w.other)),

@@ -64,6 +64,42 @@ def test_iban_is_valid_grouped_or_not(seed: int) -> None:
     assert re.fullmatch(r"FR\d{2}( \d{4}){5} \d{3}", grouped)
 
 
+def _mod_97(number: str) -> int:
+    """ISO 13616's check, by hand: the IBAN rotated, its letters as 10-35, mod 97 (1 if valid)."""
+    compact = number.replace(" ", "")
+    return int("".join(str(int(char, 36)) for char in compact[4:] + compact[:4])) % 97
+
+
+@pytest.mark.parametrize("country", identifiers.FOREIGN_IBAN_COUNTRIES)
+def test_foreign_ibans_follow_their_country_format(country: str) -> None:
+    rng = random.Random(country)
+    for _ in range(50):
+        compact = identifiers.foreign_iban(rng, country, grouped=False)
+        assert compact.startswith(country)
+        assert _mod_97(compact) == 1, compact
+        if country not in ("SN", "CI", "MA"):  # outside SWIFT's registry, unknown to stdnum
+            assert iban.is_valid(compact, check_country=False), compact
+        grouped = identifiers.foreign_iban(rng, country, grouped=True)
+        assert re.fullmatch(r"[A-Z]{2}\d{2}( [0-9A-Z]{4})*( [0-9A-Z]{1,4})?", grouped), grouped
+        assert _mod_97(grouped) == 1, grouped
+    # Outside the registry, the formats of published IBANs: a BCEAO bank code opens
+    # with the country's letters.
+    assert len(identifiers.foreign_iban(rng, "SN", grouped=False)) == len(
+        "SN08SN0100152000048500003035"
+    )
+    assert identifiers.foreign_iban(rng, "CI", grouped=False)[4:6] == "CI"
+    assert re.fullmatch(r"MA\d{26}", identifiers.foreign_iban(rng, "MA", grouped=False))
+
+
+def test_a_refund_account_is_mostly_french_sometimes_abroad() -> None:
+    rng = random.Random(8)
+    accounts = [identifiers.bank_account(rng) for _ in range(1000)]
+    french = sum(account.startswith("FR") for account in accounts)
+    assert 700 < french < 900
+    assert len({account[:2] for account in accounts}) > 10
+    assert all(_mod_97(account) == 1 for account in accounts)
+
+
 @FAST
 @given(SEEDS)
 def test_siren_and_siret_are_luhn_valid(seed: int) -> None:
@@ -97,6 +133,8 @@ def test_phone_notations_look_as_documented() -> None:
         "intl_trunk": r"\+33 \(0\)\d( \d{2}){4}",
         "intl_compact": r"\+33\d{9}",
         "intl_00": r"0033 \d( \d{2}){4}",
+        "grouped_433": r"0\d{3} \d{3} \d{3}",
+        "intl_333": r"\+33 \d{3} \d{3} \d{3}",
     }
     assert set(shapes) == set(identifiers.PHONE_NOTATIONS)
     for notation, shape in shapes.items():
@@ -142,7 +180,7 @@ def test_new_identifiers_pass_their_validators(seed: int) -> None:
     rng = random.Random(seed)
     card = identifiers.luhn_card(rng)
     assert luhn.is_valid(re.sub(r"[ -]", "", card))
-    assert len(re.sub(r"[ -]", "", card)) == 16
+    assert len(re.sub(r"[ -]", "", card)) == (15 if card.startswith(("34", "37")) else 16)
     assert fr_nif.is_valid(identifiers.tax_id(rng).replace(" ", ""))
     ipaddress.ip_address(identifiers.ip_address(rng))
     phone = phonenumbers.parse(identifiers.international_phone(rng), "FR")
@@ -157,11 +195,19 @@ def test_new_identifiers_pass_their_validators(seed: int) -> None:
     )
 
 
-def test_card_notations_and_a_bad_one() -> None:
+def test_card_notations_as_printed_and_a_bad_one() -> None:
     rng = random.Random(1)
-    assert re.fullmatch(r"\d{4}( \d{4}){3}", identifiers.luhn_card(rng, "spaced"))
-    assert re.fullmatch(r"\d{4}(-\d{4}){3}", identifiers.luhn_card(rng, "dashed"))
-    assert re.fullmatch(r"\d{16}", identifiers.luhn_card(rng, "compact"))
+    spaced = [identifiers.luhn_card(rng, "spaced") for _ in range(300)]
+    amex = [card for card in spaced if card.startswith(("34", "37"))]
+    assert amex, "American Express cards are drawn"
+    assert all(re.fullmatch(r"3[47]\d{2} \d{6} \d{5}", card) for card in amex)  # 4-6-5
+    assert all(re.fullmatch(r"\d{4}( \d{4}){3}", card) for card in spaced if card not in amex)
+    # Mastercard's 2-series (2221-2720) beside its 51-55 and Visa's 4.
+    assert any(2221 <= int(card[:4]) <= 2720 for card in spaced)
+    assert {card[0] for card in spaced} == {"2", "3", "4", "5"}
+    dashed = identifiers.luhn_card(rng, "dashed")
+    assert re.fullmatch(r"\d{4}(-\d{4}){3}|\d{4}-\d{6}-\d{5}", dashed)
+    assert re.fullmatch(r"\d{15,16}", identifiers.luhn_card(rng, "compact"))
     with pytest.raises(ValueError, match="unknown card notation 'dotted'"):
         identifiers.luhn_card(rng, "dotted")
 
@@ -190,9 +236,14 @@ def test_gps_positions_are_in_mainland_france() -> None:
         assert -4.5 <= lon <= 7.8, value
 
 
-def test_social_handles_are_made_from_the_name() -> None:
+def test_social_handles_are_made_from_the_name_or_a_numeric_id() -> None:
     rng = random.Random(6)
-    values = {identifiers.social(rng, "Inès", "Le Roux") for _ in range(100)}
-    assert all("ines" in v and "é" not in v and " " not in v for v in values)
+    values = {identifiers.social(rng, "Inès", "Le Roux") for _ in range(200)}
+    assert all("é" not in v and " " not in v for v in values)
+    numeric = {v for v in values if re.search(r"/people/|profile\.php\?id=", v)}
+    assert all(re.search(r"[/=]1000\d{11}/?$", v) for v in numeric)
+    assert any("/people/Ines-Le-Roux/" in v for v in numeric)
+    assert any("profile.php?id=" in v for v in numeric)
+    assert all("ines" in v for v in values - numeric)
     assert any(v.startswith("@") for v in values)
-    assert any("facebook.com/" in v for v in values)
+    assert any("facebook.com/" in v for v in values - numeric)

@@ -9,9 +9,10 @@ from types import ModuleType
 
 import phonenumbers
 import pytest
-from stdnum import iban, luhn
+from stdnum import luhn
 from stdnum.fr import nif as fr_nif
 from stdnum.fr import nir, siren, siret
+from stdnum.iso7064 import mod_97_10
 
 from include.sample import phrases_en, phrases_fr, templating
 from include.sample.pools import get_pools, make_person
@@ -57,10 +58,22 @@ def test_the_mix_is_realistic(corpus: list[LabelledText]) -> None:
     assert len({item.text for item in corpus}) > 0.95 * N, "texts should rarely repeat"
 
 
+def _has_iban_check_digits(value: str) -> bool:
+    """ISO 13616's check, the one every IBAN has, whatever the line breaks and spaces in it.
+
+    Not stdnum's `iban.is_valid`: foreign IBANs carry random national keys, and some
+    come from countries outside the registry stdnum ships (see `foreign_iban`).
+    """
+    compact = re.sub(r"\s", "", value)
+    return bool(re.fullmatch(r"[A-Z]{2}\d{2}[0-9A-Z]+", compact)) and mod_97_10.is_valid(
+        compact[4:] + compact[:4]
+    )
+
+
 def test_identifier_values_are_valid(corpus: list[LabelledText]) -> None:
     validators = {
         "FR_NIR": nir.is_valid,
-        "IBAN_CODE": lambda v: iban.is_valid(v.replace("\n", " ")),  # some are cut by a break
+        "IBAN_CODE": _has_iban_check_digits,
         "FR_SIREN": siren.is_valid,
         "FR_SIRET": siret.is_valid,
         "PHONE_NUMBER": lambda v: phonenumbers.is_valid_number(phonenumbers.parse(v, "FR")),
