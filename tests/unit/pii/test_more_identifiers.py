@@ -89,8 +89,16 @@ def test_published_test_cards_are_found_whole_grouped_or_not(found: Found, card:
     [
         ("Le site bloque mon adresse IP 82.64.12.201 depuis hier.", "82.64.12.201"),
         ("IPv6 : 2a01:e0a:1f3::42, merci.", "2a01:e0a:1f3::42"),
-        ("Mes photos sont sur https://www.famille-dupont.fr/contact.", None),
-        ("Tout est sur mon blog : www.dupont-photo.com, regardez.", None),
+        # A URL ends before the sentence's stop or comma (Presidio's path took them).
+        (
+            "Mes photos sont sur https://www.famille-dupont.fr/contact.",
+            "https://www.famille-dupont.fr/contact",
+        ),
+        ("Tout est sur mon blog : www.dupont-photo.com, regardez.", "www.dupont-photo.com"),
+        (
+            "Photos are on my blog https://www.forster.fr/a.html?p=2. Best",
+            "https://www.forster.fr/a.html?p=2",
+        ),
         ("Adresse MAC de mon téléphone : 3C:A6:2F:10:9B:E4.", "3C:A6:2F:10:9B:E4"),
     ],
 )
@@ -178,6 +186,8 @@ def test_a_tax_number_with_a_wrong_key_is_not_one(found: Found) -> None:
 )
 def test_social_handles_and_profiles_are_found(found: Found, value: str) -> None:
     assert found(f"Vous pouvez me contacter sur {value} si besoin.") == [("SOCIAL_HANDLE", value)]
+    # Before a full stop, after a cue that lifts URLs: a profile, not any URL.
+    assert found(f"Mes photos sont sur {value}. Merci.") == [("SOCIAL_HANDLE", value)]
 
 
 @pytest.mark.parametrize(

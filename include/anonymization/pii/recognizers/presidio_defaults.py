@@ -55,6 +55,10 @@ NOT_USED: dict[str, str] = {
 # SOCIAL_HANDLE (social.py), found without a cue.
 _OPTIONAL_WWW = r"(www\d{0,3}[.])?"
 _UNCUED_URL_SCORE = 0.3
+# Presidio's path takes the full stop or comma that follows an unquoted URL ("my blog
+# https://www.forster.fr/contact."): the sentence lost its stop, and a profile URL
+# before one was typed URL, its match being a character longer than SOCIAL_HANDLE's.
+_NO_TRAILING_PUNCTUATION = r"(?<![.,;:!?])"
 
 
 def _url_patterns() -> list[Pattern]:
@@ -65,6 +69,8 @@ def _url_patterns() -> list[Pattern]:
             if _OPTIONAL_WWW not in regex:
                 raise ImportError(f"Presidio's URL pattern {pattern.name!r} changed: review it")
             regex = regex.replace(_OPTIONAL_WWW, r"(?<![\w.\-/@])(www\d{0,3}[.])", 1)
+        if "Quoted" not in pattern.name:  # a quoted URL ends at its closing quote
+            regex += _NO_TRAILING_PUNCTUATION
         patterns.append(Pattern(name=pattern.name, regex=regex, score=_UNCUED_URL_SCORE))
     return patterns
 
