@@ -136,10 +136,14 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         "long_digit_run",
         "a long number (9+ digits: SIREN/SIRET, account or customer number)",
         # Unbroken runs of 9+ digits, or SIREN/SIRET grouped 3-3-3(-5) by spaces or dots;
-        # a grouped amount followed by its currency or unit ("150 000 000 €") is not one.
-        # Decimals ("3,141592653") and dash-joined codes (a UUID's last group) are not.
-        r"(?<![\w\-])(?<!\d[.,])(?:\d{9,}|\d{3}[ .]\d{3}[ .]\d{3}(?:[ .]?\d{5})?"
-        r"(?!\s?(?:€|EUR|euros?|habitants|km|m²|m2|%)))(?![\w\-])(?![.,]\d)",
+        # a grouped amount followed by its currency or unit ("150 000 000 €", "223 664 608
+        # $", "150 000 000 d'euros") is not one. Decimals ("3,141592653"), dash-joined
+        # codes (a UUID's last group) and the numbers of a URL's path or query, after its
+        # "/" or "=", are not: the scrubber keeps a URL in clear (a timestamp,
+        # "&ust=1548939062976988", held up a real proposal).
+        r"(?<![\w\-/=])(?<!\d[.,])(?:\d{9,}|\d{3}[ .]\d{3}[ .]\d{3}(?:[ .]?\d{5})?"
+        r"(?!\s?(?:d['’]|de\s)?(?:€|EUR|euros?|\$|USD|dollars?|£|GBP|CHF|francs?|habitants"
+        r"|km|m²|m2|%)))(?![\w\-])(?![.,]\d)",
         rf"{_D}{{9}}|{_D}{{3}}[ .]{_D}{{3}}[ .]{_D}{{3}}",  # either form, its first nine
     ),
     PiiPattern(

@@ -117,6 +117,12 @@ HARMLESS = [
     "Contactez <PERSON> au <PHONE_NUMBER> ou à <EMAIL_ADDRESS> (<FR_NIR>, <IBAN_CODE>).",
     "Le 14/03/2026 à 10h30, rendez-vous au 12 rue de la Paix, 75002 Paris.",
     "Budget de 150 000 000 € pour 2026-2027, soit 1 500 € par habitant.",
+    # Seen in real prose (WikiNEuRal): an amount in dollars, its currency after it.
+    "Le film a rapporté 223 664 608 $ au box-office mondial (dont 105 264 608 $ aux États-Unis).",
+    "Un déficit de 150 000 000 d'euros, 120 000 000 de dollars.",
+    # Seen in a real proposal: a URL's query holds a timestamp; the scrubber keeps URLs.
+    "Voir https://www.google.com/url?sa=i&psig=AOvVaw0abD&ust=1548939062976988 (photo).",
+    "Le fil https://x.com/mairie_lyon/status/1862734567890123456 en parle.",
     "La ligne 38 et le bus 91 passent toutes les 12 minutes ; arrêté n° 2026-123.",
     "2026-03-14 10:22:00+00:00",
     "20-39",
