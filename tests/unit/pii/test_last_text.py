@@ -39,3 +39,6 @@ def test_lower_case_answers_follow_the_text_asked_about() -> None:
     # Identifiers in capitals do not count; a text with no plain word is not lower case.
     assert typed_in_lower_case("mon iban fr7630006000011234567890189 svp merci")
     assert not typed_in_lower_case("12 34 56")
+    # Words in capitals say nothing: an acronym, the letter groups of a split IBAN.
+    assert typed_in_lower_case("la SNCF ne passe plus, rib :\nIT73 W738\n2096 161U 9HM5 YDAZ")
+    assert not typed_in_lower_case("BONJOUR LE TROU EST TOUJOURS LA")

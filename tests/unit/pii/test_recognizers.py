@@ -302,6 +302,15 @@ def test_signatures_capitals_and_initials_are_names(found: Found, text: str, nam
         ),
         ("merci d'avance.\nluc r.", ["luc r."]),
         ("mon rib FR7630006000011234567890189 svp. slt yanis gimenez", ["yanis gimenez"]),
+        # The letters of an IBAN cut in groups are capitals; the writer's words are not.
+        (
+            "bonjour,\nadrien robin, 186 rue du stade. mon rib :\nIT73 W738\n2096 161U 9HM5 "
+            "YDAZ XU9\nbonne journee.\nmr robin",
+            ["adrien robin", "robin"],
+        ),
+        # An initial ends a signature, whatever else its first word is ("lorraine", a region).
+        ("le trou est toujours la.\ncordialement\nlorraine l.", ["lorraine l."]),
+        ("madame, monsieur,\n\nmichelle lemaire, 18 rue evrard. merci.", ["michelle lemaire"]),
     ],
 )
 def test_names_in_a_text_typed_in_lower_case(found: Found, text: str, names: list[str]) -> None:

@@ -309,6 +309,9 @@ def _lower_name_end(text: str, start: int) -> int:
     end, names, pos, after_first_name = start, 0, start, False
     while names < _MAX_NAME_WORDS and (match := _LOWER_WORD.match(text, pos)):
         word = match.group(1).rstrip(".")
+        if names and len(match.group(1)) == 2 and match.group(1).endswith("."):
+            end = match.end(1)  # an initial ends the name: "lorraine l.", whatever "l" is
+            break
         if word not in NAME_PARTICLES:
             if word in COMMON_WORDS or _ELIDED.match(word):
                 break

@@ -77,8 +77,16 @@ _PLAIN_WORD = regex.compile(r"(?<![\w\-])[^\W\d_]{4,}(?![\w\-])")
 
 
 def _all_plain_words_lower(text: str) -> bool:
+    """Whether the text's plain words are in lower case, words all in capitals aside.
+
+    A word in capitals says nothing of how its writer types names: an acronym ("SNCF"),
+    or a group of letters of an identifier ("IT73 W738 2096 161U 9HM5 YDAZ XU9", a
+    split IBAN, made a lower-case text look typed with capitals and its names missed).
+    """
     found = False
     for word in _PLAIN_WORD.finditer(text):
+        if word.group().isupper():
+            continue
         if not word.group().islower():
             return False  # most texts have a capital early on: no need to read on
         found = True
