@@ -62,6 +62,8 @@ SAMPLES = [
     "plaque AB-123-CD",
     "plaque 1234 AB 75",
     "passeport 12AB34567",
+    "my mobile 07400 123456",
+    "call (201) 555-0123",
 ]
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+import phonenumbers
 import pytest
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
 from stdnum import iban, luhn, numdb
 from stdnum.iso7064 import mod_97_10
@@ -216,6 +218,47 @@ def test_french_numbers_grouped_otherwise_than_in_pairs_are_found(found: Found, 
     # As phones and forms print them; all but the last were left in clear, or "+33 612
     # 345 678" lost only its last nine digits, and only when they made a valid SIREN.
     assert found(f"Vous pouvez me joindre au {phone} en journée.") == [("PHONE_NUMBER", phone)]
+
+
+def _national_examples() -> list[str]:
+    """libphonenumber's example numbers of the UK and North America, as each country writes
+    them (no country code): "07400 123456", "0121 234 5678", "(201) 555-0123"."""
+    types = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.TOLL_FREE)
+    return sorted(
+        {
+            phonenumbers.format_number(
+                phonenumbers.example_number_for_type(region, kind), PhoneNumberFormat.NATIONAL
+            )
+            for region in ("GB", "US", "CA")
+            for kind in types
+        }
+    )
+
+
+@pytest.mark.parametrize("phone", [*_national_examples(), "020 7946 0958", "415-555-0132"])
+def test_uk_and_north_american_numbers_without_country_code_are_found(
+    found: Found, phone: str
+) -> None:
+    # Presidio's phone recognizer found them (the UK and the US are among its regions);
+    # the French and international patterns cannot.
+    for text in (f"You can call me on {phone} after six.", f"Mon portable anglais : {phone}."):
+        assert found(text) == [("PHONE_NUMBER", phone)], text
+    dotted = phone.replace("-", ".")
+    assert ("PHONE_NUMBER", dotted) in found(f"Call {dotted} please.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le budget est de 415 555 0132 euros.",  # spaces: no North American number
+        "Commande 123-456-7890 livrée.",  # no area code starts with 1
+        "Référence 0612 345 6789 sur la facture.",  # no UK number starts with 06
+    ],
+)
+def test_number_shapes_of_other_countries_that_are_not_valid_there_are_kept(
+    found: Found, text: str
+) -> None:
+    assert found(text) == []
 
 
 def test_a_longer_grouped_number_is_not_a_phone(found: Found) -> None:

@@ -45,6 +45,7 @@ from include.anonymization.pii.recognizers.person import (
 )
 from include.anonymization.pii.recognizers.phone import (
     InternationalPhoneRecognizer,
+    NationalFormatPhoneRecognizer,
     phone_recognizer,
 )
 from include.anonymization.pii.recognizers.plate import plate_recognizer
@@ -77,6 +78,7 @@ def build_recognizers(language: str) -> list[EntityRecognizer]:
         gps_recognizer(language),
         phone_recognizer(language, words[PHONE_NUMBER]),
         InternationalPhoneRecognizer(language, words[PHONE_NUMBER]),
+        NationalFormatPhoneRecognizer(language, words[PHONE_NUMBER]),
         plate_recognizer(language, words[FR_LICENSE_PLATE]),
         address_recognizer(language),
         birthdate_recognizer(language),

@@ -74,3 +74,54 @@ class InternationalPhoneRecognizer(PatternRecognizer):
         except phonenumbers.NumberParseException:
             return False
         return None if phonenumbers.is_valid_number(number) else False
+
+
+# The numbers of the English-speaking countries whose people write to a French city
+# most, in their national format, without a country code: the UK's (a trunk 0 and ten
+# digits: "07700 900123", "020 7946 0958", "(020) 7946 0958") and North America's
+# ("(415) 555-0132", "415-555-0132", "415.555.0132"; spaces only after the area code in
+# brackets, or amounts would be candidates). Presidio's phone recognizer, whose default
+# regions include both, found them; the French pattern cannot (eleven digits, or ten
+# without a trunk 0), and neither can the international one (no country code). Each
+# match must be a valid number of its country in phonenumbers' metadata.
+UK_NATIONAL_REGEX = (
+    r"(?<![\w+\-])(?<!\d[ .\-])(?:\(0\d{2,4}\)[ ]?|0\d{2,4}[ \-]?)\d{3,4}[ \-]?\d{3,4}"
+    r"(?!\w)(?![ .\-]\d)"
+)
+NANP_NATIONAL_REGEX = (
+    r"(?<![\w+\-])(?<!\d[ .\-])(?:\(\d{3}\)[ ]?\d{3}[ .\-]|\d{3}([.\-])\d{3}\1)\d{4}"
+    r"(?!\w)(?![ .\-]\d)"
+)
+_UK_DIGITS, _NANP_DIGITS = 11, 10
+
+
+class NationalFormatPhoneRecognizer(PatternRecognizer):
+    """UK and North American numbers written without their country code (see above)."""
+
+    def __init__(self, language: str, context: list[str]) -> None:
+        super().__init__(
+            supported_entity=PHONE_NUMBER,
+            name=f"{PHONE_NUMBER}_uk_nanp_{language}",
+            supported_language=language,
+            patterns=[
+                Pattern(name="uk_national", regex=UK_NATIONAL_REGEX, score=0.6),
+                Pattern(name="nanp_national", regex=NANP_NATIONAL_REGEX, score=0.6),
+            ],
+            context=context,
+        )
+        gated(self, HAS_DIGIT)
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """None keeps the pattern's score for a valid number; False drops any other."""
+        digits = "".join(c for c in pattern_text if c.isdigit())
+        if len(digits) == _UK_DIGITS and digits.startswith("0"):
+            region = "GB"
+        elif len(digits) == _NANP_DIGITS:
+            region = "US"  # any NANP country: phonenumbers checks the number's own region
+        else:
+            return False
+        try:
+            number = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            return False
+        return None if phonenumbers.is_valid_number(number) else False
