@@ -97,6 +97,7 @@ def test_published_test_cards_are_found_whole_grouped_or_not(found: Found, card:
             "https://www.famille-dupont.fr/contact",
         ),
         ("Tout est sur mon blog : www.dupont-photo.com, regardez.", "www.dupont-photo.com"),
+        ("Ma page perso :\nhttps://jdupont.free.fr", "https://jdupont.free.fr"),
         (
             "Photos are on my blog https://www.forster.fr/a.html?p=2. Best",
             "https://www.forster.fr/a.html?p=2",
@@ -126,6 +127,15 @@ def test_presidio_types_are_found(found: Found, text: str, value: str | None) ->
         "pétition www.change.org/p/taxe-juste.",
         "La vidéo https://www.youtube.com/watch?v=jETnpL-nCJw et le groupe "
         "facebook.com/groups/velo-lyon en parlent.",
+        # A URL cue is a whole word: "perso" is in "personnes", "photo" in "photovoltaïque"
+        # (the first, a real proposal's petition, was redacted).
+        "Plusieurs milliers de personnes ont déjà signé la pétition : \n"
+        "https://www.change.org/p/emmanuel-macron-pour-la-taxe-juste",
+        "Les panneaux photovoltaïques, voir https://www.ademe.fr/guide-solaire.",
+        "Personally, I read https://www.bbc.co.uk/news/world-europe-123.",
+        "Vidéo de présentation : https://www.youtube.com/watch?v=7Stjd-tnA4s",
+        # A first name in a cited link's path is no signature.
+        "Voir l'article https://www.lemonde.fr/politique/article/julien-martin",
     ],
 )
 def test_lookalikes_in_prose_are_kept(found: Found, text: str) -> None:

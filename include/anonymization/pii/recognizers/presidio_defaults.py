@@ -10,7 +10,9 @@ fails when a default recognizer's type is neither covered nor listed there.
 
 from __future__ import annotations
 
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
+import regex
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     CryptoRecognizer,
@@ -29,6 +31,7 @@ from include.anonymization.pii.entities import (
 )
 from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated, matches
 from include.anonymization.pii.recognizers.identifiers import ChecksumRecognizer
+from include.anonymization.pii.recognizers.words import alternation
 
 # Predefined recognizer class name -> why the analyzer does not run it.
 NOT_USED: dict[str, str] = {
@@ -55,6 +58,19 @@ NOT_USED: dict[str, str] = {
 # SOCIAL_HANDLE (social.py), found without a cue.
 _OPTIONAL_WWW = r"(www\d{0,3}[.])?"
 _UNCUED_URL_SCORE = 0.3
+# The cue is a whole word at most `_URL_CUE_WINDOW` characters before the URL (its line
+# or the one before), not a context word of Presidio's, which is matched inside any
+# nearby word: "perso" is inside "personnes", and a real proposal's petition ("Plusieurs
+# milliers de personnes ont déjà signé la pétition : https://www.change.org/p/...") was
+# redacted; "photo" is inside "photovoltaïque", "personal" inside "personally". Not
+# "vidéo": a real proposal's "Vidéo de présentation : https://www.youtube.com/..." is
+# an initiative's (the old cue "vidéos" never matched: the lemma is "vidéo").
+URL_CUES: dict[str, tuple[str, ...]] = {
+    "fr": ("blog", "perso", "photo", "photos", "portfolio", "cv", "boutique", "chaîne"),
+    "en": ("blog", "personal", "photo", "photos", "portfolio", "cv", "homepage"),
+}  # fmt: skip
+_URL_CUE_WINDOW = 60
+_CUED_URL_SCORE = 0.65  # what Presidio's context step gave a cued URL (0.3 + 0.35)
 # Presidio's path takes the full stop or comma that follows an unquoted URL ("my blog
 # https://www.forster.fr/contact."): the sentence lost its stop, and a profile URL
 # before one was typed URL, its match being a character longer than SOCIAL_HANDLE's.
@@ -75,18 +91,44 @@ def _url_patterns() -> list[Pattern]:
     return patterns
 
 
+class CuedUrlRecognizer(UrlRecognizer):
+    """Presidio's URLs (see `_url_patterns`), over the threshold only after a cue word."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(
+            patterns=_url_patterns(),
+            supported_language=language,
+            context=[],  # the cue is looked for here, as a whole word (see URL_CUES)
+            name=f"{URL}_{language}",
+        )
+        self._cue = regex.compile(
+            rf"\b(?:{alternation(frozenset(URL_CUES[language]))})\b", regex.IGNORECASE
+        )
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            if self._cue.search(text, max(0, result.start - _URL_CUE_WINDOW), result.start):
+                result.score = max(result.score, _CUED_URL_SCORE)
+        return results
+
+
 CONTEXT: dict[str, dict[str, list[str]]] = {
     "fr": {
         CREDIT_CARD: ["carte", "bancaire", "cb", "visa", "mastercard", "amex", "débit", "paiement"],
         IP_ADDRESS: ["ip", "ipv4", "ipv6", "adresse", "serveur", "box", "routeur"],
-        URL: ["blog", "perso", "photo", "portfolio", "cv", "vidéos", "boutique", "chaîne"],
         MAC_ADDRESS: ["mac", "adresse", "wifi", "box"],
         CRYPTO: ["bitcoin", "btc", "portefeuille", "wallet", "crypto"],
     },
     "en": {
         CREDIT_CARD: list(CreditCardRecognizer.CONTEXT),
         IP_ADDRESS: list(IpRecognizer.CONTEXT),
-        URL: ["blog", "personal", "photo", "portfolio", "cv", "homepage"],
         MAC_ADDRESS: list(MacAddressRecognizer.CONTEXT),
         CRYPTO: list(CryptoRecognizer.CONTEXT),
     },
@@ -165,15 +207,7 @@ def presidio_default_recognizers(language: str) -> list[EntityRecognizer]:
             ),
             _IP_GATE,
         ),
-        gated(
-            UrlRecognizer(
-                patterns=_url_patterns(),
-                supported_language=language,
-                context=words[URL],
-                name=f"{URL}_{language}",
-            ),
-            _URL_GATE,
-        ),
+        gated(CuedUrlRecognizer(language), _URL_GATE),
         gated(
             MacAddressRecognizer(
                 supported_language=language,

@@ -35,7 +35,9 @@ _LETTER = r"[^\W\d_]"
 _WORD = rf"{_LETTER}+(?:[\-'’]{_LETTER}+)*"
 _PARTICLE = rf"(?:{alternation(NAME_PARTICLES)})"
 _SURNAME = rf"(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}(?:[ \t\-]{_WORD})?"
-_WORD_AT_START = re.compile(rf"(?<![\w'’\-]){_WORD}")
+# Not inside a link's path or query ("https://www.lemonde.fr/julien-martin" ending a text
+# is an article cited, kept in clear as every URL is, not a signature).
+_WORD_AT_START = re.compile(rf"(?<![\w'’\-/=?&#@]){_WORD}")
 _TRAILING_NAME = re.compile(
     rf"(?P<first>{_WORD})"
     rf"(?:[ \t]+(?:(?P<initial>{_LETTER}\.?)|(?P<surname>{_SURNAME})))?"
