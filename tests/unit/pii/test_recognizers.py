@@ -149,6 +149,9 @@ def test_number_like_text_is_not_a_phone(found: Found, text: str) -> None:
         "56 XYZ 2A",
         "12 AB 974",
         "7591 H 16",
+        "1234AB75",
+        "1234-AB-75",
+        "12A 75",
     ],
 )
 def test_plates_new_and_old_formats_are_found(found: Found, plate: str) -> None:
@@ -169,6 +172,9 @@ def test_generated_plates_are_found(found: Found, seed: int) -> None:
         "Ligne AB 12 supprimée.",
         "Plaque AB-000-CD.",
         "Rendez-vous à 10 H 30.",
+        # Product codes: an old plate written without separators is longer.
+        "La référence 3M02 est épuisée, le modèle 1B31 aussi.",
+        "Compte FR14 A004 1010 0505 0001 3M02 606 (clé fausse).",
     ],
 )
 def test_plate_lookalikes_are_not_found(found: Found, text: str) -> None:
