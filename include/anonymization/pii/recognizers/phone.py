@@ -69,16 +69,23 @@ class InternationalPhoneRecognizer(PatternRecognizer):
         digits = "".join(c for c in pattern_text if c.isdigit())
         if pattern_text.lstrip().startswith("00"):
             digits = digits[2:]
-        try:
-            number = phonenumbers.parse("+" + digits)
-        except phonenumbers.NumberParseException:
-            return False
-        return None if phonenumbers.is_valid_number(number) else False
+        return _valid_or_dropped("+" + digits)
+
+
+def _valid_or_dropped(number: str, region: str | None = None) -> bool | None:
+    """A phone recognizer's `validate_result`: None (the pattern's score kept) when
+    phonenumbers takes `number` for a valid one (of `region`, if it has no country code),
+    False (dropped) otherwise."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return None if phonenumbers.is_valid_number(parsed) else False
 
 
 # The numbers of the English-speaking countries whose people write to a French city
 # most, in their national format, without a country code: the UK's (a trunk 0 and ten
-# digits: "07700 900123", "020 7946 0958", "(020) 7946 0958") and North America's
+# digits: "07911 123456", "020 7946 0958", "(020) 7946 0958") and North America's
 # ("(415) 555-0132", "415-555-0132", "415.555.0132"; spaces only after the area code in
 # brackets, or amounts would be candidates). Presidio's phone recognizer, whose default
 # regions include both, found them; the French pattern cannot (eleven digits, or ten
@@ -120,8 +127,4 @@ class NationalFormatPhoneRecognizer(PatternRecognizer):
             region = "US"  # any NANP country: phonenumbers checks the number's own region
         else:
             return False
-        try:
-            number = phonenumbers.parse(digits, region)
-        except phonenumbers.NumberParseException:
-            return False
-        return None if phonenumbers.is_valid_number(number) else False
+        return _valid_or_dropped(digits, region)
