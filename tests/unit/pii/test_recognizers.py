@@ -317,6 +317,8 @@ def test_signatures_capitals_and_initials_are_names(found: Found, text: str, nam
         # An initial ends a signature, whatever else its first word is ("lorraine", a region).
         ("le trou est toujours la.\ncordialement\nlorraine l.", ["lorraine l."]),
         ("madame, monsieur,\n\nmichelle lemaire, 18 rue evrard. merci.", ["michelle lemaire"]),
+        # Surname first, an ordinary word, then the first name.
+        ("c'est inadmissible. bonne journée. signé: masse chloé", ["masse chloé"]),
     ],
 )
 def test_names_in_a_text_typed_in_lower_case(found: Found, text: str, names: list[str]) -> None:

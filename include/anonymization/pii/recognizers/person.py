@@ -304,6 +304,12 @@ def _signed_surname_end(text: str, cue: re.Match[str]) -> int:
     return match.end(1)
 
 
+def _first_name_after(text: str, word: re.Match[str]) -> bool:
+    """Whether the word after `word` (a `_LOWER_WORD` match, a space after it) is a first name."""
+    following = _LOWER_WORD.match(text, word.end()) if word.group(2) else None
+    return following is not None and is_first_name(following.group(1))
+
+
 def _lower_name_end(text: str, start: int) -> int:
     """End of the run of uncommon words from `start` (particles allowed inside), or `start`."""
     end, names, pos, after_first_name = start, 0, start, False
@@ -315,8 +321,9 @@ def _lower_name_end(text: str, start: int) -> int:
         if word not in NAME_PARTICLES:
             if word in COMMON_WORDS or _ELIDED.match(word):
                 break
-            # A surname may be an ordinary word ("charles sauvage"), after a first name only.
-            if not after_first_name and is_common_word(word):
+            # A surname may be an ordinary word ("charles sauvage"), after a first name, or
+            # before one when the surname comes first ("signé: masse chloé").
+            if not after_first_name and is_common_word(word) and not _first_name_after(text, match):
                 break
             after_first_name = names == 0 and is_first_name(word)
             names += 1
