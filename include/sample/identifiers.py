@@ -14,6 +14,7 @@ import string
 import unicodedata
 from itertools import pairwise
 
+import phonenumbers
 from stdnum import iban, numdb
 
 # Letters used on French plates: I, O and U are never issued (confusion with 1, 0, V).
@@ -410,6 +411,29 @@ def international_phone(rng: random.Random) -> str:
             f"0034 91 {rng.randint(2, 9)}{rng.randrange(10**6):06d}",
         )
     )
+
+
+# Area codes of large North American cities (New York, San Francisco, Boston, Chicago,
+# Washington, Toronto, Montreal): phonenumbers' metadata knows them all.
+_NANP_AREA_CODES = (212, 415, 617, 312, 202, 416, 514)
+
+
+def home_phone(rng: random.Random) -> str:
+    """An English-speaking resident's number from home, written as there, without the
+    country code: a British mobile or London line ("07911 123456", "020 7946 0958") or a
+    North American one ("(415) 555-0132", "617-555-0187")."""
+    kind = rng.randrange(4)
+    if kind == 0:  # drawn again until in a range allocated to mobiles (phonenumbers' metadata)
+        while True:
+            mobile = f"07{rng.choice('4589')}{rng.randrange(100):02d} {rng.randrange(10**6):06d}"
+            if phonenumbers.is_valid_number(phonenumbers.parse(mobile, "GB")):
+                return mobile
+    if kind == 1:
+        return f"020 7946 {rng.randrange(10**4):04d}"
+    area = rng.choice(_NANP_AREA_CODES)
+    exchange = rng.choice([n for n in range(200, 1000) if n % 100 != 11])  # N11: services
+    line = f"{rng.randrange(10**4):04d}"
+    return f"({area}) {exchange}-{line}" if kind == 2 else f"{area}-{exchange}-{line}"
 
 
 def social(rng: random.Random, first: str, last: str) -> str:

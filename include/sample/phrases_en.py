@@ -2,7 +2,8 @@
 
 WHY: about one submission in ten arrives in English; the scrubber must not let their
 personal data through because its French model reads them poorly. Same template
-syntax and slots as `phrases_fr`; {loc} renders an English location.
+syntax and slots as `phrases_fr`; {loc} renders an English location, {home_phone} a
+British or North American number written without its country code.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ CONTACTS = (
     "Email me at {my_email_spelt}.",
     "My email:\n{my_email_split}",
     "I am abroad, please call {intl_phone}.",
+    "My number back home is {home_phone}.",
     "You can reach me on {my_social}.",
     "You can reach me on {my_phone}.",
     "My email is {my_email}.",

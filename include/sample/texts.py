@@ -67,6 +67,7 @@ _PII_SLOTS = frozenset(
         "my_email", "my_phone", "my_dob", "plate", "iban", "nir", "siren", "siret",
         "card", "ip", "url", "mac", "id_card", "passport", "tax_id", "caf", "licence",
         "my_social", "gps", "intl_phone", "my_email_spelt", "my_email_split", "iban_split",
+        "home_phone",
     }
 )  # fmt: skip
 
@@ -332,6 +333,7 @@ _SLOTS: dict[str, Callable[[_Writer, list[Piece]], None]] = {
     "licence": _entity_slot("FR_DRIVING_LICENCE", lambda w: identifiers.driving_licence(w.rng)),
     "gps": _entity_slot("GPS_COORDINATES", lambda w: identifiers.gps(w.rng)),
     "intl_phone": _entity_slot("PHONE_NUMBER", lambda w: identifiers.international_phone(w.rng)),
+    "home_phone": _entity_slot("PHONE_NUMBER", lambda w: identifiers.home_phone(w.rng)),
     "my_social": _entity_slot(
         "SOCIAL_HANDLE",
         lambda w: identifiers.social(w.rng, w.author.first_name, w.author.last_name),

@@ -186,6 +186,11 @@ def test_new_identifiers_pass_their_validators(seed: int) -> None:
     phone = phonenumbers.parse(identifiers.international_phone(rng), "FR")
     assert phonenumbers.is_valid_number(phone)
     assert phone.country_code != 33
+    home = identifiers.home_phone(rng)  # no country code: the UK's trunk 0, or North America
+    assert re.fullmatch(
+        r"0\d{4} \d{6}|020 7946 \d{4}|\(\d{3}\) \d{3}-\d{4}|\d{3}-\d{3}-\d{4}", home
+    )
+    assert phonenumbers.is_valid_number(phonenumbers.parse(home, "GB" if home[0] == "0" else "US"))
     assert re.fullmatch(r"\d{2}[A-Z]{2}\d{5}", identifiers.passport(rng))
     assert re.fullmatch(r"\d{12}|(?=.*\d)(?=.*[A-Z])[A-Z0-9]{9}", identifiers.id_card(rng))
     assert re.fullmatch(r"\d{12}|\d{2}[A-Z]{2}\d{5}", identifiers.driving_licence(rng))

@@ -76,7 +76,11 @@ def test_identifier_values_are_valid(corpus: list[LabelledText]) -> None:
         "IBAN_CODE": _has_iban_check_digits,
         "FR_SIREN": siren.is_valid,
         "FR_SIRET": siret.is_valid,
-        "PHONE_NUMBER": lambda v: phonenumbers.is_valid_number(phonenumbers.parse(v, "FR")),
+        # French, or with a country code, or a British or North American one from home.
+        "PHONE_NUMBER": lambda v: any(
+            phonenumbers.is_valid_number(phonenumbers.parse(v, region))
+            for region in ("FR", "GB", "US")
+        ),
         "EMAIL_ADDRESS": lambda v: re.fullmatch(
             r"[a-z0-9._-]+@[a-z0-9.-]+\.[a-z]+", plain_email(v)
         ),
