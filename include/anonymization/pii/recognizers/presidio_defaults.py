@@ -80,14 +80,14 @@ _NO_TRAILING_PUNCTUATION = r"(?<![.,;:!?])"
 def _url_patterns() -> list[Pattern]:
     patterns = []
     for pattern in UrlRecognizer.PATTERNS:
-        regex = pattern.regex
+        expression = pattern.regex
         if "Non schema" in pattern.name:
-            if _OPTIONAL_WWW not in regex:
+            if _OPTIONAL_WWW not in expression:
                 raise ImportError(f"Presidio's URL pattern {pattern.name!r} changed: review it")
-            regex = regex.replace(_OPTIONAL_WWW, r"(?<![\w.\-/@])(www\d{0,3}[.])", 1)
+            expression = expression.replace(_OPTIONAL_WWW, r"(?<![\w.\-/@])(www\d{0,3}[.])", 1)
         if "Quoted" not in pattern.name:  # a quoted URL ends at its closing quote
-            regex += _NO_TRAILING_PUNCTUATION
-        patterns.append(Pattern(name=pattern.name, regex=regex, score=_UNCUED_URL_SCORE))
+            expression += _NO_TRAILING_PUNCTUATION
+        patterns.append(Pattern(name=pattern.name, regex=expression, score=_UNCUED_URL_SCORE))
     return patterns
 
 
