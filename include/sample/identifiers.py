@@ -162,14 +162,7 @@ def iban_fr(rng: random.Random, grouped: bool | None = None) -> str:
     branch = f"{rng.randrange(100_000):05d}"
     account = f"{rng.randrange(10**11):011d}"
     bban = bank + branch + account + _rib_key(bank, branch, account)
-    # Check digits: move "FR00" to the end, letters to numbers (F=15, R=27).
-    check = 98 - int(bban + "152700") % 97
-    iban = f"FR{check:02d}{bban}"
-    if grouped is None:
-        grouped = rng.random() < 0.7
-    if not grouped:
-        return iban
-    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+    return _as_written(rng, "FR", bban, grouped)
 
 
 def foreign_iban(
@@ -187,6 +180,12 @@ def foreign_iban(
         literal or "".join(rng.choice(_BBAN_CHARACTERS[kind]) for _ in range(int(length)))
         for length, kind, literal in re.findall(r"(\d+)!([nac])|([A-Z]+)", BBAN_FORMATS[country])
     )
+    return _as_written(rng, country, bban, grouped)
+
+
+def _as_written(rng: random.Random, country: str, bban: str, grouped: bool | None) -> str:
+    """The IBAN of `bban` (its ISO 7064 check digits computed), grouped by four as banks
+    print it, or compact; `grouped=None` draws (grouped seven times in ten)."""
     number = country + iban.calc_check_digits(country + "00" + bban) + bban
     if grouped is None:
         grouped = rng.random() < 0.7
