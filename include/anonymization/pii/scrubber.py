@@ -26,13 +26,15 @@ scrubs it again.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -288,9 +290,10 @@ class Scrubber:
                 initializer=_start_worker,
                 initargs=(self.settings, self.batch_size),
             )
-            # Forked workers all start with the first call (the pool forks them before its
-            # own thread starts): now, so start-up holds the fork and the initializer.
-            self._pool.submit(os.getpid).result()
+            with _frozen_heap():
+                # Forked workers all start with the first call (the pool forks them before
+                # its own thread starts): now, so start-up holds the fork and the initializer.
+                self._pool.submit(os.getpid).result()
             self.startup_seconds += time.perf_counter() - started
         return self._pool
 
@@ -311,6 +314,28 @@ class Scrubber:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Hide every object this process holds from the cyclic garbage collector of the
+    workers forked meanwhile; the parent's collector sees them again afterwards.
+
+    A forked worker's first full collection would otherwise walk every object it
+    inherited (132,000 once the model is loaded; 584,000 beside Airflow or a second
+    model) and write to each one's header, so copying most of the parent's heap
+    pages: 67 MB of private memory per worker instead of 34 MB, and up to 0.4 s of a
+    1,000-text batch (`make bench`). Python's documented remedy (`gc.freeze`), as
+    Airflow's own LocalExecutor forks its workers. Objects a caller froze before stay
+    frozen.
+    """
+    frozen_before = gc.get_freeze_count()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if not frozen_before:
+            gc.unfreeze()
 
 
 _worker_scrubber: Scrubber | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -84,6 +85,18 @@ def test_workers_start_on_request_and_stop_with_the_block() -> None:
         assert parallel.uncounted_startup_seconds() == ready
         assert parallel.uncounted_startup_seconds() == 0
     assert not parallel.pool_started
+
+
+def test_workers_inherit_the_heap_hidden_from_their_garbage_collector() -> None:
+    """A worker's collector never walks what it inherited (walking it copies the pages the
+    fork shares); the parent's collector still sees its own objects afterwards."""
+    assert gc.get_freeze_count() == 0
+    with Scrubber(processes=2) as parallel:
+        parallel.start_workers()
+        assert parallel._pool is not None
+        inherited = parallel._pool.submit(gc.get_freeze_count).result()
+        assert inherited > 0.9 * len(gc.get_objects())
+        assert gc.get_freeze_count() == 0
 
 
 def _kill_a_worker_once_busy(worker: multiprocessing.Process) -> None:
