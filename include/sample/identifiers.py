@@ -59,9 +59,10 @@ PHONE_NOTATIONS = (
     "intl_00",  # 0033 6 12 34 56 78
     "grouped_433",  # 0612 345 678 (as some phones display it)
     "intl_333",  # +33 612 345 678
+    "trunk_only",  # (0)6 12 34 56 78 (the "+33" left out of "+33 (0)6...")
 )
 # How often people use each notation (spaced pairs dominate in French writing).
-_PHONE_NOTATION_WEIGHTS = (40, 10, 4, 20, 10, 4, 8, 4, 3, 3)
+_PHONE_NOTATION_WEIGHTS = (40, 10, 4, 20, 10, 4, 8, 4, 3, 3, 1)
 
 # Where the bank accounts of people writing to a French city are, when not in France:
 # the neighbours, and French-speaking countries. Senegal, Côte d'Ivoire (BCEAO) and
@@ -296,6 +297,8 @@ def phone_fr(rng: random.Random, notation: str | None = None) -> str:
             return "0033 " + " ".join([national[0], *pairs])
         case "grouped_433":
             return f"0{national[:3]} {national[3:6]} {national[6:]}"
+        case "trunk_only":
+            return f"(0){national[0]} " + " ".join(pairs)
         case _:  # "intl_333"
             return f"+33 {national[:3]} {national[3:6]} {national[6:]}"
 
@@ -483,13 +486,15 @@ def obfuscated_email(rng: random.Random, email: str) -> str:
 def split_by_line_break(rng: random.Random, value: str) -> str:
     """`value` cut by a line break, as a mail client wraps it: "jean.dupont@exa⏎mple.fr".
 
-    A value grouped by spaces (an IBAN, a card number) breaks at one of its spaces; any
-    other one anywhere inside.
+    A value grouped by spaces (an IBAN, a card or phone number) breaks at one of its
+    spaces: the line break takes its place, or follows it as a client wrapping
+    "format=flowed" (RFC 3676) writes it ("06 12 34 ⏎56 78"); any other value anywhere
+    inside.
     """
     spaces = [i for i, char in enumerate(value) if char == " "]
     if spaces:
         cut = rng.choice(spaces)
-        return value[:cut] + "\n" + value[cut + 1 :]
+        return value[:cut] + rng.choice(("", " ")) + "\n" + value[cut + 1 :]
     cut = rng.randint(2, len(value) - 2)
     return value[:cut] + "\n" + value[cut:]
 

@@ -78,6 +78,7 @@ CONTACTS = (
     "My number back home is {home_phone}.",
     "You can reach me on {my_social}.",
     "You can reach me on {my_phone}.",
+    "I am usually at home in the evenings and you can call me on {my_phone_split}",
     "My email is {my_email}.",
     "Please call me back on {my_phone}.",
 )

@@ -11,9 +11,10 @@ places {loc} (a location, or a numbered address when the text carries one)
 {addr} {street} {street_of} {in_street} {landmark} {commune} {in_commune}
 {of_commune}; time {when};
 identifiers {plate} {iban} {nir} {siren} {siret} {card} {ip} {url} {mac} {id_card}
-{passport} {tax_id} {caf} {licence} {gps} {intl_phone} {iban_split}; the writer's
-{my_social} (handle or profile URL), {my_email_spelt} ("... arobase ... point fr")
-and {my_email_split} (cut by a line break).
+{passport} {tax_id} {caf} {licence} {gps} {intl_phone}, {iban_split} and {card_split}
+(cut by a line break); the writer's {my_social} (handle or profile URL),
+{my_email_spelt} ("... arobase ... point fr"), {my_email_split} and {my_phone_split}
+(cut by a line break, as a mail client wraps a long line).
 """
 
 from __future__ import annotations
@@ -256,6 +257,7 @@ CONTACTS = (
     "Vous pouvez me [contacter|joindre] sur {my_social}.",
     "[Mon insta|Mon profil|Retrouvez-moi sur les réseaux] : {my_social}",
     "Vous pouvez me joindre au {my_phone}.",
+    "Je suis joignable la plupart du temps, en semaine comme le week-end, au {my_phone_split}",
     "Mon numéro : {my_phone}",
     "mon num {my_phone}",
     "Tél : {my_phone}",
@@ -291,6 +293,7 @@ IDENTIFIER_EXTRAS = (
     "Coordonnées GPS du [dépôt sauvage|trou|lampadaire] : {gps}",
     "Position {gps} (prise avec mon téléphone, devant chez moi).",
     "Je vous rappelle mon RIB :\n{iban_split}",
+    "Le stationnement a été prélevé deux fois sur ma carte bancaire, la carte numéro {card_split}",
 )
 
 CLOSINGS = (

@@ -67,7 +67,7 @@ _PII_SLOTS = frozenset(
         "my_email", "my_phone", "my_dob", "plate", "iban", "nir", "siren", "siret",
         "card", "ip", "url", "mac", "id_card", "passport", "tax_id", "caf", "licence",
         "my_social", "gps", "intl_phone", "my_email_spelt", "my_email_split", "iban_split",
-        "home_phone",
+        "home_phone", "my_phone_split", "card_split",
     }
 )  # fmt: skip
 
@@ -343,6 +343,13 @@ _SLOTS: dict[str, Callable[[_Writer, list[Piece]], None]] = {
     ),
     "my_email_split": _entity_slot(
         "EMAIL_ADDRESS", lambda w: identifiers.split_by_line_break(w.rng, w.author.email)
+    ),
+    "my_phone_split": _entity_slot(
+        "PHONE_NUMBER", lambda w: identifiers.split_by_line_break(w.rng, w.author.phone)
+    ),
+    "card_split": _entity_slot(
+        "CREDIT_CARD",
+        lambda w: identifiers.split_by_line_break(w.rng, identifiers.luhn_card(w.rng, "spaced")),
     ),
     "iban_split": _entity_slot(
         "IBAN_CODE",

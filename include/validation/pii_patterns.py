@@ -27,13 +27,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# A line break between two groups of digits, as a mail client wraps text: with the spaces
+# around it (wrapping "format=flowed", RFC 3676, keeps one before it), maybe by the dot or
+# dash that separates the groups ("06.12.34.⏎56.78").
+# (One way only to read the spaces: no search backtracks over a long run of them.)
+_WRAP = r"[ \t]*(?:[.\-][ \t]*)?\r?\n[ \t]*(?:[.\-][ \t]*)?"
 # Digit-group separators people type: space (also the non-breaking spaces of French
-# typography, which `\s` covers), dot, dash.
-_SEP = r"[\s.\-]?"
+# typography, which `\s` covers), dot, dash; or a wrapped line.
+_ONE_SEP = rf"(?:[\s.\-]|{_WRAP})"
+_SEP = rf"{_ONE_SEP}?"
+# A line break with the spaces around it.
+_LINE_BREAK = r"[ \t]*\r?\n[ \t]*"
+# Between an IBAN's groups of four: a space, or a wrapped line.
+_IBAN_SEP = rf"(?:\s|{_LINE_BREAK})?"
 # A line break inside an e-mail address, as a mail client wraps it (spaces around it too).
-_BREAK = r"(?:[ \t]*\r?\n[ \t]*)?"
+_BREAK = rf"(?:{_LINE_BREAK})?"
 # One label of a domain; a line break may cut it in two ("exa⏎mple").
-_EMAIL_LABEL = r"[A-Za-z0-9\-]+(?:[ \t]*\r?\n[ \t]*[A-Za-z0-9\-]+)*"
+_EMAIL_LABEL = rf"[A-Za-z0-9\-]+(?:{_LINE_BREAK}[A-Za-z0-9\-]+)*"
 # WHY the look-behinds that start the two e-mail patterns: an address's local part is a run
 # of characters from one class; without them a search tries every position inside every such
 # run and rescans the rest of it each time (quadratic: 70 µs for one UUID, most of the gate's
@@ -49,8 +59,9 @@ _OBFUSCATED_LOCAL_PART = r"[\w.\-]"
 RE2_DIGIT = r"\p{Nd}"
 RE2_SPACES = r"\s\p{Z}\x{0b}\x{1c}-\x{1f}\x{85}"  # inside a class
 _D = RE2_DIGIT
-_C_SEP = rf"[{RE2_SPACES}.\-]?"  # `_SEP`
-_CARD_SEP = rf"[{RE2_SPACES}.\-]"  # `[\s.\-]`
+_C_ONE_SEP = rf"(?:[{RE2_SPACES}.\-]|{_WRAP})"  # `_ONE_SEP`
+_C_SEP = rf"{_C_ONE_SEP}?"  # `_SEP`
+_C_IBAN_SEP = rf"(?:[{RE2_SPACES}]|{_LINE_BREAK})?"  # `_IBAN_SEP`
 
 
 @dataclass(frozen=True)
@@ -110,18 +121,19 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern(
         "phone_fr",
         "a French phone number",
-        # 0X XX XX XX XX, +33, 0033, +33 (0); spaced, dotted, dashed or compact, in pairs
+        # 0X XX XX XX XX, +33, 0033, +33 (0), (0); spaced, dotted, dashed or compact, in pairs
         # or grouped otherwise ("+33 612 345 678", "0612 345 678"): nine digits after it.
-        rf"(?<![\w+])(?:(?:\+|00)\s?33{_SEP}(?:\(0\){_SEP})?|0)[1-9](?:{_SEP}\d){{8}}(?!\w)",
+        rf"(?<![\w+])(?:(?:\+|00)\s?33{_SEP}(?:\(0\){_SEP})?|\(0\)\s?|0)[1-9](?:{_SEP}\d){{8}}"
+        r"(?!\w)",
         rf"[1-9](?:{_C_SEP}{_D}){{8}}",  # its last nine digits
     ),
     PiiPattern(
         "iban",
         "an IBAN",
         # Not right after "<alnum>." ("k1.RN35QGFZ…" is a pseudonym, not an IBAN).
-        r"(?<![A-Za-z0-9])(?<![A-Za-z0-9]\.)[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}"
-        r"(?:\s?[A-Z0-9]{1,4})?(?![A-Za-z0-9])",
-        rf"[A-Z]{{2}}{_D}{{2}}(?:[{RE2_SPACES}]?[A-Z0-9]{{4}}){{3}}",  # its first groups
+        rf"(?<![A-Za-z0-9])(?<![A-Za-z0-9]\.)[A-Z]{{2}}\d{{2}}(?:{_IBAN_SEP}[A-Z0-9]{{4}}){{3,7}}"
+        rf"(?:{_IBAN_SEP}[A-Z0-9]{{1,4}})?(?![A-Za-z0-9])",
+        rf"[A-Z]{{2}}{_D}{{2}}(?:{_C_IBAN_SEP}[A-Z0-9]{{4}}){{3}}",  # its first groups
     ),
     PiiPattern(
         "nir",
@@ -149,12 +161,13 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern(
         "payment_card",
         "a payment card number",
-        # Grouped by four (a line break possibly between two groups), or as American
+        # Grouped by four (a wrapped line possibly between two groups), or as American
         # Express and Diners print theirs (4-6-5, 4-6-4); whether the Luhn key verifies
         # does not matter (a mistyped card number is still one). Ungrouped card numbers
         # are long digit runs.
-        r"(?<![\w.])\d{4}(?:(?:[\s.\-]\d{4}){3}|[\s.\-]\d{6}[\s.\-]\d{4,5})(?![\w])",
-        rf"{_D}{{4}}(?:(?:{_CARD_SEP}{_D}{{4}}){{3}}|{_CARD_SEP}{_D}{{6}}{_CARD_SEP}{_D}{{4}})",
+        rf"(?<![\w.])\d{{4}}(?:(?:{_ONE_SEP}\d{{4}}){{3}}|{_ONE_SEP}\d{{6}}{_ONE_SEP}\d{{4,5}})"
+        r"(?![\w])",
+        rf"{_D}{{4}}(?:(?:{_C_ONE_SEP}{_D}{{4}}){{3}}|{_C_ONE_SEP}{_D}{{6}}{_C_ONE_SEP}{_D}{{4}})",
     ),
     PiiPattern(
         "licence_plate",

@@ -326,6 +326,58 @@ def test_real_emails_cut_anywhere_by_a_line_break_are_redacted_whole(scrubber: S
 
 def test_a_word_on_the_line_before_an_email_is_not_glued_to_it(found: Found) -> None:
     assert found("Merci\njean.dupont@example.fr") == [("EMAIL_ADDRESS", "jean.dupont@example.fr")]
+    assert found("écrivez-moi à\njean@orange.fr") == [("EMAIL_ADDRESS", "jean@orange.fr")]
+    assert found("paul@free.fr ou\njean@orange.fr") == [
+        ("EMAIL_ADDRESS", "paul@free.fr"),
+        ("EMAIL_ADDRESS", "jean@orange.fr"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # Heads that are also short words ("per", "be"): the generator cut these two.
+        ("Mon adresse mail :\nper\nrot.martin@orange.fr", "per\nrot.martin@orange.fr"),
+        (
+            "Contact : be\nnjamin.martins89@hotmail.fr Bien à vous",
+            "be\nnjamin.martins89@hotmail.fr",
+        ),
+    ],
+)
+def test_a_short_word_before_the_break_is_the_head_of_the_email(
+    found: Found, text: str, value: str
+) -> None:
+    assert found(text) == [("EMAIL_ADDRESS", value)]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        # Wrapped "format=flowed" (RFC 3676): the space stays before the line break.
+        ("Appelez-moi au 06 12 34 \n56 78 merci.", "PHONE_NUMBER", "06 12 34 \n56 78"),
+        ("Appelez-moi au 06 12 34\r\n56 78 merci.", "PHONE_NUMBER", "06 12 34\r\n56 78"),
+        ("Mon numéro : 06.12.34.\n56.78", "PHONE_NUMBER", "06.12.34.\n56.78"),
+        ("Mon numéro : 06.12.34\n.56.78", "PHONE_NUMBER", "06.12.34\n.56.78"),
+        ("tel 0612\n345678 merci", "PHONE_NUMBER", "0612\n345678"),
+        ("Tél : +33 6 12 \n34 56 78", "PHONE_NUMBER", "+33 6 12 \n34 56 78"),
+        ("Joignable au +44 7911 \n123456 le soir.", "PHONE_NUMBER", "+44 7911 \n123456"),
+        # The card (its Luhn key is wrong: found by its cue), and a dashed one.
+        ("Ma carte 4970 1012 \n3456 7896 débitée.", "CREDIT_CARD", "4970 1012 \n3456 7896"),
+        ("Carte 4111-1111-\n1111-1111 débitée.", "CREDIT_CARD", "4111-1111-\n1111-1111"),
+        ("NIR 1 85 05 78 006 \n084 91.", "FR_NIR", "1 85 05 78 006 \n084 91"),
+        ("SIRET 732 829 320 \n00074", "FR_SIRET", "732 829 320 \n00074"),
+    ],
+)
+def test_numbers_cut_by_a_wrapped_line_are_found_whole(
+    found: Found, text: str, kind: str, value: str
+) -> None:
+    assert found(text) == [(kind, value)]
+
+
+def test_numbers_on_two_lines_are_not_joined_into_one(found: Found) -> None:
+    text = "Tél fixe : 01 23 45 67 89\n06 12 34 56 78"
+    assert found(text) == [("PHONE_NUMBER", "01 23 45 67 89"), ("PHONE_NUMBER", "06 12 34 56 78")]
+    assert found("Né en 1985\n12 lampadaires éteints") == []
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -335,6 +387,22 @@ def test_ibans_and_cards_split_by_a_line_break_are_found_whole(found: Found, see
     assert found(f"Mon RIB :\n{iban}\nMerci.") == [("IBAN_CODE", iban)]
     card = identifiers.split_by_line_break(rng, identifiers.luhn_card(rng, "spaced"))
     assert ("CREDIT_CARD", card) in found(f"Carte :\n{card}\nMerci.")
+
+
+# A mail client wraps a line at a space (other cuts: the written cases above).
+_SPACED_PHONE_NOTATIONS = [
+    notation
+    for notation in identifiers.PHONE_NOTATIONS
+    if " " in identifiers.phone_fr(random.Random(0), notation)
+]
+
+
+@pytest.mark.parametrize("notation", _SPACED_PHONE_NOTATIONS)
+def test_phones_cut_by_a_wrapped_line_are_found_whole(found: Found, notation: str) -> None:
+    for seed in range(10):
+        rng = random.Random(seed)
+        phone = identifiers.split_by_line_break(rng, identifiers.phone_fr(rng, notation))
+        assert found(f"Je suis joignable au {phone}\nMerci.") == [("PHONE_NUMBER", phone)]
 
 
 # -- IBANs of every country ------------------------------------------------------------------------

@@ -135,6 +135,7 @@ def test_phone_notations_look_as_documented() -> None:
         "intl_00": r"0033 \d( \d{2}){4}",
         "grouped_433": r"0\d{3} \d{3} \d{3}",
         "intl_333": r"\+33 \d{3} \d{3} \d{3}",
+        "trunk_only": r"\(0\)\d( \d{2}){4}",
     }
     assert set(shapes) == set(identifiers.PHONE_NOTATIONS)
     for notation, shape in shapes.items():
@@ -225,8 +226,14 @@ def test_spelt_and_split_emails_still_read_as_the_address() -> None:
         split = identifiers.split_by_line_break(rng, "jean.dupont@orange.fr")
         assert split.count("\n") == 1
         assert split.replace("\n", "") == "jean.dupont@orange.fr"
+    wraps = set()
+    for _ in range(200):
         iban = identifiers.iban_fr(rng, grouped=True)
-        assert identifiers.split_by_line_break(rng, iban).replace("\n", " ") == iban
+        split = identifiers.split_by_line_break(rng, iban)
+        # The break replaces a space, or follows it ("format=flowed" wrapping).
+        wraps.add(" \n" in split)
+        assert split.replace(" \n", " ").replace("\n", " ") == iban
+    assert wraps == {True, False}
 
 
 def test_gps_positions_are_in_mainland_france() -> None:

@@ -37,6 +37,24 @@ def drawn(make: object, *args: object) -> list[str]:
 def test_every_phone_notation_is_caught(notation: str) -> None:
     for phone in drawn(identifiers.phone_fr, notation):
         assert "phone_fr" in matches(in_sentence(phone)), phone
+        if " " in phone:  # cut by a line break at a space, where a mail client wraps it
+            split = identifiers.split_by_line_break(random.Random(phone), phone)
+            assert "phone_fr" in matches(in_sentence(split)), split
+
+
+@pytest.mark.parametrize(
+    ("make", "pattern"),
+    [
+        (identifiers.nir, "nir"),
+        (identifiers.iban_fr, "iban"),
+        (identifiers.luhn_card, "payment_card"),
+    ],
+)
+def test_identifiers_cut_by_a_wrapped_line_are_caught(make: object, pattern: str) -> None:
+    grouped = {identifiers.luhn_card: "spaced"}.get(make, True)  # type: ignore[call-overload]
+    for value in drawn(make, grouped):
+        split = identifiers.split_by_line_break(random.Random(value), value)
+        assert pattern in matches(in_sentence(split)), split
 
 
 @pytest.mark.parametrize(
@@ -107,6 +125,14 @@ def test_siv_licence_plates_are_caught() -> None:
         ("IP 2001:db8::1 et fe80::1ff:fe23:4567:890a", "ipv6"),
         ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", "ipv6"),
         ("carte 4970 1012\n3456 7896", "payment_card"),
+        # Wrapped "format=flowed" (RFC 3676): the space stays before the line break.
+        ("carte 4970 1012 \n3456 7896", "payment_card"),
+        ("appelez le 06 12 34 \n56 78", "phone_fr"),
+        ("appelez le 06.12.34.\n56.78", "phone_fr"),
+        ("appelez le +33 \n(0)6 12 34 56 78", "phone_fr"),
+        ("appelez le (0)6 12 34 56 78", "phone_fr"),
+        ("NIR 1 85 05 78 006 \n084 91", "nir"),
+        ("IBAN FR76 3000 6000 0112 \n3456 7890 189", "iban"),
     ],
 )
 def test_written_forms_are_caught(text: str, pattern: str) -> None:

@@ -14,6 +14,7 @@ from presidio_analyzer import EntityRecognizer
 # Before the name rules import spaCy's French stop words: its token regex from the cache.
 from include.anonymization.pii import spacy_french  # noqa: F401
 from include.anonymization.pii.entities import (
+    CREDIT_CARD,
     EMAIL_ADDRESS,
     FR_LICENSE_PLATE,
     FR_NIR,
@@ -64,14 +65,13 @@ def build_recognizers(language: str) -> list[EntityRecognizer]:
             f"no recognizers for language {language!r}; supported: {list(SUPPORTED_LANGUAGES)}"
         )
     words = CONTEXT_WORDS[language]
-    return [
+    recognizers = [
         nir_recognizer(language, words[FR_NIR]),
         siret_recognizer(language, words[FR_SIRET]),
         siren_recognizer(language, words[FR_SIREN]),
         iban_recognizer(language, words[IBAN_CODE]),
         email_recognizer(language, words[EMAIL_ADDRESS]),
         obfuscated_email_recognizer(language, words[EMAIL_ADDRESS]),
-        SplitIdentifierRecognizer(language),
         *presidio_default_recognizers(language),
         *french_id_recognizers(language),
         social_recognizer(language),
@@ -87,3 +87,15 @@ def build_recognizers(language: str) -> list[EntityRecognizer]:
         trailing_signature_recognizer(language),
         person_ner_recognizer(language),
     ]
+    digit_identifiers = [
+        recognizer
+        for recognizer in recognizers
+        if set(recognizer.supported_entities) & _CUT_BY_LINE_BREAKS_TOO
+    ]
+    recognizers.insert(6, SplitIdentifierRecognizer(language, digit_identifiers))
+    return recognizers
+
+
+# Identifier numbers strict enough in shape (or checksum) to be looked for across a line
+# break between two of their digits (see `split_identifiers`).
+_CUT_BY_LINE_BREAKS_TOO = frozenset({FR_NIR, FR_SIREN, FR_SIRET, CREDIT_CARD, PHONE_NUMBER})

@@ -1,11 +1,14 @@
-"""Identifiers cut in two by a line break: "jean.dupont@exa⏎mple.fr", "FR76 3000 4000⏎3200 ...".
+"""Identifiers cut in two by a line break: "jean.dupont@exa⏎mple.fr", "06 12 34 ⏎56 78".
 
 Text wrapped by a mail client or pasted from a form breaks lines anywhere, also
-inside an e-mail address or an IBAN, and then no pattern sees the whole value.
-This recognizer joins the lines (a break between two characters of a token
-disappears for e-mails, becomes a space for numbers), runs Presidio's own
-recognizers on the joined text and maps what they find back onto the original
-characters, so that the redaction covers both halves and the break between them.
+inside an e-mail address, an IBAN or a phone number, and then no pattern sees the
+whole value. A mail client that wraps "format=flowed" (RFC 3676) keeps the space
+it breaks at before the line break ("06 12 34 ⏎56 78"). This recognizer joins the
+lines (a break between two characters of a token disappears for e-mails, becomes a
+space for IBANs, and between two digits becomes the separator written before it or
+a space), runs the recognizers of those identifiers on the joined text and maps
+what they find back onto the original characters, so that the redaction covers both
+halves and the break between them.
 A value the same recognizer already finds without joining is left to it when
 what stands before the break is a word of its own, capitalised or common but
 no determiner ("Merci⏎jean@exemple.fr", "Jean Dupont⏎jean@exemple.fr"): the join
@@ -16,13 +19,13 @@ is the head of the value.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
+from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer
+from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
-from include.anonymization.pii.entities import CREDIT_CARD, EMAIL_ADDRESS, IBAN_CODE
 from include.anonymization.pii.lean_analysis import Gate
 from include.anonymization.pii.recognizers.gates import HAS_AT_SIGN, HAS_DIGIT
 from include.anonymization.pii.recognizers.identifiers import RegistryIbanRecognizer
@@ -34,10 +37,21 @@ _DETERMINERS = frozenset(
      "mes", "ton", "ta", "tes", "son", "sa", "ses", "notre", "nos", "votre", "vos", "leur",
      "leurs", "the", "an", "my", "his", "her", "your", "our", "their"}
 )  # fmt: skip
+# The short words that may stand right before an e-mail address: what introduces it, or
+# joins it to another. Any other word of three letters or less is more likely the head of
+# the address ("per⏎rot.martin@...", "be⏎njamin.martins@...").
+_BEFORE_AN_ADDRESS = frozenset(
+    {"à", "a", "at", "to", "on", "par", "sur", "via", "et", "ou", "and", "or"}
+)
 # A line break, with the spaces around it, between two characters that can continue a
 # token: e-mail characters for e-mails, letters and digits for grouped numbers.
 _EMAIL_BREAK = re.compile(r"(?<=[\w.@+\-])[ \t]*\r?\n[ \t]*(?=[\w.@\-])")
 _NUMBER_BREAK = re.compile(r"(?<=[A-Za-z0-9])[ \t]*\r?\n[ \t]*(?=[A-Za-z0-9])")
+# Between two digits, by the dot or dash that separates two groups maybe ("06.12.⏎34"):
+# that separator is the glue, else a space. Or before the "(0)" of "+33 (0)6...".
+_DIGIT_BREAK = re.compile(
+    r"(?<=\d)[ \t]*(?:([.\-])[ \t]*)?\r?\n[ \t]*(?:([.\-])[ \t]*)?(?=\d|\(0\))"
+)
 
 
 @dataclass(frozen=True)
@@ -61,14 +75,16 @@ class JoinedText:
     def after_word(self) -> bool:
         """Is what precedes the break a word of its own (see the module's doc)? Not a
         determiner: "ma", "ce", "sa", "the" need a noun after them, never an e-mail, so
-        "ma⏎rgaux.moreno@..." is the head of the value."""
+        "ma⏎rgaux.moreno@..." is the head of the value; nor a short lower-case word that
+        does not introduce an address (`_BEFORE_AN_ADDRESS`)."""
         before = self.original[: self.start].rsplit(None, 1)
         token = before[-1] if before else ""
-        return (
-            token.isalpha()
-            and token.casefold() not in _DETERMINERS
-            and (token[0].isupper() or token.casefold() in COMMON_WORDS)
-        )
+        word = token.casefold()
+        if not token.isalpha() or word in _DETERMINERS:
+            return False
+        if token[0].isupper():
+            return True
+        return word in COMMON_WORDS and (len(word) > 3 or word in _BEFORE_AN_ADDRESS)
 
     def crosses(self, start: int, end: int) -> bool:
         return start < self.start + len(self.glue) and self.start < end
@@ -82,25 +98,44 @@ class JoinedText:
         )
 
 
-def single_joins(text: str, breaks: re.Pattern[str], glue: str) -> list[JoinedText]:
+Joins = Callable[[str], list[JoinedText]]
+
+
+def _joins(breaks: re.Pattern[str], glue: str) -> Joins:
     """`text` with each match of `breaks` replaced by `glue`, one match at a time."""
-    return [JoinedText(text, m.start(), m.end(), glue) for m in breaks.finditer(text)]
+    return lambda text: [JoinedText(text, m.start(), m.end(), glue) for m in breaks.finditer(text)]
+
+
+def _digit_joins(text: str) -> list[JoinedText]:
+    """`text` with each break between two digits replaced by its separator or a space."""
+    return [
+        JoinedText(text, m.start(), m.end(), m.group(1) or m.group(2) or " ")
+        for m in _DIGIT_BREAK.finditer(text)
+    ]
 
 
 class SplitIdentifierRecognizer(EntityRecognizer):
-    """Runs the e-mail, IBAN and card recognizers across line breaks (Presidio's, and its
-    IBAN one widened to every country: see `identifiers.RegistryIbanRecognizer`)."""
+    """Runs the e-mail and IBAN recognizers (Presidio's, its IBAN one widened to every
+    country: see `identifiers.RegistryIbanRecognizer`) and the given recognizers of
+    digit identifiers (phones, cards, NIR...) across line breaks."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, digit_identifiers: Sequence[EntityRecognizer]) -> None:
         # Joining lines only removes white space: a text without the inner recognizer's
-        # gate (see gates.py) has no joined version with a match either.
-        self._inner: tuple[tuple[PatternRecognizer, re.Pattern[str], str, Gate], ...] = (
-            (EmailRecognizer(supported_language=language), _EMAIL_BREAK, "", HAS_AT_SIGN),
-            (RegistryIbanRecognizer(supported_language=language), _NUMBER_BREAK, " ", HAS_DIGIT),
-            (CreditCardRecognizer(supported_language=language), _NUMBER_BREAK, " ", HAS_DIGIT),
+        # gate (see gates.py) has no joined version with a match either. A break between
+        # two digits implies the digit every identifier number's gate asks for.
+        self._inner: tuple[tuple[EntityRecognizer, Joins, Gate], ...] = (
+            (EmailRecognizer(supported_language=language), _joins(_EMAIL_BREAK, ""), HAS_AT_SIGN),
+            (
+                RegistryIbanRecognizer(supported_language=language),
+                _joins(_NUMBER_BREAK, " "),
+                HAS_DIGIT,
+            ),
+            *((recognizer, _digit_joins, HAS_DIGIT) for recognizer in digit_identifiers),
         )
         super().__init__(
-            supported_entities=[EMAIL_ADDRESS, IBAN_CODE, CREDIT_CARD],
+            supported_entities=sorted(
+                {entity for inner, _, _ in self._inner for entity in inner.supported_entities}
+            ),
             name=f"split_identifiers_{language}",
             supported_language=language,
         )
@@ -114,20 +149,23 @@ class SplitIdentifierRecognizer(EntityRecognizer):
         if "\n" not in text:
             return []
         results = []
-        for recognizer, breaks, glue, gate in self._inner:
-            entity = recognizer.supported_entities[0]
-            joins = single_joins(text, breaks, glue) if entity in entities and gate(text) else []
-            if not joins:
+        joins_of: dict[Joins, list[JoinedText]] = {}
+        for recognizer, joins, gate in self._inner:
+            [entity] = recognizer.supported_entities
+            if entity not in entities or not gate(text):
                 continue
-            unjoined = recognizer.analyze(text, [entity])
-            for joined in joins:
+            if joins not in joins_of:
+                joins_of[joins] = joins(text)
+            unjoined: list[RecognizerResult] | None = None
+            for joined in joins_of[joins]:
                 for found in recognizer.analyze(joined.text, [entity]):
                     if not joined.crosses(found.start, found.end):
                         continue
                     start, end = joined.original_span(found.start, found.end)
-                    glued = joined.after_word and any(
-                        start <= r.start and r.end <= end for r in unjoined
-                    )
-                    if not glued:
-                        results.append(RecognizerResult(entity, start, end, found.score))
+                    if joined.after_word:
+                        if unjoined is None:
+                            unjoined = recognizer.analyze(text, [entity])
+                        if any(start <= r.start and r.end <= end for r in unjoined):
+                            continue  # glued: see the module's doc
+                    results.append(RecognizerResult(entity, start, end, found.score))
         return results
