@@ -165,6 +165,11 @@ def test_generated_plates_are_found(found: Found, seed: int) -> None:
     assert found(f"Un véhicule immatriculé {plate} est garé.") == [("FR_LICENSE_PLATE", plate)]
 
 
+@pytest.mark.parametrize("plate", ["26 H 16", "9 H 75", "12 H 2A", "10 H 971"])
+def test_an_old_plate_of_one_letter_h_is_no_time_of_day(found: Found, plate: str) -> None:
+    assert found(f"The car is a grey Clio, plate {plate}.") == [("FR_LICENSE_PLATE", plate)]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -172,6 +177,7 @@ def test_generated_plates_are_found(found: Found, seed: int) -> None:
         "Ligne AB 12 supprimée.",
         "Plaque AB-000-CD.",
         "Rendez-vous à 10 H 30.",
+        "Ouvert de 9 H 00 à 23 H 59.",
         # Product codes: an old plate written without separators is longer.
         "La référence 3M02 est épuisée, le modèle 1B31 aussi.",
         "Compte FR14 A004 1010 0505 0001 3M02 606 (clé fausse).",
@@ -213,6 +219,12 @@ def test_a_chemin_abbreviated_is_an_address(found: Found, address: str) -> None:
     assert found(f"J'habite au {address}. Le trottoir est défoncé.") == [("FR_ADDRESS", address)]
 
 
+@pytest.mark.parametrize("address", ["28, ch. lévêque", "27 ch. émile zola", "3 ch. des vignes"])
+def test_a_chemin_abbreviated_in_lower_case_is_an_address(found: Found, address: str) -> None:
+    text = f"le feu tricolore devant le {address} est en panne depuis une semaine."
+    assert found(text) == [("FR_ADDRESS", address)]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -223,6 +235,7 @@ def test_a_chemin_abbreviated_is_an_address(found: Found, address: str) -> None:
         "Avec un moteur plus puissant, un de 68 ch. Le prototype a effectué son premier vol.",
         "Vers 630 av JC, l'Assyrie plongea dans une crise.",
         "Il faut interdire les SUV de plus de 150 ch en ville.",
+        "un moteur de 990 ch. produit sous licence, un de 68 ch. le prototype.",
     ],
 )
 def test_before_christ_and_horsepower_are_not_addresses(found: Found, text: str) -> None:
@@ -413,6 +426,27 @@ def test_words_close_to_cues_or_first_names_are_not_names(found: Found, text: st
     assert _names(found, text) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Arnaude Barthelemy, 21 place des Roses - 92000 Nanterre. Les haies débordent.",
+        "Bonjour,\nArnaude Barthelemy, 21 place des Roses\nLes haies débordent.",
+    ],
+)
+def test_a_name_heading_a_line_before_its_address_is_a_sender(found: Found, text: str) -> None:
+    """As a letter is headed; the name is one the model and the first-name list do not know."""
+    assert ("PERSON", "Arnaude Barthelemy") in found(text)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["Mairie de Lyon", "Collège Jean Moulin", "Paris Habitat", "Résidence Les Tilleuls"],
+)
+def test_a_body_heading_a_line_before_its_address_is_no_sender(found: Found, body: str) -> None:
+    text = f"{body}, 12 rue des Écoles, 69001 Lyon. Le portail est cassé."
+    assert "PERSON" not in _kinds(found(text))
+
+
 @pytest.mark.parametrize("greeting", ["Boonjour", "Mdaame", "Bonjouur", "Cordailement"])
 def test_a_mistyped_greeting_is_not_a_name(found: Found, greeting: str) -> None:
     text = f"{greeting}, le lampadaire de la place ne fonctionne plus depuis des mois."
@@ -423,6 +457,7 @@ def test_a_mistyped_greeting_is_not_a_name(found: Found, greeting: str) -> None:
     ("text", "name"),
     [
         ("bravo pour les bus.\nbonne continuation.\nmme parent", "parent"),
+        ("mme parent, 6 allée simone veil. le tram s'arrête à 23h.", "parent"),
         ("merci madame la directrice\ncordialement\nm. boulanger", "boulanger"),
     ],
 )
@@ -431,6 +466,7 @@ def test_a_signing_civility_makes_a_common_word_a_surname(
 ) -> None:
     """ "mme parent" signing a message: after a civility, a word alone at the end of its line
     is a surname even when it is a common word; elsewhere such a word stays."""
-    assert found(text) == [("PERSON", name)]
+    assert [value for kind, value in found(text) if kind == "PERSON"] == [name]
     assert found("merci monsieur pour le retour, bonne journee") == []
+    assert found("merci monsieur pour, 3 raisons") == []
     assert found("signe: monsieur le maire") == []

@@ -9,9 +9,12 @@ case ("12 rue marcel pagnol") end at the first common word.
 
 from __future__ import annotations
 
+import re
+
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import FR_ADDRESS
+from include.anonymization.pii.recognizers.french_lexicon import is_common_word
 from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
@@ -54,18 +57,34 @@ _POSTCODE_CITY = (
 _NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater|[btq]))?"
 # "ch" is also horsepower ("un moteur de 990 ch produit sous licence", "les SUV de plus
 # de 150 ch en ville", "68 ch. Le prototype"): as a chemin it names its street after a
-# particle or a capitalised word ("18 ch. des Vignes", "3 ch Pasteur"), never after a
-# lower-case word or an article opening the next sentence.
-_HORSEPOWER = rf"ch\b\.?\s+(?!(?-i:d[eu]s?\b|d['’]|(?!(?:Les?|La|L['’])\b)[{_UPPER}]))"
+# particle or a capitalised word ("18 ch. des Vignes", "3 ch Pasteur"), never after an
+# article opening the next sentence; after a lower-case word only with its dot, as a
+# text typed in lower case abbreviates it ("28, ch. lévêque"), and only if that word is
+# no ordinary one ("990 ch. produit sous licence": `AddressRecognizer`).
+_HORSEPOWER = (
+    rf"ch(?:\b\s+|\.\s+(?!(?-i:[{_LOWER}])))"
+    rf"(?!(?-i:d[eu]s?\b|d['’]|(?!(?:Les?|La|L['’])\b)[{_UPPER}]))"
+)
 # "av." is also "avant", as in "1750 av. J.-C." (before Christ), never "av. Jacques Cartier".
 _BEFORE_CHRIST = r"av\b\.?\s*J\.?\s*[\-–]?\s*C\b"
 _STREET_TYPE = rf"(?!{_HORSEPOWER}|{_BEFORE_CHRIST})(?:{'|'.join(STREET_TYPES)})\.?"
 
 ADDRESS_REGEX = rf"(?<!\w){_NUMBER},?\s+{_STREET_TYPE}\s+{_STREET_NAME}{_POSTCODE_CITY}?(?!\w)"
+# A lower-case word right after "ch.": the street's name, or the noun after a horsepower
+# figure. "de", "du", "des" ("ch. des vignes") are the street's, as in `_HORSEPOWER`.
+_CH_THEN_LOWER_WORD = re.compile(rf"^[^,]*?\bch\.\s+(?!d[eu]s?\b|d['’])([{_LOWER}][\w'’\-]*)")
+
+
+class AddressRecognizer(PatternRecognizer):
+    """The address pattern; "ch." before an ordinary lower-case word is horsepower."""
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        after_ch = _CH_THEN_LOWER_WORD.match(pattern_text)
+        return after_ch is not None and is_common_word(after_ch.group(1))
 
 
 def address_recognizer(language: str) -> PatternRecognizer:
-    recognizer = PatternRecognizer(
+    recognizer = AddressRecognizer(
         supported_entity=FR_ADDRESS,
         name=f"{FR_ADDRESS}_{language}",
         supported_language=language,

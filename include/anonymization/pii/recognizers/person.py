@@ -34,7 +34,7 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from include.anonymization.pii.entities import PERSON
 from include.anonymization.pii.lean_analysis import run_patterns
-from include.anonymization.pii.recognizers.address import STREET_TYPES
+from include.anonymization.pii.recognizers.address import ADDRESS_REGEX, STREET_TYPES
 from include.anonymization.pii.recognizers.enumerations import enumerated_names
 from include.anonymization.pii.recognizers.first_names import is_first_name
 from include.anonymization.pii.recognizers.french_lexicon import is_common_word
@@ -113,6 +113,14 @@ PERSON_SIGNATURE_REGEX = (
     rf"(?:(?<=[.!?,;—–][ \t]+)|(?<=^[ \t]*)|(?<=\b(?:{_CLOSINGS})[.,!]*[ \t]+)"
     rf"|(?<={CONTACT_DETAILS}[ \t]+))"
     rf"(?!(?:{_NOT_NAME_START})\b){_NAME}(?=[ \t]*$)"
+)
+# A sender's block: a name opening a line, then a comma and their address ("Arnaude
+# Barthelemy, 21 place des Roses - 92000 Nanterre."), as a letter is headed. Kept only if
+# no word of it is an ordinary one ("Mairie de Lyon, 1 place ..." is a body, "Paris
+# Habitat" a landlord): see `_every_word_a_name`.
+PERSON_BEFORE_ADDRESS_REGEX = (
+    rf"(?<=^[ \t]*)(?-i:{_NAME_WORD}(?:[ \-](?:{_PARTICLE}\s)?{_NAME_WORD}){{1,3}})"
+    rf"(?=,[ \t]*{ADDRESS_REGEX})"
 )
 # In English texts (no English NER model): a first and last name inside a sentence,
 # "the flat of Billy Lloyd", unless they name a street ("rue Pierre Brossolette").
@@ -202,7 +210,10 @@ class NameShapedPatternRecognizer(PatternRecognizer):
         kept = []
         for result in results:
             pattern = result.analysis_explanation and result.analysis_explanation.pattern_name
-            if not _trusted(text, result, pattern):
+            if pattern == _BEFORE_ADDRESS:
+                if not _every_word_a_name(text[result.start : result.end]):
+                    continue
+            elif not _trusted(text, result, pattern):
                 span = name_span(text, result.start, result.end, lower_case_text)
                 if span is None:
                     continue
@@ -216,7 +227,17 @@ class NameShapedPatternRecognizer(PatternRecognizer):
 
 
 _CAPS_PATTERN = "surname_in_capitals"
+_BEFORE_ADDRESS = "name_before_address"
 _CAPS_WORDS = re.compile(rf"(?<![\w'’\-]){_CAPS_WORD}(?![\w'’\-])")
+
+
+def _every_word_a_name(value: str) -> bool:
+    """Whether no word of `value` but its particles is an ordinary word, whatever its
+    capital (a line's first words are capitalised anyway)."""
+    return all(
+        word.lower() in NAME_PARTICLES or not is_common_word(word, capital_rarity=1.0)
+        for word in re.split(r"[ \t\-]+", value)
+    )
 
 
 def _surname_is_strong(text: str, start: int, end: int) -> bool:
@@ -264,6 +285,7 @@ def person_cue_recognizer(language: str) -> PatternRecognizer:
             Pattern(name=_CAPS_PATTERN, regex=PERSON_CAPS_REGEX, score=0.6),
             Pattern(name="initial_and_surname", regex=PERSON_INITIAL_REGEX, score=0.6),
             Pattern(name="name_after_role", regex=PERSON_ROLE_REGEX, score=0.6),
+            Pattern(name=_BEFORE_ADDRESS, regex=PERSON_BEFORE_ADDRESS_REGEX, score=0.6),
             *(
                 [Pattern(name="name_mid_sentence", regex=PERSON_MID_SENTENCE_REGEX, score=0.6)]
                 if language == "en"
@@ -281,6 +303,9 @@ _LOWER_CUE = re.compile(rf"{_CUE}(?=[{_LOWER}])")
 _LOWER_CLOSING = re.compile(rf"\b(?:{_CLOSINGS})[ \t]*[.,!]*\s*(?=[{_LOWER}])")
 _SEGMENT_START = re.compile(r"^[ \t]*|(?<=[.!?,;:—–])[ \t]+", re.MULTILINE)
 _END_OF_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
+_END_OF_LINE_OR_ADDRESS = re.compile(
+    rf"[ \t]*(?:\n|\Z)|,[ \t]*(?={ADDRESS_REGEX})", re.IGNORECASE | re.MULTILINE
+)
 _MAX_NAME_WORDS = 3
 
 
@@ -291,12 +316,13 @@ _LOWER_CIVILITY = re.compile(
 
 def _signed_surname_end(text: str, cue: re.Match[str]) -> int:
     """ "mme parent", "m. boulanger" signing a message: after a civility, one word alone at the
-    end of its line is a surname even if it is also a common word. Elsewhere ("merci
-    monsieur pour ...") such a word is not taken."""
+    end of its line, or before the comma that opens an address ("mme parent, 6 allée simone
+    veil"), is a surname even if it is also a common word. Elsewhere ("merci monsieur pour
+    ...") such a word is not taken."""
     if not _LOWER_CIVILITY.search(cue.group(0)):
         return cue.end()
     match = _LOWER_WORD.match(text, cue.end())
-    if match is None or not _END_OF_LINE.match(text, match.end(1)):
+    if match is None or not _END_OF_LINE_OR_ADDRESS.match(text, match.end(1)):
         return cue.end()
     word = match.group(1).rstrip(".")
     if word in NAME_PARTICLES or word in TITLES or _ELIDED.match(word):

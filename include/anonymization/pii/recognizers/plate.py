@@ -18,11 +18,12 @@ SIV_REGEX = rf"(?<!\w)(?-i:{_SIV_LETTER}{{2}}[\- ]?(?!000)\d{{3}}[\- ]?{_SIV_LET
 # The lower-case spelling is only trusted with its dashes ("ab-123-cd").
 SIV_DASHED_REGEX = r"(?<!\w)[a-hj-np-tv-z]{2}-(?!000)\d{3}-[a-hj-np-tv-z]{2}(?!\w)"
 # 1-4 digits, 1-3 letters, then the département: 01-95, 2A/2B or an overseas 971-976.
-# "10 H 30" is a time of day, not a plate. Written without any separator, a plate has
-# at least three digits and two letters ("1234AB75"): "3M02" or "1B31" is a product
-# code, or a group of an IBAN with a wrong key (Presidio's own test cases).
+# "10 H 30" is a time of day, not a plate; "26 H 16" is no time, so a plate. Written
+# without any separator, a plate has at least three digits and two letters ("1234AB75"):
+# "3M02" or "1B31" is a product code, or a group of an IBAN with a wrong key (Presidio's
+# own test cases).
 FNI_REGEX = (
-    r"(?<!\w)(?!\d{1,2}[\- ]?H[\- ]?\d\d(?!\w))(?-i:(?:\d{1,4}[\- ][A-Z]{1,3}[\- ]?"
+    r"(?<!\w)(?!(?:[01]?\d|2[0-3])[\- ]?H[\- ]?[0-5]\d(?!\w))(?-i:(?:\d{1,4}[\- ][A-Z]{1,3}[\- ]?"
     r"|\d{1,4}[A-Z]{1,3}[\- ]|\d{3,4}[A-Z]{2,3})(?:0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6]))(?!\w)"
 )
 
