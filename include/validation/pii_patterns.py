@@ -164,8 +164,9 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # Grouped by four (a wrapped line possibly between two groups), or as American
         # Express and Diners print theirs (4-6-5, 4-6-4); whether the Luhn key verifies
         # does not matter (a mistyped card number is still one). Ungrouped card numbers
-        # are long digit runs.
-        rf"(?<![\w.])\d{{4}}(?:(?:{_ONE_SEP}\d{{4}}){{3}}|{_ONE_SEP}\d{{6}}{_ONE_SEP}\d{{4,5}})"
+        # are long digit runs. No issuer's range starts with 19 or 20: four years in a
+        # row ("les années 2019 2020 2021 2022") are no card.
+        rf"(?<![\w.])(?!19|20)\d{{4}}(?:(?:{_ONE_SEP}\d{{4}}){{3}}|{_ONE_SEP}\d{{6}}{_ONE_SEP}\d{{4,5}})"
         r"(?![\w])",
         rf"{_D}{{4}}(?:(?:{_C_ONE_SEP}{_D}{{4}}){{3}}|{_C_ONE_SEP}{_D}{{6}}{_C_ONE_SEP}{_D}{{4}})",
     ),

@@ -164,6 +164,8 @@ HARMLESS = [
     "Je suis au point mort, on arrive @ 18h à la mairie.",
     "Rendez-vous le 14.03.2026 à la salle 1.2.",
     "Merci\nCordialement\nJean",
+    "Les années 2019 2020 2021 2022 ont été difficiles.",
+    "Budgets :\n2019\n2020\n2021\n2022",
 ]
 
 
