@@ -40,6 +40,8 @@ _SEP = rf"{_ONE_SEP}?"
 _LINE_BREAK = r"[ \t]*\r?\n[ \t]*"
 # Between an IBAN's groups of four: a space, or a wrapped line.
 _IBAN_SEP = rf"(?:\s|{_LINE_BREAK})?"
+# Between a plate's blocks: a space or dash, or a wrapped line.
+_PLATE_SEP = rf"(?:[\s\-]|{_WRAP})?"
 # A line break inside an e-mail address, as a mail client wraps it (spaces around it too).
 _BREAK = rf"(?:{_LINE_BREAK})?"
 # One label of a domain; a line break may cut it in two ("exa⏎mple").
@@ -62,6 +64,7 @@ _D = RE2_DIGIT
 _C_ONE_SEP = rf"(?:[{RE2_SPACES}.\-]|{_WRAP})"  # `_ONE_SEP`
 _C_SEP = rf"{_C_ONE_SEP}?"  # `_SEP`
 _C_IBAN_SEP = rf"(?:[{RE2_SPACES}]|{_LINE_BREAK})?"  # `_IBAN_SEP`
+_C_PLATE_SEP = rf"(?:[{RE2_SPACES}\-]|{_WRAP})?"  # `_PLATE_SEP`
 
 
 @dataclass(frozen=True)
@@ -173,11 +176,11 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern(
         "licence_plate",
         "a French licence plate",
-        # Upper case with any separator; lower case only with its dashes ("ab-123-cd").
-        # I, O and U are never issued.
-        r"(?<![\w\-])(?:[A-HJ-NP-TV-Z]{2}[\s\-]?\d{3}[\s\-]?[A-HJ-NP-TV-Z]{2}"
+        # Upper case with any separator, a wrapped line too; lower case only with its
+        # dashes ("ab-123-cd"). I, O and U are never issued.
+        rf"(?<![\w\-])(?:[A-HJ-NP-TV-Z]{{2}}{_PLATE_SEP}\d{{3}}{_PLATE_SEP}[A-HJ-NP-TV-Z]{{2}}"
         r"|[a-hj-np-tv-z]{2}-\d{3}-[a-hj-np-tv-z]{2})(?![\w\-])",
-        rf"[A-HJ-NP-TV-Z]{{2}}[{RE2_SPACES}\-]?{_D}{{3}}[{RE2_SPACES}\-]?[A-HJ-NP-TV-Z]{{2}}"
+        rf"[A-HJ-NP-TV-Z]{{2}}{_C_PLATE_SEP}{_D}{{3}}{_C_PLATE_SEP}[A-HJ-NP-TV-Z]{{2}}"
         rf"|[a-hj-np-tv-z]{{2}}-{_D}{{3}}-[a-hj-np-tv-z]{{2}}",  # either format
     ),
 )

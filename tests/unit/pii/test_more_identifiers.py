@@ -366,6 +366,9 @@ def test_a_short_word_before_the_break_is_the_head_of_the_email(
         ("Carte 4111-1111-\n1111-1111 débitée.", "CREDIT_CARD", "4111-1111-\n1111-1111"),
         ("NIR 1 85 05 78 006 \n084 91.", "FR_NIR", "1 85 05 78 006 \n084 91"),
         ("SIRET 732 829 320 \n00074", "FR_SIRET", "732 829 320 \n00074"),
+        # Plates: a break between letters and digits.
+        ("Ma voiture AB 123 \nCD est garée.", "FR_LICENSE_PLATE", "AB 123 \nCD"),
+        ("Ma voiture 1234 AB \n75 est garée.", "FR_LICENSE_PLATE", "1234 AB \n75"),
     ],
 )
 def test_numbers_cut_by_a_wrapped_line_are_found_whole(

@@ -210,6 +210,15 @@ def test_addresses_with_and_without_postcode_are_found(found: Found, address: st
     assert found(f"J'habite au {address}. Le trottoir est défoncé.") == [("FR_ADDRESS", address)]
 
 
+def test_an_address_wrapped_format_flowed_is_found_whole(found: Found) -> None:
+    """A space before the line break: the line goes on (RFC 3676); without it, the next
+    line may start a sentence, which is not the street's name."""
+    text = "J'habite au 12 rue Victor \nHugo, 75016 Paris depuis dix ans."
+    assert found(text) == [("FR_ADDRESS", "12 rue Victor \nHugo, 75016 Paris")]
+    text = "J'habite au 12 rue Victor Hugo\nMerci d'avance"
+    assert found(text) == [("FR_ADDRESS", "12 rue Victor Hugo")]
+
+
 def test_a_street_without_number_is_not_an_address(found: Found) -> None:
     assert "FR_ADDRESS" not in _kinds(found("La rue de la République est bloquée depuis lundi."))
 

@@ -133,6 +133,7 @@ def test_siv_licence_plates_are_caught() -> None:
         ("appelez le (0)6 12 34 56 78", "phone_fr"),
         ("NIR 1 85 05 78 006 \n084 91", "nir"),
         ("IBAN FR76 3000 6000 0112 \n3456 7890 189", "iban"),
+        ("ma voiture AB 123 \nCD est garée", "licence_plate"),
     ],
 )
 def test_written_forms_are_caught(text: str, pattern: str) -> None:

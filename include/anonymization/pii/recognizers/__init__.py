@@ -87,15 +87,17 @@ def build_recognizers(language: str) -> list[EntityRecognizer]:
         trailing_signature_recognizer(language),
         person_ner_recognizer(language),
     ]
-    digit_identifiers = [
-        recognizer
-        for recognizer in recognizers
-        if set(recognizer.supported_entities) & _CUT_BY_LINE_BREAKS_TOO
-    ]
-    recognizers.insert(6, SplitIdentifierRecognizer(language, digit_identifiers))
+
+    def cut(entities: frozenset[str]) -> list[EntityRecognizer]:
+        return [r for r in recognizers if set(r.supported_entities) & entities]
+
+    split = SplitIdentifierRecognizer(language, cut(_CUT_BETWEEN_DIGITS), cut(_CUT_BETWEEN_WORDS))
+    recognizers.insert(6, split)
     return recognizers
 
 
-# Identifier numbers strict enough in shape (or checksum) to be looked for across a line
-# break between two of their digits (see `split_identifiers`).
-_CUT_BY_LINE_BREAKS_TOO = frozenset({FR_NIR, FR_SIREN, FR_SIRET, CREDIT_CARD, PHONE_NUMBER})
+# Identifiers strict enough in shape (or checksum) to be looked for across a line break
+# (see `split_identifiers`): numbers, between two of their digits; IBANs and plates,
+# between two of their letters or digits.
+_CUT_BETWEEN_DIGITS = frozenset({FR_NIR, FR_SIREN, FR_SIRET, CREDIT_CARD, PHONE_NUMBER})
+_CUT_BETWEEN_WORDS = frozenset({IBAN_CODE, FR_LICENSE_PLATE})

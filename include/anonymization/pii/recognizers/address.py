@@ -44,7 +44,10 @@ _LOWER_WORD = (
 )
 # Words of either kind may mix: "rue du 8 Mai 1945", "rue du 8 mai 1945", "rue de la paix".
 _TOKEN = rf"(?:{_NAME_WORD}|{_LOWER_WORD})"
-_STREET_NAME = rf"{_LEAD}{_TOKEN}(?:[ \-]{_LEAD}{_TOKEN}){{0,5}}"
+# A space or dash between two words of the name, or a line break after a space: where a
+# mail client wraps a line "format=flowed" (RFC 3676), the space it keeps says that the
+# line goes on ("12 rue Victor ⏎Hugo"); a line break alone may start the next sentence.
+_STREET_NAME = rf"{_LEAD}{_TOKEN}(?:(?:[ \-]|[ \t]+\r?\n[ \t]*){_LEAD}{_TOKEN}){{0,5}}"
 _CITY_WORD = rf"(?-i:[{_UPPER}][{_LOWER}{_UPPER}'’]*)"
 _CITY = (
     rf"(?:{_CITY_WORD}(?:[ \-](?:(?-i:{_PARTICLE}|lès)[ \-])?{_ELIDED}?{_CITY_WORD}){{0,3}}"

@@ -28,7 +28,6 @@ from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
 from include.anonymization.pii.lean_analysis import Gate
 from include.anonymization.pii.recognizers.gates import HAS_AT_SIGN, HAS_DIGIT
-from include.anonymization.pii.recognizers.identifiers import RegistryIbanRecognizer
 from include.anonymization.pii.recognizers.words import COMMON_WORDS
 
 # Words that announce a noun, so never stand right before an e-mail address.
@@ -115,22 +114,24 @@ def _digit_joins(text: str) -> list[JoinedText]:
 
 
 class SplitIdentifierRecognizer(EntityRecognizer):
-    """Runs the e-mail and IBAN recognizers (Presidio's, its IBAN one widened to every
-    country: see `identifiers.RegistryIbanRecognizer`) and the given recognizers of
-    digit identifiers (phones, cards, NIR...) across line breaks."""
+    """Runs Presidio's e-mail recognizer and the given recognizers across line breaks:
+    `across_digits` (phones, cards, NIR...) where a break stands between two digits,
+    `across_words` (IBANs, plates: letters and digits) between any two of theirs."""
 
-    def __init__(self, language: str, digit_identifiers: Sequence[EntityRecognizer]) -> None:
+    def __init__(
+        self,
+        language: str,
+        across_digits: Sequence[EntityRecognizer],
+        across_words: Sequence[EntityRecognizer],
+    ) -> None:
         # Joining lines only removes white space: a text without the inner recognizer's
-        # gate (see gates.py) has no joined version with a match either. A break between
-        # two digits implies the digit every identifier number's gate asks for.
+        # gate (see gates.py) has no joined version with a match either. Every identifier
+        # number's gate asks for a digit, which a break between two digits implies.
+        word_joins = _joins(_NUMBER_BREAK, " ")
         self._inner: tuple[tuple[EntityRecognizer, Joins, Gate], ...] = (
             (EmailRecognizer(supported_language=language), _joins(_EMAIL_BREAK, ""), HAS_AT_SIGN),
-            (
-                RegistryIbanRecognizer(supported_language=language),
-                _joins(_NUMBER_BREAK, " "),
-                HAS_DIGIT,
-            ),
-            *((recognizer, _digit_joins, HAS_DIGIT) for recognizer in digit_identifiers),
+            *((recognizer, word_joins, HAS_DIGIT) for recognizer in across_words),
+            *((recognizer, _digit_joins, HAS_DIGIT) for recognizer in across_digits),
         )
         super().__init__(
             supported_entities=sorted(
