@@ -1,14 +1,14 @@
 """Identifiers cut in two by a line break: "jean.dupont@exa⏎mple.fr", "06 12 34 ⏎56 78".
 
 Text wrapped by a mail client or pasted from a form breaks lines anywhere, also
-inside an e-mail address, an IBAN or a phone number, and then no pattern sees the
-whole value. A mail client that wraps "format=flowed" (RFC 3676) keeps the space
-it breaks at before the line break ("06 12 34 ⏎56 78"). This recognizer joins the
-lines (a break between two characters of a token disappears for e-mails, becomes a
-space for IBANs, and between two digits becomes the separator written before it or
-a space), runs the recognizers of those identifiers on the joined text and maps
-what they find back onto the original characters, so that the redaction covers both
-halves and the break between them.
+inside an e-mail address, an IBAN, a plate or a phone number, and then no pattern
+sees the whole value. A mail client that wraps "format=flowed" (RFC 3676) keeps the
+space it breaks at before the line break ("06 12 34 ⏎56 78"). This recognizer joins
+the lines (a break between two characters of a token disappears for e-mails, becomes
+a space for IBANs and plates, and between two digits becomes the dot or dash written
+beside it, else a space), runs the recognizers of those identifiers on the joined
+text and maps what they find back onto the original characters, so that the
+redaction covers both halves and the break between them.
 A value the same recognizer already finds without joining is left to it when
 what stands before the break is a word of its own, capitalised or common but
 no determiner ("Merci⏎jean@exemple.fr", "Jean Dupont⏎jean@exemple.fr"): the join
@@ -43,9 +43,9 @@ _BEFORE_AN_ADDRESS = frozenset(
     {"à", "a", "at", "to", "on", "par", "sur", "via", "et", "ou", "and", "or"}
 )
 # A line break, with the spaces around it, between two characters that can continue a
-# token: e-mail characters for e-mails, letters and digits for grouped numbers.
+# token: e-mail characters for e-mails, letters and digits for IBANs and plates.
 _EMAIL_BREAK = re.compile(r"(?<=[\w.@+\-])[ \t]*\r?\n[ \t]*(?=[\w.@\-])")
-_NUMBER_BREAK = re.compile(r"(?<=[A-Za-z0-9])[ \t]*\r?\n[ \t]*(?=[A-Za-z0-9])")
+_ALPHANUMERIC_BREAK = re.compile(r"(?<=[A-Za-z0-9])[ \t]*\r?\n[ \t]*(?=[A-Za-z0-9])")
 # Between two digits, by the dot or dash that separates two groups maybe ("06.12.⏎34"):
 # that separator is the glue, else a space. Or before the "(0)" of "+33 (0)6...".
 _DIGIT_BREAK = re.compile(
@@ -127,7 +127,7 @@ class SplitIdentifierRecognizer(EntityRecognizer):
         # Joining lines only removes white space: a text without the inner recognizer's
         # gate (see gates.py) has no joined version with a match either. Every identifier
         # number's gate asks for a digit, which a break between two digits implies.
-        word_joins = _joins(_NUMBER_BREAK, " ")
+        word_joins = _joins(_ALPHANUMERIC_BREAK, " ")
         self._inner: tuple[tuple[EntityRecognizer, Joins, Gate], ...] = (
             (EmailRecognizer(supported_language=language), _joins(_EMAIL_BREAK, ""), HAS_AT_SIGN),
             *((recognizer, word_joins, HAS_DIGIT) for recognizer in across_words),
