@@ -320,6 +320,17 @@ def test_signatures_capitals_and_initials_are_names(found: Found, text: str, nam
     assert ("PERSON", name) in found(text)
 
 
+def test_the_last_word_of_a_wrapped_line_is_no_signature(found: Found) -> None:
+    """A real proposal wrapped at 72 columns, as a mail client sends it: its last word
+    fell alone on the last line, after a line ending on a preposition."""
+    text = (
+        "Je demande le droit à l'euthanasie, je demande le droit à mourir dans la dignité "
+        "comme en\nBelgique"
+    )
+    assert found(text) == []
+    assert found("Bien à vous\nVictoire") == [("PERSON", "Victoire")]
+
+
 @pytest.mark.parametrize(
     ("text", "names"),
     [

@@ -108,9 +108,16 @@ PERSON_CUE_REGEX = rf"(?=(?-i:[{_UPPER}]))(?<={_CUE})(?!(?:{_NOT_NAME_START})\b)
 # Pierre-Yves", "QUINN Joel", "— Inès Roux", "timothee.barre@live.fr Timothée Barre"). A
 # dash opening a line that goes on is a list item, not a name; a colon after words on the
 # same line introduces a label's value ("Plus d'info: Doconomy", "Thème : Mobilité"), not
-# a signature (a cue's colon, "Signé :", is the cue's).
+# a signature (a cue's colon, "Signé :", is the cue's). Nor is the last word of a wrapped
+# line ("... mourir dans la dignité comme en⏎Belgique"): a line that ends on a preposition,
+# an article or a conjunction goes on in the next one.
+_MID_PHRASE_WORDS = (
+    "à|au|aux|de|du|des|d['’]|en|dans|par|pour|sur|sous|avec|sans|chez|vers|comme|le|la"
+    "|les|l['’]|un|une|et|ou|of|in|on|at|to|the|and|or|with|for|from|by"
+)
 PERSON_SIGNATURE_REGEX = (
-    rf"(?:(?<=[.!?,;—–][ \t]+)|(?<=^[ \t]*)|(?<=\b(?:{_CLOSINGS})[.,!]*[ \t]+)"
+    rf"(?:(?<=[.!?,;—–][ \t]+)|(?<=^[ \t]*)(?<!\b(?:{_MID_PHRASE_WORDS})[ \t]*\n[ \t]*)"
+    rf"|(?<=\b(?:{_CLOSINGS})[.,!]*[ \t]+)"
     rf"|(?<={CONTACT_DETAILS}[ \t]+))"
     rf"(?!(?:{_NOT_NAME_START})\b){_NAME}(?=[ \t]*$)"
 )
