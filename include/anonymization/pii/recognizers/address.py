@@ -64,9 +64,10 @@ _NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater|[btq]))?"
 # article opening the next sentence; after a lower-case word only with its dot, as a
 # text typed in lower case abbreviates it ("28, ch. lévêque"), and only if that word is
 # no ordinary one ("990 ch. produit sous licence": `AddressRecognizer`).
+_CHEMIN_PARTICLE = r"d[eu]s?\b|d['’]"  # "ch. des Vignes", "ch d'Enfer"
 _HORSEPOWER = (
     rf"ch(?:\b\s+|\.\s+(?!(?-i:[{_LOWER}])))"
-    rf"(?!(?-i:d[eu]s?\b|d['’]|(?!(?:Les?|La|L['’])\b)[{_UPPER}]))"
+    rf"(?!(?-i:{_CHEMIN_PARTICLE}|(?!(?:Les?|La|L['’])\b)[{_UPPER}]))"
 )
 # "av." is also "avant", as in "1750 av. J.-C." (before Christ), never "av. Jacques Cartier".
 _BEFORE_CHRIST = r"av\b\.?\s*J\.?\s*[\-–]?\s*C\b"
@@ -74,8 +75,8 @@ _STREET_TYPE = rf"(?!{_HORSEPOWER}|{_BEFORE_CHRIST})(?:{'|'.join(STREET_TYPES)})
 
 ADDRESS_REGEX = rf"(?<!\w){_NUMBER},?\s+{_STREET_TYPE}\s+{_STREET_NAME}{_POSTCODE_CITY}?(?!\w)"
 # A lower-case word right after "ch.": the street's name, or the noun after a horsepower
-# figure. "de", "du", "des" ("ch. des vignes") are the street's, as in `_HORSEPOWER`.
-_CH_THEN_LOWER_WORD = re.compile(rf"^[^,]*?\bch\.\s+(?!d[eu]s?\b|d['’])([{_LOWER}][\w'’\-]*)")
+# figure. A particle ("ch. des vignes") is the street's, as in `_HORSEPOWER`.
+_CH_THEN_LOWER_WORD = re.compile(rf"^[^,]*?\bch\.\s+(?!{_CHEMIN_PARTICLE})([{_LOWER}][\w'’\-]*)")
 
 
 class AddressRecognizer(PatternRecognizer):

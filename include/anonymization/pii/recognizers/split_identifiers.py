@@ -101,15 +101,11 @@ Joins = Callable[[str], list[JoinedText]]
 
 
 def _joins(breaks: re.Pattern[str], glue: str) -> Joins:
-    """`text` with each match of `breaks` replaced by `glue`, one match at a time."""
-    return lambda text: [JoinedText(text, m.start(), m.end(), glue) for m in breaks.finditer(text)]
-
-
-def _digit_joins(text: str) -> list[JoinedText]:
-    """`text` with each break between two digits replaced by its separator or a space."""
-    return [
-        JoinedText(text, m.start(), m.end(), m.group(1) or m.group(2) or " ")
-        for m in _DIGIT_BREAK.finditer(text)
+    """`text` with each match of `breaks` replaced, one match at a time, by the separator
+    the match captured (the dot of "06.12.⏎34"), else by `glue`."""
+    return lambda text: [
+        JoinedText(text, m.start(), m.end(), next(filter(None, m.groups()), glue))
+        for m in breaks.finditer(text)
     ]
 
 
@@ -127,11 +123,11 @@ class SplitIdentifierRecognizer(EntityRecognizer):
         # Joining lines only removes white space: a text without the inner recognizer's
         # gate (see gates.py) has no joined version with a match either. Every identifier
         # number's gate asks for a digit, which a break between two digits implies.
-        word_joins = _joins(_ALPHANUMERIC_BREAK, " ")
+        word_joins, digit_joins = _joins(_ALPHANUMERIC_BREAK, " "), _joins(_DIGIT_BREAK, " ")
         self._inner: tuple[tuple[EntityRecognizer, Joins, Gate], ...] = (
             (EmailRecognizer(supported_language=language), _joins(_EMAIL_BREAK, ""), HAS_AT_SIGN),
             *((recognizer, word_joins, HAS_DIGIT) for recognizer in across_words),
-            *((recognizer, _digit_joins, HAS_DIGIT) for recognizer in across_digits),
+            *((recognizer, digit_joins, HAS_DIGIT) for recognizer in across_digits),
         )
         super().__init__(
             supported_entities=sorted(
