@@ -79,6 +79,14 @@ BBAN_FORMATS = {cc: info["bban"] for _, cc, _, info, _ in numdb.get("iban").pref
     "CI": "CI22!n",
     "MA": "24!n",
 }
+# How people copy an IBAN: in fours as banks print it, compact, in the parts of their
+# country's format ("ES39 0081 0294 66 0001238624"), fours joined by dots or dashes (a web
+# form's), in lower case, the country code apart ("FR 76 3000 ..."); python-stdnum's test
+# suite lists each of these as "found online".
+_IBAN_NOTATIONS = ("fours", "compact", "national", "dotted", "lower_case", "country_apart")
+_IBAN_NOTATION_WEIGHTS = (55, 20, 10, 5, 5, 5)
+# French accounts given as the RIB's four boxes (bank, branch, account, key), no "FR76".
+_RIB_SHARE = 0.1
 _BBAN_CHARACTERS = {"n": string.digits, "a": string.ascii_uppercase}
 _BBAN_CHARACTERS["c"] = string.digits + string.ascii_uppercase
 
@@ -162,8 +170,10 @@ def iban_fr(rng: random.Random, grouped: bool | None = None) -> str:
     bank = rng.choice(_BANK_CODES)
     branch = f"{rng.randrange(100_000):05d}"
     account = f"{rng.randrange(10**11):011d}"
-    bban = bank + branch + account + _rib_key(bank, branch, account)
-    return _as_written(rng, "FR", bban, grouped)
+    key = _rib_key(bank, branch, account)
+    if grouped is None and rng.random() < _RIB_SHARE:
+        return " ".join((bank, branch, account, key))  # the RIB's four boxes, no IBAN prefix
+    return _as_written(rng, "FR", bank + branch + account + key, grouped)
 
 
 def foreign_iban(
@@ -186,11 +196,33 @@ def foreign_iban(
 
 def _as_written(rng: random.Random, country: str, bban: str, grouped: bool | None) -> str:
     """The IBAN of `bban` (its ISO 7064 check digits computed), grouped by four as banks
-    print it, or compact; `grouped=None` draws (grouped seven times in ten)."""
+    print it (`grouped=True`), or compact (`False`); `None` draws among the notations
+    people copy theirs in (`_IBAN_NOTATIONS`)."""
     number = country + iban.calc_check_digits(country + "00" + bban) + bban
-    if grouped is None:
-        grouped = rng.random() < 0.7
-    return iban.format(number) if grouped else number
+    if grouped is not None:
+        return iban.format(number) if grouped else number
+    notation = rng.choices(_IBAN_NOTATIONS, _IBAN_NOTATION_WEIGHTS)[0]
+    if notation == "compact":
+        return number
+    if notation == "national":  # as a statement prints it: bank, branch, account, key
+        groups = [number[:4], *bban_parts(country, bban)]
+        return " ".join(groups)
+    fours = iban.format(number)
+    if notation == "country_apart":
+        return f"{number[:2]} {number[2:4]} {fours[5:]}"
+    if notation == "lower_case":
+        return fours.lower()
+    return fours.replace(" ", rng.choice(".-")) if notation == "dotted" else fours
+
+
+def bban_parts(country: str, bban: str) -> list[str]:
+    """`bban` cut where its country's format (`BBAN_FORMATS`) puts its parts."""
+    parts, start = [], 0
+    for length, _, literal in re.findall(r"(\d+)!([nac])|([A-Z]+)", BBAN_FORMATS[country]):
+        size = len(literal) or int(length)
+        parts.append(bban[start : start + size])
+        start += size
+    return parts
 
 
 def bank_account(rng: random.Random, grouped: bool | None = None) -> str:
@@ -209,21 +241,45 @@ def _siren_digits(rng: random.Random) -> str:
             return number
 
 
-def siren(rng: random.Random, spaced: bool | None = None) -> str:
-    """SIREN company number (9 digits, Luhn-valid), "732829320" or "732 829 320"."""
+def siren(rng: random.Random, spaced: bool | None = None, after_its_name: bool = False) -> str:
+    """SIREN company number (9 digits, Luhn-valid), "732829320" or "732 829 320"; after
+    its name ("SIREN 7 328 293 20"), sometimes in any groups (see `_any_groups`)."""
     number = _siren_digits(rng)
+    if after_its_name and spaced is None and rng.random() < _ANY_GROUPS_SHARE:
+        return _any_groups(rng, number)
     if spaced is None:
         spaced = rng.random() < 0.4
     return " ".join((number[:3], number[3:6], number[6:])) if spaced else number
 
 
-def siret(rng: random.Random, spaced: bool | None = None) -> str:
-    """SIRET establishment number: a valid SIREN + 5-digit NIC, the 14 digits Luhn-valid."""
+def siret(rng: random.Random, spaced: bool | None = None, after_its_name: bool = False) -> str:
+    """SIRET establishment number: a valid SIREN + 5-digit NIC, the 14 digits Luhn-valid;
+    after its name, sometimes in any groups (see `_any_groups`)."""
     head = _siren_digits(rng) + f"{rng.randint(1, 99):04d}"
     number = head + _luhn_check_digit(head)
+    if after_its_name and spaced is None and rng.random() < _ANY_GROUPS_SHARE:
+        return _any_groups(rng, number)
     if spaced is None:
         spaced = rng.random() < 0.4
     return " ".join((number[:3], number[3:6], number[6:9], number[9:])) if spaced else number
+
+
+# Company numbers as python-stdnum's test suite found them online, spaced anyhow ("1 800
+# 700 39 00 110", "0 5 7 8 1 3 1 3 1 0 0 0 2 6"): a space after a digit one time in three.
+_ANY_GROUPS_SHARE = 0.2
+
+
+def _any_groups(rng: random.Random, number: str) -> str:
+    return "".join(d + (" " if rng.random() < 1 / 3 else "") for d in number[:-1]) + number[-1]
+
+
+def french_vat(rng: random.Random) -> str:
+    """French VAT number: FR, a key computed from the SIREN, the SIREN ("FR 40 303 265 045")."""
+    number = _siren_digits(rng)
+    key = f"{(12 + 3 * (int(number) % 97)) % 97:02d}"
+    if rng.random() < 0.5:
+        return f"FR{key}{number}"
+    return " ".join(("FR", key, number[:3], number[3:6], number[6:]))
 
 
 def _letters(rng: random.Random, count: int) -> str:

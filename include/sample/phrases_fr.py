@@ -11,7 +11,7 @@ places {loc} (a location, or a numbered address when the text carries one)
 {addr} {street} {street_of} {in_street} {landmark} {commune} {in_commune}
 {of_commune}; time {when};
 identifiers {plate} {iban} {nir} {siren} {siret} {card} {ip} {url} {mac} {id_card}
-{passport} {tax_id} {caf} {licence} {gps} {intl_phone}, {iban_split} and {card_split}
+{passport} {tax_id} {caf} {licence} {gps} {intl_phone} {vat}, {iban_split} and {card_split}
 (cut by a line break); the writer's {my_social} (handle or profile URL),
 {my_email_spelt} ("... arobase ... point fr"), {my_email_split} and {my_phone_split}
 (cut by a line break, as a mail client wraps a long line).
@@ -240,6 +240,8 @@ SIGNALEMENT_EXTRAS = (
     "activité].",
     "Notre entreprise (SIREN {siren}) [intervient souvent dans le secteur|a un local juste "
     "à côté].",
+    "[Merci d'adresser la facture|Pour la facture, merci de l'établir] au nom de mon "
+    "entreprise, n° [TVA intracommunautaire|de TVA] {vat}.",
     "Pour info ma voiture est immatriculée {plate}, je me gare [juste à côté|devant].",
 )
 

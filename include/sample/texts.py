@@ -67,7 +67,7 @@ _PII_SLOTS = frozenset(
         "my_email", "my_phone", "my_dob", "plate", "iban", "nir", "siren", "siret",
         "card", "ip", "url", "mac", "id_card", "passport", "tax_id", "caf", "licence",
         "my_social", "gps", "intl_phone", "my_email_spelt", "my_email_split", "iban_split",
-        "home_phone", "my_phone_split", "card_split",
+        "home_phone", "my_phone_split", "card_split", "vat",
     }
 )  # fmt: skip
 
@@ -320,8 +320,9 @@ _SLOTS: dict[str, Callable[[_Writer, list[Piece]], None]] = {
     "plate": _entity_slot("FR_LICENSE_PLATE", lambda w: identifiers.licence_plate(w.rng)),
     "iban": _entity_slot("IBAN_CODE", lambda w: identifiers.bank_account(w.rng)),
     "nir": _entity_slot("FR_NIR", lambda w: identifiers.nir(w.rng)),
-    "siren": _entity_slot("FR_SIREN", lambda w: identifiers.siren(w.rng)),
-    "siret": _entity_slot("FR_SIRET", lambda w: identifiers.siret(w.rng)),
+    "siren": _entity_slot("FR_SIREN", lambda w: identifiers.siren(w.rng, after_its_name=True)),
+    "siret": _entity_slot("FR_SIRET", lambda w: identifiers.siret(w.rng, after_its_name=True)),
+    "vat": _entity_slot("FR_SIREN", lambda w: identifiers.french_vat(w.rng)),
     "card": _entity_slot("CREDIT_CARD", lambda w: identifiers.luhn_card(w.rng)),
     "ip": _entity_slot("IP_ADDRESS", lambda w: identifiers.ip_address(w.rng)),
     "url": _entity_slot("URL", lambda w: identifiers.personal_website(w.rng, w.author.last_name)),

@@ -38,10 +38,14 @@ _ONE_SEP = rf"(?:[\s.\-]|{_WRAP})"
 _SEP = rf"{_ONE_SEP}?"
 # A line break with the spaces around it.
 _LINE_BREAK = r"[ \t]*\r?\n[ \t]*"
-# Between an IBAN's groups of four: a space, or a wrapped line.
-_IBAN_SEP = rf"(?:\s|{_LINE_BREAK})?"
+# Between an IBAN's groups of four: a space, dot or dash ("FR76.3000.6000..."), or a
+# wrapped line.
+_IBAN_SEP = rf"(?:[\s.\-]|{_LINE_BREAK})?"
 # Between a plate's blocks: a space or dash, or a wrapped line.
 _PLATE_SEP = rf"(?:[\s\-]|{_WRAP})?"
+# Between the groups of an identifier written in groups of any size: a space (French
+# typography's non-breaking ones too), a dot or a dash; never a line break.
+_GROUP_SEP = "[ \u00a0\u202f.\\-]"
 # A line break inside an e-mail address, as a mail client wraps it (spaces around it too).
 _BREAK = rf"(?:{_LINE_BREAK})?"
 # One label of a domain; a line break may cut it in two ("exa⏎mple").
@@ -63,7 +67,8 @@ RE2_SPACES = r"\s\p{Z}\x{0b}\x{1c}-\x{1f}\x{85}"  # inside a class
 _D = RE2_DIGIT
 _C_ONE_SEP = rf"(?:[{RE2_SPACES}.\-]|{_WRAP})"  # `_ONE_SEP`
 _C_SEP = rf"{_C_ONE_SEP}?"  # `_SEP`
-_C_IBAN_SEP = rf"(?:[{RE2_SPACES}]|{_LINE_BREAK})?"  # `_IBAN_SEP`
+_C_IBAN_SEP = rf"(?:[{RE2_SPACES}.\-]|{_LINE_BREAK})?"  # `_IBAN_SEP`
+_C_GROUP_SEP = r"[ \x{a0}\x{202f}.\-]"  # `_GROUP_SEP`
 _C_PLATE_SEP = rf"(?:[{RE2_SPACES}\-]|{_WRAP})?"  # `_PLATE_SEP`
 
 
@@ -133,10 +138,40 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern(
         "iban",
         "an IBAN",
-        # Not right after "<alnum>." ("k1.RN35QGFZ…" is a pseudonym, not an IBAN).
-        rf"(?<![A-Za-z0-9])(?<![A-Za-z0-9]\.)[A-Z]{{2}}\d{{2}}(?:{_IBAN_SEP}[A-Z0-9]{{4}}){{3,7}}"
-        rf"(?:{_IBAN_SEP}[A-Z0-9]{{1,4}})?(?![A-Za-z0-9])",
-        rf"[A-Z]{{2}}{_D}{{2}}(?:{_C_IBAN_SEP}[A-Z0-9]{{4}}){{3}}",  # its first groups
+        # Its country code in either case ("fr76 3000 ..."), in capitals maybe apart ("FR 76
+        # 3000 ..."). Not right after "<alnum>." or "<alnum>-" ("k1.RN35QGFZ…" is a
+        # pseudonym, "…-4617-ab13-4907…" a UUID's groups).
+        rf"(?<![A-Za-z0-9])(?<![A-Za-z0-9][.\-])(?:[A-Z]{{2}}{_GROUP_SEP}?|[A-Za-z]{{2}})\d{{2}}"
+        rf"(?:{_IBAN_SEP}[A-Z0-9]{{4}}){{3,7}}(?:{_IBAN_SEP}[A-Z0-9]{{1,4}})?(?![A-Za-z0-9])",
+        rf"[A-Za-z]{{2}}{_C_GROUP_SEP}?{_D}{{2}}(?:{_C_IBAN_SEP}[A-Z0-9]{{4}}){{3}}",  # its start
+    ),
+    PiiPattern(
+        "iban_other_grouping",
+        "an IBAN grouped otherwise than in fours",
+        # As national layouts print them ("NO 71 7694 05 00903", "ES39 0081 0294 66
+        # 0001238624", "GB29 NWBK 601613 31926819"): a country code, its check digits, a
+        # bank's letters maybe, then ten digits or more in any groups (not any capitals:
+        # "ET 12 ANS APRES RIEN NA CHANGE" is no IBAN).
+        rf"(?<![\w.\-])[A-Z]{{2}}{_GROUP_SEP}?\d{{2}}(?:{_GROUP_SEP}?[A-Z]){{0,4}}"
+        rf"(?:{_GROUP_SEP}?\d){{10,30}}(?:{_GROUP_SEP}?[A-Z0-9]){{0,6}}(?!\w)",
+        # Up to its tenth digit.
+        rf"[A-Z]{{2}}{_C_GROUP_SEP}?{_D}{{2}}(?:{_C_GROUP_SEP}?[A-Z]){{0,4}}"
+        rf"(?:{_C_GROUP_SEP}?{_D}){{10}}",
+    ),
+    PiiPattern(
+        "number_after_its_name",
+        "a SIRET, SIREN, RIB, IBAN or VAT number after its name",
+        # Nine digits or more in any groups, at most 30 other characters after the name on
+        # its line: "SIRET : 1 800 700 39 00 110", "RIB : 30006 00001 123 456 789 01 89".
+        rf"\b(?i:siret|siren|rib|iban|tva)\b[^\d\n]{{0,30}}?\d(?:{_GROUP_SEP}?\d){{8,}}",
+        r"(?i:siret|siren|rib|iban|tva)",  # its name
+    ),
+    PiiPattern(
+        "vat_fr",
+        "a French VAT number",
+        # FR, a two-character key and the company's SIREN, however grouped ("FR40303265045").
+        rf"(?<!\w)(?i:FR){_GROUP_SEP}?[0-9A-Z]{{2}}(?:{_GROUP_SEP}?\d){{9}}(?!\w)",
+        rf"(?i:FR){_C_GROUP_SEP}?[0-9A-Z]{{2}}(?:{_C_GROUP_SEP}?{_D}){{9}}",  # all of it
     ),
     PiiPattern(
         "nir",

@@ -8,6 +8,7 @@ import re
 
 import phonenumbers
 import pytest
+import schwifty
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import iban, luhn
@@ -94,10 +95,15 @@ def test_foreign_ibans_follow_their_country_format(country: str) -> None:
 def test_a_refund_account_is_mostly_french_sometimes_abroad() -> None:
     rng = random.Random(8)
     accounts = [identifiers.bank_account(rng) for _ in range(1000)]
-    french = sum(account.startswith("FR") for account in accounts)
+    ribs = [account for account in accounts if account[0].isdigit()]  # the RIB's four boxes
+    ibans = [re.sub(r"[ .\-]", "", account).upper() for account in accounts if account not in ribs]
+    french = sum(account.startswith("FR") for account in ibans) + len(ribs)
     assert 700 < french < 900
-    assert len({account[:2] for account in accounts}) > 10
-    assert all(_mod_97(account) == 1 for account in accounts)
+    assert 40 < len(ribs) < 120
+    assert len({account[:2] for account in ibans}) > 10
+    assert all(_mod_97(account) == 1 for account in ibans)
+    for rib in ribs:  # schwifty checks the RIB key
+        schwifty.IBAN.from_bban("FR", rib.replace(" ", ""), validate_bban=True)
 
 
 @FAST

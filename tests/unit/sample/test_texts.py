@@ -9,9 +9,11 @@ from types import ModuleType
 
 import phonenumbers
 import pytest
+import schwifty
 from stdnum import luhn
 from stdnum.fr import nif as fr_nif
 from stdnum.fr import nir, siren, siret
+from stdnum.fr import tva as fr_tva
 from stdnum.iso7064 import mod_97_10
 
 from include.sample import phrases_en, phrases_fr, templating
@@ -59,12 +61,15 @@ def test_the_mix_is_realistic(corpus: list[LabelledText]) -> None:
 
 
 def _has_iban_check_digits(value: str) -> bool:
-    """ISO 13616's check, the one every IBAN has, whatever the line breaks and spaces in it.
+    """ISO 13616's check, the one every IBAN has, whatever the line breaks, separators and
+    case; a French RIB given without its IBAN prefix, by its key.
 
     Not stdnum's `iban.is_valid`: foreign IBANs carry random national keys, and some
     come from countries outside the registry stdnum ships (see `foreign_iban`).
     """
-    compact = re.sub(r"\s", "", value)
+    compact = re.sub(r"[\s.\-]", "", value).upper()
+    if re.fullmatch(r"\d{23}", compact):  # schwifty checks the RIB key
+        return schwifty.IBAN.from_bban("FR", compact, validate_bban=True) is not None
     return bool(re.fullmatch(r"[A-Z]{2}\d{2}[0-9A-Z]+", compact)) and mod_97_10.is_valid(
         compact[4:] + compact[:4]
     )
@@ -74,7 +79,7 @@ def test_identifier_values_are_valid(corpus: list[LabelledText]) -> None:
     validators = {
         "FR_NIR": nir.is_valid,
         "IBAN_CODE": _has_iban_check_digits,
-        "FR_SIREN": siren.is_valid,
+        "FR_SIREN": lambda v: siren.is_valid(v) or fr_tva.is_valid(v),  # in a VAT number
         "FR_SIRET": siret.is_valid,
         # French, or with a country code, or a British or North American one from home;
         # maybe cut by a line break.

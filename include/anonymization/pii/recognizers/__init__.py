@@ -31,9 +31,12 @@ from include.anonymization.pii.recognizers.context_words import (
 )
 from include.anonymization.pii.recognizers.french_ids import french_id_recognizers
 from include.anonymization.pii.recognizers.gps import gps_recognizer
+from include.anonymization.pii.recognizers.grouped_identifiers import (
+    company_number_recognizers,
+    iban_recognizer,
+)
 from include.anonymization.pii.recognizers.identifiers import (
     email_recognizer,
-    iban_recognizer,
     nir_recognizer,
     siren_recognizer,
     siret_recognizer,
@@ -69,10 +72,11 @@ def build_recognizers(language: str) -> list[EntityRecognizer]:
         nir_recognizer(language, words[FR_NIR]),
         siret_recognizer(language, words[FR_SIRET]),
         siren_recognizer(language, words[FR_SIREN]),
-        iban_recognizer(language, words[IBAN_CODE]),
+        iban_recognizer(language),
         email_recognizer(language, words[EMAIL_ADDRESS]),
         obfuscated_email_recognizer(language, words[EMAIL_ADDRESS]),
         *presidio_default_recognizers(language),
+        *company_number_recognizers(language),
         *french_id_recognizers(language),
         social_recognizer(language),
         gps_recognizer(language),

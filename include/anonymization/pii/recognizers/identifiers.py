@@ -1,4 +1,4 @@
-"""Identifiers that carry a check digit: NIR, SIREN, SIRET, and IBANs of every country.
+"""Identifiers that carry a check digit: NIR, SIREN, SIRET (IBANs: grouped_identifiers.py).
 
 A regular expression finds every string SHAPED like the identifier, however it
 is spaced; python-stdnum then verifies the check digits, and a candidate that
@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
-from presidio_analyzer.predefined_recognizers import EmailRecognizer, IbanRecognizer
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
+from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer.predefined_recognizers import EmailRecognizer
 from stdnum.fr import nir, siren, siret
 
 from include.anonymization.pii.entities import (
@@ -21,7 +19,6 @@ from include.anonymization.pii.entities import (
     FR_NIR,
     FR_SIREN,
     FR_SIRET,
-    IBAN_CODE,
 )
 from include.anonymization.pii.recognizers.gates import HAS_AT_SIGN, HAS_DIGIT, gated
 
@@ -103,37 +100,6 @@ def siret_recognizer(language: str, context: list[str]) -> PatternRecognizer:
         context=context,
     )
     return gated(recognizer, HAS_DIGIT)
-
-
-class RegistryIbanRecognizer(IbanRecognizer):
-    """Presidio's IBAN pattern, its matches checked against the registry schwifty keeps.
-
-    Presidio checks a match against its own table of country formats: 76 countries, some
-    out of date (an Azerbaijani BBAN has letters, Presidio's wants digits). An IBAN from
-    Russia, Burundi or Djibouti (in SWIFT's registry), or from the countries that issue
-    IBANs outside it (Senegal, Côte d'Ivoire, Mali, Cameroon, Morocco, Algeria...), was
-    left in clear: the validation gate then blocked the whole release on its shape.
-    schwifty knows both lists and verifies the ISO 7064 check digits; the national key
-    inside the BBAN is not required, so a mistyped RIB key is still redacted.
-    """
-
-    def validate_result(self, pattern_text: str) -> bool:
-        try:
-            IBAN(EntityRecognizer.sanitize_value(pattern_text, self.replacement_pairs))
-        except SchwiftyException:
-            return False
-        return True
-
-
-def iban_recognizer(language: str, context: list[str]) -> PatternRecognizer:
-    """IBANs of every country (grouped or not, check digits verified), French context words."""
-    recognizer = RegistryIbanRecognizer(
-        supported_language=language,
-        supported_entity=IBAN_CODE,
-        context=context,
-        name=f"{IBAN_CODE}_{language}",
-    )
-    return gated(recognizer, HAS_DIGIT)  # its pattern: two letters, then `[0-9]{2}`
 
 
 def email_recognizer(language: str, context: list[str]) -> PatternRecognizer:
