@@ -314,6 +314,7 @@ def test_names_after_a_cue_are_found(found: Found, text: str, name: str) -> None
         # A first name and an initial signing the message, though "aimé" is a word.
         ("Le banc est cassé depuis mars. Merci de votre retour. Aimé L.", "Aimé L."),
         ("It comes from the flat of Billy Lloyd, at the corner.", "Billy Lloyd"),
+        ("It comes from the flat of Mathew McDonald, at 16 rue Delaunay.", "Mathew McDonald"),
     ],
 )
 def test_signatures_capitals_and_initials_are_names(found: Found, text: str, name: str) -> None:
@@ -389,6 +390,7 @@ def _names(found: Found, text: str) -> list[str]:
         ("Le cabinet du Doctuer Morel est inaccessible.", "Morel"),
         ("My neighbuor Oliver Smith parks on the pavement.", "Oliver Smith"),
         ("hi, my nmae is ruth sims and the bins stink", "ruth sims"),
+        ("Bjr, Je sis Pierre-Yves Rodrigues, habitant au 20 rue Le Goff.", "Pierre-Yves Rodrigues"),
     ],
 )
 def test_names_after_a_mistyped_cue_are_found(found: Found, text: str, name: str) -> None:

@@ -64,10 +64,12 @@ _LOWER = LOWER_LETTERS
 # What announces a name: introductions, civilities, signatures (case-insensitive). The
 # long cue words are recognised with one slip ("je m'applele", "Maadame", "Monsieru");
 # the short ones ("Mme", "M.", "Dr") have ordinary words one slip away, so they must be
-# typed right. "my name is" tolerates a slip in "name": "my" and "is" bound it.
+# typed right. "my name is" tolerates a slip in "name", "je suis" one in "suis" ("je sis",
+# "je suiss"): the words around bound it, and a capitalised name must follow.
 _CIVILITIES = one_typo_pattern("mademoiselle", "monsieur", "madame", "docteur")
 _CUE_WORDS = (
-    rf"je\s+m['’]{one_typo_pattern('appelle')}|je\s+me\s+nomme|je\s+suis|mon\s+nom\s+est"
+    rf"je\s+m['’]{one_typo_pattern('appelle')}|je\s+me\s+nomme"
+    rf"|je\s+{one_typo_before_its_value('suis')}|mon\s+nom\s+est"
     rf"|moi[\s,]+c['’]est|ici|{_CIVILITIES}|mme|mlle|mr?\.|mr|me\.|dr\.?|sign[ée](?:\s+par)?"
     rf"|my\s+{one_typo_before_its_value('name')}\s+is|i\s+am|mrs\.?|ms\.?|miss|signed(?:\s+by)?"
 )
@@ -95,7 +97,8 @@ _NAME_WORD = (
 _PARTICLE = r"(?:de|du|des|le|la|van|von|da|di|dos|ben|el)"
 _NAME = rf"(?-i:{_NAME_WORD}(?:[ \-](?:{_PARTICLE}\s)?{_NAME_WORD}){{0,3}})"
 _CAPS_WORD = rf"[{_UPPER}]{{3,}}(?:-[{_UPPER}]{{2,}})?"
-_CAPITALISED_WORD = rf"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
+# "Mc" opens Irish and Scottish surnames ("McDonald", "McKenzie"): a capital inside the word.
+_CAPITALISED_WORD = rf"(?:Mc)?[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
 # Acronyms that may stand beside a capitalised word without being a surname.
 _ACRONYMS = "URGENT|SIRET|SIREN|IBAN|RIB|NIR|GRDF|ZFE|SNCF|RATP|HLM|SVP|EDF|CAF|TGV|RER|SAMU|PMR"
 _NOT_NAME_START = alternation(NOT_NAMES)
