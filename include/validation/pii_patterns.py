@@ -38,14 +38,21 @@ _ONE_SEP = rf"(?:[\s.\-]|{_WRAP})"
 _SEP = rf"{_ONE_SEP}?"
 # A line break with the spaces around it.
 _LINE_BREAK = r"[ \t]*\r?\n[ \t]*"
-# Between an IBAN's groups of four: a space, dot or dash ("FR76.3000.6000..."), or a
-# wrapped line.
-_IBAN_SEP = rf"(?:[\s.\-]|{_LINE_BREAK})?"
+# Between an IBAN's groups of four: a space, or a wrapped line; else the same dot or dash
+# between every two groups ("FR76.3000.6000...", as a web form writes it: an upper-case
+# UUID, "AE97BA94-D0ED-482F-...", mixes glued and dashed groups).
+_IBAN_SEP = rf"(?:\s|{_LINE_BREAK})?"
+_IBAN_GROUPS = "|".join(
+    rf"(?:{sep}[A-Z0-9]{{4}}){{3,7}}(?:{sep}[A-Z0-9]{{1,4}})?" for sep in (_IBAN_SEP, r"\.", "-")
+)
 # Between a plate's blocks: a space or dash, or a wrapped line.
 _PLATE_SEP = rf"(?:[\s\-]|{_WRAP})?"
 # Between the groups of an identifier written in groups of any size: a space (French
 # typography's non-breaking ones too), a dot or a dash; never a line break.
 _GROUP_SEP = "[ \u00a0\u202f.\\-]"
+# Where an account number ends: no letter or digit, nor a dash and another group (a UUID
+# goes on: "bd228693-8032-4631-8884-aba7a51b231c" is no "BD22 8693 8032..." IBAN).
+_NO_MORE_GROUPS = r"(?![A-Za-z0-9]|-[A-Za-z0-9])"
 # A line break inside an e-mail address, as a mail client wraps it (spaces around it too).
 _BREAK = rf"(?:{_LINE_BREAK})?"
 # One label of a domain; a line break may cut it in two ("exa⏎mple").
@@ -67,7 +74,7 @@ RE2_SPACES = r"\s\p{Z}\x{0b}\x{1c}-\x{1f}\x{85}"  # inside a class
 _D = RE2_DIGIT
 _C_ONE_SEP = rf"(?:[{RE2_SPACES}.\-]|{_WRAP})"  # `_ONE_SEP`
 _C_SEP = rf"{_C_ONE_SEP}?"  # `_SEP`
-_C_IBAN_SEP = rf"(?:[{RE2_SPACES}.\-]|{_LINE_BREAK})?"  # `_IBAN_SEP`
+_C_IBAN_SEP = rf"(?:[{RE2_SPACES}.\-]|{_LINE_BREAK})?"  # any of `_IBAN_GROUPS`' separators
 _C_GROUP_SEP = r"[ \x{a0}\x{202f}.\-]"  # `_GROUP_SEP`
 _C_PLATE_SEP = rf"(?:[{RE2_SPACES}\-]|{_WRAP})?"  # `_PLATE_SEP`
 
@@ -142,7 +149,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # 3000 ..."). Not right after "<alnum>." or "<alnum>-" ("k1.RN35QGFZ…" is a
         # pseudonym, "…-4617-ab13-4907…" a UUID's groups).
         rf"(?<![A-Za-z0-9])(?<![A-Za-z0-9][.\-])(?:[A-Z]{{2}}{_GROUP_SEP}?|[A-Za-z]{{2}})\d{{2}}"
-        rf"(?:{_IBAN_SEP}[A-Z0-9]{{4}}){{3,7}}(?:{_IBAN_SEP}[A-Z0-9]{{1,4}})?(?![A-Za-z0-9])",
+        rf"(?:{_IBAN_GROUPS}){_NO_MORE_GROUPS}",
         rf"[A-Za-z]{{2}}{_C_GROUP_SEP}?{_D}{{2}}(?:{_C_IBAN_SEP}[A-Z0-9]{{4}}){{3}}",  # its start
     ),
     PiiPattern(
@@ -153,7 +160,7 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # bank's letters maybe, then ten digits or more in any groups (not any capitals:
         # "ET 12 ANS APRES RIEN NA CHANGE" is no IBAN).
         rf"(?<![\w.\-])[A-Z]{{2}}{_GROUP_SEP}?\d{{2}}(?:{_GROUP_SEP}?[A-Z]){{0,4}}"
-        rf"(?:{_GROUP_SEP}?\d){{10,30}}(?:{_GROUP_SEP}?[A-Z0-9]){{0,6}}(?!\w)",
+        rf"(?:{_GROUP_SEP}?\d){{10,30}}(?:{_GROUP_SEP}?[A-Z0-9]){{0,6}}(?!\w){_NO_MORE_GROUPS}",
         # Up to its tenth digit.
         rf"[A-Z]{{2}}{_C_GROUP_SEP}?{_D}{{2}}(?:{_C_GROUP_SEP}?[A-Z]){{0,4}}"
         rf"(?:{_C_GROUP_SEP}?{_D}){{10}}",
