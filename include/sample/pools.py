@@ -78,12 +78,14 @@ STREET_TYPES: tuple[tuple[StreetType, int], ...] = (
     (StreetType("place", "la ", "sur", ("pl.",)), 4),
     (StreetType("impasse", "l'", "dans", ("imp.",)), 4),
     (StreetType("allée", "l'", "dans"), 4),
-    (StreetType("chemin", "le ", "sur", ("ch.",)), 3),
+    (StreetType("chemin", "le ", "sur", ("ch.", "chem.", "che")), 3),
     (StreetType("route", "la ", "sur", ("rte",)), 2),
+    (StreetType("résidence", "la ", "dans", ("rés.", "res")), 2),
     (StreetType("quai", "le ", "sur"), 1),
-    (StreetType("cours", "le ", "sur"), 1),
-    (StreetType("square", "le ", "dans"), 1),
-)
+    (StreetType("cours", "le ", "sur", ("crs",)), 1),
+    (StreetType("square", "le ", "dans", ("sq",)), 1),
+    (StreetType("faubourg", "le ", "dans", ("fbg", "fg")), 1),
+)  # the abbreviations: La Poste's, as the BAN's geocoder (addok-france) reads them
 
 
 @dataclass(frozen=True)

@@ -210,6 +210,53 @@ def test_addresses_with_and_without_postcode_are_found(found: Found, address: st
     assert found(f"J'habite au {address}. Le trottoir est défoncé.") == [("FR_ADDRESS", address)]
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        # La Poste's abbreviations, as the BAN's geocoder (addok-france) reads them.
+        "12 crs Lafayette",
+        "4 fbg Saint-Antoine, 75011 Paris",
+        "3 sq des Peupliers",
+        "7 rés. Les Tilleuls",
+        "9 che des Vignes",
+        "2 rpt de l'Europe",
+        "6 bd Gambetta",
+        "5 r. de la Paix",
+        "3 bis r du 8 mai, 10000 Troyes",
+        # A village's main street, named by its type alone.
+        "2, Grande Rue 62128 Bours",
+        "14 Grand'Rue",
+        # A postal box or a rural delivery number before the postcode.
+        "8 rue des Écoles CIDEX 112 21320 Pouilly-en-Auxois",
+        "2 allée des Tanneurs B.P. 415 31068 Toulouse Cedex 7",
+        "20 avenue des Lices CS 20544 35005 Rennes",
+        # A city's name typed with lower-case words in it.
+        "28 impasse des mouettes 76460 Saint-valery-en-caux",
+        "5 place du 11-Novembre, 62000 Arras",
+        "5 avenue de la 2e DB",
+    ],
+)
+def test_addresses_as_la_poste_and_villages_write_them_are_found(
+    found: Found, address: str
+) -> None:
+    assert found(f"Mon adresse : {address}. Le trottoir est défoncé.") == [("FR_ADDRESS", address)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Réservez 1 place de 5 mètres pour le camion.",
+        "J'ai acheté 1 lot de 3 bouteilles et 2 pass Navigo.",
+        "Envoyé 2 via Facebook, 3 fois par jour.",
+        "Les 2 Carrefour City du quartier ferment à 21 h.",
+    ],
+)
+def test_a_number_before_a_word_that_names_streets_too_is_no_address(
+    found: Found, text: str
+) -> None:
+    assert "FR_ADDRESS" not in _kinds(found(text))
+
+
 def test_an_address_wrapped_format_flowed_is_found_whole(found: Found) -> None:
     """A space before the line break: the line goes on (RFC 3676); without it, the next
     line may start a sentence, which is not the street's name."""
@@ -315,6 +362,8 @@ def test_names_after_a_cue_are_found(found: Found, text: str, name: str) -> None
         ("Le banc est cassé depuis mars. Merci de votre retour. Aimé L.", "Aimé L."),
         ("It comes from the flat of Billy Lloyd, at the corner.", "Billy Lloyd"),
         ("It comes from the flat of Mathew McDonald, at 16 rue Delaunay.", "Mathew McDonald"),
+        # After the dash that signs the message, though both words are ordinary ones.
+        ("Bonne continuation.\n— Claire Marques", "Claire Marques"),
     ],
 )
 def test_signatures_capitals_and_initials_are_names(found: Found, text: str, name: str) -> None:

@@ -23,38 +23,58 @@ from include.anonymization.pii.recognizers.words import (
     alternation,
 )
 
+# Street types and the abbreviations addresses use (those of the BAN's geocoder, addok-
+# france, that are real: "crs", "fbg", "sq", "rés"...). Left out, words that a number
+# commonly precedes in prose: "lot" ("1 lot de 3"), "pass" ("2 pass Navigo"), "via",
+# "carrefour" (a shop), "quartier", "terrasse", "parc", "centre", "porte", "bois", and
+# "cite" (a verb), "ham", "prom", "trav" (English words, slang).
 STREET_TYPES = (
-    "rue", "avenue", "av", "ave", "boulevard", "bd", "bld", "place", "pl", "allée", "allee",
-    "impasse", "imp", "chemin", "ch", "route", "rte", "quai", "cours", "square", "passage",
-    "résidence", "residence", "lotissement", "hameau", "faubourg", "voie", "sentier", "cité",
-    "parvis", "esplanade", "promenade", "rond-point", "villa", "montée", "traverse", "ruelle",
-    "clos", "domaine", "chaussée", "mail",
+    "rue", "avenue", "av", "ave", "boulevard", "bd", "bld", "blvd", "bvd", "place", "pl",
+    "allée", "allee", "allées", "allees", "impasse", "imp", "chemin", "ch", "che", "chem",
+    "route", "rte", "quai", "cours", "crs", "square", "sq", "passage", "résidence",
+    "residence", "rés", "res", "lotissement", "hameau", "faubourg", "fg", "fbg",
+    "voie", "sentier", "sente", "cité", "parvis", "prv", "esplanade", "esp", "espl",
+    "promenade", "rond-point", "rond point", "rpt", "rdpt", "villa", "vla", "montée",
+    "montee", "traverse", "ruelle", "rle", "clos", "domaine", "chaussée", "chaussee",
+    "mail", "placette", "passerelle", "côte", "rocade",
 )  # fmt: skip
 _UPPER = UPPER_LETTERS
 _LOWER = LOWER_LETTERS
 _PARTICLE = r"(?:de|du|des|la|le|les|et|sur|sous|en|aux|au|à)"
 _ELIDED = r"(?:[ld][’'])"
 _LEAD = rf"(?:{_PARTICLE}\s+|{_ELIDED})*"
-# A capitalised word (Victor, Saint-Michel, République) or a number (rue du 8 Mai 1945).
-_NAME_WORD = rf"(?:(?-i:[{_UPPER}][{_LOWER}{_UPPER}'’\-]*)|\d{{1,4}}(?:er|e)?)"
+# A capitalised word (Victor, Saint-Michel, République), a date (rue du 8 Mai 1945, place
+# du 11-Novembre) or an ordinal (avenue de la 2e DB, rue de la 1re Armée). Not any number:
+# "1 place de 5 mètres" is no address.
+_MONTH = (
+    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre"
+    "|novembre|décembre|decembre"
+)
+_NAME_WORD = (
+    rf"(?:(?-i:[{_UPPER}][{_LOWER}{_UPPER}'’\-]*)|(?:1er|\d{{1,2}})[ \-](?:{_MONTH})\b"
+    rf"|\d{{4}}|\d{{1,2}}(?:e|è|ème|eme|re|er)\b)"
+)
 # A lower-case word that is not a common one ("pagnol", not "est" or "depuis").
 _LOWER_WORD = (
     rf"(?-i:(?!(?:{alternation(COMMON_WORDS)})(?![{_LOWER}'’\-]))"
     rf"[{_LOWER}]{{2,}}(?:[\-'’][{_LOWER}]+)*)"
 )
 # Words of either kind may mix: "rue du 8 Mai 1945", "rue du 8 mai 1945", "rue de la paix".
-_TOKEN = rf"(?:{_NAME_WORD}|{_LOWER_WORD})"
+# Not a postal box (see `_POSTAL_BOX`), nor a particle alone ("1 place de 5 mètres").
+_TOKEN = rf"(?!(?-i:B\.P|BP|CS|TSA|CIDEX)\b|{_PARTICLE}(?![\w'’\-]))(?:{_NAME_WORD}|{_LOWER_WORD})"
 # A space or dash between two words of the name, or a line break after a space: where a
 # mail client wraps a line "format=flowed" (RFC 3676), the space it keeps says that the
 # line goes on ("12 rue Victor ⏎Hugo"); a line break alone may start the next sentence.
 _STREET_NAME = rf"{_LEAD}{_TOKEN}(?:(?:[ \-]|[ \t]+\r?\n[ \t]*){_LEAD}{_TOKEN}){{0,5}}"
-_CITY_WORD = rf"(?-i:[{_UPPER}][{_LOWER}{_UPPER}'’]*)"
-_CITY = (
-    rf"(?:{_CITY_WORD}(?:[ \-](?:(?-i:{_PARTICLE}|lès)[ \-])?{_ELIDED}?{_CITY_WORD}){{0,3}}"
-    rf"|{_LOWER_WORD}(?:[ \-]{_LOWER_WORD}){{0,2}})"
-)
+# A city's words, capitalised or not ("Saint-valery-en-caux", "Poilly-sur-tholon"), with
+# particles between them.
+_CITY_WORD = rf"(?!cedex\b)(?:(?-i:[{_UPPER}][{_LOWER}{_UPPER}'’]*)|{_LOWER_WORD})"
+_CITY = rf"{_CITY_WORD}(?:[ \-](?:(?-i:{_PARTICLE}|lès)[ \-])?{_ELIDED}?{_CITY_WORD}){{0,3}}"
+# Between the street and the postcode, a postal box or a rural delivery number: "BP 7015",
+# "B.P. N 7015", "CS 40055", "TSA 30719", "CIDEX 304" (CIDEX serves households).
+_POSTAL_BOX = r"(?-i:B\.?\s?P\.?|CS|TSA|CIDEX)\s*(?:N\s?°?\s*|No\s?)?\d{1,6}"
 _POSTCODE_CITY = (
-    rf"(?:(?:,?\s+|\s+[\-–]\s+)(?:\d{{5}}|\d{{2}}\s\d{{3}})\s+{_CITY}"
+    rf"(?:(?:,?\s+{_POSTAL_BOX})?(?:,?\s+|\s+[\-–]\s+)(?:\d{{5}}|\d{{2}}\s\d{{3}})\s+{_CITY}"
     rf"(?:\s+cedex(?:\s+\d{{1,2}})?)?)"
 )
 _NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater|[btq]))?"
@@ -71,9 +91,19 @@ _HORSEPOWER = (
 )
 # "av." is also "avant", as in "1750 av. J.-C." (before Christ), never "av. Jacques Cartier".
 _BEFORE_CHRIST = r"av\b\.?\s*J\.?\s*[\-–]?\s*C\b"
-_STREET_TYPE = rf"(?!{_HORSEPOWER}|{_BEFORE_CHRIST})(?:{'|'.join(STREET_TYPES)})\.?"
+# "r." is "rue", and so is a bare "r" before a particle ("3 bis r du 8 mai").
+_RUE_ABBREVIATED = r"r\.|r(?=\s+(?:d[eu]s?\b|d['’]|l[ae]\b))"
+_STREET_TYPE = (
+    rf"(?!{_HORSEPOWER}|{_BEFORE_CHRIST})(?:(?:{'|'.join(STREET_TYPES)})\.?|{_RUE_ABBREVIATED})"
+)
+# A village's main street is named by its type alone ("2, Grande Rue 62128 Écoust-Saint-
+# Mein"), or goes on ("Grande Rue de la Croix-Rousse").
+_MAIN_STREET = rf"(?:grande?[ \-]rue|grand['’]rue)(?:\s+{_STREET_NAME})?"
 
-ADDRESS_REGEX = rf"(?<!\w){_NUMBER},?\s+{_STREET_TYPE}\s+{_STREET_NAME}{_POSTCODE_CITY}?(?!\w)"
+ADDRESS_REGEX = (
+    rf"(?<!\w){_NUMBER},?\s+(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET})"
+    rf"{_POSTCODE_CITY}?(?!\w)"
+)
 # A lower-case word right after "ch.": the street's name, or the noun after a horsepower
 # figure. A particle ("ch. des vignes") is the street's, as in `_HORSEPOWER`.
 _CH_THEN_LOWER_WORD = re.compile(rf"^[^,]*?\bch\.\s+(?!{_CHEMIN_PARTICLE})([{_LOWER}][\w'’\-]*)")

@@ -264,19 +264,23 @@ def _trusted(text: str, result: RecognizerResult, pattern: str | None) -> bool:
     A cue or an initial announces a name; a surname in capitals beside a known first name
     ("BIRCH Ben") is one; a single capitalised word, alone or with an initial, closing the
     message after the prose ("Bien crdialement,\nAimé\n07 41 00 28 07", "Merci. Aimé M.")
-    is a signature, not a heading.
+    is a signature, not a heading; and so is a known first name with its surname after the
+    dash that signs a message ("— Claire Marques": both are also ordinary words).
     """
     value = text[result.start : result.end]
     if pattern in _CUED or _INITIAL_AND_SURNAME.fullmatch(value):
         return True  # also on a signature line: Presidio keeps one of two equal matches
     if _SURNAME_IN_CAPITALS.fullmatch(value):
         return any(is_first_name(word) for word in value.split())
-    return (
-        pattern == _SIGNATURE
-        and (" " not in value or bool(_WORD_AND_INITIAL.fullmatch(value)))
-        and not value.isupper()
-        and _ends_the_message(text, result.end)
-    )
+    if pattern != _SIGNATURE or value.isupper() or not _ends_the_message(text, result.end):
+        return False
+    if _SIGNING_DASH.search(text, 0, result.start):
+        return is_first_name(value.split()[0])
+    return " " not in value or bool(_WORD_AND_INITIAL.fullmatch(value))
+
+
+# The dash that opens a signature's line ("\n— Claire Marques").
+_SIGNING_DASH = re.compile(r"(?:^|\n)[ \t]*[—–][ \t]*\Z")
 
 
 def mark_confidence(result: RecognizerResult, confident: bool) -> None:
