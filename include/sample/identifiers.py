@@ -60,9 +60,10 @@ PHONE_NOTATIONS = (
     "grouped_433",  # 0612 345 678 (as some phones display it)
     "intl_333",  # +33 612 345 678
     "trunk_only",  # (0)6 12 34 56 78 (the "+33" left out of "+33 (0)6...")
+    "slashed",  # 06/12/34/56/78 (as on some forms and shop fronts)
 )
 # How often people use each notation (spaced pairs dominate in French writing).
-_PHONE_NOTATION_WEIGHTS = (40, 10, 4, 20, 10, 4, 8, 4, 3, 3, 1)
+_PHONE_NOTATION_WEIGHTS = (40, 10, 4, 20, 10, 4, 8, 4, 3, 3, 1, 1)
 
 # Where the bank accounts of people writing to a French city are, when not in France:
 # the neighbours, and French-speaking countries. Senegal, Côte d'Ivoire (BCEAO) and
@@ -355,6 +356,8 @@ def phone_fr(rng: random.Random, notation: str | None = None) -> str:
             return f"0{national[:3]} {national[3:6]} {national[6:]}"
         case "trunk_only":
             return f"(0){national[0]} " + " ".join(pairs)
+        case "slashed":
+            return "/".join(["0" + national[0], *pairs])
         case _:  # "intl_333"
             return f"+33 {national[:3]} {national[3:6]} {national[6:]}"
 

@@ -138,9 +138,11 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         "a French phone number",
         # 0X XX XX XX XX, +33, 0033, +33 (0), (0); spaced, dotted, dashed or compact, in pairs
         # or grouped otherwise ("+33 612 345 678", "0612 345 678"): nine digits after it.
-        rf"(?<![\w+])(?:(?:\+|00)\s?33{_SEP}(?:\(0\){_SEP})?|\(0\)\s?|0)[1-9](?:{_SEP}\d){{8}}"
-        r"(?!\w)",
-        rf"[1-9](?:{_C_SEP}{_D}){{8}}",  # its last nine digits
+        # Or in pairs between slashes ("06/12/34/56/78").
+        rf"(?<![\w+])(?:(?:\+|00)\s?33{_SEP}(?:\(0\){_SEP})?|\(0\)\s?|0)[1-9]"
+        rf"(?:(?:{_SEP}\d){{8}}|(?:/\d\d){{4}})(?!\w)",
+        # Its last nine digits.
+        rf"[1-9](?:(?:{_C_SEP}{_D}){{8}}|(?:/{_D}{{2}}){{4}})",
     ),
     PiiPattern(
         "iban",

@@ -167,6 +167,7 @@ def test_french_identifiers_are_found_after_their_cue(
         ("Mon numéro de pasepport est le 12AB34567.", "FR_PASSPORT"),  # typo in the cue
         ("Mon numéro de premis de conduire : 13AA00002", "FR_DRIVING_LICENCE"),
         ("Numéro d'alocataire : 1234567", "FR_CAF_NUMBER"),
+        ("mon numéro d'alloataire : 9780672.", "FR_CAF_NUMBER"),
         ("Ma carte d'identiet : X4RTBPFW4", "FR_ID_CARD"),
     ],
 )

@@ -142,6 +142,7 @@ def test_phone_notations_look_as_documented() -> None:
         "grouped_433": r"0\d{3} \d{3} \d{3}",
         "intl_333": r"\+33 \d{3} \d{3} \d{3}",
         "trunk_only": r"\(0\)\d( \d{2}){4}",
+        "slashed": r"0\d(/\d{2}){4}",
     }
     assert set(shapes) == set(identifiers.PHONE_NOTATIONS)
     for notation, shape in shapes.items():

@@ -134,6 +134,18 @@ def test_siv_licence_plates_are_caught() -> None:
         ("NIR 1 85 05 78 006 \n084 91", "nir"),
         ("IBAN FR76 3000 6000 0112 \n3456 7890 189", "iban"),
         ("ma voiture AB 123 \nCD est garée", "licence_plate"),
+        # IBANs as people copy them: dots or dashes, lower case, the country code apart,
+        # the parts of a national format; company numbers spaced anyhow after their name.
+        ("IBAN FR76.3000.6000.0112.3456.7890.189", "iban"),
+        ("IBAN FR76-3000-6000-0112-3456-7890-189", "iban"),
+        ("iban fr76 3000 6000 0112 3456 7890 189", "iban"),
+        ("iban FR 76 3000 6000 0112 3456 7890 189", "iban"),
+        ("compte NO 93 8601 11 17947", "iban_other_grouping"),
+        ("compte GB29 NWBK 601613 31926819", "iban_other_grouping"),
+        ("SIRET : 7 328 29 320 000 74", "number_after_its_name"),
+        ("RIB 30006 00001 123 456 789 01 89", "number_after_its_name"),
+        ("N° TVA FR44732829320", "vat_fr"),
+        ("appelez le 06/12/34/56/78", "phone_fr"),
     ],
 )
 def test_written_forms_are_caught(text: str, pattern: str) -> None:
@@ -167,6 +179,10 @@ HARMLESS = [
     "Merci\nCordialement\nJean",
     "Les années 2019 2020 2021 2022 ont été difficiles.",
     "Budgets :\n2019\n2020\n2021\n2022",
+    "Les dates du 06/12/19, du 08/01/20 et du 01/02/2019 12:30.",
+    "ET 12 ANS APRES RIEN NA CHANGE",
+    "La TVA à 20 % depuis 2014 ; SIRET : en cours ; RIB joint.",
+    "Réf. FR 2019 : la ligne fr 12 passe à 8 h.",
 ]
 
 

@@ -45,13 +45,13 @@ _CUED = 0.3  # below the threshold: these need their cue word (+0.35)
 _SHAPE = 0.5
 
 # Stems, several per cue where one typo could spoil a single one ("alocataire" still
-# holds "cataire"; "carte d'identiet" still holds "carte").
+# holds "cataire", "alloataire" "ataire"; "carte d'identiet" still holds "carte").
 CONTEXT: dict[str, dict[str, list[str]]] = {
     "fr": {
         FR_ID_CARD: ["ident", "cni", "carte", "pièce", "piece"],
         FR_PASSPORT: ["passep", "sepor", "passport"],
         FR_TAX_ID: ["fiscal", "impôt", "impot", "spi", "contribuable"],
-        FR_CAF_NUMBER: ["caf", "alloc", "cataire", "msa"],
+        FR_CAF_NUMBER: ["caf", "alloc", "cataire", "ataire", "msa"],
         FR_DRIVING_LICENCE: ["permis", "conduire", "conduite"],
     },
     "en": {

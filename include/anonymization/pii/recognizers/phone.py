@@ -18,10 +18,11 @@ from include.anonymization.pii.entities import PHONE_NUMBER
 from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated, matches
 
 PHONE_REGEX = (
-    r"(?<![\w+])(?<!\d[ .\-])"  # not the tail of a longer number
+    r"(?<![\w+])(?<!\d[ .\-/])"  # not the tail of a longer number
     r"(?:(?:\+|00)[ ]?33[ .\-]?(?:\(0\)[ .\-]?)?|\(0\)[ ]?|0)"  # +33 / 0033 / +33 (0) / (0) / 0
-    r"[1-9](?:[ .\-]?\d){8}"  # 6 12 34 56 78, 6.12.34.56.78, 612345678, 612 345 678
-    r"(?!\w)(?![ .\-]\d)"
+    r"[1-9](?:(?:[ .\-]?\d){8}"  # 6 12 34 56 78, 6.12.34.56.78, 612345678, 612 345 678
+    r"|(?:/\d\d){4})"  # 6/12/34/56/78: in pairs only (not a date, "06/12/2019")
+    r"(?!\w)(?![ .\-/]\d)"
 )
 
 
