@@ -14,6 +14,7 @@ import re
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import FR_ADDRESS
+from include.anonymization.pii.recognizers.birthdate import FR_MONTHS
 from include.anonymization.pii.recognizers.french_lexicon import is_common_word
 from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
 from include.anonymization.pii.recognizers.words import (
@@ -46,12 +47,8 @@ _LEAD = rf"(?:{_PARTICLE}\s+|{_ELIDED})*"
 # A capitalised word (Victor, Saint-Michel, République), a date (rue du 8 Mai 1945, place
 # du 11-Novembre) or an ordinal (avenue de la 2e DB, rue de la 1re Armée). Not any number:
 # "1 place de 5 mètres" is no address.
-_MONTH = (
-    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre"
-    "|novembre|décembre|decembre"
-)
 _NAME_WORD = (
-    rf"(?:(?-i:[{_UPPER}][{_LOWER}{_UPPER}'’\-]*)|(?:1er|\d{{1,2}})[ \-](?:{_MONTH})\b"
+    rf"(?:(?-i:[{_UPPER}][{_LOWER}{_UPPER}'’\-]*)|(?:1er|\d{{1,2}})[ \-]{FR_MONTHS}\b"
     rf"|\d{{4}}|\d{{1,2}}(?:e|è|ème|eme|re|er)\b)"
 )
 # A lower-case word that is not a common one ("pagnol", not "est" or "depuis").

@@ -14,7 +14,7 @@ from include.anonymization.pii.entities import DATE_OF_BIRTH
 from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
 from include.anonymization.pii.recognizers.typos import one_typo_before_its_value, one_typo_pattern
 
-_FR_MONTHS = (
+FR_MONTHS = (
     r"(?:janvier|janv\.?|f[ée]vrier|f[ée]vr?\.?|mars|avril|avr\.?|mai|juin|juillet|juil\.?"
     r"|ao[uû]t|septembre|sept?\.?|octobre|oct\.?|novembre|nov\.?|d[ée]cembre|d[ée]c\.?)"
 )
@@ -23,7 +23,7 @@ _EN_MONTHS = (
     r"|august|aug\.?|september|sept?\.?|october|oct\.?|november|nov\.?|december|dec\.?)"
 )
 _NUMERIC_DATE = r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})"
-_FR_DATE = rf"(?:{_NUMERIC_DATE}|(?:\d{{1,2}}|1er)\s+{_FR_MONTHS}\s+\d{{4}})"
+_FR_DATE = rf"(?:{_NUMERIC_DATE}|(?:\d{{1,2}}|1er)\s+{FR_MONTHS}\s+\d{{4}})"
 _EN_DATE = (
     rf"(?:{_NUMERIC_DATE}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_EN_MONTHS},?\s+\d{{4}}"
     rf"|{_EN_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"

@@ -36,11 +36,13 @@ from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated, matche
 
 # What people put between groups: a space (French typography's non-breaking ones too), a
 # dot or a dash; one at a time.
-_SEPARATORS = frozenset(" .-\u00a0\u202f")
+_SEPARATOR_CHARACTERS = " .-\u00a0\u202f"
+_SEPARATORS = frozenset(_SEPARATOR_CHARACTERS)
+_SEPARATOR = f"[{regex.escape(_SEPARATOR_CHARACTERS)}]"
 # Where a recognizer's identifiers are in a text: (start, end) spans.
 SpanFinder = Callable[[str], Iterator[tuple[int, int]]]
 # A match found with its check digits verified: Presidio's score for a validated pattern.
-VERIFIED_SCORE = 1.0
+_VERIFIED_SCORE = 1.0
 
 
 def _is_group_character(char: str) -> bool:
@@ -76,10 +78,12 @@ def _group_characters(text: str) -> str:
 # Not inside a word, a number, a dotted or dashed name ("k1.RN35...", a pseudonym; a UUID).
 _NOT_INSIDE = r"(?<![\p{L}\p{N}])(?<![\p{L}\p{N}][.\-])"
 # A country code and the two check digits, maybe apart ("ES 58 0049...", "NO 0571...").
-_IBAN_START = regex.compile(rf"{_NOT_INSIDE}(?P<country>[A-Za-z]{{2}})[ .\-]?(?P<check>\d{{2}})")
+_IBAN_START = regex.compile(
+    rf"{_NOT_INSIDE}(?P<country>[A-Za-z]{{2}}){_SEPARATOR}?(?P<check>\d{{2}})"
+)
 # A French RIB's bank and branch codes, five digits each; then account (11) and key (2).
-_RIB_START = regex.compile(rf"{_NOT_INSIDE}\d{{5}}[ .\-]?\d{{5}}(?!\d)")
-_RIB_LENGTH, _RIB_REST = 23, 13
+_RIB_START = regex.compile(rf"{_NOT_INSIDE}\d{{5}}{_SEPARATOR}?\d{{5}}(?!\d)")
+_RIB_REST = 13
 
 
 def _bban_length(country_code: str) -> int | None:
@@ -139,7 +143,7 @@ class _SpanRecognizer(LocalRecognizer):
             RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
         }
         return [
-            RecognizerResult(entity, start, end, VERIFIED_SCORE, recognition_metadata=metadata)
+            RecognizerResult(entity, start, end, _VERIFIED_SCORE, recognition_metadata=metadata)
             for start, end in self._find(text)
         ]
 

@@ -258,6 +258,10 @@ def _surname_is_strong(text: str, start: int, end: int) -> bool:
     )
 
 
+# The dash that opens a signature's line ("\n— Claire Marques").
+_SIGNING_DASH = re.compile(r"(?:^|\n)[ \t]*[—–][ \t]*\Z")
+
+
 def _trusted(text: str, result: RecognizerResult, pattern: str | None) -> bool:
     """Whether a match stands without the `name_shape` rules (they would refuse an ordinary word).
 
@@ -277,10 +281,6 @@ def _trusted(text: str, result: RecognizerResult, pattern: str | None) -> bool:
     if _SIGNING_DASH.search(text, 0, result.start):
         return is_first_name(value.split()[0])
     return " " not in value or bool(_WORD_AND_INITIAL.fullmatch(value))
-
-
-# The dash that opens a signature's line ("\n— Claire Marques").
-_SIGNING_DASH = re.compile(r"(?:^|\n)[ \t]*[—–][ \t]*\Z")
 
 
 def mark_confidence(result: RecognizerResult, confident: bool) -> None:
