@@ -81,7 +81,7 @@ BBAN_FORMATS = {cc: info["bban"] for _, cc, _, info, _ in numdb.get("iban").pref
     "MA": "24!n",
 }
 # How people copy an IBAN: in fours as banks print it, compact, in the parts of their
-# country's format ("ES39 0081 0294 66 0001238624"), fours joined by dots or dashes (a web
+# country's format ("ES93 6607 1695 50 0019988010"), fours joined by dots or dashes (a web
 # form's), in lower case, the country code apart ("FR 76 3000 ..."); python-stdnum's test
 # suite lists each of these as "found online".
 _IBAN_NOTATIONS = ("fours", "compact", "national", "dotted", "lower_case", "country_apart")
@@ -265,8 +265,8 @@ def siret(rng: random.Random, spaced: bool | None = None, after_its_name: bool =
     return " ".join((number[:3], number[3:6], number[6:9], number[9:])) if spaced else number
 
 
-# Company numbers as python-stdnum's test suite found them online, spaced anyhow ("1 800
-# 700 39 00 110", "0 5 7 8 1 3 1 3 1 0 0 0 2 6"): a space after a digit one time in three.
+# Company numbers spaced anyhow, as python-stdnum's test suite found them online ("5 601
+# 52 274 000 26", "5 6 0 1 5 2 2 7 4 0 0 0 2 6"): a space after a digit one time in three.
 _ANY_GROUPS_SHARE = 0.2
 
 
@@ -275,7 +275,7 @@ def _any_groups(rng: random.Random, number: str) -> str:
 
 
 def french_vat(rng: random.Random) -> str:
-    """French VAT number: FR, a key computed from the SIREN, the SIREN ("FR 40 303 265 045")."""
+    """French VAT number: FR, a key computed from the SIREN, the SIREN ("FR 44 732 829 320")."""
     number = _siren_digits(rng)
     key = f"{(12 + 3 * (int(number) % 97)) % 97:02d}"
     if rng.random() < 0.5:

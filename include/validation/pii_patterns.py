@@ -157,8 +157,8 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
     PiiPattern(
         "iban_other_grouping",
         "an IBAN grouped otherwise than in fours",
-        # As national layouts print them ("NO 71 7694 05 00903", "ES39 0081 0294 66
-        # 0001238624", "GB29 NWBK 601613 31926819"): a country code, its check digits, a
+        # As national layouts print them ("NO 54 9261 54 31646", "ES93 6607 1695 50
+        # 0019988010", "GB29 NWBK 601613 31926819"): a country code, its check digits, a
         # bank's letters maybe, then ten digits or more in any groups (not any capitals:
         # "ET 12 ANS APRES RIEN NA CHANGE" is no IBAN).
         rf"(?<![\w.\-])[A-Z]{{2}}{_GROUP_SEP}?\d{{2}}(?:{_GROUP_SEP}?[A-Z]){{0,4}}"
@@ -171,14 +171,14 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         "number_after_its_name",
         "a SIRET, SIREN, RIB, IBAN or VAT number after its name",
         # Nine digits or more in any groups, at most 30 other characters after the name on
-        # its line: "SIRET : 1 800 700 39 00 110", "RIB : 30006 00001 123 456 789 01 89".
+        # its line: "SIRET : 5 601 52 274 000 26", "RIB : 30006 00001 123 456 789 01 89".
         rf"\b(?i:siret|siren|rib|iban|tva)\b[^\d\n]{{0,30}}?\d(?:{_GROUP_SEP}?\d){{8,}}",
         r"(?i:siret|siren|rib|iban|tva)",  # its name
     ),
     PiiPattern(
         "vat_fr",
         "a French VAT number",
-        # FR, a two-character key and the company's SIREN, however grouped ("FR40303265045").
+        # FR, a two-character key and the company's SIREN, however grouped ("FR44732829320").
         rf"(?<!\w)(?i:FR){_GROUP_SEP}?[0-9A-Z]{{2}}(?:{_GROUP_SEP}?\d){{9}}(?!\w)",
         rf"(?i:FR){_C_GROUP_SEP}?[0-9A-Z]{{2}}(?:{_C_GROUP_SEP}?{_D}){{9}}",  # all of it
     ),

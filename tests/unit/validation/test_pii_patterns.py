@@ -140,7 +140,7 @@ def test_siv_licence_plates_are_caught() -> None:
         ("IBAN FR76-3000-6000-0112-3456-7890-189", "iban"),
         ("iban fr76 3000 6000 0112 3456 7890 189", "iban"),
         ("iban FR 76 3000 6000 0112 3456 7890 189", "iban"),
-        ("compte NO 93 8601 11 17947", "iban_other_grouping"),
+        ("compte NO 54 9261 54 31646", "iban_other_grouping"),
         ("compte GB29 NWBK 601613 31926819", "iban_other_grouping"),
         ("SIRET : 7 328 29 320 000 74", "number_after_its_name"),
         ("RIB 30006 00001 123 456 789 01 89", "number_after_its_name"),

@@ -1,13 +1,13 @@
 """Bank accounts and company numbers written in groups of any size.
 
 A bank prints an IBAN in fours, but people copy theirs from wherever they read it:
-the national layout of a statement ("ES39 0081 0294 66 0001238624": bank, branch, key,
-account; "NO 71 7694 05 00903"), a web form's dots ("FR76.3000.6000.0112..."), lower
+the national layout of a statement ("ES93 6607 1695 50 0019988010": bank, branch, key,
+account; "NO 54 9261 54 31646"), a web form's dots ("FR76.3000.6000.0112..."), lower
 case ("fr76 3000 6000 ..."), or a French RIB without its IBAN prefix, in its four boxes
 ("30006 00001 12345678901 89"). python-stdnum's test suite keeps such notations "found
 online"; Presidio's pattern, groups of four after a space or dash, left 204 of 776 texts
-built on its IBANs in clear, and none of the RIBs. The same suite's SIRETs are as varied
-("1 800 700 39 00 110", "0 5 7 8 1 3 1 3 1 0 0 0 2 6").
+built on its IBANs in clear, and none of the RIBs. Its SIRETs are spaced as anyhow
+("5 601 52 274 000 26", "5 6 0 1 5 2 2 7 4 0 0 0 2 6").
 
 The grouping says nothing, so it is not read: from where the identifier starts, exactly
 its length in letters and digits is read across single separators (`read_grouped`), and
@@ -172,7 +172,7 @@ def _after_cue(name: str, length: int, is_valid: Callable[[str], bool]) -> SpanF
     return find
 
 
-# A French VAT number: FR, a two-character key, the company's SIREN ("FR 40 303 265 045").
+# A French VAT number: FR, a two-character key, the company's SIREN ("FR 44 732 829 320").
 _VAT_START = regex.compile(rf"{_NOT_INSIDE}FR", regex.IGNORECASE)
 _VAT_REST = 11
 
