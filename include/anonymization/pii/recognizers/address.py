@@ -90,12 +90,13 @@ _HORSEPOWER = (
 _BEFORE_CHRIST = r"av\b\.?\s*J\.?\s*[\-–]?\s*C\b"
 # "r." is "rue", and so is a bare "r" before a particle ("3 bis r du 8 mai").
 _RUE_ABBREVIATED = r"r\.|r(?=\s+(?:d[eu]s?\b|d['’]|l[ae]\b))"
-_STREET_TYPE = (
-    rf"(?!{_HORSEPOWER}|{_BEFORE_CHRIST})(?:(?:{'|'.join(STREET_TYPES)})\.?|{_RUE_ABBREVIATED})"
-)
 # A village's main street is named by its type alone ("2, Grande Rue 62128 Écoust-Saint-
-# Mein"), or goes on ("Grande Rue de la Croix-Rousse").
-_MAIN_STREET = rf"(?:grande?[ \-]rue|grand['’]rue)(?:\s+{_STREET_NAME})?"
+# Mein"), or goes on as any street does ("Grande Rue de la Croix-Rousse").
+_MAIN_STREET = r"grande?[ \-]rue|grand['’]rue"
+_STREET_TYPE = (
+    rf"(?!{_HORSEPOWER}|{_BEFORE_CHRIST})"
+    rf"(?:{_MAIN_STREET}|(?:{'|'.join(STREET_TYPES)})\.?|{_RUE_ABBREVIATED})"
+)
 
 ADDRESS_REGEX = (
     rf"(?<!\w){_NUMBER},?\s+(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET})"
