@@ -509,9 +509,21 @@ def test_a_name_heading_a_line_before_its_address_is_a_sender(found: Found, text
     assert ("PERSON", "Arnaude Barthelemy") in found(text)
 
 
+def test_a_double_barrelled_sender_is_one_though_half_of_it_is_a_word(found: Found) -> None:
+    """ "pages" is an ordinary word, "Fournier" a surname; "Alexandrie" is a town too."""
+    text = "Alexandrie Pages-Fournier, 12 rue des Cerisiers. La plaque d'égout claque."
+    assert ("PERSON", "Alexandrie Pages-Fournier") in found(text)
+
+
 @pytest.mark.parametrize(
     "body",
-    ["Mairie de Lyon", "Collège Jean Moulin", "Paris Habitat", "Résidence Les Tilleuls"],
+    [
+        "Mairie de Lyon",
+        "Collège Jean Moulin",
+        "Paris Habitat",
+        "Résidence Les Tilleuls",
+        "Île-de-France Mobilités",
+    ],
 )
 def test_a_body_heading_a_line_before_its_address_is_no_sender(found: Found, body: str) -> None:
     text = f"{body}, 12 rue des Écoles, 69001 Lyon. Le portail est cassé."

@@ -1,0 +1,103 @@
+"""Names that stand alone or with a particle: a first name the model labelled MISC, the
+name a greeting addresses, a surname with its particle after a civility.
+
+Found by filling Presidio's own evaluation templates (presidio-evaluator) and French
+sentences of the same shapes with Faker's fr_FR names: a lone "Manon", "Bonjour
+Stéphanie," and "Lucas de la Lebreton" were published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+Found = list[tuple[str, str]]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Manon a crié sur ma fille devant tout le monde.", "Manon"),
+        ("Merci à Julie pour son accueil.", "Julie"),
+        ("Pourquoi Stéphanie est-elle si impulsive ?", "Stéphanie"),
+    ],
+)
+def test_a_lone_first_name_the_model_labelled_misc_is_a_name(
+    found: Callable[[str], Found], text: str, name: str
+) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Les décorations de Noël sont allumées depuis fin novembre.",  # the holiday
+        "Le train relie Metz à Nancy en deux heures.",  # labelled a place: a town
+        "Il cite « Émile » dans sa lettre.",  # a work's title
+        'Il cite "Émile" dans sa lettre.',
+        "En Ruby, le code est plus court.",  # a language
+        "Le projet MARIE est lancé.",  # an acronym
+    ],
+)
+def test_a_lone_first_name_that_is_a_town_a_title_or_a_holiday_is_kept(
+    found: Callable[[str], Found], text: str
+) -> None:
+    assert [value for kind, value in found(text) if kind == "PERSON"] == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Bonjour Adrien, je vous écris au sujet du stationnement.", "Adrien"),
+        ("Salut Laure, merci pour ton aide.", "Laure"),
+        ("Bonjour Stéphanie Martin, suite à notre appel :", "Stéphanie Martin"),
+        ("Hi Lucy, I am writing about the bins again.", "Lucy"),
+        ("bonjour olivier, suite à notre échange je vous renvoie ma demande", "olivier"),
+        ("BONJOUR Marie, le trottoir est encore bloqué.", "Marie"),
+    ],
+)
+def test_the_name_a_greeting_addresses_is_a_name(
+    found: Callable[[str], Found], text: str, name: str
+) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bonjour Monsieur le Maire, je vous écris au sujet du stationnement.",
+        "Bonjour Madame, Monsieur,",
+        "bonjour madame, voici ma demande",
+        "salut tout le monde, la fête est samedi",
+    ],
+)
+def test_a_greeting_without_a_name_redacts_nothing(
+    found: Callable[[str], Found], text: str
+) -> None:
+    assert found(text) == []
+
+
+def test_a_greeting_in_capitals_is_no_surname(found: Callable[[str], Found]) -> None:
+    assert found("MERCI Marie pour tout.") == [("PERSON", "Marie")]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Je m'appelle Lucas de la Lebreton.", "Lucas de la Lebreton"),
+        ("My name is Caroline de la Brunel.", "Caroline de la Brunel"),
+        ("Madame de La Roche est passée hier.", "de La Roche"),
+        ("M. de Villiers ne répond pas aux courriers.", "de Villiers"),
+        ("Mme d'Arcy habite ici.", "d'Arcy"),
+    ],
+)
+def test_a_surname_keeps_its_particles(found: Callable[[str], Found], text: str, name: str) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Je suis de Lyon.", "Monsieur de la mairie est passé.", "Je suis de La Rochelle."]
+)
+def test_a_place_after_de_is_no_surname(found: Callable[[str], Found], text: str) -> None:
+    assert [value for kind, value in found(text) if kind == "PERSON"] == [], text
