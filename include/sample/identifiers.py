@@ -287,7 +287,7 @@ def _letters(rng: random.Random, count: int) -> str:
     return "".join(rng.choice(_PLATE_LETTERS) for _ in range(count))
 
 
-def _siv_plate(rng: random.Random) -> str:
+def _siv_plate(rng: random.Random, misread: bool | None) -> str:
     left = _letters(rng, 2)
     while left in _SIV_FORBIDDEN_LEFT:
         left = _letters(rng, 2)
@@ -296,6 +296,10 @@ def _siv_plate(rng: random.Random) -> str:
         right = _letters(rng, 2)
     digits = f"{rng.randint(1, 999):03d}"
     separator = rng.choices(("-", " ", ""), weights=(80, 12, 8))[0]
+    if misread is None:
+        misread = separator == "-" and rng.random() < 0.05
+    if misread:  # a witness misreads a letter as one never issued: "AB-123-CO"
+        return f"{left}-{digits}-{right[0]}{rng.choice('IOU')}"
     return separator.join((left, digits, right))
 
 
@@ -312,15 +316,17 @@ def _fni_plate(rng: random.Random) -> str:
     return f"{number} {letters} {department}"
 
 
-def licence_plate(rng: random.Random, fni: bool | None = None) -> str:
+def licence_plate(rng: random.Random, fni: bool | None = None, misread: bool | None = None) -> str:
     """French number plate: SIV "AB-123-CD" (since 2009) or old FNI "1234 AB 56".
 
     SIV plates are sometimes typed with spaces or nothing between the blocks;
-    `fni=None` draws an old plate one time in six.
+    `fni=None` draws an old plate one time in six. `misread` writes a SIV plate with
+    its last letter misread as an I, O or U, which are never issued ("AB-123-CO");
+    None draws that for one dashed plate in twenty.
     """
     if fni is None:
         fni = rng.random() < 1 / 6
-    return _fni_plate(rng) if fni else _siv_plate(rng)
+    return _fni_plate(rng) if fni else _siv_plate(rng, misread)
 
 
 def phone_fr(rng: random.Random, notation: str | None = None) -> str:

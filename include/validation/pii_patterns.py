@@ -221,11 +221,12 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         "licence_plate",
         "a French licence plate",
         # Upper case with any separator, a wrapped line too; lower case only with its
-        # dashes ("ab-123-cd"). I, O and U are never issued.
+        # dashes ("ab-123-cd"). I, O and U are never issued, but with both dashes any
+        # letter is a plate misread ("AB-123-CO").
         rf"(?<![\w\-])(?:[A-HJ-NP-TV-Z]{{2}}{_PLATE_SEP}\d{{3}}{_PLATE_SEP}[A-HJ-NP-TV-Z]{{2}}"
-        r"|[a-hj-np-tv-z]{2}-\d{3}-[a-hj-np-tv-z]{2})(?![\w\-])",
+        r"|[a-hj-np-tv-z]{2}-\d{3}-[a-hj-np-tv-z]{2}|[A-Z]{2}-\d{3}-[A-Z]{2})(?![\w\-])",
         rf"[A-HJ-NP-TV-Z]{{2}}{_C_PLATE_SEP}{_D}{{3}}{_C_PLATE_SEP}[A-HJ-NP-TV-Z]{{2}}"
-        rf"|[a-hj-np-tv-z]{{2}}-{_D}{{3}}-[a-hj-np-tv-z]{{2}}",  # either format
+        rf"|[a-hj-np-tv-z]{{2}}-{_D}{{3}}-[a-hj-np-tv-z]{{2}}|[A-Z]{{2}}-{_D}{{3}}-[A-Z]{{2}}",
     ),
 )
 

@@ -152,6 +152,7 @@ def test_number_like_text_is_not_a_phone(found: Found, text: str) -> None:
         "1234AB75",
         "1234-AB-75",
         "12A 75",
+        "ZL-718-UT",  # misread: I, O and U are never issued, but the dashes make the shape
     ],
 )
 def test_plates_new_and_old_formats_are_found(found: Found, plate: str) -> None:

@@ -158,7 +158,7 @@ def test_phone_notations_look_as_documented() -> None:
 @given(SEEDS)
 def test_licence_plates_follow_the_letter_rules(seed: int) -> None:
     rng = random.Random(seed)
-    siv = SIV.fullmatch(identifiers.licence_plate(rng, fni=False))
+    siv = SIV.fullmatch(identifiers.licence_plate(rng, fni=False, misread=False))
     assert siv, "SIV plate shape"
     left, _, digits, right = siv.groups()
     assert not set(left + right) & set("IOU")
@@ -173,6 +173,15 @@ def test_licence_plates_follow_the_letter_rules(seed: int) -> None:
     assert department != "20"
     assert department not in ("00", "96", "97", "98", "99")
     assert len(letters) < 3 or int(number) <= 999
+
+
+def test_a_misread_plate_keeps_its_dashes_and_ends_on_a_letter_never_issued() -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        siv = SIV.fullmatch(identifiers.licence_plate(rng, fni=False, misread=True))
+        assert siv, "SIV plate shape"
+        assert siv[0].count("-") == 2
+        assert siv.group(4)[1] in "IOU"
 
 
 def test_random_plate_kind_mixes_both_systems() -> None:

@@ -100,6 +100,7 @@ def test_siv_licence_plates_are_caught() -> None:
     for plate in drawn(identifiers.licence_plate, False):
         assert "licence_plate" in matches(f"La voiture {plate} est garée sur le trottoir."), plate
     assert "licence_plate" in matches("immatriculée ab-123-cd hier")
+    assert "licence_plate" in matches("immatriculée OT-834-MZ hier")  # a letter misread
 
 
 @pytest.mark.parametrize(

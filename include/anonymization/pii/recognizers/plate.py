@@ -15,6 +15,9 @@ from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
 
 _SIV_LETTER = "[A-HJ-NP-TV-Z]"  # I, O and U are never issued
 SIV_REGEX = rf"(?<!\w)(?-i:{_SIV_LETTER}{{2}}[\- ]?(?!000)\d{{3}}[\- ]?{_SIV_LETTER}{{2}})(?!\w)"
+# With both its dashes, the shape alone is a plate, whatever its letters: a witness who
+# misreads a D for an O ("AB-123-CO") still names the car, one letter from the real one.
+SIV_MISREAD_REGEX = r"(?<![\w\-])(?-i:[A-Z]{2}-(?!000)\d{3}-[A-Z]{2})(?![\w\-])"
 # The lower-case spelling is only trusted with its dashes ("ab-123-cd").
 SIV_DASHED_REGEX = r"(?<!\w)[a-hj-np-tv-z]{2}-(?!000)\d{3}-[a-hj-np-tv-z]{2}(?!\w)"
 # 1-4 digits, 1-3 letters, then the département: 01-95, 2A/2B or an overseas 971-976.
@@ -36,6 +39,7 @@ def plate_recognizer(language: str, context: list[str]) -> PatternRecognizer:
         patterns=[
             Pattern(name="siv", regex=SIV_REGEX, score=0.7),
             Pattern(name="siv_dashed", regex=SIV_DASHED_REGEX, score=0.6),
+            Pattern(name="siv_misread", regex=SIV_MISREAD_REGEX, score=0.6),
             Pattern(name="fni", regex=FNI_REGEX, score=0.5),
         ],
         context=context,
