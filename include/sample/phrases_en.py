@@ -8,7 +8,10 @@ British or North American number written without its country code.
 
 from __future__ import annotations
 
-GREETINGS = ("Hello,", "Hi,", "Dear Sir or Madam,", "Good morning,", "Hello")
+GREETINGS = (
+    "Hello,", "Hi,", "Dear Sir or Madam,", "Good morning,", "Hello",
+    "Hi {other_first},", "Dear {other_first},",  # an agent the writer already spoke to
+)  # fmt: skip
 
 SIGNALEMENT_INTROS = (
     "I am writing to report a problem.",

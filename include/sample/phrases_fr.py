@@ -6,7 +6,7 @@ variant without touching logic.
 
 Slots (filled by `texts`): the writer {me} {me_first} {me_last} {me_sign} {civ}
 {my_addr} {my_email} {my_phone} {my_dob}, agreement with the writer's gender {e}
-("" / "e"), {né} and {Né}; another person {other} {other_last} {o_civ} {o_voisin};
+("" / "e"), {né} and {Né}; another person {other} {other_first} {other_last} {o_civ} {o_voisin};
 places {loc} (a location, or a numbered address when the text carries one)
 {addr} {street} {street_of} {in_street} {landmark} {commune} {in_commune}
 {of_commune}; time {when};
@@ -22,6 +22,8 @@ from __future__ import annotations
 GREETINGS = (
     "Bonjour,", "Bonjour,", "Bonjour", "Bonjour Madame, Monsieur,", "Madame, Monsieur,",
     "Bonsoir,", "Bjr,", "Bonjour à vous,", "Bonjour la mairie,", "Bonjour à l'équipe,",
+    # an agent the writer already spoke to
+    "Bonjour {other_first},", "Bonjour {other_first}, suite à notre échange au téléphone :",
 )  # fmt: skip
 
 SIGNALEMENT_INTROS = (

@@ -24,7 +24,8 @@ from include.sample import identifiers
 _EXTRA_LAST_NAMES = (
     "Benali", "Haddad", "Nguyen", "Da Silva", "Ferreira", "Dos Santos", "Diallo", "Traoré",
     "Martins", "Rodrigues", "Bouzid", "Kaya", "Cissé", "Pereira", "Amrani", "Tran", "Le Gall",
-    "Le Goff", "Benoît", "N'Diaye", "Lopes", "Yilmaz", "Mendy", "Ben Salah",
+    "Le Goff", "Benoît", "N'Diaye", "Lopes", "Yilmaz", "Mendy", "Ben Salah", "de La Roche",
+    "de Villiers", "de Oliveira", "Le Bihan",
 )  # fmt: skip
 _EXTRA_FIRST_NAMES_F = (
     "Yasmine", "Inès", "Fatima", "Aïcha", "Léa", "Chloé", "Manon", "Océane", "Jessica",

@@ -313,6 +313,7 @@ _SLOTS: dict[str, Callable[[_Writer, list[Piece]], None]] = {
     "me_first": _entity_slot("PERSON", lambda w: w.author.first_name),
     "me_last": _entity_slot("PERSON", lambda w: w.author.last_name),
     "other": _entity_slot("PERSON", lambda w: w.other.full_name),
+    "other_first": _entity_slot("PERSON", lambda w: w.other.first_name),
     "other_last": _entity_slot("PERSON", lambda w: w.other.last_name),
     "my_email": _entity_slot("EMAIL_ADDRESS", lambda w: w.author.email),
     "my_phone": _entity_slot("PHONE_NUMBER", lambda w: w.author.phone),
@@ -559,13 +560,14 @@ def signalement_text(
     details = phrases.DETAILS.get(category, ())
     odds = {
         "intro": 0.3, "loc": 0.3, "extra": 0.15, "ids": 0.3, "contact": 0.4, "signature": 0.4,
+        "greeting": 0.05,
     }  # fmt: skip
     if _split(details)[1]:
         odds["detail"] = 0.4
     features = _features(rng, odds)
     after_greeting, between, before_end = _layout(rng)
     text = _Composer(writer)
-    text.add("", phrases.GREETINGS, p=0.55)
+    text.add("", phrases.GREETINGS, pii="greeting" in features, p=0.55)
     text.add(after_greeting, phrases.SIGNALEMENT_INTROS, pii="intro" in features, p=0.3)
     if "loc" in features:
         writer.numbered_loc = True
