@@ -104,7 +104,7 @@ OPINION_INTROS = (
     "I moved here two years ago.",
     "I use public transport every day.",
     "My name is {me}, I live in {commune}.",
-    "I was born on {my_dob} and I no longer drive.",
+    "I was born [on|in Leeds on|in Porto on] {my_dob} and I no longer drive.",
 )
 
 OPINION_TOPICS = {

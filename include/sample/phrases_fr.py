@@ -236,7 +236,7 @@ SIGNALEMENT_EXTRAS = (
     "Mon numéro de sécurité sociale si besoin : {nir}.",
     "Je suis [âgé{e}|une personne âgée|invalide] ({né} le {my_dob}) et je ne peux plus "
     "[sortir seul{e}|passer sur ce trottoir].",
-    "Date de naissance : {my_dob}.",
+    "[Date de naissance : |Date de naissance : le |Ma date de naissance est le ]{my_dob}.",
     "Je suis [gérant{e}|responsable] [de la boulangerie|du restaurant|du garage|de la "
     "pharmacie] {street_of} (SIRET {siret}) et [mes clients se plaignent|cela nuit à mon "
     "activité].",
@@ -327,7 +327,8 @@ OPINION_INTROS = (
     # with personal data
     "Je suis {me}, j'habite {in_street}.",
     "{civ} {me_last}, {my_addr}.",
-    "{Né} le {my_dob}, je ne conduis plus et je dépends entièrement des transports.",
+    "{Né} [le|à Alger le|à Brest, le|en Bretagne le] {my_dob}, je ne conduis plus et je "
+    "dépends entièrement des transports.",
     "Je m'appelle {me_first} et je vis {in_street} depuis [dix|vingt] ans.",
 )
 

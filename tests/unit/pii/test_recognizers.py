@@ -317,14 +317,35 @@ def test_before_christ_and_horsepower_are_not_addresses(found: Found, text: str)
         ("Naisance : 12/11/1960", "12/11/1960"),
         ("date de naiss. 03/05/1985", "03/05/1985"),
         ("Date de nais. : 3 mai 1985", "3 mai 1985"),
+        # The birthplace between the cue and the date, as the civil register writes it.
+        ("Je suis né à Lyon le 3 mars 1985.", "3 mars 1985"),
+        ("née à Saint-Denis (La Réunion), le 12/03/1985", "12/03/1985"),
+        ("né en Algérie le 1er janvier 1950", "1er janvier 1950"),
+        ("I was born in Leeds on 3 March 1985.", "3 March 1985"),
+        # The cue's own words, and a form's spaces or a two-digit year.
+        ("Date de naissance : le 12/03/1985", "12/03/1985"),
+        ("Ma date de naissance est le 12/03/1985.", "12/03/1985"),
+        ("My date of birth is 12/03/1985.", "12/03/1985"),
+        ("Né le : 12/03/1985", "12/03/1985"),
+        ("date de naissance: 12 03 1985", "12 03 1985"),
+        ("née le 12 mars 85", "12 mars 85"),
     ],
 )
 def test_dates_of_birth_are_found_without_their_cue(found: Found, text: str, date: str) -> None:
     assert ("DATE_OF_BIRTH", date) in found(text)
 
 
-def test_a_date_without_a_birth_cue_is_kept(found: Found) -> None:
-    assert "DATE_OF_BIRTH" not in _kinds(found("Le 3 janvier 2024, la rue était inondée."))
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le 3 janvier 2024, la rue était inondée.",
+        # The birthplace's words stop at a sentence's end or a clause's comma.
+        "Il est né à Paris, il est mort le 3 mars 1985.",
+        "Je suis né à Lyon. Le 3 mars 1985, j'ai déménagé.",
+    ],
+)
+def test_a_date_without_a_birth_cue_is_kept(found: Found, text: str) -> None:
+    assert "DATE_OF_BIRTH" not in _kinds(found(text))
 
 
 # -- names -------------------------------------------------------------------------------------

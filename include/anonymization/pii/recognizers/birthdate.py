@@ -22,8 +22,11 @@ _EN_MONTHS = (
     r"(?:january|jan\.?|february|feb\.?|march|mar\.?|april|apr\.?|may|june|jun\.?|july|jul\.?"
     r"|august|aug\.?|september|sept?\.?|october|oct\.?|november|nov\.?|december|dec\.?)"
 )
-_NUMERIC_DATE = r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})"
-_FR_DATE = rf"(?:{_NUMERIC_DATE}|(?:\d{{1,2}}|1er)\s+{FR_MONTHS}\s+\d{{4}})"
+# After a cue, a form's spaces may part the numbers too ("12 03 1985").
+_NUMERIC_DATE = (
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}|\d{1,2} \d{1,2} \d{4})"
+)
+_FR_DATE = rf"(?:{_NUMERIC_DATE}|(?:\d{{1,2}}|1er)\s+{FR_MONTHS}\s+(?:\d{{4}}|\d{{2}}(?!\d)))"
 _EN_DATE = (
     rf"(?:{_NUMERIC_DATE}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_EN_MONTHS},?\s+\d{{4}}"
     rf"|{_EN_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
@@ -31,16 +34,21 @@ _EN_DATE = (
 # One slip of the fingers allowed in "naissance" and "born" ("naissannce", "obrn"): a date
 # must follow, which bounds what a slip may match.
 _BIRTH = one_typo_pattern("naissance")
+# The birthplace may come between the cue and the date, as the civil register writes it
+# ("né à Lyon le 3 mars 1985", "née à Saint-Denis (La Réunion), le 12/03/1985", "born in
+# Leeds on 3 March 1985"): a few words, no sentence's end, a comma only before "le".
+_FR_BIRTHPLACE = r"(?:\s+(?:à|a|en|au|aux)\s+[^.!?\n,;]{1,40}?,?)?"
+_EN_BIRTHPLACE = r"(?:\s+(?:in|at)\s+[^.!?\n,;]{1,40}?,?)?"
 _FR_CUE = (
-    r"(?:\bn[ée]e?s?(?:\(e\))?\s+le"  # né le, née le, né(e) le
-    rf"|\bdate\s+de\s+{_BIRTH}\s*:?"
-    r"|\bdate\s+de\s+nai?ss?\.\s*:?"  # date de naiss., as forms abbreviate it
+    rf"(?:\bn[ée]e?s?(?:\(e\))?{_FR_BIRTHPLACE}\s+le\s*:?"  # né le, née le, né(e) à X le
+    rf"|\bdate\s+de\s+(?:{_BIRTH}|nai?ss?\.)"  # date de naiss., as forms abbreviate it
+    r"(?:\s*:|\s+est)?(?:\s+le)?"  # "date de naissance : le ...", "... est le ..."
     rf"|\b{_BIRTH}\s*:"
     r"|\bDDN\s*:?)"
 )
 _EN_CUE = (
-    rf"(?:\b{one_typo_before_its_value('born')}\s+(?:on\s+)?|\bdate\s+of\s+birth\s*:?"
-    r"|\bbirth\s*date\s*:?|\bDOB\s*:?)"
+    rf"(?:\b{one_typo_before_its_value('born')}{_EN_BIRTHPLACE}\s+(?:on\s+)?"
+    r"|\bdate\s+of\s+birth(?:\s*:|\s+is)?|\bbirth\s*date\s*:?|\bDOB\s*:?)"
 )
 
 # What every date above starts with: a digit or an English month's first three letters.
