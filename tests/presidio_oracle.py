@@ -56,6 +56,9 @@ _SECTION_SIGN = re.compile(r"§\s*\Z")
 # The decimals of a number ("information_loss": 0.1146390671013009 in a manifest): sixteen
 # of them pass Luhn one time in ten, and Presidio's card pattern starts after any "\b".
 _DECIMAL_POINT = re.compile(r"\d\.\Z")
+# A number with one decimal point and its decimals ("0.11490352366631883", a metric in a
+# manifest): no telephone is written so.
+_DECIMAL_NUMBER = re.compile(r"\d+\.\d+")
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,8 @@ def presidio_oracles() -> tuple[EntityRecognizer, ...]:
 def _a_value(text: str, result: RecognizerResult) -> bool:
     """Whether Presidio's finding is an identifier: not digits inside a UUID or a digest, nor
     the decimals of a number (a card number passes Luhn there by chance), not a section
-    number read as an IP address, nor libphonenumber reading a year range or the digits
-    of a link as a telephone number."""
+    number read as an IP address, nor libphonenumber reading a year range, a decimal
+    number or the digits of a link as a telephone number."""
     if _in_a_digest(text, result) or _DECIMAL_POINT.search(text, 0, result.start):
         return False
     if result.entity_type == IP_ADDRESS:
@@ -89,6 +92,8 @@ def _a_value(text: str, result: RecognizerResult) -> bool:
     if result.entity_type != PHONE_NUMBER:
         return True
     value = text[result.start : result.end]
+    if _DECIMAL_NUMBER.fullmatch(value):
+        return False
     return sum(c.isdigit() for c in value) >= _MIN_PHONE_DIGITS and not _in_a_link(text, result)
 
 
