@@ -1,5 +1,5 @@
 """Names that stand alone or with a particle: a first name the model labelled MISC, the
-name a greeting addresses, a surname with its particle after a civility.
+name a greeting addresses, a surname with its particle, a full name in lower case.
 
 Found by filling Presidio's own evaluation templates (presidio-evaluator) and French
 sentences of the same shapes with Faker's fr_FR names: a lone "Manon", "Bonjour
@@ -90,6 +90,8 @@ def test_a_greeting_in_capitals_is_no_surname(found: Callable[[str], Found]) -> 
         ("Madame de La Roche est passée hier.", "de La Roche"),
         ("M. de Villiers ne répond pas aux courriers.", "de Villiers"),
         ("Mme d'Arcy habite ici.", "d'Arcy"),
+        ("Le réseau est correct.\nLE GALL Nicolas", "LE GALL Nicolas"),
+        ("Merci, Honoré DA SILVA", "Honoré DA SILVA"),
     ],
 )
 def test_a_surname_keeps_its_particles(found: Callable[[str], Found], text: str, name: str) -> None:
@@ -100,4 +102,28 @@ def test_a_surname_keeps_its_particles(found: Callable[[str], Found], text: str,
     "text", ["Je suis de Lyon.", "Monsieur de la mairie est passé.", "Je suis de La Rochelle."]
 )
 def test_a_place_after_de_is_no_surname(found: Callable[[str], Found], text: str) -> None:
+    assert [value for kind, value in found(text) if kind == "PERSON"] == [], text
+
+
+def test_a_full_name_inside_a_sentence_typed_in_lower_case_is_a_name(
+    found: Callable[[str], Found],
+) -> None:
+    text = "the bar plays loud music. it comes from the flat of joel burton, at the corner."
+    assert ("PERSON", "joel burton") in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "une rose trémière pousse sur le trottoir",  # after a determiner: a thing
+        "la marine marchande recrute",
+        "she planted a rose garden behind the school",
+        "j'habite rue pierre brossolette depuis dix ans",  # a street
+        "le collège jean moulin est fermé",  # a public place
+        "le mur de pierre sèche est tombé",  # an ordinary word after the first name
+    ],
+)
+def test_a_first_name_that_is_a_thing_or_names_a_place_is_kept_in_lower_case(
+    found: Callable[[str], Found], text: str
+) -> None:
     assert [value for kind, value in found(text) if kind == "PERSON"] == [], text

@@ -43,6 +43,7 @@ from include.anonymization.pii.recognizers.name_shape import (
     is_confident_name,
     is_strong_name_word,
     name_span,
+    names_a_place,
     widen_name,
 )
 from include.anonymization.pii.recognizers.typos import one_typo_before_its_value, one_typo_pattern
@@ -99,6 +100,8 @@ _NAME_WORD = (
 _PARTICLES = r"(?:(?:de|du|des|le|la|van|von|da|di|dos|ben|el)\s){0,2}"
 _NAME = rf"(?-i:{_NAME_WORD}(?:[ \-]{_PARTICLES}{_NAME_WORD}){{0,3}})"
 _CAPS_WORD = rf"[{_UPPER}]{{3,}}(?:-[{_UPPER}]{{2,}})?"
+# A surname's particle in capitals with it: "LE GALL Nicolas", "Honoré DA SILVA".
+_CAPS_PARTICLE = r"(?:(?:LE|LA|DE|DU|DA|DOS|DI|VAN|BEN|EL)[ \t])"
 # "Mc" opens Irish and Scottish surnames ("McDonald", "McKenzie"): a capital inside the word.
 _CAPITALISED_WORD = rf"(?:Mc)?[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
 _GREETINGS = "bonjour|bonsoir|salut|coucou|hello|hi|hey|dear|cher|chère"
@@ -197,9 +200,10 @@ _NOT_COMMON = rf"(?!(?i:{alternation(COMMON_WORDS)})(?![\w'’\-]))"
 # The look-ahead tests the shape first: the common-word alternation runs only where a word
 # in capitals stands beside a capitalised one (47 -> 5 µs a text).
 PERSON_CAPS_REGEX = (
-    rf"(?<!\w)(?=(?-i:{_CAPS_WORD}\s{_CAPITALISED_WORD}|{_CAPITALISED_WORD}\s{_CAPS_WORD}))"
-    rf"(?-i:(?!(?:{_ACRONYMS})\b){_CAPS_WORD}\s{_NOT_COMMON}{_CAPITALISED_WORD}"
-    rf"|{_NOT_COMMON}{_CAPITALISED_WORD}\s(?!(?:{_ACRONYMS})\b){_CAPS_WORD})(?!\w)"
+    rf"(?<!\w)(?=(?-i:{_CAPS_PARTICLE}?{_CAPS_WORD}\s{_CAPITALISED_WORD}"
+    rf"|{_CAPITALISED_WORD}\s{_CAPS_PARTICLE}?{_CAPS_WORD}))"
+    rf"(?-i:{_CAPS_PARTICLE}?(?!(?:{_ACRONYMS})\b){_CAPS_WORD}\s{_NOT_COMMON}{_CAPITALISED_WORD}"
+    rf"|{_NOT_COMMON}{_CAPITALISED_WORD}\s{_CAPS_PARTICLE}?(?!(?:{_ACRONYMS})\b){_CAPS_WORD})(?!\w)"
 )
 
 
@@ -416,6 +420,37 @@ def _stands_as_a_name(text: str, start: int, end: int) -> bool:
     )
 
 
+# After these a first name is a thing, not a person: "une rose trémière", "en jean slim",
+# "la marine marchande", "the mark on the wall".
+_DETERMINERS = frozenset(
+    {"un", "une", "le", "la", "les", "du", "des", "au", "aux", "en", "ce", "cet", "cette",
+     "ces", "mon", "ma", "ta", "sa", "the", "a", "an", "my", "his", "her", "this", "that"}
+)  # fmt: skip
+_PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[ \t]+\Z")
+
+
+def _lower_full_names(text: str) -> list[tuple[int, int]]:
+    """A known first name and a surname inside a sentence of a text in lower case ("the flat
+    of joel burton", "la voiture de jean dupont"): the surname is no ordinary word (French
+    lexicon, stop words), no determiner comes before the first name, and no street or
+    public-place word ("rue pierre brossolette", "collège jean moulin")."""
+    spans = []
+    for first in _LOWER_WORD.finditer(text):
+        if not first[2] or not is_first_name(first[1]):
+            continue
+        before = _PREVIOUS_WORD.search(text, max(0, first.start() - 20), first.start())
+        if (before and before[1].lower() in _DETERMINERS) or names_a_place(text, first.start()):
+            continue
+        surname = _LOWER_WORD.match(text, first.end())
+        word = surname[1].rstrip(".") if surname else ""
+        if len(word) < 2 or word in COMMON_WORDS or word in NAME_PARTICLES:
+            continue
+        if _ELIDED.match(word) or is_common_word(word):
+            continue
+        spans.append((first.start(), max(surname.end(1), _lower_name_end(text, first.start()))))
+    return spans
+
+
 def person_result(
     recognizer: EntityRecognizer, start: int, end: int, score: float, confident: bool | None = None
 ) -> RecognizerResult:
@@ -460,6 +495,7 @@ class LowercaseNameRecognizer(LocalRecognizer):
             first = _LOWER_WORD.match(text, greeting.end())
             if end > greeting.end() and is_first_name(first[1]) and _VOCATIVE_END.match(text, end):
                 spans.append((greeting.end(), end, 0.6, False))
+        spans += [(start, end, 0.6, False) for start, end in _lower_full_names(text)]
         # A signature: after a closing, or a whole sentence of uncommon words, ending its line;
         # or a first name and a surname opening a sentence.
         starts = [m.end() for m in _LOWER_CLOSING.finditer(text)]
