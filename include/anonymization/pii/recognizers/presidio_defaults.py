@@ -146,10 +146,12 @@ CUED_CARD_REGEX = (
 # 2-series (2221-2720, issued since 2017: without a card cue "2223 0031 2200 3222" was
 # left whole), and numbers of 18 or 19 digits (ISO/IEC 7812: Maestro, UnionPay, some
 # Visa cards; Presidio's pattern stops at 17, so of "4111 1111 1111 1111 003" it took 16
-# digits and left 3, and the same number without spaces it left whole).
+# digits and left 3, and the same number without spaces it left whole), and JCB's
+# 15-digit cards of IIN 2131 (Faker draws them; Presidio's pattern starts no card with 2).
 OTHER_CARD_REGEX = (
     r"(?<![\d.])(?:2[2-7]\d{2}([ \-]?)\d{4}\1\d{4}\1\d{4}"
-    r"|[2-6]\d{3}([ \-]?)\d{4}\2\d{4}\2\d{4}\2\d{2,3})(?![\d.,]?\d)"
+    r"|[2-6]\d{3}([ \-]?)\d{4}\2\d{4}\2\d{4}\2\d{2,3}"
+    r"|2131([ \-]?)\d{6}\3\d{5})(?![\d.,]?\d)"
 )
 
 
