@@ -248,7 +248,7 @@ _APOSTROPHE_REST = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 # "de", "du", "des" after a name usually start a place or a team ("de Montréal"): not these.
 _FOREIGN_PARTICLES = NAME_PARTICLES - FRENCH_STOP_WORDS
 _MAX_WIDENING = 3
-_ARTICLES = frozenset({"un", "une", "le", "la", "du", "au", "aux", "ce", "cet", "cette", "ces"})
+ARTICLES = frozenset({"un", "une", "le", "la", "du", "au", "aux", "ce", "cet", "cette", "ces"})
 _IMPERATIVE_ENDINGS = ("ons", "ez")
 _INFINITIVE_ENDINGS = ("er", "re", "ir", "oir")
 
@@ -337,8 +337,13 @@ def _after_an_article(text: str, start: int) -> bool:
     """Rule 4: "un Loto", "du Robert" (Le Robert, a commune), "au Yémen": a lone word after an
     article or a contracted one names a thing or a place; French puts none before a person's
     name ("les Dupont", the family, aside)."""
+    return after_one_of(text, start, ARTICLES)
+
+
+def after_one_of(text: str, start: int, words: frozenset[str]) -> bool:
+    """Whether the word right before text[start] is one of `words`."""
     before = _WORD_BEFORE.search(text, max(0, start - _LOOK_BEHIND), start)
-    return before is not None and before["word"] in _ARTICLES
+    return before is not None and before["word"] in words
 
 
 def _is_a_verb(text: str, start: int, end: int) -> bool:

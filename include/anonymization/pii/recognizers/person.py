@@ -39,7 +39,9 @@ from include.anonymization.pii.recognizers.enumerations import enumerated_names
 from include.anonymization.pii.recognizers.first_names import is_first_name
 from include.anonymization.pii.recognizers.french_lexicon import is_common_word
 from include.anonymization.pii.recognizers.name_shape import (
+    ARTICLES,
     CONFIDENT_NAME_KEY,
+    after_one_of,
     is_confident_name,
     is_strong_name_word,
     name_span,
@@ -68,13 +70,13 @@ _LOWER = LOWER_LETTERS
 # typed right. "my name is" tolerates a slip in "name", "je suis" one in "suis" ("je sis",
 # "je suiss"): the words around bound it, and a capitalised name must follow.
 _CIVILITIES = one_typo_pattern("mademoiselle", "monsieur", "madame", "docteur")
+_CIVILITY = rf"(?:{_CIVILITIES}|mme|mlle|mr?\.|mr|dr\.?|mrs\.?|ms\.?|miss)"
 _CUE_WORDS = (
     rf"je\s+m['’]{one_typo_pattern('appelle')}|je\s+me\s+nomme"
     rf"|je\s+{one_typo_before_its_value('suis')}|mon\s+nom\s+est"
-    rf"|moi[\s,]+c['’]est|ici|{_CIVILITIES}|mme|mlle|mr?\.|mr|me\.|dr\.?|sign[ée](?:\s+par)?"
-    rf"|my\s+{one_typo_before_its_value('name')}\s+is|i\s+am|mrs\.?|ms\.?|miss|signed(?:\s+by)?"
+    rf"|moi[\s,]+c['’]est|ici|{_CIVILITY}|me\.|sign[ée](?:\s+par)?"
+    rf"|my\s+{one_typo_before_its_value('name')}\s+is|i\s+am|signed(?:\s+by)?"
 )
-_CIVILITY = rf"(?:{_CIVILITIES}|mme|mlle|mr?\.|mr|dr\.?|mrs\.?|ms\.?|miss)"
 # A comma may separate only these from the name ("Ma voisine, Inès Roux, ...").
 _NEIGHBOUR = (
     rf"(?:mon|ma|notre)\s+{one_typo_pattern('voisine', 'voisin')}"
@@ -422,11 +424,10 @@ def _stands_as_a_name(text: str, start: int, end: int) -> bool:
 
 # After these a first name is a thing, not a person: "une rose trémière", "en jean slim",
 # "la marine marchande", "the mark on the wall".
-_DETERMINERS = frozenset(
-    {"un", "une", "le", "la", "les", "du", "des", "au", "aux", "en", "ce", "cet", "cette",
-     "ces", "mon", "ma", "ta", "sa", "the", "a", "an", "my", "his", "her", "this", "that"}
-)  # fmt: skip
-_PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[ \t]+\Z")
+_DETERMINERS = ARTICLES | {
+    "les", "des", "en", "mon", "ma", "ta", "sa", "the", "a", "an", "my", "his", "her", "this",
+    "that",
+}  # fmt: skip
 
 
 def _lower_full_names(text: str) -> list[tuple[int, int]]:
@@ -438,8 +439,7 @@ def _lower_full_names(text: str) -> list[tuple[int, int]]:
     for first in _LOWER_WORD.finditer(text):
         if not first[2] or not is_first_name(first[1]):
             continue
-        before = _PREVIOUS_WORD.search(text, max(0, first.start() - 20), first.start())
-        if (before and before[1].lower() in _DETERMINERS) or names_a_place(text, first.start()):
+        if after_one_of(text, first.start(), _DETERMINERS) or names_a_place(text, first.start()):
             continue
         surname = _LOWER_WORD.match(text, first.end())
         word = surname[1].rstrip(".") if surname else ""
