@@ -329,6 +329,11 @@ def test_before_christ_and_horsepower_are_not_addresses(found: Found, text: str)
         ("Né le : 12/03/1985", "12/03/1985"),
         ("date de naissance: 12 03 1985", "12 03 1985"),
         ("née le 12 mars 85", "12 mars 85"),
+        # Asked, then given (presidio-evaluator's template, and a form's question).
+        ("Please tell me your date of birth. It's 16/11/1972", "16/11/1972"),
+        ("What is your date of birth? It is 3 March 1985.", "3 March 1985"),
+        ("Quelle est votre date de naissance ? C'est le 12/03/1985.", "12/03/1985"),
+        ("Date de naissance ? 12/03/1985", "12/03/1985"),
     ],
 )
 def test_dates_of_birth_are_found_without_their_cue(found: Found, text: str, date: str) -> None:
@@ -342,6 +347,7 @@ def test_dates_of_birth_are_found_without_their_cue(found: Found, text: str, dat
         # The birthplace's words stop at a sentence's end or a clause's comma.
         "Il est né à Paris, il est mort le 3 mars 1985.",
         "Je suis né à Lyon. Le 3 mars 1985, j'ai déménagé.",
+        "Merci de préciser votre date de naissance. Le 12/03/2024, nous avons reçu votre dossier.",
     ],
 )
 def test_a_date_without_a_birth_cue_is_kept(found: Found, text: str) -> None:

@@ -42,13 +42,15 @@ _EN_BIRTHPLACE = r"(?:\s+(?:in|at)\s+[^.!?\n,;]{1,40}?,?)?"
 _FR_CUE = (
     rf"(?:\bn[ée]e?s?(?:\(e\))?{_FR_BIRTHPLACE}\s+le\s*:?"  # né le, née le, né(e) à X le
     rf"|\bdate\s+de\s+(?:{_BIRTH}|nai?ss?\.)"  # date de naiss., as forms abbreviate it
-    r"(?:\s*:|\s+est)?(?:\s+le)?"  # "date de naissance : le ...", "... est le ..."
+    # "date de naissance : le ...", "... est le ...", asked then given: "... ? C'est le ..."
+    r"(?:\s*:|\s+est|\s*\?(?:\s+c['’]est)?)?(?:\s+le)?"
     rf"|\b{_BIRTH}\s*:"
     r"|\bDDN\s*:?)"
 )
 _EN_CUE = (
     rf"(?:\b{one_typo_before_its_value('born')}{_EN_BIRTHPLACE}\s+(?:on\s+)?"
-    r"|\bdate\s+of\s+birth(?:\s*:|\s+is)?|\bbirth\s*date\s*:?|\bDOB\s*:?)"
+    r"|\bdate\s+of\s+birth(?:\s*:|\s+is|\s*[.?]\s+it(?:['’]s|\s+is)|\s*\?)?"
+    r"|\bbirth\s*date\s*:?|\bDOB\s*:?)"
 )
 
 # What every date above starts with: a digit or an English month's first three letters.
