@@ -37,8 +37,9 @@ _BIRTH = one_typo_pattern("naissance")
 # The birthplace may come between the cue and the date, as the civil register writes it
 # ("né à Lyon le 3 mars 1985", "née à Saint-Denis (La Réunion), le 12/03/1985", "born in
 # Leeds on 3 March 1985"): a few words, no sentence's end, a comma only before "le".
-_FR_BIRTHPLACE = r"(?:\s+(?:à|a|en|au|aux)\s+[^.!?\n,;]{1,40}?,?)?"
-_EN_BIRTHPLACE = r"(?:\s+(?:in|at)\s+[^.!?\n,;]{1,40}?,?)?"
+_BIRTHPLACE = r"(?:\s+(?:{})\s+[^.!?\n,;]{{1,40}}?,?)?"
+_FR_BIRTHPLACE = _BIRTHPLACE.format("à|a|en|au|aux")
+_EN_BIRTHPLACE = _BIRTHPLACE.format("in|at")
 _FR_CUE = (
     rf"(?:\bn[ée]e?s?(?:\(e\))?{_FR_BIRTHPLACE}\s+le\s*:?"  # né le, née le, né(e) à X le
     rf"|\bdate\s+de\s+(?:{_BIRTH}|nai?ss?\.)"  # date de naiss., as forms abbreviate it

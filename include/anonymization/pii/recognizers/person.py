@@ -184,8 +184,9 @@ PERSON_ROLE_REGEX = (
 )
 # A greeting addresses the person it names: "Bonjour Stéphanie,", "Salut Manon !", "Hi
 # Lucy,". The name rules still apply: "Bonjour Monsieur le Maire," greets no one by name.
+_VOCATIVE_END = r"[ \t]*(?:[,!]|$)"  # the comma or "!" after whom a greeting addresses
 PERSON_GREETED_REGEX = (
-    rf"(?<=\b(?:{_GREETINGS})[ \t]+)(?=(?-i:[{_UPPER}]))(?-i:{_NAME})(?=[ \t]*(?:[,!]|$))"
+    rf"(?<=\b(?:{_GREETINGS})[ \t]+)(?=(?-i:[{_UPPER}]))(?-i:{_NAME})(?={_VOCATIVE_END})"
 )
 # A surname with its particle after a civility: "Madame de La Roche", "M. de Villiers",
 # "Mme d'Arcy". Only there: after another cue, "de" opens a place ("je suis de Lyon").
@@ -345,7 +346,7 @@ _LOWER_WORD = re.compile(rf"([{_LOWER}](?:\.|[{_LOWER}]*(?:[\-'’][{_LOWER}]+)*
 _LOWER_CUE = re.compile(rf"{_CUE}(?=[{_LOWER}])")
 # "bonjour olivier," in lower case: a known first name must open it (no capital to go by).
 _LOWER_GREETING = re.compile(rf"\b(?:{_GREETINGS})[ \t]+(?=[{_LOWER}])")
-_VOCATIVE_END = re.compile(r"[ \t]*(?:[,!]|\n|\Z)")
+_VOCATIVE = re.compile(_VOCATIVE_END, re.MULTILINE)
 _LOWER_CLOSING = re.compile(rf"\b(?:{_CLOSINGS})[ \t]*[.,!]*\s*(?=[{_LOWER}])")
 _SEGMENT_START = re.compile(r"^[ \t]*|(?<=[.!?,;:—–])[ \t]+", re.MULTILINE)
 _END_OF_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
@@ -493,7 +494,7 @@ class LowercaseNameRecognizer(LocalRecognizer):
         for greeting in _LOWER_GREETING.finditer(text):
             end = _lower_name_end(text, greeting.end())
             first = _LOWER_WORD.match(text, greeting.end())
-            if end > greeting.end() and is_first_name(first[1]) and _VOCATIVE_END.match(text, end):
+            if end > greeting.end() and is_first_name(first[1]) and _VOCATIVE.match(text, end):
                 spans.append((greeting.end(), end, 0.6, False))
         spans += [(start, end, 0.6, False) for start, end in _lower_full_names(text)]
         # A signature: after a closing, or a whole sentence of uncommon words, ending its line;
