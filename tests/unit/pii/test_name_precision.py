@@ -154,6 +154,59 @@ def test_a_name_after_a_noun_and_de_stays_a_name(
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Je suis Française et je paie mes impôts ici.",
+        "Je suis Parisien depuis vingt ans.",
+        "Je suis Breton et fier de l'être.",
+        "Je suis Infirmière à l'hôpital, je finis tard.",
+        "Je suis Retraitée et j'habite seule.",
+        "I am British and have lived in Bordeaux for ten years. Many British residents agree.",
+        "I am French Canadian and I live in Lyon.",
+        "I am Jewish and I do not feel safe in the street.",
+        "i am british and i live in lyon",
+    ],
+)
+def test_what_the_writer_is_after_je_suis_or_i_am_is_no_name(
+    found: Callable[[str], Found], text: str
+) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The French Air Force flew over the school at noon.",
+        "I went to the British Museum with my class.",
+        "The Catholic Church near the school rings at night.",
+        "We flew to New York and back last month.",
+    ],
+)
+def test_a_people_or_a_faith_opens_bodies_and_places_not_names(
+    found: Callable[[str], Found], text: str
+) -> None:
+    assert found(text) == []
+    assert ("PERSON", "Christian Dupont") in found(f"{text} I met Christian Dupont there.")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Je suis Pierre Boulanger, j'habite ici.", "Pierre Boulanger"),
+        ("Je suis Dupont, votre voisin du dessus.", "Dupont"),
+        ("Je suis Dominique.", "Dominique"),
+        ("I am Sarah Jones and I live in Lyon.", "Sarah Jones"),
+        ("I am Declan, the tenant of the flat.", "Declan"),
+        ("je suis inès roux", "inès roux"),
+    ],
+)
+def test_a_name_after_je_suis_or_i_am_stays_a_name(
+    found: Callable[[str], Found], text: str, name: str
+) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(
     ("text", "name"),
     [
         ("Le lampadaire est en panne.\nC. Courtois", "C. Courtois"),

@@ -29,6 +29,7 @@ from include.anonymization.pii.recognizers.context_words import (
     CONTEXT_WORDS,
     SUPPORTED_LANGUAGES,
 )
+from include.anonymization.pii.recognizers.english_first_names import EnglishFirstNameRecognizer
 from include.anonymization.pii.recognizers.french_ids import french_id_recognizers
 from include.anonymization.pii.recognizers.gps import gps_recognizer
 from include.anonymization.pii.recognizers.grouped_identifiers import (
@@ -90,6 +91,7 @@ def build_recognizers(language: str) -> list[EntityRecognizer]:
         lowercase_name_recognizer(language),
         trailing_signature_recognizer(language),
         person_ner_recognizer(language),
+        *([EnglishFirstNameRecognizer()] if language == "en" else []),
     ]
 
     def cut(entities: frozenset[str]) -> list[EntityRecognizer]:

@@ -19,7 +19,11 @@ rules, in the order they apply (the README lists them for users):
    ordinary as soon as its lower-case form is the more frequent), not a
    French stop word, not a bare acronym, not an institution word. A
    capitalised English stop word may sit inside it ("Will Smith", "Brian May").
-3. No name starts with "Saint" (places, companies, saints), and no name
+3. No name starts with "Saint" (places, companies, saints) or with a people or
+   a faith that is no first name ("French Air Force", "British Museum",
+   "Catholic Church", "New York": bodies and places; "Christian Dupont" is
+   a person, "WHITE Brett" a surname in capitals) or ends with an English
+   place word ("Grace Street", "Beverly Hills", "Victoria Station"), and no name
    follows a street or public-place word ("rue", "place", "collège", "gare",
    "fondation"...): a public place named after someone is not personal data;
    a street becomes an address only with a house number (the address
@@ -64,6 +68,7 @@ from include.anonymization.pii.recognizers.words import (
     LOWER_LETTERS,
     NAME_PARTICLES,
     NOT_NAMES,
+    PEOPLES_AND_FAITHS,
     TITLES,
     UPPER_LETTERS,
 )
@@ -87,6 +92,15 @@ _NAMED_PLACES = (
     "village", "quartier",
 )  # fmt: skip
 NAMED_PLACE_WORDS = frozenset(_NAMED_PLACES) | frozenset(STREET_TYPES)
+# English puts the place word after the name ("Grace Street", "Beverly Hills", "Victoria
+# Station"). Not those that are common surnames too ("Hall", "Hill", "Church", "Park").
+_ENGLISH_PLACES_AFTER = frozenset(
+    {"street", "road", "avenue", "lane", "square", "boulevard", "drive", "terrace",
+     "gardens", "hills", "heights", "mountain", "mountains", "valley", "island", "beach",
+     "county", "station", "airport", "hospital", "university", "college", "school",
+     "stadium", "museum", "cathedral", "abbey", "palace", "tower", "centre", "center",
+     "memorial"}
+)  # fmt: skip
 # The recognition-metadata key that marks a confident name (module doc).
 CONFIDENT_NAME_KEY = "confident_name"
 SAINT_WORDS = frozenset({"saint", "sainte", "st", "ste"})
@@ -230,6 +244,10 @@ def name_span(
             end = len(text[start:end].rstrip(".")) + start  # the sentence's full stop
         if first_word in SAINT_WORDS or names_a_place(text, start) or _glued(text, start, end):
             return None
+        if _names_a_people(text[start : run[0][1]]):
+            return None
+        if len(run) > 1 and _ENGLISH_PLACE.fullmatch(text, run[-1][0], run[-1][1]):
+            return None
         if len(run) == 1 and _lone_word_is_no_name(text, start, end):
             return None
         return start, end
@@ -317,6 +335,17 @@ def is_strong_name_word(text: str, start: int, end: int) -> bool:
 
 def _is_lone_first_name(value: str) -> bool:
     return " " not in value and value[:1].isupper() and is_first_name(value)
+
+
+_ENGLISH_PLACE = re.compile(
+    rf"(?=(?-i:[{UPPER_LETTERS}]))(?i:{'|'.join(sorted(_ENGLISH_PLACES_AFTER))})"
+)
+
+
+def _names_a_people(word: str) -> bool:
+    """Rule 3: a capitalised people or faith that is no first name ("French", "Catholic";
+    not "Christian", nor "WHITE", a surname in capitals)."""
+    return word.istitle() and word.lower() in PEOPLES_AND_FAITHS and not is_first_name(word)
 
 
 def _may_be_a_surname(word: str) -> bool:

@@ -55,6 +55,7 @@ from include.anonymization.pii.recognizers.words import (
     LOWER_LETTERS,
     NAME_PARTICLES,
     NOT_NAMES,
+    PEOPLES_AND_FAITHS,
     TITLES,
     UPPER_LETTERS,
     alternation,
@@ -72,11 +73,14 @@ _LOWER = LOWER_LETTERS
 _CIVILITIES = one_typo_pattern("mademoiselle", "monsieur", "madame", "docteur")
 _CIVILITY = rf"(?:{_CIVILITIES}|mme|mlle|mr?\.|mr|dr\.?|mrs\.?|ms\.?|miss)"
 _CUE_WORDS = (
-    rf"je\s+m['’]{one_typo_pattern('appelle')}|je\s+me\s+nomme"
-    rf"|je\s+{one_typo_before_its_value('suis')}|mon\s+nom\s+est"
+    rf"je\s+m['’]{one_typo_pattern('appelle')}|je\s+me\s+nomme|mon\s+nom\s+est"
     rf"|moi[\s,]+c['’]est|ici|{_CIVILITY}|me\.|sign[ée](?:\s+par)?"
-    rf"|my\s+{one_typo_before_its_value('name')}\s+is|i\s+am|signed(?:\s+by)?"
+    rf"|my\s+{one_typo_before_its_value('name')}\s+is|signed(?:\s+by)?"
 )
+# "Je suis" and "I am" introduce a name as often as what the writer is: "Je suis
+# Française", "Je suis Infirmière", "I am British", "I am Catholic" (people capitalise
+# their status). What follows them is held to the name rules (`_self_described_name`).
+_SELF_DESCRIPTION_WORDS = rf"je\s+{one_typo_before_its_value('suis')}|i\s+am"
 # A comma may separate only these from the name ("Ma voisine, Inès Roux, ...").
 _NEIGHBOUR = (
     rf"(?:mon|ma|notre)\s+{one_typo_pattern('voisine', 'voisin')}"
@@ -85,6 +89,7 @@ _NEIGHBOUR = (
 # A cue word ends its word: "mon voisinage", "drôle" or "missing" announce nobody.
 _WORD_END = r"(?!(?<=\w)\w)"
 _CUE = rf"(?:\b(?:{_CUE_WORDS}){_WORD_END}[ \t]*:?|\b(?:{_NEIGHBOUR}){_WORD_END}[ \t]*,?)[ \t]*"
+_SELF_DESCRIPTION = rf"\b(?:{_SELF_DESCRIPTION_WORDS}){_WORD_END}[ \t]*:?[ \t]*"
 # Closings after which the signature follows. A bare "merci" is not one: "merci de
 # faire vite" goes on with ordinary words.
 _CLOSINGS = (
@@ -118,6 +123,9 @@ _NOT_NAME_START = alternation(NOT_NAMES)
 # The capital is tested first: it rules out most positions before the long cue alternation
 # (every typo of every cue word) is tried backwards.
 PERSON_CUE_REGEX = rf"(?=(?-i:[{_UPPER}]))(?<={_CUE})(?!(?:{_NOT_NAME_START})\b){_NAME}(?!\w)"
+PERSON_SELF_DESCRIBED_REGEX = (
+    rf"(?=(?-i:[{_UPPER}]))(?<={_SELF_DESCRIPTION})(?!(?:{_NOT_NAME_START})\b){_NAME}(?!\w)"
+)
 # A line that is only a name, after a sentence, a closing, a dash, contact details or at
 # the start of a line: the signature ("Merci d'avance. Victoire", "Cordialement
 # Pierre-Yves", "QUINN Joel", "— Inès Roux", "timothee.barre@live.fr Timothée Barre"). A
@@ -255,6 +263,8 @@ class NameShapedPatternRecognizer(PatternRecognizer):
                     continue
                 if pattern == _CAPS_PATTERN and not _surname_is_strong(text, *span):
                     continue  # "Focus SARGASSES": a heading, not "DUPONT Machin"
+                if _said_of_the_writer(text, *span):
+                    continue  # "Je suis Parisien", "I am French Canadian"
                 result.start, result.end = span
             value = text[result.start : result.end]
             mark_confidence(result, pattern == "name_after_cue" or is_confident_name(value))
@@ -275,6 +285,27 @@ def _every_word_a_name(value: str) -> bool:
         word.lower() in NAME_PARTICLES
         or not all(is_common_word(part, capital_rarity=1.0) for part in word.split("-"))
         for word in re.split(r"[ \t]+", value)
+    )
+
+
+_AFTER_SELF_DESCRIPTION = re.compile(rf"{_SELF_DESCRIPTION}\Z", re.IGNORECASE)
+_SELF_DESCRIPTION_LOOK_BEHIND = 16
+
+
+def _said_of_the_writer(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end], right after "je suis" / "I am", says what the writer is, not
+    who: every word a people or a faith ("British", "French Canadian", "Catholic") or an
+    ordinary French word whatever its capital ("Parisien", "Infirmière", "Retraitée").
+    The capital tells nothing there: people capitalise their status, and a demonym's
+    capitalised noun ("les Parisiens") is frequent. A known first name is never an
+    ordinary word ("Je suis Pierre")."""
+    if not _AFTER_SELF_DESCRIPTION.search(
+        text, max(0, start - _SELF_DESCRIPTION_LOOK_BEHIND), start
+    ):
+        return False
+    return all(
+        word.lower() in PEOPLES_AND_FAITHS or is_common_word(word, capital_rarity=1.0)
+        for word in re.split(r"[ \t\-]+", text[start:end])
     )
 
 
@@ -323,6 +354,9 @@ def person_cue_recognizer(language: str) -> PatternRecognizer:
         supported_language=language,
         patterns=[
             Pattern(name="name_after_cue", regex=PERSON_CUE_REGEX, score=0.8),
+            Pattern(
+                name="name_after_self_description", regex=PERSON_SELF_DESCRIBED_REGEX, score=0.8
+            ),
             Pattern(name="signature_line", regex=PERSON_SIGNATURE_REGEX, score=0.6),
             Pattern(name=_CAPS_PATTERN, regex=PERSON_CAPS_REGEX, score=0.6),
             Pattern(name="initial_and_surname", regex=PERSON_INITIAL_REGEX, score=0.6),
@@ -343,7 +377,7 @@ def person_cue_recognizer(language: str) -> PatternRecognizer:
 _ELIDED = re.compile(r"(?:[cdjlmnst]|qu)['’]")  # d'intervenir, l'école: never a name here
 # A word, or an initial ("luc r."), then at most one space or tab.
 _LOWER_WORD = re.compile(rf"([{_LOWER}](?:\.|[{_LOWER}]*(?:[\-'’][{_LOWER}]+)*))([ \t]?)")
-_LOWER_CUE = re.compile(rf"{_CUE}(?=[{_LOWER}])")
+_LOWER_CUE = re.compile(rf"(?:{_CUE}|{_SELF_DESCRIPTION})(?=[{_LOWER}])")
 # "bonjour olivier," in lower case: a known first name must open it (no capital to go by).
 _LOWER_GREETING = re.compile(rf"\b(?:{_GREETINGS})[ \t]+(?=[{_LOWER}])")
 _VOCATIVE = re.compile(_VOCATIVE_END, re.MULTILINE)
@@ -489,7 +523,7 @@ class LowercaseNameRecognizer(LocalRecognizer):
             end = _lower_name_end(text, cue.end())
             if end == cue.end():
                 end = _signed_surname_end(text, cue)
-            if end > cue.end():
+            if end > cue.end() and not _said_of_the_writer(text, cue.end(), end):
                 spans.append((cue.end(), end, 0.7, True))
         for greeting in _LOWER_GREETING.finditer(text):
             end = _lower_name_end(text, greeting.end())
@@ -564,7 +598,7 @@ class CleanedNerRecognizer(SpacyRecognizer):
         kept = []
         for result in results:
             span = name_span(text, result.start, result.end, lower_case_text)
-            if span is None:
+            if span is None or _said_of_the_writer(text, *span):
                 continue  # civilities, greetings, ordinary words, acronyms, named places
             result.start, result.end = span if lower_case_text else widen_name(text, *span)
             mark_confidence(result, is_confident_name(text[result.start : result.end]))
@@ -603,6 +637,7 @@ class CleanedNerRecognizer(SpacyRecognizer):
             if ent.label_ in _OTHER_LABELS
             and ent[0].text[:1].isupper()
             and is_first_name(ent[0].text)
+            and not _OPENING_QUOTE.search(text, max(0, ent.start_char - 2), ent.start_char)
             and (len(ent) > 1 or _lone_first_name(text, ent.start_char, ent.end_char, ent.label_))
         ]
 
@@ -614,16 +649,16 @@ def _lone_first_name(text: str, start: int, end: int, label: str) -> bool:
     ("Manon a crié sur ma fille", "Merci à Julie"). One it labels a place is left: on
     12,600 WikiNEuRal sentences, such a word was a town far more often than a person
     ("à Nancy", "à Florence", "Austin au Texas", "en Virginie"). Nor is a MISC first
-    name a person in capitals (an acronym, "OSCAR"), between quotes (a work's title,
-    « Émile », " Annie "), after "en" (a language or a region, "En Ruby"), or when it
-    is "Noël", the holiday it mostly is alone.
+    name a person in capitals (an acronym, "OSCAR"), after "en" (a language or a
+    region, "En Ruby"), or when it is "Noël", the holiday it mostly is alone. (Nor is
+    any span a first name opens after an opening quote: a work's title, « Émile »,
+    " Shaun of the Dead ".)
     """
     word = text[start:end]
     return (
         label == "MISC"
         and not word.isupper()
         and word.lower() not in _HOLIDAYS
-        and not _OPENING_QUOTE.search(text, max(0, start - 2), start)
         and not _AFTER_EN.search(text, max(0, start - 4), start)
     )
 

@@ -53,6 +53,31 @@ _TITLES = (
     "councillor",
 )  # fmt: skip
 TITLES = frozenset(_TITLES)
+# What English capitalises about a person without naming them: nationalities, peoples and
+# faiths ("I am British", "I am Catholic"). French writes them in lower case, and the
+# French lexicon knows them when they are capitalised anyway ("Je suis Française"); the
+# English ones it does not know. Written here because no kept library lists demonyms
+# (CLDR, through Babel and pycountry, has countries and languages, not their people).
+_PEOPLES_AND_FAITHS = (
+    "french", "british", "english", "scottish", "welsh", "irish", "american", "canadian",
+    "australian", "new", "zealander", "south", "african", "indian", "pakistani",
+    "bangladeshi", "german", "austrian", "swiss", "belgian", "dutch", "luxembourgish",
+    "italian", "spanish", "portuguese", "greek", "maltese", "cypriot", "danish", "swedish",
+    "norwegian", "finnish", "icelandic", "polish", "czech", "slovak", "hungarian",
+    "romanian", "bulgarian", "croatian", "serbian", "bosnian", "slovenian", "albanian",
+    "ukrainian", "russian", "belarusian", "lithuanian", "latvian", "estonian", "georgian",
+    "armenian", "turkish", "kurdish", "algerian", "moroccan", "tunisian", "libyan",
+    "egyptian", "senegalese", "malian", "ivorian", "guinean", "cameroonian", "congolese",
+    "nigerian", "ghanaian", "malagasy", "comorian", "haitian", "lebanese", "syrian",
+    "iraqi", "iranian", "afghan", "israeli", "palestinian", "jordanian", "saudi",
+    "chinese", "japanese", "korean", "vietnamese", "cambodian", "laotian", "thai",
+    "filipino", "indonesian", "brazilian", "argentinian", "chilean", "colombian",
+    "peruvian", "mexican", "cuban", "venezuelan", "european", "asian", "arab", "latino",
+    "latina", "hispanic", "black", "white", "catholic", "christian", "protestant",
+    "anglican", "methodist", "baptist", "evangelical", "orthodox", "jewish", "muslim",
+    "buddhist", "hindu", "sikh", "atheist", "agnostic",
+)  # fmt: skip
+PEOPLES_AND_FAITHS = frozenset(_PEOPLES_AND_FAITHS)
 COMMON_WORDS = (
     FRENCH_STOP_WORDS | ENGLISH_STOP_WORDS | NOT_NAMES | frozenset(_LETTER_WORDS) | TITLES
 ) - NAME_PARTICLES
