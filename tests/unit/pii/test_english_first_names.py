@@ -75,3 +75,10 @@ def test_english_places_after_a_first_name_are_no_person(
     found: Callable[[str], Found], text: str
 ) -> None:
     assert found(text) == []
+
+
+@pytest.mark.parametrize("name", ["Emma Lane", "Harry Hill", "Sarah Hall", "Joe Park"])
+def test_surnames_that_are_also_place_words_stay_names(
+    found: Callable[[str], Found], name: str
+) -> None:
+    assert ("PERSON", name) in found(f"The lift is broken and {name} cannot climb the stairs.")

@@ -174,6 +174,32 @@ def test_what_the_writer_is_after_je_suis_or_i_am_is_no_name(
 
 
 @pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Nom : Lefort\nPrénom : Jenna\nAdresse : 3 rue de la Paix", ["Lefort", "Jenna"]),
+        ("NOM : LEFORT Prénom : Marc", ["LEFORT", "Marc"]),
+        ("Nom de jeune fille : Martin", ["Martin"]),
+        ("Name: Clark\nFirst name: Jenna", ["Clark", "Jenna"]),
+        ("Last name: Okafor", ["Okafor"]),
+        ("Her maiden name is Clark.", ["Clark"]),
+        ("My surname is Clark and my first name is Jenna.", ["Clark", "Jenna"]),
+        ("Signé : Marie Dupont Cordialement", ["Marie Dupont"]),
+    ],
+)
+def test_form_labels_announce_a_name_and_are_never_one(
+    found: Callable[[str], Found], text: str, names: list[str]
+) -> None:
+    assert [value for kind, value in found(text) if kind == "PERSON"] == names
+
+
+@pytest.mark.parametrize(
+    "text", ["Street name: Victoria Road is closed.", "Nom du projet : Jardin Partagé"]
+)
+def test_a_label_names_a_person_only_for_a_person(found: Callable[[str], Found], text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "The French Air Force flew over the school at noon.",

@@ -93,9 +93,9 @@ _NAMED_PLACES = (
 )  # fmt: skip
 NAMED_PLACE_WORDS = frozenset(_NAMED_PLACES) | frozenset(STREET_TYPES)
 # English puts the place word after the name ("Grace Street", "Beverly Hills", "Victoria
-# Station"). Not those that are common surnames too ("Hall", "Hill", "Church", "Park").
+# Station"). Not those that are common surnames too ("Hall", "Hill", "Lane", "Park").
 _ENGLISH_PLACES_AFTER = frozenset(
-    {"street", "road", "avenue", "lane", "square", "boulevard", "drive", "terrace",
+    {"street", "road", "avenue", "square", "boulevard", "drive", "terrace",
      "gardens", "hills", "heights", "mountain", "mountains", "valley", "island", "beach",
      "county", "station", "airport", "hospital", "university", "college", "school",
      "stadium", "museum", "cathedral", "abbey", "palace", "tower", "centre", "center",

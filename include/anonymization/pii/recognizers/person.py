@@ -88,7 +88,19 @@ _NEIGHBOUR = (
 )
 # A cue word ends its word: "mon voisinage", "drôle" or "missing" announce nobody.
 _WORD_END = r"(?!(?<=\w)\w)"
-_CUE = rf"(?:\b(?:{_CUE_WORDS}){_WORD_END}[ \t]*:?|\b(?:{_NEIGHBOUR}){_WORD_END}[ \t]*,?)[ \t]*"
+# A form's labels announce a name: "Nom : Lefort", "Prénom : Jenna", "Nom de jeune fille :
+# Martin", "Last name: Okafor", "Her maiden name is Clark". A bare "Nom" or "Name" only
+# opening its line: "Street name: Victoria Road" and "Nom du projet : …" name nobody.
+_LABELS = (
+    r"(?:^[ \t]*(?:nom|name)|\b(?:pr[ée]nom|nom[ \t]+(?:de[ \t]+famille|de[ \t]+naissance"
+    r"|de[ \t]+jeune[ \t]+fille|d['’]usage)|(?:first|last|family|given|maiden|full)[ \t]+name"
+    r"|surname))"
+)
+_LABEL_CUE = rf"{_LABELS}(?:[ \t]*:|[ \t]+(?:est|is))[ \t]*"
+_CUE = (
+    rf"(?:\b(?:{_CUE_WORDS}){_WORD_END}[ \t]*:?|\b(?:{_NEIGHBOUR}){_WORD_END}[ \t]*,?"
+    rf"|{_LABEL_CUE})[ \t]*"
+)
 _SELF_DESCRIPTION = rf"\b(?:{_SELF_DESCRIPTION_WORDS}){_WORD_END}[ \t]*:?[ \t]*"
 # Closings after which the signature follows. A bare "merci" is not one: "merci de
 # faire vite" goes on with ordinary words.
@@ -105,7 +117,13 @@ _NAME_WORD = (
 )
 # One or two particles before a surname: "Vincent van Gogh", "Jean de La Fontaine".
 _PARTICLES = r"(?:(?:de|du|des|le|la|van|von|da|di|dos|ben|el)\s){0,2}"
-_NAME = rf"(?-i:{_NAME_WORD}(?:[ \-]{_PARTICLES}{_NAME_WORD}){{0,3}})"
+_NOT_NAME_START = alternation(NOT_NAMES)
+# No word after the first is a civility, a greeting or a label ("LEFORT Prénom : Marc",
+# "Marie Dupont Cordialement"); an initial may be ("Enzo M.").
+_NAME = (
+    rf"(?-i:{_NAME_WORD}(?:[ \-]{_PARTICLES}(?!(?i:{_NOT_NAME_START})(?![\w'’\-.])){_NAME_WORD})"
+    r"{0,3})"
+)
 _CAPS_WORD = rf"[{_UPPER}]{{3,}}(?:-[{_UPPER}]{{2,}})?"
 # A surname's particle in capitals with it: "LE GALL Nicolas", "Honoré DA SILVA".
 _CAPS_PARTICLE = r"(?:(?:LE|LA|DE|DU|DA|DOS|DI|VAN|BEN|EL)[ \t])"
@@ -118,8 +136,6 @@ _ACRONYMS = (
     "URGENT|SIRET|SIREN|IBAN|RIB|NIR|GRDF|ZFE|SNCF|RATP|HLM|SVP|EDF|CAF|TGV|RER|SAMU|PMR"
     f"|MERCI|{_GREETINGS.upper()}"
 )
-_NOT_NAME_START = alternation(NOT_NAMES)
-
 # The capital is tested first: it rules out most positions before the long cue alternation
 # (every typo of every cue word) is tried backwards.
 PERSON_CUE_REGEX = rf"(?=(?-i:[{_UPPER}]))(?<={_CUE})(?!(?:{_NOT_NAME_START})\b){_NAME}(?!\w)"
