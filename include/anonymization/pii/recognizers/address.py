@@ -102,6 +102,18 @@ ADDRESS_REGEX = (
     rf"(?<!\w){_NUMBER},?\s+(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET})"
     rf"{_POSTCODE_CITY}?(?!\w)"
 )
+# A form's address field announces a postal address even without a house number
+# ("Domicile : rue Alves, 03121 Guilbert", "Adresse postale - chemin de Clément, 73783
+# Saint Gérard"): after the label, a street with its postcode and town is the writer's.
+# A bare "Adresse" / "Address" only opening its line or a field, as a form writes it.
+_ADDRESS_LABEL = (
+    r"(?:(?:^|[|/;•])[ \t]*(?:adresse(?:[ \t]+postale)?|address)|\bdomicile"
+    r"|\bmon[ \t]+adresse|\b(?:home|my|postal)[ \t]+address)(?:[ \t]*[:\-–]|\t)[ \t]*"
+)
+LABELLED_ADDRESS_REGEX = (
+    rf"(?<={_ADDRESS_LABEL})(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET}){_POSTCODE_CITY}"
+    r"(?!\w)"
+)
 # A lower-case word right after "ch.": the street's name, or the noun after a horsepower
 # figure. A particle ("ch. des vignes") is the street's, as in `_HORSEPOWER`.
 _CH_THEN_LOWER_WORD = re.compile(rf"^[^,]*?\bch\.\s+(?!{_CHEMIN_PARTICLE})([{_LOWER}][\w'’\-]*)")
@@ -120,6 +132,9 @@ def address_recognizer(language: str) -> PatternRecognizer:
         supported_entity=FR_ADDRESS,
         name=f"{FR_ADDRESS}_{language}",
         supported_language=language,
-        patterns=[Pattern(name="fr_street_address", regex=ADDRESS_REGEX, score=0.7)],
+        patterns=[
+            Pattern(name="fr_street_address", regex=ADDRESS_REGEX, score=0.7),
+            Pattern(name="fr_labelled_address", regex=LABELLED_ADDRESS_REGEX, score=0.7),
+        ],
     )
-    return gated(recognizer, HAS_DIGIT)  # an address starts with its house number
+    return gated(recognizer, HAS_DIGIT)  # a house number or a postcode

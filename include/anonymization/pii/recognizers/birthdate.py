@@ -40,18 +40,20 @@ _BIRTH = one_typo_pattern("naissance")
 _BIRTHPLACE = r"(?:\s+(?:{})\s+[^.!?\n,;]{{1,40}}?,?)?"
 _FR_BIRTHPLACE = _BIRTHPLACE.format("à|a|en|au|aux")
 _EN_BIRTHPLACE = _BIRTHPLACE.format("in|at")
+# What parts a form's label from its value: a colon, or a dash ("Date de naissance - ...").
+_SEP = r"\s*[:\-–]"
 _FR_CUE = (
-    rf"(?:\bn[ée]e?s?(?:\(e\))?{_FR_BIRTHPLACE}\s+le\s*:?"  # né le, née le, né(e) à X le
+    rf"(?:\bn[ée]e?s?(?:\(e\))?{_FR_BIRTHPLACE}\s+le(?:{_SEP})?"  # né le, née le, né(e) à X le
     rf"|\bdate\s+de\s+(?:{_BIRTH}|nai?ss?\.)"  # date de naiss., as forms abbreviate it
     # "date de naissance : le ...", "... est le ...", asked then given: "... ? C'est le ..."
-    r"(?:\s*:|\s+est|\s*\?(?:\s+c['’]est)?)?(?:\s+le)?"
-    rf"|\b{_BIRTH}\s*:"
-    r"|\bDDN\s*:?)"
+    rf"(?:{_SEP}|\s+est|\s*\?(?:\s+c['’]est)?)?(?:\s+le)?"
+    rf"|\b{_BIRTH}{_SEP}"
+    rf"|\bDDN(?:{_SEP})?)"
 )
 _EN_CUE = (
     rf"(?:\b{one_typo_before_its_value('born')}{_EN_BIRTHPLACE}\s+(?:on\s+)?"
-    r"|\bdate\s+of\s+birth(?:\s*:|\s+is|\s*[.?]\s+it(?:['’]s|\s+is)|\s*\?)?"
-    r"|\bbirth\s*date\s*:?|\bDOB\s*:?)"
+    rf"|\bdate\s+of\s+birth(?:{_SEP}|\s+is|\s*[.?]\s+it(?:['’]s|\s+is)|\s*\?)?"
+    rf"|\bbirth\s*date(?:{_SEP})?|\bDOB(?:{_SEP})?)"
 )
 
 # What every date above starts with: a digit or an English month's first three letters.

@@ -65,6 +65,7 @@ from include.anonymization.pii.recognizers.french_lexicon import (
 from include.anonymization.pii.recognizers.typos import is_typo_of_any
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
+    FORM_LABELS,
     LOWER_LETTERS,
     NAME_PARTICLES,
     NOT_NAMES,
@@ -168,6 +169,11 @@ def _opens_a_sentence(text: str, start: int) -> bool:
 _WORD_CACHE = 1 << 16
 
 
+# The words a slip of the fingers turns a name into ("Boonjour", "Mdaame"); not a form's
+# labels, which are typed right ("Moline" is a surname, not a slip of "mobile").
+_TYPO_PRONE = NOT_NAMES - FORM_LABELS
+
+
 @functools.lru_cache(maxsize=_WORD_CACHE)
 def _is_stop(word: str, lower_case_text: bool, inside_a_name: bool = False) -> bool:
     """Rule 1: a word that ends a run of name words.
@@ -189,7 +195,7 @@ def _is_stop(word: str, lower_case_text: bool, inside_a_name: bool = False) -> b
         return True  # "je suis riverain"; but "Alice Parent", "Luc Content" are surnames
     if lower_case_text and (bare in FRENCH_STOP_WORDS or bare in ENGLISH_STOP_WORDS):
         return True  # no capital tells "my nmae is ruth sims and the bins" from a name there
-    if not (inside_a_name and stripped[0].isupper()) and is_typo_of_any(bare, NOT_NAMES):
+    if not (inside_a_name and stripped[0].isupper()) and is_typo_of_any(bare, _TYPO_PRONE):
         return True  # "Boonjour", "Mdaame"
     if _PREFIXED_SURNAME.fullmatch(stripped):
         return False  # "terHorst", "ul-Qadri": never a name's first word (`name_span`)

@@ -52,6 +52,7 @@ from include.anonymization.pii.recognizers.typos import one_typo_before_its_valu
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
     CONTACT_DETAILS,
+    FORM_LABELS,
     LOWER_LETTERS,
     NAME_PARTICLES,
     NOT_NAMES,
@@ -88,15 +89,16 @@ _NEIGHBOUR = (
 )
 # A cue word ends its word: "mon voisinage", "drôle" or "missing" announce nobody.
 _WORD_END = r"(?!(?<=\w)\w)"
-# A form's labels announce a name: "Nom : Lefort", "Prénom : Jenna", "Nom de jeune fille :
+# A form's labels announce a name: "Nom : Lefort", "Prénom - Jenna", "Nom de jeune fille :
 # Martin", "Last name: Okafor", "Her maiden name is Clark". A bare "Nom" or "Name" only
-# opening its line: "Street name: Victoria Road" and "Nom du projet : …" name nobody.
+# opening its line or a field ("... | Nom : Lefort"): "Street name: Victoria Road" and
+# "Nom du projet : …" name nobody. A colon, a dash or a tab (a copied table) follows.
 _LABELS = (
-    r"(?:^[ \t]*(?:nom|name)|\b(?:pr[ée]nom|nom[ \t]+(?:de[ \t]+famille|de[ \t]+naissance"
-    r"|de[ \t]+jeune[ \t]+fille|d['’]usage)|(?:first|last|family|given|maiden|full)[ \t]+name"
-    r"|surname))"
+    r"(?:(?:^|[|/;•])[ \t]*(?:nom|name)|\b(?:pr[ée]nom(?:\(s\))?|nom[ \t]+(?:de[ \t]+famille"
+    r"|de[ \t]+naissance|de[ \t]+jeune[ \t]+fille|d['’]usage)"
+    r"|(?:first|last|family|given|maiden|full)[ \t]+name|surname|forename))"
 )
-_LABEL_CUE = rf"{_LABELS}(?:[ \t]*:|[ \t]+(?:est|is))[ \t]*"
+_LABEL_CUE = rf"{_LABELS}(?:[ \t]*[:\-–]|\t|[ \t]+(?:est|is))[ \t]*"
 _CUE = (
     rf"(?:\b(?:{_CUE_WORDS}){_WORD_END}[ \t]*:?|\b(?:{_NEIGHBOUR}){_WORD_END}[ \t]*,?"
     rf"|{_LABEL_CUE})[ \t]*"
@@ -130,11 +132,11 @@ _CAPS_PARTICLE = r"(?:(?:LE|LA|DE|DU|DA|DOS|DI|VAN|BEN|EL)[ \t])"
 # "Mc" opens Irish and Scottish surnames ("McDonald", "McKenzie"): a capital inside the word.
 _CAPITALISED_WORD = rf"(?:Mc)?[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
 _GREETINGS = "bonjour|bonsoir|salut|coucou|hello|hi|hey|dear|cher|chère"
-# Acronyms and greetings that may stand in capitals beside a capitalised word without
-# being a surname ("Merci GRDF", "BONJOUR Marie").
+# Acronyms, greetings and a form's labels that may stand in capitals beside a capitalised
+# word without being a surname ("Merci GRDF", "BONJOUR Marie", "PRENOM : Marie").
 _ACRONYMS = (
     "URGENT|SIRET|SIREN|IBAN|RIB|NIR|GRDF|ZFE|SNCF|RATP|HLM|SVP|EDF|CAF|TGV|RER|SAMU|PMR"
-    f"|MERCI|{_GREETINGS.upper()}"
+    f"|MERCI|{_GREETINGS.upper()}|{alternation(FORM_LABELS).upper()}"
 )
 # The capital is tested first: it rules out most positions before the long cue alternation
 # (every typo of every cue word) is tried backwards.

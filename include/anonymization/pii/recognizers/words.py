@@ -18,18 +18,24 @@ from include.anonymization.pii.recognizers.last_text import LastTextMemo
 # capitals with their accents and "Œ", lower case with "ß" and "œ".
 UPPER_LETTERS = "A-ZÀ-ÖØ-ÞŒ"
 LOWER_LETTERS = "a-zß-öø-ÿœ"
-# Words that open a line or sit beside a name without being one, form labels among them
-# ("Nom : Lefort⏎Prénom : Jenna": the model took "Lefort⏎Prénom" for one name).
+# Words that open a line or sit beside a name without being one.
 _NOT_NAME_WORDS = (
     "monsieur", "madame", "mademoiselle", "mme", "mlle", "m", "mr", "mrs", "ms", "miss", "dr",
     "docteur", "me", "dear", "sir", "madam", "bonjour", "bonsoir", "bjr", "hello", "hi",
     "cordialement", "merci", "bravo", "bonne", "bien", "slt", "salut", "thanks", "thank",
     "regards", "kind", "best", "sincerely", "urgent", "signé", "signe", "signed", "someone",
     "please", "ras-le-bol",
-    "nom", "prénom", "prenom", "adresse", "téléphone", "telephone", "tél", "tel", "courriel",
-    "email", "e-mail", "name", "surname", "address", "phone",
 )  # fmt: skip
-NOT_NAMES = frozenset(_NOT_NAME_WORDS)
+# A form's labels ("Nom : Lefort⏎Prénom : Jenna⏎Date de naissance : ..."): the model took
+# "Lefort⏎Prénom" and "Jenna⏎Date" for names.
+_FORM_LABELS = (
+    "nom", "prénom", "prenom", "adresse", "domicile", "téléphone", "telephone", "tél", "tel",
+    "portable", "mobile", "courriel", "email", "e-mail", "mail", "date", "né", "née", "objet",
+    "name", "surname", "forename", "first", "last", "given", "family", "address", "home",
+    "postal", "phone", "birth", "dob",
+)  # fmt: skip
+FORM_LABELS = frozenset(_FORM_LABELS)
+NOT_NAMES = frozenset(_NOT_NAME_WORDS) | FORM_LABELS
 # Lower-case particles inside names: "da silva", "rue de la paix", "van der berg", "juan
 # martín del potro", "piet den boer", "melchor de aymerich y villajuana".
 NAME_PARTICLES = frozenset(
