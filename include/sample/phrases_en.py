@@ -84,6 +84,9 @@ CONTACTS = (
     "I am usually at home in the evenings and you can call me on {my_phone_split}",
     "My email is {my_email}.",
     "Please call me back on {my_phone}.",
+    # a form pasted as it is
+    "First name: {me_first}\nLast name: {me_last}\nPhone: {my_phone}",
+    "Surname - {me_last} / Forename - {me_first} / [Date of birth|DOB] - {my_dob}",
 )
 
 IDENTIFIER_EXTRAS = (

@@ -270,6 +270,11 @@ CONTACTS = (
     "Merci de me répondre à {my_email}.",
     "Je suis joignable au {my_phone} [après 18h|le matin|en semaine].",
     "Contact : {my_email}",
+    # a form pasted as it is: one field a line, or fields parted by "/", label then value
+    "Nom : {me_last}\nPrénom : {me_first}\nTél : {my_phone}",
+    "[NOM|Nom] - {me_last} / [PRENOM|Prénom] - {me_first} / [Courriel|Mail] - {my_email}",
+    "Nom\t{me_last}\nPrénom\t{me_first}\n[Date de naissance|Né{e} le]\t{my_dob}\n"
+    "[Adresse|Domicile]\t{my_addr}",
 )
 
 # Identifiers of every other kind, which some people paste into a report or an opinion:

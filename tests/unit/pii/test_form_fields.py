@@ -35,6 +35,11 @@ _FORMS = [
         "Home address - chemin de Clément, 73783 Saint-Gérard",
         ["Bernadette", "Okafor", "16/11/1972", "chemin de Clément, 73783 Saint-Gérard"],
     ),
+    (  # a form flattened into one line, after the message
+        "Le trou est toujours là, merci de faire vite Nom : Maillot Prénom : Jenna "
+        "Tél : 06 12 34 56 78",
+        ["Maillot", "Jenna", "06 12 34 56 78"],
+    ),
     (
         "First name: Maggie\nLast name: Thornton\nBirth date: 02/05/1990\nMobile: +44 7911 123456",
         ["Maggie", "Thornton", "02/05/1990", "+44 7911 123456"],

@@ -366,6 +366,7 @@ def test_a_short_word_before_the_break_is_the_head_of_the_email(
         ("Appelez-moi au 06 12 34\r\n56 78 merci.", "PHONE_NUMBER", "06 12 34\r\n56 78"),
         ("Mon numéro : 06.12.34.\n56.78", "PHONE_NUMBER", "06.12.34.\n56.78"),
         ("Mon numéro : 06.12.34\n.56.78", "PHONE_NUMBER", "06.12.34\n.56.78"),
+        ("call me on 01\n/99/46/59/34 Kind regards,", "PHONE_NUMBER", "01\n/99/46/59/34"),
         ("tel 0612\n345678 merci", "PHONE_NUMBER", "0612\n345678"),
         ("Tél : +33 6 12 \n34 56 78", "PHONE_NUMBER", "+33 6 12 \n34 56 78"),
         ("Joignable au +44 7911 \n123456 le soir.", "PHONE_NUMBER", "+44 7911 \n123456"),

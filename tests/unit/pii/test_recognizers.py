@@ -314,6 +314,7 @@ def test_before_christ_and_horsepower_are_not_addresses(found: Found, text: str)
         # One slip in the cue, two letters swapped included.
         ("I was obrn on 3 March 1975 and I no longer drive.", "3 March 1975"),
         ("Date de naissacne : 03/01/1985.", "03/01/1985"),
+        ("Ma adte de naissance est le 11.02.1972.", "11.02.1972"),
         ("Naisance : 12/11/1960", "12/11/1960"),
         ("date de naiss. 03/05/1985", "03/05/1985"),
         ("Date de nais. : 3 mai 1985", "3 mai 1985"),
@@ -425,11 +426,21 @@ def test_the_last_word_of_a_wrapped_line_is_no_signature(found: Found) -> None:
             "YDAZ XU9\nbonne journee.\nmr robin",
             ["adrien robin", "robin"],
         ),
-        # An initial ends a signature, whatever else its first word is ("lorraine", a region).
+        # An initial ends a signature, whatever else its first word is ("lorraine", a region),
+        # or opens it with the surname after it ("m." too, though a civility's abbreviation).
         ("le trou est toujours la.\ncordialement\nlorraine l.", ["lorraine l."]),
+        ("bonne journée.\nl. diallo", ["l. diallo"]),
+        ("merci de nous consulter! m. vaillant", ["m. vaillant"]),
         ("madame, monsieur,\n\nmichelle lemaire, 18 rue evrard. merci.", ["michelle lemaire"]),
         # Surname first, an ordinary word, then the first name.
         ("c'est inadmissible. bonne journée. signé: masse chloé", ["masse chloé"]),
+        # Surname first before the comma that opens an address; a street is no name, even
+        # when the model tags it whole.
+        (
+            "bonjour à l'équipe, camus zoé, 4 rue anatole france. et aussi : ya un trou "
+            "derrière la salle des fêtes, rue mozart faut faire qqch",
+            ["camus zoé"],
+        ),
     ],
 )
 def test_names_in_a_text_typed_in_lower_case(found: Found, text: str, names: list[str]) -> None:
@@ -569,7 +580,9 @@ def test_a_mistyped_greeting_is_not_a_name(found: Found, greeting: str) -> None:
     [
         ("bravo pour les bus.\nbonne continuation.\nmme parent", "parent"),
         ("mme parent, 6 allée simone veil. le tram s'arrête à 23h.", "parent"),
-        ("merci madame la directrice\ncordialement\nm. boulanger", "boulanger"),
+        # "m." opening the signature's line may be an initial too: taken with the surname,
+        # as "M. Boulanger" is in a text with capitals.
+        ("merci madame la directrice\ncordialement\nm. boulanger", "m. boulanger"),
     ],
 )
 def test_a_signing_civility_makes_a_common_word_a_surname(

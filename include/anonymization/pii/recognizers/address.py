@@ -19,6 +19,8 @@ from include.anonymization.pii.recognizers.french_lexicon import is_common_word
 from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
+    FIELD_START,
+    LABEL_END,
     LOWER_LETTERS,
     UPPER_LETTERS,
     alternation,
@@ -105,10 +107,10 @@ ADDRESS_REGEX = (
 # A form's address field announces a postal address even without a house number
 # ("Domicile : rue Alves, 03121 Guilbert", "Adresse postale - chemin de Clément, 73783
 # Saint Gérard"): after the label, a street with its postcode and town is the writer's.
-# A bare "Adresse" / "Address" only opening its line or a field, as a form writes it.
+# A bare "Adresse" / "Address" only opening a field, as a form writes it.
 _ADDRESS_LABEL = (
-    r"(?:(?:^|[|/;•])[ \t]*(?:adresse(?:[ \t]+postale)?|address)|\bdomicile"
-    r"|\bmon[ \t]+adresse|\b(?:home|my|postal)[ \t]+address)(?:[ \t]*[:\-–]|\t)[ \t]*"
+    rf"(?:{FIELD_START}(?:adresse(?:[ \t]+postale)?|address)|\bdomicile"
+    rf"|\bmon[ \t]+adresse|\b(?:home|my|postal)[ \t]+address){LABEL_END}"
 )
 LABELLED_ADDRESS_REGEX = (
     rf"(?<={_ADDRESS_LABEL})(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET}){_POSTCODE_CITY}"

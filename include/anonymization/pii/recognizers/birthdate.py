@@ -44,7 +44,8 @@ _EN_BIRTHPLACE = _BIRTHPLACE.format("in|at")
 _SEP = r"\s*[:\-–]"
 _FR_CUE = (
     rf"(?:\bn[ée]e?s?(?:\(e\))?{_FR_BIRTHPLACE}\s+le(?:{_SEP})?"  # né le, née le, né(e) à X le
-    rf"|\bdate\s+de\s+(?:{_BIRTH}|nai?ss?\.)"  # date de naiss., as forms abbreviate it
+    # date de naiss., as forms abbreviate it; one slip in "date" ("Ma adte de naissance")
+    rf"|\b{one_typo_before_its_value('date')}\s+de\s+(?:{_BIRTH}|nai?ss?\.)"
     # "date de naissance : le ...", "... est le ...", asked then given: "... ? C'est le ..."
     rf"(?:{_SEP}|\s+est|\s*\?(?:\s+c['’]est)?)?(?:\s+le)?"
     rf"|\b{_BIRTH}{_SEP}"

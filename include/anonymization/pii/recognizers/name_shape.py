@@ -19,7 +19,8 @@ rules, in the order they apply (the README lists them for users):
    ordinary as soon as its lower-case form is the more frequent), not a
    French stop word, not a bare acronym, not an institution word. A
    capitalised English stop word may sit inside it ("Will Smith", "Brian May").
-3. No name starts with "Saint" (places, companies, saints) or with a people or
+3. No name starts with "Saint" (places, companies, saints), a street word in lower
+   case (the model tags "rue mozart" whole in a text typed in lower case) or with a people or
    a faith that is no first name ("French Air Force", "British Museum",
    "Catholic Church", "New York": bodies and places; "Christian Dupont" is
    a person, "WHITE Brett" a surname in capitals) or ends with an English
@@ -252,6 +253,8 @@ def name_span(
             return None
         if _names_a_people(text[start : run[0][1]]):
             return None
+        if first_word in _STREETS and text[start].islower():
+            return None  # the model took the street with its name: "rue mozart"
         if len(run) > 1 and _ENGLISH_PLACE.fullmatch(text, run[-1][0], run[-1][1]):
             return None
         if len(run) == 1 and _lone_word_is_no_name(text, start, end):

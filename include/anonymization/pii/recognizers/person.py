@@ -52,7 +52,9 @@ from include.anonymization.pii.recognizers.typos import one_typo_before_its_valu
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
     CONTACT_DETAILS,
+    FIELD_START,
     FORM_LABELS,
+    LABEL_END,
     LOWER_LETTERS,
     NAME_PARTICLES,
     NOT_NAMES,
@@ -91,14 +93,18 @@ _NEIGHBOUR = (
 _WORD_END = r"(?!(?<=\w)\w)"
 # A form's labels announce a name: "Nom : Lefort", "Prénom - Jenna", "Nom de jeune fille :
 # Martin", "Last name: Okafor", "Her maiden name is Clark". A bare "Nom" or "Name" only
-# opening its line or a field ("... | Nom : Lefort"): "Street name: Victoria Road" and
-# "Nom du projet : …" name nobody. A colon, a dash or a tab (a copied table) follows.
+# opening its line, a sentence or a field ("... la mairie ? Nom : Baron", "... | Nom :
+# Lefort"), or "Nom" with its capital anywhere (a form flattened into one line: "...
+# rapidement Nom : Maillot Prénom : ..."): "Street name: Victoria Road" and "Nom du
+# projet : …" name nobody. A colon (after a space, a no-break one in French typography),
+# a dash or a tab follows.
 _LABELS = (
-    r"(?:(?:^|[|/;•])[ \t]*(?:nom|name)|\b(?:pr[ée]nom(?:\(s\))?|nom[ \t]+(?:de[ \t]+famille"
+    rf"(?:{FIELD_START}(?:nom|name)|(?-i:\b(?:Nom|NOM))"
+    r"|\b(?:pr[ée]nom(?:\(s\))?|nom[ \t]+(?:de[ \t]+famille"
     r"|de[ \t]+naissance|de[ \t]+jeune[ \t]+fille|d['’]usage)"
     r"|(?:first|last|family|given|maiden|full)[ \t]+name|surname|forename))"
 )
-_LABEL_CUE = rf"{_LABELS}(?:[ \t]*[:\-–]|\t|[ \t]+(?:est|is))[ \t]*"
+_LABEL_CUE = rf"{_LABELS}(?:{LABEL_END}|[ \t]+(?:est|is)[ \t]*)"
 _CUE = (
     rf"(?:\b(?:{_CUE_WORDS}){_WORD_END}[ \t]*:?|\b(?:{_NEIGHBOUR}){_WORD_END}[ \t]*,?"
     rf"|{_LABEL_CUE})[ \t]*"
@@ -438,9 +444,14 @@ def _lower_name_end(text: str, start: int) -> int:
     end, names, pos, after_first_name = start, 0, start, False
     while names < _MAX_NAME_WORDS and (match := _LOWER_WORD.match(text, pos)):
         word = match.group(1).rstrip(".")
-        if names and len(match.group(1)) == 2 and match.group(1).endswith("."):
-            end = match.end(1)  # an initial ends the name: "lorraine l.", whatever "l" is
-            break
+        if len(match.group(1)) == 2 and match.group(1).endswith("."):
+            if names:
+                end = match.end(1)  # an initial ends the name: "lorraine l.", whatever "l" is
+                break
+            if not match.group(2):
+                break
+            pos = match.end()  # or opens it, kept if a surname follows: "l. diallo"
+            continue
         if word not in NAME_PARTICLES:
             if word in COMMON_WORDS or _ELIDED.match(word):
                 break
@@ -462,16 +473,15 @@ def _stands_as_a_name(text: str, start: int, end: int) -> bool:
 
     They are when they end their line (a signature), or when they are a known first
     name and a surname before a comma ("pierre diaz, 17 avenue louise michel"; not
-    "pierre, papier, ciseaux").
+    "pierre, papier, ciseaux"), or a surname and a first name ("camus zoé, 4 rue ...").
     """
     if _END_OF_LINE.match(text, end):
         return True
-    first = _LOWER_WORD.match(text, start)
+    words = [word.group(1) for word in _LOWER_WORD.finditer(text, start, end)]
     return (
         text.startswith(",", end)
-        and first is not None
-        and first.end(1) < end
-        and is_first_name(first.group(1))
+        and len(words) > 1
+        and (is_first_name(words[0]) or (len(words) == 2 and is_first_name(words[1])))
     )
 
 

@@ -46,10 +46,11 @@ _BEFORE_AN_ADDRESS = frozenset(
 # token: e-mail characters for e-mails, letters and digits for IBANs and plates.
 _EMAIL_BREAK = re.compile(r"(?<=[\w.@+\-])[ \t]*\r?\n[ \t]*(?=[\w.@\-])")
 _ALPHANUMERIC_BREAK = re.compile(r"(?<=[A-Za-z0-9])[ \t]*\r?\n[ \t]*(?=[A-Za-z0-9])")
-# Between two digits, by the dot or dash that separates two groups maybe ("06.12.⏎34"):
-# that separator is the glue, else a space. Or before the "(0)" of "+33 (0)6...".
+# Between two digits, by the dot, dash or slash that separates two groups maybe
+# ("06.12.⏎34", "01⏎/99/46/59/34"): that separator is the glue, else a space. Or before
+# the "(0)" of "+33 (0)6...".
 _DIGIT_BREAK = re.compile(
-    r"(?<=\d)[ \t]*(?:([.\-])[ \t]*)?\r?\n[ \t]*(?:([.\-])[ \t]*)?(?=\d|\(0\))"
+    r"(?<=\d)[ \t]*(?:([./\-])[ \t]*)?\r?\n[ \t]*(?:([./\-])[ \t]*)?(?=\d|\(0\))"
 )
 
 

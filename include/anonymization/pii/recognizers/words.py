@@ -35,6 +35,11 @@ _FORM_LABELS = (
     "postal", "phone", "birth", "dob",
 )  # fmt: skip
 FORM_LABELS = frozenset(_FORM_LABELS)
+# Where a form's field starts when pasted into a message (a line, a sentence, or after a
+# "|" or "/" parting fields), and what parts its label from its value: a colon (after a
+# space, a no-break one in French typography), a dash or a tab (a copied table).
+FIELD_START = r"(?:^|[|/;•.!?])[^\S\n]*"
+LABEL_END = r"(?:[^\S\n]*[:\-–]|\t)[^\S\n]*"
 NOT_NAMES = frozenset(_NOT_NAME_WORDS) | FORM_LABELS
 # Lower-case particles inside names: "da silva", "rue de la paix", "van der berg", "juan
 # martín del potro", "piet den boer", "melchor de aymerich y villajuana".
