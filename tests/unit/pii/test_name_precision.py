@@ -174,6 +174,24 @@ def test_what_the_writer_is_after_je_suis_or_i_am_is_no_name(
 
 
 @pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Le lampadaire est en panne.\nCordialement,\nŁukasz Kubiak", "Łukasz Kubiak"),
+        ("Merci de votre retour. Signé : Sıla Şahin", "Sıla Şahin"),
+        ("Bonjour, je m'appelle Elif İnönü et j'habite rue de la Gare.", "Elif İnönü"),
+        ("Madame Świątek a fait une chute devant l'école.", "Świątek"),
+        ("Ștefan Țurcanu, 12 rue des Lilas, 69003 Lyon.\nLe trou.", "Ștefan Țurcanu"),
+    ],
+)
+def test_names_in_letters_beyond_latin_1_are_names(
+    found: Callable[[str], Found], text: str, name: str
+) -> None:
+    """Polish, Turkish, Romanian letters: "Ł", "Ş", "İ", "ı", "Ș", "Ț" are capitals and
+    lower-case letters like any other (Faker's pl_PL and tr_TR names were left in clear)."""
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(
     ("text", "names"),
     [
         ("Nom : Lefort\nPrénom : Jenna\nAdresse : 3 rue de la Paix", ["Lefort", "Jenna"]),

@@ -9,8 +9,7 @@ case ("12 rue marcel pagnol") end at the first common word.
 
 from __future__ import annotations
 
-import re
-
+import regex as re
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import FR_ADDRESS

@@ -14,10 +14,12 @@ from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH_STOP_WORDS
 
 from include.anonymization.pii.recognizers.last_text import LastTextMemo
 
-# Latin letters as the name patterns' character classes spell them, one definition for all:
-# capitals with their accents and "Œ", lower case with "ß" and "œ".
-UPPER_LETTERS = "A-ZÀ-ÖØ-ÞŒ"
-LOWER_LETTERS = "a-zß-öø-ÿœ"
+# Capitals and lower-case letters as the name patterns' character classes spell them
+# (`regex` syntax), one definition for all: every script's, not only Latin-1's. Families
+# from Poland, Turkey, Romania or Czechia write "Łukasz", "Şafak", "İnönü", "Ștefan",
+# "Dvořák": with "A-ZÀ-ÖØ-Þ" as the capitals, such names were no name words at all.
+UPPER_LETTERS = r"\p{Lu}"
+LOWER_LETTERS = r"\p{Ll}"
 # Words that open a line or sit beside a name without being one.
 _NOT_NAME_WORDS = (
     "monsieur", "madame", "mademoiselle", "mme", "mlle", "m", "mr", "mrs", "ms", "miss", "dr",
