@@ -234,6 +234,39 @@ def test_a_people_or_a_faith_opens_bodies_and_places_not_names(
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Madame La Maire, les trottoirs sont sales.",
+        "Monsieur Le Préfet, je vous écris au sujet du pont.",
+        "Le bruit continue.\nSigné : Les habitants de la résidence",
+        "Le bruit continue.\nSigné : Collectif des riverains du quartier",
+        "The noise goes on.\nSigned: The Residents Association",
+        "Ici Bordeaux, on attend toujours le tram.",
+    ],
+)
+def test_a_cue_before_a_title_a_group_or_a_place_announces_no_one(
+    found: Callable[[str], Found], text: str
+) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Le bruit continue.\nSigné : Le Gall", "Le Gall"),
+        ("Ici Marie Dupont, du 3e étage.", "Marie Dupont"),
+        ("Bjr, Ici LAINE Josette, riveraine de la rue Germain.", "LAINE Josette"),
+        ("Moi c'est Aimé, j'habite dans la rue Mary depuis peu.", "Aimé"),
+        ("Moi c'est Julie, j'habite en face.", "Julie"),
+    ],
+)
+def test_the_same_cues_before_a_name_still_announce_it(
+    found: Callable[[str], Found], text: str, name: str
+) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(
     ("text", "name"),
     [
         ("Je suis Pierre Boulanger, j'habite ici.", "Pierre Boulanger"),

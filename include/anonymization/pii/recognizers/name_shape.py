@@ -461,6 +461,34 @@ def names_a_place(text: str, start: int) -> bool:
     return word in (_STREETS if before.group("articles") else NAMED_PLACE_WORDS)
 
 
+# What signs a message for a group, not a person: "Signé : Collectif des riverains", "Signed:
+# The Residents Association".
+_COLLECTIVES = frozenset(
+    {"collectif", "comité", "comite", "amicale", "syndicat", "fédération", "federation",
+     "coordination", "club", "équipe", "equipe", "habitants", "riverains", "résidents",
+     "residents", "voisins", "committee", "council", "group", "team", "neighbours",
+     "neighbors"}
+)  # fmt: skip
+_DETERMINERS_OF_GROUPS = frozenset({"the", "a", "an", "our", "this", "these", "those"})
+
+
+def names_no_one(value: str) -> bool:
+    """Whether what a cue announced is no one's name (the cue is trusted, not the words):
+    only articles, particles and titles ("Madame La Maire", "Monsieur Le Préfet", "Signé :
+    Les habitants"), or a group ("Signé : Collectif des riverains", "Association Vélo
+    Paris", "Signed: The Residents Association")."""
+    words = [word.lower() for word in re.split(r"[ \t\-]+", value) if word]
+    if not words:
+        return True
+    if words[0] in _COLLECTIVES or words[0] in _DETERMINERS_OF_GROUPS:
+        return True
+    if words[0] in INSTITUTION_WORDS or words[0] in NAMED_PLACE_WORDS:
+        return True
+    return all(
+        word in NAME_PARTICLES or word in TITLES or word in FRENCH_STOP_WORDS for word in words
+    )
+
+
 def is_confident_name(value: str) -> bool:
     """A first name with another capitalised word, or a surname in capitals beside one."""
     words = [w.strip(".") for w in _WORD.findall(value) if w.lower() not in NAME_PARTICLES]

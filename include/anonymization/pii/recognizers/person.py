@@ -46,6 +46,7 @@ from include.anonymization.pii.recognizers.name_shape import (
     is_strong_name_word,
     name_span,
     names_a_place,
+    names_no_one,
     widen_name,
 )
 from include.anonymization.pii.recognizers.typos import one_typo_before_its_value, one_typo_pattern
@@ -82,7 +83,7 @@ _CUE_WORDS = (
 )
 # "Je suis" and "I am" introduce a name as often as what the writer is: "Je suis
 # Française", "Je suis Infirmière", "I am British", "I am Catholic" (people capitalise
-# their status). What follows them is held to the name rules (`_self_described_name`).
+# their status). What follows them is held to the name rules (`_said_of_the_writer`).
 _SELF_DESCRIPTION_WORDS = rf"je\s+{one_typo_before_its_value('suis')}|i\s+am"
 # A comma may separate only these from the name ("Ma voisine, Inès Roux, ...").
 _NEIGHBOUR = (
@@ -244,7 +245,8 @@ PERSON_CAPS_REGEX = (
 
 # Patterns trusted as they stand: a cue or an initial announces a name with near certainty
 # ("Madame Boulanger", "C. Poulain" are names even though "boulanger" and "poulain" are words).
-_CUED = frozenset({"name_after_cue", "initial_and_surname", "surname_with_particle"})
+_AFTER_CUE = "name_after_cue"
+_CUED = frozenset({_AFTER_CUE, "initial_and_surname", "surname_with_particle"})
 _SIGNATURE = "signature_line"
 _INITIAL_AND_SURNAME = re.compile(PERSON_INITIAL_REGEX)
 # A first name and the initial of a surname, the way a message is signed ("Aimé M.").
@@ -281,6 +283,10 @@ class NameShapedPatternRecognizer(PatternRecognizer):
             if pattern == _BEFORE_ADDRESS:
                 if not _every_word_a_name(text[result.start : result.end]):
                     continue
+            elif pattern in _CUED and names_no_one(text[result.start : result.end]):
+                continue  # "Madame La Maire", "Signé : Collectif des riverains"
+            elif pattern == _AFTER_CUE and _a_place_here(text, nlp_artifacts, result):
+                continue  # "Ici Bordeaux, on attend le tram"
             elif not _trusted(text, result, pattern):
                 span = name_span(text, result.start, result.end, lower_case_text)
                 if span is None:
@@ -291,12 +297,13 @@ class NameShapedPatternRecognizer(PatternRecognizer):
                     continue  # "Je suis Parisien", "I am French Canadian"
                 result.start, result.end = span
             value = text[result.start : result.end]
-            mark_confidence(result, pattern == "name_after_cue" or is_confident_name(value))
+            mark_confidence(result, pattern == _AFTER_CUE or is_confident_name(value))
             kept.append(result)
         return kept
 
 
 _CAPS_PATTERN = "surname_in_capitals"
+_SELF_DESCRIBED = "name_after_self_description"
 _BEFORE_ADDRESS = "name_before_address"
 _CAPS_WORDS = re.compile(rf"(?<![\w'’\-]){_CAPS_WORD}(?![\w'’\-])")
 
@@ -314,6 +321,22 @@ def _every_word_a_name(value: str) -> bool:
 
 _AFTER_SELF_DESCRIPTION = re.compile(rf"{_SELF_DESCRIPTION}\Z", re.IGNORECASE)
 _SELF_DESCRIPTION_LOOK_BEHIND = 16
+
+
+_AFTER_ICI = re.compile(r"\bici[ \t]*:?[ \t]*\Z", re.IGNORECASE)
+
+
+def _a_place_here(text: str, nlp_artifacts: NlpArtifacts | None, result: RecognizerResult) -> bool:
+    """Whether "Ici" announces a place ("Ici Bordeaux, on attend le tram"), as the model
+    labels it (LOC: the doc's own entities; the artifacts' `entities` keep only the types
+    the scrubber asks for). Not ORG: it labels "Ici LAINE Josette" so. After the other
+    cues the model's LOC is as often a surname it does not know."""
+    if nlp_artifacts is None or not _AFTER_ICI.search(text, max(0, result.start - 8), result.start):
+        return False
+    return any(
+        entity.label_ == "LOC" and entity.start_char < result.end and result.start < entity.end_char
+        for entity in nlp_artifacts.tokens.ents
+    )
 
 
 def _said_of_the_writer(text: str, start: int, end: int) -> bool:
@@ -377,10 +400,8 @@ def person_cue_recognizer(language: str) -> PatternRecognizer:
         name=f"{PERSON}_cue_{language}",
         supported_language=language,
         patterns=[
-            Pattern(name="name_after_cue", regex=PERSON_CUE_REGEX, score=0.8),
-            Pattern(
-                name="name_after_self_description", regex=PERSON_SELF_DESCRIBED_REGEX, score=0.8
-            ),
+            Pattern(name=_AFTER_CUE, regex=PERSON_CUE_REGEX, score=0.8),
+            Pattern(name=_SELF_DESCRIBED, regex=PERSON_SELF_DESCRIBED_REGEX, score=0.8),
             Pattern(name="signature_line", regex=PERSON_SIGNATURE_REGEX, score=0.6),
             Pattern(name=_CAPS_PATTERN, regex=PERSON_CAPS_REGEX, score=0.6),
             Pattern(name="initial_and_surname", regex=PERSON_INITIAL_REGEX, score=0.6),
