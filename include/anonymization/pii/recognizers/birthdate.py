@@ -13,6 +13,7 @@ from presidio_analyzer import Pattern, PatternRecognizer
 from include.anonymization.pii.entities import DATE_OF_BIRTH
 from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
 from include.anonymization.pii.recognizers.typos import one_typo_before_its_value, one_typo_pattern
+from include.anonymization.pii.recognizers.words import LABEL_END
 
 FR_MONTHS = (
     r"(?:janvier|janv\.?|f[ée]vrier|f[ée]vr?\.?|mars|avril|avr\.?|mai|juin|juillet|juil\.?"
@@ -40,21 +41,19 @@ _BIRTH = one_typo_pattern("naissance")
 _BIRTHPLACE = r"(?:\s+(?:{})\s+[^.!?\n,;]{{1,40}}?,?)?"
 _FR_BIRTHPLACE = _BIRTHPLACE.format("à|a|en|au|aux")
 _EN_BIRTHPLACE = _BIRTHPLACE.format("in|at")
-# What parts a form's label from its value: a colon, or a dash ("Date de naissance - ...").
-_SEP = r"\s*[:\-–]"
 _FR_CUE = (
-    rf"(?:\bn[ée]e?s?(?:\(e\))?{_FR_BIRTHPLACE}\s+le(?:{_SEP})?"  # né le, née le, né(e) à X le
+    rf"(?:\bn[ée]e?s?(?:\(e\))?{_FR_BIRTHPLACE}\s+le(?:{LABEL_END})?"  # né le, née le, né(e) à X le
     # date de naiss., as forms abbreviate it; one slip in "date" ("Ma adte de naissance")
     rf"|\b{one_typo_before_its_value('date')}\s+de\s+(?:{_BIRTH}|nai?ss?\.)"
     # "date de naissance : le ...", "... est le ...", asked then given: "... ? C'est le ..."
-    rf"(?:{_SEP}|\s+est|\s*\?(?:\s+c['’]est)?)?(?:\s+le)?"
-    rf"|\b{_BIRTH}{_SEP}"
-    rf"|\bDDN(?:{_SEP})?)"
+    rf"(?:{LABEL_END}|\s+est|\s*\?(?:\s+c['’]est)?)?(?:\s+le)?"
+    rf"|\b{_BIRTH}{LABEL_END}"
+    rf"|\bDDN(?:{LABEL_END})?)"
 )
 _EN_CUE = (
     rf"(?:\b{one_typo_before_its_value('born')}{_EN_BIRTHPLACE}\s+(?:on\s+)?"
-    rf"|\bdate\s+of\s+birth(?:{_SEP}|\s+is|\s*[.?]\s+it(?:['’]s|\s+is)|\s*\?)?"
-    rf"|\bbirth\s*date(?:{_SEP})?|\bDOB(?:{_SEP})?)"
+    rf"|\bdate\s+of\s+birth(?:{LABEL_END}|\s+is|\s*[.?]\s+it(?:['’]s|\s+is)|\s*\?)?"
+    rf"|\bbirth\s*date(?:{LABEL_END})?|\bDOB(?:{LABEL_END})?)"
 )
 
 # What every date above starts with: a digit or an English month's first three letters.

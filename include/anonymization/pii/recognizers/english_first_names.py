@@ -28,7 +28,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from include.anonymization.pii.entities import PERSON
 from include.anonymization.pii.recognizers.first_names import is_first_name
-from include.anonymization.pii.recognizers.name_shape import names_a_place
+from include.anonymization.pii.recognizers.name_shape import names_a_place, word_before
 from include.anonymization.pii.recognizers.person import person_result
 from include.anonymization.pii.recognizers.words import (
     LOWER_LETTERS,
@@ -47,7 +47,6 @@ _NOT_BEFORE = frozenset(
      "in", "into", "from", "near", "outside", "inside", "around", "across", "via", "toward",
      "towards", "through"}
 )  # fmt: skip
-_WORD_BEFORE = re.compile(r"(?<![\w'’\-])([\w'’\-]+)[ \t]+\Z")
 _OPENING_QUOTE = re.compile(r"[\"«“‘'][ \t]?\Z")
 _SENTENCE_START = re.compile(r"(?:\A|[.!?…][\"”’)]*[ \t]+|\n)[ \t]*\Z")
 _CAPITALISED_NEXT = re.compile(rf"[ \t]+(?:Mc)?[{UPPER_LETTERS}]")
@@ -80,8 +79,8 @@ def english_first_names(text: str) -> list[tuple[int, int]]:
             if _OPENING_NAME_FOLLOWER.match(text, end):
                 spans.append((start, end))
             continue
-        before = _WORD_BEFORE.search(text, window, start)
-        if before is not None and (before[1] in _NOT_BEFORE or before[1][:1].isupper()):
+        before = word_before(text, start) or ""
+        if before in _NOT_BEFORE or before[:1].isupper():
             continue  # "the Grace period", "in Florence", "Lake Douglas"
         spans.append((start, end))
     return spans

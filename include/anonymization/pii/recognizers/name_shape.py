@@ -378,10 +378,15 @@ def _after_an_article(text: str, start: int) -> bool:
     return after_one_of(text, start, ARTICLES)
 
 
+def word_before(text: str, start: int) -> str | None:
+    """The word right before text[start], one space or tab between, or None."""
+    before = _WORD_BEFORE.search(text, max(0, start - _LOOK_BEHIND), start)
+    return None if before is None else before["word"]
+
+
 def after_one_of(text: str, start: int, words: frozenset[str]) -> bool:
     """Whether the word right before text[start] is one of `words`."""
-    before = _WORD_BEFORE.search(text, max(0, start - _LOOK_BEHIND), start)
-    return before is not None and before["word"] in words
+    return word_before(text, start) in words
 
 
 def _is_a_verb(text: str, start: int, end: int) -> bool:
