@@ -36,6 +36,8 @@ rules, in the order they apply (the README lists them for users):
    Latin ordinal adverb numbering a list ("Primo :"), nor "Grace" before "au"
    or "à" (the locution "grâce à" typed without its accent), nor a lone word
    right before a link ("comme Algopack https://..."): it names the site.
+5. After "je suis" / "I am", what the writer is is no name: a people, a faith,
+   or an ordinary word whatever its capital ("Je suis Française", "I am British").
 A surname right after a name word is never taken for a typo of a
 greeting ("Tom Hanks" is no slip of "thanks"); a surname may carry a
 lower-case prefix ("Jerald terHorst", "Tahir ul-Qadri"), never at a name's
@@ -63,7 +65,7 @@ from include.anonymization.pii.recognizers.french_lexicon import (
     is_bare_acronym,
     is_common_word,
 )
-from include.anonymization.pii.recognizers.typos import is_typo_of_any
+from include.anonymization.pii.recognizers.typos import is_typo_of_any, one_typo_before_its_value
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
     FORM_LABELS,
@@ -259,6 +261,8 @@ def name_span(
             return None
         if len(run) == 1 and _lone_word_is_no_name(text, start, end):
             return None
+        if said_of_the_writer(text, start, end):
+            return None
         return start, end
     return None
 
@@ -376,6 +380,33 @@ def _after_an_article(text: str, start: int) -> bool:
     article or a contracted one names a thing or a place; French puts none before a person's
     name ("les Dupont", the family, aside)."""
     return after_one_of(text, start, ARTICLES)
+
+
+# "Je suis" and "I am" introduce a name as often as what the writer is: "Je suis
+# Française", "Je suis Infirmière", "I am British", "I am Catholic" (people capitalise
+# their status). One slip allowed in "suis" ("je sius"): the name after bounds it.
+SELF_DESCRIPTION = (
+    rf"\b(?:je\s+{one_typo_before_its_value('suis')}|i\s+am)(?!(?<=\w)\w)[ \t]*:?[ \t]*"
+)
+_AFTER_SELF_DESCRIPTION = re.compile(rf"{SELF_DESCRIPTION}\Z", re.IGNORECASE)
+_SELF_DESCRIPTION_LOOK_BEHIND = 16
+
+
+def said_of_the_writer(text: str, start: int, end: int) -> bool:
+    """Rule 5: whether text[start:end], right after "je suis" / "I am", says what the writer
+    is, not who: every word a people or a faith ("British", "French Canadian", "Catholic")
+    or an ordinary French word whatever its capital ("Parisien", "Infirmière",
+    "Retraitée"). The capital tells nothing there: people capitalise their status, and a
+    demonym's capitalised noun ("les Parisiens") is frequent. A known first name is never
+    an ordinary word ("Je suis Pierre")."""
+    if not _AFTER_SELF_DESCRIPTION.search(
+        text, max(0, start - _SELF_DESCRIPTION_LOOK_BEHIND), start
+    ):
+        return False
+    return all(
+        word.lower() in PEOPLES_AND_FAITHS or is_common_word(word, capital_rarity=1.0)
+        for word in re.split(r"[ \t\-]+", text[start:end])
+    )
 
 
 def word_before(text: str, start: int) -> str | None:

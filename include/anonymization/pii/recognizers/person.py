@@ -41,12 +41,14 @@ from include.anonymization.pii.recognizers.french_lexicon import is_common_word
 from include.anonymization.pii.recognizers.name_shape import (
     ARTICLES,
     CONFIDENT_NAME_KEY,
+    SELF_DESCRIPTION,
     after_one_of,
     is_confident_name,
     is_strong_name_word,
     name_span,
     names_a_place,
     names_no_one,
+    said_of_the_writer,
     widen_name,
 )
 from include.anonymization.pii.recognizers.typos import one_typo_before_its_value, one_typo_pattern
@@ -59,7 +61,6 @@ from include.anonymization.pii.recognizers.words import (
     LOWER_LETTERS,
     NAME_PARTICLES,
     NOT_NAMES,
-    PEOPLES_AND_FAITHS,
     TITLES,
     UPPER_LETTERS,
     alternation,
@@ -81,10 +82,6 @@ _CUE_WORDS = (
     rf"|moi[\s,]+c['’]est|ici|{_CIVILITY}|me\.|sign[ée](?:\s+par)?"
     rf"|my\s+{one_typo_before_its_value('name')}\s+is|signed(?:\s+by)?"
 )
-# "Je suis" and "I am" introduce a name as often as what the writer is: "Je suis
-# Française", "Je suis Infirmière", "I am British", "I am Catholic" (people capitalise
-# their status). What follows them is held to the name rules (`_said_of_the_writer`).
-_SELF_DESCRIPTION_WORDS = rf"je\s+{one_typo_before_its_value('suis')}|i\s+am"
 # A comma may separate only these from the name ("Ma voisine, Inès Roux, ...").
 _NEIGHBOUR = (
     rf"(?:mon|ma|notre)\s+{one_typo_pattern('voisine', 'voisin')}"
@@ -110,7 +107,6 @@ _CUE = (
     rf"(?:\b(?:{_CUE_WORDS}){_WORD_END}[ \t]*:?|\b(?:{_NEIGHBOUR}){_WORD_END}[ \t]*,?"
     rf"|{_LABEL_CUE})[ \t]*"
 )
-_SELF_DESCRIPTION = rf"\b(?:{_SELF_DESCRIPTION_WORDS}){_WORD_END}[ \t]*:?[ \t]*"
 # Closings after which the signature follows. A bare "merci" is not one: "merci de
 # faire vite" goes on with ordinary words.
 _CLOSINGS = (
@@ -149,7 +145,7 @@ _ACRONYMS = (
 # (every typo of every cue word) is tried backwards.
 PERSON_CUE_REGEX = rf"(?=(?-i:[{_UPPER}]))(?<={_CUE})(?!(?:{_NOT_NAME_START})\b){_NAME}(?!\w)"
 PERSON_SELF_DESCRIBED_REGEX = (
-    rf"(?=(?-i:[{_UPPER}]))(?<={_SELF_DESCRIPTION})(?!(?:{_NOT_NAME_START})\b){_NAME}(?!\w)"
+    rf"(?=(?-i:[{_UPPER}]))(?<={SELF_DESCRIPTION})(?!(?:{_NOT_NAME_START})\b){_NAME}(?!\w)"
 )
 # A line that is only a name, after a sentence, a closing, a dash, contact details or at
 # the start of a line: the signature ("Merci d'avance. Victoire", "Cordialement
@@ -293,8 +289,6 @@ class NameShapedPatternRecognizer(PatternRecognizer):
                     continue
                 if pattern == _CAPS_PATTERN and not _surname_is_strong(text, *span):
                     continue  # "Focus SARGASSES": a heading, not "DUPONT Machin"
-                if _said_of_the_writer(text, *span):
-                    continue  # "Je suis Parisien", "I am French Canadian"
                 result.start, result.end = span
             value = text[result.start : result.end]
             mark_confidence(result, pattern == _AFTER_CUE or is_confident_name(value))
@@ -319,10 +313,6 @@ def _every_word_a_name(value: str) -> bool:
     )
 
 
-_AFTER_SELF_DESCRIPTION = re.compile(rf"{_SELF_DESCRIPTION}\Z", re.IGNORECASE)
-_SELF_DESCRIPTION_LOOK_BEHIND = 16
-
-
 _AFTER_ICI = re.compile(r"\bici[ \t]*:?[ \t]*\Z", re.IGNORECASE)
 
 
@@ -336,23 +326,6 @@ def _a_place_here(text: str, nlp_artifacts: NlpArtifacts | None, result: Recogni
     return any(
         entity.label_ == "LOC" and entity.start_char < result.end and result.start < entity.end_char
         for entity in nlp_artifacts.tokens.ents
-    )
-
-
-def _said_of_the_writer(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end], right after "je suis" / "I am", says what the writer is, not
-    who: every word a people or a faith ("British", "French Canadian", "Catholic") or an
-    ordinary French word whatever its capital ("Parisien", "Infirmière", "Retraitée").
-    The capital tells nothing there: people capitalise their status, and a demonym's
-    capitalised noun ("les Parisiens") is frequent. A known first name is never an
-    ordinary word ("Je suis Pierre")."""
-    if not _AFTER_SELF_DESCRIPTION.search(
-        text, max(0, start - _SELF_DESCRIPTION_LOOK_BEHIND), start
-    ):
-        return False
-    return all(
-        word.lower() in PEOPLES_AND_FAITHS or is_common_word(word, capital_rarity=1.0)
-        for word in re.split(r"[ \t\-]+", text[start:end])
     )
 
 
@@ -422,7 +395,7 @@ def person_cue_recognizer(language: str) -> PatternRecognizer:
 _ELIDED = re.compile(r"(?:[cdjlmnst]|qu)['’]")  # d'intervenir, l'école: never a name here
 # A word, or an initial ("luc r."), then at most one space or tab.
 _LOWER_WORD = re.compile(rf"([{_LOWER}](?:\.|[{_LOWER}]*(?:[\-'’][{_LOWER}]+)*))([ \t]?)")
-_LOWER_CUE = re.compile(rf"(?:{_CUE}|{_SELF_DESCRIPTION})(?=[{_LOWER}])")
+_LOWER_CUE = re.compile(rf"(?:{_CUE}|{SELF_DESCRIPTION})(?=[{_LOWER}])")
 # "bonjour olivier," in lower case: a known first name must open it (no capital to go by).
 _LOWER_GREETING = re.compile(rf"\b(?:{_GREETINGS})[ \t]+(?=[{_LOWER}])")
 _VOCATIVE = re.compile(_VOCATIVE_END, re.MULTILINE)
@@ -572,7 +545,7 @@ class LowercaseNameRecognizer(LocalRecognizer):
             end = _lower_name_end(text, cue.end())
             if end == cue.end():
                 end = _signed_surname_end(text, cue)
-            if end > cue.end() and not _said_of_the_writer(text, cue.end(), end):
+            if end > cue.end() and not said_of_the_writer(text, cue.end(), end):
                 spans.append((cue.end(), end, 0.7, True))
         for greeting in _LOWER_GREETING.finditer(text):
             end = _lower_name_end(text, greeting.end())
@@ -647,7 +620,7 @@ class CleanedNerRecognizer(SpacyRecognizer):
         kept = []
         for result in results:
             span = name_span(text, result.start, result.end, lower_case_text)
-            if span is None or _said_of_the_writer(text, *span):
+            if span is None:
                 continue  # civilities, greetings, ordinary words, acronyms, named places
             result.start, result.end = span if lower_case_text else widen_name(text, *span)
             mark_confidence(result, is_confident_name(text[result.start : result.end]))
