@@ -403,7 +403,8 @@ _LOWER_CLOSING = re.compile(rf"\b(?:{_CLOSINGS})[ \t]*[.,!]*\s*(?=[{_LOWER}])")
 _SEGMENT_START = re.compile(r"^[ \t]*|(?<=[.!?,;:—–])[ \t]+", re.MULTILINE)
 _END_OF_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
 _END_OF_LINE_OR_ADDRESS = re.compile(
-    rf"[ \t]*(?:\n|\Z)|,[ \t]*(?={ADDRESS_REGEX})", re.IGNORECASE | re.MULTILINE
+    rf"[ \t]*(?:\n|\Z)|(?:,[ \t]*|[ \t]+(?:du|au)[ \t]+)(?={ADDRESS_REGEX})",
+    re.IGNORECASE | re.MULTILINE,
 )
 _MAX_NAME_WORDS = 3
 
@@ -413,9 +414,10 @@ _LOWER_CIVILITY = re.compile(rf"\b{_CIVILITY}{_WORD_END}", re.IGNORECASE)
 
 def _signed_surname_end(text: str, cue: re.Match[str]) -> int:
     """ "mme parent", "m. boulanger" signing a message: after a civility, one word alone at the
-    end of its line, or before the comma that opens an address ("mme parent, 6 allée simone
-    veil"), is a surname even if it is also a common word. Elsewhere ("merci monsieur pour
-    ...") such a word is not taken."""
+    end of its line, or before the comma or the "du" that opens an address ("mme parent, 6
+    allée simone veil", "je suis m. vallée du 10, bd du 11 novembre"), is a surname even if
+    it is also a common word. Elsewhere ("merci monsieur pour ...") such a word is not
+    taken."""
     if not _LOWER_CIVILITY.search(cue.group(0)):
         return cue.end()
     match = _LOWER_WORD.match(text, cue.end())
