@@ -87,6 +87,14 @@ _LANDMARKS_FR = (
     "à l'entrée du parc", "près du marché", "devant la poste",
 )  # fmt: skip
 _LANDMARKS_EN = ("near the school", "by the bus stop", "next to the bakery", "near the park")
+# Towns of Belgium, Switzerland and Luxembourg with one of their postcodes, as their
+# residents write them (a canton after a Swiss town, the country's letter at times).
+_TOWNS_NEXT_DOOR = (
+    ("1000", "Bruxelles"), ("4000", "Liège"), ("5000", "Namur"), ("6000", "Charleroi"),
+    ("7000", "Mons"), ("B-7500", "Tournai"), ("1204", "Genève"), ("1003", "Lausanne"),
+    ("2000", "Neuchâtel"), ("1700", "Fribourg (FR)"), ("CH-1950", "Sion"),
+    ("L-1111", "Luxembourg"), ("L-4001", "Esch-sur-Alzette"),
+)  # fmt: skip
 _WHEN_FR = (
     "hier", "trois jours", "une semaine", "deux semaines", "plus d'un mois", "lundi",
     "le début du mois", "les fêtes", "des mois",
@@ -197,11 +205,24 @@ class _Writer:
         kind = street.type.name
         if street.type.abbreviations and rng.random() < 0.3:
             kind = rng.choice(street.type.abbreviations)
+        if with_city and rng.random() < 0.12:
+            return self._address_number_after(f"{kind} {street.name}", number)
         text = f"{number}{suffix}{', ' if rng.random() < 0.2 else ' '}{kind} {street.name}"
         if with_city:
             city = self.commune.name.upper() if rng.random() < 0.2 else self.commune.name
             text += f"{rng.choice((', ', ' ', ' - '))}{self.commune.postcode} {city}"
         return text
+
+    def _address_number_after(self, street: str, number: int) -> str:
+        """As a writer from Belgium, Switzerland or Luxembourg puts it: "rue de la Loi 16,
+        1000 Bruxelles", "chemin des Vignes 4⏎1009 Pully (VD)", with a box at times. Always
+        with its town: without it, the number is found only where it ends a clause."""
+        rng = self.rng
+        box = ""
+        if rng.random() < 0.2:
+            box = rng.choice((f" bte {rng.randint(1, 12)}", f"/{rng.randint(1, 12)}", "b"))
+        postcode, town = rng.choice(_TOWNS_NEXT_DOOR)
+        return f"{street} {number}{box}{rng.choice((', ', chr(10), ' '))}{postcode} {town}"
 
     @staticmethod
     def _civility(rng: random.Random, person: Person) -> str:
@@ -259,6 +280,8 @@ class _Writer:
             address = self._address(with_city=rng.random() < 0.15)
             if self.lang == "en":
                 prefix = rng.choice(("in front of ", "outside ", "at "))
+            elif not address[0].isdigit():  # "rue de la Loi 16, 1000 Bruxelles"
+                prefix = rng.choice(("devant l'immeuble ", "en face de l'immeuble "))
             else:
                 prefix = rng.choice(
                     ("devant le ", "au ", "en face du ", "au niveau du ", "à hauteur du ")

@@ -244,6 +244,50 @@ def test_addresses_as_la_poste_and_villages_write_them_are_found(
 
 
 @pytest.mark.parametrize(
+    "address",
+    [
+        # Belgium, Switzerland and Luxembourg write the number after the street.
+        "rue de la Loi 16, 1000 Bruxelles",
+        "Avenue Louise 231, 1050 Ixelles",
+        "chemin des vignes 4\n1009 pully (VD)",
+        "rue de la Gare 12 bte 3, L-1611 Luxembourg",
+        "rue Royale 16/3, B-1000 Bruxelles",
+        "Grand-Rue 8, CH-1700 Fribourg (FR)",
+        "rue Pasteur 12",
+        "boulevard du 8 Mai 1945 3b",
+        "rue blanc 25",
+    ],
+)
+def test_addresses_with_the_number_after_the_street_are_found(found: Found, address: str) -> None:
+    assert found(f"J'habite {address}, depuis dix ans.") == [("FR_ADDRESS", address)]
+
+
+def test_a_number_after_the_street_before_its_town_is_an_address(found: Found) -> None:
+    text = "Je vis Rue du Marché 12 à Genève depuis mars."
+    assert found(text) == [("FR_ADDRESS", "Rue du Marché 12")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je suis passé avenue Foch 3 fois cette semaine.",
+        "La route nationale 7. Elle part de Paris.",
+        "Le chemin rural 12, puis la route départementale 3.",
+        "L'album débute à la première place du Billboard 200 avec 618 000 ventes.",
+        "Rendez-vous place du 11 Novembre 1918, devant la mairie.",
+        "La rue Pasteur 12 a été refaite.",
+    ],
+)
+def test_a_number_after_a_street_that_ends_no_clause_is_no_address(found: Found, text: str) -> None:
+    assert "FR_ADDRESS" not in _kinds(found(text))
+
+
+def test_a_form_address_without_number_may_have_a_swiss_postcode(found: Found) -> None:
+    text = "Mon adresse : chemin Cretton\n1242 Satigny\nMerci."
+    assert found(text) == [("FR_ADDRESS", "chemin Cretton\n1242 Satigny")]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Réservez 1 place de 5 mètres pour le camion.",
@@ -580,6 +624,8 @@ def test_a_mistyped_greeting_is_not_a_name(found: Found, greeting: str) -> None:
     [
         ("bravo pour les bus.\nbonne continuation.\nmme parent", "parent"),
         ("mme parent, 6 allée simone veil. le tram s'arrête à 23h.", "parent"),
+        ("je suis m. vallée du 10, bd du 11 novembre. une fuite d'eau.", "vallée"),
+        ("c'est mme blanc au 3 rue des écoles qui le dit.", "blanc"),
         # "m." opening the signature's line may be an initial too: taken with the surname,
         # as "M. Boulanger" is in a text with capitals.
         ("merci madame la directrice\ncordialement\nm. boulanger", "m. boulanger"),
@@ -589,7 +635,8 @@ def test_a_signing_civility_makes_a_common_word_a_surname(
     found: Found, text: str, name: str
 ) -> None:
     """ "mme parent" signing a message: after a civility, a word alone at the end of its line
-    is a surname even when it is a common word; elsewhere such a word stays."""
+    or before its address is a surname even when it is a common word; elsewhere such a word
+    stays."""
     assert [value for kind, value in found(text) if kind == "PERSON"] == [name]
     assert found("merci monsieur pour le retour, bonne journee") == []
     assert found("merci monsieur pour, 3 raisons") == []

@@ -90,7 +90,13 @@ def test_identifier_values_are_valid(corpus: list[LabelledText]) -> None:
         "EMAIL_ADDRESS": lambda v: re.fullmatch(
             r"[a-z0-9._-]+@[a-z0-9.-]+\.[a-z]+", plain_email(v)
         ),
-        "FR_ADDRESS": lambda v: re.match(r"\d+", v),
+        # A number first, or after the street before a Belgian, Swiss or Luxembourg town.
+        "FR_ADDRESS": lambda v: (
+            re.match(r"\d+", v)
+            or re.search(
+                r" \d{1,3}(?:b|/\d+| bte \d+)?(?:, |\n| )(?:B-|CH-|L-)?\d{4} \D+$", v, re.I
+            )
+        ),
         "CREDIT_CARD": lambda v: luhn.is_valid(re.sub(r"[\s-]", "", v)),
         "FR_TAX_ID": lambda v: fr_nif.is_valid(v.replace(" ", "")),
         "IP_ADDRESS": ipaddress.ip_address,

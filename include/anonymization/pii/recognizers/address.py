@@ -103,6 +103,33 @@ ADDRESS_REGEX = (
     rf"(?<!\w){_NUMBER},?\s+(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET})"
     rf"{_POSTCODE_CITY}?(?!\w)"
 )
+# Belgium, Switzerland and Luxembourg write the number after the street ("rue de la Loi
+# 16, 1000 Bruxelles", "chemin des Vignes 4⏎1009 Pully", "avenue de la Gare 12, L-1611
+# Luxembourg"), with a box ("bte 3", "16/3") and a canton ("1700 Fribourg (FR)"); their
+# postcodes have four digits, which may bear the country's letter. At most three digits for
+# the number, so that a street named after a year keeps it ("place du 11 Novembre 1918").
+# Without a postcode the number must end a clause or come before its town ("rue Pasteur
+# 12, près de la gare", "rue du Marché 12 à Genève"): on French Wikipedia, a number after
+# a street's words and before another word counts something ("la place du Billboard 200
+# avec", "une place de titulaire et joue 27 rencontres"). After a road's class, a number
+# is the road's ("la route nationale 7.", "le chemin rural 12,").
+_ROAD_CLASS = (
+    r"(?:nationale|d[ée]partementale|communale|vicinale|rurale|foresti[èe]re"
+    r"|communal|vicinal|rural|forestier)"
+)
+_NUMBER_AFTER = (
+    r"\d{1,3}(?:[ \t]?(?:bis|ter)|[a-d])?(?!\w)"
+    r"(?:(?:[ \t]*,?[ \t]*(?:bte|bo[iî]te|bus)\.?[ \t]*|/)\d{1,4})?"
+)
+_LOCAL_POSTCODE_CITY = (
+    r"(?:,?\s+|\s+[\-–]\s+)(?:(?:B|CH|L|F)-[ \t]?)?(?:\d{4,5}|\d{2}\s\d{3})"
+    rf"\s+{_CITY}(?:[ \t]+\((?-i:[A-Z]{{2}})\))?"
+)
+_CLAUSE_END = rf"(?=[ \t]*(?:[,.;:!?)]|$)|[ \t]+à[ \t]+(?-i:[{_UPPER}]))"
+NUMBER_AFTER_REGEX = (
+    rf"(?<!\w)(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET})(?<!\b{_ROAD_CLASS})"
+    rf"[ \t]+{_NUMBER_AFTER}(?:{_LOCAL_POSTCODE_CITY}|{_CLAUSE_END})(?!\w)"
+)
 # A form's address field announces a postal address even without a house number
 # ("Domicile : rue Alves, 03121 Guilbert", "Adresse postale - chemin de Clément, 73783
 # Saint Gérard"): after the label, a street with its postcode and town is the writer's.
@@ -112,8 +139,8 @@ _ADDRESS_LABEL = (
     rf"|\bmon[ \t]+adresse|\b(?:home|my|postal)[ \t]+address){LABEL_END}"
 )
 LABELLED_ADDRESS_REGEX = (
-    rf"(?<={_ADDRESS_LABEL})(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET}){_POSTCODE_CITY}"
-    r"(?!\w)"
+    rf"(?<={_ADDRESS_LABEL})(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET})"
+    rf"(?:{_POSTCODE_CITY}|{_LOCAL_POSTCODE_CITY})(?!\w)"
 )
 # A lower-case word right after "ch.": the street's name, or the noun after a horsepower
 # figure. A particle ("ch. des vignes") is the street's, as in `_HORSEPOWER`.
@@ -136,6 +163,7 @@ def address_recognizer(language: str) -> PatternRecognizer:
         patterns=[
             Pattern(name="fr_street_address", regex=ADDRESS_REGEX, score=0.7),
             Pattern(name="fr_labelled_address", regex=LABELLED_ADDRESS_REGEX, score=0.7),
+            Pattern(name="number_after_street", regex=NUMBER_AFTER_REGEX, score=0.7),
         ],
     )
     return gated(recognizer, HAS_DIGIT)  # a house number or a postcode
