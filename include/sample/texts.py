@@ -87,6 +87,38 @@ _LANDMARKS_FR = (
     "à l'entrée du parc", "près du marché", "devant la poste",
 )  # fmt: skip
 _LANDMARKS_EN = ("near the school", "by the bus stop", "next to the bakery", "near the park")
+# A home abroad, as a visitor writing English gives it: streets, and towns with one of
+# their postcode areas (British outward codes, American states and ZIP codes, Dublin's
+# Eircode routing keys), written by hand.
+_ENGLISH_STREETS = (
+    "Baker Street", "Kings Road", "Church Lane", "Station Road", "High Street", "Mill Lane",
+    "Victoria Avenue", "St Mary's Close", "Queen's Crescent", "Elm Grove", "Manor Way",
+    "Oak Drive", "Maple Court", "5th Avenue", "Chestnut Terrace", "Harbour View",
+)  # fmt: skip
+_ENGLISH_TOWNS = (
+    ("London", "NW1"), ("Manchester", "M14"), ("Leeds", "LS6"), ("Bristol", "BS8"),
+    ("Oxford", "OX2"), ("Glasgow", "G12"), ("Cardiff", "CF10"), ("Brighton", "BN1"),
+    ("Boston, MA", "02110"), ("Portland, OR", "97205"), ("Austin, TX", "78701"),
+    ("Dublin", "D08"), ("Cork", "T12"),
+)  # fmt: skip
+_POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # those a British inward code may use
+
+
+def _english_address(rng: random.Random, number: int) -> str:
+    """ "27 Kings Road, Manchester M14 4BT", "Flat 3, 12 Elm Grove, Dublin D08 X2K4",
+    "350 5th Avenue, Austin, TX 78701": a British, Irish or American home."""
+    town, area = rng.choice(_ENGLISH_TOWNS)
+    if area.isdigit():
+        postcode = area
+    elif area[0] in "DT":  # an Eircode: the routing key and four more
+        postcode = f"{area} " + "".join(rng.choice("ACDEFHKNPRTVWXY0123456789") for _ in "1234")
+    else:
+        postcode = f"{area} {rng.randint(1, 9)}" + "".join(rng.sample(_POSTCODE_LETTERS, 2))
+    flat = f"Flat {rng.randint(1, 30)}, " if rng.random() < 0.2 else ""
+    separator = rng.choice((", ", "\n"))
+    return f"{flat}{number} {rng.choice(_ENGLISH_STREETS)}{separator}{town} {postcode}"
+
+
 # Towns of Belgium, Switzerland and Luxembourg with one of their postcodes, as their
 # residents write them (a canton after a Swiss town, the country's letter at times).
 _TOWNS_NEXT_DOOR = (
@@ -205,6 +237,8 @@ class _Writer:
         kind = street.type.name
         if street.type.abbreviations and rng.random() < 0.3:
             kind = rng.choice(street.type.abbreviations)
+        if with_city and self.lang == "en" and rng.random() < 0.4:
+            return _english_address(rng, number)
         if with_city and rng.random() < 0.12:
             return self._address_number_after(f"{kind} {street.name}", number)
         text = f"{number}{suffix}{', ' if rng.random() < 0.2 else ' '}{kind} {street.name}"

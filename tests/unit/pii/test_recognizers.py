@@ -244,50 +244,6 @@ def test_addresses_as_la_poste_and_villages_write_them_are_found(
 
 
 @pytest.mark.parametrize(
-    "address",
-    [
-        # Belgium, Switzerland and Luxembourg write the number after the street.
-        "rue de la Loi 16, 1000 Bruxelles",
-        "Avenue Louise 231, 1050 Ixelles",
-        "chemin des vignes 4\n1009 pully (VD)",
-        "rue de la Gare 12 bte 3, L-1611 Luxembourg",
-        "rue Royale 16/3, B-1000 Bruxelles",
-        "Grand-Rue 8, CH-1700 Fribourg (FR)",
-        "rue Pasteur 12",
-        "boulevard du 8 Mai 1945 3b",
-        "rue blanc 25",
-    ],
-)
-def test_addresses_with_the_number_after_the_street_are_found(found: Found, address: str) -> None:
-    assert found(f"J'habite {address}, depuis dix ans.") == [("FR_ADDRESS", address)]
-
-
-def test_a_number_after_the_street_before_its_town_is_an_address(found: Found) -> None:
-    text = "Je vis Rue du Marché 12 à Genève depuis mars."
-    assert found(text) == [("FR_ADDRESS", "Rue du Marché 12")]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Je suis passé avenue Foch 3 fois cette semaine.",
-        "La route nationale 7. Elle part de Paris.",
-        "Le chemin rural 12, puis la route départementale 3.",
-        "L'album débute à la première place du Billboard 200 avec 618 000 ventes.",
-        "Rendez-vous place du 11 Novembre 1918, devant la mairie.",
-        "La rue Pasteur 12 a été refaite.",
-    ],
-)
-def test_a_number_after_a_street_that_ends_no_clause_is_no_address(found: Found, text: str) -> None:
-    assert "FR_ADDRESS" not in _kinds(found(text))
-
-
-def test_a_form_address_without_number_may_have_a_swiss_postcode(found: Found) -> None:
-    text = "Mon adresse : chemin Cretton\n1242 Satigny\nMerci."
-    assert found(text) == [("FR_ADDRESS", "chemin Cretton\n1242 Satigny")]
-
-
-@pytest.mark.parametrize(
     "text",
     [
         "Réservez 1 place de 5 mètres pour le camion.",

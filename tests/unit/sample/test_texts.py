@@ -90,9 +90,10 @@ def test_identifier_values_are_valid(corpus: list[LabelledText]) -> None:
         "EMAIL_ADDRESS": lambda v: re.fullmatch(
             r"[a-z0-9._-]+@[a-z0-9.-]+\.[a-z]+", plain_email(v)
         ),
-        # A number first, or after the street before a Belgian, Swiss or Luxembourg town.
+        # A number first (a flat's before it), or after the street before a Belgian, Swiss
+        # or Luxembourg town.
         "FR_ADDRESS": lambda v: (
-            re.match(r"\d+", v)
+            re.match(r"(?:Flat \d+, )?\d+", v)
             or re.search(
                 r" \d{1,3}(?:b|/\d+| bte \d+)?(?:, |\n| )(?:B-|CH-|L-)?\d{4} \D+$", v, re.I
             )

@@ -14,6 +14,11 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import FR_ADDRESS
 from include.anonymization.pii.recognizers.birthdate import FR_MONTHS
+from include.anonymization.pii.recognizers.english_address import (
+    CANADIAN_POSTCODE,
+    ENGLISH_ADDRESS_REGEX,
+    LOWER_ENGLISH_ADDRESS_REGEX,
+)
 from include.anonymization.pii.recognizers.french_lexicon import is_common_word
 from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
 from include.anonymization.pii.recognizers.words import (
@@ -99,9 +104,18 @@ _STREET_TYPE = (
     rf"(?:{_MAIN_STREET}|(?:{'|'.join(STREET_TYPES)})\.?|{_RUE_ABBREVIATED})"
 )
 
+# Quebec writes the town, its province and a postcode that names a block's side, an
+# apartment or an office at times before them: "1777, rue Poirier, Montréal (Québec) H2X
+# 1Y4", "80 montée Paul, app. 4, Lachapelle, QC H4H 1X4".
+_CANADIAN_UNIT = r"(?:,?[ \t]+(?:app\.?|appartement|apt\.?|bureau|suite|unité)[ \t]*\d{1,4})"
+_PROVINCE_IN_BRACKETS = rf"\((?-i:[{_UPPER}])[\w\-. ]+\)"
+_CANADIAN_TOWN_POSTCODE = (
+    rf"(?:{_CANADIAN_UNIT}?,?\s+{_CITY}(?:[ \t]+{_PROVINCE_IN_BRACKETS})?,?\s+"
+    rf"(?:(?-i:[A-Z]{{2}})\s+)?(?-i:{CANADIAN_POSTCODE}))"
+)
 ADDRESS_REGEX = (
     rf"(?<!\w){_NUMBER},?\s+(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET})"
-    rf"{_POSTCODE_CITY}?(?!\w)"
+    rf"(?:{_POSTCODE_CITY}|{_CANADIAN_TOWN_POSTCODE})?(?!\w)"
 )
 # Belgium, Switzerland and Luxembourg write the number after the street ("rue de la Loi
 # 16, 1000 Bruxelles", "chemin des Vignes 4⏎1009 Pully", "avenue de la Gare 12, L-1611
@@ -123,7 +137,7 @@ _NUMBER_AFTER = (
 )
 _LOCAL_POSTCODE_CITY = (
     r"(?:,?\s+|\s+[\-–]\s+)(?:(?:B|CH|L|F)-[ \t]?)?(?:\d{4,5}|\d{2}\s\d{3})"
-    rf"\s+{_CITY}(?:[ \t]+\((?-i:[A-Z]{{2}})\))?"
+    rf"\s+{_CITY}(?:[ \t]+\([A-Z]{{2}}\))?"
 )
 _CLAUSE_END = rf"(?=[ \t]*(?:[,.;:!?)]|$)|[ \t]+à[ \t]+(?-i:[{_UPPER}]))"
 NUMBER_AFTER_REGEX = (
@@ -156,14 +170,22 @@ class AddressRecognizer(PatternRecognizer):
 
 
 def address_recognizer(language: str) -> PatternRecognizer:
+    """French layouts in both languages (a resident writing English lives in France), and
+    English ones in English texts."""
+    patterns = [
+        Pattern(name="fr_street_address", regex=ADDRESS_REGEX, score=0.7),
+        Pattern(name="fr_labelled_address", regex=LABELLED_ADDRESS_REGEX, score=0.7),
+        Pattern(name="number_after_street", regex=NUMBER_AFTER_REGEX, score=0.7),
+    ]
+    if language == "en":
+        patterns += [
+            Pattern(name="en_street_address", regex=ENGLISH_ADDRESS_REGEX, score=0.7),
+            Pattern(name="en_lower_street_address", regex=LOWER_ENGLISH_ADDRESS_REGEX, score=0.7),
+        ]
     recognizer = AddressRecognizer(
         supported_entity=FR_ADDRESS,
         name=f"{FR_ADDRESS}_{language}",
         supported_language=language,
-        patterns=[
-            Pattern(name="fr_street_address", regex=ADDRESS_REGEX, score=0.7),
-            Pattern(name="fr_labelled_address", regex=LABELLED_ADDRESS_REGEX, score=0.7),
-            Pattern(name="number_after_street", regex=NUMBER_AFTER_REGEX, score=0.7),
-        ],
+        patterns=patterns,
     )
     return gated(recognizer, HAS_DIGIT)  # a house number or a postcode
