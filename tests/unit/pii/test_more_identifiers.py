@@ -265,6 +265,33 @@ def test_uk_and_north_american_numbers_without_country_code_are_found(
     assert ("PHONE_NUMBER", dotted) in found(f"Call {dotted} please.")
 
 
+def _belgian_examples() -> list[str]:
+    """libphonenumber's Belgian example numbers as Belgians write them: the zone, a slash
+    or a space, then pairs with dots or spaces ("02/512.34.56", "0470 12 34 56")."""
+    numbers = []
+    for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE):
+        example = phonenumbers.example_number_for_type("BE", kind)
+        national = phonenumbers.format_number(example, PhoneNumberFormat.NATIONAL)
+        zone, *rest = national.split(" ")
+        numbers += [national, f"{zone}/{'.'.join(rest)}"]
+    return [*numbers, "02/512.34.56", "081 22 33 44", "0471/12.34.56"]
+
+
+@pytest.mark.parametrize("phone", _belgian_examples())
+def test_belgian_numbers_without_country_code_are_found(found: Found, phone: str) -> None:
+    # Lille's neighbours: nine digits for a fixed line, which no French pattern reads, and
+    # the slash after the zone, which none did.
+    for text in (f"Vous pouvez me joindre au {phone} en journée.", f"GSM : {phone}"):
+        assert found(text) == [("PHONE_NUMBER", phone)], text
+
+
+def test_nine_digits_with_a_leading_zero_are_belgian_only_in_belgian_groups(
+    found: Found,
+) -> None:
+    """Grouped three by three, they are no Belgian number however valid their digits."""
+    assert found("Le SIREN est 012 345 678.") == []
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -12,6 +12,7 @@ digits after the prefix, whatever the grouping, is specific enough.
 from __future__ import annotations
 
 import phonenumbers
+import regex as re
 from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import PHONE_NUMBER
@@ -100,20 +101,33 @@ NANP_NATIONAL_REGEX = (
     r"(?<![\w+\-])(?<!\d[ .\-])(?:\(\d{3}\)[ ]?\d{3}[ .\-]|\d{3}([.\-])\d{3}\1)\d{4}"
     r"(?!\w)(?![ .\-]\d)"
 )
+# Belgium's, as its people write them: a trunk 0, the zone, then a slash, a dot or a
+# space ("02/123.45.67", "010 12 34 56", "0471/12.34.56"): nine digits for a fixed line,
+# ten for a mobile. Lille's neighbours write to its cities; French numbers have ten
+# digits and their own grouping, so neither the French pattern nor the UK one reads
+# these. The separator after the zone is required: bare nine digits are as often a
+# SIREN.
+BE_NATIONAL_REGEX = (
+    r"(?<![\w+\-/.])(?<!\d[ .\-])(?:0[2349][ /.]\d{3}|0[1-9]\d[ /.]\d{2}|04[5-9]\d[ /.]\d{2})"
+    r"[ .]?\d{2}[ .]?\d{2}(?!\w)(?![ .\-/]\d)"
+)
 _UK_DIGITS, _NANP_DIGITS = 11, 10
+_BELGIAN = re.compile(BE_NATIONAL_REGEX)
 
 
 class NationalFormatPhoneRecognizer(PatternRecognizer):
-    """UK and North American numbers written without their country code (see above)."""
+    """UK, North American and Belgian numbers written without their country code (see
+    above)."""
 
     def __init__(self, language: str, context: list[str]) -> None:
         super().__init__(
             supported_entity=PHONE_NUMBER,
-            name=f"{PHONE_NUMBER}_uk_nanp_{language}",
+            name=f"{PHONE_NUMBER}_national_{language}",
             supported_language=language,
             patterns=[
                 Pattern(name="uk_national", regex=UK_NATIONAL_REGEX, score=0.6),
                 Pattern(name="nanp_national", regex=NANP_NATIONAL_REGEX, score=0.6),
+                Pattern(name="be_national", regex=BE_NATIONAL_REGEX, score=0.6),
             ],
             context=context,
         )
@@ -124,6 +138,8 @@ class NationalFormatPhoneRecognizer(PatternRecognizer):
         digits = "".join(c for c in pattern_text if c.isdigit())
         if len(digits) == _UK_DIGITS and digits.startswith("0"):
             region = "GB"
+        elif _BELGIAN.fullmatch(pattern_text):
+            region = "BE"
         elif len(digits) == _NANP_DIGITS:
             region = "US"  # any NANP country: phonenumbers checks the number's own region
         else:
