@@ -112,6 +112,14 @@ def test_a_full_name_inside_a_sentence_typed_in_lower_case_is_a_name(
     assert ("PERSON", "joel burton") in found(text)
 
 
+def test_a_month_or_a_day_that_english_capitalises_keeps_a_text_in_lower_case(
+    found: Callable[[str], Found],
+) -> None:
+    """A phone's keyboard capitalises them for whoever types the rest in lower case."""
+    text = "my name is marilyn kirby and i was born on 5 March 2004. see you on Monday"
+    assert ("PERSON", "marilyn kirby") in found(text)
+
+
 @pytest.mark.parametrize(
     "text",
     [

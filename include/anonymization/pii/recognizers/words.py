@@ -117,16 +117,29 @@ def alternation(words: frozenset[str]) -> str:
 _PLAIN_WORD = regex.compile(r"(?<![\w\-])[^\W\d_]{4,}(?![\w\-])")
 
 
+# English capitalises its months and days by rule, and a phone's keyboard does it for
+# whoever types in lower case ("i was born on 5 March 2004").
+_CALENDAR_WORDS = frozenset(
+    {
+        "January", "February", "March", "April", "June", "July", "August", "September",
+        "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday",
+        "Friday", "Saturday", "Sunday",
+    }
+)  # fmt: skip
+
+
 def _all_plain_words_lower(text: str) -> bool:
-    """Whether the text's plain words are in lower case, words all in capitals aside.
+    """Whether the text's plain words are in lower case, words all in capitals and
+    English calendar words aside.
 
     A word in capitals says nothing of how its writer types names: an acronym ("SNCF"),
     or a group of letters of an identifier ("IT73 W738 2096 161U 9HM5 YDAZ XU9", a
     split IBAN, made a lower-case text look typed with capitals and its names missed).
+    Nor does a month or a day that English, or the keyboard, capitalises.
     """
     found = False
     for word in _PLAIN_WORD.finditer(text):
-        if word.group().isupper():
+        if word.group().isupper() or word.group() in _CALENDAR_WORDS:
             continue
         if not word.group().islower():
             return False  # most texts have a capital early on: no need to read on
