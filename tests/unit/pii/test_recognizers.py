@@ -393,6 +393,10 @@ def test_names_after_a_cue_are_found(found: Found, text: str, name: str) -> None
         ("It comes from the flat of Mathew McDonald, at 16 rue Delaunay.", "Mathew McDonald"),
         # After the dash that signs the message, though both words are ordinary ones.
         ("Bonne continuation.\n— Claire Marques", "Claire Marques"),
+        # A surname in capitals beside a word after the closing, though "caron" and "aimé"
+        # are words too.
+        ("Je trouve ça honteux. Bien à vous, CARON Aimé", "CARON Aimé"),
+        ("Merci. Cordialement,\nDUPRÉ Aimé", "DUPRÉ Aimé"),
     ],
 )
 def test_signatures_capitals_and_initials_are_names(found: Found, text: str, name: str) -> None:
@@ -582,6 +586,7 @@ def test_a_mistyped_greeting_is_not_a_name(found: Found, greeting: str) -> None:
         ("mme parent, 6 allée simone veil. le tram s'arrête à 23h.", "parent"),
         ("je suis m. vallée du 10, bd du 11 novembre. une fuite d'eau.", "vallée"),
         ("c'est mme blanc au 3 rue des écoles qui le dit.", "blanc"),
+        ("les tags visent monsieur chrétien, qui tient le commerce d'en face.", "chrétien"),
         # "m." opening the signature's line may be an initial too: taken with the surname,
         # as "M. Boulanger" is in a text with capitals.
         ("merci madame la directrice\ncordialement\nm. boulanger", "m. boulanger"),

@@ -345,16 +345,24 @@ def _trusted(text: str, result: RecognizerResult, pattern: str | None) -> bool:
     """Whether a match stands without the `name_shape` rules (they would refuse an ordinary word).
 
     A cue or an initial announces a name; a surname in capitals beside a known first name
-    ("BIRCH Ben") is one; a single capitalised word, alone or with an initial, closing the
-    message after the prose ("Bien crdialement,\nAimé\n07 41 00 28 07", "Merci. Aimé M.")
-    is a signature, not a heading; and so is a known first name with its surname after the
-    dash that signs a message ("— Claire Marques": both are also ordinary words).
+    ("BIRCH Ben") is one, and so is one beside any capitalised word closing the message,
+    after a closing ("Bien à vous, CARON Aimé") or if it is a surname ("... LAFFONT Lucie");
+    a single capitalised word, alone or with an initial, closing the message after the
+    prose ("Bien crdialement,\nAimé\n07 41 00 28 07", "Merci. Aimé M.") is a signature, not
+    a heading; and so is a known first name with its surname after the dash that signs a
+    message ("— Claire Marques": both are also ordinary words).
     """
     value = text[result.start : result.end]
     if pattern in _CUED or _INITIAL_AND_SURNAME.fullmatch(value):
         return True  # also on a signature line: Presidio keeps one of two equal matches
     if _SURNAME_IN_CAPITALS.fullmatch(value):
-        return any(is_first_name(word) for word in value.split())
+        return any(is_first_name(word) for word in value.split()) or (
+            _ends_the_message(text, result.end)
+            and (
+                _AFTER_A_CLOSING.search(text, max(0, result.start - 40), result.start) is not None
+                or _surname_is_strong(text, result.start, result.end)
+            )
+        )
     if pattern != _SIGNATURE or value.isupper() or not _ends_the_message(text, result.end):
         return False
     if _SIGNING_DASH.search(text, 0, result.start):
@@ -399,11 +407,13 @@ _LOWER_CUE = re.compile(rf"(?:{_CUE}|{SELF_DESCRIPTION})(?=[{_LOWER}])")
 # "bonjour olivier," in lower case: a known first name must open it (no capital to go by).
 _LOWER_GREETING = re.compile(rf"\b(?:{_GREETINGS})[ \t]+(?=[{_LOWER}])")
 _VOCATIVE = re.compile(_VOCATIVE_END, re.MULTILINE)
+_AFTER_A_CLOSING = re.compile(rf"\b(?:{_CLOSINGS})[ \t]*[.,!]*\s*\Z", re.IGNORECASE)
 _LOWER_CLOSING = re.compile(rf"\b(?:{_CLOSINGS})[ \t]*[.,!]*\s*(?=[{_LOWER}])")
 _SEGMENT_START = re.compile(r"^[ \t]*|(?<=[.!?,;:—–])[ \t]+", re.MULTILINE)
 _END_OF_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
 _END_OF_LINE_OR_ADDRESS = re.compile(
-    rf"[ \t]*(?:\n|\Z)|(?:,[ \t]*|[ \t]+(?:du|au)[ \t]+)(?={ADDRESS_REGEX})",
+    rf"[ \t]*(?:\n|\Z)|(?:,[ \t]*|[ \t]+(?:du|au)[ \t]+)(?={ADDRESS_REGEX})"
+    r"|,[ \t]*(?:qui|dont|who|whose)\b",
     re.IGNORECASE | re.MULTILINE,
 )
 _MAX_NAME_WORDS = 3
@@ -414,9 +424,10 @@ _LOWER_CIVILITY = re.compile(rf"\b{_CIVILITY}{_WORD_END}", re.IGNORECASE)
 
 def _signed_surname_end(text: str, cue: re.Match[str]) -> int:
     """ "mme parent", "m. boulanger" signing a message: after a civility, one word alone at the
-    end of its line, or before the comma or the "du" that opens an address ("mme parent, 6
-    allée simone veil", "je suis m. vallée du 10, bd du 11 novembre"), is a surname even if
-    it is also a common word. Elsewhere ("merci monsieur pour ...") such a word is not
+    end of its line, before the comma or the "du" that opens an address ("mme parent, 6
+    allée simone veil", "je suis m. vallée du 10, bd du 11 novembre"), or before a relative
+    clause about its bearer ("monsieur chrétien, qui tient le commerce"), is a surname even
+    if it is also a common word. Elsewhere ("merci monsieur pour ...") such a word is not
     taken."""
     if not _LOWER_CIVILITY.search(cue.group(0)):
         return cue.end()
