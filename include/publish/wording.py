@@ -60,6 +60,8 @@ ENTITY_LABELS = {
     entities.FR_DRIVING_LICENCE: "Numéro de permis de conduire",
     entities.SOCIAL_HANDLE: "Compte de réseau social",
     entities.GPS_COORDINATES: "Coordonnées GPS",
+    entities.BE_NATIONAL_NUMBER: "Numéro de registre national belge",
+    entities.CH_AVS_NUMBER: "Numéro AVS suisse",
 }
 
 

@@ -12,6 +12,7 @@ import random
 import re
 import string
 import unicodedata
+from datetime import date, timedelta
 from itertools import pairwise
 
 import phonenumbers
@@ -445,6 +446,30 @@ def driving_licence(rng: random.Random) -> str:
 def caf_number(rng: random.Random) -> str:
     """CAF allocataire number: 7 digits."""
     return f"{rng.randint(1, 9)}{rng.randrange(10**6):06d}"
+
+
+def belgian_national_number(rng: random.Random) -> str:
+    """Belgium's national register number: birth date (YYMMDD), order (odd for men), and
+    97 minus the first nine digits mod 97 (with a 2 before them when born in 2000 or
+    after); printed "85.07.30-033.28" on the eID card, or as eleven digits."""
+    born = date(1930, 1, 1) + timedelta(days=rng.randrange(80 * 365))
+    body = f"{born:%y%m%d}{rng.randint(1, 998):03d}"
+    key = 97 - (int(("2" if born.year >= 2000 else "") + body) % 97)
+    number = f"{body}{key:02d}"
+    if rng.random() < 0.4:
+        return number
+    return f"{number[:2]}.{number[2:4]}.{number[4:6]}-{number[6:9]}.{number[9:]}"
+
+
+def swiss_avs_number(rng: random.Random) -> str:
+    """Switzerland's AVS / AHV number: 756, nine digits, an EAN-13 check digit; printed
+    "756.1234.5678.97", or as thirteen digits."""
+    body = f"756{rng.randrange(10**9):09d}"
+    weighted = sum(int(digit) * (3 if i % 2 else 1) for i, digit in enumerate(body))
+    number = f"{body}{(10 - weighted % 10) % 10}"
+    if rng.random() < 0.3:
+        return number
+    return f"{number[:3]}.{number[3:7]}.{number[7:11]}.{number[11:]}"
 
 
 def gps(rng: random.Random) -> str:

@@ -97,6 +97,8 @@ IDENTIFIER_EXTRAS = (
     "GPS coordinates of the pothole: {gps}",
     "My identity card number is {id_card}.",
     "My driving licence number is {licence}.",
+    "I commute from Belgium, my national register number is {be_nn}.",
+    "My Swiss AVS number is {ch_avs}.",
 )
 
 CLOSINGS = ("Thanks,", "Kind regards,", "Best,", "Thank you.")

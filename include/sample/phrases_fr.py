@@ -12,9 +12,10 @@ places {loc} (a location, or a numbered address when the text carries one)
 {of_commune}; time {when};
 identifiers {plate} {iban} {nir} {siren} {siret} {card} {ip} {url} {mac} {id_card}
 {passport} {tax_id} {caf} {licence} {gps} {intl_phone} {vat}, {iban_split} and {card_split}
-(cut by a line break); the writer's {my_social} (handle or profile URL),
-{my_email_spelt} ("... arobase ... point fr"), {my_email_split} and {my_phone_split}
-(cut by a line break, as a mail client wraps a long line).
+(cut by a line break), a neighbour's {be_nn} (Belgian) and {ch_avs} (Swiss) national
+numbers; the writer's {my_social} (handle or profile URL), {my_email_spelt} ("...
+arobase ... point fr"), {my_email_split} and {my_phone_split} (cut by a line break, as a
+mail client wraps a long line).
 """
 
 from __future__ import annotations
@@ -299,6 +300,10 @@ IDENTIFIER_EXTRAS = (
     "Mon numéro de permis de conduire est le {licence}, j'ai perdu des points à cause de "
     "ce panneau.",
     "[N° de permis|Permis de conduire] : {licence}",
+    "J'habite en Belgique, mon numéro de registre national est le {be_nn}.",
+    "[NISS|N° de registre national] : {be_nn}",
+    "Je travaille à Genève, mon numéro AVS : {ch_avs}.",
+    "[N° AVS|Numéro AVS] {ch_avs}",
     "Coordonnées GPS du [dépôt sauvage|trou|lampadaire] : {gps}",
     "Position {gps} (prise avec mon téléphone, devant chez moi).",
     "Je vous rappelle mon RIB :\n{iban_split}",

@@ -46,7 +46,7 @@ ENTITY_TYPES = (
     "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "FR_NIR", "FR_SIREN", "FR_SIRET",
     "FR_LICENSE_PLATE", "FR_ADDRESS", "DATE_OF_BIRTH", "CREDIT_CARD", "IP_ADDRESS", "URL",
     "MAC_ADDRESS", "FR_ID_CARD", "FR_PASSPORT", "FR_TAX_ID", "FR_CAF_NUMBER", "FR_DRIVING_LICENCE",
-    "SOCIAL_HANDLE", "GPS_COORDINATES",
+    "SOCIAL_HANDLE", "GPS_COORDINATES", "BE_NATIONAL_NUMBER", "CH_AVS_NUMBER",
 )  # fmt: skip
 
 NO_PII_SHARE = 0.30
@@ -67,7 +67,7 @@ _PII_SLOTS = frozenset(
         "my_email", "my_phone", "my_dob", "plate", "iban", "nir", "siren", "siret",
         "card", "ip", "url", "mac", "id_card", "passport", "tax_id", "caf", "licence",
         "my_social", "gps", "intl_phone", "my_email_spelt", "my_email_split", "iban_split",
-        "home_phone", "my_phone_split", "card_split", "vat",
+        "home_phone", "my_phone_split", "card_split", "vat", "be_nn", "ch_avs",
     }
 )  # fmt: skip
 
@@ -389,6 +389,10 @@ _SLOTS: dict[str, Callable[[_Writer, list[Piece]], None]] = {
     "passport": _entity_slot("FR_PASSPORT", lambda w: identifiers.passport(w.rng)),
     "tax_id": _entity_slot("FR_TAX_ID", lambda w: identifiers.tax_id(w.rng)),
     "caf": _entity_slot("FR_CAF_NUMBER", lambda w: identifiers.caf_number(w.rng)),
+    "be_nn": _entity_slot(
+        "BE_NATIONAL_NUMBER", lambda w: identifiers.belgian_national_number(w.rng)
+    ),
+    "ch_avs": _entity_slot("CH_AVS_NUMBER", lambda w: identifiers.swiss_avs_number(w.rng)),
     "licence": _entity_slot("FR_DRIVING_LICENCE", lambda w: identifiers.driving_licence(w.rng)),
     "gps": _entity_slot("GPS_COORDINATES", lambda w: identifiers.gps(w.rng)),
     "intl_phone": _entity_slot("PHONE_NUMBER", lambda w: identifiers.international_phone(w.rng)),

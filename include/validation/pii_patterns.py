@@ -192,6 +192,14 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         rf"{_C_SEP}{_D}{{3}}{_C_SEP}{_D}{{3}}",  # all but its key
     ),
     PiiPattern(
+        "neighbour_national_number",
+        "a Belgian national register number or a Swiss AVS number",
+        # As the eID card and the AVS card print them: "85.07.30-033.28", "756.1234.5678.97"
+        # (undotted, they are long digit runs).
+        r"(?<![\w.])(?:\d{2}\.\d{2}\.\d{2}-\d{3}\.\d{2}|756\.\d{4}\.\d{4}\.\d{2})(?![\w.]\w)",
+        rf"{_D}{{2}}\.{_D}{{2}}\.{_D}{{2}}-{_D}{{3}}|756\.{_D}{{4}}\.{_D}{{4}}",
+    ),
+    PiiPattern(
         "long_digit_run",
         "a long number (9+ digits: SIREN/SIRET, account or customer number)",
         # Unbroken runs of 9+ digits, or SIREN/SIRET grouped 3-3-3(-5) by spaces or dots;

@@ -33,6 +33,9 @@ FR_CAF_NUMBER = "FR_CAF_NUMBER"
 FR_DRIVING_LICENCE = "FR_DRIVING_LICENCE"
 SOCIAL_HANDLE = "SOCIAL_HANDLE"
 GPS_COORDINATES = "GPS_COORDINATES"
+# The national numbers of France's French-speaking neighbours (recognizers/neighbour_ids.py).
+BE_NATIONAL_NUMBER = "BE_NATIONAL_NUMBER"
+CH_AVS_NUMBER = "CH_AVS_NUMBER"
 
 # Order matters only to break ties between overlapping detections of equal length
 # and score: the more specific, checksum-bearing identifiers come first (a 14-digit SIRET
@@ -42,6 +45,8 @@ ENTITY_TYPES: tuple[str, ...] = (
     IBAN_CODE,
     FR_SIRET,
     FR_TAX_ID,
+    BE_NATIONAL_NUMBER,
+    CH_AVS_NUMBER,
     FR_SIREN,
     CREDIT_CARD,
     FR_ID_CARD,
@@ -64,7 +69,17 @@ ENTITY_TYPES: tuple[str, ...] = (
 
 # Identifiers whose value carries a check digit: a detection is only kept when it verifies.
 CHECKSUM_TYPES: frozenset[str] = frozenset(
-    {FR_NIR, IBAN_CODE, FR_SIREN, FR_SIRET, FR_TAX_ID, CREDIT_CARD, CRYPTO}
+    {
+        FR_NIR,
+        IBAN_CODE,
+        FR_SIREN,
+        FR_SIRET,
+        FR_TAX_ID,
+        BE_NATIONAL_NUMBER,
+        CH_AVS_NUMBER,
+        CREDIT_CARD,
+        CRYPTO,
+    }
 )
 
 

@@ -58,6 +58,8 @@ SAMPLES = [
     "RIB 30006 00001 12345678901 89",
     "numéro fiscal 30 23 217 600 053",
     "allocataire CAF 1234567",
+    "NISS 85.07.30-033.28",
+    "AVS 756.1234.5678.97",
     "né le 3 mars 1985",
     "born on March 3rd, 1985",
     "DOB: 1985-03-03",

@@ -176,6 +176,7 @@ def test_french_identifiers_are_found_after_their_cue(
         ("Numéro d'alocataire : 1234567", "FR_CAF_NUMBER"),
         ("mon numéro d'alloataire : 9780672.", "FR_CAF_NUMBER"),
         ("Ma carte d'identiet : X4RTBPFW4", "FR_ID_CARD"),
+        ("my idnetity card number is 82T84D8QZ.", "FR_ID_CARD"),
     ],
 )
 def test_a_typo_in_the_cue_does_not_publish_the_number(found: Found, text: str, kind: str) -> None:

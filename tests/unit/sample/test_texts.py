@@ -11,6 +11,8 @@ import phonenumbers
 import pytest
 import schwifty
 from stdnum import luhn
+from stdnum.be import nn as be_nn
+from stdnum.ch import ssn as ch_ssn
 from stdnum.fr import nif as fr_nif
 from stdnum.fr import nir, siren, siret
 from stdnum.fr import tva as fr_tva
@@ -101,6 +103,8 @@ def test_identifier_values_are_valid(corpus: list[LabelledText]) -> None:
         "CREDIT_CARD": lambda v: luhn.is_valid(re.sub(r"[\s-]", "", v)),
         "FR_TAX_ID": lambda v: fr_nif.is_valid(v.replace(" ", "")),
         "IP_ADDRESS": ipaddress.ip_address,
+        "BE_NATIONAL_NUMBER": lambda v: be_nn.is_valid(re.sub(r"\D", "", v)),
+        "CH_AVS_NUMBER": lambda v: ch_ssn.is_valid(re.sub(r"\D", "", v)),
     }
     for item in corpus:
         for span in item.spans:

@@ -147,6 +147,8 @@ def test_siv_licence_plates_are_caught() -> None:
         ("RIB 30006 00001 123 456 789 01 89", "number_after_its_name"),
         ("N° TVA FR44732829320", "vat_fr"),
         ("appelez le 06/12/34/56/78", "phone_fr"),
+        ("NISS 85.07.30-033.28", "neighbour_national_number"),
+        ("N° AVS 756.1234.5678.97.", "neighbour_national_number"),
     ],
 )
 def test_written_forms_are_caught(text: str, pattern: str) -> None:
@@ -177,6 +179,7 @@ HARMLESS = [
     "Le bus passe à 10:22:00 puis à 10:45, version 2.3.1 du plan, ratio 3:2.",
     "Je suis au point mort, on arrive @ 18h à la mairie.",
     "Rendez-vous le 14.03.2026 à la salle 1.2.",
+    "Séance du 12.03.26 à 10.30, salle 756.2, tarif 10.50 €.",
     "Merci\nCordialement\nJean",
     "Les années 2019 2020 2021 2022 ont été difficiles.",
     "Budgets :\n2019\n2020\n2021\n2022",

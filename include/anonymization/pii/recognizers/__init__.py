@@ -42,6 +42,7 @@ from include.anonymization.pii.recognizers.identifiers import (
     siren_recognizer,
     siret_recognizer,
 )
+from include.anonymization.pii.recognizers.neighbour_ids import neighbour_id_recognizers
 from include.anonymization.pii.recognizers.obfuscated_email import obfuscated_email_recognizer
 from include.anonymization.pii.recognizers.person import (
     lowercase_name_recognizer,
@@ -79,6 +80,7 @@ def build_recognizers(language: str) -> list[EntityRecognizer]:
         *presidio_default_recognizers(language),
         *company_number_recognizers(language),
         *french_id_recognizers(language),
+        *neighbour_id_recognizers(language),
         social_recognizer(language),
         gps_recognizer(language),
         phone_recognizer(language, words[PHONE_NUMBER]),

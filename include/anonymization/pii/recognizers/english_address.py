@@ -42,7 +42,8 @@ _UNIT = r"(?:Flat|Apartment|Apt\.?|Unit|Studio|Suite)\s+\d{1,4}[A-Z]?"
 _YEAR_AFTER_PREPOSITION = r"(?i:(?<=\b(?:in|since|by|from|until|of|before|after)\s))(?:19|20)\d\d\b"
 _NUMBER = rf"(?!{_YEAR_AFTER_PREPOSITION})\d{{1,5}}[A-Z]?"
 _STREET = rf"(?:{_NAME_WORD}[ \t]+){{1,3}}{_SUFFIX}"
-_LOWER_STREET = rf"(?:[a-z][a-z'’\-]+[ \t]+){{1,3}}(?:{'|'.join(_LOWER_CASE_SUFFIXES)})\b"
+_LOWER_WORD = r"(?:[a-z][a-z'’\-]+|\d{1,3}(?:st|nd|rd|th))"
+_LOWER_STREET = rf"(?:{_LOWER_WORD}[ \t]+){{1,3}}(?:{'|'.join(_LOWER_CASE_SUFFIXES)})\b"
 
 # Postcodes that name a few households: British (Royal Mail's format), Irish (Eircode),
 # Canadian (a province's code before it), American ZIP codes after their state's code.
@@ -65,5 +66,5 @@ ENGLISH_ADDRESS_REGEX = (
 # Typed in lower case, any suffix with the postcode after it: "4 elm grove, leeds ls6 9qy".
 LOWER_ENGLISH_ADDRESS_REGEX = (
     rf"(?<![\w\-])(?:{_UNIT},?\s+)?{_NUMBER},?[ \t]+(?:{_LOWER_STREET}(?:{_POSTAL_TAIL})?"
-    rf"|(?:[a-z][a-z'’\-]+[ \t]+){{1,3}}{_SUFFIX}{_POSTAL_TAIL})(?!\w)"
+    rf"|(?:{_LOWER_WORD}[ \t]+){{1,3}}{_SUFFIX}{_POSTAL_TAIL})(?!\w)"
 )

@@ -55,7 +55,7 @@ CONTEXT: dict[str, dict[str, list[str]]] = {
         FR_DRIVING_LICENCE: ["permis", "conduire", "conduite"],
     },
     "en": {
-        FR_ID_CARD: ["identity", "ident", "cni"],
+        FR_ID_CARD: ["identity", "ident", "tity", "card", "cni"],
         FR_PASSPORT: ["passport", "passp"],
         FR_TAX_ID: ["tax", "fiscal", "spi"],
         FR_CAF_NUMBER: ["caf", "allocataire", "benefit"],
