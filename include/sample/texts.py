@@ -87,33 +87,36 @@ _LANDMARKS_FR = (
     "à l'entrée du parc", "près du marché", "devant la poste",
 )  # fmt: skip
 _LANDMARKS_EN = ("near the school", "by the bus stop", "next to the bakery", "near the park")
-# A home abroad, as a visitor writing English gives it: streets, and towns with one of
-# their postcode areas (British outward codes, American states and ZIP codes, Dublin's
-# Eircode routing keys), written by hand.
+# A home abroad, as a visitor writing English gives it, from streets and towns written by
+# hand.
 _ENGLISH_STREETS = (
     "Baker Street", "Kings Road", "Church Lane", "Station Road", "High Street", "Mill Lane",
     "Victoria Avenue", "St Mary's Close", "Queen's Crescent", "Elm Grove", "Manor Way",
     "Oak Drive", "Maple Court", "5th Avenue", "Chestnut Terrace", "Harbour View",
 )  # fmt: skip
+# (town, postcode area, country): British outward codes, American states and ZIP codes,
+# Irish Eircode routing keys.
 _ENGLISH_TOWNS = (
-    ("London", "NW1"), ("Manchester", "M14"), ("Leeds", "LS6"), ("Bristol", "BS8"),
-    ("Oxford", "OX2"), ("Glasgow", "G12"), ("Cardiff", "CF10"), ("Brighton", "BN1"),
-    ("Boston, MA", "02110"), ("Portland, OR", "97205"), ("Austin, TX", "78701"),
-    ("Dublin", "D08"), ("Cork", "T12"),
+    ("London", "NW1", "GB"), ("Manchester", "M14", "GB"), ("Leeds", "LS6", "GB"),
+    ("Bristol", "BS8", "GB"), ("Oxford", "OX2", "GB"), ("Glasgow", "G12", "GB"),
+    ("Cardiff", "CF10", "GB"), ("Brighton", "BN1", "GB"), ("Boston, MA", "02110", "US"),
+    ("Portland, OR", "97205", "US"), ("Austin, TX", "78701", "US"), ("Dublin", "D08", "IE"),
+    ("Cork", "T12", "IE"),
 )  # fmt: skip
-_POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # those a British inward code may use
+_INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # those a British inward code may use
+_EIRCODE_CHARACTERS = "ACDEFHKNPRTVWXY0123456789"
 
 
 def _english_address(rng: random.Random, number: int) -> str:
     """ "27 Kings Road, Manchester M14 4BT", "Flat 3, 12 Elm Grove, Dublin D08 X2K4",
     "350 5th Avenue, Austin, TX 78701": a British, Irish or American home."""
-    town, area = rng.choice(_ENGLISH_TOWNS)
-    if area.isdigit():
-        postcode = area
-    elif area[0] in "DT":  # an Eircode: the routing key and four more
-        postcode = f"{area} " + "".join(rng.choice("ACDEFHKNPRTVWXY0123456789") for _ in "1234")
-    else:
-        postcode = f"{area} {rng.randint(1, 9)}" + "".join(rng.sample(_POSTCODE_LETTERS, 2))
+    town, area, country = rng.choice(_ENGLISH_TOWNS)
+    if country == "US":
+        postcode = area  # the ZIP code
+    elif country == "IE":  # an Eircode: the routing key and four more
+        postcode = f"{area} " + "".join(rng.choice(_EIRCODE_CHARACTERS) for _ in "1234")
+    else:  # a British outward code, then a digit and two letters
+        postcode = f"{area} {rng.randint(1, 9)}" + "".join(rng.sample(_INWARD_LETTERS, 2))
     flat = f"Flat {rng.randint(1, 30)}, " if rng.random() < 0.2 else ""
     separator = rng.choice((", ", "\n"))
     return f"{flat}{number} {rng.choice(_ENGLISH_STREETS)}{separator}{town} {postcode}"
@@ -256,7 +259,8 @@ class _Writer:
         if rng.random() < 0.2:
             box = rng.choice((f" bte {rng.randint(1, 12)}", f"/{rng.randint(1, 12)}", "b"))
         postcode, town = rng.choice(_TOWNS_NEXT_DOOR)
-        return f"{street} {number}{box}{rng.choice((', ', chr(10), ' '))}{postcode} {town}"
+        separator = rng.choice((", ", "\n", " "))
+        return f"{street} {number}{box}{separator}{postcode} {town}"
 
     @staticmethod
     def _civility(rng: random.Random, person: Person) -> str:

@@ -329,6 +329,11 @@ def _a_place_here(text: str, nlp_artifacts: NlpArtifacts | None, result: Recogni
     )
 
 
+def _after_a_closing(text: str, start: int) -> bool:
+    """Whether a closing formula ("Bien à vous,", "Cordialement") ends right before `start`."""
+    return _AFTER_A_CLOSING.search(text, max(0, start - _CLOSING_LOOK_BEHIND), start) is not None
+
+
 def _surname_is_strong(text: str, start: int, end: int) -> bool:
     """Whether the word in capitals is a name word: a surname ("DUPONT", "LAFFONT"), not an
     ordinary word set in capitals for emphasis or a heading ("Focus SARGASSES")."""
@@ -359,7 +364,7 @@ def _trusted(text: str, result: RecognizerResult, pattern: str | None) -> bool:
         return any(is_first_name(word) for word in value.split()) or (
             _ends_the_message(text, result.end)
             and (
-                _AFTER_A_CLOSING.search(text, max(0, result.start - 40), result.start) is not None
+                _after_a_closing(text, result.start)
                 or _surname_is_strong(text, result.start, result.end)
             )
         )
@@ -407,8 +412,10 @@ _LOWER_CUE = re.compile(rf"(?:{_CUE}|{SELF_DESCRIPTION})(?=[{_LOWER}])")
 # "bonjour olivier," in lower case: a known first name must open it (no capital to go by).
 _LOWER_GREETING = re.compile(rf"\b(?:{_GREETINGS})[ \t]+(?=[{_LOWER}])")
 _VOCATIVE = re.compile(_VOCATIVE_END, re.MULTILINE)
-_AFTER_A_CLOSING = re.compile(rf"\b(?:{_CLOSINGS})[ \t]*[.,!]*\s*\Z", re.IGNORECASE)
-_LOWER_CLOSING = re.compile(rf"\b(?:{_CLOSINGS})[ \t]*[.,!]*\s*(?=[{_LOWER}])")
+_CLOSING = rf"\b(?:{_CLOSINGS})[ \t]*[.,!]*\s*"
+_AFTER_A_CLOSING = re.compile(rf"{_CLOSING}\Z", re.IGNORECASE)
+_CLOSING_LOOK_BEHIND = 40  # "Dans l'attente de votre retour, " and more
+_LOWER_CLOSING = re.compile(rf"{_CLOSING}(?=[{_LOWER}])")
 _SEGMENT_START = re.compile(r"^[ \t]*|(?<=[.!?,;:—–])[ \t]+", re.MULTILINE)
 _END_OF_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
 _END_OF_LINE_OR_ADDRESS = re.compile(
