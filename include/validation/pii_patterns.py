@@ -138,9 +138,11 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         "a French phone number",
         # 0X XX XX XX XX, +33, 0033, +33 (0), (0); spaced, dotted, dashed or compact, in pairs
         # or grouped otherwise ("+33 612 345 678", "0612 345 678"): nine digits after it.
-        # Or in pairs between slashes ("06/12/34/56/78").
-        rf"(?<![\w+])(?:(?:\+|00)\s?33{_SEP}(?:\(0\){_SEP})?|\(0\)\s?|0)[1-9]"
-        rf"(?:(?:{_SEP}\d){{8}}|(?:/\d\d){{4}})(?!\w)",
+        # Or in pairs between slashes ("06/12/34/56/78"). Or digit by digit, one separator
+        # throughout ("0 6 1 2 3 4 5 6 7 8"), and no digit after it (a scale from 0 to 10).
+        rf"(?<![\w+])(?:(?:(?:\+|00)\s?33{_SEP}(?:\(0\){_SEP})?|\(0\)\s?|0)[1-9]"
+        rf"(?:(?:{_SEP}\d){{8}}|(?:/\d\d){{4}})"
+        r"|0(?:\s[1-9](?:\s\d){8}|\.[1-9](?:\.\d){8}|-[1-9](?:-\d){8})(?![\s.\-]\d))(?!\w)",
         # Its last nine digits.
         rf"[1-9](?:(?:{_C_SEP}{_D}){{8}}|(?:/{_D}{{2}}){{4}})",
     ),

@@ -222,6 +222,21 @@ def test_gps_coordinates_are_found(found: Found, value: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "phone", ["0 6 1 2 3 4 5 6 7 8", "0.6.1.2.3.4.5.6.7.8", "0-1-4-0-2-0-5-0-5-0"]
+)
+def test_french_numbers_typed_digit_by_digit_are_found(found: Found, phone: str) -> None:
+    # As a number is typed to get past a filter; it was left in clear.
+    assert found(f"Appelez-moi au {phone} après 18h.") == [("PHONE_NUMBER", phone)]
+
+
+@pytest.mark.parametrize(
+    "text", ["Le taux est de 0.612345678 cette année.", "Notez de 0 1 2 3 4 5 6 7 8 9 10."]
+)
+def test_a_decimal_or_a_scale_is_not_a_phone_typed_digit_by_digit(found: Found, text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
     "phone", ["+44 20 7946 0958", "+49 30 21234567", "0034 91 2345678", "+41 22 345 67 89"]
 )
 def test_international_phones_are_found(found: Found, phone: str) -> None:

@@ -116,6 +116,7 @@ def test_siv_licence_plates_are_caught() -> None:
         ("numéro 06\u202f12\u202f34\u202f56\u202f78", "phone_fr"),  # narrow no-break spaces
         ("joignable au 0612 345 678 ou au 06 123 456 78", "phone_fr"),  # not in pairs
         ("tél. +33 612 345 678", "phone_fr"),
+        ("tél. 0 6 1 2 3 4 5 6 7 8 ou 0.1.4.0.2.0.5.0.5.0", "phone_fr"),  # digit by digit
         ("écrire à jean.dupont@exa\nmple.fr merci", "email"),
         ("écrire à paul.martin\n@orange.fr", "email"),
         ("mail : potier.aime@gmail.\ncom", "email"),
@@ -187,6 +188,7 @@ HARMLESS = [
     "ET 12 ANS APRES RIEN NA CHANGE",
     "La TVA à 20 % depuis 2014 ; SIRET : en cours ; RIB joint.",
     "Réf. FR 2019 : la ligne fr 12 passe à 8 h.",
+    "Un taux de 0.612345678 ; une échelle de 0 1 2 3 4 5 6 7 8 9 10.",
 ]
 
 

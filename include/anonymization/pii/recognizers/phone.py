@@ -20,9 +20,12 @@ from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated, matche
 
 PHONE_REGEX = (
     r"(?<![\w+])(?<!\d[ .\-/])"  # not the tail of a longer number
-    r"(?:(?:\+|00)[ ]?33[ .\-]?(?:\(0\)[ .\-]?)?|\(0\)[ ]?|0)"  # +33 / 0033 / +33 (0) / (0) / 0
+    r"(?:(?:(?:\+|00)[ ]?33[ .\-]?(?:\(0\)[ .\-]?)?|\(0\)[ ]?|0)"  # +33 / 0033 / +33 (0) / (0) / 0
     r"[1-9](?:(?:[ .\-]?\d){8}"  # 6 12 34 56 78, 6.12.34.56.78, 612345678, 612 345 678
     r"|(?:/\d\d){4})"  # 6/12/34/56/78: in pairs only (not a date, "06/12/2019")
+    # 0 6 1 2 3 4 5 6 7 8: digit by digit, as a number is typed to get past a filter; one
+    # separator throughout, so "0.612345678" stays a decimal
+    r"|0(?: [1-9](?: \d){8}|\.[1-9](?:\.\d){8}|-[1-9](?:-\d){8}))"
     r"(?!\w)(?![ .\-/]\d)"
 )
 
