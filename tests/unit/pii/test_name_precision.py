@@ -256,6 +256,10 @@ def test_a_cue_before_a_title_a_group_or_a_place_announces_no_one(
         ("Le bruit continue.\nSigné : Le Gall", "Le Gall"),
         ("Ici Marie Dupont, du 3e étage.", "Marie Dupont"),
         ("Bjr, Ici LAINE Josette, riveraine de la rue Germain.", "LAINE Josette"),
+        # The model labels the surname LOC here; the whole was left in clear, or the surname.
+        ("Ici DURAND Michelle, riveraine de la rue Carnot.", "DURAND Michelle"),
+        ("Ici ROCHE Michelle, riveraine de la rue Carnot.", "ROCHE Michelle"),
+        ("Ici POULAIN Maggie, riveraine du chemin Ribeiro.", "POULAIN Maggie"),
         ("Moi c'est Aimé, j'habite dans la rue Mary depuis peu.", "Aimé"),
         ("Moi c'est Julie, j'habite en face.", "Julie"),
     ],

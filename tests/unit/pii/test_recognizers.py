@@ -397,10 +397,21 @@ def test_names_after_a_cue_are_found(found: Found, text: str, name: str) -> None
         # are words too.
         ("Je trouve ça honteux. Bien à vous, CARON Aimé", "CARON Aimé"),
         ("Merci. Cordialement,\nDUPRÉ Aimé", "DUPRÉ Aimé"),
+        # A closing with a slip: it was read as a first name beside the surname.
+        ("Merci. Mon num 07 72 77 99 96 Cordialeent BLANC Jeannine", "BLANC Jeannine"),
+        ("Merci. Cordialmeent,\nCARON Aimé", "CARON Aimé"),
     ],
 )
 def test_signatures_capitals_and_initials_are_names(found: Found, text: str, name: str) -> None:
     assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(
+    "closing", ["cordialement", "Cordialement", "cordialeent", "cordialement."]
+)
+def test_a_closing_ending_the_message_is_no_signature(found: Found, closing: str) -> None:
+    # Its last letter was taken for a name once a closing could have a slip.
+    assert found(f"merci de me tenir informé de la suite.\n{closing}") == []
 
 
 def test_the_last_word_of_a_wrapped_line_is_no_signature(found: Found) -> None:

@@ -108,9 +108,11 @@ _CUE = (
     rf"|{_LABEL_CUE})[ \t]*"
 )
 # Closings after which the signature follows. A bare "merci" is not one: "merci de
-# faire vite" goes on with ordinary words.
+# faire vite" goes on with ordinary words. "Cordialement" with one slip ("Cordialeent")
+# is still one, and no name beside a surname in capitals ("Cordialeent BLANC Jeannine").
+_CORDIALEMENT = one_typo_pattern("cordialement")
 _CLOSINGS = (
-    r"cordialement|bien\s+à\s+vous|merci\s+(?:beaucoup|d['’]avance|de\s+votre\s+retour)"
+    rf"{_CORDIALEMENT}|bien\s+à\s+vous|merci\s+(?:beaucoup|d['’]avance|de\s+votre\s+retour)"
     r"|slt|salut|bonne\s+journée|thanks|thank\s+you|regards|best"
 )
 
@@ -235,7 +237,8 @@ PERSON_CAPS_REGEX = (
     rf"(?<!\w)(?=(?-i:{_CAPS_PARTICLE}?{_CAPS_WORD}\s{_CAPITALISED_WORD}"
     rf"|{_CAPITALISED_WORD}\s{_CAPS_PARTICLE}?{_CAPS_WORD}))"
     rf"(?-i:{_CAPS_PARTICLE}?(?!(?:{_ACRONYMS})\b){_CAPS_WORD}\s{_NOT_COMMON}{_CAPITALISED_WORD}"
-    rf"|{_NOT_COMMON}{_CAPITALISED_WORD}\s{_CAPS_PARTICLE}?(?!(?:{_ACRONYMS})\b){_CAPS_WORD})(?!\w)"
+    rf"|{_NOT_COMMON}(?!(?i:{_CORDIALEMENT})\b){_CAPITALISED_WORD}\s{_CAPS_PARTICLE}?"
+    rf"(?!(?:{_ACRONYMS})\b){_CAPS_WORD})(?!\w)"
 )
 
 
@@ -320,8 +323,11 @@ def _a_place_here(text: str, nlp_artifacts: NlpArtifacts | None, result: Recogni
     """Whether "Ici" announces a place ("Ici Bordeaux, on attend le tram"), as the model
     labels it (LOC: the doc's own entities; the artifacts' `entities` keep only the types
     the scrubber asks for). Not ORG: it labels "Ici LAINE Josette" so. After the other
-    cues the model's LOC is as often a surname it does not know."""
+    cues the model's LOC is as often a surname it does not know. Nor a surname in capitals
+    beside a capitalised word: the model labels "DURAND" in "Ici DURAND Michelle" LOC."""
     if nlp_artifacts is None or not _AFTER_ICI.search(text, max(0, result.start - 8), result.start):
+        return False
+    if _SURNAME_IN_CAPITALS.fullmatch(text, result.start, result.end):
         return False
     return any(
         entity.label_ == "LOC" and entity.start_char < result.end and result.start < entity.end_char
@@ -412,8 +418,9 @@ _LOWER_CUE = re.compile(rf"(?:{_CUE}|{SELF_DESCRIPTION})(?=[{_LOWER}])")
 # "bonjour olivier," in lower case: a known first name must open it (no capital to go by).
 _LOWER_GREETING = re.compile(rf"\b(?:{_GREETINGS})[ \t]+(?=[{_LOWER}])")
 _VOCATIVE = re.compile(_VOCATIVE_END, re.MULTILINE)
-_CLOSING = rf"\b(?:{_CLOSINGS})[ \t]*[.,!]*\s*"
+_CLOSING = rf"\b(?:{_CLOSINGS}){_WORD_END}[ \t]*[.,!]*\s*"
 _AFTER_A_CLOSING = re.compile(rf"{_CLOSING}\Z", re.IGNORECASE)
+_A_CLOSING = re.compile(_CLOSINGS, re.IGNORECASE)
 _CLOSING_LOOK_BEHIND = 40  # "Dans l'attente de votre retour, " and more
 _LOWER_CLOSING = re.compile(rf"{_CLOSING}(?=[{_LOWER}])")
 _SEGMENT_START = re.compile(r"^[ \t]*|(?<=[.!?,;:—–])[ \t]+", re.MULTILINE)
@@ -488,7 +495,10 @@ def _stands_as_a_name(text: str, start: int, end: int) -> bool:
     They are when they end their line (a signature), or when they are a known first
     name and a surname before a comma ("pierre diaz, 17 avenue louise michel"; not
     "pierre, papier, ciseaux"), or a surname and a first name ("camus zoé, 4 rue ...").
+    A closing with a slip ("cordialeent") is no word of the lexicon, and signs nobody.
     """
+    if _A_CLOSING.fullmatch(text, start, end):
+        return False
     if _END_OF_LINE.match(text, end):
         return True
     words = [word.group(1) for word in _LOWER_WORD.finditer(text, start, end)]
