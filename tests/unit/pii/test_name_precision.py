@@ -242,6 +242,7 @@ def test_a_people_or_a_faith_opens_bodies_and_places_not_names(
         "Le bruit continue.\nSigné : Collectif des riverains du quartier",
         "The noise goes on.\nSigned: The Residents Association",
         "Ici Bordeaux, on attend toujours le tram.",
+        "Ici Bordeaux, riverains en colère : on attend toujours le tram.",
     ],
 )
 def test_a_cue_before_a_title_a_group_or_a_place_announces_no_one(
@@ -260,6 +261,8 @@ def test_a_cue_before_a_title_a_group_or_a_place_announces_no_one(
         ("Ici DURAND Michelle, riveraine de la rue Carnot.", "DURAND Michelle"),
         ("Ici ROCHE Michelle, riveraine de la rue Carnot.", "ROCHE Michelle"),
         ("Ici POULAIN Maggie, riveraine du chemin Ribeiro.", "POULAIN Maggie"),
+        # A town's name to the model, but the writer is a resident.
+        ("Ici Alexandria N'Diaye, riveraine de la rue Menard.", "Alexandria N'Diaye"),
         ("Moi c'est Aimé, j'habite dans la rue Mary depuis peu.", "Aimé"),
         ("Moi c'est Julie, j'habite en face.", "Julie"),
     ],

@@ -61,6 +61,7 @@ from include.anonymization.pii.recognizers.words import (
     LOWER_LETTERS,
     NAME_PARTICLES,
     NOT_NAMES,
+    RESIDENT_WORDS,
     TITLES,
     UPPER_LETTERS,
     alternation,
@@ -317,6 +318,7 @@ def _every_word_a_name(value: str) -> bool:
 
 
 _AFTER_ICI = re.compile(r"\bici[ \t]*:?[ \t]*\Z", re.IGNORECASE)
+_DESCRIBED_AS = re.compile(r",[ \t]*(\w+)")
 
 
 def _a_place_here(text: str, nlp_artifacts: NlpArtifacts | None, result: RecognizerResult) -> bool:
@@ -324,10 +326,14 @@ def _a_place_here(text: str, nlp_artifacts: NlpArtifacts | None, result: Recogni
     labels it (LOC: the doc's own entities; the artifacts' `entities` keep only the types
     the scrubber asks for). Not ORG: it labels "Ici LAINE Josette" so. After the other
     cues the model's LOC is as often a surname it does not know. Nor a surname in capitals
-    beside a capitalised word: the model labels "DURAND" in "Ici DURAND Michelle" LOC."""
+    beside a capitalised word: the model labels "DURAND" in "Ici DURAND Michelle" LOC; nor
+    what the writer then says they are ("Ici Alexandria N'Diaye, riveraine de ...")."""
     if nlp_artifacts is None or not _AFTER_ICI.search(text, max(0, result.start - 8), result.start):
         return False
     if _SURNAME_IN_CAPITALS.fullmatch(text, result.start, result.end):
+        return False
+    described = _DESCRIBED_AS.match(text, result.end)
+    if described and described.group(1).lower() in RESIDENT_WORDS:
         return False
     return any(
         entity.label_ == "LOC" and entity.start_char < result.end and result.start < entity.end_char

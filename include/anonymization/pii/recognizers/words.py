@@ -49,15 +49,20 @@ NAME_PARTICLES = frozenset(
     {"da", "de", "du", "des", "le", "la", "les", "van", "von", "der", "den", "del", "della",
      "di", "dos", "ben", "bin", "ibn", "y"}
 )  # fmt: skip
+# What a writer says they are, after their name ("Ici Inès Roux, riveraine de la rue ..."):
+# only a person is one.
+_RESIDENT_WORDS = (
+    "riverain", "riveraine", "habitant", "habitante", "locataire", "propriétaire",
+    "proprietaire", "gérant", "gérante", "gerant", "gerante", "retraité", "retraitée", "parent",
+    "maman", "papa", "commerçant", "commerçante", "commercant", "resident", "retired",
+)  # fmt: skip
+RESIDENT_WORDS = frozenset(_RESIDENT_WORDS)
 # Words that follow "je suis" or open a letter's sentence and are not names.
 _LETTER_WORDS = (
-    "ici", "voici", "voilà", "voila",
-    "joignable", "disponible", "riverain", "riveraine", "habitant", "habitante", "locataire",
-    "propriétaire", "proprietaire", "gérant", "gérante", "gerant", "gerante", "responsable",
-    "âgé", "âgée", "agé", "agee", "invalide", "retraité", "retraitée", "retraite", "parent",
-    "maman", "papa", "commerçant", "commerçante", "commercant", "né", "née", "nee", "désolé",
-    "désolée", "desole", "desolee", "inquiet", "inquiète", "content", "contente", "vraiment",
-    "très", "tres", "writing", "living", "sorry", "resident", "disabled", "retired",
+    *_RESIDENT_WORDS, "ici", "voici", "voilà", "voila", "joignable", "disponible",
+    "responsable", "âgé", "âgée", "agé", "agee", "invalide", "retraite", "né", "née", "nee",
+    "désolé", "désolée", "desole", "desolee", "inquiet", "inquiète", "content", "contente",
+    "vraiment", "très", "tres", "writing", "living", "sorry", "disabled",
 )  # fmt: skip
 # Titles a civility announces instead of a name: "monsieur le maire", "madame la directrice".
 _TITLES = (
