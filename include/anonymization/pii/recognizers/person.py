@@ -37,6 +37,7 @@ from include.anonymization.pii.lean_analysis import run_patterns
 from include.anonymization.pii.recognizers.address import ADDRESS_REGEX, STREET_TYPES
 from include.anonymization.pii.recognizers.enumerations import enumerated_names
 from include.anonymization.pii.recognizers.first_names import is_first_name
+from include.anonymization.pii.recognizers.foreign_names import FOREIGN_NAME_REGEX
 from include.anonymization.pii.recognizers.french_lexicon import is_common_word
 from include.anonymization.pii.recognizers.name_shape import (
     ARTICLES,
@@ -287,6 +288,8 @@ class NameShapedPatternRecognizer(PatternRecognizer):
                 continue  # "Madame La Maire", "Signé : Collectif des riverains"
             elif pattern == _AFTER_CUE and _a_place_here(text, nlp_artifacts, result):
                 continue  # "Ici Bordeaux, on attend le tram"
+            elif pattern == _FOREIGN and _labelled(nlp_artifacts, result, frozenset({"ORG"})):
+                continue  # "Banská Bystrica", "Lech Poznań"
             elif not _trusted(text, result, pattern):
                 span = name_span(text, result.start, result.end, lower_case_text)
                 if span is None:
@@ -303,6 +306,7 @@ class NameShapedPatternRecognizer(PatternRecognizer):
 _CAPS_PATTERN = "surname_in_capitals"
 _SELF_DESCRIBED = "name_after_self_description"
 _BEFORE_ADDRESS = "name_before_address"
+_FOREIGN = "foreign_letters"
 _CAPS_WORDS = re.compile(rf"(?<![\w'’\-]){_CAPS_WORD}(?![\w'’\-])")
 
 
@@ -323,8 +327,7 @@ _DESCRIBED_AS = re.compile(r",[ \t]*(\w+)")
 
 def _a_place_here(text: str, nlp_artifacts: NlpArtifacts | None, result: RecognizerResult) -> bool:
     """Whether "Ici" announces a place ("Ici Bordeaux, on attend le tram"), as the model
-    labels it (LOC: the doc's own entities; the artifacts' `entities` keep only the types
-    the scrubber asks for). Not ORG: it labels "Ici LAINE Josette" so. After the other
+    labels it (LOC). Not ORG: it labels "Ici LAINE Josette" so. After the other
     cues the model's LOC is as often a surname it does not know. Nor a surname in capitals
     beside a capitalised word: the model labels "DURAND" in "Ici DURAND Michelle" LOC; nor
     what the writer then says they are ("Ici Alexandria N'Diaye, riveraine de ...")."""
@@ -335,8 +338,18 @@ def _a_place_here(text: str, nlp_artifacts: NlpArtifacts | None, result: Recogni
     described = _DESCRIBED_AS.match(text, result.end)
     if described and described.group(1).lower() in RESIDENT_WORDS:
         return False
-    return any(
-        entity.label_ == "LOC" and entity.start_char < result.end and result.start < entity.end_char
+    return _labelled(nlp_artifacts, result, frozenset({"LOC"}))
+
+
+def _labelled(
+    nlp_artifacts: NlpArtifacts | None, result: RecognizerResult, labels: frozenset[str]
+) -> bool:
+    """Whether the model labels part of the match with one of `labels` (the doc's own
+    entities: the artifacts' `entities` keep only the types the scrubber asks for)."""
+    return nlp_artifacts is not None and any(
+        entity.label_ in labels
+        and entity.start_char < result.end
+        and result.start < entity.end_char
         for entity in nlp_artifacts.tokens.ents
     )
 
@@ -407,6 +420,7 @@ def person_cue_recognizer(language: str) -> PatternRecognizer:
             Pattern(name="name_after_role", regex=PERSON_ROLE_REGEX, score=0.6),
             Pattern(name="name_after_greeting", regex=PERSON_GREETED_REGEX, score=0.6),
             Pattern(name=_BEFORE_ADDRESS, regex=PERSON_BEFORE_ADDRESS_REGEX, score=0.6),
+            Pattern(name=_FOREIGN, regex=FOREIGN_NAME_REGEX, score=0.6),
             *(
                 [Pattern(name="name_mid_sentence", regex=PERSON_MID_SENTENCE_REGEX, score=0.6)]
                 if language == "en"
