@@ -288,7 +288,7 @@ class NameShapedPatternRecognizer(PatternRecognizer):
                 continue  # "Madame La Maire", "Signé : Collectif des riverains"
             elif pattern == _AFTER_CUE and _a_place_here(text, nlp_artifacts, result):
                 continue  # "Ici Bordeaux, on attend le tram"
-            elif pattern == _FOREIGN and _labelled(nlp_artifacts, result, frozenset({"ORG"})):
+            elif pattern == _FOREIGN and _labelled(nlp_artifacts, result, _A_BODY):
                 continue  # "Banská Bystrica", "Lech Poznań"
             elif not _trusted(text, result, pattern):
                 span = name_span(text, result.start, result.end, lower_case_text)
@@ -338,7 +338,11 @@ def _a_place_here(text: str, nlp_artifacts: NlpArtifacts | None, result: Recogni
     described = _DESCRIBED_AS.match(text, result.end)
     if described and described.group(1).lower() in RESIDENT_WORDS:
         return False
-    return _labelled(nlp_artifacts, result, frozenset({"LOC"}))
+    return _labelled(nlp_artifacts, result, _A_PLACE)
+
+
+_A_PLACE = frozenset({"LOC"})
+_A_BODY = frozenset({"ORG"})
 
 
 def _labelled(
@@ -627,7 +631,7 @@ _HOLIDAYS = frozenset({"noël"})
 _OPENING_QUOTE = re.compile(r"[\"«“„] ?\Z")  # a title's, right before the word
 _AFTER_EN = re.compile(r"\b[Ee]n \Z")
 # Labels whose spans a list of names never spreads onto: towns, countries, bodies.
-_PLACES_AND_BODIES = frozenset({"LOC", "ORG"})
+_PLACES_AND_BODIES = _A_PLACE | _A_BODY
 # What may separate two pieces of one name the model tagged apart: a particle, with its
 # article ("Gadifer" + "de" + "La Salle", "Gadifer" + "de la" + "Salle").
 _SPLIT_PARTICLE = re.compile(
