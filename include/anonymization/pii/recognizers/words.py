@@ -35,6 +35,8 @@ _FORM_LABELS = (
     "portable", "mobile", "courriel", "email", "e-mail", "mail", "date", "né", "née", "objet",
     "name", "surname", "forename", "first", "last", "given", "family", "address", "home",
     "postal", "phone", "birth", "dob",
+    # An identifier's name before it ("iban de89 3704 …"; the model took « iban » for a name).
+    "iban", "rib", "siret", "siren", "nir",
 )  # fmt: skip
 FORM_LABELS = frozenset(_FORM_LABELS)
 # Where a form's field starts when pasted into a message (a line, a sentence, or after a
