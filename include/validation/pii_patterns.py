@@ -151,10 +151,14 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         "an IBAN",
         # Its country code in either case ("fr76 3000 ..."), in capitals maybe apart ("FR 76
         # 3000 ..."). Not right after "<alnum>." or "<alnum>-" ("k1.RN35QGFZ…" is a
-        # pseudonym, "…-4617-ab13-4907…" a UUID's groups).
-        rf"(?<![A-Za-z0-9])(?<![A-Za-z0-9][.\-])(?:[A-Z]{{2}}{_GROUP_SEP}?|[A-Za-z]{{2}})\d{{2}}"
-        rf"(?:{_IBAN_GROUPS}){_NO_MORE_GROUPS}",
-        rf"[A-Za-z]{{2}}{_C_GROUP_SEP}?{_D}{{2}}(?:{_C_IBAN_SEP}[A-Z0-9]{{4}}){{3}}",  # its start
+        # pseudonym, "…-4617-ab13-4907…" a UUID's groups). All in lower case, a bank's
+        # letters then digits ("gb29 nwbk 6016 1331 9268 19"): the digits tell it from words.
+        rf"(?<![A-Za-z0-9])(?<![A-Za-z0-9][.\-])(?:(?:[A-Z]{{2}}{_GROUP_SEP}?|[A-Za-z]{{2}})\d{{2}}"
+        rf"(?:{_IBAN_GROUPS})|[a-z]{{2}}\d{{2}}{_IBAN_SEP}[a-z]{{4}}(?:{_IBAN_SEP}\d{{4}}){{2,6}}"
+        rf"(?:{_IBAN_SEP}\d{{1,4}})?){_NO_MORE_GROUPS}",
+        # Its start.
+        rf"[A-Za-z]{{2}}{_C_GROUP_SEP}?{_D}{{2}}(?:{_C_IBAN_SEP}[A-Z0-9]{{4}}){{3}}"
+        rf"|[a-z]{{2}}{_D}{{2}}{_C_IBAN_SEP}[a-z]{{4}}(?:{_C_IBAN_SEP}{_D}{{4}}){{2}}",
     ),
     PiiPattern(
         "iban_other_grouping",

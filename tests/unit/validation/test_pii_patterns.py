@@ -141,6 +141,8 @@ def test_siv_licence_plates_are_caught() -> None:
         ("IBAN FR76.3000.6000.0112.3456.7890.189", "iban"),
         ("IBAN FR76-3000-6000-0112-3456-7890-189", "iban"),
         ("iban fr76 3000 6000 0112 3456 7890 189", "iban"),
+        ("iban gb29 nwbk 6016 1331 9268 19", "iban"),  # a bank's letters, in lower case
+        ("mon rib : nl91 abna 0417 1643 00", "iban"),
         ("iban FR 76 3000 6000 0112 3456 7890 189", "iban"),
         ("compte NO 54 9261 54 31646", "iban_other_grouping"),
         ("compte GB29 NWBK 601613 31926819", "iban_other_grouping"),
@@ -189,6 +191,7 @@ HARMLESS = [
     "La TVA à 20 % depuis 2014 ; SIRET : en cours ; RIB joint.",
     "Réf. FR 2019 : la ligne fr 12 passe à 8 h.",
     "Un taux de 0.612345678 ; une échelle de 0 1 2 3 4 5 6 7 8 9 10.",
+    "La ligne ab12 pour tout avec elle, puis la rn13 dans deux ans.",
 ]
 
 
