@@ -50,6 +50,9 @@ _PLATE_SEP = rf"(?:[\s\-]|{_WRAP})?"
 # Between the groups of an identifier written in groups of any size: a space (French
 # typography's non-breaking ones too), a dot or a dash; never a line break.
 _GROUP_SEP = "[ \u00a0\u202f.\\-]"
+# Between the thousands of a count ("125 000", "1.250.000").
+_THOUSANDS_CHARS = " .\u00a0\u202f"
+_THOUSANDS = f"[{_THOUSANDS_CHARS}]"
 # Where an account number ends: no letter or digit, nor a dash and another group (a UUID
 # goes on: "bd228693-8032-4631-8884-aba7a51b231c" is no "BD22 8693 8032..." IBAN).
 _NO_MORE_GROUPS = r"(?![A-Za-z0-9]|-[A-Za-z0-9])"
@@ -180,6 +183,22 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         # its line: "SIRET : 5 601 52 274 000 26", "RIB : 30006 00001 123 456 789 01 89".
         rf"\b(?i:siret|siren|rib|iban|tva)\b[^\d\n]{{0,30}}?\d(?:{_GROUP_SEP}?\d){{8,}}",
         r"(?i:siret|siren|rib|iban|tva)",  # its name
+    ),
+    PiiPattern(
+        "phone_after_its_word",
+        "a phone number after the word that announces it",
+        # Six digits or more in any groups, a "+" or an area code in brackets maybe, at most
+        # 12 other characters after the word on its line or at the next line's start,
+        # whatever the country: "Tel. 452 8831", "Mobile: (71) 3355-8120", "Fax :
+        # +1-212-318-0417", "Phone:⏎452 8831". Not an amount (its currency after it), nor
+        # a count in thousands before a word under nine digits ("Mobile : 125 000
+        # utilisateurs"; a longer one is `long_digit_run`'s).
+        r"\b(?i:t[ée]l(?:[ée]phone)?|telephone|phone|mobile|portable|cell|gsm|fax)\b"
+        r"[^\d\n]{0,12}?(?:\n[ \t]*)?"
+        rf"(?!(?:\d{{1,3}}|\d{{1,2}}{_THOUSANDS}\d{{3}}){_THOUSANDS}\d{{3}}[ \t]+[a-zà-ÿ])"
+        r"\d(?:[ .\-/()]{0,2}\d){5,}"
+        rf"(?![\d{_THOUSANDS_CHARS}]*(?:€|\$|£|%|(?i:eur|chf|usd)))",
+        r"(?i:t[ée]l|phone|mobile|portable|cell|gsm|fax)",  # its word
     ),
     PiiPattern(
         "vat_fr",

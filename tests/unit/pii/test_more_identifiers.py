@@ -322,6 +322,50 @@ def test_number_shapes_of_other_countries_that_are_not_valid_there_are_kept(
     assert found(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("Phone:\n452 8831", "452 8831"),
+        ("Mobile: 612 907 344", "612 907 344"),
+        ("Tel. 0699 123 45 67", "0699 123 45 67"),
+        ("Desk: +1-212-318-0417x902", "+1-212-318-0417x902"),
+        ("Phone: (212)318-0417x12", "(212)318-0417x12"),
+        ("Can you call me on 8361 4402? I have a question.", "8361 4402"),
+        ("They're not answering at 71-24-55-90", "71-24-55-90"),
+        ("I keep getting messages to 699 956 915", "699 956 915"),
+        ("Appelez-moi au 0664 123 45 67 après 18h.", "0664 123 45 67"),
+        ("Tél. (71) 3355-8120", "(71) 3355-8120"),
+        ("Mon numéro est le 345 7781.", "345 7781"),
+        ("My cell number is 5403 926 876.", "5403 926 876"),
+        ("Desk: +41 (0)96 471 07 95", "+41 (0)96 471 07 95"),
+        ("Jean Durand\n416 60 039 bureau\n", "416 60 039"),
+        ("Fax:\n+1-984-182-0190 mobile", "+1-984-182-0190"),
+    ],
+)
+def test_a_number_announced_as_a_phone_is_one_whatever_its_country(
+    found: Found, text: str, phone: str
+) -> None:
+    # Numbers no country's shape tells apart, after or before the words that announce a
+    # phone; on Presidio's own evaluation set, 57 of its 92 phones were left in clear.
+    assert ("PHONE_NUMBER", phone) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fixe : 150 000 € par an, variable en plus.",  # a salary
+        "Mobile : 125 000 utilisateurs en 2024.",  # a count, in thousands before a word
+        "Mobile : 1 250 000 visites.",
+        "Appelez le 3939 pour les impôts.",  # too short
+        "Call me at 9:30 tomorrow.",
+        "My number is 12/03/2024, no wait.",  # a date
+        "Fax: 12 34",
+    ],
+)
+def test_what_follows_a_phone_word_is_not_always_a_phone(found: Found, text: str) -> None:
+    assert "PHONE_NUMBER" not in _kinds(found(text))
+
+
 def test_a_longer_grouped_number_is_not_a_phone(found: Found) -> None:
     assert found("Le numéro de série 0612 345 6789 est sur la facture.") == []
 

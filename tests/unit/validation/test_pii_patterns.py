@@ -151,6 +151,11 @@ def test_siv_licence_plates_are_caught() -> None:
         ("N° TVA FR44732829320", "vat_fr"),
         ("appelez le 06/12/34/56/78", "phone_fr"),
         ("NISS 85.07.30-033.28", "neighbour_national_number"),
+        # Any country's number after the word that announces a phone.
+        ("Phone:\n452 8831", "phone_after_its_word"),
+        ("Tél. (71) 3355-8120", "phone_after_its_word"),
+        ("Mobile: 612 907 344", "phone_after_its_word"),
+        ("fax : +1-212-318-0417x12", "phone_after_its_word"),
         ("N° AVS 756.1234.5678.97.", "neighbour_national_number"),
     ],
 )
@@ -192,6 +197,8 @@ HARMLESS = [
     "Réf. FR 2019 : la ligne fr 12 passe à 8 h.",
     "Un taux de 0.612345678 ; une échelle de 0 1 2 3 4 5 6 7 8 9 10.",
     "La ligne ab12 pour tout avec elle, puis la rn13 dans deux ans.",
+    "Fixe : 150 000 € par an ; mobile : 125 000 utilisateurs, 1 250 000 visites.",
+    "Tél. <PHONE_NUMBER>, portable 06 <PHONE_NUMBER>, fax 2026.",
 ]
 
 

@@ -50,6 +50,7 @@ from include.anonymization.pii.recognizers.person import (
     person_ner_recognizer,
 )
 from include.anonymization.pii.recognizers.phone import (
+    CuedPhoneRecognizer,
     InternationalPhoneRecognizer,
     NationalFormatPhoneRecognizer,
     phone_recognizer,
@@ -86,6 +87,7 @@ def build_recognizers(language: str) -> list[EntityRecognizer]:
         phone_recognizer(language, words[PHONE_NUMBER]),
         InternationalPhoneRecognizer(language, words[PHONE_NUMBER]),
         NationalFormatPhoneRecognizer(language, words[PHONE_NUMBER]),
+        CuedPhoneRecognizer(language),
         plate_recognizer(language, words[FR_LICENSE_PLATE]),
         address_recognizer(language),
         birthdate_recognizer(language),

@@ -148,3 +148,84 @@ class NationalFormatPhoneRecognizer(PatternRecognizer):
         else:
             return False
         return _valid_or_dropped(digits, region)
+
+
+# A number announced as a phone's, whatever its country and its grouping: "Phone:⏎467
+# 3395", "Mobile: 723 813 266", "call me on 450 0840", "appelez-moi au 0699 868 88 55",
+# "Tél. (37) 788-063", "345-899-3560x4587 fax". The patterns above read only numbers whose
+# shape alone says "phone" (France's, or a foreign one with its country code or in a
+# national format phonenumbers validates); on Presidio's own evaluation set
+# (presidio-evaluator's synth_dataset_v2, 92 phones of many countries, nearly all after
+# such a cue) they missed 57. Presidio's phone recognizer counts a number only with a
+# context word nearby too (0.4 alone, under the threshold), and then only one valid in
+# its regions. Here the cue is the evidence, so any phone's shape after it is one: a
+# country code maybe, the trunk 0 or an area code in brackets maybe, then groups of
+# digits parted by single separators, an extension maybe ("x0135", "ext. 12", "poste
+# 21"); 6 to 15 digits (E.164's most) before the extension, and no amount (a currency
+# after it), count ("Mobile : 125 000 utilisateurs": thousands before a word, under
+# nine digits) nor date.
+_PHONE_WORD = (
+    r"(?:t[ée]l[ée]phone|telephone|t[ée]l[ée]copie|t[ée]l|phone|mobile|portable"
+    r"|cell(?:ulaire|phone)?|gsm|fax|fixe|desk|whats[ ]?app)"
+)
+_CUE_BEFORE = (
+    # A label, and what parts it from its value: "Tél. :", "Phone:⏎", "Mobile –", or a
+    # space ("tél 06…", "fax 02…"); "n°", "perso" and the like may come between.
+    rf"(?:\b{_PHONE_WORD}\.?(?:[^\S\n]+(?:n°|no\.?|number|num[ée]ro|perso|pro|direct))?"
+    r"(?:[^\S\n]*[:\-–]\s*|[^\S\n]+)"
+    # The numbers people say they are reached on.
+    r"|\b(?:call|ring|text|phone|reach|contact|sms|message|answer(?:ing)?)"
+    r"(?:[^\S\n]+(?:me|us|him|her|them))?[^\S\n]+(?:on|at)[^\S\n]+"
+    r"|\bmessages?[^\S\n]+to[^\S\n]+"
+    r"|\b(?:appel\w*|t[ée]l[ée]phon\w*|joind\w*|joignable|rappel\w*|contact\w*|sms|textos?)"
+    r"(?:-(?:moi|nous|la|le|les|lui))?[^\S\n]+(?:au|sur[^\S\n]+le)[^\S\n]+"
+    # "my number is", "mon numéro : ", "votre numéro de portable est le".
+    r"|\b(?:my|your|our|mon|ton|son|notre|votre)[^\S\n]+(?:(?:phone|mobile|cell)[^\S\n]+)?"
+    rf"(?:number|num[ée]ro)(?:[^\S\n]+(?:de[^\S\n]+)?{_PHONE_WORD})?"
+    r"(?:[^\S\n]+(?:is|est)(?:[^\S\n]+le)?[^\S\n]+|[^\S\n]*:\s*))"
+)
+_CUED_DIGITS = (
+    r"(?:(?:\+|00)[ ]?\d{1,3}[ .\-]?)?"  # a country code
+    r"(?:\(0\)[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?"  # the trunk 0 or an area code, in brackets
+    r"\d+(?:[ .\-/]\d+){0,7}"  # the groups
+    r"(?:[ ]?(?:x|ext\.?|poste)[ ]?\d{1,5})?"  # an extension
+    r"(?!\w)(?![ .\-/]\d)(?![^\S\n]*(?:€|\$|£|%|eur(?:os?)?\b|chf\b|usd\b))"
+)
+# Or the label after it, ending its line, as a signature block lists numbers: "416 60 039
+# office", "+1-984-182-0190 mobile", "21 253 109 8211-Office", "079 123 45 67 (portable)".
+_LABEL_AFTER = (
+    r"(?=[^\S\n]?[\-(]?[^\S\n]?(?:office|fax|mobile|cell|home|work|bureau|domicile|portable"
+    r"|fixe|perso|pro)\)?[^\S\n]*(?:$|[\n,;]))"
+)
+# A count is in thousands before a word; one of nine digits or more, as rare in prose, is
+# left to the publication gate's rule for any such number.
+_NO_COUNT = r"(?!(?:\d{1,3}|\d{1,2}[ .\u00a0\u202f]\d{3})[ .\u00a0\u202f]\d{3}[^\S\n]+(?-i:\p{Ll}))"
+CUED_PHONE_REGEX = rf"(?=[+(\d])(?<={_CUE_BEFORE}){_NO_COUNT}{_CUED_DIGITS}"
+LABELLED_AFTER_PHONE_REGEX = rf"(?<![\w+(])(?<!\d[ .\-/]){_CUED_DIGITS}{_LABEL_AFTER}"
+_MIN_DIGITS, _MAX_DIGITS = 6, 15
+_EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|poste)[ ]?\d{1,5}$", re.IGNORECASE)
+_DATE = re.compile(r"\d{1,2}([/.\-])\d{1,2}\1(?:\d{4}|\d{2})|\d{1,2} \d{1,2} \d{4}")
+
+
+class CuedPhoneRecognizer(PatternRecognizer):
+    """Any phone number after (or before) the words that announce one (see above)."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(
+            supported_entity=PHONE_NUMBER,
+            name=f"{PHONE_NUMBER}_cued_{language}",
+            supported_language=language,
+            patterns=[
+                Pattern(name="phone_after_its_cue", regex=CUED_PHONE_REGEX, score=0.8),
+                Pattern(name="phone_before_its_label", regex=LABELLED_AFTER_PHONE_REGEX, score=0.8),
+            ],
+        )
+        gated(self, HAS_DIGIT)
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """None keeps a number of 6 to 15 digits (its extension aside); False drops a
+        shorter or longer one, or a date."""
+        number = _EXTENSION.sub("", pattern_text)
+        if _DATE.fullmatch(number):
+            return False
+        return None if _MIN_DIGITS <= sum(c.isdigit() for c in number) <= _MAX_DIGITS else False
