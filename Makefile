@@ -15,11 +15,12 @@ SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 CIVIC := $(VENV)/bin/civic
 
 COMMUNES := .local/reference/communes-fr-6.0.0.json
+PRESIDIO_SET := .local/reference/presidio-evaluator-0.3.2-synth_dataset_v2.json
 
-.PHONY: help setup browser redis monitoring oidc a11y communes demo test test-fast up down status lint bench bench-scale expectations lock clean
+.PHONY: help setup browser redis monitoring oidc a11y communes presidio-set demo test test-fast up down status lint bench bench-scale expectations lock clean
 
 help: ## this list
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -94,13 +95,20 @@ $(COMMUNES): | $(STAMP)
 
 communes: $(COMMUNES) ## the official list of French communes (pinned download, checked)
 
+# Presidio's own labelled English set (presidio-evaluator's sdist on PyPI, pinned and
+# hash-checked): the scrubber is compared with plain Presidio on it.
+$(PRESIDIO_SET): | $(STAMP)
+	$(VENV)/bin/python -m include.anonymization.pii.presidio_reference_set fetch
+
+presidio-set: $(PRESIDIO_SET) ## Presidio's own evaluation set (pinned download from PyPI, checked)
+
 demo: setup $(COMMUNES) ## services up, sample data in, every DAG run through Airflow, summary printed
 	$(CIVIC) demo
 
-test: setup browser redis monitoring oidc a11y $(COMMUNES) ## the whole test suite (starts its own PostgreSQL and S3 server)
+test: setup browser redis monitoring oidc a11y $(COMMUNES) $(PRESIDIO_SET) ## the whole test suite (starts its own PostgreSQL and S3 server)
 	$(VENV)/bin/pytest
 
-test-fast: setup $(COMMUNES) ## the suite without tests marked slow or needing Superset
+test-fast: setup $(COMMUNES) $(PRESIDIO_SET) ## the suite without tests marked slow or needing Superset
 	$(VENV)/bin/pytest -m "not slow and not superset"
 
 up: setup $(COMMUNES) ## long-running services: PostgreSQL, S3, Airflow UI on :8080, Superset on :8088

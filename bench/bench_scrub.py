@@ -34,16 +34,15 @@ from pathlib import Path
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
-from presidio_analyzer import AnalyzerEngine
-from presidio_analyzer.nlp_engine import NlpEngineProvider
 from rich.console import Console
 from rich.table import Table
 
 from include.anonymization.pii import ENTITY_TYPES, Scrubber
 from include.anonymization.pii.evaluation import (
-    Detection,
     TimedEvaluation,
     evaluate_detector,
+    plain_presidio,
+    presidio_detector,
     scrubber_detector,
 )
 from include.anonymization.pii.nlp import DEFAULT_MODEL
@@ -104,27 +103,6 @@ def _scrubber_seconds(phases: dict[str, float]) -> float:
     return sum(seconds for phase, seconds in phases.items() if not phase.startswith("import"))
 
 
-def plain_presidio(model: str) -> AnalyzerEngine:
-    """Presidio as documented, over the installed model (never the default English download)."""
-    provider = NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": "fr", "model_name": model}],
-        }
-    )
-    return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["fr"])
-
-
-def presidio_detector(analyzer: AnalyzerEngine) -> Callable[[list[str]], list[list[Detection]]]:
-    def detect(texts: list[str]) -> list[list[Detection]]:
-        return [
-            [Detection(r.start, r.end, r.entity_type) for r in analyzer.analyze(t, language="fr")]
-            for t in texts
-        ]
-
-    return detect
-
-
 def cpu_seconds() -> float:
     """CPU time of this process and of its reaped children (the scrubber's workers, once joined)."""
     times = os.times()
@@ -183,10 +161,10 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     console.print(startup_table(args.processes, args.startup_runs))
     corpus = list(labelled_corpus(args.n, args.seed))
-    analyzer = plain_presidio(DEFAULT_MODEL)
+    analyzer = plain_presidio(DEFAULT_MODEL, "fr")
     analyzer.analyze(corpus[0].text, language="fr")  # first-call set-up is not throughput
     started = cpu_seconds()
-    runs = {"plain Presidio": evaluate_detector(corpus, presidio_detector(analyzer))}
+    runs = {"plain Presidio": evaluate_detector(corpus, presidio_detector(analyzer, "fr"))}
     cpu = {"plain Presidio": cpu_seconds() - started}
     # One process first: comparable with plain Presidio whatever else the machine runs.
     for processes in sorted({1, args.processes}):

@@ -11,7 +11,11 @@ for exit code 1 when a target is missed (for CI).
 over-redaction on real citizen proposals. Where the reference data is absent
 it says so in one line and exits with code 2.
 
-Both record their figures, with the scrubber's version, in the warehouse
+`civic eval scrub --presidio-set` compares the scrubber with plain Presidio on
+Presidio's own labelled English set (`presidio_reference_set`; `make presidio-set`
+fetches it), recall per type both detect; it only prints.
+
+The first two record their figures, with the scrubber's version, in the warehouse
 (`include.scrubber_evaluations`): every release states the latest ones. The
 warehouse is checked before any scrubbing; where it does not answer, the command
 says so in one line and exits with code 3 (`--no-record` only prints the figures).
@@ -284,6 +288,49 @@ def _corpus_eval(
         _record(dsn, evaluation, to_stderr=as_json)
 
 
+def _presidio_set_eval(processes: int, as_json: bool, show_misses: int, fail: bool) -> None:
+    """Run the `--presidio-set` mode of `civic eval scrub` (see the module doc)."""
+    from include.anonymization.pii import presidio_reference_set as reference
+    from include.anonymization.pii.evaluation import plain_presidio, presidio_detector
+    from include.anonymization.pii.nlp import DEFAULT_MODEL
+
+    try:
+        texts = reference.load()
+    except reference.PresidioSetMissingError as exc:
+        typer.echo(f"civic eval scrub --presidio-set: {exc}", err=True)
+        raise typer.Exit(REFERENCE_MISSING_EXIT) from None
+    analyzer = plain_presidio(DEFAULT_MODEL, reference.LANGUAGE)
+    presidio = presidio_detector(analyzer, reference.LANGUAGE)
+    with _scrubber(processes) as scrubber:
+        version = _version_loaded(scrubber)
+        comparison = reference.compare(texts, scrubber_detector(scrubber), presidio)
+    rows = comparison.rows()
+    if as_json:
+        figures = {
+            kind: {"labelled": total, "scrubber": round(ours, 4), "presidio": round(theirs, 4)}
+            for kind, total, ours, theirs in rows
+        }
+        typer.echo(json.dumps({"scrubber_version": version.id, "recall": figures}, indent=2))
+    else:
+        source = f"presidio-evaluator {reference.VERSION}"
+        table = Table(title=f"Presidio's own set: {len(texts):,} English texts ({source}), "
+                      f"scrubber {version.id}")  # fmt: skip
+        for column in ("type", "values", "scrubber", "plain Presidio"):
+            table.add_column(column, justify="left" if column == "type" else "right")
+        for kind, total, ours, theirs in rows:
+            table.add_row(kind, f"{total:,}", f"{ours:.4f}", f"{theirs:.4f}")
+        console.print(table)
+        for miss in comparison.scrubber.misses[:show_misses]:
+            text = texts[miss.text_index].text
+            console.print(f"missed {miss.entity_type} {miss.value!r} in text #{miss.text_index}: "
+                          f"{text!r}", markup=False, highlight=False)  # fmt: skip
+    behind = comparison.behind_presidio()
+    if behind:
+        console.print("[bold red]behind Presidio:[/] " + "; ".join(behind))
+        if fail:
+            raise typer.Exit(1)
+
+
 def _version_loaded(scrubber: Scrubber) -> ScrubberVersion:
     """The version of the scrubber just built: hashed right after its modules were imported,
     not minutes later, while the files may be edited (what is measured is what was loaded)."""
@@ -310,7 +357,11 @@ def scrub_eval(
         int, typer.Option(min=0, help="Print up to this many missed values.")
     ] = 0,
     fail_under_targets: Annotated[
-        bool, typer.Option(help="Exit with code 1 when a target of the issue is missed.")
+        bool,
+        typer.Option(
+            help="Exit with code 1 when a target of the issue is missed (with --presidio-set: "
+            "when a type's recall is under plain Presidio's)."
+        ),
     ] = False,
     corpus: Annotated[
         bool,
@@ -319,11 +370,19 @@ def scrub_eval(
             "the generator: person-name recall and over-redaction of real citizen texts."
         ),
     ] = False,
+    presidio_set: Annotated[
+        bool,
+        typer.Option(
+            help="Compare with plain Presidio on Presidio's own labelled English set "
+            "(make presidio-set): recall per type both detect. Prints only."
+        ),
+    ] = False,
     limit: Annotated[
         int, typer.Option(min=1, help="With --corpus: NER sentences to read (from the start).")
     ] = 3000,
     as_json: Annotated[
-        bool, typer.Option("--json", help="With --corpus: print the figures as JSON.")
+        bool,
+        typer.Option("--json", help="With --corpus or --presidio-set: print the figures as JSON."),
     ] = False,
     reference_dir: Annotated[
         Path, typer.Option(help="With --corpus: the folder of the public reference corpora.")
@@ -339,6 +398,9 @@ def scrub_eval(
     """Recall per entity type, precision and non-PII words kept on the labelled corpus."""
     if corpus:
         _corpus_eval(processes, limit, as_json, reference_dir, record, show_misses)
+        return
+    if presidio_set:
+        _presidio_set_eval(processes, as_json, show_misses, fail_under_targets)
         return
     # Heavy imports (spaCy, Presidio, the text generator) only when the command runs.
     from include.sample.texts import labelled_corpus

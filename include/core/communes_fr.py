@@ -20,21 +20,14 @@ admits the usual spellings of a real commune and nothing more.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
-import io
 import json
-import os
 import re
 import sys
-import tarfile
-import tempfile
 import unicodedata
-import urllib.request
 from pathlib import Path
 
-from include.core.settings import PROJECT_DIR
+from include.core.pinned_download import DOWNLOADS_DIR, fetch_member, read_json
 
 PACKAGE = "@etalab/decoupage-administratif"
 VERSION = "6.0.0"
@@ -48,8 +41,7 @@ INTEGRITY = (
     "n/7wK8Baozm0dCYhWWcf+7bcWpA5pmCaQ=="
 )
 MEMBER = "package/data/communes.json"
-REFERENCE_DIR = PROJECT_DIR / ".local" / "reference"
-LIST_PATH = REFERENCE_DIR / f"communes-fr-{VERSION}.json"
+LIST_PATH = DOWNLOADS_DIR / f"communes-fr-{VERSION}.json"
 _NOISE = re.compile(r"[\s'’\-]+")
 
 
@@ -69,46 +61,18 @@ def normalize(name: str) -> str:
     return _NOISE.sub(" ", plain).strip()
 
 
-def _check_integrity(payload: bytes) -> None:
-    algorithm, _, expected = INTEGRITY.partition("-")
-    digest = base64.b64encode(hashlib.new(algorithm, payload).digest()).decode()
-    if digest != expected:
-        raise CommuneListError(
-            f"{TARBALL_URL} does not hash to the pinned {algorithm} ({digest[:16]}…, expected "
-            f"{expected[:16]}…): refusing it; check the network path to registry.npmjs.org"
-        )
-
-
 def fetch(target: Path = LIST_PATH) -> Path:
     """Download the pinned package, check it, keep its list of communes at `target`."""
-    if target.exists():
-        return target
-    with urllib.request.urlopen(TARBALL_URL, timeout=60) as response:  # noqa: S310 (https)
-        payload = response.read()
-    _check_integrity(payload)
-    with tarfile.open(fileobj=io.BytesIO(payload), mode="r:gz") as archive:
-        member = archive.extractfile(MEMBER)
-        if member is None:
-            raise CommuneListError(f"{PACKAGE}@{VERSION} has no {MEMBER}")
-        communes = member.read()
-    json.loads(communes)  # a list that does not parse is never kept
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as scratch:
-        scratch.write(communes)
-    os.replace(scratch.name, target)
-    return target
+    return fetch_member(TARBALL_URL, INTEGRITY, MEMBER, target, CommuneListError, json.loads)
 
 
 @functools.cache
 def commune_names(path: Path = LIST_PATH) -> frozenset[str]:
     """Every commune's name, normalized (see `normalize`)."""
-    try:
-        communes = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CommuneListError(
-            f"the official list of French communes is missing ({path}): run `make communes` "
-            f"(it downloads {PACKAGE}@{VERSION} from the npm registry)"
-        ) from None
+    communes = read_json(
+        path, CommuneListError, "the official list of French communes", "make communes",
+        f"{PACKAGE}@{VERSION} from the npm registry",
+    )  # fmt: skip
     return frozenset(normalize(commune["nom"]) for commune in communes)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from include.core import communes_fr
 from include.core.communes_fr import CommuneListError, commune_names, is_commune, normalize
+from include.core.pinned_download import check_integrity
 
 
 def test_names_compare_without_case_accents_hyphens_or_apostrophes() -> None:
@@ -26,7 +27,9 @@ def test_the_pinned_list_holds_every_current_commune() -> None:
 
 def test_a_download_that_is_not_the_pinned_package_is_refused() -> None:
     with pytest.raises(CommuneListError, match="does not hash to the pinned sha512"):
-        communes_fr._check_integrity(b"not the package")
+        check_integrity(
+            b"not the package", communes_fr.INTEGRITY, communes_fr.TARBALL_URL, CommuneListError
+        )
 
 
 def test_a_missing_list_names_its_fix(tmp_path: Path) -> None:

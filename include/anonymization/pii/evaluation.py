@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Protocol
 from include.anonymization.pii.entities import ENTITY_TYPES, PERSON
 
 if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine
+
     from include.anonymization.pii.scrubber import Scrubber
 
 # The issue's "done when": checksum-bearing identifiers and e-mails 0.99; phones,
@@ -56,6 +58,10 @@ class Detection:
     start: int
     end: int
     entity_type: str
+
+
+# Whatever finds spans in texts: the scrubber or plain Presidio (one list per text).
+Detector = Callable[[list[str]], Sequence[Sequence[Detection]]]
 
 
 @dataclass(frozen=True)
@@ -234,10 +240,7 @@ class TimedEvaluation:
         return self.chars / self.seconds if self.seconds else float("inf")
 
 
-def evaluate_detector(
-    corpus: Sequence[LabelledSample],
-    detect: Callable[[list[str]], Sequence[Sequence[Detection]]],
-) -> TimedEvaluation:
+def evaluate_detector(corpus: Sequence[LabelledSample], detect: Detector) -> TimedEvaluation:
     """Time `detect` on every text of `corpus` at once, then score what it found."""
     texts = [sample.text for sample in corpus]
     started = time.perf_counter()
@@ -247,15 +250,40 @@ def evaluate_detector(
     return TimedEvaluation(evaluation, len(texts), sum(map(len, texts)), seconds)
 
 
-def scrubber_detector(
-    scrubber: Scrubber,
-) -> Callable[[list[str]], list[list[Detection]]]:
+def scrubber_detector(scrubber: Scrubber) -> Detector:
     """The scrubber's batched path as a detector (languages detected, as in production)."""
 
     def detect(texts: list[str]) -> list[list[Detection]]:
         return [
             [Detection(e.start, e.end, e.type) for e in result.entities]
             for result in scrubber.scrub_texts(texts)
+        ]
+
+    return detect
+
+
+def plain_presidio(model: str, language: str) -> AnalyzerEngine:
+    """Presidio as documented, every predefined recognizer, over the installed model (never
+    the default English download) named for `language`."""
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    provider = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": language, "model_name": model}],
+        }
+    )
+    return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=[language])
+
+
+def presidio_detector(analyzer: AnalyzerEngine, language: str) -> Detector:
+    """`analyzer.analyze` over each text, at Presidio's default threshold."""
+
+    def detect(texts: list[str]) -> list[list[Detection]]:
+        return [
+            [Detection(r.start, r.end, r.entity_type) for r in analyzer.analyze(t, language)]
+            for t in texts
         ]
 
     return detect
