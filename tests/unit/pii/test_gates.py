@@ -69,6 +69,8 @@ SAMPLES = [
     "passeport 12AB34567",
     "my mobile 07400 123456",
     "call (201) 555-0123",
+    "Phone: 452 8831",
+    "le dossier de Paul M. Durand",
 ]
 
 

@@ -407,6 +407,29 @@ def test_signatures_capitals_and_initials_are_names(found: Found, text: str, nam
 
 
 @pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Only the first name, or the initial and the surname, were redacted.
+        ("My name is Ruth R Montez.", "Ruth R Montez"),
+        ("It's under my partner's name Shane M Culp", "Shane M Culp"),
+        ("Please change it to Soib K. Kishiev", "Soib K. Kishiev"),
+        ("Le dossier de Jean-Paul M. Durand est en attente.", "Jean-Paul M. Durand"),
+        ("J'ai croisé Paul M Durand hier soir.", "Paul M Durand"),
+    ],
+)
+def test_a_name_with_a_middle_initial_is_one_name(found: Found, text: str, name: str) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Take A Look at the new bins.", "If I Were a rich man", "Act I Tour starts in May."],
+)
+def test_a_capitalised_a_or_i_between_words_is_no_initial(found: Found, text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
     "closing", ["cordialement", "Cordialement", "cordialeent", "cordialement."]
 )
 def test_a_closing_ending_the_message_is_no_signature(found: Found, closing: str) -> None:

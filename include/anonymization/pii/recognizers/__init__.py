@@ -46,6 +46,7 @@ from include.anonymization.pii.recognizers.neighbour_ids import neighbour_id_rec
 from include.anonymization.pii.recognizers.obfuscated_email import obfuscated_email_recognizer
 from include.anonymization.pii.recognizers.person import (
     lowercase_name_recognizer,
+    middle_initial_recognizer,
     person_cue_recognizer,
     person_ner_recognizer,
 )
@@ -92,6 +93,7 @@ def build_recognizers(language: str) -> list[EntityRecognizer]:
         address_recognizer(language),
         birthdate_recognizer(language),
         person_cue_recognizer(language),
+        middle_initial_recognizer(language),
         lowercase_name_recognizer(language),
         trailing_signature_recognizer(language),
         person_ner_recognizer(language),

@@ -143,6 +143,11 @@ _PARTICLE_GLUED = re.compile(rf"(?:[dl]['’]|al-|el-)[{UPPER_LETTERS}]")
 _DOT_LETTER = re.compile(r"\.[^\W\d_]")
 _DOTTED = re.compile(r"[^\W\d_]{2}\.[^\W\d_]")
 _INITIAL = re.compile(rf"[{UPPER_LETTERS}]\.")
+# A middle initial without its dot, before the surname ("Shane M Culp"); not "A" or "I"
+# ("Paul A la mairie", its accent left out; "If I Were").
+_DOTLESS_INITIAL = re.compile(
+    rf"(?![AI][ \t])[{UPPER_LETTERS}](?=[ \t][{UPPER_LETTERS}][{LOWER_LETTERS}])"
+)
 # A dotted initialism ("C.K.", "J.R.R."): its last dot belongs to it, not to the sentence.
 _INITIALISM = re.compile(rf"(?:[{UPPER_LETTERS}]\.){{2,}}")
 # A surname with a lower-case prefix of one to three letters: "terHorst", "kaBhekuzulu",
@@ -230,7 +235,10 @@ def name_span(
     runs: list[list[tuple[int, int, bool]]] = [[]]
     for match in _WORD.finditer(text, start, end):
         word = match.group()
-        if runs[-1] and _INITIAL.fullmatch(word):
+        if runs[-1] and (
+            _INITIAL.fullmatch(word)
+            or (len(word) == 1 and _DOTLESS_INITIAL.match(text, match.start()))
+        ):
             runs[-1].append((*match.span(), False))  # "Russell M. Nelson": an initial, not "M."
             continue
         if _is_stop(word, lower_case_text, inside_a_name=bool(runs[-1])):

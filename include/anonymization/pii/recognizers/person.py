@@ -31,6 +31,8 @@ from presidio_analyzer import (
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH_STOP_WORDS
 
 from include.anonymization.pii.entities import PERSON
 from include.anonymization.pii.lean_analysis import run_patterns
@@ -39,6 +41,7 @@ from include.anonymization.pii.recognizers.enumerations import enumerated_names
 from include.anonymization.pii.recognizers.first_names import is_first_name
 from include.anonymization.pii.recognizers.foreign_names import FOREIGN_NAME_REGEX
 from include.anonymization.pii.recognizers.french_lexicon import is_common_word
+from include.anonymization.pii.recognizers.gates import gated, matches
 from include.anonymization.pii.recognizers.name_shape import (
     ARTICLES,
     CONFIDENT_NAME_KEY,
@@ -230,6 +233,19 @@ PERSON_PARTICLE_SURNAME_REGEX = (
 )
 # An initial and a surname: "M. Poulain", "É. Collin" (a civility "M." is covered too).
 PERSON_INITIAL_REGEX = rf"(?<!\w)(?-i:[{_UPPER}]\.[ \t]?{_CAPITALISED_WORD})(?!\w)"
+# A first name, a middle initial and a surname, as English writes names ("Ruth R. Montez",
+# "Shane M Culp"): "initial_and_surname" left the first name in clear, and an initial
+# without its dot was read by no pattern. Not "A" or "I" without a dot, which English
+# capitalises as words in titles ("Take A Look", "If I Were", "Act I Tour").
+# Nor a sentence's first word ("Selon M. Dupont": "M." is a civility there).
+_MIDDLE_INITIAL_NAME = (
+    rf"{_CAPITALISED_WORD}[ \t](?:[{_UPPER}]\.|(?![AI][ \t])[{_UPPER}])[ \t]{_CAPITALISED_WORD}"
+)
+PERSON_MIDDLE_INITIAL_REGEX = (
+    rf"(?<![\w.])(?=(?-i:{_MIDDLE_INITIAL_NAME})(?!\w))"
+    rf"(?!(?i:{alternation(FRENCH_STOP_WORDS | ENGLISH_STOP_WORDS)})[ \t])"
+    rf"(?-i:{_MIDDLE_INITIAL_NAME})(?!\w)"
+)
 # "DUPONT Marie" / "Marie DUPONT": a word in capitals beside a capitalised one that is
 # not a common word ("Ici DUPONT Marie", "Merci GRDF").
 _NOT_COMMON = rf"(?!(?i:{alternation(COMMON_WORDS)})(?![\w'’\-]))"
@@ -432,6 +448,20 @@ def person_cue_recognizer(language: str) -> PatternRecognizer:
             ),
         ],
     )
+
+
+def middle_initial_recognizer(language: str) -> PatternRecognizer:
+    """Names with a middle initial, apart from the other name patterns: a recognizer drops
+    the matches contained in a longer one of its own before the name rules trim that one
+    ("Slt M. Carpentier" is trimmed to "Carpentier"; the cue's "M. Carpentier" must stay)."""
+    recognizer = NameShapedPatternRecognizer(
+        supported_entity=PERSON,
+        name=f"{PERSON}_middle_initial_{language}",
+        supported_language=language,
+        patterns=[Pattern(name="middle_initial", regex=PERSON_MIDDLE_INITIAL_REGEX, score=0.6)],
+    )
+    # Every match holds its initial, maybe dotted, a space and the surname's first two letters.
+    return gated(recognizer, matches(rf"(?-i:[{_UPPER}]\.?[ \t][{_UPPER}][{_LOWER}])"))
 
 
 # -- names typed in lower case ------------------------------------------------------------------
