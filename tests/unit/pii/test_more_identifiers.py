@@ -337,6 +337,8 @@ def test_number_shapes_of_other_countries_that_are_not_valid_there_are_kept(
         ("Tél. (71) 3355-8120", "(71) 3355-8120"),
         ("Mon numéro est le 345 7781.", "345 7781"),
         ("My cell number is 5403 926 876.", "5403 926 876"),
+        ("My Swiss number is 044-668-1800", "044-668-1800"),  # one word before "number"
+        ("Mon nouveau numéro est le 452 8831.", "452 8831"),
         ("Desk: +41 (0)96 471 07 95", "+41 (0)96 471 07 95"),
         ("Jean Durand\n416 60 039 bureau\n", "416 60 039"),
         ("Fax:\n+1-984-182-0190 mobile", "+1-984-182-0190"),
@@ -360,6 +362,7 @@ def test_a_number_announced_as_a_phone_is_one_whatever_its_country(
         "Call me at 9:30 tomorrow.",
         "My number is 12/03/2024, no wait.",  # a date
         "Fax: 12 34",
+        "Mon numéro de dossier est le 1234567.",  # "numéro de" names what it numbers
     ],
 )
 def test_what_follows_a_phone_word_is_not_always_a_phone(found: Found, text: str) -> None:

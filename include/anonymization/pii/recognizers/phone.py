@@ -179,8 +179,9 @@ _CUE_BEFORE = (
     r"|\bmessages?[^\S\n]+to[^\S\n]+"
     r"|\b(?:appel\w*|t[ée]l[ée]phon\w*|joind\w*|joignable|rappel\w*|contact\w*|sms|textos?)"
     r"(?:-(?:moi|nous|la|le|les|lui))?[^\S\n]+(?:au|sur[^\S\n]+le)[^\S\n]+"
-    # "my number is", "mon numéro : ", "votre numéro de portable est le".
-    r"|\b(?:my|your|our|mon|ton|son|notre|votre)[^\S\n]+(?:(?:phone|mobile|cell)[^\S\n]+)?"
+    # "my number is", "my Israeli number is", "mon numéro : ", "votre numéro de portable
+    # est le", "mon nouveau numéro est le".
+    r"|\b(?:my|your|our|mon|ton|son|notre|votre)[^\S\n]+(?:[^\W\d_]+[^\S\n]+)?"
     rf"(?:number|num[ée]ro)(?:[^\S\n]+(?:de[^\S\n]+)?{_PHONE_WORD})?"
     r"(?:[^\S\n]+(?:is|est)(?:[^\S\n]+le)?[^\S\n]+|[^\S\n]*:\s*))"
 )
