@@ -1,6 +1,7 @@
 """Postal addresses laid out as other countries write them.
 
-Belgium, Switzerland and Luxembourg put the number after the street; Quebec ends with
+Belgium, Switzerland and Luxembourg put the number after the street, and so do the
+German-, Italian-, Spanish- and Portuguese-speaking neighbours; Quebec ends with
 a province and a postcode that names a block's side; British, Irish and North American
 addresses put the street's suffix last. The shapes were found by filling sentences with
 Faker's fr_CH, fr_CA, en_GB and en_US addresses, all published whole before.
@@ -49,6 +50,43 @@ def test_addresses_with_the_number_after_the_street_are_found(
     found: Callable[[str], Found], address: str
 ) -> None:
     assert found(f"J'habite {address}, depuis dix ans.") == [("FR_ADDRESS", address)]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        # As the German-, Italian-, Spanish- and Portuguese-speaking neighbours write them:
+        # the street, its number, the postcode and the town. All were published.
+        "Hauptstraße 12, 77694 Kehl",
+        "Kinzigstr. 4, D-77694 Kehl",
+        "Bahnhofstrasse 10, 8001 Zürich",
+        "Karl-Marx-Allee 33\n10178 Berlin",
+        "Erlerstraße 7/6, 4170 Mureck",
+        "Am Markt 5, 66111 Saarbrücken",
+        "Via Roma 12, 18039 Ventimiglia (IM)",
+        "Viale Mazzini, 52 Piano 2\n38121 Trento (TN)",
+        "Calle Mayor 5, 17001 Girona",
+        "C/ de la Riera 5, 2º B, 08003 Barcelona",
+        "Rua do Arenque 16, 1200-123 Lisboa",
+        "Av de Alves, S/N, 8636-083 Vila Nova de Gaia",
+    ],
+)
+def test_neighbours_addresses_are_found(found: Callable[[str], Found], address: str) -> None:
+    assert found(f"J'habite {address}, depuis 2019.") == [("FR_ADDRESS", address)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je l'ai envoyé via Facebook 2 fois, sans réponse.",
+        "Wohnhaft in der Kinzigstr. seit 2019.",  # no number, no postcode
+        "Le Corso 12 fois vainqueur, 2019 Milan.",
+    ],
+)
+def test_a_neighbours_street_word_without_postcode_is_no_address(
+    found: Callable[[str], Found], text: str
+) -> None:
+    assert _addresses(found(text)) == []
 
 
 def test_a_number_after_the_street_before_its_town_is_an_address(

@@ -21,6 +21,7 @@ from include.anonymization.pii.recognizers.english_address import (
 )
 from include.anonymization.pii.recognizers.french_lexicon import is_common_word
 from include.anonymization.pii.recognizers.gates import HAS_DIGIT, gated
+from include.anonymization.pii.recognizers.neighbour_addresses import NEIGHBOUR_ADDRESS_REGEX
 from include.anonymization.pii.recognizers.words import (
     COMMON_WORDS,
     FIELD_START,
@@ -176,6 +177,7 @@ def address_recognizer(language: str) -> PatternRecognizer:
         Pattern(name="fr_street_address", regex=ADDRESS_REGEX, score=0.7),
         Pattern(name="fr_labelled_address", regex=LABELLED_ADDRESS_REGEX, score=0.7),
         Pattern(name="number_after_street", regex=NUMBER_AFTER_REGEX, score=0.7),
+        Pattern(name="neighbour_address", regex=NEIGHBOUR_ADDRESS_REGEX, score=0.7),
     ]
     if language == "en":
         patterns += [

@@ -25,8 +25,11 @@ _CAPITALISED = rf"\p{{Lu}}{_NAME_LETTER}+(?:-\p{{Lu}}{_NAME_LETTER}+)?"
 _WITH_A_FOREIGN_LETTER = (
     rf"(?=\p{{Lu}}{_NAME_LETTER}*[{_FOREIGN_LETTERS}]|[{_FOREIGN_LETTERS}]){_CAPITALISED}"
 )
-# A French word opening a sentence is no part of the name ("De Gdańsk", "Au Yucatán").
-_NOT_A_STOP_WORD = rf"(?!(?i:{alternation(frozenset(FRENCH_STOP_WORDS))})[ \t])"
+# A French word opening a sentence is no part of the name ("De Gdańsk", "Au Yucatán"), nor
+# is an elided one ("J'habite Hauptstraße 12": "N'Diaye", "O'Brien" keep their capital).
+_NOT_A_STOP_WORD = (
+    rf"(?!(?i:{alternation(frozenset(FRENCH_STOP_WORDS))})[ \t]|\p{{Lu}}['’]\p{{Ll}})"
+)
 # Two or three capitalised words, one of them with such a letter (the look-ahead finds it
 # within the span before the words are matched). Case-sensitive whatever the caller's flags.
 FOREIGN_NAME_REGEX = (
