@@ -48,7 +48,7 @@ _ROMANCE_TYPE = (
     r"|rua|r\.|travessa|tv\.|pra[çc]a|estrada|alameda|cal[çc]ada|beco|rotunda|praceta)"
 )
 _PARTICLE = (
-    r"(?:de|del|della|delle|dello|dei|degli|di|da|do|dos|das|la|las|los|el|les|der|die|das"
+    r"(?:de|del|della|delle|dello|dei|degli|di|da|do|dos|das|la|las|los|el|les|der|die"
     r"|des|dem|den|d['’]|dell['’])"
 )
 # A word of a street's or town's name: capitalised, an initial or a Roman numeral ("D.",

@@ -237,7 +237,7 @@ PERSON_INITIAL_REGEX = rf"(?<!\w)(?-i:[{_UPPER}]\.[ \t]?{_CAPITALISED_WORD})(?!\
 # "Shane M Culp"): "initial_and_surname" left the first name in clear, and an initial
 # without its dot was read by no pattern. Not "A" or "I" without a dot, which English
 # capitalises as words in titles ("Take A Look", "If I Were", "Act I Tour").
-# Nor a sentence's first word ("Selon M. Dupont": "M." is a civility there).
+# Nor after a stop word ("Selon M. Dupont": "M." is a civility there).
 _MIDDLE_INITIAL_NAME = (
     rf"{_CAPITALISED_WORD}[ \t](?:[{_UPPER}]\.|(?![AI][ \t])[{_UPPER}])[ \t]{_CAPITALISED_WORD}"
 )
