@@ -136,6 +136,10 @@ def test_real_prose_keeps_every_word(found: Callable[[str], Found], text: str) -
         # A role, one adjective between allowed: the model tags these ORG, MISC or nothing.
         ("Une chanson avec la chanteuse barbadienne Rihanna.", "Rihanna"),
         ("Le Premier ministre Fumimaro Konoe soumet ce projet.", "Fumimaro Konoe"),
+        # Whom citizens write about: the model missed these foreign names.
+        ("Ma collègue Ninetta Raurica se gare sur le trottoir.", "Ninetta Raurica"),
+        ("La locataire Folker Linke fait du bruit.", "Folker Linke"),
+        ("Mon copain Wilma Reuter a vu la scène.", "Wilma Reuter"),
         ("Il entre à la place de Robbie Keane.", "Robbie Keane"),
         # "place" in a locution, or glued in a compound word, names no square or street.
         ("Il a pris la place de Jhonny Peralta au conseil.", "Jhonny Peralta"),

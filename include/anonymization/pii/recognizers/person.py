@@ -213,6 +213,13 @@ _ROLES = (
     "économiste", "sociologue", "chercheur", "chercheuse", "professeur", "professeure",
     "son", "daughter", "wife", "husband", "brother", "sister", "father", "mother", "actor",
     "actress", "singer", "painter", "writer", "player", "king", "queen",
+    # Whom citizens write about: "Ma collègue Ninetta Raurica", "La locataire Folker Linke"
+    # (the model missed Faker's Italian and German names after them 22 times in 800). Not
+    # a landlord, an owner, a boss or a partner: a company as often ("le bailleur Paris
+    # Habitat", "le propriétaire Foncia").
+    "ami", "amie", "copain", "copine", "collègue", "femme", "conjoint", "conjointe",
+    "locataire", "colocataire", "concierge", "friend", "colleague", "tenant", "girlfriend",
+    "boyfriend", "flatmate", "roommate",
 )  # fmt: skip
 PERSON_ROLE_REGEX = (
     rf"(?<=\b(?-i:{'|'.join(_ROLES)})(?:[ \t]+(?-i:[{_LOWER}]{{5,}}))?[ \t]+)"
