@@ -237,8 +237,10 @@ def test_a_decimal_or_a_scale_is_not_a_phone_typed_digit_by_digit(found: Found, 
 
 
 @pytest.mark.parametrize(
-    "phone", ["+44 20 7946 0958", "+49 30 21234567", "0034 91 2345678", "+41 22 345 67 89"]
-)
+    "phone",
+    ["+44 20 7946 0958", "+49 30 21234567", "0034 91 2345678", "+41 22 345 67 89",
+     "+1 212-318-0417 ext. 902", "+1-604-696-5272x565"],  # an extension: it was left out
+)  # fmt: skip
 def test_international_phones_are_found(found: Found, phone: str) -> None:
     assert found(f"Je suis à l'étranger, appelez le {phone} svp.") == [("PHONE_NUMBER", phone)]
 
@@ -269,7 +271,9 @@ def _national_examples() -> list[str]:
     )
 
 
-@pytest.mark.parametrize("phone", [*_national_examples(), "020 7946 0958", "415-555-0132"])
+@pytest.mark.parametrize(
+    "phone", [*_national_examples(), "020 7946 0958", "415-555-0132", "415-555-0132x12"]
+)
 def test_uk_and_north_american_numbers_without_country_code_are_found(
     found: Found, phone: str
 ) -> None:
@@ -342,6 +346,7 @@ def test_number_shapes_of_other_countries_that_are_not_valid_there_are_kept(
         ("Desk: +41 (0)96 471 07 95", "+41 (0)96 471 07 95"),
         ("Jean Durand\n416 60 039 bureau\n", "416 60 039"),
         ("Fax:\n+1-984-182-0190 mobile", "+1-984-182-0190"),
+        ("Tél : 05/ 945 26 69", "05/ 945 26 69"),  # a slash and a space, as Belgians write
     ],
 )
 def test_a_number_announced_as_a_phone_is_one_whatever_its_country(

@@ -41,14 +41,20 @@ def phone_recognizer(language: str, context: list[str]) -> PatternRecognizer:
     return gated(recognizer, HAS_DIGIT)
 
 
-# Any other country: "+44 20 7946 0958", "0049 30 1234567", "+1 (212) 555-0187". The
-# shape is loose, so phonenumbers' metadata decides (a valid number for its country).
+# An extension after a number ("x0135", "ext. 12", "poste 21"): not the number's, so
+# phonenumbers judges the number without it.
+_EXTENSION_AFTER = r"(?:[ ]?(?:x|ext\.?|poste)[ ]?\d{1,5})"
+_EXTENSION = re.compile(rf"{_EXTENSION_AFTER}$", re.IGNORECASE)
+
+# Any other country: "+44 20 7946 0958", "0049 30 1234567", "+1 (212) 555-0187",
+# "+1-604-696-5272x565". The shape is loose, so phonenumbers' metadata decides (a valid
+# number for its country).
 INTERNATIONAL_PHONE_REGEX = (
     # Country code, not France's; after "00" it must stand apart ("0049 30...") or any
     # long reference number starting with 00 would be a phone.
     r"(?<![\w+])(?:\+[ ]?(?!33)[1-9]\d{0,2}|00[ ]?(?!33)[1-9]\d{0,2}(?=[ .\-(]))"
     r"(?:[ .\-]?(?:\(\d{1,4}\)|\d{1,5})){2,6}"  # groups of digits, area code maybe in ()
-    r"(?!\w)(?![ .\-]\d)"
+    rf"{_EXTENSION_AFTER}?(?!\w)(?![ .\-]\d)"
 )
 
 
@@ -71,10 +77,15 @@ class InternationalPhoneRecognizer(PatternRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """None keeps the pattern's score for a valid number; False drops any other."""
-        digits = "".join(c for c in pattern_text if c.isdigit())
+        digits = _digits(pattern_text)
         if pattern_text.lstrip().startswith("00"):
             digits = digits[2:]
         return _valid_or_dropped("+" + digits)
+
+
+def _digits(pattern_text: str) -> str:
+    """The number's digits, its extension left out."""
+    return "".join(c for c in _EXTENSION.sub("", pattern_text) if c.isdigit())
 
 
 def _valid_or_dropped(number: str, region: str | None = None) -> bool | None:
@@ -102,7 +113,7 @@ UK_NATIONAL_REGEX = (
 )
 NANP_NATIONAL_REGEX = (
     r"(?<![\w+\-])(?<!\d[ .\-])(?:\(\d{3}\)[ ]?\d{3}[ .\-]|\d{3}([.\-])\d{3}\1)\d{4}"
-    r"(?!\w)(?![ .\-]\d)"
+    rf"{_EXTENSION_AFTER}?(?!\w)(?![ .\-]\d)"  # "345-899-3560x4587"
 )
 # Belgium's, as its people write them: a trunk 0, the zone, then a slash, a dot or a
 # space ("02/123.45.67", "010 12 34 56", "0471/12.34.56"): nine digits for a fixed line,
@@ -138,7 +149,7 @@ class NationalFormatPhoneRecognizer(PatternRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """None keeps the pattern's score for a valid number; False drops any other."""
-        digits = "".join(c for c in pattern_text if c.isdigit())
+        digits = _digits(pattern_text)
         if len(digits) == _UK_DIGITS and digits.startswith("0"):
             region = "GB"
         elif _BELGIAN.fullmatch(pattern_text):
@@ -188,8 +199,8 @@ _CUE_BEFORE = (
 _CUED_DIGITS = (
     r"(?:(?:\+|00)[ ]?\d{1,3}[ .\-]?)?"  # a country code
     r"(?:\(0\)[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?"  # the trunk 0 or an area code, in brackets
-    r"\d+(?:[ .\-/]\d+){0,7}"  # the groups
-    r"(?:[ ]?(?:x|ext\.?|poste)[ ]?\d{1,5})?"  # an extension
+    r"\d+(?:(?:[ .\-]|/[ ]?)\d+){0,7}"  # the groups ("05/ 945 26 69", as Belgians write)
+    rf"{_EXTENSION_AFTER}?"  # an extension
     r"(?!\w)(?![ .\-/]\d)(?![^\S\n]*(?:€|\$|£|%|eur(?:os?)?\b|chf\b|usd\b))"
 )
 # Or the label after it, ending its line, as a signature block lists numbers: "416 60 039
@@ -204,7 +215,6 @@ _NO_COUNT = r"(?!(?:\d{1,3}|\d{1,2}[ .\u00a0\u202f]\d{3})[ .\u00a0\u202f]\d{3}[^
 CUED_PHONE_REGEX = rf"(?=[+(\d])(?<={_CUE_BEFORE}){_NO_COUNT}{_CUED_DIGITS}"
 LABELLED_AFTER_PHONE_REGEX = rf"(?<![\w+(])(?<!\d[ .\-/]){_CUED_DIGITS}{_LABEL_AFTER}"
 _MIN_DIGITS, _MAX_DIGITS = 6, 15
-_EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|poste)[ ]?\d{1,5}$", re.IGNORECASE)
 _DATE = re.compile(r"\d{1,2}([/.\-])\d{1,2}\1(?:\d{4}|\d{2})|\d{1,2} \d{1,2} \d{4}")
 
 
