@@ -171,10 +171,10 @@ class NationalFormatPhoneRecognizer(PatternRecognizer):
 # context word nearby too (0.4 alone, under the threshold), and then only one valid in
 # its regions. Here the cue is the evidence, so any phone's shape after it is one: a
 # country code maybe, the trunk 0 or an area code in brackets maybe, then groups of
-# digits parted by single separators, an extension maybe ("x0135", "ext. 12", "poste
-# 21"); 6 to 15 digits (E.164's most) before the extension, and no amount (a currency
-# after it), count ("Mobile : 125 000 utilisateurs": thousands before a word, under
-# nine digits) nor date.
+# digits parted by single separators (a slash may take a space), an extension maybe
+# ("x0135", "ext. 12", "poste 21"); 6 to 15 digits (E.164's most) before the extension,
+# and no amount (a currency after it), count ("Mobile : 125 000 utilisateurs": thousands
+# before a word, under nine digits) nor date.
 _PHONE_WORD = (
     r"(?:t[ée]l[ée]phone|telephone|t[ée]l[ée]copie|t[ée]l|phone|mobile|portable"
     r"|cell(?:ulaire|phone)?|gsm|fax|fixe|desk|whats[ ]?app)"
@@ -236,7 +236,6 @@ class CuedPhoneRecognizer(PatternRecognizer):
     def validate_result(self, pattern_text: str) -> bool | None:
         """None keeps a number of 6 to 15 digits (its extension aside); False drops a
         shorter or longer one, or a date."""
-        number = _EXTENSION.sub("", pattern_text)
-        if _DATE.fullmatch(number):
+        if _DATE.fullmatch(_EXTENSION.sub("", pattern_text)):
             return False
-        return None if _MIN_DIGITS <= sum(c.isdigit() for c in number) <= _MAX_DIGITS else False
+        return None if _MIN_DIGITS <= len(_digits(pattern_text)) <= _MAX_DIGITS else False
