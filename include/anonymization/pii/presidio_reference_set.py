@@ -56,7 +56,7 @@ NOT_COMPARED: dict[str, str] = {
     "(presidio_defaults: citizens cite sites)",
     "DATE_TIME": "a date is personal only as a date of birth, after its cue",
     "STREET_ADDRESS": "Presidio has no address recognizer; the set's addresses are "
-    "Faker's of many countries in layouts nobody writes ('6750 Koskikatu 25 Apt. 864')",
+    "Faker's of many countries, often in mixed layouts ('6750 Koskikatu 25 Apt. 864')",
     "ZIP_CODE": "a postcode alone is not personal; with its street, it is the address's",
     "GPE": "places are not personal data on their own",
     "ORGANIZATION": "organisations are not personal data",
