@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH_STOP_WORDS
 
-from include.anonymization.pii.recognizers.words import alternation
+from include.anonymization.pii.recognizers.words import not_opened_by
 
 # Latin letters with a diacritic that French spelling never uses (French has à â ä ç é è ê
 # ë î ï ô ö ù û ü ÿ æ œ), and the dotless/dotted i of Turkish.
@@ -27,9 +27,7 @@ _WITH_A_FOREIGN_LETTER = (
 )
 # A French word opening a sentence is no part of the name ("De Gdańsk", "Au Yucatán"), nor
 # is an elided one ("J'habite Hauptstraße 12": "N'Diaye", "O'Brien" keep their capital).
-_NOT_A_STOP_WORD = (
-    rf"(?!(?i:{alternation(frozenset(FRENCH_STOP_WORDS))})[ \t]|\p{{Lu}}['’]\p{{Ll}})"
-)
+_NOT_A_STOP_WORD = rf"{not_opened_by(frozenset(FRENCH_STOP_WORDS))}(?!\p{{Lu}}['’]\p{{Ll}})"
 # Two or three capitalised words, one of them with such a letter (the look-ahead finds it
 # within the span before the words are matched). Case-sensitive whatever the caller's flags.
 FOREIGN_NAME_REGEX = (

@@ -69,6 +69,7 @@ from include.anonymization.pii.recognizers.words import (
     TITLES,
     UPPER_LETTERS,
     alternation,
+    not_opened_by,
     typed_in_lower_case,
 )
 
@@ -250,7 +251,7 @@ _MIDDLE_INITIAL_NAME = (
 )
 PERSON_MIDDLE_INITIAL_REGEX = (
     rf"(?<![\w.])(?=(?-i:{_MIDDLE_INITIAL_NAME})(?!\w))"
-    rf"(?!(?i:{alternation(FRENCH_STOP_WORDS | ENGLISH_STOP_WORDS)})[ \t])"
+    rf"{not_opened_by(FRENCH_STOP_WORDS | ENGLISH_STOP_WORDS)}"
     rf"(?-i:{_MIDDLE_INITIAL_NAME})(?!\w)"
 )
 # "DUPONT Marie" / "Marie DUPONT": a word in capitals beside a capitalised one that is

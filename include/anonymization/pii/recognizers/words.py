@@ -119,6 +119,12 @@ def alternation(words: frozenset[str]) -> str:
     return "|".join(regex.escape(word) for word in sorted(words, key=lambda w: (-len(w), w)))
 
 
+def not_opened_by(words: frozenset[str]) -> str:
+    """A look-ahead that fails where one of `words` (any case) opens the match, followed by a
+    space or tab: a sentence's first word is no part of a name ("Selon M. Dupont")."""
+    return rf"(?!(?i:{alternation(words)})[ \t])"
+
+
 # Letters-only words of four letters or more, not glued to digits or dashes: identifiers
 # such as "FR76..." or "AB-123-CD" keep their capitals in a text typed in lower case.
 _PLAIN_WORD = regex.compile(r"(?<![\w\-])[^\W\d_]{4,}(?![\w\-])")
