@@ -13,7 +13,7 @@ it says so in one line and exits with code 2.
 
 `civic eval scrub --presidio-set` compares the scrubber with plain Presidio on
 Presidio's own labelled English set (`presidio_reference_set`; `make presidio-set`
-fetches it), recall per type both detect; it only prints.
+fetches it), recall per type both detect and the precision of names; it only prints.
 
 The first two record their figures, with the scrubber's version, in the warehouse
 (`include.scrubber_evaluations`): every release states the latest ones. The
@@ -34,6 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from include.anonymization.pii import ENTITY_TYPES, ModelNotInstalledError
+from include.anonymization.pii.entities import PERSON
 from include.anonymization.pii.evaluation import (
     KEPT_WORDS_TARGET,
     PRECISION_TARGET,
@@ -305,12 +306,16 @@ def _presidio_set_eval(processes: int, as_json: bool, show_misses: int, fail: bo
         version = _version_loaded(scrubber)
         comparison = reference.compare(texts, scrubber_detector(scrubber), presidio)
     rows = comparison.rows()
+    precisions = comparison.person_precision()
     if as_json:
         figures = {
             kind: {"labelled": total, "scrubber": round(ours, 4), "presidio": round(theirs, 4)}
             for kind, total, ours, theirs in rows
         }
-        typer.echo(json.dumps({"scrubber_version": version.id, "recall": figures}, indent=2))
+        ours, theirs = precisions
+        person = {"scrubber": round(ours, 4), "presidio": round(theirs, 4)}
+        typer.echo(json.dumps({"scrubber_version": version.id, "recall": figures,
+                               "person_precision": person}, indent=2))  # fmt: skip
     else:
         source = f"presidio-evaluator {reference.VERSION}"
         table = Table(title=f"Presidio's own set: {len(texts):,} English texts ({source}), "
@@ -319,6 +324,8 @@ def _presidio_set_eval(processes: int, as_json: bool, show_misses: int, fail: bo
             table.add_column(column, justify="left" if column == "type" else "right")
         for kind, total, ours, theirs in rows:
             table.add_row(kind, f"{total:,}", f"{ours:.4f}", f"{theirs:.4f}")
+        table.add_section()
+        table.add_row(f"{PERSON} precision", "", *(f"{p:.4f}" for p in precisions))
         console.print(table)
         for miss in comparison.scrubber.misses[:show_misses]:
             text = texts[miss.text_index].text

@@ -44,7 +44,7 @@ MEASUREMENT_MODULES = frozenset(
 # Third-party code that takes part in a detection: Presidio (recognizers, context
 # scoring), spaCy and thinc (the NER), phonenumbers, python-stdnum (checksums), schwifty
 # (the IBAN registry), regex (the name rules' pattern engine), tldextract (the e-mail
-# domain check).
+# domain check), spacy-lookups-data (the English lexicon's word frequencies).
 DETECTING_PACKAGES = (
     "presidio-analyzer",
     "spacy",
@@ -54,6 +54,7 @@ DETECTING_PACKAGES = (
     "schwifty",
     "regex",
     "tldextract",
+    "spacy-lookups-data",
 )
 VERSION_PREFIX = "pii-"
 # Where the default model's name is written (read from the source: importing nlp.py

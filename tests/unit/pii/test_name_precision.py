@@ -14,6 +14,7 @@ import pytest
 from presidio_analyzer import RecognizerResult
 
 from include.anonymization.pii import Scrubber
+from include.anonymization.pii.language import FRENCH
 from include.anonymization.pii.recognizers.enumerations import enumerated_names
 from include.anonymization.pii.recognizers.french_lexicon import (
     frequency_rank,
@@ -56,7 +57,7 @@ def test_surnames_and_first_names_are_not_ordinary_words(word: str) -> None:
 @pytest.mark.parametrize("word", ["RIC", "TVA", "CPAM", "SNCF"])
 def test_bare_acronyms_are_no_name(word: str) -> None:
     assert is_bare_acronym(word)
-    assert name_span(word, 0, len(word)) is None
+    assert name_span(word, 0, len(word), FRENCH) is None
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,7 @@ def test_bare_acronyms_are_no_name(word: str) -> None:
     ["", "  ", "\n", "x", "Interdire", "Le RIC", "Minimum Vieillesse", "de la République"],
 )
 def test_never_a_name_without_a_cue(value: str) -> None:
-    assert name_span(value, 0, len(value)) is None
+    assert name_span(value, 0, len(value), FRENCH) is None
 
 
 @pytest.mark.parametrize(
@@ -87,7 +88,7 @@ def test_never_a_name_without_a_cue(value: str) -> None:
     ],
 )
 def test_name_words_are_kept(text: str, name: str) -> None:
-    span = name_span(text, 0, len(text))
+    span = name_span(text, 0, len(text), FRENCH)
     assert span is not None
     assert text[span[0] : span[1]] == name
 
@@ -326,7 +327,7 @@ def test_a_lone_imperative_opening_a_sentence_is_no_name(
     text: str, word: str, is_name: bool
 ) -> None:
     start = text.index(word)
-    assert (name_span(text, start, start + len(word)) is not None) is is_name
+    assert (name_span(text, start, start + len(word), FRENCH) is not None) is is_name
 
 
 @pytest.mark.parametrize(
@@ -340,7 +341,7 @@ def test_a_lone_imperative_opening_a_sentence_is_no_name(
 def test_a_name_the_model_half_tagged_is_widened_to_its_name_words(text: str, name: str) -> None:
     first = name.split()[0]
     start = text.index(first)
-    assert widen_name(text, start, start + len(first)) == (start, start + len(name))
+    assert widen_name(text, start, start + len(first), FRENCH) == (start, start + len(name))
 
 
 @pytest.mark.parametrize(
@@ -370,7 +371,10 @@ def test_widening_takes_suffixes_split_names_surnames_and_first_words(
     text: str, tagged: str, name: str
 ) -> None:
     start, name_start = text.index(tagged), text.index(name)
-    assert widen_name(text, start, start + len(tagged)) == (name_start, name_start + len(name))
+    assert widen_name(text, start, start + len(tagged), FRENCH) == (
+        name_start,
+        name_start + len(name),
+    )
 
 
 @pytest.mark.parametrize(
@@ -386,7 +390,7 @@ def test_widening_stops_at_institutions_acronyms_openings_and_full_stops(
     text: str, tagged: str
 ) -> None:
     start = text.index(tagged)
-    assert widen_name(text, start, start + len(tagged)) == (start, start + len(tagged))
+    assert widen_name(text, start, start + len(tagged), FRENCH) == (start, start + len(tagged))
 
 
 @pytest.mark.parametrize(
@@ -424,49 +428,55 @@ def _values(text: str, spans: list[tuple[int, int]]) -> list[str]:
 def test_an_item_of_a_list_of_people_is_a_name() -> None:
     text = "Le jury réunit Camille Vasseur, Bastien Morel, Ysolde et Gaspard Lenoir."
     people = _spans(text, "Camille Vasseur", "Bastien Morel", "Gaspard Lenoir")
-    assert _values(text, enumerated_names(text, people, [])) == ["Ysolde"]
+    assert _values(text, enumerated_names(text, people, [], language=FRENCH)) == ["Ysolde"]
     pair = "Elle chante en duo avec Oriane et Lucas Ferrand."
-    assert _values(pair, enumerated_names(pair, _spans(pair, "Lucas Ferrand"), [])) == ["Oriane"]
+    assert _values(
+        pair, enumerated_names(pair, _spans(pair, "Lucas Ferrand"), [], language=FRENCH)
+    ) == ["Oriane"]
 
 
 def test_first_names_listed_with_one_person_are_names() -> None:
     text = "Elle est la mère de Julien, Thomas et Hugo."
-    found = enumerated_names(text, _spans(text, "Julien"), [])
+    found = enumerated_names(text, _spans(text, "Julien"), [], language=FRENCH)
     assert _values(text, found) == ["Thomas", "Hugo"]
     # Items that are no first names need a second person in a list of three or more.
     text = "Le jury réunit Camille Vasseur, Sorenza et Orlanda."
-    assert enumerated_names(text, _spans(text, "Camille Vasseur"), []) == []
+    assert enumerated_names(text, _spans(text, "Camille Vasseur"), [], language=FRENCH) == []
 
 
 def test_a_list_of_places_or_bodies_does_not_become_names() -> None:
     text = "La tournée passe par Lille, Rouen, Bastien Morel et Lucie Garnier."
     people = _spans(text, "Bastien Morel", "Lucie Garnier")
-    assert enumerated_names(text, people, _spans(text, "Lille", "Rouen")) == []
+    assert enumerated_names(text, people, _spans(text, "Lille", "Rouen"), language=FRENCH) == []
     one = "La tournée passe par Lille, Rouen, Tours et Bastien Morel y chante."
-    assert enumerated_names(one, _spans(one, "Bastien Morel"), []) == []
+    assert enumerated_names(one, _spans(one, "Bastien Morel"), [], language=FRENCH) == []
     for text in (
         "Pourtant, Bastien Morel refuse.",  # an adverb and a name are no pair
         "Un accord entre Bastien Morel et SNCF.",  # an acronym
         "Avec Bastien Morel, Lucie Garnier et Conseil Départemental.",  # an institution
         "Signé Bastien Morel et Monsieur Durand.",  # a civility
     ):
-        assert enumerated_names(text, _spans(text, "Bastien Morel"), []) == [], text
+        assert enumerated_names(text, _spans(text, "Bastien Morel"), [], language=FRENCH) == [], (
+            text
+        )
 
 
 def test_a_list_needs_an_anchor_or_the_model_s_own_tag() -> None:
     text = "Il cite Sorenza et Orlanda."  # no first name, no surname: no anchor
-    assert enumerated_names(text, _spans(text, "Sorenza"), []) == []
+    assert enumerated_names(text, _spans(text, "Sorenza"), [], language=FRENCH) == []
     text = "Il cite Carbone, Camille Vasseur et Lucie Garnier."
     people = _spans(text, "Camille Vasseur", "Lucie Garnier")
-    assert enumerated_names(text, people, []) == []  # an ordinary word
-    tagged = enumerated_names(text, people, [], tagged_people=_spans(text, "Carbone"))
+    assert enumerated_names(text, people, [], language=FRENCH) == []  # an ordinary word
+    tagged = enumerated_names(
+        text, people, [], tagged_people=_spans(text, "Carbone"), language=FRENCH
+    )
     assert _values(text, tagged) == ["Carbone"]  # the model took it for a person
 
 
 def test_the_one_person_the_model_took_for_a_place_in_a_list_of_people_is_a_name() -> None:
     text = "Le casting réunit Camille Vasseur, Orlanda Kervellec, Bastien Morel et Lucie Garnier."
     people = _spans(text, "Camille Vasseur", "Bastien Morel", "Lucie Garnier")
-    found = enumerated_names(text, people, _spans(text, "Orlanda Kervellec"))
+    found = enumerated_names(text, people, _spans(text, "Orlanda Kervellec"), language=FRENCH)
     assert _values(text, found) == ["Orlanda Kervellec"]
 
 
@@ -499,14 +509,14 @@ def test_the_one_person_the_model_took_for_a_place_in_a_list_of_people_is_a_name
 def test_a_place_or_a_body_in_a_list_of_people_stays_as_it_is(text: str, places: list[str]) -> None:
     items = ["Camille Vasseur", "Bastien Morel", "Lucie Garnier"]
     people = _spans(text, *(item for item in items if item in text))
-    assert enumerated_names(text, people, _spans(text, *places)) == []
+    assert enumerated_names(text, people, _spans(text, *places), language=FRENCH) == []
 
 
 def test_a_place_in_a_list_needs_two_anchored_people() -> None:
     # "Sorenza" and "Jancovici" are no anchors: neither a first name nor two words.
     text = "Il cite Sorenza, Jancovici et Orlanda Kervellec."
     people = _spans(text, "Sorenza", "Jancovici")
-    assert enumerated_names(text, people, _spans(text, "Orlanda Kervellec")) == []
+    assert enumerated_names(text, people, _spans(text, "Orlanda Kervellec"), language=FRENCH) == []
 
 
 def test_lists_of_people_and_of_towns_through_the_scrubber(
@@ -553,7 +563,7 @@ def test_widening_stops_at_french_particles_punctuation_and_sentences(text: str)
     for name in ("Henrik Pedersen", "Roger Piantoni", "Jean Monnet"):
         if name in text:
             start = text.index(name)
-            assert widen_name(text, start, start + len(name)) == (start, start + len(name))
+            assert widen_name(text, start, start + len(name), FRENCH) == (start, start + len(name))
 
 
 def test_words_glued_by_a_missing_space_are_no_name(found: Callable[[str], Found]) -> None:
@@ -610,7 +620,7 @@ def test_in_a_text_typed_in_lower_case_a_stop_word_ends_the_name() -> None:
     """No capital tells the name from the words after it: the model's span ran on."""
     text = "hi, i saw ruth sims and the bins stink"
     start = text.index("ruth")
-    assert name_span(text, start, len(text), lower_case_text=True) == (start, start + 9)
+    assert name_span(text, start, len(text), FRENCH, lower_case_text=True) == (start, start + 9)
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,9 @@ def test_on_presidios_own_set_the_scrubber_finds_at_least_what_presidio_finds(
     scrubber: Scrubber,
 ) -> None:
     # Issue #11: coverage at least Presidio's. Phones of many countries after "Phone:",
-    # "call me on"…: 35 of 92 were found before numbers were read after their cue.
+    # "call me on"…: 35 of 92 were found before numbers were read after their cue. Names'
+    # precision too: 0.5400 against Presidio's 0.5965 while English words were judged by
+    # the French lexicon alone ("He just turned 69", "Labor Day"); 0.6085 with the English one.
     presidio = presidio_detector(plain_presidio(DEFAULT_MODEL, LANGUAGE), LANGUAGE)
     comparison = compare(load(), scrubber_detector(scrubber), presidio)
     assert comparison.behind_presidio() == []

@@ -71,11 +71,13 @@ def enumerated_names(
     people: Sequence[Span],
     others: Iterable[Span],
     tagged_people: Iterable[Span] = (),
+    *,
+    language: str,
 ) -> list[Span]:
     """The items of lists of names (module doc) that are not among `people` yet.
 
     `people` are the names found so far, `others` the model's LOC and ORG spans,
-    `tagged_people` the model's PER spans (before any cleaning).
+    `tagged_people` the model's PER spans (before any cleaning); the text is in `language`.
     """
     others, tagged = list(others), set(tagged_people)
     found: list[Span] = []
@@ -91,13 +93,13 @@ def enumerated_names(
             if item in detected:
                 continue
             if _overlaps_any(item, others) and not _mislabelled_person(
-                text, item, len(items), detected, people
+                text, item, len(items), detected, people, language
             ):
                 continue  # a place or a body
             tagged_person = item in tagged
             listed = anchored and (enough or is_first_name(text[item[0] : item[1]]))
             confirmed = tagged_person and len(detected) >= _MIN_PEOPLE_IN_A_LONG_LIST
-            if (listed or confirmed) and _may_be_a_name(text, item, tagged_person):
+            if (listed or confirmed) and _may_be_a_name(text, item, tagged_person, language):
                 found.append(item)
     return found
 
@@ -117,7 +119,12 @@ def _anchors(text: str, item: Span, people: Sequence[Span]) -> bool:
 
 
 def _mislabelled_person(
-    text: str, item: Span, items: int, detected: Sequence[Span], people: Sequence[Span]
+    text: str,
+    item: Span,
+    items: int,
+    detected: Sequence[Span],
+    people: Sequence[Span],
+    language: str,
 ) -> bool:
     """Whether an item the model tagged LOC or ORG is a person all the same (module doc): the
     one item of the list not detected as a person, two detected items anchors, a full name's
@@ -125,11 +132,11 @@ def _mislabelled_person(
     return (
         len(detected) == items - 1
         and sum(_anchors(text, other, people) for other in detected) >= _MIN_PEOPLE_IN_A_LONG_LIST
-        and _has_a_full_name_s_shape(text, item)
+        and _has_a_full_name_s_shape(text, item, language)
     )
 
 
-def _has_a_full_name_s_shape(text: str, item: Span) -> bool:
+def _has_a_full_name_s_shape(text: str, item: Span, language: str) -> bool:
     """Two or three capitalised words, each a known first name or a STRONG word (not an
     ordinary French word, stop word or acronym): "Queen Latifah", not "Le Havre" or
     "Grande Bretagne". `_may_be_a_name` then refuses institution and place words."""
@@ -137,10 +144,13 @@ def _has_a_full_name_s_shape(text: str, item: Span) -> bool:
     name_words = [m for m in words if m.group() not in NAME_PARTICLES]
     if not _MIN_FULL_NAME_WORDS <= len(name_words) <= _MAX_FULL_NAME_WORDS:
         return False
-    return all(is_first_name(m.group()) or is_strong_name_word(text, *m.span()) for m in name_words)
+    return all(
+        is_first_name(m.group()) or is_strong_name_word(text, *m.span(), language)
+        for m in name_words
+    )
 
 
-def _may_be_a_name(text: str, item: Span, tagged_person: bool) -> bool:
+def _may_be_a_name(text: str, item: Span, tagged_person: bool, language: str) -> bool:
     words = [w for w in _WORD.findall(text, *item) if w not in _LEADS]
     name_words = [w for w in words if w not in NAME_PARTICLES]
     if not name_words or names_a_place(text, item[0]):
@@ -156,5 +166,7 @@ def _may_be_a_name(text: str, item: Span, tagged_person: bool) -> bool:
     word = name_words[0]
     start = text.index(word, item[0])
     return (
-        tagged_person or is_first_name(word) or is_strong_name_word(text, start, start + len(word))
+        tagged_person
+        or is_first_name(word)
+        or is_strong_name_word(text, start, start + len(word), language)
     )

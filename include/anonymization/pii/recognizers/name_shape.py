@@ -15,7 +15,8 @@ rules, in the order they apply (the README lists them for users):
    word ("my", "et", "the") ends it.
 2. A span keeps its first run of such words that holds at least one STRONG
    word: not an ordinary French word by the model's lexicon (`french_lexicon`;
-   a word opening a sentence or a line, or written in capitals, counts as
+   in an English text, nor an ordinary English word: `english_lexicon`; a word
+   opening a sentence or a line, or written in capitals, counts as
    ordinary as soon as its lower-case form is the more frequent), not a
    French stop word, not a bare acronym, not an institution word. A
    capitalised English stop word may sit inside it ("Will Smith", "Brian May").
@@ -58,12 +59,12 @@ from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
 from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH_STOP_WORDS
 
 from include.anonymization.pii.recognizers.address import STREET_TYPES
+from include.anonymization.pii.recognizers.english_lexicon import is_ordinary_word
 from include.anonymization.pii.recognizers.first_names import is_first_name
 from include.anonymization.pii.recognizers.french_lexicon import (
     CAPITAL_RARITY,
     frequency_rank,
     is_bare_acronym,
-    is_common_word,
 )
 from include.anonymization.pii.recognizers.typos import is_typo_of_any, one_typo_before_its_value
 from include.anonymization.pii.recognizers.words import (
@@ -211,8 +212,8 @@ def _is_stop(word: str, lower_case_text: bool, inside_a_name: bool = False) -> b
 
 
 @functools.lru_cache(maxsize=_WORD_CACHE)
-def _is_strong(word: str, opens: bool) -> bool:
-    """Rule 2: a word that makes its run a name."""
+def _is_strong(word: str, opens: bool, language: str) -> bool:
+    """Rule 2: a word that makes its run a name, in a text in `language`."""
     bare = word.strip(".'’-")
     lower = bare.lower()
     if len(bare) < 2 or lower in NAME_PARTICLES or lower in INSTITUTION_WORDS:
@@ -225,13 +226,14 @@ def _is_strong(word: str, opens: bool) -> bool:
         return False
     # A capital that opens a sentence, or a word all in capitals, says nothing of a name.
     rarity = 1.0 if opens or (bare.isupper() and len(bare) > 1) else CAPITAL_RARITY
-    return not is_common_word(bare, rarity)
+    return not is_ordinary_word(bare, language, rarity)
 
 
 def name_span(
-    text: str, start: int, end: int, lower_case_text: bool = False
+    text: str, start: int, end: int, language: str, lower_case_text: bool = False
 ) -> tuple[int, int] | None:
-    """The part of text[start:end] that can be a person's name (module rules), or None."""
+    """The part of text[start:end], in `language`, that can be a person's name (module
+    rules), or None."""
     runs: list[list[tuple[int, int, bool]]] = [[]]
     for match in _WORD.finditer(text, start, end):
         word = match.group()
@@ -245,7 +247,7 @@ def name_span(
             runs.append([])
             continue
         opens = _opens_a_sentence(text, match.start())
-        runs[-1].append((*match.span(), _is_strong(word, opens)))
+        runs[-1].append((*match.span(), _is_strong(word, opens, language)))
     for run in runs:
         if not any(strong for _, _, strong in run):
             continue
@@ -269,7 +271,7 @@ def name_span(
             return None
         if len(run) == 1 and _lone_word_is_no_name(text, start, end):
             return None
-        if said_of_the_writer(text, start, end):
+        if said_of_the_writer(text, start, end, language):
             return None
         return start, end
     return None
@@ -292,8 +294,9 @@ _IMPERATIVE_ENDINGS = ("ons", "ez")
 _INFINITIVE_ENDINGS = ("er", "re", "ir", "oir")
 
 
-def widen_name(text: str, start: int, end: int) -> tuple[int, int]:
-    """text[start:end], a name, with the name words that stand right beside it.
+def widen_name(text: str, start: int, end: int, language: str) -> tuple[int, int]:
+    """text[start:end], a name in a text in `language`, with the name words that stand
+    right beside it.
 
     The model often tags only part of a name it half knows ("Tom" of "Tom Hanks",
     "Mattek-Sands" of "Bethanie Mattek-Sands"); the rest is redacted with it:
@@ -326,7 +329,9 @@ def widen_name(text: str, start: int, end: int) -> tuple[int, int]:
             continue
         if not bare[:1].isupper() or _is_stop(bare, False, inside_a_name=True):
             break
-        if not _is_strong(bare, False) and not (lone_first_name and _may_be_a_surname(bare)):
+        if not _is_strong(bare, False, language) and not (
+            lone_first_name and _may_be_a_surname(bare)
+        ):
             break
         end = after.start("word") + len(bare)
     for _ in range(_MAX_WIDENING):
@@ -337,7 +342,9 @@ def widen_name(text: str, start: int, end: int) -> tuple[int, int]:
         opens = _opens_a_sentence(text, at)
         if opens or not word[:1].isupper() or _is_stop(word, False):
             break
-        if not (is_first_name(word) or _is_strong(word, False)) or names_a_place(text, at):
+        if not (is_first_name(word) or _is_strong(word, False, language)) or names_a_place(
+            text, at
+        ):
             break
         start = at
     return start, end
@@ -348,10 +355,10 @@ def name_word_is_stop(word: str) -> bool:
     return _is_stop(word, False)
 
 
-def is_strong_name_word(text: str, start: int, end: int) -> bool:
-    """Rule 2 for text[start:end]: whether the word makes its run a name (a capital opening
-    a sentence says nothing)."""
-    return _is_strong(text[start:end], _opens_a_sentence(text, start))
+def is_strong_name_word(text: str, start: int, end: int, language: str) -> bool:
+    """Rule 2 for text[start:end], in `language`: whether the word makes its run a name (a
+    capital opening a sentence says nothing)."""
+    return _is_strong(text[start:end], _opens_a_sentence(text, start), language)
 
 
 def _is_lone_first_name(value: str) -> bool:
@@ -400,7 +407,7 @@ _AFTER_SELF_DESCRIPTION = re.compile(rf"{SELF_DESCRIPTION}\Z", re.IGNORECASE)
 _SELF_DESCRIPTION_LOOK_BEHIND = 16
 
 
-def said_of_the_writer(text: str, start: int, end: int) -> bool:
+def said_of_the_writer(text: str, start: int, end: int, language: str) -> bool:
     """Rule 5: whether text[start:end], right after "je suis" / "I am", says what the writer
     is, not who: every word a people or a faith ("British", "French Canadian", "Catholic")
     or an ordinary French word whatever its capital ("Parisien", "Infirmière",
@@ -412,7 +419,7 @@ def said_of_the_writer(text: str, start: int, end: int) -> bool:
     ):
         return False
     return all(
-        word.lower() in PEOPLES_AND_FAITHS or is_common_word(word, capital_rarity=1.0)
+        word.lower() in PEOPLES_AND_FAITHS or is_ordinary_word(word, language, capital_rarity=1.0)
         for word in re.split(r"[ \t\-]+", text[start:end])
     )
 

@@ -37,10 +37,10 @@ from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH_STOP_WORDS
 from include.anonymization.pii.entities import PERSON
 from include.anonymization.pii.lean_analysis import run_patterns
 from include.anonymization.pii.recognizers.address import ADDRESS_REGEX, STREET_TYPES
+from include.anonymization.pii.recognizers.english_lexicon import is_ordinary_word
 from include.anonymization.pii.recognizers.enumerations import enumerated_names
 from include.anonymization.pii.recognizers.first_names import is_first_name
 from include.anonymization.pii.recognizers.foreign_names import FOREIGN_NAME_REGEX
-from include.anonymization.pii.recognizers.french_lexicon import is_common_word
 from include.anonymization.pii.recognizers.gates import gated, matches
 from include.anonymization.pii.recognizers.name_shape import (
     ARTICLES,
@@ -306,7 +306,7 @@ class NameShapedPatternRecognizer(PatternRecognizer):
         for result in results:
             pattern = result.analysis_explanation and result.analysis_explanation.pattern_name
             if pattern == _BEFORE_ADDRESS:
-                if not _every_word_a_name(text[result.start : result.end]):
+                if not _every_word_a_name(text[result.start : result.end], self.supported_language):
                     continue
             elif pattern in _CUED and names_no_one(text[result.start : result.end]):
                 continue  # "Madame La Maire", "Signé : Collectif des riverains"
@@ -314,11 +314,15 @@ class NameShapedPatternRecognizer(PatternRecognizer):
                 continue  # "Ici Bordeaux, on attend le tram"
             elif pattern == _FOREIGN and _labelled(nlp_artifacts, result, _A_BODY):
                 continue  # "Banská Bystrica", "Lech Poznań"
-            elif not _trusted(text, result, pattern):
-                span = name_span(text, result.start, result.end, lower_case_text)
+            elif not _trusted(text, result, pattern, self.supported_language):
+                span = name_span(
+                    text, result.start, result.end, self.supported_language, lower_case_text
+                )
                 if span is None:
                     continue
-                if pattern == _CAPS_PATTERN and not _surname_is_strong(text, *span):
+                if pattern == _CAPS_PATTERN and not _surname_is_strong(
+                    text, *span, self.supported_language
+                ):
                     continue  # "Focus SARGASSES": a heading, not "DUPONT Machin"
                 result.start, result.end = span
             value = text[result.start : result.end]
@@ -334,13 +338,13 @@ _FOREIGN = "foreign_letters"
 _CAPS_WORDS = re.compile(rf"(?<![\w'’\-]){_CAPS_WORD}(?![\w'’\-])")
 
 
-def _every_word_a_name(value: str) -> bool:
+def _every_word_a_name(value: str, language: str) -> bool:
     """Whether no word of `value` but its particles is an ordinary word, whatever its
     capital (a line's first words are capitalised anyway). A double-barrelled surname
     needs one name in it: "Pages-Fournier" is a name, though "pages" is a word."""
     return all(
         word.lower() in NAME_PARTICLES
-        or not all(is_common_word(part, capital_rarity=1.0) for part in word.split("-"))
+        or not all(is_ordinary_word(part, language, capital_rarity=1.0) for part in word.split("-"))
         for word in re.split(r"[ \t]+", value)
     )
 
@@ -387,11 +391,12 @@ def _after_a_closing(text: str, start: int) -> bool:
     return _AFTER_A_CLOSING.search(text, max(0, start - _CLOSING_LOOK_BEHIND), start) is not None
 
 
-def _surname_is_strong(text: str, start: int, end: int) -> bool:
+def _surname_is_strong(text: str, start: int, end: int, language: str) -> bool:
     """Whether the word in capitals is a name word: a surname ("DUPONT", "LAFFONT"), not an
     ordinary word set in capitals for emphasis or a heading ("Focus SARGASSES")."""
     return any(
-        is_strong_name_word(text, *word.span()) for word in _CAPS_WORDS.finditer(text, start, end)
+        is_strong_name_word(text, *word.span(), language)
+        for word in _CAPS_WORDS.finditer(text, start, end)
     )
 
 
@@ -399,7 +404,7 @@ def _surname_is_strong(text: str, start: int, end: int) -> bool:
 _SIGNING_DASH = re.compile(r"(?:^|\n)[ \t]*[—–][ \t]*\Z")
 
 
-def _trusted(text: str, result: RecognizerResult, pattern: str | None) -> bool:
+def _trusted(text: str, result: RecognizerResult, pattern: str | None, language: str) -> bool:
     """Whether a match stands without the `name_shape` rules (they would refuse an ordinary word).
 
     A cue or an initial announces a name; a surname in capitals beside a known first name
@@ -418,7 +423,7 @@ def _trusted(text: str, result: RecognizerResult, pattern: str | None) -> bool:
             _ends_the_message(text, result.end)
             and (
                 _after_a_closing(text, result.start)
-                or _surname_is_strong(text, result.start, result.end)
+                or _surname_is_strong(text, result.start, result.end, language)
             )
         )
     if pattern != _SIGNATURE or value.isupper() or not _ends_the_message(text, result.end):
@@ -522,8 +527,9 @@ def _first_name_after(text: str, word: re.Match[str]) -> bool:
     return following is not None and is_first_name(following.group(1))
 
 
-def _lower_name_end(text: str, start: int) -> int:
-    """End of the run of uncommon words from `start` (particles allowed inside), or `start`."""
+def _lower_name_end(text: str, start: int, language: str) -> int:
+    """End of the run of uncommon words from `start` (particles allowed inside), or `start`;
+    the text is in `language`."""
     end, names, pos, after_first_name = start, 0, start, False
     while names < _MAX_NAME_WORDS and (match := _LOWER_WORD.match(text, pos)):
         word = match.group(1).rstrip(".")
@@ -540,7 +546,11 @@ def _lower_name_end(text: str, start: int) -> int:
                 break
             # A surname may be an ordinary word ("charles sauvage"), after a first name, or
             # before one when the surname comes first ("signé: masse chloé").
-            if not after_first_name and is_common_word(word) and not _first_name_after(text, match):
+            if (
+                not after_first_name
+                and is_ordinary_word(word, language)
+                and not _first_name_after(text, match)
+            ):
                 break
             after_first_name = names == 0 and is_first_name(word)
             names += 1
@@ -579,11 +589,12 @@ _DETERMINERS = ARTICLES | {
 }  # fmt: skip
 
 
-def _lower_full_names(text: str) -> list[tuple[int, int]]:
+def _lower_full_names(text: str, language: str) -> list[tuple[int, int]]:
     """A known first name and a surname inside a sentence of a text in lower case ("the flat
     of joel burton", "la voiture de jean dupont"): the surname is no ordinary word (French
-    lexicon, stop words), no determiner comes before the first name, and no street or
-    public-place word ("rue pierre brossolette", "collège jean moulin")."""
+    lexicon, the English one too in an English text, stop words), no determiner comes before
+    the first name, and no street or public-place word ("rue pierre brossolette", "collège
+    jean moulin")."""
     spans = []
     for first in _LOWER_WORD.finditer(text):
         if not first[2] or not is_first_name(first[1]):
@@ -594,9 +605,10 @@ def _lower_full_names(text: str) -> list[tuple[int, int]]:
         word = surname[1].rstrip(".") if surname else ""
         if len(word) < 2 or word in COMMON_WORDS or word in NAME_PARTICLES:
             continue
-        if _ELIDED.match(word) or is_common_word(word):
+        if _ELIDED.match(word) or is_ordinary_word(word, language):
             continue
-        spans.append((first.start(), max(surname.end(1), _lower_name_end(text, first.start()))))
+        name_end = _lower_name_end(text, first.start(), language)
+        spans.append((first.start(), max(surname.end(1), name_end)))
     return spans
 
 
@@ -632,25 +644,26 @@ class LowercaseNameRecognizer(LocalRecognizer):
     ) -> list[RecognizerResult]:
         if not typed_in_lower_case(text):
             return []
+        language = self.supported_language
         spans = []
         for cue in _LOWER_CUE.finditer(text):
-            end = _lower_name_end(text, cue.end())
+            end = _lower_name_end(text, cue.end(), language)
             if end == cue.end():
                 end = _signed_surname_end(text, cue)
-            if end > cue.end() and not said_of_the_writer(text, cue.end(), end):
+            if end > cue.end() and not said_of_the_writer(text, cue.end(), end, language):
                 spans.append((cue.end(), end, 0.7, True))
         for greeting in _LOWER_GREETING.finditer(text):
-            end = _lower_name_end(text, greeting.end())
+            end = _lower_name_end(text, greeting.end(), language)
             first = _LOWER_WORD.match(text, greeting.end())
             if end > greeting.end() and is_first_name(first[1]) and _VOCATIVE.match(text, end):
                 spans.append((greeting.end(), end, 0.6, False))
-        spans += [(start, end, 0.6, False) for start, end in _lower_full_names(text)]
+        spans += [(start, end, 0.6, False) for start, end in _lower_full_names(text, language)]
         # A signature: after a closing, or a whole sentence of uncommon words, ending its line;
         # or a first name and a surname opening a sentence.
         starts = [m.end() for m in _LOWER_CLOSING.finditer(text)]
         starts += [m.end() for m in _SEGMENT_START.finditer(text)]
         for start in starts:
-            end = _lower_name_end(text, start)
+            end = _lower_name_end(text, start, language)
             if end > start and _stands_as_a_name(text, start, end):
                 spans.append((start, end, 0.6, False))
         # A cue announced it (confident); a bare line may be a heading.
@@ -711,10 +724,13 @@ class CleanedNerRecognizer(SpacyRecognizer):
         lower_case_text = typed_in_lower_case(text)
         kept = []
         for result in results:
-            span = name_span(text, result.start, result.end, lower_case_text)
+            language = self.supported_language
+            span = name_span(text, result.start, result.end, language, lower_case_text)
             if span is None:
                 continue  # civilities, greetings, ordinary words, acronyms, named places
-            result.start, result.end = span if lower_case_text else widen_name(text, *span)
+            if not lower_case_text:
+                span = widen_name(text, *span, language)
+            result.start, result.end = span
             mark_confidence(result, is_confident_name(text[result.start : result.end]))
             kept.append(result)
         if nlp_artifacts is not None and not lower_case_text and kept:
@@ -736,7 +752,9 @@ class CleanedNerRecognizer(SpacyRecognizer):
         ]
         people = [(r.start, r.end) for r in kept]
         listed = []
-        for start, end in enumerated_names(text, people, others, tagged):
+        for start, end in enumerated_names(
+            text, people, others, tagged, language=self.supported_language
+        ):
             result = person_result(self, start, end, _MISLABELLED_SCORE)
             mark_confidence(result, is_confident_name(text[start:end]))
             listed.append(result)
