@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from presidio_analyzer import RecognizerResult
 
 from include.anonymization.pii.entities import ENTITY_TYPES, PERSON, Entity, placeholder
-from include.anonymization.pii.recognizers.french_lexicon import is_common_word
+from include.anonymization.pii.recognizers.english_lexicon import is_ordinary_word
 from include.anonymization.pii.recognizers.name_shape import CONFIDENT_NAME_KEY, names_a_place
 from include.anonymization.pii.recognizers.words import COMMON_WORDS, typed_in_lower_case
 
@@ -36,8 +36,10 @@ def _rank(result: RecognizerResult) -> tuple[int, float, int, int]:
     )
 
 
-def propagate_names(text: str, found: Sequence[RecognizerResult]) -> list[RecognizerResult]:
-    """Every other occurrence, in the same text, of a word of a CONFIDENT name.
+def propagate_names(
+    text: str, found: Sequence[RecognizerResult], language: str
+) -> list[RecognizerResult]:
+    """Every other occurrence, in the same text (in `language`), of a word of a CONFIDENT name.
 
     Why: the NER finds a name in one context and misses it in another ("Marcelle
     Camus, 67 boulevard…" missed, "Signé : Marcelle Camus" found, or "COSTA
@@ -45,7 +47,8 @@ def propagate_names(text: str, found: Sequence[RecognizerResult]) -> list[Recogn
     other protects nobody. But a word wrongly taken for a name would then be
     removed wherever it occurs (real prose lost every "les" it had), so only the
     names `name_shape` calls confident spread (a first name with a surname, a name
-    a cue announced), never an ordinary word of the French lexicon, never onto a
+    a cue announced), never an ordinary word of the French lexicon (nor, in an English
+    text, of the English one: "Young people" after "John Young"), never onto a
     street or a public place ("rue Pierre Brossolette"), and, in a text typed with
     capitals, never onto a word written in lower case ("les roux").
     """
@@ -60,7 +63,7 @@ def propagate_names(text: str, found: Sequence[RecognizerResult]) -> list[Recogn
         for word in _WORD.findall(text[r.start : r.end])
         if len(word) >= _MIN_NAME_WORD
         and word.casefold() not in COMMON_WORDS
-        and not is_common_word(word)
+        and not is_ordinary_word(word, language)
     }
     if not words:
         return []

@@ -261,7 +261,7 @@ class Scrubber:
 
     @staticmethod
     def _result(text: str, language: str, found: list[RecognizerResult]) -> ScrubResult:
-        entities = resolve_overlaps([*found, *propagate_names(text, found)])
+        entities = resolve_overlaps([*found, *propagate_names(text, found, language)])
         return ScrubResult(redact(text, entities), tuple(entities), language)
 
     def start_workers(self) -> None:

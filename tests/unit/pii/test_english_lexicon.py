@@ -117,3 +117,12 @@ def test_a_french_text_is_judged_by_the_french_lexicon_only(scrubber: Scrubber) 
     # name is cut short.
     text = "Sur la version en cartouche, le guitariste Snowy White joue avec le groupe."
     assert _names(scrubber, text) == ["Snowy White"]
+
+
+def test_a_name_spreads_onto_no_ordinary_english_word(scrubber: Scrubber) -> None:
+    # "John Young" is confident, so its words are redacted wherever they recur; but not a
+    # sentence's "Young people". A surname that is no ordinary word still spreads.
+    text = "My neighbour John Young parks there. Young people gather there too."
+    assert _names(scrubber, text) == ["John Young"]
+    text = "Mr Bill Turner called again. Turner is a noisy neighbour."
+    assert _names(scrubber, text) == ["Bill Turner", "Turner"]

@@ -584,9 +584,9 @@ def _person(start: int, end: int, *, confident: bool) -> RecognizerResult:
 
 def test_only_confident_names_spread() -> None:
     text = "Carbone est cher. Le Carbone monte. Signé Jancovici. Jancovici encore."
-    assert propagate_names(text, [_person(0, 7, confident=False)]) == []
+    assert propagate_names(text, [_person(0, 7, confident=False)], FRENCH) == []
     cued = [_person(text.index("Jancovici"), text.index("Jancovici") + 9, confident=True)]
-    spread = {(r.start, r.end) for r in propagate_names(text, cued)}
+    spread = {(r.start, r.end) for r in propagate_names(text, cued, FRENCH)}
     second = text.rindex("Jancovici")
     assert (second, second + 9) in spread
 
@@ -594,7 +594,7 @@ def test_only_confident_names_spread() -> None:
 def test_a_confident_name_spreads_no_ordinary_word_nor_onto_a_place() -> None:
     text = "Je suis Pierre Roux. Les roux et la rue Pierre Brossolette. Pierre viendra."
     start = text.index("Pierre Roux")
-    spread = propagate_names(text, [_person(start, start + 11, confident=True)])
+    spread = propagate_names(text, [_person(start, start + 11, confident=True)], FRENCH)
     values = [(text[r.start : r.end], r.start) for r in spread]
     assert ("Pierre", text.rindex("Pierre")) in values  # a recurring first name
     assert ("Pierre", text.index("Pierre Brossolette")) not in values  # a street

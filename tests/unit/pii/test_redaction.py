@@ -116,10 +116,10 @@ def test_a_detected_name_is_redacted_wherever_it_recurs() -> None:
             "PERSON", text.rindex("Marcelle"), len(text), 0.85, recognition_metadata=confident
         )
     ]
-    spans = {(r.start, r.end) for r in propagate_names(text, found)}
+    spans = {(r.start, r.end) for r in propagate_names(text, found, "fr")}
     assert (0, 8) in spans  # first "Marcelle"
     assert (9, 14) in spans  # first "Camus"
     assert (text.index("Camus a vu"), text.index("Camus a vu") + 5) in spans
     assert all(text[start:end] not in ("Madame", "le", "rue") for start, end in spans)
     civility = RecognizerResult("PERSON", 8, 17, 0.9, recognition_metadata=confident)
-    assert propagate_names("Bonjour Madame Le", [civility]) == []
+    assert propagate_names("Bonjour Madame Le", [civility], "fr") == []
