@@ -76,3 +76,26 @@ def _related(fake: Faker, i: int) -> tuple[str, str, str]:
 def test_a_person_named_after_a_relation_is_redacted(scrubber: Scrubber, locale: str) -> None:
     # The model alone missed up to 3 in 100 of Faker's German and Polish names there.
     assert _share(locale, _related, scrubber) >= 0.99
+
+
+_FAMILY_SHAPES = (
+    ("Mon enfant {} est malade.", "fr"),
+    ("Ma nounou {} ne répond plus.", "fr"),
+    ("Mon beau-frère {} a vu la scène.", "fr"),
+    ("My aunt {} lives here.", "en"),
+    ("My grandson {} broke the window.", "en"),
+    ("My stepson {} called the council.", "en"),
+)
+
+
+def _first_name_in_the_family(fake: Faker, i: int) -> tuple[str, str, str]:
+    name = fake.first_name()
+    shape, language = _FAMILY_SHAPES[i % len(_FAMILY_SHAPES)]
+    return shape.format(name), name, language
+
+
+@pytest.mark.parametrize("locale", ["fr_FR", "de_DE", "pl_PL"])
+def test_a_first_name_after_a_family_word_is_redacted(scrubber: Scrubber, locale: str) -> None:
+    # A first name alone says less than a full name: before these words were cues, the
+    # model missed two thirds of Faker's German and Polish first names after them.
+    assert _share(locale, _first_name_in_the_family, scrubber) >= 0.95
