@@ -267,6 +267,38 @@ def test_an_address_wrapped_format_flowed_is_found_whole(found: Found) -> None:
     assert found(text) == [("FR_ADDRESS", "12 rue Victor Hugo")]
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        # FakeNameGenerator's French identities (presidio-evaluator's raw data) and common
+        # street names typed in lower case: an ordinary word in the name hid the address.
+        "40 rue des six frères Ruellan, 44230 SAINT-SÉBASTIEN-SUR-LOIRE",
+        "12 rue des deux ponts, 75004 Paris",
+        "12 rue du onze novembre, 33000 Bordeaux",
+        "5 rue du four, 21000 Dijon",
+        "8 chemin d'en bas, 38000 Grenoble",
+        "2 rue sans nom, 29000 Quimper",
+    ],
+)
+def test_before_its_postcode_a_street_name_may_hold_ordinary_words(
+    found: Found, address: str
+) -> None:
+    assert found(f"Le trou est devant mon domicile, {address}, depuis mars.") == [
+        ("FR_ADDRESS", address)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Il y a 1 place de parking pour ses 20000 habitants.",
+        "Nous avons 2 place en crèche pour 35000 Bisontins.",
+    ],
+)
+def test_a_parking_space_or_a_seat_is_no_address(found: Found, text: str) -> None:
+    assert "FR_ADDRESS" not in _kinds(found(text))
+
+
 def test_a_street_without_number_is_not_an_address(found: Found) -> None:
     assert "FR_ADDRESS" not in _kinds(found("La rue de la République est bloquée depuis lundi."))
 

@@ -58,18 +58,54 @@ _NAME_WORD = (
     rf"(?:(?-i:[{_UPPER}][{_LOWER}{_UPPER}'’\-]*)|(?:1er|\d{{1,2}})[ \-]{FR_MONTHS}\b"
     rf"|\d{{4}}|\d{{1,2}}(?:e|è|ème|eme|re|er)\b)"
 )
+
+
+def _lower_word(excluded: frozenset[str]) -> str:
+    """A lower-case word, hyphens and apostrophes inside, that is none of `excluded`."""
+    return (
+        rf"(?-i:(?!(?:{alternation(excluded)})(?![{_LOWER}'’\-]))"
+        rf"[{_LOWER}]{{2,}}(?:[\-'’][{_LOWER}]+)*)"
+    )
+
+
 # A lower-case word that is not a common one ("pagnol", not "est" or "depuis").
-_LOWER_WORD = (
-    rf"(?-i:(?!(?:{alternation(COMMON_WORDS)})(?![{_LOWER}'’\-]))"
-    rf"[{_LOWER}]{{2,}}(?:[\-'’][{_LOWER}]+)*)"
-)
-# Words of either kind may mix: "rue du 8 Mai 1945", "rue du 8 mai 1945", "rue de la paix".
-# Not a postal box (see `_POSTAL_BOX`), nor a particle alone ("1 place de 5 mètres").
-_TOKEN = rf"(?!(?-i:B\.P|BP|CS|TSA|CIDEX)\b|{_PARTICLE}(?![\w'’\-]))(?:{_NAME_WORD}|{_LOWER_WORD})"
-# A space or dash between two words of the name, or a line break after a space: where a
-# mail client wraps a line "format=flowed" (RFC 3676), the space it keeps says that the
-# line goes on ("12 rue Victor ⏎Hugo"); a line break alone may start the next sentence.
-_STREET_NAME = rf"{_LEAD}{_TOKEN}(?:(?:[ \-]|[ \t]+\r?\n[ \t]*){_LEAD}{_TOKEN}){{0,5}}"
+_LOWER_WORD = _lower_word(COMMON_WORDS)
+# Before a postcode and its town, the postcode says where the street's name ends, and an
+# ordinary word may be part of it: a number's ("rue des deux ponts", "rue du onze
+# novembre"), or another ("rue du four", "chemin d'en bas", "rue sans nom"). Not a word
+# that only a sentence has: a pronoun, a possessive, a verb of being or having, a
+# preposition or conjunction no street's name holds ("1 place de parking pour ses 20000
+# habitants").
+_SENTENCE_WORDS = (
+    "je", "tu", "il", "elle", "nous", "vous", "ils", "elles", "on", "mon", "ma", "mes", "ton",
+    "ta", "tes", "son", "sa", "ses", "notre", "nos", "votre", "vos", "leur", "leurs", "est",
+    "sont", "suis", "es", "sommes", "êtes", "était", "ai", "as", "avons", "avez", "ont",
+    "pour", "par", "avec", "dans", "chez", "vers", "depuis", "pendant", "mais", "ou", "donc",
+    "car", "ni", "ne", "pas", "plus", "très", "qui", "que", "quoi", "dont", "ce", "cet",
+    "cette", "ces", "the", "and", "for", "my", "our", "your", "his", "her", "their", "is",
+    "are", "was", "with", "since",
+)  # fmt: skip
+_STREET_WORD = _lower_word(frozenset(_SENTENCE_WORDS))
+
+
+def _street_name(lower_word: str) -> str:
+    """Up to six words of a street's name, its lower-case words matching `lower_word`.
+
+    Words of either kind may mix: "rue du 8 Mai 1945", "rue du 8 mai 1945", "rue de la
+    paix". Not a postal box (see `_POSTAL_BOX`), nor a particle alone ("1 place de 5
+    mètres"). Between two words, a space or a dash, or a line break after a space: where
+    a mail client wraps a line "format=flowed" (RFC 3676), the space it keeps says that
+    the line goes on ("12 rue Victor ⏎Hugo"); a line break alone may start the next
+    sentence.
+    """
+    token = (
+        rf"(?!(?-i:B\.P|BP|CS|TSA|CIDEX)\b|{_PARTICLE}(?![\w'’\-]))(?:{_NAME_WORD}|{lower_word})"
+    )
+    return rf"{_LEAD}{token}(?:(?:[ \-]|[ \t]+\r?\n[ \t]*){_LEAD}{token}){{0,5}}"
+
+
+_STREET_NAME = _street_name(_LOWER_WORD)
+_ANCHORED_STREET_NAME = _street_name(_STREET_WORD)
 # A city's words, capitalised or not ("Saint-valery-en-caux", "Poilly-sur-tholon"), with
 # particles between them.
 _CITY_WORD = rf"(?!cedex\b)(?:(?-i:[{_UPPER}][{_LOWER}{_UPPER}'’]*)|{_LOWER_WORD})"
@@ -100,8 +136,10 @@ _RUE_ABBREVIATED = r"r\.|r(?=\s+(?:d[eu]s?\b|d['’]|l[ae]\b))"
 # A village's main street is named by its type alone ("2, Grande Rue 62128 Écoust-Saint-
 # Mein"), or goes on as any street does ("Grande Rue de la Croix-Rousse").
 _MAIN_STREET = r"grande?[ \-]rue|grand['’]rue"
+# "place" is also a space to park or a seat: "1 place de parking", "2 place en crèche".
+_A_SPACE = r"place\s+(?:de|en)\s+(?:parking|stationnement|garage|crèche|creche)\b"
 _STREET_TYPE = (
-    rf"(?!{_HORSEPOWER}|{_BEFORE_CHRIST})"
+    rf"(?!{_HORSEPOWER}|{_BEFORE_CHRIST}|{_A_SPACE})"
     rf"(?:{_MAIN_STREET}|(?:{'|'.join(STREET_TYPES)})\.?|{_RUE_ABBREVIATED})"
 )
 
@@ -115,8 +153,9 @@ _CANADIAN_TOWN_POSTCODE = (
     rf"(?:(?-i:[A-Z]{{2}})\s+)?(?-i:{CANADIAN_POSTCODE}))"
 )
 ADDRESS_REGEX = (
-    rf"(?<!\w){_NUMBER},?\s+(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET})"
-    rf"(?:{_POSTCODE_CITY}|{_CANADIAN_TOWN_POSTCODE})?(?!\w)"
+    rf"(?<!\w){_NUMBER},?\s+(?:{_STREET_TYPE}\s+{_ANCHORED_STREET_NAME}{_POSTCODE_CITY}"
+    rf"|(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET})"
+    rf"(?:{_POSTCODE_CITY}|{_CANADIAN_TOWN_POSTCODE})?)(?!\w)"
 )
 # Belgium, Switzerland and Luxembourg write the number after the street ("rue de la Loi
 # 16, 1000 Bruxelles", "chemin des Vignes 4⏎1009 Pully", "avenue de la Gare 12, L-1611
@@ -154,7 +193,7 @@ _ADDRESS_LABEL = (
     rf"|\bmon[ \t]+adresse|\b(?:home|my|postal)[ \t]+address){LABEL_END}"
 )
 LABELLED_ADDRESS_REGEX = (
-    rf"(?<={_ADDRESS_LABEL})(?:{_STREET_TYPE}\s+{_STREET_NAME}|{_MAIN_STREET})"
+    rf"(?<={_ADDRESS_LABEL})(?:{_STREET_TYPE}\s+{_ANCHORED_STREET_NAME}|{_MAIN_STREET})"
     rf"(?:{_POSTCODE_CITY}|{_LOCAL_POSTCODE_CITY})(?!\w)"
 )
 # A lower-case word right after "ch.": the street's name, or the noun after a horsepower
