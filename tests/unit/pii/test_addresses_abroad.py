@@ -69,6 +69,20 @@ def test_addresses_with_the_number_after_the_street_are_found(
         "C/ de la Riera 5, 2º B, 08003 Barcelona",
         "Rua do Arenque 16, 1200-123 Lisboa",
         "Av de Alves, S/N, 8636-083 Vila Nova de Gaia",
+        # FakeNameGenerator's identities (presidio-evaluator's raw data): Flemish and Dutch
+        # streets, a type as a word of its own, an adjective before, Portugal's bare "R".
+        "Kapelaniestraat 88, 6500 Leugnies",
+        "Brixtonlaan 132, 1450 Chastre",
+        "Grote Baan 477, 8572 Kaster",
+        "Korte Noordsstraat 136, 1480 Tubize",
+        "Agrippinastraat 180, 2275 VC Voorburg",
+        "Prenzlauer Allee 20, 10405 Berlin",
+        "Hütteldorfer Strasse 40, 3040 Neulengbach",
+        "Koepenicker Str. 74, 55776 Reichenbach",
+        "Obere Bahnhofstrasse 9, 8303 Bassersdorf",
+        "Sonnenbergstr 72, 3533 Bowil",
+        "R São Romão 118, 5100-684 Ribeiro",
+        "Lungodora Napoli 148, 36070 Crespadoro",
     ],
 )
 def test_neighbours_addresses_are_found(found: Callable[[str], Found], address: str) -> None:

@@ -347,6 +347,9 @@ def test_number_shapes_of_other_countries_that_are_not_valid_there_are_kept(
         ("Jean Durand\n416 60 039 bureau\n", "416 60 039"),
         ("Fax:\n+1-984-182-0190 mobile", "+1-984-182-0190"),
         ("Tél : 05/ 945 26 69", "05/ 945 26 69"),  # a slash and a space, as Belgians write
+        # Tunisia's eight digits, grouped as a count would be, after a verb of reaching.
+        ("Vous pouvez me joindre au 78 427 062 en soirée.", "78 427 062"),
+        ("Appelez-moi au 71 254 330 le matin.", "71 254 330"),
     ],
 )
 def test_a_number_announced_as_a_phone_is_one_whatever_its_country(

@@ -179,22 +179,26 @@ _PHONE_WORD = (
     r"(?:t[ée]l[ée]phone|telephone|t[ée]l[ée]copie|t[ée]l|phone|mobile|portable"
     r"|cell(?:ulaire|phone)?|gsm|fax|fixe|desk|whats[ ]?app)"
 )
-_CUE_BEFORE = (
+_LABEL_CUE = (
     # A label, and what parts it from its value: "Tél. :", "Phone:⏎", "Mobile –", or a
     # space ("tél 06…", "fax 02…"); "n°", "perso" and the like may come between.
     rf"(?:\b{_PHONE_WORD}\.?(?:[^\S\n]+(?:n°|no\.?|number|num[ée]ro|perso|pro|direct))?"
     r"(?:[^\S\n]*[:\-–]\s*|[^\S\n]+)"
-    # The numbers people say they are reached on.
-    r"|\b(?:call|ring|text|phone|reach|contact|sms|message|answer(?:ing)?)"
-    r"(?:[^\S\n]+(?:me|us|him|her|them))?[^\S\n]+(?:on|at)[^\S\n]+"
-    r"|\bmessages?[^\S\n]+to[^\S\n]+"
-    r"|\b(?:appel\w*|t[ée]l[ée]phon\w*|joind\w*|joignable|rappel\w*|contact\w*|sms|textos?)"
-    r"(?:-(?:moi|nous|la|le|les|lui))?[^\S\n]+(?:au|sur[^\S\n]+le)[^\S\n]+"
     # "my number is", "my Israeli number is", "mon numéro : ", "votre numéro de portable
     # est le", "mon nouveau numéro est le".
     r"|\b(?:my|your|our|mon|ton|son|notre|votre)[^\S\n]+(?:[^\W\d_]+[^\S\n]+)?"
     rf"(?:number|num[ée]ro)(?:[^\S\n]+(?:de[^\S\n]+)?{_PHONE_WORD})?"
     r"(?:[^\S\n]+(?:is|est)(?:[^\S\n]+le)?[^\S\n]+|[^\S\n]*:\s*))"
+)
+# The numbers people say they are reached on. After these no count can follow ("au"
+# before a count in thousands is no French), so a number grouped as one is a phone's all
+# the same: Tunisia's eight digits, "me joindre au 78 427 062 en soirée".
+_CALL_CUE = (
+    r"(?:\b(?:call|ring|text|phone|reach|contact|sms|message|answer(?:ing)?)"
+    r"(?:[^\S\n]+(?:me|us|him|her|them))?[^\S\n]+(?:on|at)[^\S\n]+"
+    r"|\bmessages?[^\S\n]+to[^\S\n]+"
+    r"|\b(?:appel\w*|t[ée]l[ée]phon\w*|joind\w*|joignable|rappel\w*|contact\w*|sms|textos?)"
+    r"(?:-(?:moi|nous|la|le|les|lui))?[^\S\n]+(?:au|sur[^\S\n]+le)[^\S\n]+)"
 )
 _CUED_DIGITS = (
     r"(?:(?:\+|00)[ ]?\d{1,3}[ .\-]?)?"  # a country code
@@ -212,7 +216,7 @@ _LABEL_AFTER = (
 # A count is in thousands before a word; one of nine digits or more, as rare in prose, is
 # left to the publication gate's rule for any such number.
 _NO_COUNT = r"(?!(?:\d{1,3}|\d{1,2}[ .\u00a0\u202f]\d{3})[ .\u00a0\u202f]\d{3}[^\S\n]+(?-i:\p{Ll}))"
-CUED_PHONE_REGEX = rf"(?=[+(\d])(?<={_CUE_BEFORE}){_NO_COUNT}{_CUED_DIGITS}"
+CUED_PHONE_REGEX = rf"(?=[+(\d])(?:(?<={_CALL_CUE})|(?<={_LABEL_CUE}){_NO_COUNT}){_CUED_DIGITS}"
 LABELLED_AFTER_PHONE_REGEX = rf"(?<![\w+(])(?<!\d[ .\-/]){_CUED_DIGITS}{_LABEL_AFTER}"
 _MIN_DIGITS, _MAX_DIGITS = 6, 15
 _DATE = re.compile(r"\d{1,2}([/.\-])\d{1,2}\1(?:\d{4}|\d{2})|\d{1,2} \d{1,2} \d{4}")
