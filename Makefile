@@ -15,7 +15,8 @@ SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 CIVIC := $(VENV)/bin/civic
 
 COMMUNES := .local/reference/communes-fr-6.0.0.json
-PRESIDIO_SET := .local/reference/presidio-evaluator-0.3.2-synth_dataset_v2.json
+PRESIDIO_SET := .local/reference/presidio-evaluator-0.3.2-synth_dataset_v2.json \
+	.local/reference/presidio-evaluator-0.3.2-FakeNameGenerator.com_3000.csv
 
 .PHONY: help setup browser redis monitoring oidc a11y communes presidio-set demo test test-fast up down status lint bench bench-scale expectations lock clean
 
@@ -95,9 +96,10 @@ $(COMMUNES): | $(STAMP)
 
 communes: $(COMMUNES) ## the official list of French communes (pinned download, checked)
 
-# Presidio's own labelled English set (presidio-evaluator's sdist on PyPI, pinned and
-# hash-checked): the scrubber is compared with plain Presidio on it.
-$(PRESIDIO_SET): | $(STAMP)
+# Presidio's own labelled English set and the identities it was made from
+# (presidio-evaluator's sdist on PyPI, pinned and hash-checked): the scrubber is compared
+# with plain Presidio on the first and tested on the second.
+$(PRESIDIO_SET) &: | $(STAMP)
 	$(VENV)/bin/python -m include.anonymization.pii.presidio_reference_set fetch
 
 presidio-set: $(PRESIDIO_SET) ## Presidio's own evaluation set (pinned download from PyPI, checked)

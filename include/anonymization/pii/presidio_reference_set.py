@@ -20,10 +20,18 @@ of PERSON detections that fall on a labelled value of a compared type. One on a 
 a title or an organisation counts as false for both detectors. The set is English, and
 English words the French lexicon does not know ("He just turned 69", "Labor Day") were
 redacted as names until the name rules read an English lexicon (`english_lexicon`).
+
+The same sdist ships the raw data the set was generated from, among it 3,000 identities
+of 31 countries from FakeNameGenerator.com (names, street addresses, postcodes, towns,
+phones as each country writes them, e-mails). `make presidio-set` keeps that file too;
+the unit tests fill its identities of France and its neighbours into French sentences
+(`load_identities`).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +59,16 @@ SDIST_URL = (
 INTEGRITY = "sha256-LsG+NxCihDVTpfsYWRbYWw+hdPueGSfgPqgxUv3JXrE="
 MEMBER = f"presidio_evaluator-{VERSION}/data/synth_dataset_v2.json"
 SET_PATH = DOWNLOADS_DIR / f"presidio-evaluator-{VERSION}-synth_dataset_v2.json"
+_IDENTITIES = "FakeNameGenerator.com_3000.csv"
+IDENTITIES_MEMBER = (
+    f"presidio_evaluator-{VERSION}/presidio_evaluator/data_generator/raw_data/{_IDENTITIES}"
+)
+IDENTITIES_PATH = DOWNLOADS_DIR / f"presidio-evaluator-{VERSION}-{_IDENTITIES}"
+# The columns the tests read.
+IDENTITY_FIELDS = (
+    "GivenName", "Surname", "StreetAddress", "City", "ZipCode", "CountryFull",
+    "EmailAddress", "TelephoneNumber", "TelephoneCountryCode",
+)  # fmt: skip
 LANGUAGE = "en"
 
 # The types compared: Presidio's names for them are the scrubber's.
@@ -84,9 +102,40 @@ class LabelledText:
     spans: tuple[TaggedSpan, ...]
 
 
-def fetch(target: Path = SET_PATH) -> Path:
-    """Download presidio-evaluator's sdist at the pinned version, keep the set at `target`."""
-    return fetch_member(SDIST_URL, INTEGRITY, MEMBER, target, PresidioSetMissingError, json.loads)
+def fetch(target: Path = SET_PATH, identities: Path = IDENTITIES_PATH) -> tuple[Path, Path]:
+    """Download presidio-evaluator's sdist at the pinned version, keep the set at `target`
+    and the identities at `identities`."""
+    return (
+        fetch_member(SDIST_URL, INTEGRITY, MEMBER, target, PresidioSetMissingError, json.loads),
+        fetch_member(
+            SDIST_URL, INTEGRITY, IDENTITIES_MEMBER, identities, PresidioSetMissingError,
+            _parse_identities,
+        ),
+    )  # fmt: skip
+
+
+def _parse_identities(content: bytes) -> list[dict[str, str]]:
+    """The identities in FakeNameGenerator's CSV, each a row with `IDENTITY_FIELDS`."""
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    missing = [field for field in IDENTITY_FIELDS if rows and field not in rows[0]]
+    if not rows or missing:
+        raise PresidioSetMissingError(
+            f"{IDENTITIES_MEMBER} is not the identities file expected (no rows, or missing "
+            f"columns {missing})"
+        )
+    return rows
+
+
+def load_identities(path: Path = IDENTITIES_PATH) -> list[dict[str, str]]:
+    """FakeNameGenerator's 3,000 identities shipped with the set (module doc)."""
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise PresidioSetMissingError(
+            f"FakeNameGenerator's identities are missing ({path}): run `make presidio-set` "
+            f"(it downloads presidio-evaluator {VERSION} from PyPI)"
+        ) from None
+    return _parse_identities(content)
 
 
 def load(path: Path = SET_PATH) -> list[LabelledText]:
@@ -156,4 +205,6 @@ if __name__ == "__main__":
 
     if sys.argv[1:] != ["fetch"]:
         sys.exit("usage: python -m include.anonymization.pii.presidio_reference_set fetch")
-    print(f"Presidio's evaluation set: {fetch()} ({len(load()):,} texts)")
+    set_path, identities_path = fetch()
+    print(f"Presidio's evaluation set: {set_path} ({len(load()):,} texts)")
+    print(f"FakeNameGenerator's identities: {identities_path} ({len(load_identities()):,})")
