@@ -305,6 +305,31 @@ def test_belgian_numbers_without_country_code_are_found(found: Found, phone: str
         assert found(text) == [("PHONE_NUMBER", phone)], text
 
 
+def _neighbours_examples() -> list[str]:
+    """libphonenumber's example numbers of Germany, Austria, Switzerland and Italy, as each
+    country writes them ("01512 3456789", "030 123456", "0664 123456", "02 1234 5678")."""
+    types = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE)
+    return sorted(
+        {
+            phonenumbers.format_number(
+                phonenumbers.example_number_for_type(region, kind), PhoneNumberFormat.NATIONAL
+            )
+            for region in ("DE", "AT", "CH")
+            for kind in types
+        }
+        | {"02 1234 5678", "06321 45 76 37", "0660 475 13 89", "030/1234567"}
+    )
+
+
+@pytest.mark.parametrize("phone", _neighbours_examples())
+def test_the_eastern_neighbours_numbers_without_country_code_are_found(
+    found: Found, phone: str
+) -> None:
+    # Without a cue, FakeNameGenerator's German and Austrian numbers were nearly all
+    # published (58 of 82, 103 of 103).
+    assert found(f"Le voisin au {phone} ne répond plus.") == [("PHONE_NUMBER", phone)]
+
+
 def test_nine_digits_with_a_leading_zero_are_belgian_only_in_belgian_groups(
     found: Found,
 ) -> None:
