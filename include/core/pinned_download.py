@@ -18,7 +18,8 @@ import os
 import tarfile
 import tempfile
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,22 +52,50 @@ def fetch_member(
     """Download the gzipped tarball at `url`, check it, keep its `member` at `target`
     (nothing when `target` exists). `check` must accept the member's bytes (it parses
     them, say): a member it rejects is never kept."""
-    if target.exists():
-        return target
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (https)
-        payload = response.read()
-    check_integrity(payload, integrity, url, error)
-    with tarfile.open(fileobj=io.BytesIO(payload), mode="r:gz") as archive:
-        extracted = archive.extractfile(member)
-        if extracted is None:
-            raise error(f"{url} has no {member}")
-        content = extracted.read()
-    check(content)
+    (kept,) = fetch_members(url, integrity, [Member(member, target, check)], error)
+    return kept
+
+
+@dataclass(frozen=True)
+class Member:
+    """A file of a tarball, where to keep it, and what must accept its bytes."""
+
+    name: str
+    target: Path
+    check: Callable[[bytes], object]
+
+
+def fetch_members(
+    url: str, integrity: str, members: Sequence[Member], error: type[Exception]
+) -> list[Path]:
+    """`fetch_member` for several members of one tarball, downloaded once (not at all when
+    every target exists)."""
+    missing = [member for member in members if not member.target.exists()]
+    if missing:
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (https)
+            payload = response.read()
+        check_integrity(payload, integrity, url, error)
+        with tarfile.open(fileobj=io.BytesIO(payload), mode="r:gz") as archive:
+            contents = [_read_member(archive, member.name, url, error) for member in missing]
+        for member, content in zip(missing, contents, strict=True):
+            member.check(content)
+        for member, content in zip(missing, contents, strict=True):
+            _write_atomically(member.target, content)
+    return [member.target for member in members]
+
+
+def _read_member(archive: tarfile.TarFile, name: str, url: str, error: type[Exception]) -> bytes:
+    extracted = archive.extractfile(name)
+    if extracted is None:
+        raise error(f"{url} has no {name}")
+    return extracted.read()
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as scratch:
         scratch.write(content)
     os.replace(scratch.name, target)
-    return target
 
 
 def read_json(path: Path, error: type[Exception], what: str, command: str, source: str) -> Any:

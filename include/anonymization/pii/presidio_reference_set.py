@@ -47,7 +47,7 @@ from include.anonymization.pii.entities import (
 )
 from include.anonymization.pii.evaluation import Detector, Evaluation, evaluate
 from include.anonymization.pii.reference_corpora import TaggedSpan
-from include.core.pinned_download import DOWNLOADS_DIR, fetch_member, read_json
+from include.core.pinned_download import DOWNLOADS_DIR, Member, fetch_members, read_json
 
 VERSION = "0.3.2"
 SDIST_URL = (
@@ -105,13 +105,14 @@ class LabelledText:
 def fetch(target: Path = SET_PATH, identities: Path = IDENTITIES_PATH) -> tuple[Path, Path]:
     """Download presidio-evaluator's sdist at the pinned version, keep the set at `target`
     and the identities at `identities`."""
-    return (
-        fetch_member(SDIST_URL, INTEGRITY, MEMBER, target, PresidioSetMissingError, json.loads),
-        fetch_member(
-            SDIST_URL, INTEGRITY, IDENTITIES_MEMBER, identities, PresidioSetMissingError,
-            _parse_identities,
-        ),
-    )  # fmt: skip
+    members = [
+        Member(MEMBER, target, json.loads),
+        Member(IDENTITIES_MEMBER, identities, _parse_identities),
+    ]
+    set_path, identities_path = fetch_members(
+        SDIST_URL, INTEGRITY, members, PresidioSetMissingError
+    )
+    return set_path, identities_path
 
 
 def _parse_identities(content: bytes) -> list[dict[str, str]]:

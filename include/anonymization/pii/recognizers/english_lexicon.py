@@ -49,7 +49,11 @@ from include.anonymization.pii.owner_cache import (
     write_owned,
 )
 from include.anonymization.pii.recognizers.first_names import is_first_name
-from include.anonymization.pii.recognizers.french_lexicon import CAPITAL_RARITY, is_common_word
+from include.anonymization.pii.recognizers.french_lexicon import (
+    CAPITAL_RARITY,
+    hashed_lookup,
+    is_common_word,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,11 +80,9 @@ def build_table() -> tuple[np.ndarray, np.ndarray]:
         capitalised = probabilities.get(form.capitalize())
         keys.append(get_string_id(form))
         leads.append(math.inf if capitalised is None else log_probability - capitalised)
-    order = np.argsort(np.array(keys, dtype=np.uint64))
-    return (
-        np.array(keys, dtype=np.uint64)[order],
-        np.array(leads, dtype=np.float32)[order],
-    )
+    hashes = np.array(keys, dtype=np.uint64)
+    order = np.argsort(hashes)
+    return hashes[order], np.array(leads, dtype=np.float32)[order]
 
 
 def _cache_key() -> tuple[object, ...]:
@@ -134,10 +136,8 @@ def is_common_english_word(word: str, capital_rarity: float = CAPITAL_RARITY) ->
     lower = word.lower().strip(".'’-")
     if not lower or is_first_name(lower):
         return False
-    keys, leads = _table()
-    key = np.uint64(get_string_id(lower))
-    index = int(np.searchsorted(keys, key))
-    return index < len(keys) and keys[index] == key and leads[index] > math.log(capital_rarity)
+    lead = hashed_lookup(*_table(), lower)
+    return lead is not None and float(lead) > math.log(capital_rarity)
 
 
 def is_ordinary_word(word: str, language: str, capital_rarity: float = CAPITAL_RARITY) -> bool:

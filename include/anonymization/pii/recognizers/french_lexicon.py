@@ -57,12 +57,15 @@ def _frequency_ranks(model: str = DEFAULT_MODEL) -> tuple[np.ndarray, np.ndarray
 
 def frequency_rank(word: str) -> int | None:
     """The rank of `word` (exact case) in the model's vocabulary, or None if it is not there."""
-    keys, ranks = _frequency_ranks()
+    rank = hashed_lookup(*_frequency_ranks(), word)
+    return None if rank is None else int(rank)
+
+
+def hashed_lookup(keys: np.ndarray, values: np.ndarray, word: str) -> np.generic | None:
+    """values[i] where keys[i] is `word`'s spaCy string hash (`keys` sorted), or None."""
     key = np.uint64(get_string_id(word))
     index = int(np.searchsorted(keys, key))
-    if index < len(keys) and keys[index] == key:
-        return int(ranks[index])
-    return None
+    return values[index] if index < len(keys) and keys[index] == key else None
 
 
 def is_common_word(word: str, capital_rarity: float = CAPITAL_RARITY) -> bool:

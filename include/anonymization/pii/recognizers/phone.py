@@ -96,10 +96,16 @@ def _valid_or_dropped(number: str, region: str | None = None) -> bool | None:
 
 
 def _is_valid(number: str, region: str | None) -> bool:
+    return _valid_number(number, region) is not None
+
+
+def _valid_number(number: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    """`number` parsed (as a number of `region` if it has no country code), if valid."""
     try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(number, region))
+        parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
-        return False
+        return None
+    return parsed if phonenumbers.is_valid_number(parsed) else None
 
 
 # The numbers of the English-speaking countries whose people write to a French city
@@ -187,11 +193,8 @@ class NationalFormatPhoneRecognizer(PatternRecognizer):
 def _written_at_home(text: str, digits: str, region: str) -> bool:
     """Whether `digits` is a valid number of `region` whose first group, as `text` writes
     it, is the trunk 0 (Italy's stays in the number) and the area code or mobile prefix."""
-    try:
-        parsed = phonenumbers.parse(digits, region)
-    except phonenumbers.NumberParseException:
-        return False
-    if not phonenumbers.is_valid_number(parsed):
+    parsed = _valid_number(digits, region)
+    if parsed is None:
         return False
     national = phonenumbers.national_significant_number(parsed)
     code_length = phonenumbers.length_of_national_destination_code(parsed)
