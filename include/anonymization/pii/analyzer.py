@@ -27,9 +27,10 @@ def build_analyzer(model: str = DEFAULT_MODEL) -> AnalyzerEngine:
     languages = list(SUPPORTED_LANGUAGES)
     engine = InstalledSpacyNlpEngine(load_ner_pipeline(model), languages)
     registry = RecognizerRegistry(supported_languages=languages)
-    for language in languages:
-        for recognizer in build_recognizers(language):
-            registry.add_recognizer(recognizer)
+    with pattern_cache.checks_deferred():  # precompile below compiles every pattern
+        for language in languages:
+            for recognizer in build_recognizers(language):
+                registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=languages)
     # Presidio compiles each pattern on first use (0.26 s for all): from the cache instead.
     origin = pattern_cache.precompile(registry.recognizers, pattern_cache.default_cache_file())

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import regex
-from presidio_analyzer import PatternRecognizer
+from presidio_analyzer import Pattern, PatternRecognizer
 
 from include.anonymization.pii.entities import ENTITY_TYPES
-from include.anonymization.pii.pattern_cache import precompile, read_patterns
+from include.anonymization.pii.pattern_cache import checks_deferred, precompile, read_patterns
 from include.anonymization.pii.recognizers import build_recognizers
 from include.sample.texts import labelled_corpus
 
@@ -57,3 +58,31 @@ def test_a_damaged_cache_means_compiling(tmp_path: Path) -> None:
     assert "damaged" in precompile(recognizers, cache_file)
     pattern = recognizers[0].patterns[0]
     assert pattern.compiled_regex == regex.compile(pattern.regex, pattern.compiled_with_flags)
+
+
+def test_presidios_checking_compile_is_left_to_precompile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compiled: list[str] = []
+    real_compile = regex.compile
+
+    def counting_compile(pattern: str, *args: object, **kwargs: object) -> regex.Pattern[str]:
+        compiled.append(pattern)
+        return real_compile(pattern, *args, **kwargs)
+
+    monkeypatch.setattr(regex, "compile", counting_compile)
+    with checks_deferred():
+        Pattern(name="phone", regex=r"\d{10}", score=0.5)
+    assert compiled == []  # about 1 s of each process's start-up for the scrubber's patterns
+    Pattern(name="phone", regex=r"\d{10}", score=0.5)
+    assert compiled == [r"\d{10}"]  # checked again outside the block
+
+
+def test_an_invalid_pattern_made_unchecked_is_refused_by_precompile(tmp_path: Path) -> None:
+    with checks_deferred():
+        broken = PatternRecognizer(
+            supported_entity="PHONE_NUMBER",
+            patterns=[Pattern(name="broken", regex=r"(\d{10}", score=0.5)],
+        )
+    with pytest.raises(regex.error):
+        precompile([broken], tmp_path / "presidio-patterns.bin")
