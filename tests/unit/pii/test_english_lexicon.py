@@ -126,3 +126,19 @@ def test_a_name_spreads_onto_no_ordinary_english_word(scrubber: Scrubber) -> Non
     assert _names(scrubber, text) == ["John Young"]
     text = "Mr Bill Turner called again. Turner is a noisy neighbour."
     assert _names(scrubber, text) == ["Bill Turner", "Turner"]
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def read_only(path: Path, payload: bytes) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(english_lexicon, "default_cache_file", lambda: tmp_path / "lexicon.bin")
+    monkeypatch.setattr(english_lexicon, "write_owned", read_only)
+    english_lexicon._table.cache_clear()
+    try:
+        assert is_common_english_word("turned")  # built from the package, not cached
+        assert not (tmp_path / "lexicon.bin").exists()
+    finally:
+        english_lexicon._table.cache_clear()

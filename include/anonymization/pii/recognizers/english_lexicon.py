@@ -123,7 +123,10 @@ def _table() -> tuple[np.ndarray, np.ndarray]:
             logger.debug("English lexicon rebuilt: %s", exc)
     keys, leads = build_table()
     if path is not None:
-        write_cache(path, keys, leads)
+        try:
+            write_cache(path, keys, leads)
+        except OSError as exc:  # a read-only virtualenv: rebuilt in every process instead
+            logger.info("the English lexicon is not cached in %s: %s", path, exc)
     return keys, leads
 
 
